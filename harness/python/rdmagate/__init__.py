@@ -1,0 +1,1 @@
+"""rdmagate: ABI conformance tests for RDMA software stacks (the runner)."""

@@ -1,0 +1,44 @@
+"""Configure and build the harness against one stack's headers and libraries."""
+import shutil
+import subprocess
+from pathlib import Path
+
+from .errors import InfraError
+from .paths import REPO_ROOT, build_dir
+
+HARNESS_NAME = "rdmagate-harness"
+
+
+def build_harness(stack_name: str, stack_root: Path | None, say=print) -> Path:
+    """Build (incrementally) and return the path of rdmagate-harness for a stack.
+
+    stack_root None means the host's own stack. The build log of a failure is
+    kept in the build tree and named in the error."""
+    if shutil.which("cmake") is None:
+        raise InfraError("cmake is not installed: run ci/setup")
+    tree = build_dir(stack_name)
+    tree.mkdir(parents=True, exist_ok=True)
+    log = tree / "build.log"
+    configure = ["cmake", "-S", str(REPO_ROOT), "-B", str(tree),
+                 f"-DRDMAGATE_STACK_NAME={stack_name}",
+                 f"-DRDMAGATE_STACK_ROOT={stack_root or ''}",
+                 "-DRDMAGATE_PYTHON_TESTS=OFF", "-DCMAKE_BUILD_TYPE=RelWithDebInfo"]
+    compile_ = ["cmake", "--build", str(tree), "--target", HARNESS_NAME, "--parallel", "2"]
+    say(f"building {HARNESS_NAME} for stack {stack_name} in {tree}")
+    with log.open("w", encoding="utf-8") as out:
+        for step in (configure, compile_):
+            done = subprocess.run(step, stdout=out, stderr=subprocess.STDOUT, check=False)
+            if done.returncode != 0:
+                raise InfraError(f"building the harness for stack {stack_name} failed "
+                                 f"({' '.join(step[:2])}); see {log}")
+    harness = find_harness(tree)
+    if harness is None:
+        raise InfraError(f"the build of stack {stack_name} made no {HARNESS_NAME}; see {log}")
+    return harness
+
+
+def find_harness(tree: Path) -> Path | None:
+    for candidate in (tree / "harness" / HARNESS_NAME, tree / HARNESS_NAME):
+        if candidate.is_file():
+            return candidate
+    return None

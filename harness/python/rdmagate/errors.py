@@ -1,0 +1,21 @@
+"""Errors a user or the environment can cause, each with its exit code."""
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1   # no-go, or tests ended other than expected
+EXIT_USAGE = 2        # usage or configuration error: the user can fix it
+EXIT_INFRA = 3        # infrastructure error: the environment failed
+
+
+class RdmagateError(Exception):
+    """An error that ends the command with one clear line and an exit code."""
+    exit_code = EXIT_INFRA
+
+
+class UsageError(RdmagateError):
+    """Bad input: a command line, a manifest, a plan, a baseline. Exit 2."""
+    exit_code = EXIT_USAGE
+
+
+class InfraError(RdmagateError):
+    """The environment failed: a tool is missing, the network, a VM. Exit 3."""
+    exit_code = EXIT_INFRA

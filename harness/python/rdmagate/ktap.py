@@ -1,0 +1,60 @@
+"""A small KTAP v1 reader: enough to follow a harness's progress live."""
+import re
+from dataclasses import dataclass, field
+
+_SUBTEST = re.compile(r"^\s*# Subtest: (\S+)")
+_PLAN = re.compile(r"^(\s*)1\.\.(\d+)")
+_RESULT = re.compile(r"^(\s*)(ok|not ok) (\d+) (\S+)(?:\s+#\s*(\S+)(.*))?")
+
+
+@dataclass
+class SuiteProgress:
+    name: str
+    planned: int = 0
+    done: int = 0
+    by_outcome: dict = field(default_factory=dict)
+
+
+@dataclass
+class Event:
+    kind: str  # "suite" (a suite started), "test" (a test ended), "suite_end"
+    suite: SuiteProgress
+    test: str = ""
+    outcome: str = ""
+
+
+class Reader:
+    """Feed it lines; it returns what each line meant, None if nothing."""
+
+    def __init__(self):
+        self.suite: SuiteProgress | None = None
+
+    def feed(self, line: str) -> Event | None:
+        if match := _SUBTEST.match(line):
+            self.suite = SuiteProgress(match.group(1))
+            return Event("suite", self.suite)
+        if self.suite is None:
+            return None
+        if (match := _PLAN.match(line)) and match.group(1):
+            self.suite.planned = int(match.group(2))
+            return None
+        match = _RESULT.match(line)
+        if not match:
+            return None
+        if not match.group(1):  # a top-level line closes the suite
+            ended, self.suite = self.suite, None
+            return Event("suite_end", ended)
+        outcome = _outcome(match.group(2), match.group(5), match.group(6))
+        self.suite.done += 1
+        self.suite.by_outcome[outcome] = self.suite.by_outcome.get(outcome, 0) + 1
+        return Event("test", self.suite, match.group(4), outcome)
+
+
+def _outcome(status: str, directive: str | None, rest: str | None) -> str:
+    """The rdmagate outcome a KTAP result line carries."""
+    directive = (directive or "").upper()
+    if directive == "SKIP":
+        return "UNSUPPORTED" if (rest or "").strip().upper().startswith("UNSUPPORTED") else "SKIP"
+    if directive in ("TIMEOUT", "CRASH", "ERROR"):
+        return directive
+    return "PASS" if status == "ok" else "FAIL"

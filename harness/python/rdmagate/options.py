@@ -1,0 +1,32 @@
+"""The common options, spelled once so every subcommand spells them alike."""
+import argparse
+
+
+def add_stack(parser: argparse.ArgumentParser, default: str | None = "host",
+              flag: str = "--stack", help_text: str | None = None) -> None:
+    parser.add_argument(flag, default=default, metavar="NAME",
+                        help=help_text or "stack: host, debian-11, debian-12, debian-13, "
+                        "debian-sid, prefix:/path, or a manifest file (default: %(default)s)")
+
+
+def add_device(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--device", metavar="DEV",
+                       help="RDMA device to test (default: the first usable one)")
+    where.add_argument("--lab", action="store_true",
+                       help="run in the lab: a Debian kernel in QEMU with soft-RoCE")
+
+
+def add_suite(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--suite", action="append", metavar="NAME", default=None,
+                        help="suite to run (repeatable; default: every suite)")
+
+
+def add_results(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--results", metavar="DIR", default=None,
+                        help="where the run directory goes (default: results/)")
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true",
+                        help="print machine-readable JSON instead of text")

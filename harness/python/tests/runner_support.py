@@ -1,0 +1,22 @@
+"""Helpers shared by the runner's tests: run the real entry script."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+RDMAGATE = REPO_ROOT / "rdmagate"
+
+
+def rdmagate(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ./rdmagate as a user would; capture its output."""
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, str(RDMAGATE), *args], capture_output=True,
+                          text=True, env=full_env, timeout=timeout, check=False)
+
+
+def result_line(test: str, outcome: str, **extra) -> dict:
+    suite, name = test.split(".", 1)
+    return {"test": test, "suite": suite, "name": name, "outcome": outcome,
+            "raw_outcome": outcome, "expected": "PASS", "reason": "", "message": "",
+            "duration_s": 0.01, "stack": "host", "device": "none", **extra}
