@@ -2,7 +2,7 @@
 import json
 import sys
 
-from .. import build, devices, harness_run, options, plan, results, rundir, suites
+from .. import build, devices, harness_run, options, plan, profiles, results, rundir, suites
 from ..errors import UsageError
 from ..progress import Progress
 
@@ -43,6 +43,14 @@ def choose_device(requested: str | None, lab: bool, selected: list[suites.Suite]
     return found[0]
 
 
+def profile_name(device: str) -> str:
+    """The hardware profile for a device; only the no-device one exists yet."""
+    if device == "none":
+        return "none"
+    raise UsageError(f"--device {device}: no hardware profile for real devices yet "
+                     "(hw-profiles/ has only 'none')")
+
+
 def run(args) -> int:
     selected = suites.select(args.suite)
     device = choose_device(args.device, args.lab, selected)
@@ -50,12 +58,14 @@ def run(args) -> int:
     if args.stack != "host":
         raise UsageError(f"--stack {args.stack}: only the host stack can be checked so far")
     harness = build.build_harness(args.stack, None, say=progress.say)
+    profile = profiles.load(profile_name(device))
+    expect = profiles.expectations(profile, build.list_tests(harness))
     run_dir = rundir.create(args.results, "check", args.stack)
     record = rundir.RunRecord(run_dir, "check", stack=args.stack, device=device, where="host",
                               suites=[s.name for s in selected],
-                              versions={"harness": str(harness)})
+                              profile=profile["path"], versions={"harness": str(harness)})
     the_plan = plan.build(args.stack, device, [s.name for s in selected], args.filter,
-                          timeout_s=args.timeout)
+                          expect=expect, timeout_s=args.timeout)
     plan.write(the_plan, run_dir / "plan.json")
     progress.say(f"running {', '.join(s.name for s in selected)} on {device}; results in {run_dir}")
     status = -1

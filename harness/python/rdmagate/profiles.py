@@ -1,0 +1,50 @@
+"""Hardware profiles (hw-profiles/*.yaml): what each test is expected to do."""
+from pathlib import Path
+
+import yaml
+
+from .errors import UsageError
+from .paths import REPO_ROOT
+
+PROFILES_DIR = REPO_ROOT / "hw-profiles"
+EXPECTABLE = ("PASS", "UNSUPPORTED")
+
+
+def load(name: str, profiles_dir: Path = PROFILES_DIR) -> dict:
+    """A profile by name, validated; UsageError naming the file and field."""
+    path = profiles_dir / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in profiles_dir.glob("*.yaml")))
+        raise UsageError(f"no hardware profile {name!r} in {profiles_dir} (known: {known})")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise UsageError(f"{path}: not valid YAML ({err})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: must be a mapping of fields")
+    for field in ("device", "description"):
+        if not isinstance(data.get(field), str):
+            raise UsageError(f"{path}: field {field}: missing or not a string")
+    expect = data.get("expect") or {}
+    if not isinstance(expect, dict):
+        raise UsageError(f"{path}: field expect: must map test ids to expectations")
+    for test, spec in expect.items():
+        where = f"{path}: field expect.{test}"
+        if not isinstance(spec, dict) or spec.get("outcome") not in EXPECTABLE:
+            raise UsageError(f"{where}: outcome must be one of {', '.join(EXPECTABLE)}")
+        if not isinstance(spec.get("reason", ""), str):
+            raise UsageError(f"{where}: reason must be a string")
+    data["expect"] = expect
+    data["path"] = str(path)
+    return data
+
+
+def expectations(profile: dict, test_ids: list[str]) -> dict:
+    """The plan's "expect" section; a test id the harness does not have is a
+    mistake in the profile (a typo would otherwise hide a FAIL)."""
+    known = set(test_ids)
+    unknown = sorted(set(profile["expect"]) - known)
+    if unknown:
+        raise UsageError(f"{profile['path']}: field expect.{unknown[0]}: no such test "
+                         "in the harness (rdmagate-harness --list shows them)")
+    return {test: dict(spec) for test, spec in profile["expect"].items()}

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The profile's expectation turns a raw outcome into the final one: the
+ * device doing something other than expected is a FAIL, in both directions.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static void mismatch(const struct rg_selected *sel, struct rg_result *res)
+{
+	char message[RG_TEXT_MAX];
+	const char *why = sel->expected_reason ? sel->expected_reason : "";
+
+	snprintf(message, sizeof(message),
+		 "the profile expects %s%s%s%s, the test reported %s%s%s",
+		 rg_outcome_name(sel->expected), *why ? " (" : "", why,
+		 *why ? ")" : "", rg_outcome_name(res->raw_outcome),
+		 *res->reason ? ": " : "", res->reason);
+	snprintf(res->message, sizeof(res->message), "%s", message);
+	snprintf(res->reason, sizeof(res->reason), "unexpected %s",
+		 rg_outcome_name(res->raw_outcome));
+	res->outcome = RG_FAIL;
+}
+
+void rg_expect_apply(const struct rg_selected *sel, struct rg_result *res)
+{
+	res->expected = sel->expected;
+	res->outcome = res->raw_outcome;
+	switch (res->raw_outcome) {
+	case RG_PASS:
+	case RG_UNSUPPORTED:
+		if (res->raw_outcome != sel->expected)
+			mismatch(sel, res);
+		return;
+	default:
+		/* FAIL stays FAIL; SKIP, TIMEOUT, CRASH and ERROR say more
+		 * than any expectation could. */
+		return;
+	}
+}

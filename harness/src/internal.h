@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared between the harness's own files; suites never include it. */
+#ifndef RDMAGATE_INTERNAL_H
+#define RDMAGATE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <json-c/json.h>
+#include <rdmagate/harness.h>
+
+enum rg_outcome {
+	RG_PASS,
+	RG_FAIL,
+	RG_UNSUPPORTED,
+	RG_SKIP,
+	RG_TIMEOUT,
+	RG_CRASH,
+	RG_ERROR,
+	RG_N_OUTCOMES,
+};
+
+const char *rg_outcome_name(enum rg_outcome outcome);
+int rg_outcome_parse(const char *name, enum rg_outcome *outcome);
+
+#define RG_TEXT_MAX 1024
+
+struct rg_result {
+	const struct rg_suite *suite;
+	const struct rg_test *test;
+	enum rg_outcome outcome;
+	enum rg_outcome raw_outcome;
+	enum rg_outcome expected;
+	int signal; /* CRASH only */
+	double duration_s;
+	char reason[RG_TEXT_MAX];
+	char message[RG_TEXT_MAX];
+};
+
+/* A selected test with what the plan says of it. */
+struct rg_selected {
+	const struct rg_suite *suite;
+	const struct rg_test *test;
+	enum rg_outcome expected;
+	const char *expected_reason;
+	unsigned int timeout_s;
+};
+
+struct rg_plan {
+	struct json_object *root; /* owns every string below */
+	const char *path;
+	const char *stack;
+	const char *device;
+	unsigned int timeout_s;
+	struct rg_selected *tests;
+	size_t n_tests;
+};
+
+/* registry.c */
+struct rg_suite *rg_suites(void);
+int rg_registry_load(void);
+bool rg_test_matches(const struct rg_suite *suite, const struct rg_test *test,
+		     const char *glob);
+
+/* plan.c: 0, or -1 after printing one line naming the file and field */
+int rg_plan_load(const char *path, char **filters, size_t n_filters,
+		 struct rg_plan *plan);
+void rg_plan_free(struct rg_plan *plan);
+
+/* report.c: the child's side of the pipe */
+void rg_report_setup(int fd, const struct rg_plan *plan);
+void rg_report(enum rg_outcome outcome, const char *reason,
+	       const char *message);
+
+/* isolate.c: run one test in its own child and fill in the raw result */
+void rg_isolate_run(const struct rg_selected *sel, struct rg_result *res,
+		    const struct rg_plan *plan);
+
+/* expect.c */
+void rg_expect_apply(const struct rg_selected *sel, struct rg_result *res);
+
+/* writers */
+int rg_jsonl_open(const char *path);
+int rg_jsonl_write(int fd, const struct rg_result *res,
+		   const struct rg_plan *plan);
+void rg_ktap_begin(size_t n_suites);
+void rg_ktap_suite_begin(const char *suite, size_t n_tests);
+void rg_ktap_test(const struct rg_result *res, size_t number);
+void rg_ktap_suite_end(const char *suite, size_t number, bool ok);
+int rg_junit_write(const char *path, const struct rg_result *results,
+		   size_t n);
+
+#endif

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One test, one child process: a segfault, an abort(), an exit() or a hang
+ * inside a provider library ends that test, never the run.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define SLICE_MS 20
+
+static volatile sig_atomic_t current_child;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A harness told to stop takes its test's whole process group with it. */
+static void on_stop_signal(int sig)
+{
+	if (current_child > 0)
+		kill(-current_child, SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_stop_handlers(void)
+{
+	static bool installed;
+
+	if (installed)
+		return;
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
+	signal(SIGHUP, on_stop_signal);
+	installed = true;
+}
+
+static void report_cunit_failures(void)
+{
+	const CU_FailureRecord *first = CU_get_failure_list();
+	unsigned int n = CU_get_number_of_failure_records();
+	char message[RG_TEXT_MAX];
+
+	if (!first) {
+		rg_report(RG_PASS, "", "");
+		return;
+	}
+	snprintf(message, sizeof(message), "%s:%u: %s%s",
+		 first->strFileName ? first->strFileName : "?",
+		 first->uiLineNumber,
+		 first->strCondition ? first->strCondition : "?",
+		 n > 1 ? " (and more)" : "");
+	if (first->type == CUF_SuiteInitFailed)
+		rg_report(RG_ERROR, "suite init failed", message);
+	else
+		rg_report(RG_FAIL, "assertion failed", message);
+}
+
+static _Noreturn void child_main(const struct rg_selected *sel, int fd,
+				 const struct rg_plan *plan)
+{
+	CU_pSuite suite;
+	CU_pTest test;
+
+	setpgid(0, 0);
+	/* stdout carries KTAP: whatever a test prints goes to stderr. */
+	dup2(STDERR_FILENO, STDOUT_FILENO);
+	rg_report_setup(fd, plan);
+	suite = CU_get_suite(sel->suite->name);
+	test = suite ? CU_get_test(suite, sel->test->name) : NULL;
+	if (!test) {
+		rg_report(RG_ERROR, "not in the CUnit registry", sel->test->name);
+		_exit(0);
+	}
+	CU_set_error_action(CUEA_IGNORE);
+	if (CU_run_test(suite, test) == CUE_SINIT_FAILED)
+		rg_report(RG_ERROR, "suite init failed", sel->suite->name);
+	else
+		report_cunit_failures();
+	fflush(NULL);
+	_exit(0);
+}
+
+/* Parse "OUTCOME\nreason\nmessage\n" from the child; false if absent. */
+static bool parse_report(char *buf, struct rg_result *res)
+{
+	char *reason, *message, *end;
+
+	reason = strchr(buf, '\n');
+	if (!reason)
+		return false;
+	*reason++ = '\0';
+	message = strchr(reason, '\n');
+	if (!message)
+		return false;
+	*message++ = '\0';
+	end = strchr(message, '\n');
+	if (!end)
+		return false;
+	*end = '\0';
+	if (rg_outcome_parse(buf, &res->raw_outcome))
+		return false;
+	snprintf(res->reason, sizeof(res->reason), "%s", reason);
+	snprintf(res->message, sizeof(res->message), "%s", message);
+	return true;
+}
+
+/* Read the report and wait for the child, up to the deadline. */
+static bool wait_child(pid_t pid, int fd, double deadline, char *buf,
+		       size_t size, int *status)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t used = 0;
+	ssize_t got;
+
+	for (;;) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			break;
+		if (now_s() >= deadline)
+			return false;
+		if (poll(&pfd, 1, SLICE_MS) <= 0 || used + 1 >= size)
+			continue;
+		got = read(fd, buf + used, size - used - 1);
+		if (got > 0)
+			used += got;
+		else if (got == 0)
+			pfd.fd = -1; /* EOF: only the exit is left to see */
+	}
+	/* Drain what the child wrote just before it exited. */
+	while (used + 1 < size && (got = read(fd, buf + used, size - used - 1)) > 0)
+		used += got;
+	buf[used] = '\0';
+	return true;
+}
+
+static void classify_exit(int status, char *report, struct rg_result *res)
+{
+	const char *abbrev;
+
+	if (WIFSIGNALED(status)) {
+		res->raw_outcome = RG_CRASH;
+		res->signal = WTERMSIG(status);
+		abbrev = sigabbrev_np(res->signal);
+		snprintf(res->reason, sizeof(res->reason), "SIG%s",
+			 abbrev ? abbrev : "?");
+		snprintf(res->message, sizeof(res->message),
+			 "killed by signal %d (%s)", res->signal,
+			 strsignal(res->signal));
+		return;
+	}
+	if (parse_report(report, res))
+		return;
+	res->raw_outcome = RG_FAIL;
+	snprintf(res->reason, sizeof(res->reason), "exited before the test ended");
+	snprintf(res->message, sizeof(res->message),
+		 "the test process exited with status %d without reporting an outcome (an exit() in the code under test?)",
+		 WEXITSTATUS(status));
+}
+
+void rg_isolate_run(const struct rg_selected *sel, struct rg_result *res,
+		    const struct rg_plan *plan)
+{
+	char report[PIPE_BUF + 1];
+	int fds[2], status = 0;
+	double start;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	res->suite = sel->suite;
+	res->test = sel->test;
+	install_stop_handlers();
+	/* Non-blocking read end: a grandchild holding the write end open
+	 * must not keep the harness waiting once the test process is gone. */
+	if (pipe2(fds, O_CLOEXEC) || fcntl(fds[0], F_SETFL, O_NONBLOCK)) {
+		res->raw_outcome = RG_ERROR;
+		snprintf(res->reason, sizeof(res->reason), "pipe: %s", strerror(errno));
+		return;
+	}
+	fflush(NULL);
+	start = now_s();
+	pid = fork();
+	if (pid < 0) {
+		res->raw_outcome = RG_ERROR;
+		snprintf(res->reason, sizeof(res->reason), "fork: %s", strerror(errno));
+		goto close_pipe;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child_main(sel, fds[1], plan);
+	}
+	current_child = pid;
+	setpgid(pid, pid);
+	close(fds[1]);
+	fds[1] = -1;
+	if (!wait_child(pid, fds[0], start + sel->timeout_s, report,
+			sizeof(report), &status)) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		res->raw_outcome = RG_TIMEOUT;
+		snprintf(res->reason, sizeof(res->reason), "timed out after %u s",
+			 sel->timeout_s);
+		snprintf(res->message, sizeof(res->message),
+			 "killed with SIGKILL after its %u s limit", sel->timeout_s);
+	} else {
+		classify_exit(status, report, res);
+	}
+	/* Whatever the test started (a server, a helper) goes with it. */
+	kill(-pid, SIGKILL);
+	current_child = 0;
+	res->duration_s = now_s() - start;
+close_pipe:
+	close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+}

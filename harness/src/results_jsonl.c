@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+/*
+ * results.jsonl: one line per finished test, handed to the kernel with one
+ * write() before the next test starts, so a SIGKILLed harness loses nothing
+ * it finished.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int rg_jsonl_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+		      0644);
+
+	if (fd < 0)
+		fprintf(stderr, "rdmagate-harness: %s: cannot write results: %s\n",
+			path, strerror(errno));
+	return fd;
+}
+
+static struct json_object *to_json(const struct rg_result *res,
+				   const struct rg_plan *plan)
+{
+	struct json_object *obj = json_object_new_object();
+	char id[512];
+
+	snprintf(id, sizeof(id), "%s.%s", res->suite->name, res->test->name);
+	json_object_object_add(obj, "test", json_object_new_string(id));
+	json_object_object_add(obj, "suite", json_object_new_string(res->suite->name));
+	json_object_object_add(obj, "name", json_object_new_string(res->test->name));
+	json_object_object_add(obj, "outcome",
+			       json_object_new_string(rg_outcome_name(res->outcome)));
+	json_object_object_add(obj, "raw_outcome",
+			       json_object_new_string(rg_outcome_name(res->raw_outcome)));
+	json_object_object_add(obj, "expected",
+			       json_object_new_string(rg_outcome_name(res->expected)));
+	json_object_object_add(obj, "reason", json_object_new_string(res->reason));
+	json_object_object_add(obj, "message", json_object_new_string(res->message));
+	json_object_object_add(obj, "duration_s", json_object_new_double(res->duration_s));
+	json_object_object_add(obj, "stack", json_object_new_string(plan->stack));
+	json_object_object_add(obj, "device", json_object_new_string(plan->device));
+	if (res->outcome == RG_CRASH)
+		json_object_object_add(obj, "signal", json_object_new_int(res->signal));
+	return obj;
+}
+
+int rg_jsonl_write(int fd, const struct rg_result *res, const struct rg_plan *plan)
+{
+	struct json_object *obj = to_json(res, plan);
+	const char *text;
+	char line[4 * RG_TEXT_MAX + 1024];
+	int len, ret = 0;
+
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+						   JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = snprintf(line, sizeof(line), "%s\n", text);
+	if (len < 0 || (size_t)len >= sizeof(line) || write(fd, line, len) != len) {
+		fprintf(stderr, "rdmagate-harness: cannot write a result line: %s\n",
+			strerror(errno));
+		ret = -1;
+	}
+	json_object_put(obj);
+	return ret;
+}

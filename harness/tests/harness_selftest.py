@@ -1,0 +1,260 @@
+"""The harness's own tests: rdmagate-harness-selftest run under real plans.
+
+Each test starts the real harness binary (path in RDMAGATE_SELFTEST) and
+checks what lands in results.jsonl, on stdout (KTAP) and in junit.xml."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+HARNESS = os.environ.get("RDMAGATE_SELFTEST", "")
+
+
+def write_plan(directory: Path, **fields) -> Path:
+    plan = {"version": 1, "stack": "teststack", "device": "selftest0",
+            "params": {"greeting": "hello"}, **fields}
+    path = directory / "plan.json"
+    path.write_text(json.dumps(plan))
+    return path
+
+
+def run(directory: Path, plan: Path, *extra: str, timeout: float = 120):
+    started = time.monotonic()
+    done = subprocess.run([HARNESS, "--plan", str(plan), "--results", str(directory / "r.jsonl"),
+                           "--junit", str(directory / "junit.xml"), *extra],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    lines = (directory / "r.jsonl").read_text().splitlines() \
+        if (directory / "r.jsonl").exists() else []
+    return done, {r["name"]: r for r in map(json.loads, lines)}, time.monotonic() - started
+
+
+class HarnessCase(unittest.TestCase):
+    def setUp(self):
+        self.assertTrue(HARNESS and Path(HARNESS).is_file(), "RDMAGATE_SELFTEST names no binary")
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = Path(self.tmp.name)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+
+class Containment(HarnessCase):
+    """Every way a test can end is contained, recorded, and the run goes on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cls_tmp = tempfile.TemporaryDirectory()
+        directory = Path(cls.cls_tmp.name)
+        plan = write_plan(directory, filter=["selftest.*"])
+        cls.done, cls.results, cls.elapsed = run(
+            directory, plan, "--filter", "selftest.[!s]*", "--filter", "selftest.s[!l]*")
+        cls.junit = ET.parse(directory / "junit.xml").getroot() \
+            if (directory / "junit.xml").exists() else None
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cls_tmp.cleanup()
+
+    def outcome(self, name):
+        self.assertIn(name, self.results, f"no result line for {name}")
+        return self.results[name]
+
+    def test_pass_is_pass(self):
+        self.assertEqual(self.outcome("pass")["outcome"], "PASS")
+        self.assertEqual(self.outcome("pass")["reason"], "")
+
+    def test_failed_assertion_is_fail_with_location(self):
+        result = self.outcome("assert_fails")
+        self.assertEqual(result["outcome"], "FAIL")
+        self.assertRegex(result["message"], r"selftest_suite\.c:\d+: CU_ASSERT_EQUAL\(answer,42\)")
+
+    def test_segfault_is_crash_with_sigsegv(self):
+        result = self.outcome("segfault")
+        self.assertEqual((result["outcome"], result["signal"], result["reason"]),
+                         ("CRASH", 11, "SIGSEGV"))
+
+    def test_abort_is_crash_with_sigabrt(self):
+        result = self.outcome("abort")
+        self.assertEqual((result["outcome"], result["signal"]), ("CRASH", 6))
+
+    def test_spin_is_timeout_within_its_limit_and_a_margin(self):
+        result = self.outcome("spin")
+        self.assertEqual(result["outcome"], "TIMEOUT")
+        self.assertGreaterEqual(result["duration_s"], 1.0)
+        self.assertLess(result["duration_s"], 1.5)
+
+    def test_exit_before_finishing_is_not_a_pass(self):
+        result = self.outcome("exit_early")
+        self.assertEqual(result["outcome"], "FAIL")
+        self.assertIn("exited with status 0", result["message"])
+
+    def test_explicit_reports_keep_their_reason(self):
+        self.assertEqual(self.outcome("skip")["outcome"], "SKIP")
+        self.assertEqual(self.outcome("skip")["reason"], "stack lacks ibv_wr_start")
+        self.assertEqual(self.outcome("error")["outcome"], "ERROR")
+        self.assertIn("no /dev/infiniband", self.outcome("error")["reason"])
+
+    def test_a_forked_server_left_behind_does_not_stall_the_run(self):
+        self.assertEqual(self.outcome("fork_child_left")["outcome"], "PASS")
+        self.assertLess(self.outcome("fork_child_left")["duration_s"], 5)
+
+    def test_params_and_device_reach_the_test(self):
+        self.assertEqual(self.outcome("param")["outcome"], "PASS")
+
+    def test_the_run_goes_on_and_every_result_is_recorded(self):
+        expected = {"pass", "pass_printing", "assert_fails", "segfault", "abort", "spin",
+                    "exit_early", "unsupported", "skip", "error", "fork_child_left", "param"}
+        self.assertEqual(set(self.results), expected)
+        for result in self.results.values():
+            self.assertEqual((result["stack"], result["device"], result["suite"]),
+                             ("teststack", "selftest0", "selftest"))
+
+    def test_exit_code_is_1_when_something_failed(self):
+        self.assertEqual(self.done.returncode, 1, self.done.stderr)
+
+    def test_stdout_is_clean_ktap(self):
+        lines = self.done.stdout.splitlines()
+        self.assertEqual(lines[:2], ["KTAP version 1", "1..1"])
+        self.assertNotIn("ok 99 this line is not KTAP", self.done.stdout)
+        self.assertIn("    not ok 4 segfault # CRASH SIGSEGV", lines)
+        self.assertEqual(lines[-1], "not ok 1 selftest")
+
+    def test_junit_has_every_test(self):
+        self.assertIsNotNone(self.junit)
+        cases = {c.get("name"): c for c in self.junit.iter("testcase")}
+        self.assertEqual(set(cases), set(self.results))
+        self.assertEqual(cases["segfault"].find("failure").get("type"), "CRASH")
+        self.assertIsNotNone(cases["error"].find("error"))
+        self.assertIsNotNone(cases["skip"].find("skipped"))
+
+
+class Expectations(HarnessCase):
+    """An outcome other than the profile's expectation is FAIL, both ways."""
+
+    def run_with(self, expect):
+        plan = write_plan(self.dir, filter=["selftest.pass", "selftest.unsupported"],
+                          expect=expect)
+        done, results, _ = run(self.dir, plan)
+        return done, results
+
+    def test_expected_unsupported_but_passed_is_fail(self):
+        done, results = self.run_with({"selftest.pass": {"outcome": "UNSUPPORTED",
+                                                         "reason": "no MW on rxe"},
+                                       "selftest.unsupported": {"outcome": "UNSUPPORTED"}})
+        self.assertEqual(results["pass"]["outcome"], "FAIL")
+        self.assertEqual(results["pass"]["raw_outcome"], "PASS")
+        self.assertIn("expects UNSUPPORTED (no MW on rxe)", results["pass"]["message"])
+        self.assertEqual(results["unsupported"]["outcome"], "UNSUPPORTED")
+        self.assertEqual(done.returncode, 1)
+
+    def test_expected_pass_but_unsupported_is_fail(self):
+        done, results = self.run_with({})
+        self.assertEqual(results["pass"]["outcome"], "PASS")
+        self.assertEqual(results["unsupported"]["outcome"], "FAIL")
+        self.assertIn("device lacks type 2 memory windows", results["unsupported"]["message"])
+        self.assertEqual(done.returncode, 1)
+
+    def test_all_as_expected_exits_0(self):
+        done, results = self.run_with({"selftest.unsupported": {"outcome": "UNSUPPORTED"}})
+        self.assertEqual({r["outcome"] for r in results.values()}, {"PASS", "UNSUPPORTED"})
+        self.assertEqual(done.returncode, 0, done.stderr)
+
+    def test_error_alone_exits_3(self):
+        plan = write_plan(self.dir, filter=["selftest.pass", "selftest.error"])
+        done, results, _ = run(self.dir, plan)
+        self.assertEqual(results["error"]["outcome"], "ERROR")
+        self.assertEqual(done.returncode, 3)
+
+
+class PlanErrors(HarnessCase):
+    """A bad plan: one line naming the file and field, exit 2, no results."""
+
+    def assert_plan_error(self, text, pattern):
+        path = self.dir / "plan.json"
+        path.write_text(text)
+        done, results, _ = run(self.dir, path)
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertEqual(len(done.stderr.strip().splitlines()), 1, done.stderr)
+        self.assertIn(str(path), done.stderr)
+        self.assertRegex(done.stderr, pattern)
+        self.assertEqual(results, {})
+
+    def test_malformed_json(self):
+        self.assert_plan_error('{"version": 1, "stack": ', "not valid JSON")
+
+    def test_missing_field(self):
+        self.assert_plan_error('{"version": 1, "device": "x"}', "field stack: missing")
+
+    def test_wrong_type(self):
+        self.assert_plan_error('{"version": 1, "stack": "s", "device": "d", "timeout_s": "9"}',
+                               "field timeout_s: must be a positive integer")
+
+    def test_unknown_test_in_expectations(self):
+        self.assert_plan_error(json.dumps({"version": 1, "stack": "s", "device": "d",
+                                           "expect": {"selftest.nope": {"outcome": "PASS"}}}),
+                               r"field expect\.selftest\.nope: no such test")
+
+    def test_unknown_suite(self):
+        self.assert_plan_error(json.dumps({"version": 1, "stack": "s", "device": "d",
+                                           "suites": ["verbz"]}),
+                               "field suites: no suite named 'verbz'")
+
+    def test_filter_matching_nothing(self):
+        self.assert_plan_error(json.dumps({"version": 1, "stack": "s", "device": "d",
+                                           "filter": ["selftest.nope*"]}),
+                               "field filter: 'selftest.nope\\*' matches no test")
+
+    def test_missing_plan_file(self):
+        done, _, _ = run(self.dir, self.dir / "absent.json")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("cannot read the plan", done.stderr)
+
+
+class Killed(HarnessCase):
+    """SIGKILL mid-run: every finished line is intact and parses."""
+
+    def test_sigkill_leaves_finished_results_intact(self):
+        plan = write_plan(self.dir, filter=["selftest.pass", "selftest.segfault",
+                                            "selftest.sleep_long"])
+        results = self.dir / "r.jsonl"
+        proc = subprocess.Popen([HARNESS, "--plan", str(plan), "--results", str(results),
+                                 "--junit", str(self.dir / "junit.xml")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if results.exists() and results.read_text().count("\n") >= 2:
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        text = results.read_text()
+        self.assertTrue(text.endswith("\n"))
+        records = [json.loads(line) for line in text.splitlines()]
+        self.assertEqual([r["name"] for r in records], ["pass", "segfault"])
+        self.assertEqual(records[1]["outcome"], "CRASH")
+        self.assertFalse((self.dir / "junit.xml").exists())
+
+
+class Listing(HarnessCase):
+    def test_list_and_filter(self):
+        done = subprocess.run([HARNESS, "--list", "--filter", "selftest.s*"],
+                              capture_output=True, text=True, check=False)
+        self.assertEqual(done.returncode, 0)
+        self.assertEqual(done.stdout.split(),
+                         ["selftest.segfault", "selftest.spin", "selftest.sleep_long",
+                          "selftest.skip"])
+
+    def test_usage_error_exits_2(self):
+        done = subprocess.run([HARNESS, "--bogus"], capture_output=True, text=True, check=False)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("usage:", done.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
