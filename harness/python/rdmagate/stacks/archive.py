@@ -1,0 +1,165 @@
+"""Packages from the Debian archive, by exact version, through a private apt.
+
+apt runs with its own sources, lists, status and cache under rdmagate's
+cache, so the host's apt state and installed packages are never touched.
+apt checks the suite's signed Release file against Debian's keyring and every
+download against its hashes, exactly as it does for the host."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import urllib.parse
+from pathlib import Path
+
+from ..errors import InfraError, UsageError
+from ..paths import cache_dir
+from . import mirror as mirror_lookup
+from .lock import locked
+
+KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+SUITES = ("bullseye", "bookworm", "trixie", "sid")
+_NETWORK_TROUBLE = re.compile(r"Could not connect|Failed to fetch|Temporary failure|"
+                              r"Connection refused|Unable to connect|timed out|No route", re.I)
+
+
+class Archive:
+    """One Debian suite, seen through a private apt configuration."""
+
+    def __init__(self, suite: str, cache: Path | None = None, mirror: str | None = None,
+                 say=lambda text: None):
+        if suite not in SUITES:
+            raise UsageError(f"suite {suite!r}: not a Debian suite rdmagate knows "
+                             f"({', '.join(SUITES)})")
+        self.suite = suite
+        self.cache = Path(cache) if cache else cache_dir()
+        self.mirror = mirror_lookup.find(mirror)
+        self.say = say
+        self.root = self.cache / "apt" / suite
+        self.debs = self.cache / "debs" / suite
+
+    # -- private apt ------------------------------------------------------
+    def _options(self) -> list[str]:
+        state = self.root / "state"
+        return ["-o", f"Dir::Etc::SourceList={self.root / 'sources.list'}",
+                "-o", "Dir::Etc::SourceParts=/dev/null",
+                "-o", "Dir::Etc::Preferences=/dev/null",
+                "-o", "Dir::Etc::PreferencesParts=/dev/null",
+                "-o", f"Dir::State={state}",
+                "-o", f"Dir::State::Lists={state / 'lists'}",
+                "-o", f"Dir::State::status={state / 'status'}",
+                "-o", f"Dir::Cache={self.root / 'cache'}",
+                "-o", "APT::Architecture=amd64", "-o", "APT::Architectures=amd64",
+                # Our files belong to the caller; apt's _apt sandbox user
+                # could not write them.
+                "-o", "APT::Sandbox::User=root" if os.geteuid() == 0 else "APT::Sandbox::User=",
+                "-o", "Debug::NoLocking=true", "-q"]
+
+    def _prepare(self) -> None:
+        for sub in ("state/lists/partial", "cache/archives/partial"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        (self.root / "state" / "status").touch()
+        line = f"deb [signed-by={KEYRING}] {self.mirror} {self.suite} main\n"
+        sources = self.root / "sources.list"
+        if not sources.exists() or sources.read_text() != line:
+            sources.write_text(line)
+            shutil.rmtree(self.root / "state" / "lists", ignore_errors=True)
+            (self.root / "state" / "lists" / "partial").mkdir(parents=True)
+
+    def _apt(self, tool: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        if shutil.which(tool) is None:
+            raise InfraError(f"{tool} is not installed: run ci/setup")
+        return subprocess.run([tool, *self._options(), *args], capture_output=True, text=True,
+                              cwd=cwd, check=False)
+
+    def _has_lists(self) -> bool:
+        return any((self.root / "state" / "lists").glob("*_Packages*"))
+
+    def update(self, force: bool = False) -> None:
+        """Fetch the suite's package lists, once (or again when forced)."""
+        self._prepare()
+        if self._has_lists() and not force:
+            return
+        self.say(f"reading the {self.suite} package lists from {self.mirror}")
+        done = self._apt("apt-get", "update")
+        if done.returncode != 0 or not self._has_lists() or "W: " in done.stderr and \
+                _NETWORK_TROUBLE.search(done.stderr):
+            detail = _first_error(done.stderr)
+            raise InfraError(f"cannot read the {self.suite} package lists from {self.mirror}: "
+                             f"{detail}")
+
+    # -- queries and downloads -------------------------------------------
+    def versions(self, name: str) -> list[str]:
+        """Versions of a package the suite offers, newest first."""
+        self.update()
+        done = self._apt("apt-cache", "madison", name)
+        return [parts[1].strip() for parts in
+                (line.split("|") for line in done.stdout.splitlines()) if len(parts) >= 3]
+
+    def cached(self, name: str, version: str) -> Path | None:
+        quoted = urllib.parse.quote(version, safe="+~.-")  # apt writes ':' as %3a
+        found = sorted(self.debs.glob(f"{name}_{quoted}_*.deb")) + \
+            sorted(self.debs.glob(f"{name}_{quoted.replace('%3A', '%3a')}_*.deb"))
+        return found[0] if found else None
+
+    def download(self, packages: list[tuple[str, str]]) -> list[Path]:
+        """Verified .debs for (name, exact version) pairs, from the cache when
+        there; UsageError naming the package the suite does not have."""
+        wanted = [(n, v) for n, v in packages if self.cached(n, v) is None]
+        if wanted:
+            with locked(self.debs):
+                self._download(wanted)
+        missing = [f"{n}={v}" for n, v in packages if self.cached(n, v) is None]
+        if missing:
+            raise InfraError(f"apt reported success but did not deliver {', '.join(missing)}")
+        return [self.cached(n, v) for n, v in packages]
+
+    def _download(self, wanted: list[tuple[str, str]]) -> None:
+        self.update()
+        self.debs.mkdir(parents=True, exist_ok=True)
+        # apt-get download writes into the current directory: a private
+        # one, so a half-written .deb never lands among the complete ones.
+        with tempfile.TemporaryDirectory(dir=self.debs, prefix=".partial-") as tmp:
+            self.say(f"downloading {len(wanted)} packages from {self.suite}: "
+                     + ", ".join(f"{n}={v}" for n, v in wanted))
+            done = self._apt("apt-get", "download", *(f"{n}={v}" for n, v in wanted),
+                             cwd=Path(tmp))
+            if done.returncode != 0:
+                raise _download_error(self.suite, done.stderr)
+            for deb in Path(tmp).glob("*.deb"):
+                deb.replace(self.debs / deb.name)
+
+
+def _first_error(stderr: str) -> str:
+    for line in stderr.splitlines():
+        if line.startswith(("E:", "Err:", "W:")):
+            return line.strip()
+    return stderr.strip().splitlines()[-1] if stderr.strip() else "no output"
+
+
+def _download_error(suite: str, stderr: str) -> Exception:
+    detail = _first_error(stderr)
+    if "not found" in detail or "Unable to locate" in detail or "Can't select" in detail:
+        return UsageError(f"the {suite} archive has no such package version: {detail}")
+    return InfraError(f"downloading from {suite} failed: {detail}")
+
+
+def unpack(debs: list[Path], dest: Path) -> Path:
+    """dpkg -x every .deb into dest, atomically: built beside it under a
+    temporary name and renamed when complete. An existing dest is reused."""
+    if dest.is_dir():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
+    try:
+        for deb in debs:
+            done = subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp)],
+                                  capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise InfraError(f"cannot unpack {deb}: {done.stderr.strip()}")
+        tmp.chmod(0o755)
+        tmp.rename(dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest

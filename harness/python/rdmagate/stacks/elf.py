@@ -1,0 +1,164 @@
+"""What a shared object exports and imports, read from its ELF dynamic
+symbol table and GNU symbol versions, with the standard library only.
+
+Stripped Debian libraries keep .dynsym and the version sections, which is
+all an ABI at the symbol level is: name, version node, default or not."""
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UsageError
+
+SHT_DYNSYM, SHT_DYNAMIC = 11, 6
+SHT_GNU_VERDEF, SHT_GNU_VERNEED, SHT_GNU_VERSYM = 0x6FFFFFFD, 0x6FFFFFFE, 0x6FFFFFFF
+DT_NEEDED, DT_SONAME = 1, 14
+VER_FLG_BASE = 1
+STB_GLOBAL, STB_WEAK = 1, 2
+STT_SECTION, STT_FILE = 3, 4
+SHN_ABS = 0xFFF1
+
+
+@dataclass
+class ElfInfo:
+    path: Path
+    soname: str | None = None
+    needed: list[str] = field(default_factory=list)
+    # (symbol, version node or None, default version?) of defined symbols
+    exports: list[tuple[str, str | None, bool]] = field(default_factory=list)
+    # (symbol, version or None, library that defines the version or None)
+    imports: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    version_defs: list[str] = field(default_factory=list)
+    version_needs: dict[str, list[str]] = field(default_factory=dict)
+
+
+class _Reader:
+    def __init__(self, path: Path, data: bytes):
+        self.path, self.data = path, data
+        if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+            raise UsageError(f"{path}: not a 64-bit little-endian ELF file")
+        (self.shoff,) = struct.unpack_from("<Q", data, 0x28)
+        self.shentsize, self.shnum = struct.unpack_from("<HH", data, 0x3A)
+        self.sections = [self._section(i) for i in range(self.shnum)]
+
+    def _section(self, index: int) -> dict:
+        values = struct.unpack_from("<IIQQQQIIQQ", self.data, self.shoff + index * self.shentsize)
+        keys = ("name", "type", "flags", "addr", "offset", "size", "link", "info", "align", "entsize")
+        return dict(zip(keys, values))
+
+    def by_type(self, sh_type: int) -> dict | None:
+        return next((s for s in self.sections if s["type"] == sh_type), None)
+
+    def string(self, strtab: dict, offset: int) -> str:
+        start = strtab["offset"] + offset
+        end = self.data.index(b"\0", start)
+        return self.data[start:end].decode("utf-8", errors="replace")
+
+
+def _version_defs(r: _Reader, info: ElfInfo) -> dict[int, str]:
+    names = {}
+    sec = r.by_type(SHT_GNU_VERDEF)
+    if not sec:
+        return names
+    strtab, at = r.sections[sec["link"]], sec["offset"]
+    for _ in range(sec["info"]):
+        _, flags, ndx, _, _, aux, nxt = struct.unpack_from("<HHHHIII", r.data, at)
+        (name_off,) = struct.unpack_from("<I", r.data, at + aux)
+        names[ndx] = r.string(strtab, name_off)
+        if not flags & VER_FLG_BASE:  # the base entry is the soname itself
+            info.version_defs.append(names[ndx])
+        if not nxt:
+            break
+        at += nxt
+    return names
+
+
+def _version_needs(r: _Reader, info: ElfInfo) -> dict[int, tuple[str, str]]:
+    needs = {}
+    sec = r.by_type(SHT_GNU_VERNEED)
+    if not sec:
+        return needs
+    strtab, at = r.sections[sec["link"]], sec["offset"]
+    for _ in range(sec["info"]):
+        _, cnt, file_off, aux, nxt = struct.unpack_from("<HHIII", r.data, at)
+        library = r.string(strtab, file_off)
+        versions = info.version_needs.setdefault(library, [])
+        aux_at = at + aux
+        for _ in range(cnt):
+            _, _, other, name_off, aux_next = struct.unpack_from("<IHHII", r.data, aux_at)
+            version = r.string(strtab, name_off)
+            versions.append(version)
+            needs[other] = (version, library)
+            if not aux_next:
+                break
+            aux_at += aux_next
+        if not nxt:
+            break
+        at += nxt
+    return needs
+
+
+def _dynamic(r: _Reader, info: ElfInfo) -> None:
+    sec = r.by_type(SHT_DYNAMIC)
+    if not sec:
+        return
+    strtab = r.sections[sec["link"]]
+    for at in range(sec["offset"], sec["offset"] + sec["size"], 16):
+        tag, value = struct.unpack_from("<qQ", r.data, at)
+        if tag == 0:
+            break
+        if tag == DT_NEEDED:
+            info.needed.append(r.string(strtab, value))
+        elif tag == DT_SONAME:
+            info.soname = r.string(strtab, value)
+
+
+def _symbols(r: _Reader, info: ElfInfo, defs: dict, needs: dict) -> None:
+    sec = r.by_type(SHT_DYNSYM)
+    if not sec:
+        return
+    strtab = r.sections[sec["link"]]
+    versym = r.by_type(SHT_GNU_VERSYM)
+    count = sec["size"] // 24
+    for index in range(1, count):
+        name_off, st_info, _, shndx, _, _ = struct.unpack_from("<IBBHQQ", r.data,
+                                                                sec["offset"] + index * 24)
+        bind, kind = st_info >> 4, st_info & 0xF
+        if bind not in (STB_GLOBAL, STB_WEAK) or kind in (STT_SECTION, STT_FILE):
+            continue
+        name = r.string(strtab, name_off)
+        if shndx == SHN_ABS and name in defs.values():
+            continue  # the linker's marker for a version node, not an interface
+        ver = struct.unpack_from("<H", r.data, versym["offset"] + index * 2)[0] if versym else 1
+        ver_index, hidden = ver & 0x7FFF, bool(ver & 0x8000)
+        if shndx != 0:
+            info.exports.append((name, defs.get(ver_index), not hidden))
+        else:
+            version, library = needs.get(ver_index, (None, None))
+            info.imports.append((name, version, library))
+
+
+def read_elf(path: Path) -> ElfInfo:
+    """Soname, needed libraries, versioned exports and imports of one ELF file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read ({err.strerror})") from None
+    info = ElfInfo(path)
+    try:
+        reader = _Reader(path, data)
+        _dynamic(reader, info)
+        defs = _version_defs(reader, info)
+        needs = _version_needs(reader, info)
+        _symbols(reader, info, defs, needs)
+    except (struct.error, ValueError, IndexError) as err:
+        raise UsageError(f"{path}: malformed ELF file ({err})") from None
+    return info
+
+
+def is_elf(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False

@@ -1,0 +1,84 @@
+"""Provisioning: a stack's tree on disk, ready to inventory, build and run.
+
+Debian stacks are downloaded (verified by apt) and unpacked into the cache;
+a second fetch of the same manifest does no network work. Where the stack's
+C library floor is above the host's, a root file system is built too."""
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UsageError
+from ..paths import cache_dir
+from . import archive, rootfs
+from .lock import locked
+from .glibc import host_glibc, newer
+from .layout import LIBRARIES, find_library
+from .manifest import Stack
+
+
+@dataclass
+class FetchedStack:
+    stack: Stack
+    root: Path               # usr/lib/..., usr/include, etc/libibverbs.d inside
+    rootfs: Path | None      # where the stack's binaries run, when not the host
+    needs_rootfs: bool
+    glibc_floor: str | None
+
+
+def stack_cache(stack: Stack, cache: Path | None = None) -> Path:
+    """The cache entry of a Debian stack: keyed by its exact package set, so
+    an edited manifest never reuses another set's tree."""
+    key = hashlib.sha256(json.dumps([stack.suite, stack.packages]).encode()).hexdigest()[:12]
+    return (cache or cache_dir()) / "stacks" / stack.name / key
+
+
+def fetch(stack: Stack, say=lambda text: None, cache: Path | None = None,
+          mirror: str | None = None, with_rootfs: bool = True) -> FetchedStack:
+    if stack.kind == "host":
+        return _checked(stack, Path("/"), None)
+    if stack.kind == "prefix":
+        return _checked(stack, stack.prefix, None)
+    entry = stack_cache(stack, cache)
+    root = entry / "root"
+    with locked(entry):
+        if not root.is_dir():
+            debs = archive.Archive(stack.suite, cache, mirror, say).download(stack.packages)
+            say(f"unpacking {len(debs)} packages into {root}")
+            archive.unpack(debs, root)
+        fetched = _checked(stack, root, None)
+        if fetched.needs_rootfs and with_rootfs:
+            fetched.rootfs = rootfs.build(stack, archive.mirror_lookup.find(mirror),
+                                          entry / "rootfs", say)
+        elif (entry / "rootfs").is_dir():
+            fetched.rootfs = entry / "rootfs"
+    return fetched
+
+
+def _checked(stack: Stack, root: Path, rootfs_dir: Path | None) -> FetchedStack:
+    from .inventory import glibc_floor  # inventory reads what fetch made
+
+    libibverbs = find_library(root, LIBRARIES["libibverbs"])
+    if libibverbs is None:
+        what = "this host" if stack.kind == "host" else str(root)
+        raise UsageError(f"stack {stack.name}: no libibverbs.so.1 in {what} "
+                         "(looked in usr/lib/x86_64-linux-gnu, usr/lib64, lib, ...)")
+    floor = glibc_floor(root)
+    needs = stack.kind != "host" and floor is not None and newer(floor, host_glibc())
+    return FetchedStack(stack, root, rootfs_dir, needs, floor)
+
+
+def is_fetched(stack: Stack, cache: Path | None = None) -> bool:
+    if stack.kind != "debian":
+        return True
+    return (stack_cache(stack, cache) / "root").is_dir()
+
+
+def kernel_debs(stack: Stack, say=lambda text: None, cache: Path | None = None,
+                mirror: str | None = None) -> list[Path]:
+    """The stack's kernel packages, fetched like the rest (the lab unpacks them)."""
+    if not stack.kernel:
+        raise UsageError(f"stack {stack.name} names no kernel")
+    pairs = [(p["name"], p["version"]) for p in stack.kernel["packages"]]
+    return archive.Archive(stack.suite, cache, mirror, say).download(pairs)
+

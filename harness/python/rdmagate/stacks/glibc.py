@@ -1,0 +1,20 @@
+"""GNU C library versions: the host's, and comparing GLIBC_x.y floors."""
+import os
+
+
+def parse(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.removeprefix("GLIBC_").split(".") if part.isdigit())
+
+
+def newer(a: str, b: str) -> bool:
+    return parse(a) > parse(b)
+
+
+def highest(versions) -> str | None:
+    glibc = [v for v in versions if v.startswith("GLIBC_") and parse(v)]
+    return max(glibc, key=parse).removeprefix("GLIBC_") if glibc else None
+
+
+def host_glibc() -> str:
+    # "glibc 2.36" on a GNU system
+    return os.confstr("CS_GNU_LIBC_VERSION").split()[-1]

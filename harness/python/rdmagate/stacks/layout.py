@@ -1,0 +1,43 @@
+"""Where a stack's files sit inside its tree, whatever the tree's layout."""
+import os
+import re
+from pathlib import Path
+
+LIB_DIRS = ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu", "usr/lib64", "lib64",
+            "usr/lib", "lib")
+LIBRARIES = {"libibverbs": "libibverbs.so.1", "librdmacm": "librdmacm.so.1",
+             "libibumad": "libibumad.so.3"}
+DEFAULT_PROVIDER_DIR = "usr/lib/x86_64-linux-gnu/libibverbs"
+# The provider directory is compiled into libibverbs (rdma-core's
+# VERBS_PROVIDER_DIR); reading it from the binary gives the one it uses.
+_PROVIDER_DIR = re.compile(rb"(/[\w./+-]*/libibverbs)\0")
+PROVIDER_FILE = re.compile(r"^lib(?P<name>[\w-]+?)-rdmav(?P<abi>\d+)\.so$")
+
+
+def find_library(root: Path, soname: str) -> Path | None:
+    """The file a soname resolves to under root (first library directory)."""
+    for lib_dir in LIB_DIRS:
+        candidate = root / lib_dir / soname
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def provider_dir(root: Path, libibverbs: Path) -> Path:
+    """The providers directory libibverbs dlopens from, inside root."""
+    compiled = _PROVIDER_DIR.search(libibverbs.read_bytes())
+    relative = compiled.group(1).decode().lstrip("/") if compiled else DEFAULT_PROVIDER_DIR
+    return root / relative
+
+
+def real_file(path: Path, root: Path) -> str:
+    """The real file behind a soname symlink, relative to root."""
+    return os.path.relpath(path.resolve(), root.resolve())
+
+
+def headers(root: Path) -> list[str]:
+    include = root / "usr" / "include"
+    found = []
+    for sub in ("infiniband", "rdma"):
+        found += sorted(str(p.relative_to(include)) for p in (include / sub).rglob("*.h"))
+    return found

@@ -1,0 +1,113 @@
+"""Stack manifests (stacks/*.yaml) and the built-in kinds host and prefix:."""
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..errors import UsageError
+from ..paths import REPO_ROOT
+from .archive import SUITES
+
+STACKS_DIR = REPO_ROOT / "stacks"
+FIELDS = {
+    "debian": {"name", "kind", "description", "suite", "rdma_core", "packages", "kernel"},
+    "prefix": {"name", "kind", "description", "path"},
+}
+REQUIRED = {"debian": {"name", "kind", "suite", "packages"}, "prefix": {"name", "kind", "path"}}
+
+
+@dataclass
+class Stack:
+    name: str
+    kind: str                      # debian, host or prefix
+    description: str = ""
+    suite: str | None = None
+    rdma_core: str | None = None
+    packages: list[tuple[str, str]] = field(default_factory=list)
+    kernel: dict | None = None     # {"release": ..., "packages": [{"name", "version"}]}
+    prefix: Path | None = None
+    manifest: Path | None = None
+
+
+def known() -> list[str]:
+    return sorted(p.stem for p in STACKS_DIR.glob("*.yaml"))
+
+
+def resolve(name: str) -> Stack:
+    """host, a manifest name (debian-12), prefix:/path, or a manifest file."""
+    if name == "host":
+        return Stack("host", "host", "the RDMA stack installed on this machine")
+    if name.startswith("prefix:"):
+        path = Path(name[len("prefix:"):]).expanduser()
+        return _prefix(name, path, f"the tree at {path}", None)
+    if name.endswith((".yaml", ".yml")) or "/" in name:
+        return load(Path(name))
+    path = STACKS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise UsageError(f"unknown stack {name!r} (known: host, prefix:/path, "
+                         f"{', '.join(known())}, or a manifest file)")
+    return load(path)
+
+
+def _prefix(name: str, path: Path, description: str, manifest: Path | None) -> Stack:
+    if not path.is_dir():
+        where = f"{manifest}: field path" if manifest else f"--stack {name}"
+        raise UsageError(f"{where}: {path} is not a directory")
+    return Stack(name, "prefix", description, prefix=path.resolve(), manifest=manifest)
+
+
+def _fail(path: Path, field_name: str, problem: str):
+    raise UsageError(f"{path}: field {field_name}: {problem}")
+
+
+def load(path: Path) -> Stack:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read the manifest ({err.strerror})") from None
+    except yaml.YAMLError as err:
+        raise UsageError(f"{path}: not valid YAML ({err})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: a manifest is a mapping of fields")
+    kind = data.get("kind")
+    if kind not in FIELDS:
+        _fail(path, "kind", f"must be one of {', '.join(FIELDS)}, not {kind!r}")
+    for name in sorted(set(data) - FIELDS[kind]):
+        _fail(path, name, f"unknown field (a {kind} manifest has {', '.join(sorted(FIELDS[kind]))})")
+    for name in sorted(REQUIRED[kind] - set(data)):
+        _fail(path, name, "missing")
+    for name in ("name", "description", "suite", "rdma_core", "path"):
+        if name in data and not isinstance(data[name], str):
+            _fail(path, name, "must be a string")
+    if kind == "prefix":
+        return _prefix(data["name"], Path(data["path"]).expanduser(),
+                       data.get("description", ""), path)
+    if data["suite"] not in SUITES:
+        _fail(path, "suite", f"{data['suite']!r} is not one of {', '.join(SUITES)}")
+    return Stack(data["name"], "debian", data.get("description", ""), data["suite"],
+                 data.get("rdma_core"), _packages(path, "packages", data["packages"]),
+                 _kernel(path, data.get("kernel")), manifest=path)
+
+
+def _packages(path: Path, where: str, value) -> list[tuple[str, str]]:
+    if not isinstance(value, list) or not value:
+        _fail(path, where, "must be a non-empty list of {name, version}")
+    pairs = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) != {"name", "version"} or \
+                not all(isinstance(v, str) and v for v in item.values()):
+            _fail(path, f"{where}[{index}]", "must be {name: PACKAGE, version: EXACT-VERSION}")
+        pairs.append((item["name"], item["version"]))
+    return pairs
+
+
+def _kernel(path: Path, value) -> dict | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("release"), str):
+        _fail(path, "kernel.release", "missing or not a string")
+    if set(value) - {"release", "packages"}:
+        _fail(path, "kernel", "has fields other than release and packages")
+    packages = _packages(path, "kernel.packages", value.get("packages"))
+    return {"release": value["release"],
+            "packages": [{"name": n, "version": v} for n, v in packages]}
