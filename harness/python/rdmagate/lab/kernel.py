@@ -1,0 +1,125 @@
+"""A Debian kernel for the lab: fetched with the stack, unpacked into the
+cache, modules decompressed (busybox insmod reads plain .ko) and indexed."""
+import lzma
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InfraError, UsageError
+from ..paths import cache_dir
+from ..stacks import archive
+from ..stacks.lock import locked
+
+
+@dataclass
+class Kernel:
+    release: str
+    tree: Path          # the unpacked packages
+    vmlinuz: Path
+    modules: Path       # <tree>/.../lib/modules/<release>
+
+    def module_path(self, name: str) -> Path | None:
+        """The .ko of a module by name (dashes and underscores alike)."""
+        wanted = name.replace("-", "_")
+        for line in (self.modules / "modules.dep").read_text().splitlines():
+            path = line.split(":", 1)[0]
+            if Path(path).name.removesuffix(".ko").replace("-", "_") == wanted:
+                return self.modules / path
+        return None
+
+    def is_builtin(self, name: str) -> bool:
+        builtin = self.modules / "modules.builtin"
+        wanted = name.replace("-", "_")
+        return builtin.exists() and any(
+            Path(line).name.removesuffix(".ko").replace("-", "_") == wanted
+            for line in builtin.read_text().splitlines())
+
+
+def _modules_dir(tree: Path, release: str) -> Path:
+    for candidate in (tree / "lib" / "modules" / release, tree / "usr" / "lib" / "modules" / release):
+        if candidate.is_dir():
+            return candidate
+    raise InfraError(f"kernel {release}: no modules directory in its packages ({tree})")
+
+
+def _vmlinuz(tree: Path, release: str) -> Path:
+    for candidate in (tree / "boot" / f"vmlinuz-{release}",
+                      tree / "usr" / "lib" / "modules" / release / "vmlinuz",
+                      tree / "lib" / "modules" / release / "vmlinuz"):
+        if candidate.is_file():
+            return candidate
+    raise InfraError(f"kernel {release}: no vmlinuz in its packages ({tree})")
+
+
+def _decompress_modules(modules: Path) -> None:
+    """.ko.xz -> .ko (zstd through the zstd tool, when a kernel uses it)."""
+    for packed in modules.rglob("*.ko.xz"):
+        packed.with_suffix("").write_bytes(lzma.decompress(packed.read_bytes()))
+        packed.unlink()
+    zst = list(modules.rglob("*.ko.zst"))
+    if zst:
+        if shutil.which("zstd") is None:
+            raise InfraError("zstd is not installed (the kernel's modules need it): run ci/setup")
+        for packed in zst:
+            subprocess.run(["zstd", "-q", "-d", "--rm", str(packed)], check=True)
+
+
+def _index(tree: Path, modules: Path, release: str) -> None:
+    # depmod -b looks in BASE/lib/modules; merged-/usr kernels ship usr/lib/modules.
+    base_modules = tree / "lib" / "modules"
+    if not base_modules.exists():
+        base_modules.parent.mkdir(parents=True, exist_ok=True)
+        base_modules.symlink_to(Path("..") / "usr" / "lib" / "modules")
+    done = subprocess.run(["depmod", "-b", str(tree), release], capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        raise InfraError(f"depmod of kernel {release} failed: {done.stderr.strip()}")
+
+
+def prepare(stack, release: str | None = None, say=lambda text: None,
+            cache: Path | None = None) -> Kernel:
+    """The stack's kernel (or another release of the same suite), ready to boot."""
+    kernel = stack.kernel
+    if release and (not kernel or release != kernel["release"]):
+        kernel = {"release": release, "packages": _packages_for(stack, release)}
+    if not kernel:
+        raise UsageError(f"stack {stack.name} names no kernel: pass --kernel RELEASE")
+    release = kernel["release"]
+    root = (cache or cache_dir()) / "kernels"
+    tree = root / release
+    with locked(root):
+        if not tree.is_dir():
+            pairs = [(p["name"], p["version"]) for p in kernel["packages"]]
+            debs = archive.Archive(stack.suite or "bookworm", cache, None, say).download(pairs)
+            say(f"unpacking kernel {release}")
+            tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{release}.partial-"))
+            try:
+                unpacked = archive.unpack(debs, tmp / "tree")
+                modules = _modules_dir(unpacked, release)
+                _decompress_modules(modules)
+                _index(unpacked, modules, release)
+                unpacked.rename(tree)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    return Kernel(release, tree, _vmlinuz(tree, release), _modules_dir(tree, release))
+
+
+def _packages_for(stack, release: str) -> list[dict]:
+    """The packages of another kernel release in the stack's suite."""
+    if not stack.suite:
+        raise UsageError(f"--kernel {release}: stack {stack.name} has no Debian suite to "
+                         "fetch it from; use a debian-* stack")
+    suite = archive.Archive(stack.suite)
+    for name in (f"linux-image-{release}", f"linux-image-{release}-unsigned"):
+        versions = suite.versions(name)
+        if versions:
+            return [{"name": name, "version": versions[0]}]
+    binary, modules = suite.versions(f"linux-binary-{release}"), \
+        suite.versions(f"linux-modules-{release}")
+    if binary and modules:
+        return [{"name": f"linux-binary-{release}", "version": binary[0]},
+                {"name": f"linux-modules-{release}", "version": modules[0]}]
+    raise UsageError(f"--kernel {release}: the {stack.suite} archive has no "
+                     f"linux-image-{release}")

@@ -1,0 +1,103 @@
+"""QEMU command lines for lab guests, and whether KVM can be used here."""
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..paths import cache_dir
+
+QEMU = "qemu-system-x86_64"
+PROBE_TIMEOUT_S = 8.0
+
+
+@dataclass
+class Share:
+    tag: str
+    path: Path
+    writable: bool = False
+
+
+@dataclass
+class Guest:
+    kernel: Path
+    initrd: Path
+    cmdline: str
+    shares: list[Share] = field(default_factory=list)
+    netdev: str = "user,id=n0,restrict=on"   # isolated: no way out of the guest
+    mac: str = "52:54:00:12:34:01"
+    memory_mb: int = 1024
+    cpus: int = 2
+
+
+def available() -> bool:
+    return shutil.which(QEMU) is not None
+
+
+def argv(guest: Guest, accel: str) -> list[str]:
+    args = [QEMU, "-nodefaults", "-no-reboot", "-display", "none", "-serial", "stdio",
+            "-m", str(guest.memory_mb), "-smp", str(guest.cpus),
+            "-kernel", str(guest.kernel), "-initrd", str(guest.initrd),
+            "-append", guest.cmdline,
+            "-netdev", guest.netdev,
+            # romfile= : no option ROM, so no ipxe package is needed
+            "-device", f"virtio-net-pci,netdev=n0,mac={guest.mac},romfile="]
+    args += ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else \
+        ["-accel", "tcg,thread=multi", "-cpu", "max"]
+    for share in guest.shares:
+        ro = "" if share.writable else ",readonly=on"
+        args += ["-virtfs", f"local,path={share.path},mount_tag={share.tag},"
+                 f"security_model=none,multidevs=remap{ro}"]
+    return args
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+def choose_accel(kernel: Path, initrd: Path, say=lambda text: None) -> str:
+    """kvm if a guest really boots with it here, else tcg. A KVM guest can hang
+    at boot on some hosts, so the probe is a short boot with a deadline; its
+    answer is kept until the host reboots. RDMAGATE_LAB_ACCEL overrides."""
+    forced = os.environ.get("RDMAGATE_LAB_ACCEL")
+    if forced in ("kvm", "tcg"):
+        return forced
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "tcg"
+    record = cache_dir() / "lab" / "accel.json"
+    try:
+        saved = json.loads(record.read_text())
+        if saved.get("boot_id") == _boot_id():
+            return saved["accel"]
+    except (OSError, ValueError, KeyError):
+        pass
+    say("probing whether KVM works here (a few seconds, once per host boot)")
+    probe = Guest(kernel, initrd, "console=ttyS0 panic=-1 quiet rdmagate.probe=1", cpus=1,
+                  memory_mb=256)
+    proc = subprocess.Popen(argv(probe, "kvm"), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    accel = "tcg"
+    try:
+        os.set_blocking(proc.stdout.fileno(), False)
+        deadline, seen = time.monotonic() + PROBE_TIMEOUT_S, b""
+        while time.monotonic() < deadline and proc.poll() is None:
+            seen += proc.stdout.read() or b""
+            if b"rdmagate-lab: probe ok" in seen:
+                accel = "kvm"
+                break
+            time.sleep(0.1)
+    finally:
+        try:
+            os.killpg(proc.pid, 9)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"boot_id": _boot_id(), "accel": accel}))
+    return accel

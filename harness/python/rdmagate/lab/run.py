@@ -1,0 +1,173 @@
+"""Run a command in the lab: one or two guests with soft-RoCE.
+
+What the guest's root is:
+- a stack whose C library the host meets (host, debian-11, debian-12, a
+  prefix): the host's root, read-only over 9p under a tmpfs overlay, with the
+  stack's own /usr overlaid on the host's /usr and its etc/libibverbs.d bound
+  over the host's, so libibverbs, its providers and tools are the stack's;
+- a stack that needs a newer C library (debian-13, debian-sid): the stack's
+  mmdebstrap root file system, shared the same way.
+
+The control share (a temporary directory, /run/rdmagate-lab in the guest)
+carries the configuration in, the command's argv as a NUL-separated file,
+and the exit status out. Other host directories (the run directory, a build)
+are shared at their own paths. Two nodes are joined by a QEMU socket link on
+127.0.0.1; node 1 runs --server, node 2 the command with RDMAGATE_PEER set.
+"""
+import os
+import queue
+import shutil
+import socket
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InfraError
+from ..stacks import fetch, resolve
+from . import initramfs, kernel as kernels, qemu
+from .vm import VM
+
+GUEST_SCRIPT = Path(__file__).with_name("guest.sh")
+LINK_ADDRESSES = ("10.77.0.1/24", "10.77.0.2/24")   # the guests' own virtual link only
+ALONE_ADDRESS = "10.0.2.15/24"
+ACTIVE_MARK = "rdmagate-lab: rxe0 ACTIVE"
+ERROR_MARK = "rdmagate-lab: guest error:"
+
+
+@dataclass
+class LabResult:
+    exit_status: int
+    accel: str
+    kernel: str
+    boot_to_active_s: dict = field(default_factory=dict)
+    total_s: float = 0.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_node(work: Path, node: int, argv: list[str], address: str, peer: str,
+                active_timeout: int, binds: list[tuple[Path, bool]], stack_usr: bool,
+                server_argv: list[str] | None) -> None:
+    me = work / f"node{node}"
+    (me / "binds").mkdir(parents=True)
+    for name, value in (("address", address), ("peer", peer),
+                        ("active_timeout", str(active_timeout)),
+                        ("cwd", os.getcwd())):
+        (me / name).write_text(value + "\n")
+    (me / "argv").write_bytes(b"\0".join(a.encode() for a in argv))
+    if server_argv:
+        (me / "server_argv").write_bytes(b"\0".join(a.encode() for a in server_argv))
+    if stack_usr:
+        (me / "stack_usr").touch()
+    for index, (path, writable) in enumerate(binds):
+        bind = me / "binds" / str(index)
+        bind.mkdir()
+        (bind / "target").write_text(f"{path}\n")
+        (bind / "mode").write_text("rw\n" if writable else "ro\n")
+        (bind / "tag").write_text(f"bind{index}\n")
+
+
+def _guest_root(fetched) -> tuple[Path, Path | None]:
+    """(root to share, stack tree to overlay on its /usr or None)."""
+    if fetched.needs_rootfs:
+        if fetched.rootfs is None:
+            raise InfraError(f"stack {fetched.stack.name} needs its root file system: "
+                             f"rdmagate stacks fetch {fetched.stack.name}")
+        return fetched.rootfs, None
+    if fetched.stack.kind == "host" or not (fetched.root / "usr").is_dir():
+        return Path("/"), None
+    return Path("/"), fetched.root
+
+
+def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | None = None,
+        boot_timeout: float = 120, run_timeout: float = 600,
+        binds: list[tuple[Path, bool]] = (), server_argv: list[str] | None = None,
+        on_line=print, say=lambda text: None) -> LabResult:
+    if not qemu.available():
+        raise InfraError(f"{qemu.QEMU} is not installed: run ci/setup")
+    if nodes not in (1, 2):
+        raise InfraError("the lab runs 1 or 2 nodes")
+    started = time.monotonic()
+    stack = resolve(stack_name)
+    fetched = fetch(stack, say=say)
+    kern = kernels.prepare(stack, kernel_release, say=say)
+    initrd = initramfs.build(kern)
+    accel = qemu.choose_accel(kern.vmlinuz, initrd, say=say)
+    root, stack_tree = _guest_root(fetched)
+    work = Path(tempfile.mkdtemp(prefix="rdmagate-lab-"))
+    vms: list[VM] = []
+    try:
+        shutil.copy2(GUEST_SCRIPT, work / "guest.sh")
+        port = _free_port()
+        guests = []
+        for node in range(1, nodes + 1):
+            address = LINK_ADDRESSES[node - 1] if nodes == 2 else ALONE_ADDRESS
+            peer = LINK_ADDRESSES[0].split("/")[0] if nodes == 2 and node == 2 else ""
+            _write_node(work, node, argv, address, peer, int(boot_timeout), list(binds),
+                        stack_tree is not None, server_argv if node == 1 and nodes == 2 else None)
+            shares = [qemu.Share("lab", work, True), qemu.Share("root", root),
+                      qemu.Share("modules", kern.modules.parent)]
+            if stack_tree is not None:
+                shares.append(qemu.Share("stack", stack_tree))
+            shares += [qemu.Share(f"bind{i}", path, writable) for i, (path, writable) in enumerate(binds)]
+            netdev = "user,id=n0,restrict=on" if nodes == 1 else \
+                (f"socket,id=n0,listen=127.0.0.1:{port}" if node == 1
+                 else f"socket,id=n0,connect=127.0.0.1:{port}")
+            guests.append(qemu.Guest(kern.vmlinuz, initrd,
+                                     f"console=ttyS0 panic=-1 quiet loglevel=3 rdmagate.node={node}",
+                                     shares, netdev, f"52:54:00:12:34:0{node}",
+                                     cpus=2 if nodes == 1 else 1))
+        lines: queue.Queue = queue.Queue()
+        for node, guest in enumerate(guests, start=1):
+            vms.append(VM(f"node{node}", qemu.argv(guest, accel), lines))
+            if node == 1 and nodes == 2:
+                time.sleep(0.5)  # the listening side first
+        say(f"booting {nodes} guest(s) with kernel {kern.release} ({accel})")
+        active = _follow(vms, lines, nodes, started, boot_timeout, run_timeout, on_line)
+        last = work / f"node{nodes}" / "exit_status"
+        if not last.exists():
+            raise InfraError(f"the guest stopped without reporting an exit status "
+                             f"(kernel {kern.release}); see its console above")
+        status = int(last.read_text().strip() or 125)
+        if status == 125:
+            raise InfraError("the guest could not set up soft-RoCE or the command (see above)")
+        return LabResult(status, accel, kern.release, active, time.monotonic() - started)
+    finally:
+        for vm in vms:
+            vm.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _follow(vms, lines, nodes, started, boot_timeout, run_timeout, on_line) -> dict:
+    """Stream the consoles until every guest is gone; enforce the limits."""
+    active: dict = {}
+    ended: set = set()
+    boot_deadline = time.monotonic() + boot_timeout
+    run_deadline = None
+    while len(ended) < len(vms):
+        now = time.monotonic()
+        if run_deadline is None and now > boot_deadline:
+            raise InfraError(f"soft-RoCE was not ACTIVE within {boot_timeout:.0f} s of boot; "
+                             "the guests were stopped")
+        if run_deadline is not None and now > run_deadline:
+            raise InfraError(f"the guest command did not finish within {run_timeout:.0f} s; "
+                             "the guests were stopped")
+        try:
+            name, line = lines.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if line is None:
+            ended.add(name)
+            continue
+        if line.startswith(ACTIVE_MARK):
+            active[name] = round(time.monotonic() - started, 1)
+            if len(active) == nodes:
+                run_deadline = time.monotonic() + run_timeout
+        if line.startswith(ERROR_MARK) or not line.startswith("rdmagate-lab:") or nodes == 2:
+            on_line(f"[{name}] {line}" if nodes == 2 else line)
+    return active

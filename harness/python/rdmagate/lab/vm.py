@@ -1,0 +1,33 @@
+"""One QEMU process: started in its own process group, its console read
+line by line on a thread, and always killed, whatever happens."""
+import os
+import queue
+import signal
+import subprocess
+import threading
+
+
+class VM:
+    def __init__(self, name: str, argv: list[str], lines: queue.Queue):
+        self.name = name
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.reader = threading.Thread(target=self._read, args=(lines,), daemon=True)
+        self.reader.start()
+
+    def _read(self, lines: queue.Queue) -> None:
+        for raw in self.proc.stdout:
+            lines.put((self.name, raw.decode("utf-8", errors="replace").rstrip("\r\n")))
+        lines.put((self.name, None))  # end of console: QEMU exited
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+        self.reader.join(timeout=5)
