@@ -1,5 +1,6 @@
 """The rdmagate command line: parse, dispatch, map errors to exit codes."""
 import argparse
+import signal
 import sys
 
 from . import errors
@@ -28,7 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop(signum, _frame):
+    # Unwind like Ctrl-C, so every finally (VMs, temp dirs, locks) runs.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

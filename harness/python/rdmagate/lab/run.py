@@ -87,7 +87,7 @@ def _guest_root(fetched) -> tuple[Path, Path | None]:
 def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | None = None,
         boot_timeout: float = 120, run_timeout: float = 600,
         binds: list[tuple[Path, bool]] = (), server_argv: list[str] | None = None,
-        on_line=print, say=lambda text: None) -> LabResult:
+        on_line=print, say=lambda text: None, interactive: bool = False) -> LabResult:
     if not qemu.available():
         raise InfraError(f"{qemu.QEMU} is not installed: run ci/setup")
     if nodes not in (1, 2):
@@ -122,6 +122,11 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
                                      f"console=ttyS0 panic=-1 quiet loglevel=3 rdmagate.node={node}",
                                      shares, netdev, f"52:54:00:12:34:0{node}",
                                      cpus=2 if nodes == 1 else 1))
+        if interactive:  # lab shell: the console is this terminal, no limits
+            say(f"booting kernel {kern.release} ({accel}); leave the shell to stop the guest")
+            vms.append(VM("node1", qemu.argv(guests[0], accel), None))
+            vms[0].proc.wait()
+            return LabResult(0, accel, kern.release, {}, time.monotonic() - started)
         lines: queue.Queue = queue.Queue()
         for node, guest in enumerate(guests, start=1):
             vms.append(VM(f"node{node}", qemu.argv(guest, accel), lines))

@@ -8,12 +8,17 @@ import threading
 
 
 class VM:
-    def __init__(self, name: str, argv: list[str], lines: queue.Queue):
+    def __init__(self, name: str, argv: list[str], lines: queue.Queue | None):
+        """lines None: an interactive guest on this terminal (lab shell)."""
         self.name = name
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        piped = lines is not None
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE if piped else None,
+                                     stderr=subprocess.STDOUT if piped else None,
+                                     stdin=subprocess.DEVNULL if piped else None,
+                                     start_new_session=piped)
         self.reader = threading.Thread(target=self._read, args=(lines,), daemon=True)
-        self.reader.start()
+        if piped:
+            self.reader.start()
 
     def _read(self, lines: queue.Queue) -> None:
         for raw in self.proc.stdout:
@@ -30,4 +35,5 @@ class VM:
             except ProcessLookupError:
                 pass
         self.proc.wait()
-        self.reader.join(timeout=5)
+        if self.reader.is_alive():
+            self.reader.join(timeout=5)
