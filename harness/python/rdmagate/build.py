@@ -50,3 +50,8 @@ def list_tests(harness: Path) -> list[str]:
     if done.returncode != 0:
         raise InfraError(f"{harness} --list failed: {done.stderr.strip()}")
     return done.stdout.split()
+
+
+def tree_of(harness: Path) -> Path:
+    """The build tree a harness executable belongs to."""
+    return harness.parent.parent

@@ -13,21 +13,30 @@ def command(harness: Path, run_dir: Path) -> list[str]:
             "--results", str(run_dir / "results.jsonl"), "--junit", str(run_dir / "junit.xml")]
 
 
-def follow(lines, run_dir: Path, progress: Progress) -> None:
-    """Copy KTAP lines to ktap.log and turn them into the live status line."""
-    reader = ktap.Reader()
-    with (run_dir / "ktap.log").open("a", encoding="utf-8") as log:
-        for line in lines:
-            log.write(line)
-            log.flush()
-            event = reader.feed(line.rstrip("\n"))
-            if event is None or event.kind == "suite":
-                continue
-            text = _status(event.suite)
-            if event.kind == "suite_end":
-                progress.done(text)
-            else:
-                progress.update(text)
+class Follower:
+    """Copies KTAP lines to ktap.log and turns them into the live status line;
+    fed by a local harness's stdout or by a lab guest's console."""
+
+    def __init__(self, run_dir: Path, progress: Progress):
+        self.log = (run_dir / "ktap.log").open("a", encoding="utf-8")
+        self.reader = ktap.Reader()
+        self.progress = progress
+
+    def line(self, text: str) -> None:
+        text = text.rstrip("\n")
+        self.log.write(text + "\n")
+        self.log.flush()
+        event = self.reader.feed(text)
+        if event is None or event.kind == "suite":
+            return
+        status = _status(event.suite)
+        if event.kind == "suite_end":
+            self.progress.done(status)
+        else:
+            self.progress.update(status)
+
+    def close(self) -> None:
+        self.log.close()
 
 
 def _status(suite: ktap.SuiteProgress) -> str:
@@ -40,8 +49,10 @@ def run(harness: Path, run_dir: Path, progress: Progress, env: dict | None = Non
     """Run the harness locally; return its exit status (negative: killed by a signal)."""
     proc = subprocess.Popen(command(harness, run_dir), stdout=subprocess.PIPE, text=True,
                             env=env, start_new_session=True)
+    follower = Follower(run_dir, progress)
     try:
-        follow(proc.stdout, run_dir, progress)
+        for line in proc.stdout:
+            follower.line(line)
         return proc.wait()
     except KeyboardInterrupt:
         proc.send_signal(signal.SIGINT)
@@ -52,6 +63,7 @@ def run(harness: Path, run_dir: Path, progress: Progress, env: dict | None = Non
             proc.wait()
         raise
     finally:
+        follower.close()
         if proc.poll() is None:
             proc.kill()
             proc.wait()

@@ -2,8 +2,8 @@
 import json
 import sys
 
-from .. import build, devices, harness_run, options, plan, profiles, results, rundir, suites
-from ..errors import UsageError
+from .. import build, harness_run, host_rxe, lab, options, plan, profiles, results, rundir, stacks, \
+    suites, where
 from ..progress import Progress
 
 
@@ -11,7 +11,9 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "check", help="run suites for one stack on one device",
         description="Build the harness against a stack, run the selected suites on a "
-        "device, and write results/<run-id>/ (run.json, results.jsonl, junit.xml).")
+        "device (or in the lab, soft-RoCE under QEMU, where there is none or the stack "
+        "needs its own root), and write results/<run-id>/ (run.json, results.jsonl, "
+        "junit.xml, ktap.log).")
     options.add_stack(parser)
     options.add_device(parser)
     options.add_suite(parser)
@@ -24,59 +26,56 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def choose_device(requested: str | None, lab: bool, selected: list[suites.Suite]) -> str:
-    """The device to test, or 'none' when no selected suite needs one."""
-    if lab:
-        raise UsageError("--lab: the lab is not built yet; run on a host with an RDMA device")
-    found = devices.present()
-    if requested:
-        if requested not in found:
-            raise UsageError(f"--device {requested}: no such RDMA device here "
-                             f"(present: {', '.join(found) or 'none'})")
-        return requested
-    if not any(suite.needs_device for suite in selected):
-        return "none"
-    if not found:
-        needing = ", ".join(s.name for s in selected if s.needs_device)
-        raise UsageError(f"suite {needing} needs an RDMA device and this host has none "
-                         f"({devices.SYSFS} is empty); name one with --device")
-    return found[0]
-
-
-def profile_name(device: str) -> str:
-    """The hardware profile for a device; only the no-device one exists yet."""
-    if device == "none":
-        return "none"
-    raise UsageError(f"--device {device}: no hardware profile for real devices yet "
-                     "(hw-profiles/ has only 'none')")
-
-
 def run(args) -> int:
     selected = suites.select(args.suite)
-    device = choose_device(args.device, args.lab, selected)
     progress = Progress()
-    if args.stack != "host":
-        raise UsageError(f"--stack {args.stack}: only the host stack can be checked so far")
-    harness = build.build_harness(args.stack, None, say=progress.say)
-    profile = profiles.load(profile_name(device))
-    expect = profiles.expectations(profile, build.list_tests(harness))
-    run_dir = rundir.create(args.results, "check", args.stack)
-    record = rundir.RunRecord(run_dir, "check", stack=args.stack, device=device, where="host",
-                              suites=[s.name for s in selected],
-                              profile=profile["path"], versions={"harness": str(harness)})
-    the_plan = plan.build(args.stack, device, [s.name for s in selected], args.filter,
-                          expect=expect, timeout_s=args.timeout)
-    plan.write(the_plan, run_dir / "plan.json")
-    progress.say(f"running {', '.join(s.name for s in selected)} on {device}; results in {run_dir}")
+    stack = stacks.resolve(args.stack)
+    fetched = stacks.fetch(stack, say=progress.say)
+    place = where.choose(args.device, args.lab, any(s.needs_device for s in selected),
+                         fetched.needs_rootfs)
+    harness = build.build_harness(stack.name, None if stack.kind == "host" else fetched.root,
+                                  say=progress.say)
+    profile = profiles.load(place.profile)
+    # The harness checks the expectations against its tests too; listing them
+    # here names the profile in the error, where the harness can run here.
+    known = None if fetched.needs_rootfs else build.list_tests(harness)
+    expect = profiles.expectations(profile, known)
+    run_dir = rundir.create(args.results, "check", stack.name).resolve()
+    record = rundir.RunRecord(run_dir, "check", stack=stack.name, device=place.device,
+                              where=place.place, where_why=place.why,
+                              suites=[s.name for s in selected], profile=profile["path"],
+                              versions={"harness": str(harness), "rdma_core": stack.rdma_core})
+    plan.write(plan.build(stack.name, place.device, [s.name for s in selected], args.filter,
+                          expect=expect, timeout_s=args.timeout), run_dir / "plan.json")
+    progress.say(f"running {', '.join(s.name for s in selected)} on {place.device} "
+                 f"({place.place}: {place.why}); results in {run_dir}")
     status = -1
     try:
-        status = harness_run.run(harness, run_dir, progress)
+        status = _run_harness(place, stack.name, harness, run_dir, progress, record)
     finally:
-        finished = results.read(run_dir / "results.jsonl")
+        finished = harness_run.ensure_junit(run_dir)
         code = _exit_code(status, finished)
         record.finish(code, counts=results.counts(finished), harness_status=status)
     _summarize(run_dir, finished, code, args.json)
     return code
+
+
+def _run_harness(place, stack_name, harness, run_dir, progress, record) -> int:
+    if place.place == "host":
+        return harness_run.run(harness, run_dir, progress)
+    if place.place == "host-rxe":
+        with host_rxe.link():
+            return harness_run.run(harness, run_dir, progress)
+    follower = harness_run.Follower(run_dir, progress)
+    try:
+        result = lab.run(stack_name, harness_run.command(harness, run_dir),
+                         binds=[(run_dir, True), (build.tree_of(harness), False)],
+                         on_line=follower.line, say=progress.say)
+    finally:
+        follower.close()
+    record.update(lab={"kernel": result.kernel, "accel": result.accel,
+                       "boot_to_active_s": result.boot_to_active_s})
+    return result.exit_status
 
 
 def _exit_code(status: int, finished: list[dict]) -> int:
@@ -97,6 +96,7 @@ def _summarize(run_dir, finished: list[dict], code: int, as_json: bool) -> None:
         return
     for record in finished:
         if record["outcome"] not in results.AS_EXPECTED:
-            print(f"{record['outcome']:<8} {record['test']}: {record.get('message') or record.get('reason', '')}")
+            print(f"{record['outcome']:<8} {record['test']}: "
+                  f"{record.get('message') or record.get('reason', '')}")
     summary = ", ".join(f"{n} {o.lower()}" for o, n in tally.items() if n)
     print(f"{len(finished)} tests: {summary or 'none ran'} -> {run_dir}")

@@ -78,9 +78,25 @@ def _index(tree: Path, modules: Path, release: str) -> None:
         raise InfraError(f"depmod of kernel {release} failed: {done.stderr.strip()}")
 
 
+def kernel_stack(stack):
+    """The stack whose kernel the lab boots: a Debian stack's own; for host and
+    prefix stacks, the Debian release this host runs (from /etc/os-release)."""
+    if stack.kind == "debian":
+        return stack
+    from ..stacks import known, resolve
+    fields = dict(line.split("=", 1) for line in
+                  Path("/etc/os-release").read_text().splitlines() if "=" in line)
+    name = f"debian-{fields.get('VERSION_ID', '').strip(chr(34))}"
+    if fields.get("ID") == "debian" and name in known():
+        return resolve(name)
+    raise UsageError(f"stack {stack.name}: no Debian kernel goes with it on this host; "
+                     "run a debian-* stack in the lab")
+
+
 def prepare(stack, release: str | None = None, say=lambda text: None,
             cache: Path | None = None) -> Kernel:
     """The stack's kernel (or another release of the same suite), ready to boot."""
+    stack = kernel_stack(stack)
     kernel = stack.kernel
     if release and (not kernel or release != kernel["release"]):
         kernel = {"release": release, "packages": _packages_for(stack, release)}

@@ -1,0 +1,50 @@
+"""Where a check runs, for every kind of host (the decision alone)."""
+import unittest
+
+from rdmagate.errors import InfraError, UsageError
+from rdmagate.where import choose
+
+
+def pick(requested=None, lab=False, device=False, rootfs=False, present=(), qemu=True, rxe=False):
+    return choose(requested, lab, device, rootfs, list(present), qemu, rxe)
+
+
+class Choice(unittest.TestCase):
+    def test_a_real_device_wins(self):
+        where = pick(device=True, present=["mlx5_0", "mlx5_1"], rxe=True)
+        self.assertEqual((where.place, where.device), ("host", "mlx5_0"))
+
+    def test_named_device(self):
+        self.assertEqual(pick("mlx5_1", device=True, present=["mlx5_0", "mlx5_1"]).device, "mlx5_1")
+        with self.assertRaisesRegex(UsageError, "--device mlx5_9: no such RDMA device"):
+            pick("mlx5_9", present=["mlx5_0"])
+
+    def test_rxe_on_the_host_before_the_lab(self):
+        where = pick(device=True, rxe=True)
+        self.assertEqual((where.place, where.profile), ("host-rxe", "rxe"))
+
+    def test_lab_when_nothing_else(self):
+        where = pick(device=True)
+        self.assertEqual((where.place, where.device, where.profile), ("lab", "rxe0", "rxe"))
+
+    def test_lab_for_a_stack_that_needs_its_own_root(self):
+        self.assertEqual(pick(rootfs=True, rxe=True).place, "lab")
+        self.assertEqual(pick(rootfs=True, present=["mlx5_0"]).place, "lab")
+
+    def test_no_device_needed_runs_here(self):
+        where = pick()
+        self.assertEqual((where.place, where.device, where.profile), ("host", "none", "none"))
+
+    def test_no_qemu_and_no_device_is_an_infrastructure_error(self):
+        with self.assertRaisesRegex(InfraError, "needs an RDMA device"):
+            pick(device=True, qemu=False)
+        with self.assertRaisesRegex(InfraError, "qemu-system-x86_64 is not installed"):
+            pick(lab=True, qemu=False)
+
+    def test_a_device_without_a_profile_says_so(self):
+        with self.assertRaisesRegex(UsageError, "no hardware profile"):
+            pick(present=["mlx5_0"], device=True).profile
+
+
+if __name__ == "__main__":
+    unittest.main()
