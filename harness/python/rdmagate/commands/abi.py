@@ -1,7 +1,74 @@
-"""rdmagate abi: diff the ABI of two stacks with libabigail."""
-from . import not_built
+"""rdmagate abi: what changes in the ABI between two stacks, and for whom."""
+import json
+import sys
+from pathlib import Path
+
+from .. import options, rundir
+from ..abi.compare import compare_stacks
+from ..errors import UsageError
+from ..progress import Progress
+
+SHOWN = 25
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("abi", help="diff the ABI of two stacks with libabigail (not built yet)")
-    parser.set_defaults(func=not_built.answer("abi", "the ABI suite"))
+    parser = subparsers.add_parser(
+        "abi", help="diff the ABI of two stacks, classified by who is hurt",
+        description="Compare every library of two stacks (symbols, version nodes, the "
+        "providers' private ABI, the C library floor, the provider set) and say who each "
+        "change hurts: applications, providers, or the build. libabigail's abidiff runs on "
+        "each library pair as a second opinion. Header type diffs, consumer impact and "
+        "baselines are not built yet. Exit 1 when something breaks for applications or "
+        "providers.")
+    options.add_stack(parser, default=None, flag="--from", help_text="the stack in use")
+    options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
+    parser.add_argument("--suppressions", action="append", default=[], metavar="FILE",
+                        help="a libabigail suppression file for abidiff (repeatable)")
+    options.add_results(parser)
+    options.add_json(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if not args.__dict__.get("from") or not args.to:
+        raise UsageError("abi needs --from STACK and --to STACK")
+    for path in args.suppressions:
+        if not Path(path).is_file():
+            raise UsageError(f"--suppressions {path}: no such file")
+    progress = Progress()
+    report = compare_stacks(args.__dict__["from"], args.to,
+                            [Path(p) for p in args.suppressions], say=progress.say)
+    run_dir = rundir.create(args.results, "abi", f"{report.old['stack']['name']}-"
+                            f"{report.new['stack']['name']}")
+    record = rundir.RunRecord(run_dir, "abi", stack=report.new["stack"]["name"],
+                              from_stack=report.old["stack"]["name"], where="host", device="none")
+    (run_dir / "findings.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    (run_dir / "abidiff").mkdir()
+    for abidiff_run in report.abidiff_runs:
+        (run_dir / "abidiff" / f"{abidiff_run.library}.txt").write_text(abidiff_run.report)
+    code = 1 if any(report.verdicts[a]["verdict"] == "BREAKS"
+                    for a in ("applications", "providers")) else 0
+    record.finish(code, verdicts=report.verdicts)
+    if args.json:
+        json.dump({"run_dir": str(run_dir), "exit_code": code, **report.as_dict()},
+                  sys.stdout, indent=2)
+        print()
+    else:
+        _summary(report, run_dir)
+    return code
+
+
+def _summary(report, run_dir) -> None:
+    old, new = report.old["stack"]["name"], report.new["stack"]["name"]
+    print(f"ABI {old} -> {new}")
+    for audience, verdict in report.verdicts.items():
+        counts = ", ".join(f"{n} {s}" for s, n in verdict["counts"].items() if n) or "no changes"
+        print(f"  {audience:<13} {verdict['verdict']:<13} ({counts})")
+    worst = [f for f in report.findings if f.severity in ("breaking", "review")]
+    for finding in worst[:SHOWN]:
+        what = f" {finding.symbol}@{finding.version}" if finding.symbol else ""
+        print(f"  {finding.severity:<8} {finding.audience:<12} {finding.library}: "
+              f"{finding.kind}{what}: {finding.detail}")
+    if len(worst) > SHOWN:
+        print(f"  ... and {len(worst) - SHOWN} more in findings.json")
+    print(f"findings: {run_dir / 'findings.json'}")

@@ -1,0 +1,31 @@
+#!/usr/bin/python3
+"""Benchmark: wall time and peak memory of `rdmagate abi` for a stack pair,
+both stacks already cached. Usage: bench/abi_diff.py [FROM TO]"""
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RDMAGATE = Path(__file__).resolve().parents[1] / "rdmagate"
+
+
+def main() -> int:
+    old, new = sys.argv[1:3] if len(sys.argv) == 3 else ("debian-11", "debian-sid")
+    for name in (old, new):  # warm the cache, untimed
+        subprocess.run([sys.executable, str(RDMAGATE), "stacks", "fetch", name],
+                       check=True, capture_output=True)
+    with tempfile.TemporaryDirectory() as results:
+        start = time.monotonic()
+        subprocess.run([sys.executable, str(RDMAGATE), "abi", "--from", old, "--to", new,
+                        "--results", results], capture_output=True, check=False)
+        wall = time.monotonic() - start
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"abi {old} -> {new}: {wall:.2f} s wall, peak memory {peak_mib:.0f} MiB "
+          "(largest child: rdmagate or abidiff)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""libabigail's abidiff on each library pair, as a second opinion.
+
+On Debian's stripped libraries abidiff compares ELF symbols and versions
+only. Its exit code is the stable part of its output (a bit field: 1 error,
+2 usage, 4 ABI change, 8 incompatible change); its text is kept as evidence."""
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InfraError
+from .findings import Finding
+
+ERROR, USAGE, CHANGE, INCOMPATIBLE = 1, 2, 4, 8
+
+
+@dataclass
+class AbidiffRun:
+    library: str
+    status: int
+    report: str
+
+    @property
+    def incompatible(self) -> bool:
+        return bool(self.status & INCOMPATIBLE)
+
+
+def run(library: str, old: Path, new: Path, suppressions: list[Path] = ()) -> AbidiffRun:
+    if shutil.which("abidiff") is None:
+        raise InfraError("abidiff is not installed (abigail-tools): run ci/setup")
+    argv = ["abidiff", "--no-show-locs"]
+    for path in suppressions:
+        argv += ["--suppressions", str(path)]
+    done = subprocess.run(argv + [str(old), str(new)], capture_output=True, text=True, check=False)
+    if done.returncode & (ERROR | USAGE):
+        raise InfraError(f"abidiff failed on {library} ({old} vs {new}): "
+                         f"{(done.stderr or done.stdout).strip().splitlines()[-1:]}")
+    return AbidiffRun(library, done.returncode, done.stdout)
+
+
+def cross_check(runs: list[AbidiffRun], findings: list[Finding]) -> list[Finding]:
+    """abidiff saw an incompatible change where rdmagate found nothing that
+    breaks: never let that pass silently."""
+    breaking = {f.library for f in findings if f.severity == "breaking"}
+    return [Finding(r.library, "unclassified incompatible change", "review", "applications",
+                    "abidiff reports an incompatible change that rdmagate did not classify; "
+                    "see abidiff/" + r.library + ".txt")
+            for r in runs if r.incompatible and r.library not in breaking]

@@ -1,0 +1,92 @@
+"""Symbol-level ABI changes between two stack inventories.
+
+The ELF tables are the ground truth here: what a binary imports is a
+symbol@version, and the dynamic linker refuses to load it when the version
+node or the symbol in it is gone. Public nodes (IBVERBS_1.x, RDMACM_1.x,
+IBUMAD_1.x) are what applications import; IBVERBS_PRIVATE_NN binds a
+provider to the exact libibverbs it was built with."""
+from ..stacks import glibc
+from .findings import Finding
+
+
+def _pairs(exports: dict) -> set[tuple[str, str]]:
+    return {(key.split("@", 1)[0], version) for key, version in exports.items()}
+
+
+def _library(name: str, a: dict, b: dict) -> list[Finding]:
+    found = []
+    if a["soname"] != b["soname"]:
+        found.append(Finding(name, "soname changed", "breaking", "applications",
+                             f"{a['soname']} -> {b['soname']}: binaries linked against the old "
+                             "soname do not find the new library"))
+    for node in sorted(set(a["public_versions"]) - set(b["public_versions"])):
+        found.append(Finding(name, "version node removed", "breaking", "applications",
+                             f"every binary importing a symbol of {node} fails to load",
+                             version=node))
+    for node in sorted(set(b["public_versions"]) - set(a["public_versions"])):
+        found.append(Finding(name, "version node added", "benign", "applications",
+                             f"new interfaces in {node}", version=node))
+    gone_nodes = set(a["public_versions"]) - set(b["public_versions"])
+    old, new = _pairs(a["exports"]["public"]), _pairs(b["exports"]["public"])
+    for symbol, version in sorted(old - new):
+        if version in gone_nodes:
+            continue  # said once, by its node
+        found.append(Finding(name, "symbol removed", "breaking", "applications",
+                             f"binaries importing {symbol}@{version} fail to load",
+                             symbol, version))
+    for symbol, version in sorted(new - old):
+        found.append(Finding(name, "symbol added", "benign", "applications",
+                             f"new: {symbol}@{version}", symbol, version))
+    found += _private(name, a, b)
+    if a["glibc_floor"] and b["glibc_floor"] and glibc.newer(b["glibc_floor"], a["glibc_floor"]):
+        found.append(Finding(name, "C library floor raised", "review", "build",
+                             f"needs glibc {b['glibc_floor']} (was {a['glibc_floor']}): it does "
+                             "not load on systems with an older C library",
+                             version=f"GLIBC_{b['glibc_floor']}"))
+    return found
+
+
+def _private(name: str, a: dict, b: dict) -> list[Finding]:
+    old_nodes, new_nodes = set(a["private_versions"]), set(b["private_versions"])
+    if old_nodes != new_nodes:
+        before = ", ".join(sorted(old_nodes)) or "none"
+        after = ", ".join(sorted(new_nodes)) or "none"
+        return [Finding(name, "private ABI changed", "breaking", "providers",
+                        f"{before} -> {after}: providers built for the old private ABI "
+                        "(out-of-tree and vendor providers) no longer load; applications "
+                        "are not affected", version=after)]
+    old, new = _pairs(a["exports"]["private"]), _pairs(b["exports"]["private"])
+    found = [Finding(name, "private symbol removed", "breaking", "providers",
+                     f"providers calling {s}@{v} no longer load, though the private ABI "
+                     "number did not change", s, v) for s, v in sorted(old - new)]
+    found += [Finding(name, "private symbol added", "info", "providers", f"new: {s}@{v}", s, v)
+              for s, v in sorted(new - old)]
+    return found
+
+
+def _providers(a: dict, b: dict) -> list[Finding]:
+    found = []
+    for provider in sorted(set(a["providers"]) - set(b["providers"])):
+        found.append(Finding(f"provider {provider}", "provider removed", "breaking",
+                             "applications", f"devices driven by {provider} have no userspace "
+                             "driver in the new stack: applications on them find no device"))
+    for provider in sorted(set(b["providers"]) - set(a["providers"])):
+        found.append(Finding(f"provider {provider}", "provider added", "info", "applications",
+                             f"the new stack drives {provider} devices"))
+    return found
+
+
+def compare(a: dict, b: dict) -> list[Finding]:
+    """Findings from inventory a (the stack in use) to b (its replacement)."""
+    found = []
+    for name in sorted(set(a["libraries"]) | set(b["libraries"])):
+        old, new = a["libraries"].get(name), b["libraries"].get(name)
+        if old and new:
+            found += _library(name, old, new)
+        elif old:
+            found.append(Finding(name, "library removed", "breaking", "applications",
+                                 f"{old['soname']} is not in the new stack"))
+        elif new:
+            found.append(Finding(name, "library added", "info", "applications",
+                                 f"{new['soname']} is new"))
+    return found + _providers(a, b)
