@@ -19,28 +19,45 @@ PINGPONG_LOOPBACK = ("ibv_rc_pingpong -d rxe0 -g 1 -n 50 & sleep 1; "
                      "ibv_rc_pingpong -d rxe0 -g 1 -n 50 $RDMAGATE_LAB_ADDRESS; c=$?; wait; exit $c")
 
 
-def qemu_pids() -> set[int]:
-    done = subprocess.run(["pgrep", "-f", "qemu-system-x86_64"], capture_output=True, text=True,
-                          check=False)
-    return {int(pid) for pid in done.stdout.split()}
+class LabTemp:
+    """A private TMPDIR for one rdmagate run: its lab work directory lands
+    there, so its QEMU processes are the ones whose command line names it
+    (other tests may run guests at the same time)."""
 
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="rdmagate-labtest-")
+        self.env = {"TMPDIR": self.dir}
 
-def lab_temp_dirs() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("rdmagate-lab-*")}
+    def qemu_pids(self) -> set[int]:
+        done = subprocess.run(["pgrep", "-f", f"qemu-system-x86_64 .*{self.dir}/"],
+                              capture_output=True, text=True, check=False)
+        return {int(pid) for pid in done.stdout.split()}
+
+    def leftovers(self) -> list[str]:
+        return [p.name for p in Path(self.dir).glob("rdmagate-lab-*")]
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @unittest.skipUnless(HAVE_QEMU, "qemu-system-x86_64 is not installed (ci/setup installs it)")
 class OneNode(unittest.TestCase):
     def setUp(self):
-        self.before = qemu_pids()
+        self.temp = LabTemp()
 
     def tearDown(self):
-        self.assertEqual(qemu_pids() - self.before, set(), "a QEMU process survived")
+        survivors, leftovers = self.temp.qemu_pids(), self.temp.leftovers()
+        self.temp.cleanup()
+        self.assertEqual(survivors, set(), "a QEMU process survived")
+        self.assertEqual(leftovers, [], "a lab work directory was left behind")
+
+    def lab(self, *args):
+        return rdmagate("lab", "run", *args, env=self.temp.env)
 
     def test_debian_12_on_6_1_active_port_devinfo_and_pingpong(self):
         script = ("readlink -f /usr/lib/x86_64-linux-gnu/libibverbs.so.1; ibv_devinfo -d rxe0; "
                   + PINGPONG_LOOPBACK)
-        done = rdmagate("lab", "run", "--stack", "debian-12", "--", "sh", "-c", script)
+        done = self.lab("--stack", "debian-12", "--", "sh", "-c", script)
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
         self.assertIn("kernel 6.1.", done.stderr)
         self.assertRegex(done.stdout, r"libibverbs\.so\.1\.\d+\.44\.0")  # the stack's, not the host's
@@ -51,7 +68,7 @@ class OneNode(unittest.TestCase):
     def test_debian_13_on_6_12_in_its_own_root(self):
         script = "readlink -f /usr/lib/x86_64-linux-gnu/libibverbs.so.1; ibv_devices; " \
                  + PINGPONG_LOOPBACK
-        done = rdmagate("lab", "run", "--stack", "debian-13", "--", "sh", "-c", script)
+        done = self.lab("--stack", "debian-13", "--", "sh", "-c", script)
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
         self.assertIn("kernel 6.12.", done.stderr)
         self.assertRegex(done.stdout, r"libibverbs\.so\.1\.\d+\.56\.1")
@@ -59,47 +76,45 @@ class OneNode(unittest.TestCase):
         self.assertEqual(len(re.findall(r"50 iters in", done.stdout)), 2, done.stdout)
 
     def test_failing_guest_command_fails_lab_run_with_its_status(self):
-        done = rdmagate("lab", "run", "--stack", "debian-12", "--", "sh", "-c", "exit 7")
+        done = self.lab("--stack", "debian-12", "--", "sh", "-c", "exit 7")
         self.assertEqual(done.returncode, 7, done.stderr)
 
     def test_hanging_command_is_killed_at_the_timeout(self):
-        temp_before = lab_temp_dirs()
         started = time.monotonic()
-        done = rdmagate("lab", "run", "--stack", "debian-12", "--timeout", "5", "--",
-                        "sleep", "600")
+        done = self.lab("--stack", "debian-12", "--timeout", "5", "--", "sleep", "600")
         self.assertEqual(done.returncode, 3, done.stderr)
         self.assertIn("did not finish within 5 s", done.stderr)
         self.assertLess(time.monotonic() - started, 60)
-        self.assertEqual(lab_temp_dirs() - temp_before, set())
 
     def test_sigterm_mid_boot_leaves_nothing_behind(self):
-        temp_before = lab_temp_dirs()
         proc = subprocess.Popen([sys.executable, str(RDMAGATE), "lab", "run", "--stack",
                                  "debian-12", "--", "sleep", "600"],
+                                env=dict(os.environ, **self.temp.env),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (qemu_pids() - self.before):
+        while time.monotonic() < deadline and not self.temp.qemu_pids():
             time.sleep(0.1)
-        self.assertTrue(qemu_pids() - self.before, "QEMU never started")
+        self.assertTrue(self.temp.qemu_pids(), "QEMU never started")
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         self.assertNotEqual(proc.returncode, 0)
-        self.assertEqual(lab_temp_dirs() - temp_before, set())
 
 
 @unittest.skipUnless(HAVE_QEMU, "qemu-system-x86_64 is not installed (ci/setup installs it)")
 class TwoNodes(unittest.TestCase):
     def test_client_and_server_cross_the_link(self):
-        before = qemu_pids()
+        temp = LabTemp()
+        self.addCleanup(temp.cleanup)
         done = rdmagate("lab", "run", "--stack", "debian-12", "--nodes", "2",
                         "--server", "ibv_rc_pingpong -d rxe0 -g 1 -n 20", "--",
-                        "sh", "-c", "ibv_rc_pingpong -d rxe0 -g 1 -n 20 $RDMAGATE_PEER")
+                        "sh", "-c", "ibv_rc_pingpong -d rxe0 -g 1 -n 20 $RDMAGATE_PEER",
+                        env=temp.env)
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
         # each side saw the other's address as its remote GID
         self.assertRegex(done.stdout, r"\[node2\]\s+remote address:.*GID ::ffff:10\.77\.0\.1")
         self.assertRegex(done.stdout, r"\[node1\]\s+remote address:.*GID ::ffff:10\.77\.0\.2")
         self.assertRegex(done.stdout, r"\[node2\] 20 iters in")
-        self.assertEqual(qemu_pids() - before, set())
+        self.assertEqual((temp.qemu_pids(), temp.leftovers()), (set(), []))
 
 
 class LabInput(unittest.TestCase):

@@ -1,0 +1,101 @@
+"""A small reader of libabigail's ABIXML (what abidw writes): the structs,
+unions and enums a stack's headers declare, with every member's offset and
+type spelled out, so two stacks' corpora can be compared by name."""
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UsageError
+
+HEADER_DIRS = ("/usr/include/infiniband/", "/usr/include/rdma/")
+
+
+@dataclass
+class Record:
+    """A struct or union: size and members (name -> (offset, type, raw type))."""
+    kind: str
+    name: str
+    size: int
+    header: str
+    members: dict[str, tuple[int, str]] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Corpus:
+    records: dict[str, Record] = field(default_factory=dict)
+    enums: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class _Types:
+    """Spells a type id as C would, typedefs resolved (so __u64 == uint64_t)."""
+
+    def __init__(self, root: ET.Element):
+        self.by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
+
+    def spell(self, type_id: str, depth: int = 0) -> str:
+        node = self.by_id.get(type_id)
+        if node is None or depth > 40:
+            return "?"
+        tag, name = node.tag, node.get("name", "")
+        if tag == "type-decl":
+            return name
+        if tag in ("class-decl", "union-decl", "enum-decl"):
+            word = {"class-decl": "struct", "union-decl": "union", "enum-decl": "enum"}[tag]
+            if name.startswith("__anonymous"):
+                inner = [m.get("name", "") for m in node.iter("var-decl")]
+                return f"{word} {{{', '.join(inner)}}}"
+            return f"{word} {name}"
+        if tag == "typedef-decl":
+            return self.spell(node.get("type-id"), depth + 1)
+        if tag == "pointer-type-def":
+            return self.spell(node.get("type-id"), depth + 1) + "*"
+        if tag == "qualified-type-def":
+            quals = " ".join(q for q in ("const", "volatile") if node.get(q) == "yes")
+            return f"{quals} {self.spell(node.get('type-id'), depth + 1)}"
+        if tag == "array-type-def":
+            lengths = "".join(f"[{s.get('length')}]" for s in node.iter("subrange"))
+            return self.spell(node.get("type-id"), depth + 1) + lengths
+        if tag == "function-type":
+            params = [self.spell(p.get("type-id"), depth + 1) if p.get("type-id") else "..."
+                      for p in node.findall("parameter")]
+            ret = node.find("return")
+            returned = self.spell(ret.get("type-id"), depth + 1) if ret is not None else "void"
+            return f"{returned}({', '.join(params)})"
+        return tag
+
+
+def _header(node: ET.Element) -> str | None:
+    path = node.get("filepath", "")
+    for marker in HEADER_DIRS:
+        if marker in path:
+            return marker.split("/")[-2] + "/" + path.split(marker, 1)[1]
+    return None
+
+
+def read(path: Path) -> Corpus:
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError) as err:
+        raise UsageError(f"{path}: not a readable ABIXML corpus ({err})") from None
+    types, corpus = _Types(root), Corpus()
+    for node in root.iter():
+        header = _header(node)
+        name = node.get("name", "")
+        if header is None or not name or name.startswith("__anonymous") or \
+                node.get("is-declaration-only") == "yes":
+            continue
+        if node.tag in ("class-decl", "union-decl"):
+            record = Record("struct" if node.tag == "class-decl" else "union", name,
+                            int(node.get("size-in-bits", 0)), header)
+            for index, member in enumerate(node.findall("data-member")):
+                var = member.find("var-decl")
+                member_name = var.get("name") or f"<anonymous {index}>"
+                record.members[member_name] = (int(member.get("layout-offset-in-bits", 0)),
+                                               types.spell(var.get("type-id")))
+                record.order.append(member_name)
+            corpus.records.setdefault(name, record)
+        elif node.tag == "enum-decl":
+            corpus.enums.setdefault(name, {e.get("name"): int(e.get("value"))
+                                           for e in node.findall("enumerator")})
+    return corpus

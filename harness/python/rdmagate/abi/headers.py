@@ -1,0 +1,55 @@
+"""Types from a stack's public headers, through DWARF and libabigail.
+
+Debian ships no debug info for rdma-core, so rdmagate makes its own: one
+translation unit including every public header of the stack that compiles
+on its own, built with -g -fno-eliminate-unused-debug-types so every type is
+emitted, then read by abidw. gcc's -aux-info lists the prototypes, which tell
+which structs the library allocates and hands out by pointer."""
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..errors import InfraError
+from ..stacks.layout import headers as list_headers
+
+ANCHOR = "int rdmagate_abi_anchor(void) { return 0; }\n"   # abidw needs one symbol
+_RETURNS_POINTER = re.compile(r"\bextern (?:const )?struct (\w+) \*\s*\w+ \(")
+
+
+def _compiles_alone(include: Path, header: str, work: Path) -> bool:
+    probe = work / "probe.c"
+    probe.write_text(f"#include <{header}>\n")
+    done = subprocess.run(["gcc", "-w", "-D_GNU_SOURCE", "-fsyntax-only", f"-I{include}",
+                           str(probe)], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def build(root: Path, out_dir: Path) -> tuple[Path, set[str], list[str]]:
+    """(ABIXML corpus, structs the library hands out by pointer, headers used)."""
+    for tool in ("gcc", "abidw"):
+        if shutil.which(tool) is None:
+            raise InfraError(f"{tool} is not installed: run ci/setup")
+    include = root / "usr" / "include"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rdmagate-headers-") as tmp:
+        work = Path(tmp)
+        used = [h for h in list_headers(root) if _compiles_alone(include, h, work)]
+        unit = work / "headers.c"
+        unit.write_text("".join(f"#include <{h}>\n" for h in used) + ANCHOR)
+        shared, protos = work / "headers.so", work / "protos.txt"
+        done = subprocess.run(["gcc", "-w", "-D_GNU_SOURCE", "-g", "-fno-eliminate-unused-debug-types",
+                               "-shared", "-fPIC", f"-I{include}", "-aux-info", str(protos),
+                               "-o", str(shared), str(unit)], capture_output=True, text=True,
+                              check=False)
+        if done.returncode != 0:
+            raise InfraError(f"the headers of {root} do not compile together: "
+                             f"{done.stderr.strip().splitlines()[-1:]}")
+        corpus = out_dir / "headers.abi"
+        done = subprocess.run(["abidw", "--load-all-types", "--out-file", str(corpus),
+                               str(shared)], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise InfraError(f"abidw failed on the headers of {root}: {done.stderr.strip()}")
+        handed_out = set(_RETURNS_POINTER.findall(protos.read_text(errors="replace")))
+    return corpus, handed_out, used
