@@ -74,7 +74,8 @@ class CraftedLibraries(unittest.TestCase):
             "IBVERBS_PRIVATE_1": ["priv_a"]})
         done, report = abi(self.old, new, self.dir / "results")
         self.assertEqual(done.returncode, 0, done.stderr)
-        self.assertEqual({f["severity"] for f in report["findings"]}, {"benign"})
+        self.assertEqual({f["severity"] for f in report["findings"]
+                          if f["library"] == "libibverbs"}, {"benign"})
         self.assertEqual(report["abidiff"]["libibverbs"] & 8, 0)
 
     def test_private_abi_change_breaks_providers_only(self):
@@ -128,8 +129,11 @@ class RealDebianStacks(unittest.TestCase):
         self.assertLessEqual(readelf_public(old), readelf_public(new))  # a fact of the packages
         done, report = self.report("debian-12", "debian-13")
         self.assertEqual(done.returncode, 0, done.stderr)
-        self.assertEqual(report["verdicts"]["applications"]["verdict"], "OK")
+        self.assertNotEqual(report["verdicts"]["applications"]["verdict"], "BREAKS")
         self.assertFalse([f for f in report["findings"] if f["severity"] == "breaking"])
+        # what needs review is header types, not symbols
+        self.assertTrue(all(f["library"].startswith("infiniband/") for f in report["findings"]
+                            if f["severity"] == "review" and f["audience"] == "applications"))
 
     def test_debian_13_to_sid_breaks_the_provider_abi(self):
         old_private = {n for n in readelf_nodes(self.libibverbs("debian-13")) if "PRIVATE" in n}
@@ -140,7 +144,7 @@ class RealDebianStacks(unittest.TestCase):
         (change,) = [f for f in report["findings"] if f["kind"] == "private ABI changed"]
         self.assertEqual(change["audience"], "providers")
         self.assertIn(sorted(old_private)[0], change["detail"])
-        self.assertEqual(report["verdicts"]["applications"]["verdict"], "OK")
+        self.assertNotEqual(report["verdicts"]["applications"]["verdict"], "BREAKS")
 
     def test_debian_11_to_12_reports_the_providers_that_went_away(self):
         dirs = [fetch(resolve(n), with_rootfs=False).root / "usr/lib/x86_64-linux-gnu/libibverbs"

@@ -25,10 +25,13 @@ class AbidiffRun:
         return bool(self.status & INCOMPATIBLE)
 
 
-def run(library: str, old: Path, new: Path, suppressions: list[Path] = ()) -> AbidiffRun:
+def run(library: str, old: Path, new: Path, suppressions: list[Path] = (),
+        all_types: bool = False) -> AbidiffRun:
+    """abidiff of two libraries, or (all_types) of two header corpora, where
+    no type is reachable from an exported function."""
     if shutil.which("abidiff") is None:
         raise InfraError("abidiff is not installed (abigail-tools): run ci/setup")
-    argv = ["abidiff", "--no-show-locs"]
+    argv = ["abidiff", "--no-show-locs"] + (["--non-reachable-types"] if all_types else [])
     for path in suppressions:
         argv += ["--suppressions", str(path)]
     done = subprocess.run(argv + [str(old), str(new)], capture_output=True, text=True, check=False)

@@ -24,7 +24,7 @@ class Record:
 @dataclass
 class Corpus:
     records: dict[str, Record] = field(default_factory=dict)
-    enums: dict[str, dict[str, int]] = field(default_factory=dict)
+    enums: dict[str, tuple[str, dict[str, int]]] = field(default_factory=dict)  # header, values
 
 
 class _Types:
@@ -43,8 +43,8 @@ class _Types:
         if tag in ("class-decl", "union-decl", "enum-decl"):
             word = {"class-decl": "struct", "union-decl": "union", "enum-decl": "enum"}[tag]
             if name.startswith("__anonymous"):
-                inner = [m.get("name", "") for m in node.iter("var-decl")]
-                return f"{word} {{{', '.join(inner)}}}"
+                inner = [m.find("var-decl").get("name", "") for m in node.findall("data-member")]
+                return f"{word}:{node.get('size-in-bits', '?')} {{{', '.join(inner)}}}"
             return f"{word} {name}"
         if tag == "typedef-decl":
             return self.spell(node.get("type-id"), depth + 1)
@@ -73,6 +73,21 @@ def _header(node: ET.Element) -> str | None:
     return None
 
 
+def _members(node: ET.Element, base: int, types: _Types, record: Record) -> None:
+    """Members by the names C code uses: those of an anonymous struct or
+    union member are reached directly, so they are listed as the parent's."""
+    for member in node.findall("data-member"):
+        var = member.find("var-decl")
+        offset = base + int(member.get("layout-offset-in-bits", 0))
+        inner = types.by_id.get(var.get("type-id"))
+        if not var.get("name") and inner is not None and inner.tag in ("class-decl", "union-decl"):
+            _members(inner, offset, types, record)
+            continue
+        name = var.get("name") or f"<unnamed at {offset}>"
+        record.members[name] = (offset, types.spell(var.get("type-id")))
+        record.order.append(name)
+
+
 def read(path: Path) -> Corpus:
     try:
         root = ET.parse(path).getroot()
@@ -88,14 +103,9 @@ def read(path: Path) -> Corpus:
         if node.tag in ("class-decl", "union-decl"):
             record = Record("struct" if node.tag == "class-decl" else "union", name,
                             int(node.get("size-in-bits", 0)), header)
-            for index, member in enumerate(node.findall("data-member")):
-                var = member.find("var-decl")
-                member_name = var.get("name") or f"<anonymous {index}>"
-                record.members[member_name] = (int(member.get("layout-offset-in-bits", 0)),
-                                               types.spell(var.get("type-id")))
-                record.order.append(member_name)
+            _members(node, 0, types, record)
             corpus.records.setdefault(name, record)
         elif node.tag == "enum-decl":
-            corpus.enums.setdefault(name, {e.get("name"): int(e.get("value"))
-                                           for e in node.findall("enumerator")})
+            corpus.enums.setdefault(name, (header, {e.get("name"): int(e.get("value"))
+                                                   for e in node.findall("enumerator")}))
     return corpus

@@ -2,8 +2,11 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import subprocess
+import tempfile
+
 from ..stacks import fetch, inventory, resolve
-from . import abidiff, symbols
+from . import abidiff, abixml, headers, symbols, typerules
 from .findings import Finding, rank, verdicts
 
 
@@ -36,4 +39,43 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
                                     trees[1].root / new["libraries"][name]["file"],
                                     suppressions))
     findings += abidiff.cross_check(runs, findings)
+    with tempfile.TemporaryDirectory(prefix="rdmagate-abi-") as tmp:
+        corpora = [header_corpus(tree, Path(tmp) / str(i)) for i, tree in enumerate(trees)]
+        if all(corpora):
+            (old_abi, _), (new_abi, knowledge) = corpora
+            findings += typerules.compare(abixml.read(old_abi), abixml.read(new_abi), knowledge)
+            runs.append(abidiff.run("headers", old_abi, new_abi, suppressions, all_types=True))
+        else:
+            findings.append(Finding("headers", "not compared", "review", "build",
+                                    "a stack has no public headers (its -dev packages): header "
+                                    "types were not compared"))
     return AbiReport(old, new, sorted(findings, key=rank), runs)
+
+
+def _abidw_version() -> str:
+    done = subprocess.run(["abidw", "--version"], capture_output=True, text=True, check=False)
+    return done.stdout.split()[-1] if done.stdout.split() else "unknown"
+
+
+def header_corpus(tree, scratch: Path):
+    """(ABIXML of the stack's headers, what its headers say of each struct),
+    cached beside a fetched Debian stack (keyed by the abidw version: an older
+    abidw may not read a newer one's corpus); None without headers."""
+    if not (tree.root / "usr" / "include" / "infiniband" / "verbs.h").exists():
+        return None
+    cached = tree.root.parent / f"headers-abidw-{_abidw_version()}"
+    if tree.stack.kind == "debian" and (cached / "headers.abi").exists():
+        return cached / "headers.abi", _load_knowledge(cached)
+    out = cached if tree.stack.kind == "debian" else scratch
+    corpus, knowledge, _ = headers.build(tree.root, out)
+    (out / "knowledge.txt").write_text("".join(f"{kind} {name}\n" for kind, names in
+                                               knowledge.items() for name in sorted(names)))
+    return corpus, knowledge
+
+
+def _load_knowledge(directory: Path) -> dict:
+    knowledge = {"handed_out": set(), "size_passed": set()}
+    for line in (directory / "knowledge.txt").read_text().splitlines():
+        kind, name = line.split()
+        knowledge[kind].add(name)
+    return knowledge

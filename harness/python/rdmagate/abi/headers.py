@@ -16,6 +16,8 @@ from ..stacks.layout import headers as list_headers
 
 ANCHOR = "int rdmagate_abi_anchor(void) { return 0; }\n"   # abidw needs one symbol
 _RETURNS_POINTER = re.compile(r"\bextern (?:const )?struct (\w+) \*\s*\w+ \(")
+# an inline function taking `struct X *p` whose body uses sizeof(*p)
+_SIZE_PASSED = re.compile(r"struct (\w+) \*(\w+)\)\s*\{(?:(?!\n\}).)*?sizeof\(\*\2\)", re.S)
 
 
 def _compiles_alone(include: Path, header: str, work: Path) -> bool:
@@ -26,8 +28,17 @@ def _compiles_alone(include: Path, header: str, work: Path) -> bool:
     return done.returncode == 0
 
 
-def build(root: Path, out_dir: Path) -> tuple[Path, set[str], list[str]]:
-    """(ABIXML corpus, structs the library hands out by pointer, headers used)."""
+def size_passed(include: Path, used: list[str]) -> set[str]:
+    """Structs whose size an inline wrapper passes to the library."""
+    found = set()
+    for header in used:
+        text = (include / header).read_text(errors="replace")
+        found |= {struct for struct, _ in _SIZE_PASSED.findall(text)}
+    return found
+
+
+def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
+    """(ABIXML corpus, what the headers' code says of each struct, headers used)."""
     for tool in ("gcc", "abidw"):
         if shutil.which(tool) is None:
             raise InfraError(f"{tool} is not installed: run ci/setup")
@@ -51,5 +62,6 @@ def build(root: Path, out_dir: Path) -> tuple[Path, set[str], list[str]]:
                                str(shared)], capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise InfraError(f"abidw failed on the headers of {root}: {done.stderr.strip()}")
-        handed_out = set(_RETURNS_POINTER.findall(protos.read_text(errors="replace")))
-    return corpus, handed_out, used
+        knowledge = {"handed_out": set(_RETURNS_POINTER.findall(protos.read_text(errors="replace"))),
+                     "size_passed": size_passed(include, used)}
+    return corpus, knowledge, used

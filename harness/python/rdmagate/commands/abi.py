@@ -15,11 +15,12 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "abi", help="diff the ABI of two stacks, classified by who is hurt",
         description="Compare every library of two stacks (symbols, version nodes, the "
-        "providers' private ABI, the C library floor, the provider set) and say who each "
-        "change hurts: applications, providers, or the build. libabigail's abidiff runs on "
-        "each library pair as a second opinion. Header type diffs, consumer impact and "
-        "baselines are not built yet. Exit 1 when something breaks for applications or "
-        "providers.")
+        "providers' private ABI, the C library floor, the provider set) and the types of "
+        "their public headers (DWARF built from the headers, read by libabigail, judged by "
+        "rdma-core's extension rules), and say who each change hurts: applications, "
+        "providers, or the build. abidiff runs on each pair as a second opinion; its reports "
+        "are kept in the run directory. Consumer impact and baselines are not built yet. "
+        "Exit 1 when something breaks for applications or providers.")
     options.add_stack(parser, default=None, flag="--from", help_text="the stack in use")
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
     parser.add_argument("--suppressions", action="append", default=[], metavar="FILE",
@@ -66,7 +67,8 @@ def _summary(report, run_dir) -> None:
         print(f"  {audience:<13} {verdict['verdict']:<13} ({counts})")
     worst = [f for f in report.findings if f.severity in ("breaking", "review")]
     for finding in worst[:SHOWN]:
-        what = f" {finding.symbol}@{finding.version}" if finding.symbol else ""
+        what = f" {finding.symbol}@{finding.version}" if finding.symbol and finding.version \
+            else ""
         print(f"  {finding.severity:<8} {finding.audience:<12} {finding.library}: "
               f"{finding.kind}{what}: {finding.detail}")
     if len(worst) > SHOWN:
