@@ -33,7 +33,7 @@ def build_fake_stack(root: Path, nodes: dict[str, list[str]]) -> Path:
 
 
 def abi(old: Path, new: Path, results: Path):
-    done = rdmagate("abi", "--from", f"prefix:{old}", "--to", f"prefix:{new}",
+    done = rdmagate("abi", "--from", f"prefix:{old}", "--to", f"prefix:{new}", "--no-consumers",
                     "--results", str(results), "--json")
     return done, (json.loads(done.stdout) if done.stdout.startswith("{") else None)
 

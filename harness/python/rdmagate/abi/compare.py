@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 
 from ..stacks import fetch, inventory, resolve
-from . import abidiff, abixml, headers, symbols, typerules
+from . import abidiff, abixml, consumers as consumer_impact, headers, symbols, typerules
 from .findings import Finding, rank, verdicts
 
 
@@ -16,6 +16,7 @@ class AbiReport:
     new: dict
     findings: list[Finding]
     abidiff_runs: list = field(default_factory=list)
+    consumers: list = field(default_factory=list)
 
     @property
     def verdicts(self) -> dict:
@@ -24,11 +25,14 @@ class AbiReport:
     def as_dict(self) -> dict:
         return {"from": self.old["stack"], "to": self.new["stack"], "verdicts": self.verdicts,
                 "abidiff": {r.library: r.status for r in self.abidiff_runs},
+                "consumers": [c.as_dict() for c in self.consumers],
                 "findings": [f.as_dict() for f in self.findings]}
 
 
 def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
-                   say=lambda text: None) -> AbiReport:
+                   say=lambda text: None, consumers: list[str] | None = None) -> AbiReport:
+    """consumers: files, directories or .debs to check against the new stack;
+    [] for the host's binaries that link the RDMA libraries; None for none."""
     trees = [fetch(resolve(name), say=say, with_rootfs=False) for name in (old_name, new_name)]
     old, new = (inventory(tree) for tree in trees)
     findings = symbols.compare(old, new)
@@ -49,7 +53,12 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
             findings.append(Finding("headers", "not compared", "review", "build",
                                     "a stack has no public headers (its -dev packages): header "
                                     "types were not compared"))
-    return AbiReport(old, new, sorted(findings, key=rank), runs)
+    impacts = []
+    if consumers is not None:
+        say("checking consumers against " + new["stack"]["name"])
+        impacts = consumer_impact.analyze(consumers, new)
+        findings += consumer_impact.findings(impacts)
+    return AbiReport(old, new, sorted(findings, key=rank), runs, impacts)
 
 
 def _abidw_version() -> str:

@@ -23,6 +23,11 @@ def register(subparsers) -> None:
         "Exit 1 when something breaks for applications or providers.")
     options.add_stack(parser, default=None, flag="--from", help_text="the stack in use")
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
+    parser.add_argument("--consumers", action="append", default=None, metavar="PATH",
+                        help="a binary, directory or .deb whose imports must resolve on --to "
+                        "(repeatable; default: this host's binaries that link libibverbs, "
+                        "librdmacm or libibumad)")
+    parser.add_argument("--no-consumers", action="store_true", help="skip consumer impact")
     parser.add_argument("--suppressions", action="append", default=[], metavar="FILE",
                         help="a libabigail suppression file for abidiff (repeatable)")
     options.add_results(parser)
@@ -37,8 +42,10 @@ def run(args) -> int:
         if not Path(path).is_file():
             raise UsageError(f"--suppressions {path}: no such file")
     progress = Progress()
+    consumers = None if args.no_consumers else (args.consumers or [])
     report = compare_stacks(args.__dict__["from"], args.to,
-                            [Path(p) for p in args.suppressions], say=progress.say)
+                            [Path(p) for p in args.suppressions], say=progress.say,
+                            consumers=consumers)
     run_dir = rundir.create(args.results, "abi", f"{report.old['stack']['name']}-"
                             f"{report.new['stack']['name']}")
     record = rundir.RunRecord(run_dir, "abi", stack=report.new["stack"]["name"],
@@ -73,4 +80,7 @@ def _summary(report, run_dir) -> None:
               f"{finding.kind}{what}: {finding.detail}")
     if len(worst) > SHOWN:
         print(f"  ... and {len(worst) - SHOWN} more in findings.json")
+    if report.consumers:
+        broken = [c for c in report.consumers if c.verdict != "ok"]
+        print(f"  consumers: {len(report.consumers)} checked, {len(broken)} would break on {new}")
     print(f"findings: {run_dir / 'findings.json'}")

@@ -1,0 +1,139 @@
+"""Consumer impact: would these binaries still load and resolve on stack B?
+
+A consumer (an application, an MPI or UCX library, an out-of-tree provider)
+imports symbol@version from libibverbs, librdmacm, libibumad. The dynamic
+linker refuses to load it when a needed soname or version node is missing,
+and fails at the first call when a symbol is missing from a node."""
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import UsageError
+from ..stacks import elf
+
+RDMA_SONAMES = ("libibverbs.so.1", "librdmacm.so.1", "libibumad.so.3")
+SCAN_DIRS = ("/usr/bin", "/usr/sbin", "/usr/lib/x86_64-linux-gnu", "/usr/libexec", "/opt")
+
+
+@dataclass
+class Impact:
+    consumer: str
+    verdict: str                     # ok, fails to load, fails to resolve
+    missing_libraries: list[str] = field(default_factory=list)
+    missing_versions: list[str] = field(default_factory=list)
+    missing_symbols: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def target_exports(inventory: dict) -> dict[str, tuple[set, set, set]]:
+    """soname -> (version nodes, symbol@version pairs, symbol names) of stack B."""
+    out = {}
+    for lib in inventory["libraries"].values():
+        if not lib:
+            continue
+        pairs = set()
+        for kind in ("public", "private"):
+            pairs |= {(key.split("@", 1)[0], version) for key, version in lib["exports"][kind].items()}
+        out[lib["soname"]] = (set(lib["public_versions"]) | set(lib["private_versions"]), pairs,
+                              {symbol for symbol, _ in pairs})
+    return out
+
+
+def check(info: elf.ElfInfo, target: dict, label: str) -> Impact | None:
+    """The impact on one ELF file; None when it uses no RDMA library."""
+    needed = [n for n in info.needed if n in RDMA_SONAMES]
+    versioned = {lib: v for lib, v in info.version_needs.items() if lib in RDMA_SONAMES}
+    if not needed and not versioned:
+        return None
+    impact = Impact(label, "ok")
+    impact.missing_libraries = sorted(n for n in needed if n not in target)
+    for library, versions in versioned.items():
+        nodes = target.get(library, (set(), set(), set()))[0]
+        impact.missing_versions += sorted(f"{v} ({library})" for v in versions if v not in nodes)
+    rdma_imports = [(s, v, lib) for s, v, lib in info.imports if lib in RDMA_SONAMES or
+                    (lib is None and needed)]
+    for symbol, version, library in rdma_imports:
+        if library in target:
+            nodes, pairs, names = target[library]
+            if version in nodes and (symbol, version) not in pairs:
+                impact.missing_symbols.append(f"{symbol}@{version}")
+    if impact.missing_libraries or impact.missing_versions:
+        impact.verdict = "fails to load"
+    elif impact.missing_symbols:
+        impact.verdict = "fails to resolve"
+    return impact
+
+
+def _elf_files(path: Path):
+    if path.is_dir():
+        for item in sorted(path.rglob("*")):
+            if item.is_file() and not item.is_symlink() and elf.is_elf(item):
+                yield item
+    elif path.is_file() and elf.is_elf(path):
+        yield path
+
+
+def _mentions_rdma(path: Path) -> bool:
+    """Cheap test before parsing: a consumer names an RDMA soname somewhere."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return any(soname.encode() in data for soname in RDMA_SONAMES)
+
+
+def _check_tree(root: Path, target: dict, label_root: str) -> list[Impact]:
+    impacts = []
+    for item in _elf_files(root):
+        if not _mentions_rdma(item):
+            continue
+        try:
+            info = elf.read_elf(item)
+        except UsageError:
+            continue  # not a shared object or executable we can read: not a consumer
+        found = check(info, target, f"{label_root}{item.relative_to(root) if root.is_dir() else item.name}")
+        if found:
+            impacts.append(found)
+    return impacts
+
+
+def analyze(consumers: list[str], target_inventory: dict) -> list[Impact]:
+    """Impacts of files, directories and .deb packages; none given: the host's
+    binaries that link the RDMA libraries."""
+    target = target_exports(target_inventory)
+    if not consumers:
+        return [i for d in SCAN_DIRS if Path(d).is_dir() for i in _check_tree(Path(d), target, f"{d}/")]
+    impacts = []
+    for consumer in consumers:
+        path = Path(consumer)
+        if not path.exists():
+            raise UsageError(f"--consumers {consumer}: no such file or directory")
+        if path.suffix == ".deb":
+            with tempfile.TemporaryDirectory(prefix="rdmagate-consumer-") as tmp:
+                done = subprocess.run(["dpkg-deb", "-x", str(path), tmp], capture_output=True,
+                                      text=True, check=False)
+                if done.returncode != 0:
+                    raise UsageError(f"--consumers {consumer}: not a readable .deb "
+                                     f"({done.stderr.strip()})")
+                impacts += _check_tree(Path(tmp), target, f"{path.name}:/")
+        elif path.is_dir():
+            impacts += _check_tree(path, target, f"{path}/")
+        else:
+            impacts += _check_tree(path, target, "")
+    return impacts
+
+
+def findings(impacts: list[Impact]) -> list:
+    """Consumers that would break, as findings for applications."""
+    from .findings import Finding
+    def audience(impact: Impact) -> str:
+        # a consumer bound to the private ABI is a provider, out-of-tree or not
+        return "providers" if any("_PRIVATE_" in v for v in impact.missing_versions) \
+            else "applications"
+    return [Finding(i.consumer, f"consumer {i.verdict}", "breaking", audience(i),
+                    "missing: " + ", ".join(i.missing_libraries + i.missing_versions
+                                            + i.missing_symbols[:10]))
+            for i in impacts if i.verdict != "ok"]
