@@ -1,13 +1,22 @@
-"""The ABI of stack A against stack B: findings, abidiff's opinion, verdicts."""
+"""The ABI of stack A against stack B: findings, abidiff's opinion, verdicts.
+
+Each side is a fetched stack, or its recorded baseline when the stack is not
+in the cache (baselines/abi/NAME, see baseline.py)."""
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import subprocess
-import tempfile
-
-from ..stacks import fetch, inventory, resolve
-from . import abidiff, abixml, consumers as consumer_impact, headers, symbols, typerules
+from ..stacks import fetch, inventory, is_fetched, resolve
+from . import abidiff, abixml, baseline, consumers as consumer_impact, headers, symbols, typerules
 from .findings import Finding, rank, verdicts
+
+
+@dataclass
+class Side:
+    inventory: dict
+    libs: dict[str, Path]            # library -> its .so, or its corpus in a baseline
+    headers: tuple | None            # (ABIXML corpus, knowledge) or None without headers
+    source: str                      # where it came from, for the report
 
 
 @dataclass
@@ -17,6 +26,7 @@ class AbiReport:
     findings: list[Finding]
     abidiff_runs: list = field(default_factory=list)
     consumers: list = field(default_factory=list)
+    sources: list = field(default_factory=list)
 
     @property
     def verdicts(self) -> dict:
@@ -24,29 +34,38 @@ class AbiReport:
 
     def as_dict(self) -> dict:
         return {"from": self.old["stack"], "to": self.new["stack"], "verdicts": self.verdicts,
+                "sources": self.sources,
                 "abidiff": {r.library: r.status for r in self.abidiff_runs},
                 "consumers": [c.as_dict() for c in self.consumers],
                 "findings": [f.as_dict() for f in self.findings]}
+
+
+def side(name: str, scratch: Path, say) -> Side:
+    stack = resolve(name)
+    if stack.kind == "debian" and not is_fetched(stack):
+        recorded = baseline.load(stack)
+        if recorded is not None:
+            return Side(recorded["inventory"], recorded["libs"], recorded["headers"],
+                        f"baseline {recorded['dir']}")
+    tree = fetch(stack, say=say, with_rootfs=False)
+    inv = inventory(tree)
+    libs = {n: tree.root / lib["file"] for n, lib in inv["libraries"].items() if lib}
+    return Side(inv, libs, header_corpus(tree, scratch), f"tree {tree.root}")
 
 
 def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
                    say=lambda text: None, consumers: list[str] | None = None) -> AbiReport:
     """consumers: files, directories or .debs to check against the new stack;
     [] for the host's binaries that link the RDMA libraries; None for none."""
-    trees = [fetch(resolve(name), say=say, with_rootfs=False) for name in (old_name, new_name)]
-    old, new = (inventory(tree) for tree in trees)
-    findings = symbols.compare(old, new)
-    runs = []
-    for name in sorted(set(old["libraries"]) & set(new["libraries"])):
-        if old["libraries"][name] and new["libraries"][name]:
-            runs.append(abidiff.run(name, trees[0].root / old["libraries"][name]["file"],
-                                    trees[1].root / new["libraries"][name]["file"],
-                                    suppressions))
-    findings += abidiff.cross_check(runs, findings)
     with tempfile.TemporaryDirectory(prefix="rdmagate-abi-") as tmp:
-        corpora = [header_corpus(tree, Path(tmp) / str(i)) for i, tree in enumerate(trees)]
-        if all(corpora):
-            (old_abi, _), (new_abi, knowledge) = corpora
+        old, new = (side(name, Path(tmp) / str(i), say)
+                    for i, name in enumerate((old_name, new_name)))
+        findings = symbols.compare(old.inventory, new.inventory)
+        runs = [abidiff.run(name, old.libs[name], new.libs[name], suppressions)
+                for name in sorted(set(old.libs) & set(new.libs))]
+        findings += abidiff.cross_check(runs, findings)
+        if old.headers and new.headers:
+            (old_abi, _), (new_abi, knowledge) = old.headers, new.headers
             findings += typerules.compare(abixml.read(old_abi), abixml.read(new_abi), knowledge)
             runs.append(abidiff.run("headers", old_abi, new_abi, suppressions, all_types=True))
         else:
@@ -55,15 +74,11 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
                                     "types were not compared"))
     impacts = []
     if consumers is not None:
-        say("checking consumers against " + new["stack"]["name"])
-        impacts = consumer_impact.analyze(consumers, new)
+        say("checking consumers against " + new.inventory["stack"]["name"])
+        impacts = consumer_impact.analyze(consumers, new.inventory)
         findings += consumer_impact.findings(impacts)
-    return AbiReport(old, new, sorted(findings, key=rank), runs, impacts)
-
-
-def _abidw_version() -> str:
-    done = subprocess.run(["abidw", "--version"], capture_output=True, text=True, check=False)
-    return done.stdout.split()[-1] if done.stdout.split() else "unknown"
+    return AbiReport(old.inventory, new.inventory, sorted(findings, key=rank), runs, impacts,
+                     [old.source, new.source])
 
 
 def header_corpus(tree, scratch: Path):
@@ -72,8 +87,8 @@ def header_corpus(tree, scratch: Path):
     abidw may not read a newer one's corpus); None without headers."""
     if not (tree.root / "usr" / "include" / "infiniband" / "verbs.h").exists():
         return None
-    cached = tree.root.parent / f"headers-abidw-{_abidw_version()}"
-    if tree.stack.kind == "debian" and (cached / "headers.abi").exists():
+    cached = tree.root.parent / f"headers-abidw-{baseline.abidw_version()}"
+    if tree.stack.kind == "debian" and (cached / "knowledge.txt").exists():
         return cached / "headers.abi", _load_knowledge(cached)
     out = cached if tree.stack.kind == "debian" else scratch
     corpus, knowledge, _ = headers.build(tree.root, out)

@@ -1,0 +1,106 @@
+"""ABI baselines: a stack's ABI kept in the repository (baselines/abi/NAME/),
+so a comparison needs no download of that stack.
+
+    inventory.json   the symbol inventory (rdmagate stacks show --json)
+    headers.abi      abidw's corpus of the stack's public header types
+    knowledge.txt    what the headers' code says of each struct
+    lib/NAME.abi     abidw's corpus of each library (symbols: Debian strips them)
+    meta.json        the stack's packages, the abidw version and ABIXML format
+
+A corpus written by one abidw may not load in another, so a baseline made
+with another abidw version than the one installed is not used."""
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from ..errors import InfraError, UsageError
+from ..paths import REPO_ROOT
+from ..stacks import fetch, inventory, resolve
+
+FILES = ("inventory.json", "headers.abi", "knowledge.txt", "meta.json")
+
+
+def root() -> Path:
+    return Path(os.environ.get("RDMAGATE_BASELINES", REPO_ROOT / "baselines")) / "abi"
+
+
+def abidw_version() -> str:
+    done = subprocess.run(["abidw", "--version"], capture_output=True, text=True, check=False)
+    return done.stdout.split()[-1] if done.stdout.split() else "unknown"
+
+
+def _format_version(corpus: Path) -> str:
+    head = corpus.read_text(errors="replace")[:400]
+    match = re.search(r"version='([\d.]+)'", head)
+    return match.group(1) if match else "unknown"
+
+
+def record(stack_name: str, say=lambda text: None) -> Path:
+    from .compare import header_corpus   # one way to build a header corpus
+    stack = resolve(stack_name)
+    tree = fetch(stack, say=say, with_rootfs=False)
+    inv = inventory(tree)
+    dest = root() / stack.name
+    partial = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    (partial / "lib").mkdir(parents=True)
+    corpus = header_corpus(tree, partial)
+    if corpus is None:
+        raise UsageError(f"stack {stack.name} has no public headers to record")
+    if corpus[0] != partial / "headers.abi":
+        shutil.copy2(corpus[0], partial / "headers.abi")
+        shutil.copy2(corpus[0].parent / "knowledge.txt", partial / "knowledge.txt")
+    for name, lib in inv["libraries"].items():
+        if lib:
+            done = subprocess.run(["abidw", "--out-file", str(partial / "lib" / f"{name}.abi"),
+                                   str(tree.root / lib["file"])], capture_output=True, text=True,
+                                  check=False)
+            if done.returncode != 0:
+                raise InfraError(f"abidw failed on {lib['file']}: {done.stderr.strip()}")
+    (partial / "inventory.json").write_text(json.dumps(inv, indent=1, sort_keys=True) + "\n")
+    meta = {"stack": stack.name, "packages": [list(p) for p in stack.packages],
+            "abidw_version": abidw_version(),
+            "abixml_version": _format_version(partial / "headers.abi"),
+            "recorded": datetime.date.today().isoformat()}
+    (partial / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    shutil.rmtree(dest, ignore_errors=True)
+    partial.rename(dest)
+    return dest
+
+
+def load(stack) -> dict | None:
+    """The baseline of a stack, or None when there is none for this abidw and
+    these exact packages. A baseline that is there but does not parse is an
+    error, never 'no changes'."""
+    stack_name = stack.name
+    directory = root() / stack_name
+    if not directory.is_dir():
+        return None
+    for name in FILES:
+        if not (directory / name).is_file():
+            raise UsageError(f"{directory / name}: missing from the baseline of {stack_name} "
+                             f"(record it again: rdmagate baseline record --stack {stack_name})")
+    try:
+        meta = json.loads((directory / "meta.json").read_text())
+        inv = json.loads((directory / "inventory.json").read_text())
+        if not isinstance(inv.get("libraries"), dict) or "providers" not in inv:
+            raise ValueError("no libraries or providers")
+    except (ValueError, AttributeError) as err:
+        bad = "meta.json" if "meta" not in locals() else "inventory.json"
+        raise UsageError(f"{directory / bad}: corrupt baseline ({err})") from None
+    if meta.get("abidw_version") != abidw_version() or \
+            [tuple(p) for p in meta.get("packages", [])] != list(stack.packages):
+        return None  # another tool, or another package set: not this stack's ABI
+    knowledge = {"handed_out": set(), "size_passed": set()}
+    for number, line in enumerate((directory / "knowledge.txt").read_text().splitlines(), 1):
+        words = line.split()
+        if len(words) != 2 or words[0] not in knowledge:
+            raise UsageError(f"{directory / 'knowledge.txt'}:{number}: corrupt baseline line")
+        knowledge[words[0]].add(words[1])
+    libs = {p.stem: p for p in (directory / "lib").glob("*.abi")}
+    return {"inventory": inv, "headers": (directory / "headers.abi", knowledge), "libs": libs,
+            "meta": meta, "dir": directory}
