@@ -15,6 +15,7 @@ class Suite:
     name: str
     description: str
     needs_device: bool
+    runs_in: str = "harness"   # harness (C, rdmagate-harness) or runner (Python)
 
 
 def _load(path: Path) -> Suite:
@@ -24,7 +25,10 @@ def _load(path: Path) -> Suite:
         raise UsageError(f"{path}: cannot read suite description ({err})") from None
     if not isinstance(data, dict) or not isinstance(data.get("needs_device"), bool):
         raise UsageError(f"{path}: field needs_device must be true or false")
-    return Suite(path.parent.name, str(data.get("description", "")), data["needs_device"])
+    runs_in = data.get("runs_in", "harness")
+    if runs_in not in ("harness", "runner"):
+        raise UsageError(f"{path}: field runs_in must be harness or runner")
+    return Suite(path.parent.name, str(data.get("description", "")), data["needs_device"], runs_in)
 
 
 def known(suites_dir: Path = SUITES_DIR) -> dict[str, Suite]:

@@ -5,10 +5,13 @@ import unittest
 from pathlib import Path
 
 from rdmagate import results
+from rdmagate.stacks import fetch, resolve
 from runner_support import rdmagate
 
 
 def check(*args):
+    if "--suite" not in args:
+        args = ("--suite", "api", *args)
     with tempfile.TemporaryDirectory() as tmp:
         done = rdmagate("check", *args, "--results", tmp)
         (run_dir,) = Path(tmp).iterdir()
@@ -41,3 +44,23 @@ class CheckStacks(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CheckAbiSuite(unittest.TestCase):
+    def test_a_debian_stack_matches_its_own_baseline(self):
+        done, run, by_name, ktap = check("--suite", "abi", "--stack", "debian-13")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(set(by_name), {"applications", "providers", "build"})
+        self.assertTrue(all(r["outcome"] == "PASS" for r in by_name.values()), by_name)
+        self.assertIn("debian-13 (baseline) -> debian-13: OK (no changes)",
+                      by_name["applications"]["message"])
+        self.assertIn("# Subtest: abi", ktap)
+
+    def test_an_older_tree_fails_against_this_hosts_release(self):
+        old_tree = fetch(resolve("debian-11"), with_rootfs=False).root
+        done, run, by_name, _ = check("--suite", "abi", "--stack", f"prefix:{old_tree}")
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertEqual(by_name["applications"]["outcome"], "FAIL")
+        self.assertEqual(by_name["providers"]["outcome"], "FAIL")
+        self.assertIn("debian-12 (baseline) -> prefix:", by_name["applications"]["message"])
+        self.assertIn("BREAKS", by_name["applications"]["message"])

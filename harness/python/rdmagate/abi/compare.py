@@ -6,6 +6,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import UsageError
 from ..stacks import fetch, inventory, is_fetched, resolve
 from . import abidiff, abixml, baseline, consumers as consumer_impact, headers, symbols, typerules
 from .findings import Finding, rank, verdicts
@@ -40,10 +41,13 @@ class AbiReport:
                 "findings": [f.as_dict() for f in self.findings]}
 
 
-def side(name: str, scratch: Path, say) -> Side:
+def side(name: str, scratch: Path, say, from_baseline: bool = False) -> Side:
     stack = resolve(name)
-    if stack.kind == "debian" and not is_fetched(stack):
+    if from_baseline or (stack.kind == "debian" and not is_fetched(stack)):
         recorded = baseline.load(stack)
+        if recorded is None and from_baseline:
+            raise UsageError(f"no ABI baseline of {stack.name} for this abidw and these "
+                             f"packages: rdmagate baseline record --stack {stack.name}")
         if recorded is not None:
             return Side(recorded["inventory"], recorded["libs"], recorded["headers"],
                         f"baseline {recorded['dir']}")
@@ -54,12 +58,14 @@ def side(name: str, scratch: Path, say) -> Side:
 
 
 def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
-                   say=lambda text: None, consumers: list[str] | None = None) -> AbiReport:
+                   say=lambda text: None, consumers: list[str] | None = None,
+                   old_from_baseline: bool = False) -> AbiReport:
     """consumers: files, directories or .debs to check against the new stack;
-    [] for the host's binaries that link the RDMA libraries; None for none."""
+    [] for the host's binaries that link the RDMA libraries; None for none.
+    old_from_baseline: take the old side from its recorded baseline."""
     with tempfile.TemporaryDirectory(prefix="rdmagate-abi-") as tmp:
-        old, new = (side(name, Path(tmp) / str(i), say)
-                    for i, name in enumerate((old_name, new_name)))
+        old = side(old_name, Path(tmp) / "0", say, from_baseline=old_from_baseline)
+        new = side(new_name, Path(tmp) / "1", say)
         findings = symbols.compare(old.inventory, new.inventory)
         runs = [abidiff.run(name, old.libs[name], new.libs[name], suppressions)
                 for name in sorted(set(old.libs) & set(new.libs))]

@@ -20,12 +20,26 @@ _RETURNS_POINTER = re.compile(r"\bextern (?:const )?struct (\w+) \*\s*\w+ \(")
 _SIZE_PASSED = re.compile(r"struct (\w+) \*(\w+)\)\s*\{(?:(?!\n\}).)*?sizeof\(\*\2\)", re.S)
 
 
-def _compiles_alone(include: Path, header: str, work: Path) -> bool:
+def _compiles(include: Path, headers: list[str], work: Path) -> bool:
     probe = work / "probe.c"
-    probe.write_text(f"#include <{header}>\n")
+    probe.write_text("".join(f"#include <{h}>\n" for h in headers))
     done = subprocess.run(["gcc", "-w", "-D_GNU_SOURCE", "-fsyntax-only", f"-I{include}",
                            str(probe)], capture_output=True, check=False)
     return done.returncode == 0
+
+
+def _usable(include: Path, candidates: list[str], work: Path) -> list[str]:
+    """The headers that compile together: all of them when they do (a Debian
+    stack's do), else each kept only if it compiles with those kept before it
+    (a host's /usr/include/rdma also holds kernel headers that clash)."""
+    alone = [h for h in candidates if _compiles(include, [h], work)]
+    if _compiles(include, alone, work):
+        return alone
+    kept: list[str] = []
+    for header in alone:
+        if _compiles(include, kept + [header], work):
+            kept.append(header)
+    return kept
 
 
 def size_passed(include: Path, used: list[str]) -> set[str]:
@@ -46,7 +60,7 @@ def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rdmagate-headers-") as tmp:
         work = Path(tmp)
-        used = [h for h in list_headers(root) if _compiles_alone(include, h, work)]
+        used = _usable(include, list_headers(root), work)
         unit = work / "headers.c"
         unit.write_text("".join(f"#include <{h}>\n" for h in used) + ANCHOR)
         shared, protos = work / "headers.so", work / "protos.txt"

@@ -2,8 +2,9 @@
 import json
 import sys
 
-from .. import build, harness_run, host_rxe, lab, options, plan, profiles, results, rundir, stacks, \
-    suites, where
+from .. import build, harness_run, host_rxe, ktap, lab, options, plan, profiles, results, \
+    rundir, stacks, suites, where
+from ..abi import suite as abi_suite
 from ..progress import Progress
 
 
@@ -27,31 +28,44 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    selected = suites.select(args.suite)
+    chosen = suites.select(args.suite)
+    selected = [s for s in chosen if s.runs_in == "harness"]
+    in_runner = [s for s in chosen if s.runs_in == "runner"]
     progress = Progress()
     stack = stacks.resolve(args.stack)
     fetched = stacks.fetch(stack, say=progress.say)
-    place = where.choose(args.device, args.lab, any(s.needs_device for s in selected),
-                         fetched.needs_rootfs)
-    harness = build.build_harness(stack.name, None if stack.kind == "host" else fetched.root,
-                                  say=progress.say)
+    place = where.choose(args.device, args.lab, any(s.needs_device for s in chosen),
+                         fetched.needs_rootfs and bool(selected))
+    if not selected:
+        harness = None
+    else:
+        harness = build.build_harness(stack.name, None if stack.kind == "host" else fetched.root,
+                                      say=progress.say)
     profile = profiles.load(place.profile)
     # The harness checks the expectations against its tests too; listing them
     # here names the profile in the error, where the harness can run here.
-    known = None if fetched.needs_rootfs else build.list_tests(harness)
+    known = None if fetched.needs_rootfs or not harness else build.list_tests(harness)
     expect = profiles.expectations(profile, known)
     run_dir = rundir.create(args.results, "check", stack.name).resolve()
     record = rundir.RunRecord(run_dir, "check", stack=stack.name, device=place.device,
                               where=place.place, where_why=place.why,
-                              suites=[s.name for s in selected], profile=profile["path"],
+                              suites=[s.name for s in chosen], profile=profile["path"],
                               versions={"harness": str(harness), "rdma_core": stack.rdma_core})
     plan.write(plan.build(stack.name, place.device, [s.name for s in selected], args.filter,
                           expect=expect, timeout_s=args.timeout), run_dir / "plan.json")
-    progress.say(f"running {', '.join(s.name for s in selected)} on {place.device} "
+    progress.say(f"running {', '.join(s.name for s in chosen)} on {place.device} "
                  f"({place.place}: {place.why}); results in {run_dir}")
     status = -1
     try:
-        status = _run_harness(place, stack.name, harness, run_dir, progress, record)
+        status = _run_harness(place, stack.name, harness, run_dir, progress, record) \
+            if harness else 0
+        if in_runner:  # after the harness, which starts results.jsonl afresh
+            lines = abi_suite.run(stack.name, place.device, run_dir, say=progress.say)
+            follower = harness_run.Follower(run_dir, progress)
+            for line in ktap.document("abi", lines):
+                follower.line(line)
+            follower.close()
+            (run_dir / "junit.xml").unlink(missing_ok=True)  # rebuilt with every suite
     finally:
         finished = harness_run.ensure_junit(run_dir)
         code = _exit_code(status, finished)
