@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..stacks import fetch, inventory, is_fetched, resolve
-from . import abidiff, abixml, baseline, consumers as consumer_impact, headers, symbols, typerules
+from . import abidiff, abixml, baseline, consumers as consumer_impact, headers, suppress, \
+    symbols, typerules
 from .findings import Finding, rank, verdicts
 
 
@@ -28,6 +29,7 @@ class AbiReport:
     abidiff_runs: list = field(default_factory=list)
     consumers: list = field(default_factory=list)
     sources: list = field(default_factory=list)
+    suppressed: list = field(default_factory=list)
 
     @property
     def verdicts(self) -> dict:
@@ -38,6 +40,7 @@ class AbiReport:
                 "sources": self.sources,
                 "abidiff": {r.library: r.status for r in self.abidiff_runs},
                 "consumers": [c.as_dict() for c in self.consumers],
+                "suppressed": self.suppressed,
                 "findings": [f.as_dict() for f in self.findings]}
 
 
@@ -83,8 +86,10 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
         say("checking consumers against " + new.inventory["stack"]["name"])
         impacts = consumer_impact.analyze(consumers, new.inventory)
         findings += consumer_impact.findings(impacts)
+    rules = [rule for path in suppressions for rule in suppress.read(path)]
+    findings, dropped = suppress.apply(findings, rules)
     return AbiReport(old.inventory, new.inventory, sorted(findings, key=rank), runs, impacts,
-                     [old.source, new.source])
+                     [old.source, new.source], dropped)
 
 
 def header_corpus(tree, scratch: Path):

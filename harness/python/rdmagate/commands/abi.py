@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from .. import options, rundir
+from ..abi import suppress
 from ..abi.compare import compare_stacks
 from ..errors import UsageError
 from ..progress import Progress
@@ -29,7 +30,11 @@ def register(subparsers) -> None:
                         "librdmacm or libibumad)")
     parser.add_argument("--no-consumers", action="store_true", help="skip consumer impact")
     parser.add_argument("--suppressions", action="append", default=[], metavar="FILE",
-                        help="a libabigail suppression file for abidiff (repeatable)")
+                        help="a libabigail suppression file, for abidiff and rdmagate's own "
+                        "findings (repeatable)")
+    parser.add_argument("--no-default-suppressions", action="store_true",
+                        help="do not apply suites/abi/rdma-core.suppr (benign changes, each "
+                        "with the reason)")
     options.add_results(parser)
     options.add_json(parser)
     parser.set_defaults(func=run)
@@ -43,8 +48,10 @@ def run(args) -> int:
             raise UsageError(f"--suppressions {path}: no such file")
     progress = Progress()
     consumers = None if args.no_consumers else (args.consumers or [])
-    report = compare_stacks(args.__dict__["from"], args.to,
-                            [Path(p) for p in args.suppressions], say=progress.say,
+    suppressions = [Path(p) for p in args.suppressions]
+    if not args.no_default_suppressions:
+        suppressions.insert(0, suppress.DEFAULT)
+    report = compare_stacks(args.__dict__["from"], args.to, suppressions, say=progress.say,
                             consumers=consumers)
     run_dir = rundir.create(args.results, "abi", f"{report.old['stack']['name']}-"
                             f"{report.new['stack']['name']}")
@@ -83,4 +90,6 @@ def _summary(report, run_dir) -> None:
     if report.consumers:
         broken = [c for c in report.consumers if c.verdict != "ok"]
         print(f"  consumers: {len(report.consumers)} checked, {len(broken)} would break on {new}")
+    if report.suppressed:
+        print(f"  suppressed: {len(report.suppressed)} (see findings.json)")
     print(f"findings: {run_dir / 'findings.json'}")
