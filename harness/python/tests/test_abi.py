@@ -178,3 +178,25 @@ class AbiInput(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DebugInfo(unittest.TestCase):
+    def test_libraries_with_debug_info_have_their_types_compared(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            trees = []
+            for name, layout in (("old", "int a; int b;"), ("new", "int b; int a;")):
+                root = Path(tmp) / name
+                libdir = root / "usr/lib/x86_64-linux-gnu"
+                (libdir / "libibverbs").mkdir(parents=True)
+                (root / "lib.c").write_text(f"struct ibv_obj {{ {layout} }};\n"
+                                            "int ibv_use(struct ibv_obj *o) { return o->a; }\n")
+                (root / "lib.map").write_text("IBVERBS_1.0 { global: ibv_use; local: *; };\n")
+                subprocess.run(["gcc", "-g", "-shared", "-fPIC", "-o",
+                                str(libdir / "libibverbs.so.1"), "-Wl,-soname,libibverbs.so.1",
+                                f"-Wl,--version-script={root / 'lib.map'}", str(root / "lib.c")],
+                               check=True)
+                trees.append(root)
+            done, report = abi(trees[0], trees[1], Path(tmp) / "results")
+        kinds = {(f["library"], f["kind"]) for f in report["findings"]}
+        self.assertTrue(("libibverbs", "library types changed") in kinds or
+                        ("libibverbs", "unclassified incompatible change") in kinds, kinds)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InfraError
+from ..stacks import elf
 from .findings import Finding
 
 ERROR, USAGE, CHANGE, INCOMPATIBLE = 1, 2, 4, 8
@@ -19,6 +20,7 @@ class AbidiffRun:
     library: str
     status: int
     report: str
+    typed: bool = False     # both sides had debug info: abidiff compared types
 
     @property
     def incompatible(self) -> bool:
@@ -38,14 +40,22 @@ def run(library: str, old: Path, new: Path, suppressions: list[Path] = (),
     if done.returncode & (ERROR | USAGE):
         raise InfraError(f"abidiff failed on {library} ({old} vs {new}): "
                          f"{(done.stderr or done.stdout).strip().splitlines()[-1:]}")
-    return AbidiffRun(library, done.returncode, done.stdout)
+    typed = not all_types and all(elf.has_debug_info(p) for p in (old, new))
+    return AbidiffRun(library, done.returncode, done.stdout, typed)
 
 
 def cross_check(runs: list[AbidiffRun], findings: list[Finding]) -> list[Finding]:
     """abidiff saw an incompatible change where rdmagate found nothing that
     breaks: never let that pass silently."""
     breaking = {f.library for f in findings if f.severity == "breaking"}
-    return [Finding(r.library, "unclassified incompatible change", "review", "applications",
-                    "abidiff reports an incompatible change that rdmagate did not classify; "
-                    "see abidiff/" + r.library + ".txt")
-            for r in runs if r.incompatible and r.library not in breaking]
+    found = [Finding(r.library, "unclassified incompatible change", "review", "applications",
+                     "abidiff reports an incompatible change that rdmagate did not classify; "
+                     "see abidiff/" + r.library + ".txt")
+             for r in runs if r.incompatible and r.library not in breaking]
+    # Libraries with debug info (a local build in a prefix): abidiff compared
+    # their real types, which the header corpus may not show (private structs).
+    found += [Finding(r.library, "library types changed", "review", "applications",
+                      "abidiff compared this library's own types (it has debug info) and "
+                      "reports changes: see abidiff/" + r.library + ".txt")
+              for r in runs if r.typed and r.status & CHANGE and not r.incompatible]
+    return found

@@ -162,3 +162,14 @@ def is_elf(path: Path) -> bool:
             return f.read(4) == b"\x7fELF"
     except OSError:
         return False
+
+
+def has_debug_info(path: Path) -> bool:
+    """True when the file carries DWARF (.debug_info): a local build, not
+    a stripped distribution library."""
+    try:
+        reader = _Reader(Path(path), Path(path).read_bytes())
+        names = reader.sections[struct.unpack_from("<H", reader.data, 0x3E)[0]]
+        return any(reader.string(names, s["name"]) == ".debug_info" for s in reader.sections)
+    except (UsageError, OSError, struct.error, ValueError, IndexError):
+        return False
