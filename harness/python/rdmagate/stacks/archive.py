@@ -77,6 +77,12 @@ class Archive:
 
     def update(self, force: bool = False) -> None:
         """Fetch the suite's package lists, once (or again when forced)."""
+        # apt's own lock is off (Debug::NoLocking: its lock files would sit in
+        # the host's paths); rdmagate's lock keeps two updates apart.
+        with locked(self.root):
+            self._update(force)
+
+    def _update(self, force: bool) -> None:
         self._prepare()
         if self._has_lists() and not force:
             return
