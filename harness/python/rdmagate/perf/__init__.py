@@ -1,0 +1,1 @@
+"""Performance: comparing fast-path measurements with a statistical verdict."""
