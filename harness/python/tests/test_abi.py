@@ -7,7 +7,7 @@ import unittest
 from pathlib import Path
 
 from rdmagate.stacks import fetch, resolve
-from runner_support import rdmagate
+from runner_support import rdmagate, readelf_versions
 
 
 def build_fake_stack(root: Path, nodes: dict[str, list[str]]) -> Path:
@@ -99,10 +99,7 @@ class CraftedLibraries(unittest.TestCase):
 
 
 def readelf_nodes(path: Path) -> set[str]:
-    out = subprocess.run(["readelf", "-V", "-W", str(path)], capture_output=True, text=True,
-                         check=True).stdout
-    section = out.split("Version definition section", 1)[1].split("Version needs section", 1)[0]
-    return set(re.findall(r"Name: (\S+)", section))
+    return readelf_versions(path)[""]
 
 
 def readelf_public(path: Path) -> set[str]:

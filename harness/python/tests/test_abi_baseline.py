@@ -1,7 +1,6 @@
 """ABI baselines: abi works from the committed baselines without the
 stacks, gives the same findings, and a corrupt baseline is an error."""
 import json
-import os
 import shutil
 import tempfile
 import unittest

@@ -1,6 +1,5 @@
 """Consumer impact on real Debian consumer packages (libfabric, UCX)."""
 import json
-import re
 import subprocess
 import tempfile
 import unittest
@@ -8,7 +7,7 @@ from pathlib import Path
 
 from rdmagate.stacks import fetch, resolve
 from rdmagate.stacks.archive import Archive
-from runner_support import rdmagate
+from runner_support import rdmagate, readelf_versions
 
 LIBFABRIC = {"bullseye": "1.11.0-2", "trixie": "2.1.0-1.1"}
 
@@ -17,26 +16,18 @@ def libfabric_deb(suite: str) -> Path:
     return Archive(suite).download([("libfabric1", LIBFABRIC[suite])])[0]
 
 
-def readelf_section(path: Path, title: str) -> str:
-    out = subprocess.run(["readelf", "-V", "-W", str(path)], capture_output=True, text=True,
-                         check=True).stdout
-    return out.split(title, 1)[1] if title in out else ""
-
-
 def needed_ibverbs_nodes(deb: Path) -> set[str]:
     """IBVERBS nodes the .deb's libfabric needs, as binutils reads them."""
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["dpkg-deb", "-x", str(deb), tmp], check=True)
         (lib,) = [p for p in Path(tmp).rglob("libfabric.so.1.*") if not p.is_symlink()]
-        needs = readelf_section(lib, "Version needs section")
-    block = needs.split("File: libibverbs.so.1", 1)[1].split("File:", 1)[0]
-    return set(re.findall(r"Name: (IBVERBS_\S+)", block))
+        needs = readelf_versions(lib, "needs")
+    return {node for node in needs["libibverbs.so.1"] if node.startswith("IBVERBS_")}
 
 
 def defined_nodes(stack: str) -> set[str]:
     lib = fetch(resolve(stack), with_rootfs=False).root / "usr/lib/x86_64-linux-gnu/libibverbs.so.1"
-    section = readelf_section(lib, "Version definition section").split("Version needs", 1)[0]
-    return set(re.findall(r"Name: (IBVERBS_\S+)", section))
+    return {node for node in readelf_versions(lib)[""] if node.startswith("IBVERBS_")}
 
 
 def run_abi(old: str, new: str, deb: Path):

@@ -9,6 +9,7 @@ import time
 import unittest
 from pathlib import Path
 
+from rdmagate.paths import cache_dir
 from rdmagate.stacks import fetch, is_fetched, resolve
 from rdmagate.stacks.fetch import stack_cache
 from runner_support import RDMAGATE, REPO_ROOT, rdmagate
@@ -92,7 +93,7 @@ class InterruptedFetch(unittest.TestCase):
             cache = Path(tmp)
             stack = resolve("debian-12")
             # the .debs come from the shared cache; only the unpack is cut
-            debs = Path(os.environ.get("HOME", "/root")) / ".cache" / "rdmagate" / "debs"
+            debs = cache_dir() / "debs"
             fetch(stack)  # make sure they are there
             shutil.copytree(debs, cache / "debs")
             entry = stack_cache(stack, cache)

@@ -11,6 +11,7 @@ from pathlib import Path
 from rdmagate.stacks import fetch, inventory, resolve
 from rdmagate.stacks.archive import Archive
 from rdmagate.stacks.glibc import host_glibc, newer
+from runner_support import readelf_versions
 
 
 def fetched_inventory(name: str) -> tuple:
@@ -28,12 +29,8 @@ def provider_files_in_deb(stack) -> set[str]:
     return set(re.findall(r"/libibverbs/lib([\w-]+?)-rdmav\d+\.so", listing))
 
 
-def readelf_versions(path: Path) -> set[str]:
-    """Version nodes a library defines, as binutils reads them."""
-    out = subprocess.run(["readelf", "-V", "-W", str(path)], capture_output=True, text=True,
-                         check=True).stdout
-    section = out.split("Version definition section", 1)[1].split("Version needs section", 1)[0]
-    return set(re.findall(r"Name: (\S+)", section))
+def readelf_defined(path: Path) -> set[str]:
+    return readelf_versions(path)[""]
 
 
 class Debian12And13(unittest.TestCase):
@@ -52,7 +49,7 @@ class Debian12And13(unittest.TestCase):
     def test_version_nodes_match_readelf_and_split_public_private(self):
         for fetched, inv in ((self.f12, self.i12), (self.f13, self.i13)):
             lib = inv["libraries"]["libibverbs"]
-            nodes = readelf_versions(fetched.root / lib["file"]) - {"libibverbs.so.1"}
+            nodes = readelf_defined(fetched.root / lib["file"]) - {"libibverbs.so.1"}
             self.assertEqual(set(lib["public_versions"]) | set(lib["private_versions"]), nodes)
             self.assertIn("IBVERBS_1.1", lib["public_versions"])
             self.assertTrue(all(v.startswith("IBVERBS_PRIVATE_") for v in lib["private_versions"]))

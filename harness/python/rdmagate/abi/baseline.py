@@ -20,6 +20,7 @@ from pathlib import Path
 from ..errors import InfraError, UsageError
 from ..paths import REPO_ROOT
 from ..stacks import fetch, inventory, resolve
+from . import headers
 
 FILES = ("inventory.json", "headers.abi", "knowledge.txt", "meta.json")
 
@@ -95,12 +96,7 @@ def load(stack) -> dict | None:
     if meta.get("abidw_version") != abidw_version() or \
             [tuple(p) for p in meta.get("packages", [])] != list(stack.packages):
         return None  # another tool, or another package set: not this stack's ABI
-    knowledge = {"handed_out": set(), "size_passed": set()}
-    for number, line in enumerate((directory / "knowledge.txt").read_text().splitlines(), 1):
-        words = line.split()
-        if len(words) != 2 or words[0] not in knowledge:
-            raise UsageError(f"{directory / 'knowledge.txt'}:{number}: corrupt baseline line")
-        knowledge[words[0]].add(words[1])
+    knowledge = headers.read_knowledge(directory / "knowledge.txt")
     libs = {p.stem: p for p in (directory / "lib").glob("*.abi")}
     return {"inventory": inv, "headers": (directory / "headers.abi", knowledge), "libs": libs,
             "meta": meta, "dir": directory}

@@ -100,17 +100,9 @@ def header_corpus(tree, scratch: Path):
         return None
     cached = tree.root.parent / f"headers-abidw-{baseline.abidw_version()}"
     if tree.stack.kind == "debian" and (cached / "knowledge.txt").exists():
-        return cached / "headers.abi", _load_knowledge(cached)
+        return cached / "headers.abi", headers.read_knowledge(cached / "knowledge.txt")
     out = cached if tree.stack.kind == "debian" else scratch
     corpus, knowledge, _ = headers.build(tree.root, out)
-    (out / "knowledge.txt").write_text("".join(f"{kind} {name}\n" for kind, names in
-                                               knowledge.items() for name in sorted(names)))
+    headers.write_knowledge(out / "knowledge.txt", knowledge)
     return corpus, knowledge
 
-
-def _load_knowledge(directory: Path) -> dict:
-    knowledge = {"handed_out": set(), "size_passed": set()}
-    for line in (directory / "knowledge.txt").read_text().splitlines():
-        kind, name = line.split()
-        knowledge[kind].add(name)
-    return knowledge

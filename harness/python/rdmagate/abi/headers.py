@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..errors import InfraError
+from ..errors import InfraError, UsageError
 from ..stacks.layout import headers as list_headers
 
 ANCHOR = "int rdmagate_abi_anchor(void) { return 0; }\n"   # abidw needs one symbol
@@ -79,3 +79,22 @@ def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
         knowledge = {"handed_out": set(_RETURNS_POINTER.findall(protos.read_text(errors="replace"))),
                      "size_passed": size_passed(include, used)}
     return corpus, knowledge, used
+
+
+KNOWLEDGE_KINDS = ("handed_out", "size_passed")
+
+
+def write_knowledge(path: Path, knowledge: dict) -> None:
+    path.write_text("".join(f"{kind} {name}\n" for kind in KNOWLEDGE_KINDS
+                            for name in sorted(knowledge[kind])))
+
+
+def read_knowledge(path: Path) -> dict:
+    """knowledge.txt as write_knowledge wrote it; a bad line is an error naming it."""
+    knowledge = {kind: set() for kind in KNOWLEDGE_KINDS}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        words = line.split()
+        if len(words) != 2 or words[0] not in knowledge:
+            raise UsageError(f"{path}:{number}: not a 'kind struct' line")
+        knowledge[words[0]].add(words[1])
+    return knowledge
