@@ -6,6 +6,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
+from rdmagate.stacks import fetch, resolve
 from runner_support import REPO_ROOT, rdmagate
 
 UNREACHABLE = "http://127.0.0.1:9/debian"
@@ -26,6 +27,8 @@ class Baselines(unittest.TestCase):
             self.assertIn(done.returncode, (0, 1), done.stderr)
             self.assertTrue(all(s.startswith("baseline ") for s in offline_report["sources"]))
             self.assertEqual(list(Path(cache).glob("stacks/*")), [])   # nothing fetched
+        for name in ("debian-12", "debian-13"):   # in the cache: read from the trees
+            fetch(resolve(name), with_rootfs=False)
         done, fetched_report = abi_json("debian-12", "debian-13", {})
         self.assertTrue(all(s.startswith("tree ") for s in fetched_report["sources"]))
         self.assertEqual(offline_report["findings"], fetched_report["findings"])

@@ -17,6 +17,7 @@ BASE = {
     "qp": "struct ibv_context *context;\n\tuint32_t qp_num;",
     "enum": "IBV_THING_A = 0,\n\tIBV_THING_B = 1,",
     "reserved": "uint32_t flags;\n\tuint8_t reserved[4];",
+    "protos": "void ibv_use_plain(struct ibv_plain *plain);",
 }
 
 
@@ -35,7 +36,7 @@ def header(parts: dict) -> str:
         struct ibv_resv {{ {parts['reserved']} }};
         enum ibv_thing {{ {parts['enum']} }};
         struct ibv_qp *ibv_create_qp(struct ibv_context *context);
-        void ibv_use_plain(struct ibv_plain *plain);
+        {parts['protos']}
         """)
 
 
@@ -55,12 +56,14 @@ class HeaderRules(unittest.TestCase):
         return root
 
     def diff(self, **changes):
-        old, new = self.stack("old"), self.stack("new", **changes)
+        pair = Path(tempfile.mkdtemp(dir=self.dir)).name   # several diffs in one test
+        old, new = self.stack(f"{pair}/old"), self.stack(f"{pair}/new", **changes)
         done = rdmagate("abi", "--from", f"prefix:{old}", "--to", f"prefix:{new}", "--json", "--no-consumers",
                         "--results", str(self.dir / "results"))
         self.assertIn(done.returncode, (0, 1), done.stderr)
         report = json.loads(done.stdout)
-        return done.returncode, [f for f in report["findings"] if f["library"] == "infiniband/verbs.h"]
+        return done.returncode, [f for f in report["findings"]
+                                 if f["library"] in ("infiniband/verbs.h", "headers")]
 
     def kinds(self, findings, severity):
         return {(f["kind"], f["symbol"]) for f in findings if f["severity"] == severity}
@@ -119,6 +122,19 @@ class HeaderRules(unittest.TestCase):
         code, findings = self.diff(reserved="uint32_t flags;\nuint8_t mode;\nuint8_t reserved[3];")
         self.assertEqual(code, 0, findings)
         self.assertEqual(self.kinds(findings, "breaking"), set())
+
+    def test_changed_prototype_needs_review_and_a_renamed_parameter_does_not(self):
+        code, findings = self.diff(protos="void ibv_use_plain(struct ibv_plain *p);")
+        self.assertEqual((code, findings), (0, []))
+        code, findings = self.diff(protos="int ibv_use_plain(struct ibv_plain *plain, int flags);")
+        self.assertIn(("prototype changed", "ibv_use_plain"), self.kinds(findings, "review"))
+
+    def test_removed_prototype_breaks_the_build_and_a_macro_does_not(self):
+        code, findings = self.diff(protos="")
+        self.assertEqual(code, 0)  # the build, not applications or providers
+        self.assertIn(("prototype removed", "ibv_use_plain"), self.kinds(findings, "breaking"))
+        code, findings = self.diff(protos="#define ibv_use_plain(p) ((void)(p))")
+        self.assertIn(("prototype now a macro", "ibv_use_plain"), self.kinds(findings, "benign"))
 
     def test_enumerator_value_change_breaks(self):
         code, findings = self.diff(enum="IBV_THING_A = 0,\nIBV_THING_B = 2,")

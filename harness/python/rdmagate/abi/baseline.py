@@ -4,6 +4,7 @@ so a comparison needs no download of that stack.
     inventory.json   the symbol inventory (rdmagate stacks show --json)
     headers.abi      abidw's corpus of the stack's public header types
     knowledge.txt    what the headers' code says of each struct
+    prototypes.txt   the functions the headers declare, with their signatures
     lib/NAME.abi     abidw's corpus of each library (symbols: Debian strips them)
     meta.json        the stack's packages, the abidw version and ABIXML format
 
@@ -22,7 +23,7 @@ from ..paths import REPO_ROOT
 from ..stacks import fetch, inventory, resolve
 from . import headers
 
-FILES = ("inventory.json", "headers.abi", "knowledge.txt", "meta.json")
+FILES = ("inventory.json", "headers.abi", "knowledge.txt", "prototypes.txt", "meta.json")
 
 
 def root() -> Path:
@@ -54,7 +55,8 @@ def record(stack_name: str, say=lambda text: None) -> Path:
         raise UsageError(f"stack {stack.name} has no public headers to record")
     if corpus[0] != partial / "headers.abi":
         shutil.copy2(corpus[0], partial / "headers.abi")
-        shutil.copy2(corpus[0].parent / "knowledge.txt", partial / "knowledge.txt")
+        for name in ("knowledge.txt", "prototypes.txt"):
+            shutil.copy2(corpus[0].parent / name, partial / name)
     for name, lib in inv["libraries"].items():
         if lib:
             done = subprocess.run(["abidw", "--out-file", str(partial / "lib" / f"{name}.abi"),

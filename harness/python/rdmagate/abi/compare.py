@@ -76,6 +76,9 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
         if old.headers and new.headers:
             (old_abi, _), (new_abi, knowledge) = old.headers, new.headers
             findings += typerules.compare(abixml.read(old_abi), abixml.read(new_abi), knowledge)
+            findings += typerules.compare_prototypes(
+                headers.read_prototypes(old_abi.with_name("prototypes.txt")),
+                headers.read_prototypes(new_abi.with_name("prototypes.txt")))
             runs.append(abidiff.run("headers", old_abi, new_abi, suppressions, all_types=True))
         else:
             findings.append(Finding("headers", "not compared", "review", "build",
@@ -99,7 +102,7 @@ def header_corpus(tree, scratch: Path):
     if not (tree.root / "usr" / "include" / "infiniband" / "verbs.h").exists():
         return None
     cached = tree.root.parent / f"headers-abidw-{baseline.abidw_version()}"
-    if tree.stack.kind == "debian" and (cached / "knowledge.txt").exists():
+    if tree.stack.kind == "debian" and (cached / "prototypes.txt").exists():
         return cached / "headers.abi", headers.read_knowledge(cached / "knowledge.txt")
     out = cached if tree.stack.kind == "debian" else scratch
     corpus, knowledge, _ = headers.build(tree.root, out)

@@ -15,9 +15,16 @@ from ..errors import InfraError, UsageError
 from ..stacks.layout import headers as list_headers
 
 ANCHOR = "int rdmagate_abi_anchor(void) { return 0; }\n"   # abidw needs one symbol
+_AUX_LINE = re.compile(r"^/\* (?P<path>[^:]+):\d+:\w+ \*/ (?P<decl>[^;]*\));")
+_C_TYPE_WORDS = {"int", "char", "long", "short", "unsigned", "signed", "double", "float",
+                 "void", "_Bool", "const", "volatile", "struct", "union", "enum"}
 _RETURNS_POINTER = re.compile(r"\bextern (?:const )?struct (\w+) \*\s*\w+ \(")
-# an inline function taking `struct X *p` whose body uses sizeof(*p)
+# an inline function taking `struct X *p` whose body uses sizeof(*p), or a
+# header passing sizeof(struct X) (the library then knows the caller's size)
 _SIZE_PASSED = re.compile(r"struct (\w+) \*(\w+)\)\s*\{(?:(?!\n\}).)*?sizeof\(\*\2\)", re.S)
+_SIZEOF_STRUCT = re.compile(r"sizeof\s*\(\s*struct (\w+)\s*\)")
+_DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)", re.M)
+MACRO = "#define"
 
 
 def _compiles(include: Path, headers: list[str], work: Path) -> bool:
@@ -42,13 +49,64 @@ def _usable(include: Path, candidates: list[str], work: Path) -> list[str]:
     return kept
 
 
+def _strip_name(parameter: str) -> str:
+    """`struct ibv_qp *qp` -> `struct ibv_qp *`: a parameter's name is not its type."""
+    words = parameter.replace("*", " * ").split()
+    if len(words) > 1 and re.fullmatch(r"\w+", words[-1]) and words[-1] not in _C_TYPE_WORDS \
+            and (words[-2] == "*" or words[-2] not in ("struct", "union", "enum")):
+        words = words[:-1]
+    return " ".join(words).replace(" *", "*")
+
+
+def prototypes(aux_info: str) -> dict[str, str]:
+    """Public functions the stack's headers declare or define inline, by name,
+    with their signature (parameter names dropped), from gcc's -aux-info."""
+    found = {}
+    for line in aux_info.splitlines():
+        match = _AUX_LINE.match(line)
+        if not match or not any(d in match.group("path") for d in
+                                ("/usr/include/infiniband/", "/usr/include/rdma/")):
+            continue
+        decl = re.sub(r"^(extern|static)\s+(inline\s+)?", "", match.group("decl"))
+        head, _, params = decl.partition(" (")
+        name = head.replace("*", " ").split()[-1]
+        if name.startswith("_"):
+            continue  # the library's own helpers behind the public inline functions
+        returned = _strip_name(head[: head.rindex(name)] + " x")
+        arguments = ", ".join(_strip_name(p) for p in params.rstrip(")").split(", "))
+        found[name] = f"{returned} ({arguments})"
+    return found
+
+
+def write_prototypes(path: Path, found: dict[str, str]) -> None:
+    path.write_text("".join(f"{name}\t{signature}\n" for name, signature in sorted(found.items())))
+
+
+def read_prototypes(path: Path) -> dict[str, str]:
+    found = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        name, tab, signature = line.partition("\t")
+        if not tab:
+            raise UsageError(f"{path}:{number}: not a 'name<TAB>signature' line")
+        found[name] = signature
+    return found
+
+
 def size_passed(include: Path, used: list[str]) -> set[str]:
     """Structs whose size an inline wrapper passes to the library."""
     found = set()
     for header in used:
         text = (include / header).read_text(errors="replace")
         found |= {struct for struct, _ in _SIZE_PASSED.findall(text)}
+        found |= set(_SIZEOF_STRUCT.findall(text))
     return found
+
+
+def macros(include: Path, used: list[str]) -> set[str]:
+    """Names the headers #define: a function may become a macro over an inline
+    wrapper and still be called the same way."""
+    return {name for header in used
+            for name in _DEFINE.findall((include / header).read_text(errors="replace"))}
 
 
 def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
@@ -76,8 +134,12 @@ def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
                                str(shared)], capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise InfraError(f"abidw failed on the headers of {root}: {done.stderr.strip()}")
-        knowledge = {"handed_out": set(_RETURNS_POINTER.findall(protos.read_text(errors="replace"))),
+        aux = protos.read_text(errors="replace")
+        knowledge = {"handed_out": set(_RETURNS_POINTER.findall(aux)),
                      "size_passed": size_passed(include, used)}
+        declared = prototypes(aux)
+        declared.update({name: MACRO for name in macros(include, used) if name not in declared})
+        write_prototypes(out_dir / "prototypes.txt", declared)
     return corpus, knowledge, used
 
 

@@ -156,3 +156,27 @@ def compare(old: Corpus, new: Corpus, knowledge: dict) -> list[Finding]:
             found.append(Finding(header, "type removed", "breaking", "build",
                                  f"enum {name} is no longer declared", name))
     return found
+
+
+def compare_prototypes(old: dict[str, str], new: dict[str, str]) -> list[Finding]:
+    """Functions of the public headers: one gone no longer compiles; one whose
+    signature changed is called by old binaries with the old one (inline
+    functions are compiled into them), so it needs review."""
+    macro = "#define"
+    functions = {name for name, signature in old.items() if signature != macro}
+    found = [Finding("headers", "prototype removed", "breaking", "build",
+                     f"{name} is no longer declared: code calling it no longer compiles", name)
+             for name in sorted(functions - set(new))]
+    for name in sorted(functions & set(new)):
+        if new[name] == macro:
+            found.append(Finding("headers", "prototype now a macro", "benign", "build",
+                                 f"{name} is now a macro (over an inline wrapper): calls "
+                                 "still compile; binaries keep the exported symbol", name))
+        elif old[name] != new[name]:
+            found.append(Finding("headers", "prototype changed", "review", "applications",
+                                 f"{name}: {old[name]} -> {new[name]}", name))
+    added = sorted(n for n in set(new) - set(old) if new[n] != macro)
+    if added:
+        found.append(Finding("headers", "prototypes added", "info", "applications",
+                             ", ".join(added)))
+    return found
