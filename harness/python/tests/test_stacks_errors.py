@@ -115,6 +115,34 @@ class InterruptedFetch(unittest.TestCase):
             self.assertEqual(list(entry.glob(".root.partial-*")), [])
             self.assertTrue((entry / "root/usr/include/infiniband/verbs.h").is_file())
 
+    def test_sigkill_during_download(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            cache = Path(tmp)
+            stack = resolve("debian-12")
+            fetch(stack)  # the shared cache has the package lists; reuse them
+            shutil.copytree(cache_dir() / "apt" / stack.suite, cache / "apt" / stack.suite,
+                            ignore=shutil.ignore_patterns(".lock", "archives"))
+            debs = cache / "debs" / stack.suite
+            env = dict(os.environ, RDMAGATE_CACHE=str(cache))
+            # its own session: the kill takes apt-get with it, as a Ctrl-C would
+            proc = subprocess.Popen([sys.executable, str(RDMAGATE), "stacks", "fetch", "debian-12"],
+                                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not list(debs.glob(".partial-*")):
+                time.sleep(0.002)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            self.assertTrue(list(debs.glob(".partial-*")), "killed too late to test")
+            self.assertEqual(list(debs.glob("*.deb")), [])
+            self.assertFalse(is_fetched(stack, cache=cache))
+            done = subprocess.run([sys.executable, str(RDMAGATE), "stacks", "fetch", "debian-12"],
+                                  env=env, capture_output=True, text=True, check=False)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            self.assertEqual(list(debs.glob(".partial-*")), [])
+            self.assertEqual(len(list(debs.glob("*.deb"))), len(stack.packages))
+            self.assertTrue(is_fetched(stack, cache=cache))
+
 
 if __name__ == "__main__":
     unittest.main()

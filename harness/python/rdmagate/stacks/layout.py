@@ -1,6 +1,8 @@
 """Where a stack's files sit inside its tree, whatever the tree's layout."""
 import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 LIB_DIRS = ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu", "usr/lib64", "lib64",
@@ -14,8 +16,28 @@ _PROVIDER_DIR = re.compile(rb"(/[\w./+-]*/libibverbs)\0")
 PROVIDER_FILE = re.compile(r"^lib(?P<name>[\w-]+?)-rdmav(?P<abi>\d+)\.so$")
 
 
+def ldconfig_path(soname: str) -> Path | None:
+    """Where this host's dynamic linker finds a soname (its ld.so.cache), as
+    `ldconfig -p` reports it for x86-64."""
+    tool = shutil.which("ldconfig") or "/sbin/ldconfig"
+    try:
+        out = subprocess.run([tool, "-p"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return None
+    for line in out.splitlines():
+        name, _, rest = line.strip().partition(" ")
+        if name == soname and "x86-64" in rest and "=>" in rest:
+            return Path(rest.split("=>", 1)[1].strip())
+    return None
+
+
 def find_library(root: Path, soname: str) -> Path | None:
-    """The file a soname resolves to under root (first library directory)."""
+    """The file a soname resolves to under root: for the host, where the
+    dynamic linker finds it; for a tree, its first library directory."""
+    if root == Path("/"):
+        found = ldconfig_path(soname)
+        if found and found.exists():
+            return found
     for lib_dir in LIB_DIRS:
         candidate = root / lib_dir / soname
         if candidate.exists():
