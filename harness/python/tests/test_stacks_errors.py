@@ -83,6 +83,17 @@ class BadInput(unittest.TestCase):
         self.assert_error(done, 3, "cannot read the bullseye package lists")
         self.assertFalse(is_fetched(resolve("debian-11"), cache=self.dir / "c"))
 
+    def test_stale_lists_are_read_again_before_saying_no(self):
+        from rdmagate.errors import UsageError
+        from rdmagate.stacks.archive import Archive
+        fetch(resolve("debian-12"))  # the shared cache has bookworm's lists
+        shutil.copytree(cache_dir() / "apt" / "bookworm", self.dir / "apt" / "bookworm",
+                        ignore=shutil.ignore_patterns(".lock", "archives"))
+        archive = Archive("bookworm", cache=self.dir)
+        with self.assertRaisesRegex(UsageError, "libibverbs1"):
+            archive.download([("libibverbs1", "9.9-9")])
+        self.assertTrue(archive.fresh, "the copied lists were not read again")
+
 
 class InterruptedFetch(unittest.TestCase):
     """A fetch killed while unpacking never leaves a complete-looking entry,

@@ -37,6 +37,7 @@ class Archive:
         self.say = say
         self.root = self.cache / "apt" / suite
         self.debs = self.cache / "debs" / suite
+        self.fresh = False  # lists read by this object: no point reading them again
 
     # -- private apt ------------------------------------------------------
     def _options(self) -> list[str]:
@@ -93,6 +94,7 @@ class Archive:
             detail = _first_error(done.stderr)
             raise InfraError(f"cannot read the {self.suite} package lists from {self.mirror}: "
                              f"{detail}")
+        self.fresh = True
 
     # -- queries and downloads -------------------------------------------
     def versions(self, name: str) -> list[str]:
@@ -130,6 +132,13 @@ class Archive:
                      + ", ".join(f"{n}={v}" for n, v in wanted))
             done = self._apt("apt-get", "download", *(f"{n}={v}" for n, v in wanted),
                              cwd=Path(tmp))
+            if done.returncode != 0 and not self.fresh and _stale_lists(done.stderr):
+                # Lists read on an earlier day may lack a newer pin or name a
+                # file the mirror has since dropped: read them again, once.
+                with locked(self.root):
+                    self._update(force=True)
+                done = self._apt("apt-get", "download", *(f"{n}={v}" for n, v in wanted),
+                                 cwd=Path(tmp))
             if done.returncode != 0:
                 raise _download_error(self.suite, done.stderr)
             for deb in Path(tmp).glob("*.deb"):
@@ -141,6 +150,11 @@ def _first_error(stderr: str) -> str:
         if line.startswith(("E:", "Err:", "W:")):
             return line.strip()
     return stderr.strip().splitlines()[-1] if stderr.strip() else "no output"
+
+
+def _stale_lists(stderr: str) -> bool:
+    detail = _first_error(stderr)
+    return "404" in stderr or "not found" in detail or "Can't select" in detail
 
 
 def _download_error(suite: str, stderr: str) -> Exception:
