@@ -1,10 +1,13 @@
 """Consumer impact on real Debian consumer packages (libfabric, UCX)."""
 import json
+import shutil
+import struct
 import subprocess
 import tempfile
 import unittest
 from pathlib import Path
 
+from rdmagate.abi.consumers import _mentions_rdma
 from rdmagate.stacks import fetch, resolve
 from rdmagate.stacks.archive import Archive
 from runner_support import rdmagate, readelf_versions
@@ -63,5 +66,52 @@ class ConsumerImpact(unittest.TestCase):
         self.assertIn("--consumers /nonexistent/app: no such file", done.stderr)
 
 
+class Prefilter(unittest.TestCase):
+    """The cheap test that picks consumers reads only .dynstr; it must name
+    the same files a search of every byte would."""
+
+    def test_dynstr_prefilter_agrees_with_a_whole_file_search(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            (tmp / "stub.c").write_text("int ibv_fork_init(void) { return 0; }\n")
+            (tmp / "app.c").write_text("int ibv_fork_init(void);\n"
+                                       "int main(void) { return ibv_fork_init(); }\n")
+            (tmp / "plain.c").write_text("int main(void) { return 0; }\n")
+            gcc = ["gcc", "-o"]
+            subprocess.run(gcc + [str(tmp / "libibverbs.so.1"), "-shared", "-fPIC",
+                                  "-Wl,-soname,libibverbs.so.1", str(tmp / "stub.c")], check=True)
+            subprocess.run(gcc + [str(tmp / "app"), str(tmp / "app.c"), str(tmp / "libibverbs.so.1")],
+                           check=True)
+            subprocess.run(gcc + [str(tmp / "plain"), str(tmp / "plain.c")], check=True)
+            # the loader needs no section headers: a file without them is
+            # still a consumer, found by the bounded whole-file scan
+            shutil.copy(tmp / "app", tmp / "app-noshdr")
+            with open(tmp / "app-noshdr", "r+b") as f:
+                f.seek(0x28)
+                f.write(struct.pack("<Q", 0))
+                f.seek(0x3C)
+                f.write(struct.pack("<H", 0))
+            for name in ("app", "app-noshdr", "plain", "libibverbs.so.1"):
+                whole = b"libibverbs.so.1" in (tmp / name).read_bytes()
+                self.assertEqual(_mentions_rdma(tmp / name), whole, name)
+            self.assertTrue(_mentions_rdma(tmp / "app-noshdr"))
+            self.assertFalse(_mentions_rdma(tmp / "plain"))
+
+
 if __name__ == "__main__":
     unittest.main()
+
+
+class HostScan(unittest.TestCase):
+    def test_rdma_cores_own_tools_are_replaced_not_broken(self):
+        tool = Path("/usr/bin/ibv_devinfo")
+        # a fact of the host: its rdma-core tools are bound to the private ABI
+        self.assertTrue(any("PRIVATE" in v for v in
+                            readelf_versions(tool, "needs").get("libibverbs.so.1", set())))
+        with tempfile.TemporaryDirectory() as tmp:
+            done = rdmagate("abi", "--from", "debian-12", "--to", "debian-sid", "--json",
+                            "--results", tmp)
+        report = json.loads(done.stdout)
+        (impact,) = [c for c in report["consumers"] if c["consumer"] == str(tool)]
+        self.assertEqual(impact["verdict"], "replaced by the upgrade")
+        self.assertFalse([f for f in report["findings"] if f["library"] == str(tool)])

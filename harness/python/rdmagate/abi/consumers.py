@@ -4,6 +4,7 @@ A consumer (an application, an MPI or UCX library, an out-of-tree provider)
 imports symbol@version from libibverbs, librdmacm, libibumad. The dynamic
 linker refuses to load it when a needed soname or version node is missing,
 and fails at the first call when a symbol is missing from a node."""
+import shutil
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -19,7 +20,7 @@ SCAN_DIRS = ("/usr/bin", "/usr/sbin", "/usr/lib/x86_64-linux-gnu", "/usr/libexec
 @dataclass
 class Impact:
     consumer: str
-    verdict: str                     # ok, fails to load, fails to resolve
+    verdict: str          # ok, fails to load, fails to resolve, replaced by the upgrade
     missing_libraries: list[str] = field(default_factory=list)
     missing_versions: list[str] = field(default_factory=list)
     missing_symbols: list[str] = field(default_factory=list)
@@ -77,12 +78,9 @@ def _elf_files(path: Path):
 
 
 def _mentions_rdma(path: Path) -> bool:
-    """Cheap test before parsing: a consumer names an RDMA soname somewhere."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return False
-    return any(soname.encode() in data for soname in RDMA_SONAMES)
+    """Cheap test before parsing: the file's dynamic strings name an RDMA
+    soname (reading whole files made the host scan hold gigabytes)."""
+    return elf.dynamic_strings_contain(path, [s.encode() for s in RDMA_SONAMES])
 
 
 def _check_tree(root: Path, target: dict, label_root: str) -> list[Impact]:
@@ -100,12 +98,35 @@ def _check_tree(root: Path, target: dict, label_root: str) -> list[Impact]:
     return impacts
 
 
+def replaced_by_upgrade(target_inventory: dict) -> set[str]:
+    """Host files that the upgrade itself replaces: those of the installed
+    packages the target stack ships too (librdmacm1 is librdmacm1t64 from 56.1
+    on). rdma-core's own tools and providers are bound to the old private ABI
+    and must not count as consumers that break."""
+    names = set(target_inventory.get("tools") or {})
+    names |= {n.removesuffix("t64") for n in names}
+    if not names or shutil.which("dpkg-query") is None:
+        return set()
+    done = subprocess.run(["dpkg-query", "-L", *sorted(names)], capture_output=True,
+                          text=True, check=False)
+    return {str(Path(line).resolve()) for line in done.stdout.splitlines() if line.startswith("/")}
+
+
+def _host_scan(target: dict, target_inventory: dict) -> list[Impact]:
+    replaced = replaced_by_upgrade(target_inventory)
+    impacts = [i for d in SCAN_DIRS if Path(d).is_dir() for i in _check_tree(Path(d), target, f"{d}/")]
+    for impact in impacts:
+        if str(Path(impact.consumer).resolve()) in replaced:
+            impact.verdict = "replaced by the upgrade"
+    return impacts
+
+
 def analyze(consumers: list[str], target_inventory: dict) -> list[Impact]:
     """Impacts of files, directories and .deb packages; none given: the host's
     binaries that link the RDMA libraries."""
     target = target_exports(target_inventory)
     if not consumers:
-        return [i for d in SCAN_DIRS if Path(d).is_dir() for i in _check_tree(Path(d), target, f"{d}/")]
+        return _host_scan(target, target_inventory)
     impacts = []
     for consumer in consumers:
         path = Path(consumer)
@@ -136,4 +157,4 @@ def findings(impacts: list[Impact]) -> list:
     return [Finding(i.consumer, f"consumer {i.verdict}", "breaking", audience(i),
                     "missing: " + ", ".join(i.missing_libraries + i.missing_versions
                                             + i.missing_symbols[:10]))
-            for i in impacts if i.verdict != "ok"]
+            for i in impacts if i.verdict in ("fails to load", "fails to resolve")]

@@ -88,8 +88,10 @@ def _summary(report, run_dir) -> None:
     if len(worst) > SHOWN:
         print(f"  ... and {len(worst) - SHOWN} more in findings.json")
     if report.consumers:
-        broken = [c for c in report.consumers if c.verdict != "ok"]
-        print(f"  consumers: {len(report.consumers)} checked, {len(broken)} would break on {new}")
+        broken = [c for c in report.consumers if c.verdict.startswith("fails")]
+        replaced = [c for c in report.consumers if c.verdict == "replaced by the upgrade"]
+        print(f"  consumers: {len(report.consumers)} checked, {len(broken)} would break on {new}"
+              + (f", {len(replaced)} replaced by the upgrade itself" if replaced else ""))
     if report.suppressed:
         print(f"  suppressed: {len(report.suppressed)} (see findings.json)")
     print(f"findings: {run_dir / 'findings.json'}")

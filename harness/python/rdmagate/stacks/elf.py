@@ -173,3 +173,53 @@ def has_debug_info(path: Path) -> bool:
         return any(reader.string(names, s["name"]) == ".debug_info" for s in reader.sections)
     except (UsageError, OSError, struct.error, ValueError, IndexError):
         return False
+
+
+def _dynstr(f) -> bytes | None:
+    """The string table SHT_DYNAMIC links to, read alone (any ELF class and
+    byte order); b"" for a static file; None without section headers."""
+    ident = f.read(64)
+    wide, order = ident[4] == 2, "<" if ident[5] == 1 else ">"
+    if wide:
+        (shoff,) = struct.unpack_from(order + "Q", ident, 0x28)
+        shentsize, shnum = struct.unpack_from(order + "HH", ident, 0x3A)
+    else:
+        (shoff,) = struct.unpack_from(order + "I", ident, 0x20)
+        shentsize, shnum = struct.unpack_from(order + "HH", ident, 0x2E)
+    if not shoff or not shnum:
+        return None
+    f.seek(shoff)
+    table = f.read(shentsize * shnum)
+    form = order + ("IIQQQQIIQQ" if wide else "IIIIIIIIII")
+    headers = [struct.unpack_from(form, table, i * shentsize) for i in range(shnum)]
+    for _name, kind, _flags, _addr, _offset, _size, link, *_ in headers:
+        if kind == SHT_DYNAMIC and link < shnum:
+            f.seek(headers[link][4])
+            return f.read(headers[link][5])
+    return b""
+
+
+def _scan(f, needles: list[bytes], chunk: int = 1 << 20) -> bool:
+    """Every byte a chunk at a time, chunks overlapping by the longest needle."""
+    f.seek(0)
+    keep, tail = max(len(n) for n in needles), b""
+    while block := f.read(chunk):
+        window = tail + block
+        if any(needle in window for needle in needles):
+            return True
+        tail = window[-keep:]
+    return False
+
+
+def dynamic_strings_contain(path: Path, needles: list[bytes]) -> bool:
+    """Does the file's dynamic string table hold any of these names? Reads
+    the section headers and .dynstr only; a file without section headers
+    (the loader needs none) is searched whole, in bounded memory."""
+    try:
+        with open(path, "rb") as f:
+            strings = _dynstr(f)
+            if strings is None:
+                return _scan(f, needles)
+    except (OSError, struct.error):
+        return False
+    return any(needle in strings for needle in needles)
