@@ -76,7 +76,8 @@ def run_command(args) -> int:
                      on_line=lambda line: print(line, flush=True), say=progress.say)
     progress.say(f"lab: kernel {result.kernel} ({result.accel}), rxe0 ACTIVE after "
                  + ", ".join(f"{n} {s:.1f} s" for n, s in result.boot_to_active_s.items())
-                 + f", total {result.total_s:.1f} s, exit {result.exit_status}")
+                 + f", total {result.total_s:.1f} s (+{result.prepare_s:.1f} s preparing), "
+                 f"exit {result.exit_status}")
     return result.exit_status
 
 
