@@ -24,6 +24,17 @@ static void mismatch(const struct rg_selected *sel, struct rg_result *res)
 	res->outcome = RG_FAIL;
 }
 
+/* The call failed as it should, but not in the way this device does. */
+static void observed_mismatch(const struct rg_selected *sel, struct rg_result *res)
+{
+	snprintf(res->message, sizeof(res->message),
+		 "the profile expects %s, the test observed %s",
+		 sel->expected_observed, *res->observed ? res->observed : "nothing");
+	snprintf(res->reason, sizeof(res->reason), "unexpected %s",
+		 *res->observed ? res->observed : "observation");
+	res->outcome = RG_FAIL;
+}
+
 void rg_expect_apply(const struct rg_selected *sel, struct rg_result *res)
 {
 	res->expected = sel->expected;
@@ -33,6 +44,9 @@ void rg_expect_apply(const struct rg_selected *sel, struct rg_result *res)
 	case RG_UNSUPPORTED:
 		if (res->raw_outcome != sel->expected)
 			mismatch(sel, res);
+		else if (res->raw_outcome == RG_PASS && sel->expected_observed &&
+			 strcmp(sel->expected_observed, res->observed))
+			observed_mismatch(sel, res);
 		return;
 	default:
 		/* FAIL stays FAIL; SKIP, TIMEOUT, CRASH and ERROR say more

@@ -34,6 +34,7 @@ struct rg_result {
 	double duration_s;
 	char reason[RG_TEXT_MAX];
 	char message[RG_TEXT_MAX];
+	char observed[RG_TEXT_MAX];
 };
 
 /* A selected test with what the plan says of it. */
@@ -42,6 +43,7 @@ struct rg_selected {
 	const struct rg_test *test;
 	enum rg_outcome expected;
 	const char *expected_reason;
+	const char *expected_observed;
 	unsigned int timeout_s;
 };
 
@@ -66,7 +68,7 @@ int rg_plan_load(const char *path, char **filters, size_t n_filters,
 		 struct rg_plan *plan);
 void rg_plan_free(struct rg_plan *plan);
 
-/* report.c: the child's side of the pipe */
+/* report.c: the child's side of the pipe; "OUTCOME\nreason\nmessage\nobserved\n" */
 void rg_report_setup(int fd, const struct rg_plan *plan);
 void rg_report(enum rg_outcome outcome, const char *reason,
 	       const char *message);

@@ -96,10 +96,10 @@ static _Noreturn void child_main(const struct rg_selected *sel, int fd,
 	_exit(0);
 }
 
-/* Parse "OUTCOME\nreason\nmessage\n" from the child; false if absent. */
+/* Parse "OUTCOME\nreason\nmessage\nobserved\n" from the child; false if absent. */
 static bool parse_report(char *buf, struct rg_result *res)
 {
-	char *reason, *message, *end;
+	char *reason, *message, *observed, *end;
 
 	reason = strchr(buf, '\n');
 	if (!reason)
@@ -109,7 +109,11 @@ static bool parse_report(char *buf, struct rg_result *res)
 	if (!message)
 		return false;
 	*message++ = '\0';
-	end = strchr(message, '\n');
+	observed = strchr(message, '\n');
+	if (!observed)
+		return false;
+	*observed++ = '\0';
+	end = strchr(observed, '\n');
 	if (!end)
 		return false;
 	*end = '\0';
@@ -117,6 +121,7 @@ static bool parse_report(char *buf, struct rg_result *res)
 		return false;
 	snprintf(res->reason, sizeof(res->reason), "%s", reason);
 	snprintf(res->message, sizeof(res->message), "%s", message);
+	snprintf(res->observed, sizeof(res->observed), "%s", observed);
 	return true;
 }
 

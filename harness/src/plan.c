@@ -253,7 +253,7 @@ static const struct rg_test *find_test(const char *id, const struct rg_suite **i
 static int apply_one_expectation(struct rg_plan *plan, const char *id,
 				 struct json_object *spec)
 {
-	struct json_object *outcome, *reason = NULL;
+	struct json_object *outcome, *reason = NULL, *observed = NULL;
 	const struct rg_suite *suite;
 	const struct rg_test *test;
 	enum rg_outcome expected;
@@ -275,12 +275,17 @@ static int apply_one_expectation(struct rg_plan *plan, const char *id,
 	if (json_object_object_get_ex(spec, "reason", &reason) && reason &&
 	    !json_object_is_type(reason, json_type_string))
 		return plan_error(plan, field, "reason must be a string");
+	if (json_object_object_get_ex(spec, "observed", &observed) && observed &&
+	    !json_object_is_type(observed, json_type_string))
+		return plan_error(plan, field, "observed must be a string");
 	for (i = 0; i < plan->n_tests; i++) {
 		if (plan->tests[i].test != test)
 			continue;
 		plan->tests[i].expected = expected;
 		plan->tests[i].expected_reason =
 			reason ? json_object_get_string(reason) : NULL;
+		plan->tests[i].expected_observed =
+			observed ? json_object_get_string(observed) : NULL;
 	}
 	return 0;
 }

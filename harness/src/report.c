@@ -14,6 +14,7 @@
 
 static int report_fd = -1;
 static const struct rg_plan *report_plan;
+static char observed[RG_TEXT_MAX];
 
 void rg_report_setup(int fd, const struct rg_plan *plan)
 {
@@ -39,8 +40,8 @@ void rg_report(enum rg_outcome outcome, const char *reason, const char *message)
 	snprintf(m, sizeof(m), "%s", message ? message : "");
 	flatten(r);
 	flatten(m);
-	len = snprintf(buf, sizeof(buf), "%s\n%s\n%s\n",
-		       rg_outcome_name(outcome), r, m);
+	len = snprintf(buf, sizeof(buf), "%s\n%s\n%s\n%s\n",
+		       rg_outcome_name(outcome), r, m, observed);
 	if (len < 0 || (size_t)len >= sizeof(buf))
 		len = sizeof(buf) - 1;
 	if (report_fd < 0) {
@@ -76,6 +77,28 @@ DEFINE_END(rg_unsupported, RG_UNSUPPORTED)
 DEFINE_END(rg_skip, RG_SKIP)
 DEFINE_END(rg_error, RG_ERROR)
 DEFINE_END(rg_fail, RG_FAIL)
+
+void rg_observe(const char *what, const char *value)
+{
+	size_t used = strlen(observed);
+
+	snprintf(observed + used, sizeof(observed) - used, "%s%s=%s",
+		 used ? "; " : "", what, value);
+	flatten(observed);
+}
+
+void rg_observe_errno(const char *call, int err)
+{
+	/* The symbolic name, which a profile can state and a reader knows. */
+	const char *name = err ? strerrorname_np(err) : "0";
+	char number[16];
+
+	if (!name) {
+		snprintf(number, sizeof(number), "errno%d", err);
+		name = number;
+	}
+	rg_observe(call, name);
+}
 
 const char *rg_param(const char *key)
 {

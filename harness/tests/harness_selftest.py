@@ -108,7 +108,8 @@ class Containment(HarnessCase):
 
     def test_the_run_goes_on_and_every_result_is_recorded(self):
         expected = {"pass", "pass_printing", "assert_fails", "segfault", "abort", "spin",
-                    "exit_early", "unsupported", "skip", "error", "fork_child_left", "param"}
+                    "exit_early", "unsupported", "skip", "error", "fork_child_left", "param",
+                    "observe"}
         self.assertEqual(set(self.results), expected)
         for result in self.results.values():
             self.assertEqual((result["stack"], result["device"], result["suite"]),
@@ -163,6 +164,30 @@ class Expectations(HarnessCase):
         done, results = self.run_with({"selftest.unsupported": {"outcome": "UNSUPPORTED"}})
         self.assertEqual({r["outcome"] for r in results.values()}, {"PASS", "UNSUPPORTED"})
         self.assertEqual(done.returncode, 0, done.stderr)
+
+    def test_observed_values_reported_and_checked_both_ways(self):
+        observed = "open=EINVAL; completion=remote access error"
+        for expected, outcome in ((None, "PASS"), (observed, "PASS"),
+                                  ("open=ENOMEM; completion=remote access error", "FAIL"),
+                                  ("", "FAIL")):
+            spec = {"outcome": "PASS"} | ({"observed": expected} if expected is not None else {})
+            plan = write_plan(self.dir, filter=["selftest.observe"],
+                              expect={"selftest.observe": spec})
+            done, results, _ = run(self.dir, plan)
+            result = results["observe"]
+            self.assertEqual(result["observed"], observed)
+            self.assertEqual(result["outcome"], outcome, (expected, result))
+            self.assertEqual(done.returncode, 0 if outcome == "PASS" else 1)
+            if outcome == "FAIL":
+                self.assertIn(f"the profile expects {expected}, the test observed {observed}",
+                              result["message"])
+
+    def test_observed_must_be_a_string(self):
+        plan = write_plan(self.dir, filter=["selftest.observe"],
+                          expect={"selftest.observe": {"outcome": "PASS", "observed": 22}})
+        done, _, _ = run(self.dir, plan)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("observed must be a string", done.stderr)
 
     def test_error_alone_exits_3(self):
         plan = write_plan(self.dir, filter=["selftest.pass", "selftest.error"])

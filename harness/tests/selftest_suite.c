@@ -3,6 +3,7 @@
  * Deliberate behaviours for the harness's own tests: every way a test in a
  * provider library can end. Linked only into rdmagate-harness-selftest.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,13 @@ static void test_param(void)
 	CU_ASSERT_STRING_EQUAL(rg_device(), "selftest0");
 }
 
+/* A negative test: the call failed, and how it failed is observed. */
+static void test_observe(void)
+{
+	rg_observe_errno("open", EINVAL);
+	rg_observe("completion", "remote access error");
+}
+
 RG_SUITE(selftest, NULL, NULL,
 	 RG_TEST(pass),
 	 RG_TEST(pass_printing),
@@ -105,4 +113,5 @@ RG_SUITE(selftest, NULL, NULL,
 	 RG_TEST(skip),
 	 RG_TEST(error),
 	 RG_TEST(fork_child_left, .timeout_s = 5),
-	 RG_TEST(param))
+	 RG_TEST(param),
+	 RG_TEST(observe))

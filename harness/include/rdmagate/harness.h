@@ -56,6 +56,16 @@ _Noreturn void rg_error(const char *fmt, ...)
 _Noreturn void rg_fail(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
+/*
+ * What a call did, for tests of bad input: rg_observe_errno("post_send", err)
+ * records "post_send=EINVAL". A test's observations, joined by "; ", are its
+ * result's "observed" field; a profile that names them ("observed" in the
+ * expectation) turns any other value into a FAIL. Without one, the test's
+ * own assertions decide (e.g. that the call failed at all).
+ */
+void rg_observe(const char *what, const char *value);
+void rg_observe_errno(const char *call, int err);
+
 /* A plan parameter ("params" in the plan), or NULL when absent. */
 const char *rg_param(const char *key);
 /* The device under test ("none" when the plan names none). */

@@ -32,8 +32,9 @@ def load(name: str, profiles_dir: Path = PROFILES_DIR) -> dict:
         where = f"{path}: field expect.{test}"
         if not isinstance(spec, dict) or spec.get("outcome") not in EXPECTABLE:
             raise UsageError(f"{where}: outcome must be one of {', '.join(EXPECTABLE)}")
-        if not isinstance(spec.get("reason", ""), str):
-            raise UsageError(f"{where}: reason must be a string")
+        for key in ("reason", "observed"):
+            if not isinstance(spec.get(key, ""), str):
+                raise UsageError(f"{where}: {key} must be a string")
     data["expect"] = expect
     data["path"] = str(path)
     return data
