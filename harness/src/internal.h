@@ -16,6 +16,7 @@ enum rg_outcome {
 	RG_TIMEOUT,
 	RG_CRASH,
 	RG_ERROR,
+	RG_XFAIL, /* a FAIL the profile expects: a known defect, with its reason */
 	RG_N_OUTCOMES,
 };
 
@@ -53,6 +54,7 @@ struct rg_plan {
 	const char *stack;
 	const char *device;
 	unsigned int timeout_s;
+	bool capture; /* raw outcomes: a profile is being captured */
 	struct rg_selected *tests;
 	size_t n_tests;
 };
@@ -78,7 +80,8 @@ void rg_isolate_run(const struct rg_selected *sel, struct rg_result *res,
 		    const struct rg_plan *plan);
 
 /* expect.c */
-void rg_expect_apply(const struct rg_selected *sel, struct rg_result *res);
+void rg_expect_apply(const struct rg_selected *sel, struct rg_result *res,
+		     bool capture);
 
 /* writers */
 int rg_jsonl_open(const char *path);

@@ -50,22 +50,29 @@ static void install_stop_handlers(void)
 	installed = true;
 }
 
+/* The first few failed assertions, "file:line: condition; ...": the first
+ * is usually the cause, the next ones say how far the damage went. */
 static void report_cunit_failures(void)
 {
-	const CU_FailureRecord *first = CU_get_failure_list();
-	unsigned int n = CU_get_number_of_failure_records();
+	const CU_FailureRecord *rec = CU_get_failure_list();
+	unsigned int n = CU_get_number_of_failure_records(), shown = 0;
 	char message[RG_TEXT_MAX];
+	size_t used = 0;
 
-	if (!first) {
+	if (!rec) {
 		rg_report(RG_PASS, "", "");
 		return;
 	}
-	snprintf(message, sizeof(message), "%s:%u: %s%s",
-		 first->strFileName ? first->strFileName : "?",
-		 first->uiLineNumber,
-		 first->strCondition ? first->strCondition : "?",
-		 n > 1 ? " (and more)" : "");
-	if (first->type == CUF_SuiteInitFailed)
+	message[0] = '\0';
+	for (; rec && shown < 3 && used < sizeof(message); rec = rec->pNext, shown++)
+		used += (size_t)snprintf(message + used, sizeof(message) - used, "%s%s:%u: %s",
+					 shown ? "; " : "",
+					 rec->strFileName ? rec->strFileName : "?",
+					 rec->uiLineNumber,
+					 rec->strCondition ? rec->strCondition : "?");
+	if (n > shown && used < sizeof(message))
+		snprintf(message + used, sizeof(message) - used, " (%u more)", n - shown);
+	if (CU_get_failure_list()->type == CUF_SuiteInitFailed)
 		rg_report(RG_ERROR, "suite init failed", message);
 	else
 		rg_report(RG_FAIL, "assertion failed", message);

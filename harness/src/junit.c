@@ -38,6 +38,7 @@ static void write_case(FILE *f, const struct rg_result *res)
 		break;
 	case RG_SKIP:
 	case RG_UNSUPPORTED:
+	case RG_XFAIL:
 		fprintf(f, "<skipped message=\"%s: ", outcome);
 		xml_text(f, res->reason);
 		fprintf(f, "\"/>");
@@ -61,7 +62,8 @@ static void count(const struct rg_result *r, size_t n, size_t *fail,
 	for (i = 0; i < n; i++) {
 		if (r[i].outcome == RG_ERROR)
 			(*err)++;
-		else if (r[i].outcome == RG_SKIP || r[i].outcome == RG_UNSUPPORTED)
+		else if (r[i].outcome == RG_SKIP || r[i].outcome == RG_UNSUPPORTED ||
+			 r[i].outcome == RG_XFAIL)
 			(*skip)++;
 		else if (r[i].outcome != RG_PASS)
 			(*fail)++;

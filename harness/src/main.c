@@ -111,7 +111,8 @@ static size_t count_suites(const struct rg_plan *plan)
 
 static bool as_expected(enum rg_outcome outcome)
 {
-	return outcome == RG_PASS || outcome == RG_UNSUPPORTED || outcome == RG_SKIP;
+	return outcome == RG_PASS || outcome == RG_UNSUPPORTED || outcome == RG_SKIP ||
+	       outcome == RG_XFAIL;
 }
 
 /* Run every selected test, writing each result before the next starts. */
@@ -133,7 +134,7 @@ static int run_plan(const struct rg_plan *plan, int fd, struct rg_result *result
 			suite_ok = true;
 		}
 		rg_isolate_run(sel, &results[i], plan);
-		rg_expect_apply(sel, &results[i]);
+		rg_expect_apply(sel, &results[i], plan->capture);
 		if (rg_jsonl_write(fd, &results[i], plan))
 			return EXIT_INFRA;
 		rg_ktap_test(&results[i], ++number);

@@ -7,7 +7,7 @@ static const char *const names[RG_N_OUTCOMES] = {
 	[RG_PASS] = "PASS",	      [RG_FAIL] = "FAIL",
 	[RG_UNSUPPORTED] = "UNSUPPORTED", [RG_SKIP] = "SKIP",
 	[RG_TIMEOUT] = "TIMEOUT",     [RG_CRASH] = "CRASH",
-	[RG_ERROR] = "ERROR",
+	[RG_ERROR] = "ERROR",	      [RG_XFAIL] = "XFAIL",
 };
 
 const char *rg_outcome_name(enum rg_outcome outcome)

@@ -92,6 +92,11 @@ static int check_header(struct rg_plan *plan)
 					  "must be a positive integer");
 		plan->timeout_s = json_object_get_int(value);
 	}
+	if (json_object_object_get_ex(plan->root, "capture", &value)) {
+		if (!json_object_is_type(value, json_type_boolean))
+			return plan_error(plan, "capture", "must be true or false");
+		plan->capture = json_object_get_boolean(value);
+	}
 	return 0;
 }
 
@@ -269,12 +274,14 @@ static int apply_one_expectation(struct rg_plan *plan, const char *id,
 	    !json_object_is_type(outcome, json_type_string))
 		return plan_error(plan, field, "must be an object with a string 'outcome'");
 	if (rg_outcome_parse(json_object_get_string(outcome), &expected) ||
-	    (expected != RG_PASS && expected != RG_UNSUPPORTED))
-		return plan_error(plan, field, "outcome must be PASS or UNSUPPORTED, not '%s'",
+	    (expected != RG_PASS && expected != RG_UNSUPPORTED && expected != RG_FAIL))
+		return plan_error(plan, field, "outcome must be PASS, UNSUPPORTED or FAIL, not '%s'",
 				  json_object_get_string(outcome));
 	if (json_object_object_get_ex(spec, "reason", &reason) && reason &&
 	    !json_object_is_type(reason, json_type_string))
 		return plan_error(plan, field, "reason must be a string");
+	if (expected == RG_FAIL && (!reason || !*json_object_get_string(reason)))
+		return plan_error(plan, field, "an expected FAIL (a known defect) needs its reason");
 	if (json_object_object_get_ex(spec, "observed", &observed) && observed &&
 	    !json_object_is_type(observed, json_type_string))
 		return plan_error(plan, field, "observed must be a string");

@@ -182,6 +182,38 @@ class Expectations(HarnessCase):
                 self.assertIn(f"the profile expects {expected}, the test observed {observed}",
                               result["message"])
 
+    def test_expected_fail_is_a_known_defect_both_ways(self):
+        known = {"outcome": "FAIL", "reason": "rxe sums the first SGE only (rdma-core#1744)"}
+        plan = write_plan(self.dir, filter=["selftest.assert_fails", "selftest.pass"],
+                          expect={"selftest.assert_fails": known, "selftest.pass": known})
+        done, results, _ = run(self.dir, plan)
+        self.assertEqual(results["assert_fails"]["outcome"], "XFAIL")
+        self.assertEqual(results["assert_fails"]["raw_outcome"], "FAIL")
+        # The defect is gone: the profile is out of date, which is a FAIL.
+        self.assertEqual(results["pass"]["outcome"], "FAIL")
+        self.assertIn("expects FAIL (rxe sums the first SGE only", results["pass"]["message"])
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("# XFAIL", done.stdout)
+
+    def test_expected_fail_alone_exits_0_and_needs_a_reason(self):
+        plan = write_plan(self.dir, filter=["selftest.assert_fails"],
+                          expect={"selftest.assert_fails": {"outcome": "FAIL", "reason": "known"}})
+        done, results, _ = run(self.dir, plan)
+        self.assertEqual((done.returncode, results["assert_fails"]["outcome"]), (0, "XFAIL"))
+        plan = write_plan(self.dir, filter=["selftest.assert_fails"],
+                          expect={"selftest.assert_fails": {"outcome": "FAIL"}})
+        done, _, _ = run(self.dir, plan)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("needs its reason", done.stderr)
+
+    def test_capture_keeps_raw_outcomes(self):
+        plan = write_plan(self.dir, filter=["selftest.pass", "selftest.unsupported"],
+                          capture=True)
+        done, results, _ = run(self.dir, plan)
+        self.assertEqual(results["unsupported"]["outcome"], "UNSUPPORTED")
+        self.assertEqual(results["unsupported"]["reason"], "device lacks type 2 memory windows")
+        self.assertEqual(done.returncode, 0)
+
     def test_observed_must_be_a_string(self):
         plan = write_plan(self.dir, filter=["selftest.observe"],
                           expect={"selftest.observe": {"outcome": "PASS", "observed": 22}})

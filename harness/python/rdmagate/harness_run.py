@@ -45,9 +45,10 @@ def _status(suite: ktap.SuiteProgress) -> str:
     return f"{suite.name}: {suite.done}/{total}  " + ", ".join(parts)
 
 
-def run(harness: Path, run_dir: Path, progress: Progress, env: dict | None = None) -> int:
-    """Run the harness locally; return its exit status (negative: killed by a signal)."""
-    proc = subprocess.Popen(command(harness, run_dir), stdout=subprocess.PIPE, text=True,
+def run(argv: list[str], run_dir: Path, progress: Progress, env: dict | None = None) -> int:
+    """Run the harness (argv from command()) locally; return its exit status
+    (negative: killed by a signal)."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True,
                             env=env, start_new_session=True)
     follower = Follower(run_dir, progress)
     try:

@@ -15,7 +15,7 @@ def _testcase(record: dict) -> ET.Element:
         ET.SubElement(case, "failure", message=record.get("reason") or outcome, type=outcome).text = text
     elif outcome == "ERROR":
         ET.SubElement(case, "error", message=record.get("reason") or "ERROR", type="ERROR").text = text
-    elif outcome in ("SKIP", "UNSUPPORTED"):
+    elif outcome in ("SKIP", "UNSUPPORTED", "XFAIL"):
         ET.SubElement(case, "skipped", message=f"{outcome}: {record.get('reason', '')}")
     return case
 

@@ -2,6 +2,8 @@
 import re
 from dataclasses import dataclass, field
 
+from .results import AS_EXPECTED
+
 _SUBTEST = re.compile(r"^\s*# Subtest: (\S+)")
 _PLAN = re.compile(r"^(\s*)1\.\.(\d+)")
 _RESULT = re.compile(r"^(\s*)(ok|not ok) (\d+) (\S+)(?:\s+#\s*(\S+)(.*))?")
@@ -55,7 +57,7 @@ def _outcome(status: str, directive: str | None, rest: str | None) -> str:
     directive = (directive or "").upper()
     if directive == "SKIP":
         return "UNSUPPORTED" if (rest or "").strip().upper().startswith("UNSUPPORTED") else "SKIP"
-    if directive in ("TIMEOUT", "CRASH", "ERROR"):
+    if directive in ("TIMEOUT", "CRASH", "ERROR", "XFAIL"):
         return directive
     return "PASS" if status == "ok" else "FAIL"
 
@@ -66,10 +68,10 @@ def document(suite: str, records: list[dict]) -> list[str]:
     lines = ["KTAP version 1", "1..1", "    KTAP version 1", f"    # Subtest: {suite}",
              f"    1..{len(records)}"]
     for number, record in enumerate(records, start=1):
-        status = "ok" if record["outcome"] in ("PASS", "SKIP", "UNSUPPORTED") else "not ok"
+        status = "ok" if record["outcome"] in AS_EXPECTED else "not ok"
         lines.append(f"    {status} {number} {record['name']}")
         if record.get("message"):
             lines.append(f"    # {record['name']}: {record['message']}")
-    all_ok = all(r["outcome"] in ("PASS", "SKIP", "UNSUPPORTED") for r in records)
+    all_ok = all(r["outcome"] in AS_EXPECTED for r in records)
     lines.append(f"{'ok' if all_ok else 'not ok'} 1 {suite}")
     return lines

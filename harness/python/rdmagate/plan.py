@@ -8,8 +8,11 @@ DEFAULT_TIMEOUT_S = 30
 
 def build(stack: str, device: str, suites: list[str] | None = None,
           filters: list[str] | None = None, expect: dict | None = None,
-          params: dict | None = None, timeout_s: int = DEFAULT_TIMEOUT_S) -> dict:
+          params: dict | None = None, timeout_s: int = DEFAULT_TIMEOUT_S,
+          capture: bool = False) -> dict:
     plan = {"version": PLAN_VERSION, "stack": stack, "device": device, "timeout_s": timeout_s}
+    if capture:
+        plan["capture"] = True
     if suites:
         plan["suites"] = list(suites)
     if filters:

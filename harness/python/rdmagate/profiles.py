@@ -1,4 +1,5 @@
 """Hardware profiles (hw-profiles/*.yaml): what each test is expected to do."""
+import os
 from pathlib import Path
 
 import yaml
@@ -7,7 +8,7 @@ from .errors import UsageError
 from .paths import REPO_ROOT
 
 PROFILES_DIR = REPO_ROOT / "hw-profiles"
-EXPECTABLE = ("PASS", "UNSUPPORTED")
+EXPECTABLE = ("PASS", "UNSUPPORTED", "FAIL")   # FAIL: a known defect, reason required
 
 
 def load(name: str, profiles_dir: Path = PROFILES_DIR) -> dict:
@@ -32,12 +33,34 @@ def load(name: str, profiles_dir: Path = PROFILES_DIR) -> dict:
         where = f"{path}: field expect.{test}"
         if not isinstance(spec, dict) or spec.get("outcome") not in EXPECTABLE:
             raise UsageError(f"{where}: outcome must be one of {', '.join(EXPECTABLE)}")
+        if spec["outcome"] == "FAIL" and not spec.get("reason"):
+            raise UsageError(f"{where}: an expected FAIL (a known defect) needs its reason")
         for key in ("reason", "observed"):
             if not isinstance(spec.get(key, ""), str):
                 raise UsageError(f"{where}: {key} must be a string")
     data["expect"] = expect
     data["path"] = str(path)
     return data
+
+
+def kernel_series(release: str) -> str:
+    """'6.12' of '6.12.117+deb13-amd64': the kernel a profile is captured on."""
+    return ".".join(release.split("-")[0].split("+")[0].split(".")[:2])
+
+
+def name_for(kind: str, place: str, stack, profiles_dir: Path = PROFILES_DIR) -> str:
+    """The profile of a device kind where the check runs: soft-RoCE behaves
+    as its kernel's rdma_rxe does, so rxe profiles are per kernel series
+    (rxe-6.1.yaml); the generic one when that kernel has none captured."""
+    if kind != "rxe":
+        return kind
+    if place == "lab":
+        from .lab.kernel import kernel_stack
+        release = kernel_stack(stack).kernel["release"]
+    else:
+        release = os.uname().release
+    specific = f"rxe-{kernel_series(release)}"
+    return specific if (profiles_dir / f"{specific}.yaml").is_file() else kind
 
 
 def expectations(profile: dict, test_ids: list[str] | None) -> dict:

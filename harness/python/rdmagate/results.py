@@ -6,8 +6,9 @@ from pathlib import Path
 
 from .errors import UsageError
 
-OUTCOMES = ("PASS", "FAIL", "UNSUPPORTED", "SKIP", "TIMEOUT", "CRASH", "ERROR")
-AS_EXPECTED = frozenset({"PASS", "UNSUPPORTED", "SKIP"})
+# XFAIL: a FAIL the profile expects (a known defect of that device and stack)
+OUTCOMES = ("PASS", "FAIL", "UNSUPPORTED", "SKIP", "XFAIL", "TIMEOUT", "CRASH", "ERROR")
+AS_EXPECTED = frozenset({"PASS", "UNSUPPORTED", "SKIP", "XFAIL"})
 REQUIRED = ("test", "suite", "name", "outcome")
 
 

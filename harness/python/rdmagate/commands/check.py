@@ -5,6 +5,7 @@ import sys
 from .. import build, harness_run, host_rxe, ktap, lab, options, plan, profiles, results, \
     rundir, stacks, suites, where
 from ..abi import suite as abi_suite
+from ..stacks import layout
 from ..progress import Progress
 
 
@@ -29,35 +30,62 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     chosen = suites.select(args.suite)
-    selected = [s for s in chosen if s.runs_in == "harness"]
-    in_runner = [s for s in chosen if s.runs_in == "runner"]
     progress = Progress()
     stack = stacks.resolve(args.stack)
     fetched = stacks.fetch(stack, say=progress.say)
     place = where.choose(args.device, args.lab, any(s.needs_device for s in chosen),
-                         fetched.needs_rootfs and bool(selected))
-    if not selected:
-        harness = None
-    else:
+                         fetched.needs_rootfs and any(s.runs_in == "harness" for s in chosen))
+    profile = profiles.load(profiles.name_for(place.profile, place.place, stack))
+    run_dir, finished, code = execute(stack, fetched, chosen, place, profile, progress,
+                                      filters=args.filter, timeout_s=args.timeout,
+                                      results_dir=args.results)
+    _summarize(run_dir, finished, code, args.json)
+    return code
+
+
+def execute(stack, fetched, chosen, place, profile, progress, filters=None,
+            timeout_s=plan.DEFAULT_TIMEOUT_S, results_dir=None, command="check",
+            harness=None, guest_prefix=None, label=None):
+    """Run the chosen suites of a stack at a place; (run_dir, results, exit code).
+
+    profile None: no expectations (profile capture records raw outcomes).
+    harness: one built for another stack (binary compatibility), run on this
+    stack's libraries. guest_prefix(run_dir) -> argv put before the harness."""
+    selected = [s for s in chosen if s.runs_in == "harness"]
+    in_runner = [s for s in chosen if s.runs_in == "runner"]
+    own_build = harness is None
+    if selected and own_build:
         harness = build.build_harness(stack.name, None if stack.kind == "host" else fetched.root,
                                       say=progress.say)
-    profile = profiles.load(place.profile)
-    # The harness checks the expectations against its tests too; listing them
-    # here names the profile in the error, where the harness can run here.
-    known = None if fetched.needs_rootfs or not harness else build.list_tests(harness)
-    expect = profiles.expectations(profile, known)
-    run_dir = rundir.create(args.results, "check", stack.name).resolve()
-    record = rundir.RunRecord(run_dir, "check", stack=stack.name, device=place.device,
+    if not selected:
+        harness = None
+    expect = {}
+    if profile is not None:
+        # The harness checks the expectations against its tests too; listing
+        # them here names the profile in the error, where it can run here.
+        known = None if fetched.needs_rootfs or not harness else build.list_tests(harness)
+        expect = profiles.expectations(profile, known)
+    run_dir = rundir.create(results_dir, command, label or stack.name).resolve()
+    record = rundir.RunRecord(run_dir, command, stack=stack.name, device=place.device,
                               where=place.place, where_why=place.why,
-                              suites=[s.name for s in chosen], profile=profile["path"],
+                              suites=[s.name for s in chosen],
+                              profile=profile["path"] if profile else None,
                               versions={"harness": str(harness), "rdma_core": stack.rdma_core})
-    plan.write(plan.build(stack.name, place.device, [s.name for s in selected], args.filter,
-                          expect=expect, timeout_s=args.timeout), run_dir / "plan.json")
+    plan.write(plan.build(stack.name, place.device, [s.name for s in selected], filters,
+                          expect=expect, timeout_s=timeout_s, capture=profile is None),
+               run_dir / "plan.json")
     progress.say(f"running {', '.join(s.name for s in chosen)} on {place.device} "
                  f"({place.place}: {place.why}); results in {run_dir}")
     status = -1
     try:
-        status = _run_harness(place, stack.name, harness, run_dir, progress, record) \
+        argv = harness_run.command(harness, run_dir) if harness else []
+        if harness and not own_build:
+            # The build's runpath names its own stack: the libraries must be
+            # this stack's, as for a binary built elsewhere and copied here.
+            argv = ["env", f"LD_LIBRARY_PATH={layout.runtime_libdir(fetched, place.place)}"] + argv
+        if harness and guest_prefix:
+            argv = guest_prefix(run_dir) + argv
+        status = _run_harness(place, stack.name, harness, argv, run_dir, progress, record) \
             if harness else 0
         if in_runner:  # after the harness, which starts results.jsonl afresh
             lines = abi_suite.run(stack.name, place.device, run_dir, say=progress.say)
@@ -70,19 +98,18 @@ def run(args) -> int:
         finished = harness_run.ensure_junit(run_dir)
         code = _exit_code(status, finished)
         record.finish(code, counts=results.counts(finished), harness_status=status)
-    _summarize(run_dir, finished, code, args.json)
-    return code
+    return run_dir, finished, code
 
 
-def _run_harness(place, stack_name, harness, run_dir, progress, record) -> int:
+def _run_harness(place, stack_name, harness, argv, run_dir, progress, record) -> int:
     if place.place == "host":
-        return harness_run.run(harness, run_dir, progress)
+        return harness_run.run(argv, run_dir, progress)
     if place.place == "host-rxe":
         with host_rxe.link():
-            return harness_run.run(harness, run_dir, progress)
+            return harness_run.run(argv, run_dir, progress)
     follower = harness_run.Follower(run_dir, progress)
     try:
-        result = lab.run(stack_name, harness_run.command(harness, run_dir),
+        result = lab.run(stack_name, argv,
                          binds=[(run_dir, True), (build.tree_of(harness), False)],
                          on_line=follower.line, say=progress.say)
     finally:

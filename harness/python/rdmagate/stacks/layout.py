@@ -63,3 +63,12 @@ def headers(root: Path) -> list[str]:
     for sub in ("infiniband", "rdma"):
         found += sorted(str(p.relative_to(include)) for p in (include / sub).rglob("*.h"))
     return found
+
+
+def runtime_libdir(fetched, place: str) -> str:
+    """Where a stack's libibverbs is found at run time: in the lab the stack
+    is the guest's own /usr; on this host, its tree (or the host's library)."""
+    root = Path("/") if place == "lab" or fetched.stack.kind == "host" else fetched.root
+    found = find_library(root, LIBRARIES["libibverbs"]) if root != Path("/") or place != "lab" \
+        else None
+    return str(found.parent) if found else "/usr/lib/x86_64-linux-gnu"
