@@ -304,8 +304,15 @@ void test_import_device(void)
 	fd = dup(dev.ctx->cmd_fd);
 	CU_ASSERT_FATAL(fd >= 0);
 	imported = ibv_import_device(fd);
-	if (!imported)
-		rg_unsupported("ibv_import_device: %s", strerror(errno));
+	if (!imported) {
+		int err = errno;
+
+		/* The per-object imports must refuse as cleanly on a context
+		 * that cannot share its objects. */
+		CU_ASSERT_PTR_NULL(ibv_import_pd(dev.ctx, dev.pd->handle));
+		CU_ASSERT_PTR_NULL(ibv_import_mr(dev.pd, 0));
+		rg_unsupported("ibv_import_device: %s", strerror(err));
+	}
 	pd = ibv_import_pd(imported, dev.pd->handle);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pd);
 	CU_ASSERT_EQUAL(pd->handle, dev.pd->handle);

@@ -629,8 +629,14 @@ void test_dm(void)
 
 	v_open(&dev);
 	dm = ibv_alloc_dm(dev.ctx, &attr);
-	if (!dm)
-		rg_unsupported("ibv_alloc_dm: %s", strerror(errno));
+	if (!dm) {
+		int err = errno;
+
+#ifdef HAVE_IBV_IMPORT_DM
+		CU_ASSERT_PTR_NULL(ibv_import_dm(dev.ctx, 0));
+#endif
+		rg_unsupported("ibv_alloc_dm: %s", strerror(err));
+	}
 	v_fill(in, sizeof(in), 4);
 	CU_ASSERT_EQUAL(ibv_memcpy_to_dm(dm, 0, in, sizeof(in)), 0);
 	CU_ASSERT_EQUAL(ibv_memcpy_from_dm(out, dm, 0, sizeof(out)), 0);

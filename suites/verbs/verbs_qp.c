@@ -180,8 +180,11 @@ void test_qp_ece(void)
 	v_open(&dev);
 	v_pair(&dev, &p, IBV_QPT_RC, &V_CONN_DEFAULT);
 	ret = ibv_query_ece(p.a.qp, &ece);
-	if (ret == EOPNOTSUPP || ret == ENOSYS)
+	if (ret == EOPNOTSUPP || ret == ENOSYS) {
+		/* Setting must be refused alike where querying is. */
+		CU_ASSERT_NOT_EQUAL(ibv_set_ece(p.a.qp, &ece), 0);
 		rg_unsupported("ibv_query_ece: %s", strerror(ret));
+	}
 	CU_ASSERT_EQUAL_FATAL(ret, 0);
 	CU_ASSERT_EQUAL(ibv_set_ece(p.a.qp, &ece), 0);
 }

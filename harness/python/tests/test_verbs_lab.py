@@ -3,6 +3,7 @@ the rxe profile captured there: every outcome as the profile expects."""
 import json
 import shutil
 import unittest
+from pathlib import Path
 
 from runner_support import rdmagate
 
@@ -18,8 +19,18 @@ class VerbsInTheLab(unittest.TestCase):
         print(f"\n{stack}: {report['counts']}")
         self.assertGreaterEqual(len(outcomes), 80)
         self.assertFalse({o for o in outcomes.values()} & {"FAIL", "CRASH", "TIMEOUT", "ERROR"})
-        run = json.loads((__import__("pathlib").Path(report["run_dir"]) / "run.json").read_text())
+        run_dir = Path(report["run_dir"])
+        run = json.loads((run_dir / "run.json").read_text())
         self.assertTrue(run["profile"].endswith(f"hw-profiles/{profile}.yaml"))
+        # Every public libibverbs function was called, or has a reason.
+        measured = json.loads((run_dir / "coverage.json").read_text())
+        verbs = measured["libibverbs"]
+        print(f"{stack} coverage: " + ", ".join(f"{lib} {d['called']}/{d['total']}"
+                                                for lib, d in sorted(measured.items())))
+        self.assertGreaterEqual(verbs["called"], 55)
+        self.assertEqual([m for m in verbs["missing"]
+                          if m["reason"] == "not called by the suites"], [])
+        self.assertGreaterEqual(measured["libibverbs (inline)"]["called"], 40)
         return outcomes
 
     def test_debian_12_on_6_1(self):

@@ -1,8 +1,9 @@
 """rdmagate check: run suites for one stack on one device."""
 import json
 import sys
+from pathlib import Path
 
-from .. import build, harness_run, host_rxe, ktap, lab, options, plan, profiles, results, \
+from .. import build, coverage, harness_run, host_rxe, ktap, lab, options, plan, profiles, results, \
     rundir, stacks, suites, where
 from ..abi import suite as abi_suite
 from ..stacks import layout
@@ -83,10 +84,18 @@ def execute(stack, fetched, chosen, place, profile, progress, filters=None,
             # The build's runpath names its own stack: the libraries must be
             # this stack's, as for a binary built elsewhere and copied here.
             argv = ["env", f"LD_LIBRARY_PATH={layout.runtime_libdir(fetched, place.place)}"] + argv
+        counting = bool(harness and own_build and coverage.preload(harness, run_dir))
+        if counting:
+            argv = ["env", *coverage.preload(harness, run_dir)] + argv
         if harness and guest_prefix:
             argv = guest_prefix(run_dir) + argv
         status = _run_harness(place, stack.name, harness, argv, run_dir, progress, record) \
             if harness else 0
+        if counting and (run_dir / "coverage.bin").is_file():
+            measured = coverage.write(harness, run_dir, _include_dir(stack, fetched))
+            record.update(coverage={lib: [d["called"], d["total"]] for lib, d in measured.items()})
+            for line in coverage.summary(measured):
+                progress.say(line)
         if in_runner:  # after the harness, which starts results.jsonl afresh
             lines = abi_suite.run(stack.name, place.device, run_dir, say=progress.say)
             follower = harness_run.Follower(run_dir, progress)
@@ -99,6 +108,10 @@ def execute(stack, fetched, chosen, place, profile, progress, filters=None,
         code = _exit_code(status, finished)
         record.finish(code, counts=results.counts(finished), harness_status=status)
     return run_dir, finished, code
+
+
+def _include_dir(stack, fetched) -> Path:
+    return Path("/usr/include") if stack.kind == "host" else fetched.root / "usr" / "include"
 
 
 def _run_harness(place, stack_name, harness, argv, run_dir, progress, record) -> int:

@@ -1,0 +1,139 @@
+"""API coverage, measured: which public functions of the stack the suites
+called at least once, from the run itself (harness/coverage/interposer.c).
+
+Exported functions are counted by the preloaded interposer, generated from
+the stack's own libraries; inline verbs (ibv_post_send, ibv_wr_*,
+rdma_post_send) by the suites' -finstrument-functions hook. The universe of
+inline verbs is what the compiler finds in the stack's headers
+(-fkeep-inline-functions), not a list kept here."""
+import json
+import re
+import struct
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from . import results
+from .errors import InfraError
+from .paths import REPO_ROOT
+
+MAGIC = 0x31305643475244
+INLINE_SLOTS = 4096
+LIBRARY = "librdmagate-coverage.so"
+PREFIXES = {"ibv_": "libibverbs", "rdma_": "librdmacm", "umad_": "libibumad"}
+# Functions reached only after a verb a device may lack (see that file).
+REACHED_THROUGH = yaml.safe_load((REPO_ROOT / "suites" / "coverage-reasons.yaml").read_text())
+HEADERS = ("infiniband/verbs.h", "infiniband/umad.h", "rdma/rdma_cma.h", "rdma/rdma_verbs.h")
+
+
+def preload(harness: Path, run_dir: Path) -> list[str]:
+    """The environment assignments that turn on counting for one run."""
+    library = harness.parent / LIBRARY
+    if not library.is_file():
+        return []
+    return [f"LD_PRELOAD={library}", f"RDMAGATE_COVERAGE={run_dir / 'coverage.bin'}"]
+
+
+def _counts(data: bytes, symbols: list[tuple[str, str]], where: Path):
+    if len(data) < 16 or struct.unpack_from("<QQ", data)[0] != MAGIC:
+        raise InfraError(f"{where}: not a coverage file of this rdmagate")
+    n = struct.unpack_from("<Q", data, 8)[0]
+    if n != len(symbols) or len(data) < 8 * (2 + n + INLINE_SLOTS):
+        raise InfraError(f"{where}: has {n} counters, the build lists {len(symbols)} functions")
+    counts = struct.unpack_from(f"<{n}Q", data, 16)
+    slots = struct.unpack_from(f"<{INLINE_SLOTS}Q", data, 16 + 8 * n)
+    return dict(zip(symbols, counts)), {s - 1 for s in slots if s}
+
+
+def _nm(path: Path) -> dict[int, str]:
+    done = subprocess.run(["nm", "--defined-only", str(path)], capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        raise InfraError(f"nm {path}: {done.stderr.strip()}")
+    out = {}
+    for line in done.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "tTwW":
+            out[int(parts[0], 16)] = parts[2]
+    return out
+
+
+def _ours(name: str) -> str | None:
+    return next((lib for prefix, lib in PREFIXES.items() if name.startswith(prefix)), None)
+
+
+def inline_universe(include: Path) -> set[str]:
+    """Every inline function of the stack's public headers, as gcc keeps them."""
+    with tempfile.TemporaryDirectory(prefix="rdmagate-inline-") as tmp:
+        source = Path(tmp) / "all.c"
+        source.write_text("".join(f"#include <{h}>\n" for h in HEADERS
+                                  if (include / h).is_file()))
+        done = subprocess.run(["gcc", "-c", "-O0", "-fkeep-inline-functions", "-isystem",
+                               str(include), str(source), "-o", str(Path(tmp) / "all.o")],
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise InfraError(f"compiling the headers of {include}: {done.stderr.strip()[:300]}")
+        return {name for name in _nm(Path(tmp) / "all.o").values() if _ours(name)}
+
+
+def _declared(include: Path) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in include.rglob("*.h")
+                     if p.parts[-2] in ("infiniband", "rdma"))
+
+
+def _why_not(name: str, headers: str, inline: set, outcomes: dict) -> str:
+    if name in inline or re.search(rf"#\s*define\s+{re.escape(name)}\b", headers):
+        return "the header's inline or macro of the same name is what code calls"
+    if not re.search(rf"\b{re.escape(name)}\s*\(", headers):
+        return "declared in no public header (kept for old binaries)"
+    gate = REACHED_THROUGH.get(name)
+    if gate in outcomes and outcomes[gate]["outcome"] != "PASS":
+        record = outcomes[gate]
+        return f"reached only through {gate}, {record['outcome']} here: {record.get('reason', '')}"
+    return "not called by the suites"
+
+
+def report(harness: Path, run_dir: Path, include: Path) -> dict:
+    """Per library: exported functions called/total and the missing ones with
+    a reason; the same for inline verbs."""
+    symbols_file = harness.parent / "coverage" / "symbols.txt"
+    symbols = [tuple(line.split("\t")) for line in symbols_file.read_text().splitlines()]
+    counts, offsets = _counts((run_dir / "coverage.bin").read_bytes(), symbols,
+                              run_dir / "coverage.bin")
+    entered = {name for addr, name in _nm(harness).items() if addr in offsets}
+    headers = _declared(include)
+    inline = inline_universe(include)
+    outcomes = {r["test"]: r for r in results.read(run_dir / "results.jsonl")}
+    out: dict = {}
+    for (lib, name), count in counts.items():
+        entry = out.setdefault(lib, {"called": 0, "total": 0, "missing": []})
+        entry["total"] += 1
+        if count:
+            entry["called"] += 1
+        else:
+            entry["missing"].append({"name": name, "reason": _why_not(name, headers, inline,
+                                                                      outcomes)})
+    for name in sorted(inline):
+        entry = out.setdefault(f"{_ours(name)} (inline)", {"called": 0, "total": 0,
+                                                            "missing": []})
+        entry["total"] += 1
+        if name in entered:
+            entry["called"] += 1
+        else:
+            entry["missing"].append({"name": name, "reason": "not called by the suites"})
+    return out
+
+
+def write(harness: Path, run_dir: Path, include: Path) -> dict:
+    data = report(harness, run_dir, include)
+    (run_dir / "coverage.json").write_text(json.dumps(data, indent=2) + "\n")
+    return data
+
+
+def summary(data: dict) -> list[str]:
+    return [f"coverage {lib}: {d['called']}/{d['total']} called"
+            + (f"; not: {', '.join(m['name'] for m in d['missing'][:8])}"
+               + (" ..." if len(d["missing"]) > 8 else "") if d["missing"] else "")
+            for lib, d in sorted(data.items())]
