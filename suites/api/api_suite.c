@@ -4,7 +4,9 @@
  * RDMA device. They show the stack's headers compile, its libraries load and
  * resolve, and its device-independent calls behave as documented.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <infiniband/umad.h>
 #include <infiniband/verbs.h>
@@ -127,6 +129,22 @@ static void test_rdma_event_channel(void)
 	rdma_destroy_event_channel(channel);
 }
 
+/* Which libibverbs the process runs on, by its real file name
+ * (libibverbs.so.1.14.44.0 is rdma-core 44's): what binary compatibility
+ * runs (a build of one stack on another's libraries) are about. */
+static void test_loaded_library(void)
+{
+	Dl_info info;
+	char *path;
+
+	CU_ASSERT_FATAL(dladdr((void *)ibv_get_device_list, &info) != 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(info.dli_fname);
+	path = realpath(info.dli_fname, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	rg_observe("libibverbs", strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	free(path);
+}
+
 static void test_umad_cas(void)
 {
 	char names[UMAD_MAX_DEVICES][UMAD_CA_NAME_LEN];
@@ -147,4 +165,5 @@ RG_SUITE(api, NULL, NULL,
 	 RG_TEST(is_fork_initialized),
 	 RG_TEST(fork_init),
 	 RG_TEST(rdma_event_channel),
+	 RG_TEST(loaded_library),
 	 RG_TEST(umad_cas))

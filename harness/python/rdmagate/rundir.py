@@ -59,6 +59,16 @@ class RunRecord:
     def finish(self, exit_code: int, **fields) -> None:
         self.update(finished=_now(), exit_code=exit_code, **fields)
 
+    @staticmethod
+    def amend(run_dir: Path, **fields) -> None:
+        """Add fields to a finished run's run.json."""
+        path = run_dir / "run.json"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data.update(fields)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
     def write(self) -> None:
         tmp = self.path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(self.data, indent=2, sort_keys=True) + "\n", encoding="utf-8")

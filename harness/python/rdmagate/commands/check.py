@@ -24,6 +24,10 @@ def register(subparsers) -> None:
                         help="only tests whose id suite.name matches (repeatable)")
     parser.add_argument("--timeout", type=int, default=plan.DEFAULT_TIMEOUT_S, metavar="S",
                         help="default per-test timeout in seconds (default: %(default)s)")
+    parser.add_argument("--built-for", metavar="STACK",
+                        help="binary compatibility: run the suites as built against this "
+                        "(older) stack's headers and libraries on --stack's libraries, as an "
+                        "application built there and not rebuilt")
     options.add_results(parser)
     options.add_json(parser)
     parser.set_defaults(func=run)
@@ -37,9 +41,18 @@ def run(args) -> int:
     place = where.choose(args.device, args.lab, any(s.needs_device for s in chosen),
                          fetched.needs_rootfs and any(s.runs_in == "harness" for s in chosen))
     profile = profiles.load(profiles.name_for(place.profile, place.place, stack))
+    harness, label = None, None
+    if args.built_for:
+        built = stacks.resolve(args.built_for)
+        built_fetched = stacks.fetch(built, say=progress.say)
+        harness = build.build_harness(built.name, None if built.kind == "host"
+                                      else built_fetched.root, say=progress.say)
+        label = f"{built.name}-build-on-{stack.name}"
     run_dir, finished, code = execute(stack, fetched, chosen, place, profile, progress,
                                       filters=args.filter, timeout_s=args.timeout,
-                                      results_dir=args.results)
+                                      results_dir=args.results, harness=harness, label=label)
+    if args.built_for:
+        rundir.RunRecord.amend(run_dir, built_for=args.built_for)
     _summarize(run_dir, finished, code, args.json)
     return code
 
