@@ -9,11 +9,30 @@ from .paths import REPO_ROOT, build_dir
 HARNESS_NAME = "rdmagate-harness"
 
 
+PERF_NAME = "rdmagate-perf"
+SHIM_NAME = "librdmagate-slowdown.so"
+
+
 def build_harness(stack_name: str, stack_root: Path | None, say=print) -> Path:
     """Build (incrementally) and return the path of rdmagate-harness for a stack.
 
     stack_root None means the host's own stack. The build log of a failure is
     kept in the build tree and named in the error."""
+    tree = _build(stack_name, stack_root, [HARNESS_NAME], say)
+    harness = find_harness(tree)
+    if harness is None:
+        raise InfraError(f"the build of stack {stack_name} made no {HARNESS_NAME}; "
+                         f"see {tree / 'build.log'}")
+    return harness
+
+
+def build_perf(stack_name: str, stack_root: Path | None, say=print) -> Path:
+    """rdmagate-perf built against a stack (and the slowdown shim beside it)."""
+    tree = _build(stack_name, stack_root, [PERF_NAME, "rdmagate-slowdown"], say)
+    return tree / "suites" / "perf" / PERF_NAME
+
+
+def _build(stack_name: str, stack_root: Path | None, targets: list[str], say) -> Path:
     if shutil.which("cmake") is None:
         raise InfraError("cmake is not installed: run ci/setup")
     tree = build_dir(stack_name)
@@ -23,18 +42,15 @@ def build_harness(stack_name: str, stack_root: Path | None, say=print) -> Path:
                  f"-DRDMAGATE_STACK_NAME={stack_name}",
                  f"-DRDMAGATE_STACK_ROOT={stack_root or ''}",
                  "-DRDMAGATE_PYTHON_TESTS=OFF", "-DCMAKE_BUILD_TYPE=RelWithDebInfo"]
-    compile_ = ["cmake", "--build", str(tree), "--target", HARNESS_NAME, "--parallel", "2"]
-    say(f"building {HARNESS_NAME} for stack {stack_name} in {tree}")
+    compile_ = ["cmake", "--build", str(tree), "--target", *targets, "--parallel", "2"]
+    say(f"building {', '.join(targets)} for stack {stack_name} in {tree}")
     with log.open("w", encoding="utf-8") as out:
         for step in (configure, compile_):
             done = subprocess.run(step, stdout=out, stderr=subprocess.STDOUT, check=False)
             if done.returncode != 0:
-                raise InfraError(f"building the harness for stack {stack_name} failed "
-                                 f"({' '.join(step[:2])}); see {log}")
-    harness = find_harness(tree)
-    if harness is None:
-        raise InfraError(f"the build of stack {stack_name} made no {HARNESS_NAME}; see {log}")
-    return harness
+                raise InfraError(f"building {', '.join(targets)} for stack {stack_name} "
+                                 f"failed ({' '.join(step[:2])}); see {log}")
+    return tree
 
 
 def find_harness(tree: Path) -> Path | None:

@@ -16,7 +16,7 @@ profile): slower when the whole interval lies above 1+t, faster when below
 noisy comparison has a wide interval, and so is inconclusive."""
 import math
 from dataclasses import dataclass
-from statistics import NormalDist
+from statistics import NormalDist, median as statistics_median
 
 from ..errors import UsageError
 
@@ -101,3 +101,17 @@ def compare(a, b, threshold: float, confidence: float = 0.99,
     else:
         verdict = "inconclusive"
     return Comparison(ratio, low, high, verdict, len(a), len(b))
+
+
+def median_interval(samples, confidence: float = 0.99) -> tuple[float, float, float]:
+    """(median, low, high): the distribution-free interval of the median from
+    order statistics (binomial, normal approximation), for plots."""
+    xs = sorted(samples)
+    n = len(xs)
+    if n < MIN_SAMPLES:
+        raise UsageError(f"{n} samples: at least {MIN_SAMPLES} are needed")
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    half = z * math.sqrt(n) / 2
+    low = max(0, int(math.floor(n / 2 - half)))
+    high = min(n - 1, int(math.ceil(n / 2 + half)))
+    return float(statistics_median(xs)), float(xs[low]), float(xs[high])

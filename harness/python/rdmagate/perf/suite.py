@@ -1,0 +1,78 @@
+"""The perf suite of `check`: the native fast-path measurements of the
+stack, here or in the lab, each compared with the stored baseline of its
+hardware profile and stack by the statistical verdict (perf/stats.py).
+
+One result line per measurement: PASS when the verdict is same or faster,
+FAIL when slower, SKIP when the data cannot tell (inconclusive), when the
+device lacks the operation, or when no baseline exists; the verdict, the
+ratio and its interval are in the message, and every sample in the run's
+native/ directory."""
+import json
+import time
+from pathlib import Path
+
+from .. import build
+from ..errors import InfraError
+from . import baseline, native, stats
+
+DEFAULT_THRESHOLD = 0.10
+ITERS, WARMUP = 2000, 200
+ROUNDS = 3   # passes per measurement; the best run of each is compared
+
+
+def measure(stack, fetched, place, run_dir: Path, names, iters=ITERS, warmup=WARMUP,
+            say=lambda text: None, env: dict | None = None, subdir: str = "native"):
+    """Run the measurements once; (results by name, LabResult or None)."""
+    perf = build.build_perf(stack.name, None if stack.kind == "host" else fetched.root, say=say)
+    jobs = native.passes(names, lambda name: native.job_words(perf, name, iters, warmup,
+                                                            place.device, env), ROUNDS)
+    if place.place != "lab":
+        raise InfraError("the perf suite runs in the lab only so far (--lab)")
+    out, lab_result = native.run_in_lab(stack.name, perf, run_dir, jobs, say=say, subdir=subdir)
+    found = native.collect(out, [name for name, _ in jobs])
+    return {name: native.best_of(found, name, ROUNDS) for name in names}, lab_result
+
+
+def threshold(profile: dict | None) -> float:
+    value = ((profile or {}).get("perf") or {}).get("threshold", DEFAULT_THRESHOLD)
+    return float(value)
+
+
+def run(stack, fetched, place, profile_name: str, profile: dict | None, run_dir: Path,
+        say=lambda text: None) -> list[dict]:
+    started = time.monotonic()
+    base_path = baseline.path_for(profile_name, stack.name)
+    base = baseline.load(base_path) if base_path.is_file() else None
+    names = list(base["measurements"]) if base else list(native.SHORT)
+    measured, _ = measure(stack, fetched, place, run_dir, names, say=say)
+    limit = threshold(profile)
+    lines, verdicts = [], {}
+    for name in names:
+        result = measured[name]
+        outcome, reason, message = "SKIP", "", ""
+        if "error" in result:
+            outcome, reason = "ERROR", result["error"]
+        elif "unsupported" in result:
+            reason = f"not measured: {result['unsupported']}"
+        elif base is None:
+            reason = f"no baseline {base_path.relative_to(baseline.BASELINES.parent.parent)}"
+        else:
+            cmp = stats.compare(base["measurements"][name]["samples"], result["samples"],
+                                limit, higher_is_better=result["higher_is_better"])
+            verdicts[name] = cmp.as_dict()
+            message = (f"{cmp.verdict}: {cmp.ratio:.3f}x the baseline "
+                       f"(99% CI {cmp.low:.3f}-{cmp.high:.3f}, threshold {limit:.0%})")
+            outcome = {"same": "PASS", "faster": "PASS", "slower": "FAIL"}.get(cmp.verdict, "SKIP")
+            reason = cmp.verdict
+        lines.append({"test": f"perf.{name}", "suite": "perf", "name": name,
+                      "outcome": outcome, "raw_outcome": outcome, "expected": "PASS",
+                      "reason": reason, "message": message or reason, "observed": "",
+                      "duration_s": round(time.monotonic() - started, 3),
+                      "stack": stack.name, "device": place.device})
+    (run_dir / "perf.json").write_text(json.dumps(
+        {"baseline": str(base_path) if base else None, "threshold": limit,
+         "verdicts": verdicts}, indent=2) + "\n")
+    with (run_dir / "results.jsonl").open("a", encoding="utf-8") as out:
+        for line in lines:
+            out.write(json.dumps(line) + "\n")
+    return lines
