@@ -6,6 +6,7 @@ from pathlib import Path
 from .. import build, coverage, harness_run, host_rxe, ktap, lab, options, plan, profiles, results, \
     rundir, stacks, suites, where
 from ..abi import suite as abi_suite
+from ..perf import suite as perf_suite
 from ..stacks import layout
 from ..progress import Progress
 
@@ -109,10 +110,15 @@ def execute(stack, fetched, chosen, place, profile, progress, filters=None,
             record.update(coverage={lib: [d["called"], d["total"]] for lib, d in measured.items()})
             for line in coverage.summary(measured):
                 progress.say(line)
-        if in_runner:  # after the harness, which starts results.jsonl afresh
-            lines = abi_suite.run(stack.name, place.device, run_dir, say=progress.say)
+        for suite in in_runner:  # after the harness, which starts results.jsonl afresh
+            if suite.name == "perf":
+                lines = perf_suite.run(stack, fetched, place,
+                                       Path(profile["path"]).stem if profile else place.profile,
+                                       profile, run_dir, say=progress.say)
+            else:
+                lines = abi_suite.run(stack.name, place.device, run_dir, say=progress.say)
             follower = harness_run.Follower(run_dir, progress)
-            for line in ktap.document("abi", lines):
+            for line in ktap.document(suite.name, lines):
                 follower.line(line)
             follower.close()
             (run_dir / "junit.xml").unlink(missing_ok=True)  # rebuilt with every suite

@@ -1,5 +1,5 @@
 """rdmagate report: rebuild a run's reports from its results, also after a kill."""
-import sys
+import json
 from pathlib import Path
 
 from .. import junit, results
@@ -8,21 +8,37 @@ from ..errors import UsageError
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "report", help="rebuild junit.xml and the summary of a run directory",
-        description="Rebuild junit.xml and print the summary of a run from its "
-        "results.jsonl, also for a run that was killed. The HTML report is not built yet.")
+        "report", help="rebuild the reports of a run directory",
+        description="Rebuild a run's reports from what it recorded, also for a run that "
+        "was killed: for an upgrade run, report.html and junit.xml from upgrade.json (the "
+        "verdict is decided again from the phases that ended); for a check, junit.xml "
+        "and the summary from results.jsonl.")
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a directory under results/")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
     run_dir = Path(args.run_dir)
+    if (run_dir / "upgrade.json").is_file():
+        return _upgrade(run_dir)
     source = run_dir / "results.jsonl"
     if not source.is_file():
-        raise UsageError(f"{run_dir}: not a run directory (no results.jsonl)")
+        raise UsageError(f"{run_dir}: not a run directory (no results.jsonl or upgrade.json)")
     records = results.read(source)
     junit.write(records, run_dir / "junit.xml")
     tally = ", ".join(f"{n} {o.lower()}" for o, n in results.counts(records).items() if n)
     print(f"{run_dir}: {len(records)} tests: {tally or 'none'}; wrote junit.xml")
-    print("report.html: not built yet (the upgrade gate's report)", file=sys.stderr)
     return results.exit_code(records)
+
+
+def _upgrade(run_dir: Path) -> int:
+    from ..upgrade import verdict
+    from . import upgrade
+    try:
+        data = json.loads((run_dir / "upgrade.json").read_text(encoding="utf-8"))
+        data["verdict"], data["reasons"] = verdict.decide(data)
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise UsageError(f"{run_dir / 'upgrade.json'}: not an upgrade record ({err})") from None
+    upgrade.write_outputs(run_dir, data)
+    print(f"{run_dir}: {data['verdict']}; wrote report.html and junit.xml")
+    return upgrade.exit_code(data)

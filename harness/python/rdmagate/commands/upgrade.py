@@ -1,7 +1,97 @@
-"""rdmagate upgrade: the upgrade gate: may stack A be replaced by stack B?."""
-from . import not_built
+"""rdmagate upgrade: may I move from stack A to stack B? One verdict."""
+import json
+import sys
+from pathlib import Path
+
+from .. import options, report_html, rundir, stacks
+from ..errors import UsageError
+from ..progress import Progress
+from ..upgrade import gate, junit_of
+
+SHOWN = 12
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("upgrade", help="the upgrade gate: may stack A be replaced by stack B? (not built yet)")
-    parser.set_defaults(func=not_built.answer("upgrade", "the upgrade gate"))
+    parser = subparsers.add_parser(
+        "upgrade", help="the upgrade gate: A to B, one verdict (GO, GO WITH RISKS, NO-GO)",
+        description="Fetch both stacks, diff their ABI per audience with the consumers of "
+        "this host, build the suites against both (does code written for A still compile "
+        "against B? does A's build run on B's libraries?), run the verbs suites on each "
+        "stack (on the device, or in the lab on each stack's own kernel), measure A and B "
+        "in the same session, and decide: GO, GO WITH RISKS or NO-GO, with the reasons "
+        "ranked. Writes results/<run>/upgrade.json, report.html (self-contained) and "
+        "junit.xml. Exit 0 for GO and GO WITH RISKS, 1 for NO-GO, 3 when nothing could "
+        "be tested.")
+    options.add_stack(parser, default=None, flag="--from", help_text="the stack in use now")
+    options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
+    parser.add_argument("--consumers", action="append", metavar="PATH", default=None,
+                        help="binaries, directories or .debs whose imports must resolve on B "
+                        "(repeatable; default: this host's binaries that link the RDMA "
+                        "libraries)")
+    parser.add_argument("--no-consumers", action="store_true", help="skip consumer impact")
+    options.add_device(parser)
+    parser.add_argument("--nodes", type=int, choices=(1, 2), default=1,
+                        help="lab nodes (2 is not built: the cross-VM link is ~200x slower "
+                        "than loopback under TCG)")
+    parser.add_argument("--skip", action="append", default=[], choices=gate.PHASES,
+                        metavar="PHASE", help=f"skip a phase ({', '.join(gate.PHASES)}); "
+                        "the verdict then says it was not tested")
+    options.add_results(parser)
+    options.add_json(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    old, new = args.__dict__.get("from"), args.to
+    if not old or not new:
+        raise UsageError("upgrade needs --from STACK and --to STACK")
+    if args.nodes == 2:
+        raise UsageError("--nodes 2: not built; the gate runs on one node (loopback)")
+    for name in (old, new):   # a misspelt stack is a usage error, before anything runs
+        stacks.resolve(name)
+    progress = Progress()
+    run_dir = rundir.create(args.results, "upgrade", f"{old}-{new}").resolve()
+    record = rundir.RunRecord(run_dir, "upgrade", stack=new, from_stack=old,
+                              device=args.device or "auto", where="lab" if args.lab else "auto")
+    consumers = None if args.no_consumers else (args.consumers or [])
+    the_gate = gate.Gate(old, new, run_dir, args.device, args.lab, consumers, args.skip,
+                         progress)
+    the_gate.data["commands"].insert(0, " ".join(["rdmagate", *sys.argv[1:]]))
+    try:
+        data = the_gate.run()
+    finally:
+        # A killed gate still leaves what it found, as a report.
+        the_gate.save()
+        write_outputs(run_dir, the_gate.data)
+        code = exit_code(the_gate.data)
+        record.finish(code, verdict=the_gate.data["verdict"])
+    if args.json:
+        json.dump({"run_dir": str(run_dir), "exit_code": code, **data}, sys.stdout, indent=2)
+        print()
+    else:
+        summarize(data, run_dir)
+    return code
+
+
+def write_outputs(run_dir: Path, data: dict) -> None:
+    report_html.write(data, run_dir / "report.html")
+    junit_of.write(data, run_dir / "junit.xml")
+
+
+def exit_code(data: dict) -> int:
+    if all(p["status"] != "done" for p in data["phases"]):
+        return 3
+    return 1 if data["verdict"] == "NO-GO" else 0
+
+
+def summarize(data: dict, run_dir: Path) -> None:
+    print(f"{data['from']['name']} -> {data['to']['name']}: {data['verdict']}")
+    for reason in data["reasons"][:SHOWN]:
+        print(f"  {reason['rank']:>2}. [{reason['category']}] {reason['audience']}: "
+              f"{reason['text']}")
+    if len(data["reasons"]) > SHOWN:
+        print(f"  ... and {len(data['reasons']) - SHOWN} more in the report")
+    for phase in data["phases"]:
+        print(f"  phase {phase['name']:<6} {phase['status']:<8} {phase['seconds']:>6.1f} s"
+              f"  {phase['note'][:100]}")
+    print(f"report: {run_dir / 'report.html'}")

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from ..paths import cache_dir
 
-QEMU = "qemu-system-x86_64"
+# RDMAGATE_QEMU names another QEMU binary (one built elsewhere, or none to test
+# how rdmagate copes without it).
+QEMU = os.environ.get("RDMAGATE_QEMU", "qemu-system-x86_64")
 PROBE_TIMEOUT_S = 8.0
 
 

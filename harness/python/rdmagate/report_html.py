@@ -1,0 +1,236 @@
+"""The upgrade gate's report: one self-contained HTML file (no network, no
+script), readable by an operator and a vendor. Everything taken from the
+data is escaped; the plots are inline SVG drawn here.
+
+    render(data) -> str       data: upgrade.json (any section may be missing)
+    write(data, path) -> Path
+"""
+import html
+import math
+from pathlib import Path
+
+COLOURS = {"GO": "#1a7f37", "GO WITH RISKS": "#9a6700", "NO-GO": "#cf222e",
+           "INCOMPLETE": "#57606a"}
+CELL = {"PASS": "#dafbe1", "XFAIL": "#fff8c5", "UNSUPPORTED": "#eaeef2", "SKIP": "#eaeef2",
+        "FAIL": "#ffebe9", "CRASH": "#ffebe9", "TIMEOUT": "#ffebe9", "ERROR": "#ffd8b5"}
+STYLE = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:75em;color:#1f2328}
+h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.2em .5em;
+text-align:left;vertical-align:top}th{background:#f6f8fa}.verdict{color:#fff;font-size:1.5em;
+padding:.6em 1em;border-radius:6px;font-weight:bold}.small{color:#57606a;font-size:.9em}
+code{font-size:.9em}svg{background:#fff;border:1px solid #d0d7de}
+@media print{body{margin:0}.verdict{-webkit-print-color-adjust:exact}}
+"""
+
+
+def esc(value) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _table(headers: list[str], rows: list[list], raw_cells: bool = False) -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(c if raw_cells else f"<td>{esc(c)}</td>" for c in row)
+                   + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _missing(data: dict, phase: str) -> str:
+    for p in data.get("phases", []):
+        if p["name"] == phase and p["status"] != "done":
+            return f"<p><strong>Not tested</strong> ({esc(p['status'])}): {esc(p['note'])}</p>"
+    return "<p>No data.</p>"
+
+
+def _size_label(size: int) -> str:
+    for unit, div in (("M", 1 << 20), ("K", 1 << 10)):
+        if size >= div and size % div == 0:
+            return f"{size // div}{unit}"
+    return str(size)
+
+
+def plot(series: dict, names: tuple[str, str], width: int = 640, height: int = 320) -> str:
+    """Value against message size (log2 x), A and B, each point with its
+    interval as a vertical bar; log y when the range is wide."""
+    points = series.get("points", [])
+    if not points:
+        return "<p>No points.</p>"
+    left, right, top, bottom = 70, 20, 20, 50
+    values = [v for p in points for side in ("a", "b") for v in
+              (p[side]["low"], p[side]["high"], p[side]["median"])]
+    lo, hi = min(values), max(values)
+    log_y = lo > 0 and hi / lo > 50
+    if log_y:
+        lo, hi = math.log10(lo), math.log10(hi)
+    if hi - lo < 1e-9:
+        lo, hi = lo - 1, hi + 1
+    pad = (hi - lo) * 0.08
+    lo, hi = (lo - pad if log_y or lo - pad > 0 else 0), hi + pad
+    xs = [math.log2(p["size"]) for p in points]
+    x0, x1 = min(xs), max(xs)
+    if x1 - x0 < 1e-9:
+        x0, x1 = x0 - 1, x1 + 1
+
+    def px(size: int) -> float:
+        return left + (math.log2(size) - x0) / (x1 - x0) * (width - left - right)
+
+    def py(value: float) -> float:
+        v = math.log10(value) if log_y else value
+        return top + (hi - v) / (hi - lo) * (height - top - bottom)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" width="{width}" '
+           f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+           f'aria-label="{esc(series.get("title"))}">']
+    out.append(f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
+               f'y2="{height - bottom}" stroke="#57606a"/><line x1="{left}" y1="{top}" '
+               f'x2="{left}" y2="{height - bottom}" stroke="#57606a"/>')
+    for p in points:
+        x = px(p["size"])
+        out.append(f'<text x="{x:.1f}" y="{height - bottom + 16}" font-size="11" '
+                   f'text-anchor="middle">{esc(_size_label(p["size"]))}</text>')
+    for i in range(5):
+        v = lo + (hi - lo) * i / 4
+        label = 10 ** v if log_y else v
+        y = top + (hi - v) / (hi - lo) * (height - top - bottom)
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">'
+                   f'{label:.3g}</text><line x1="{left}" x2="{width - right}" y1="{y:.1f}" '
+                   f'y2="{y:.1f}" stroke="#eaeef2"/>')
+    out.append(f'<text x="{(left + width - right) / 2}" y="{height - 12}" font-size="12" '
+               f'text-anchor="middle">message size (bytes, log scale)</text>')
+    out.append(f'<text x="14" y="{(top + height - bottom) / 2}" font-size="12" '
+               f'text-anchor="middle" transform="rotate(-90 14 {(top + height - bottom) / 2})">'
+               f'{esc(series.get("unit"))}{" (log)" if log_y else ""}</text>')
+    styles = (("a", "#0969da", "circle"), ("b", "#cf222e", "square"))
+    for side, colour, shape in styles:
+        offset = -4 if side == "a" else 4
+        line = []
+        for p in points:
+            x, m = px(p["size"]) + offset, p[side]
+            line.append(f"{x:.1f},{py(m['median']):.1f}")
+            out.append(f'<line class="ci" x1="{x:.1f}" x2="{x:.1f}" y1="{py(m["low"]):.1f}" '
+                       f'y2="{py(m["high"]):.1f}" stroke="{colour}" stroke-width="2"/>')
+            y = py(m["median"])
+            out.append(f'<circle class="pt" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>'
+                       if shape == "circle" else
+                       f'<rect class="pt" x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" '
+                       f'fill="{colour}"/>')
+        out.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="{colour}" '
+                   f'stroke-opacity=".5"/>')
+    for i, ((side, colour, shape), name) in enumerate(zip(styles, names)):
+        y = top + 8 + 16 * i
+        mark = (f'<circle cx="{width - 150}" cy="{y}" r="4" fill="{colour}"/>' if shape == "circle"
+                else f'<rect x="{width - 154}" y="{y - 4}" width="8" height="8" fill="{colour}"/>')
+        out.append(f'{mark}<text x="{width - 140}" y="{y + 4}" font-size="12">{esc(name)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _perf(data: dict) -> str:
+    series = data.get("perf") or []
+    if not series:
+        return _missing(data, "perf")
+    names = (data["from"]["name"], data["to"]["name"])
+    parts = []
+    for s in series:
+        parts.append(f"<h3>{esc(s.get('title'))}</h3>{plot(s, names)}")
+        rows = [[_size_label(p["size"]), p.get("verdict"), f"{p.get('ratio', 0):.3f}",
+                 f"{p['ci'][0]:.3f}-{p['ci'][1]:.3f}", f"{p['a']['median']:.2f}",
+                 f"{p['b']['median']:.2f}"] for p in s.get("points", [])]
+        parts.append(_table(["size", "verdict", "ratio B/A (time)", "99% CI",
+                             f"{names[0]} ({s.get('unit')})", f"{names[1]} ({s.get('unit')})"],
+                            rows))
+    if data.get("baseline"):
+        rows = [[b["name"], b["verdict"], f"{b['ratio']:.3f}", f"{b['ci'][0]:.3f}-{b['ci'][1]:.3f}",
+                 b["baseline"]] for b in data["baseline"]]
+        parts.append("<h3>The new stack against its stored baseline</h3>"
+                     + _table(["measurement", "verdict", "ratio", "99% CI", "baseline"], rows))
+    return "".join(parts)
+
+
+def _verbs(data: dict) -> str:
+    verbs = data.get("verbs") or {}
+    if not verbs.get("tests"):
+        return _missing(data, "verbs")
+    columns = verbs["columns"]
+    rows = []
+    for test, cells in sorted(verbs["tests"].items()):
+        row = [f"<td><code>{esc(test)}</code></td>"]
+        for column in columns:
+            outcome = cells.get(column, "")
+            why = verbs.get("messages", {}).get(test, {}).get(column, "")
+            row.append(f'<td style="background:{CELL.get(outcome, "#fff")}" '
+                       f'title="{esc(why)}">{esc(outcome or "-")}</td>')
+        rows.append(row)
+    return _table(["test", *columns], rows, raw_cells=True)
+
+
+def render(data: dict) -> str:
+    old, new = data.get("from", {}), data.get("to", {})
+    verdict = data.get("verdict", "INCOMPLETE")
+    parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+             f"<title>rdmagate: {esc(old.get('name'))} to {esc(new.get('name'))}</title>"
+             f"<style>{STYLE}</style></head><body>",
+             f"<h1>Upgrade {esc(old.get('name'))} &rarr; {esc(new.get('name'))}</h1>",
+             f'<div class="verdict" style="background:{COLOURS.get(verdict, "#57606a")}">'
+             f"Verdict: {esc(verdict)}</div>",
+             f"<p class=\"small\">run {esc(data.get('run_id'))}, started "
+             f"{esc(data.get('started'))} on {esc(data.get('host'))}</p>",
+             "<h2>Why</h2>"]
+    reasons = data.get("reasons") or []
+    parts.append("<ol>" + "".join(f"<li><strong>{esc(r['category'])}</strong> "
+                                  f"({esc(r['audience'])}): {esc(r['text'])}</li>"
+                                  for r in reasons) + "</ol>" if reasons else
+                 "<p>Nothing found against this upgrade.</p>")
+    parts.append("<h2>Phases</h2>" + _table(
+        ["phase", "status", "seconds", "note"],
+        [[p["name"], p["status"], p["seconds"], p["note"]] for p in data.get("phases", [])]))
+    abi = data.get("abi") or {}
+    parts.append("<h2>ABI, per audience</h2>")
+    if abi.get("verdicts"):
+        parts.append(_table(["audience", "verdict", "breaking", "review", "benign", "info"],
+                            [[a, v["verdict"], *(v["counts"].get(s, 0) for s in
+                                                 ("breaking", "review", "benign", "info"))]
+                             for a, v in abi["verdicts"].items()]))
+        shown = [f for f in abi.get("findings", []) if f["severity"] in ("breaking", "review")]
+        parts.append(_table(["severity", "audience", "library", "kind", "detail"],
+                            [[f["severity"], f["audience"], f["library"], f["kind"],
+                              f["detail"]] for f in shown]))
+        parts.append(f"<p class=\"small\">{len(abi.get('findings', [])) - len(shown)} benign "
+                     "and informational findings are in findings.json.</p>")
+    else:
+        parts.append(_missing(data, "abi"))
+    parts.append("<h2>Consumers on this host</h2>")
+    consumers = data.get("consumers") or []
+    if not abi.get("verdicts"):
+        parts.append(_missing(data, "abi"))
+    else:
+        broken = [c for c in consumers if c["impact"] not in ("ok", "replaced by the upgrade")]
+        parts.append(f"<p>{len(consumers)} checked, {len(broken)} would not load on "
+                     f"{esc(new.get('name'))}.</p>" + (_table(
+                         ["binary", "impact", "detail"],
+                         [[c["path"], c["impact"], c.get("detail", "")] for c in consumers])
+                         if consumers else ""))
+    parts.append("<h2>Verbs outcomes</h2>" + _verbs(data))
+    coverage = data.get("coverage") or {}
+    if coverage:
+        rows = [[column, lib, f"{d['called']}/{d['total']}"]
+                for column, libs in coverage.items() for lib, d in sorted(libs.items())]
+        parts.append("<h3>API coverage, measured</h3>" + _table(["run", "library", "called"],
+                                                                rows))
+    parts.append("<h2>Performance</h2>" + _perf(data))
+    parts.append("<h2>Reproduce</h2><pre>" + esc("\n".join(data.get("commands", [])))
+                 + "</pre>" + _table(["", "name", "rdma-core", "kernel", "perftest"],
+                                     [[side, s.get("name"), s.get("rdma_core"), s.get("kernel"),
+                                       s.get("perftest")] for side, s in
+                                      (("from", old), ("to", new))])
+                 + _table(["tool", "version"], [[k, v] for k, v in
+                                                (data.get("versions") or {}).items()]))
+    parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def write(data: dict, path: Path) -> Path:
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(render(data), encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,244 @@
+"""The upgrade gate's phases, A to B. Each phase is recorded in upgrade.json
+as it ends (done, failed with why, or not run), so a phase that fails does
+not hide what the others found, and a killed gate still has a report.
+
+Phases: fetch (both stacks), abi (A to B, consumers), api (the suites built
+against B's headers, and against A's for binary compatibility), verbs (B,
+A, and A's build on B's libraries, each on its own kernel in the lab or on
+the device), perf (A and B measured in the same session: native latency per
+size with the statistical verdict, perftest bandwidth; B against its stored
+baseline where one exists)."""
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+from .. import build, profiles, rundir, stacks, suites, where
+from ..abi import suppress
+from ..abi.compare import compare_stacks
+from ..commands import check
+from ..errors import InfraError, UsageError
+from ..perf import baseline, native, perftest, perftest_run, stats
+from ..perf import suite as perf_suite
+from ..progress import Progress
+from . import verdict
+
+PHASES = ("fetch", "abi", "api", "verbs", "perf")
+BW_SWEEP = perftest_run.Sweep(("write_bw",), lat_sizes=(2,), bw_sizes=(64, 4096, 65536),
+                              lat_iters=1000, bw_iters=1000)
+
+
+class Gate:
+    def __init__(self, old: str, new: str, run_dir: Path, device: str | None, use_lab: bool,
+                 consumers: list[str] | None, skip: list[str], progress: Progress):
+        self.names = (old, new)
+        self.run_dir = run_dir
+        self.device, self.use_lab = device, use_lab
+        self.consumers = consumers
+        self.skip = skip
+        self.progress = progress
+        self.stacks: dict = {}
+        self.harness: dict = {}
+        self.data = {"run_id": run_dir.name, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                     "host": f"{socket.gethostname()} ({os.uname().release})",
+                     "from": {"name": old}, "to": {"name": new},
+                     "compat_column": f"{old} build on {new}",
+                     "phases": [{"name": p, "status": "not run", "seconds": 0,
+                                 "note": "not reached"} for p in PHASES],
+                     "commands": [], "versions": {"rdmagate": rundir.git_revision()}}
+
+    # -- bookkeeping -------------------------------------------------------
+    def save(self) -> None:
+        self.data["verdict"], self.data["reasons"] = verdict.decide(self.data)
+        tmp = self.run_dir / "upgrade.json.tmp"
+        tmp.write_text(json.dumps(self.data, indent=2) + "\n")
+        tmp.replace(self.run_dir / "upgrade.json")
+
+    def phase(self, name: str, status: str, seconds: float, note: str) -> None:
+        entry = next(p for p in self.data["phases"] if p["name"] == name)
+        entry.update(status=status, seconds=round(seconds, 1), note=note)
+        self.save()
+
+    def run(self) -> dict:
+        steps = {"fetch": self.fetch, "abi": self.abi, "api": self.api, "verbs": self.verbs,
+                 "perf": self.perf}
+        for name in PHASES:
+            if name in self.skip:
+                self.phase(name, "not run", 0, "skipped (--skip)")
+                continue
+            if name != "fetch" and not self.stacks:
+                self.phase(name, "not run", 0, "the stacks could not be fetched")
+                continue
+            started = time.monotonic()
+            self.progress.say(f"upgrade: phase {name}")
+            try:
+                note = steps[name]()
+                self.phase(name, "done", time.monotonic() - started, note)
+            except (InfraError, UsageError) as err:
+                self.phase(name, "failed", time.monotonic() - started, str(err))
+                self.progress.say(f"upgrade: phase {name} failed: {err}")
+            except KeyboardInterrupt:
+                self.phase(name, "failed", time.monotonic() - started, "interrupted")
+                raise
+        return self.data
+
+    # -- phases ------------------------------------------------------------
+    def fetch(self) -> str:
+        for key, name in zip(("from", "to"), self.names):
+            stack = stacks.resolve(name)
+            fetched = stacks.fetch(stack, say=self.progress.say)
+            self.stacks[key] = (stack, fetched)
+            kernel = (stack.kernel or {}).get("release") if stack.kind == "debian" else None
+            perftest = next((version for name, version in stack.packages
+                             if name == "perftest"), None)
+            self.data[key].update(rdma_core=stack.rdma_core, kernel=kernel, perftest=perftest)
+        return f"{self.names[0]} and {self.names[1]} fetched"
+
+    def abi(self) -> str:
+        report = compare_stacks(self.names[0], self.names[1], [suppress.DEFAULT],
+                                say=self.progress.say, consumers=self.consumers)
+        found = report.as_dict()
+        (self.run_dir / "findings.json").write_text(json.dumps(found, indent=2) + "\n")
+        self.data["abi"] = {"verdicts": found["verdicts"], "findings": found["findings"]}
+        self.data["consumers"] = [
+            {"path": c["consumer"], "impact": c["verdict"],
+             "detail": ", ".join(c["missing_libraries"] + c["missing_versions"]
+                                 + c["missing_symbols"][:5])}
+            for c in found["consumers"]]
+        return ", ".join(f"{a} {v['verdict']}" for a, v in found["verdicts"].items())
+
+    def api(self) -> str:
+        notes = []
+        for key in ("from", "to"):
+            stack, fetched = self.stacks[key]
+            try:
+                self.harness[key] = build.build_harness(
+                    stack.name, None if stack.kind == "host" else fetched.root,
+                    say=self.progress.say)
+            except InfraError as err:
+                if key == "to":
+                    # The suites are code written for the old stack: not
+                    # compiling against the new headers is an API break.
+                    self.data["api"] = {"compiles": False,
+                                        "error": f"the suites do not compile against "
+                                                 f"{stack.name}'s headers: {err}"}
+                    return self.data["api"]["error"]
+                raise
+            notes.append(f"suites built against {stack.name}")
+        self.data["api"] = {"compiles": True, "error": ""}
+        return "; ".join(notes)
+
+    def _place(self, fetched):
+        return where.choose(self.device, self.use_lab, True, fetched.needs_rootfs)
+
+    def verbs(self) -> str:
+        chosen = [s for s in suites.select(None) if s.runs_in == "harness"]
+        old, new = self.names
+        columns = [old, new, self.data["compat_column"]]
+        runs = [(old, "from", None), (new, "to", None), (self.data["compat_column"], "to", "from")]
+        tests: dict = {}
+        messages: dict = {}
+        coverage: dict = {}
+        base = self.run_dir / "runs"
+        for column, key, built_for in runs:
+            stack, fetched = self.stacks[key]
+            place = self._place(fetched)
+            self.data["device_driver"] = place.profile
+            profile = profiles.load(profiles.name_for(place.profile, place.place, stack))
+            harness = self.harness.get(built_for) if built_for else None
+            if built_for and harness is None:
+                continue
+            label = f"{old}-build-on-{new}" if built_for else stack.name
+            run_dir, finished, _ = check.execute(stack, fetched, chosen, place, profile,
+                                                 self.progress, results_dir=str(base),
+                                                 harness=harness, label=label)
+            for record in finished:
+                tests.setdefault(record["test"], {})[column] = record["outcome"]
+                if record["outcome"] not in ("PASS",):
+                    messages.setdefault(record["test"], {})[column] = \
+                        record.get("message") or record.get("reason", "")
+            measured = run_dir / "coverage.json"
+            if measured.is_file():
+                coverage[column] = {lib: {k: v for k, v in d.items()}
+                                    for lib, d in json.loads(measured.read_text()).items()}
+            self.data["commands"].append(
+                f"rdmagate check --stack {stack.name}"
+                + (f" --built-for {old}" if built_for else "")
+                + (f" --device {self.device}" if self.device else ""))
+            self.data["verbs"] = {"columns": columns, "tests": tests, "messages": messages}
+            self.data["coverage"] = coverage
+            self.save()
+        return f"{len(tests)} tests in {len(columns)} columns"
+
+    def perf(self) -> str:
+        samples: dict = {}
+        bandwidth: dict = {}
+        for key in ("from", "to"):
+            stack, fetched = self.stacks[key]
+            place = self._place(fetched)
+            measured, _ = perf_suite.measure(stack, fetched, place, self.run_dir,
+                                             list(native.SWEEP), say=self.progress.say,
+                                             subdir=f"native-{stack.name}")
+            samples[key] = {n: m["samples"] for n, m in measured.items() if "samples" in m}
+            if place.place == "lab":
+                found = perftest_run.run_sweep(stack.name, self.run_dir, BW_SWEEP,
+                                               say=lambda text: None,
+                                               name=f"perftest-{stack.name}")
+                bandwidth[key] = {r["size"]: r["metrics"]["bw_avg_Bps"] / perftest.MIB
+                                  for r in found if r.get("ok")}
+        threshold = perf_suite.threshold(None)
+        self.data["perf"] = [self._latency_series(samples, threshold),
+                             self._bandwidth_series(bandwidth)]
+        self.data["baseline"] = self._against_baseline(samples["to"], threshold)
+        return f"{sum(len(s) for s in samples.values())} measurements, threshold {threshold:.0%}"
+
+    @staticmethod
+    def _latency_series(samples: dict, threshold: float) -> dict:
+        points = []
+        for name in native.SWEEP:
+            if name not in samples["from"] or name not in samples["to"]:
+                continue
+            a, b = samples["from"][name], samples["to"][name]
+            cmp = stats.compare(a, b, threshold)
+            point = {"size": int(name.rsplit("-", 1)[1]), "verdict": cmp.verdict,
+                     "ratio": cmp.ratio, "ci": [cmp.low, cmp.high]}
+            for side, values in (("a", a), ("b", b)):
+                med, low, high = stats.median_interval([v / 1000 for v in values])
+                point[side] = {"median": med, "low": low, "high": high}
+            points.append(point)
+        return {"name": "write_lat", "title": "RDMA WRITE round-trip latency",
+                "kind": "latency", "unit": "us", "points": points}
+
+    @staticmethod
+    def _bandwidth_series(bandwidth: dict) -> dict:
+        points = []
+        for size in sorted(set(bandwidth.get("from", {})) & set(bandwidth.get("to", {}))):
+            a, b = bandwidth["from"][size], bandwidth["to"][size]
+            points.append({"size": size, "a": {"median": a, "low": a, "high": a},
+                           "b": {"median": b, "low": b, "high": b},
+                           "verdict": "not compared", "ratio": a / b if b else 0,
+                           "ci": [a / b if b else 0] * 2})
+        return {"name": "write_bw", "title": "RDMA WRITE bandwidth (perftest ib_write_bw, "
+                "one run: no interval)", "kind": "bandwidth", "unit": "MiB/s", "points": points}
+
+    def _against_baseline(self, measured: dict, threshold: float) -> list[dict]:
+        stack, fetched = self.stacks["to"]
+        place = self._place(fetched)
+        name = profiles.name_for(place.profile, place.place, stack)
+        path = baseline.path_for(name, stack.name)
+        if not path.is_file():
+            return []
+        stored = baseline.load(path)
+        out = []
+        for measurement, samples in measured.items():
+            if measurement in stored["measurements"]:
+                cmp = stats.compare(stored["measurements"][measurement]["samples"], samples,
+                                    threshold)
+                out.append({"name": measurement, "size": int(measurement.rsplit("-", 1)[1]),
+                            "verdict": cmp.verdict, "ratio": cmp.ratio,
+                            "ci": [cmp.low, cmp.high],
+                            "baseline": str(path.relative_to(baseline.BASELINES.parents[1]))})
+        return out
+
+

@@ -1,0 +1,145 @@
+"""The upgrade gate's verdict rules and its report (rendered in Chromium)."""
+import copy
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+from rdmagate import browser, report_html
+from rdmagate.upgrade import verdict
+
+
+def point(size, a, b, verdict_="same", ratio=1.0):
+    return {"size": size, "verdict": verdict_, "ratio": ratio, "ci": [ratio - .05, ratio + .05],
+            "a": {"median": a, "low": a * .9, "high": a * 1.1},
+            "b": {"median": b, "low": b * .9, "high": b * 1.1}}
+
+
+BASE = {
+    "run_id": "20261125-upgrade", "started": "2026-11-25T04:00:00", "host": "h (6.1)",
+    "from": {"name": "debian-11", "rdma_core": "33.2-1", "kernel": "5.10.0-32-amd64"},
+    "to": {"name": "debian-13", "rdma_core": "56.1-1", "kernel": "6.12.117+deb13-amd64"},
+    "compat_column": "debian-11 build on debian-13", "device_driver": "rxe",
+    "phases": [{"name": p, "status": "done", "seconds": 1.0, "note": "ok"}
+               for p in ("fetch", "abi", "api", "verbs", "perf")],
+    "api": {"compiles": True, "error": ""},
+    "abi": {"verdicts": {"applications": {"verdict": "OK", "counts": {"breaking": 0}}},
+            "findings": []},
+    "consumers": [],
+    "verbs": {"columns": ["debian-11", "debian-13", "debian-11 build on debian-13"],
+              "tests": {"verbs.send": {"debian-11": "PASS", "debian-13": "PASS",
+                                       "debian-11 build on debian-13": "PASS"}},
+              "messages": {}},
+    "perf": [{"name": "write_lat", "title": "RDMA WRITE latency", "kind": "latency",
+              "unit": "us", "points": [point(2, 30, 31), point(4096, 60, 62)]}],
+    "commands": ["rdmagate upgrade --from debian-11 --to debian-13"],
+}
+
+
+def finding(kind, audience, severity="breaking", library="libibverbs"):
+    return {"library": library, "kind": kind, "severity": severity, "audience": audience,
+            "detail": "d", "symbol": "", "version": ""}
+
+
+class Verdict(unittest.TestCase):
+    def decide(self, **changes):
+        data = copy.deepcopy(BASE)
+        data.update(changes)
+        return verdict.decide(data)
+
+    def test_nothing_found_is_go(self):
+        self.assertEqual(self.decide(), ("GO", []))
+
+    def test_provider_of_other_hardware_is_a_risk_of_ours_a_break(self):
+        abi = {"findings": [finding("provider removed", "applications", library="provider i40iw")]}
+        self.assertEqual(self.decide(abi=abi)[0], "GO WITH RISKS")
+        self.assertEqual(self.decide(abi=abi, device_driver="i40iw")[0], "NO-GO")
+
+    def test_private_abi_and_glibc_floor_are_risks(self):
+        abi = {"findings": [finding("private ABI changed", "providers"),
+                            finding("C library floor raised", "build", "review")]}
+        result, reasons = self.decide(abi=abi)
+        self.assertEqual(result, "GO WITH RISKS")
+        self.assertEqual({r["audience"] for r in reasons}, {"providers", "build"})
+
+    def test_verbs_regression_and_binary_break_are_no_go(self):
+        verbs = copy.deepcopy(BASE["verbs"])
+        verbs["tests"]["verbs.send"]["debian-13"] = "FAIL"
+        self.assertEqual(self.decide(verbs=verbs)[0], "NO-GO")
+        verbs = copy.deepcopy(BASE["verbs"])
+        verbs["tests"]["verbs.send"]["debian-11 build on debian-13"] = "CRASH"
+        result, reasons = self.decide(verbs=verbs)
+        self.assertEqual(result, "NO-GO")
+        self.assertIn("built against debian-11", reasons[0]["text"])
+
+    def test_api_break_is_no_go(self):
+        self.assertEqual(self.decide(api={"compiles": False, "error": "does not compile"})[0],
+                         "NO-GO")
+
+    def test_slower_ranks_after_breaks_and_untested_last(self):
+        perf = copy.deepcopy(BASE["perf"])
+        perf[0]["points"][0] = point(2, 30, 40, "slower", 1.33)
+        phases = copy.deepcopy(BASE["phases"])
+        phases[4] = {"name": "perf", "status": "failed", "seconds": 0, "note": "no QEMU"}
+        abi = {"findings": [finding("symbol removed", "applications")]}
+        result, reasons = self.decide(perf=perf, phases=phases, abi=abi)
+        self.assertEqual(result, "NO-GO")
+        self.assertEqual([r["category"] for r in reasons], ["breaks", "slower", "untested"])
+        self.assertEqual([r["rank"] for r in reasons], [1, 2, 3])
+        self.assertIn("1.33x", reasons[1]["text"])
+
+
+class Report(unittest.TestCase):
+    def data(self):
+        data = copy.deepcopy(BASE)
+        data["verdict"], data["reasons"] = verdict.decide(data)
+        data["abi"]["findings"] = [dict(finding("private ABI changed", "providers"),
+                                        detail="<script>alert(1)</script>")]
+        data["consumers"] = [{"path": "/usr/lib/libfabric.so.1", "impact": "fails to load",
+                              "detail": "IBVERBS_PRIVATE_33"}]
+        return data
+
+    def test_self_contained_escaped_and_complete(self):
+        text = report_html.render(self.data())
+        self.assertNotIn("<script", text)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", text)
+        self.assertNotIn("http://", text.replace('xmlns="http://www.w3.org/2000/svg"', ""))
+        self.assertNotIn("https://", text)
+        self.assertNotIn(" src=", text)
+        self.assertEqual(text.count("<svg"), 1)
+        self.assertEqual(text.count('class="ci"'), 2 * 2)   # A and B, two sizes
+        for expected in ("verbs.send", "/usr/lib/libfabric.so.1", "Verdict: GO",
+                         "debian-11 build on debian-13", "rdmagate upgrade --from debian-11"):
+            self.assertIn(expected, text)
+
+    def test_a_phase_that_did_not_run_says_why(self):
+        data = self.data()
+        data["perf"] = []
+        data["phases"][4] = {"name": "perf", "status": "failed", "seconds": 0,
+                             "note": "qemu-system-x86_64 is not installed"}
+        text = report_html.render(data)
+        self.assertIn("Not tested", text)
+        self.assertIn("qemu-system-x86_64 is not installed", text)
+        self.assertEqual(text.count("<svg"), 0)
+
+    def test_single_point_and_equal_values_plot(self):
+        series = {"title": "t", "unit": "us", "points": [point(64, 5, 5)]}
+        svg = report_html.plot(series, ("a", "b"))
+        self.assertEqual(svg.count('class="ci"'), 2)
+        self.assertNotIn("nan", svg)
+
+    def test_renders_in_chromium_without_errors(self):
+        self.assertTrue(shutil.which("chromium"), "chromium is not installed: run ci/setup")
+        with tempfile.TemporaryDirectory() as tmp:
+            page = report_html.write(self.data(), Path(tmp) / "report.html")
+            png = Path(tmp) / "report.png"
+            self.assertEqual(browser.screenshot(page, png), [])
+            self.assertEqual(png.read_bytes()[:8], b"\x89PNG\r\n\x1a\n")
+            self.assertGreater(png.stat().st_size, 10_000)
+            rendered = browser.dom(page)
+            self.assertEqual(rendered.count("<svg"), 1)
+            self.assertIn("Verdict: GO", rendered)
+
+
+if __name__ == "__main__":
+    unittest.main()
