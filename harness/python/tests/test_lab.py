@@ -15,8 +15,11 @@ from rdmagate.stacks import resolve
 from runner_support import RDMAGATE, rdmagate
 
 HAVE_QEMU = shutil.which("qemu-system-x86_64") is not None
-PINGPONG_LOOPBACK = ("ibv_rc_pingpong -d rxe0 -g 1 -n 50 & sleep 1; "
-                     "ibv_rc_pingpong -d rxe0 -g 1 -n 50 $RDMAGATE_LAB_ADDRESS; c=$?; wait; exit $c")
+# The client tries again until the server listens (a loaded machine may be
+# slow to start it), and a server left waiting is stopped, never waited for.
+PINGPONG_LOOPBACK = ("ibv_rc_pingpong -d rxe0 -g 1 -n 50 & s=$!; for i in 1 2 3 4 5 6 7 8 9 10; "
+                     "do sleep 1; ibv_rc_pingpong -d rxe0 -g 1 -n 50 $RDMAGATE_LAB_ADDRESS && break; "
+                     "done; c=$?; kill $s 2>/dev/null; wait; exit $c")
 
 
 class LabTemp:

@@ -8,6 +8,7 @@ import yaml
 
 from .. import devinfo, options, profiles, stacks, suites, where
 from ..errors import InfraError
+from ..perf import baseline as perf_baseline, suite as perf_suite
 from ..progress import Progress
 from . import check
 
@@ -69,6 +70,7 @@ def run(args) -> int:
     except (OSError, ValueError) as err:
         raise InfraError(f"{run_dir / 'devinfo.txt'}: no device capabilities ({err})") from None
     profile = _profile(kind, release, stack, place, capabilities, finished, _notes(out))
+    profile["perf"] = _perf_section(name, out)
     _write(out, profile, args)
     known = [r["test"] for r in finished if r["outcome"] == "FAIL"]
     print(f"wrote {out}: {len(profile['expect'])} expectations from {len(finished)} tests "
@@ -97,6 +99,16 @@ def _expectation(record: dict) -> dict | None:
     if outcome == "PASS" and record.get("observed"):
         return {"outcome": "PASS", "observed": record["observed"]}
     return None
+
+
+def _perf_section(name: str, path: Path) -> dict:
+    """The perf baselines recorded for this profile, and its verdict threshold
+    (kept when the existing profile sets one: it comes from bench/perf_verdict.py)."""
+    existing = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    threshold = ((existing or {}).get("perf") or {}).get("threshold", perf_suite.DEFAULT_THRESHOLD)
+    found = sorted(perf_baseline.BASELINES.glob(f"{name}/*.json"))
+    return {"threshold": threshold,
+            "baselines": [str(p.relative_to(perf_baseline.BASELINES.parents[1])) for p in found]}
 
 
 def _notes(path: Path) -> dict:

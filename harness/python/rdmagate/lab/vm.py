@@ -1,10 +1,21 @@
 """One QEMU process: started in its own process group, its console read
-line by line on a thread, and always killed, whatever happens."""
+line by line on a thread, and always killed, whatever happens (also when
+rdmagate itself is killed: the kernel sends QEMU SIGKILL then)."""
 import os
 import queue
 import signal
 import subprocess
 import threading
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: a SIGKILL of rdmagate (which no cleanup can
+    catch) takes QEMU with it, so no guest outlives the run."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class VM:
@@ -15,7 +26,8 @@ class VM:
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE if piped else None,
                                      stderr=subprocess.STDOUT if piped else None,
                                      stdin=subprocess.DEVNULL if piped else None,
-                                     start_new_session=piped)
+                                     start_new_session=piped,
+                                     preexec_fn=_die_with_parent)
         self.reader = threading.Thread(target=self._read, args=(lines,), daemon=True)
         if piped:
             self.reader.start()

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+/*
+ * librdmacm, synchronous: rdma_getaddrinfo, rdma_create_ep, rdma_get_request
+ * and the rdma_verbs.h helpers (register, post, wait for a completion),
+ * and rsockets. Blocking calls need the passive side in a thread.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/uio.h>
+#include <rdma/rdma_verbs.h>
+#include <rdma/rsocket.h>
+
+#include "cm_common.h"
+#include "cm_tests.h"
+
+struct exchange {
+	char host[INET_ADDRSTRLEN], port[8];
+	uint64_t addr; /* the server's buffer, for RDMA WRITE and READ */
+	uint32_t rkey;
+	char buf[256];
+	int status; /* the server thread's: 0, or the step that failed */
+};
+
+static void where(struct exchange *x)
+{
+	struct sockaddr_in addr;
+
+	cm_address(&addr, cm_port());
+	inet_ntop(AF_INET, &addr.sin_addr, x->host, sizeof(x->host));
+	snprintf(x->port, sizeof(x->port), "%u", ntohs(addr.sin_port));
+}
+
+static struct rdma_addrinfo *lookup(struct exchange *x, bool passive)
+{
+	struct rdma_addrinfo hints = { .ai_port_space = RDMA_PS_TCP }, *res = NULL;
+
+	hints.ai_flags = passive ? RAI_PASSIVE : 0;
+	if (rdma_getaddrinfo(x->host, x->port, &hints, &res))
+		rg_fail("rdma_getaddrinfo(%s, %s): %s", x->host, x->port, strerror(errno));
+	return res;
+}
+
+static pthread_mutex_t listening_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t listening_cond = PTHREAD_COND_INITIALIZER;
+static bool listening;
+
+/* A blocking call that never returns would only be a TIMEOUT; this says
+ * where the passive side was (the child is disposable: ending it from the
+ * handler is safe enough). */
+static struct exchange *watched;
+
+static void blocked(int sig)
+{
+	(void)sig;
+	rg_fail("blocked for 45 s; the passive side was at step %d", watched->status);
+}
+
+static void start(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	struct timespec until;
+
+	watched = arg;
+	signal(SIGALRM, blocked);
+	alarm(45);
+	listening = false;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(thread, NULL, fn, arg), 0);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&listening_lock);
+	while (!listening)
+		if (pthread_cond_timedwait(&listening_cond, &listening_lock, &until))
+			break;
+	pthread_mutex_unlock(&listening_lock);
+	if (!listening)
+		rg_fail("the passive side did not listen within 5 s");
+}
+
+/* Endpoints from rdma_getaddrinfo: a passive one listens, an active one
+ * resolves its address and route and gets its QP, synchronously. */
+void test_addrinfo_ep(void)
+{
+	struct exchange x;
+	struct rdma_addrinfo *passive, *active;
+	struct rdma_cm_id *listen_id, *id;
+	struct ibv_qp_init_attr attr;
+	struct sockaddr_in *dst;
+
+	where(&x);
+	passive = lookup(&x, true);
+	CU_ASSERT(passive->ai_flags & RAI_PASSIVE);
+	CU_ASSERT_EQUAL_FATAL(rdma_create_ep(&listen_id, passive, NULL, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(rdma_listen(listen_id, 1), 0);
+	active = lookup(&x, false);
+	dst = (struct sockaddr_in *)active->ai_dst_addr;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dst);
+	CU_ASSERT_EQUAL(ntohs(dst->sin_port), (unsigned)atoi(x.port));
+	cm_qp_attr(&attr, IBV_QPT_RC);
+	CU_ASSERT_EQUAL_FATAL(rdma_create_ep(&id, active, NULL, &attr), 0);
+	CU_ASSERT_PTR_NOT_NULL(id->verbs);
+	CU_ASSERT_PTR_NOT_NULL(id->qp);
+	CU_ASSERT_PTR_NOT_NULL(id->pd);
+	rdma_destroy_ep(id);
+	rdma_destroy_ep(listen_id);
+	rdma_freeaddrinfo(active);
+	rdma_freeaddrinfo(passive);
+}
+
+/* The rdma_verbs.h helpers on a connection made through the CM: register,
+ * post SEND, RDMA WRITE and READ, wait for completions. */
+void test_verbs_helpers(void)
+{
+	struct rdma_event_channel *sch = rdma_create_event_channel();
+	struct rdma_event_channel *cch = rdma_create_event_channel();
+	struct rdma_conn_param param = { .responder_resources = 1, .initiator_depth = 1,
+					 .retry_count = 7 };
+	struct ibv_qp_init_attr attr;
+	struct rdma_cm_event *event;
+	struct rdma_cm_id *listen_id, *client, *server, *none = NULL;
+	struct sockaddr_in addr;
+	struct ibv_mr *smr, *wmr, *rmr, *cmr;
+	struct ibv_wc wc;
+	static char sbuf[256], cbuf[256];
+	int ret;
+
+	cm_address(&addr, cm_port());
+	if (rdma_create_id(sch, &listen_id, NULL, RDMA_PS_TCP) ||
+	    rdma_bind_addr(listen_id, (struct sockaddr *)&addr) || rdma_listen(listen_id, 1))
+		rg_error("listening: %s", strerror(errno));
+	/* rdma_get_request is for synchronous listeners; this one has a channel. */
+	ret = rdma_get_request(listen_id, &none);
+	CU_ASSERT_NOT_EQUAL(ret, 0);
+	rg_observe_errno("get_request on an asynchronous id", ret ? errno : 0);
+	client = cm_resolved(cch, RDMA_PS_TCP, &addr);
+	cm_qp_attr(&attr, IBV_QPT_RC);
+	attr.sq_sig_all = 1;
+	CU_ASSERT_EQUAL_FATAL(rdma_create_qp(client, ibv_alloc_pd(client->verbs), &attr), 0);
+	CU_ASSERT_EQUAL_FATAL(rdma_connect(client, &param), 0);
+	event = cm_expect(sch, RDMA_CM_EVENT_CONNECT_REQUEST, "passive side");
+	server = event->id;
+	rdma_ack_cm_event(event);
+	cm_qp_attr(&attr, IBV_QPT_RC);
+	CU_ASSERT_EQUAL_FATAL(rdma_create_qp(server, ibv_alloc_pd(server->verbs), &attr), 0);
+	smr = rdma_reg_msgs(server, sbuf, 64);
+	wmr = rdma_reg_write(server, sbuf + 128, 128);
+	rmr = rdma_reg_read(server, sbuf + 128, 128);
+	CU_ASSERT_FATAL(smr && wmr && rmr);
+	CU_ASSERT_EQUAL_FATAL(rdma_post_recv(server, NULL, sbuf, 64, smr), 0);
+	CU_ASSERT_EQUAL_FATAL(rdma_accept(server, &param), 0);
+	rdma_ack_cm_event(cm_expect(cch, RDMA_CM_EVENT_ESTABLISHED, "active side"));
+	rdma_ack_cm_event(cm_expect(sch, RDMA_CM_EVENT_ESTABLISHED, "passive side"));
+
+	cmr = rdma_reg_msgs(client, cbuf, sizeof(cbuf));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cmr);
+	strcpy(cbuf, "hello from rdma_post_send");
+	CU_ASSERT_EQUAL_FATAL(rdma_post_send(client, NULL, cbuf, 64, cmr, 0), 0);
+	CU_ASSERT_EQUAL(rdma_get_send_comp(client, &wc), 1);
+	CU_ASSERT_EQUAL(wc.status, IBV_WC_SUCCESS);
+	CU_ASSERT_EQUAL(rdma_get_recv_comp(server, &wc), 1);
+	CU_ASSERT_STRING_EQUAL(sbuf, "hello from rdma_post_send");
+	/* WRITE into the server's buffer, READ it back elsewhere. */
+	strcpy(cbuf + 64, "written by rdma_post_write");
+	CU_ASSERT_EQUAL_FATAL(rdma_post_write(client, NULL, cbuf + 64, 32, cmr, 0,
+					      (uintptr_t)(sbuf + 128), wmr->rkey), 0);
+	CU_ASSERT_EQUAL(rdma_get_send_comp(client, &wc), 1);
+	CU_ASSERT_EQUAL(wc.status, IBV_WC_SUCCESS);
+	CU_ASSERT_EQUAL(wc.opcode, IBV_WC_RDMA_WRITE);
+	CU_ASSERT_EQUAL_FATAL(rdma_post_read(client, NULL, cbuf + 128, 32, cmr, 0,
+					     (uintptr_t)(sbuf + 128), rmr->rkey), 0);
+	CU_ASSERT_EQUAL(rdma_get_send_comp(client, &wc), 1);
+	CU_ASSERT_EQUAL(wc.status, IBV_WC_SUCCESS);
+	CU_ASSERT_EQUAL(wc.opcode, IBV_WC_RDMA_READ);
+	CU_ASSERT_STRING_EQUAL(cbuf + 128, "written by rdma_post_write");
+	CU_ASSERT_STRING_EQUAL(sbuf + 128, "written by rdma_post_write");
+	rdma_dereg_mr(rmr);
+	rdma_dereg_mr(wmr);
+}
+
+/* rsockets: a stream socket over RDMA, the socket calls one for one. */
+static int rs_listener;
+
+static void *rs_server(void *arg)
+{
+	struct exchange *x = arg;
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+	char buf[64];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+	int fd, mapsize = 1;
+	off_t offset;
+
+	x->status = 1;
+	pthread_mutex_lock(&listening_lock);
+	listening = true;
+	pthread_cond_signal(&listening_cond);
+	pthread_mutex_unlock(&listening_lock);
+	fd = raccept(rs_listener, (struct sockaddr *)&peer, &len);
+	if (fd < 0)
+		return NULL;
+	x->status = 2;
+	(void)mapsize;
+	offset = riomap(fd, x->buf + 128, 64, PROT_WRITE, 0, 0);
+	x->status = offset == 0 ? 3 : 30;
+	n = rrecv(fd, buf, 5, MSG_WAITALL);               /* "hello" */
+	if (n != 5 || memcmp(buf, "hello", 5))
+		return NULL;
+	if (rsend(fd, "world", 5, 0) != 5)
+		return NULL;
+	n = rread(fd, buf, 4);                            /* "read" */
+	if (n != 4)
+		return NULL;
+	iov.iov_len = 4;      /* a stream: ask for exactly what comes next */
+	n = rrecvmsg(fd, &msg, 0);                        /* "msg!" */
+	if (n != 4)
+		return NULL;
+	n = rrecvfrom(fd, buf, 4, 0, NULL, NULL);         /* "from" */
+	if (n != 4)
+		return NULL;
+	iov.iov_len = 6;
+	n = rreadv(fd, &iov, 1);                          /* "vector" */
+	if (n != 6)
+		return NULL;
+	n = rrecv(fd, buf, 4, MSG_WAITALL);               /* "done": riowrite landed */
+	if (n != 4)
+		return NULL;
+	riounmap(fd, x->buf + 128, 64);
+	x->status = 0;
+	rshutdown(fd, SHUT_RDWR);
+	rclose(fd);
+	return NULL;
+}
+
+void test_rsockets(void)
+{
+	static struct exchange x;
+	struct sockaddr_in addr, name;
+	socklen_t len = sizeof(name);
+	struct pollfd pfd;
+	struct iovec iov = { .iov_base = "vector", .iov_len = 6 };
+	struct msghdr msg = { .msg_iov = &(struct iovec){ .iov_base = "msg!", .iov_len = 4 },
+			      .msg_iovlen = 1 };
+	char buf[16] = "";
+	int fd, one = 1, value = 0, mapsize = 1;
+	socklen_t vlen = sizeof(value);
+	fd_set readable;
+	struct timeval tv = { .tv_sec = 5 };
+	pthread_t server;
+
+	cm_address(&addr, cm_port());
+	rs_listener = rsocket(AF_INET, SOCK_STREAM, 0);
+	CU_ASSERT_FATAL(rs_listener >= 0);
+	CU_ASSERT_EQUAL(rsetsockopt(rs_listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	CU_ASSERT_EQUAL(rgetsockopt(rs_listener, SOL_SOCKET, SO_REUSEADDR, &value, &vlen), 0);
+	CU_ASSERT_NOT_EQUAL(value, 0);
+	CU_ASSERT_EQUAL(rsetsockopt(rs_listener, SOL_RDMA, RDMA_IOMAPSIZE, &mapsize,
+				    sizeof(mapsize)), 0);
+	CU_ASSERT_EQUAL_FATAL(rbind(rs_listener, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	CU_ASSERT_EQUAL_FATAL(rlisten(rs_listener, 1), 0);
+	CU_ASSERT_EQUAL(rgetsockname(rs_listener, (struct sockaddr *)&name, &len), 0);
+	CU_ASSERT_EQUAL(name.sin_port, addr.sin_port);
+	start(&server, rs_server, &x);
+
+	fd = rsocket(AF_INET, SOCK_STREAM, 0);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(rsetsockopt(fd, SOL_RDMA, RDMA_IOMAPSIZE, &mapsize, sizeof(mapsize)), 0);
+	CU_ASSERT_EQUAL_FATAL(rconnect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	len = sizeof(name);
+	CU_ASSERT_EQUAL(rgetpeername(fd, (struct sockaddr *)&name, &len), 0);
+	CU_ASSERT_EQUAL(name.sin_addr.s_addr, addr.sin_addr.s_addr);
+	CU_ASSERT_EQUAL(rsend(fd, "hello", 5, 0), 5);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	CU_ASSERT_EQUAL(rpoll(&pfd, 1, 5000), 1);
+	FD_ZERO(&readable);
+	FD_SET(fd, &readable);
+	CU_ASSERT_EQUAL(rselect(fd + 1, &readable, NULL, NULL, &tv), 1);
+	CU_ASSERT_EQUAL(rrecv(fd, buf, 5, MSG_WAITALL), 5);
+	CU_ASSERT_EQUAL(memcmp(buf, "world", 5), 0);
+	CU_ASSERT_EQUAL(rwrite(fd, "read", 4), 4);
+	CU_ASSERT_EQUAL(rsendmsg(fd, &msg, 0), 4);
+	CU_ASSERT_EQUAL(rsendto(fd, "from", 4, 0, NULL, 0), 4);
+	CU_ASSERT_EQUAL(rwritev(fd, &iov, 1), 6);
+	/* The server mapped 64 bytes at offset 0 for us to write into. */
+	CU_ASSERT_EQUAL(riowrite(fd, "iomapped", 9, 0, 0), 9);
+	CU_ASSERT_EQUAL(rsend(fd, "done", 4, 0), 4);
+	pthread_join(server, NULL);
+	if (x.status)
+		rg_fail("the rsocket server stopped at step %d", x.status);
+	CU_ASSERT_STRING_EQUAL(x.buf + 128, "iomapped");
+	CU_ASSERT_EQUAL(rfcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	CU_ASSERT(rfcntl(fd, F_GETFL) & O_NONBLOCK);
+	rclose(fd);
+	rclose(rs_listener);
+}
