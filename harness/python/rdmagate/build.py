@@ -48,9 +48,28 @@ def _build(stack_name: str, stack_root: Path | None, targets: list[str], say) ->
         for step in (configure, compile_):
             done = subprocess.run(step, stdout=out, stderr=subprocess.STDOUT, check=False)
             if done.returncode != 0:
-                raise InfraError(f"building {', '.join(targets)} for stack {stack_name} "
-                                 f"failed ({' '.join(step[:2])}); see {log}")
+                first = _first_error(log) if step is compile_ else None
+                raise BuildError(f"building {', '.join(targets)} for stack {stack_name} "
+                                 f"failed ({' '.join(step[:2])})"
+                                 + (f": {first}" if first else "") + f"; see {log}", first)
     return tree
+
+
+class BuildError(InfraError):
+    """The build failed. compile_error: the compiler's first error when the
+    suites did not compile against the stack's headers (an API break of that
+    stack, not an infrastructure failure); None when the configure failed."""
+
+    def __init__(self, message: str, compile_error: str | None):
+        super().__init__(message)
+        self.compile_error = compile_error
+
+
+def _first_error(log: Path) -> str | None:
+    for line in log.read_text(errors="replace").splitlines():
+        if ": error: " in line:
+            return line.split(str(REPO_ROOT) + "/", 1)[-1].strip()
+    return None
 
 
 def find_harness(tree: Path) -> Path | None:

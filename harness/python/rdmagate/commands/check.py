@@ -70,8 +70,13 @@ def execute(stack, fetched, chosen, place, profile, progress, filters=None,
     in_runner = [s for s in chosen if s.runs_in == "runner"]
     own_build = harness is None
     if selected and own_build:
-        harness = build.build_harness(stack.name, None if stack.kind == "host" else fetched.root,
-                                      say=progress.say)
+        try:
+            harness = build.build_harness(stack.name, None if stack.kind == "host"
+                                          else fetched.root, say=progress.say)
+        except build.BuildError as err:
+            if err.compile_error is None:
+                raise
+            return _api_break(stack, place, chosen, err, results_dir, command, label, progress)
     if not selected:
         harness = None
     expect = {}
@@ -127,6 +132,26 @@ def execute(stack, fetched, chosen, place, profile, progress, filters=None,
         code = _exit_code(status, finished)
         record.finish(code, counts=results.counts(finished), harness_status=status)
     return run_dir, finished, code
+
+
+def _api_break(stack, place, chosen, err, results_dir, command, label, progress):
+    """The suites, code written against the rdma-core API, do not compile
+    against this stack's headers: a FAIL of the stack (an API break), with the
+    compiler's first error, not an infrastructure error."""
+    run_dir = rundir.create(results_dir, command, label or stack.name).resolve()
+    record = rundir.RunRecord(run_dir, command, stack=stack.name, device=place.device,
+                              where=place.place, where_why=place.why,
+                              suites=[s.name for s in chosen])
+    line = {"test": "build.compile", "suite": "build", "name": "compile", "outcome": "FAIL",
+            "raw_outcome": "FAIL", "expected": "PASS", "observed": "",
+            "reason": "API break: the suites do not compile against the stack's headers",
+            "message": err.compile_error, "duration_s": 0.0, "stack": stack.name,
+            "device": place.device}
+    (run_dir / "results.jsonl").write_text(json.dumps(line) + "\n")
+    progress.say(f"API break: {err.compile_error}")
+    finished = harness_run.ensure_junit(run_dir)
+    record.finish(1, counts=results.counts(finished), harness_status=None)
+    return run_dir, finished, 1
 
 
 def _include_dir(stack, fetched) -> Path:

@@ -116,8 +116,8 @@ class Gate:
                 self.harness[key] = build.build_harness(
                     stack.name, None if stack.kind == "host" else fetched.root,
                     say=self.progress.say)
-            except InfraError as err:
-                if key == "to":
+            except build.BuildError as err:
+                if key == "to" and err.compile_error:
                     # The suites are code written for the old stack: not
                     # compiling against the new headers is an API break.
                     self.data["api"] = {"compiles": False,
