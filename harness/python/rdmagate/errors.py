@@ -19,3 +19,13 @@ class UsageError(RdmagateError):
 class InfraError(RdmagateError):
     """The environment failed: a tool is missing, the network, a VM. Exit 3."""
     exit_code = EXIT_INFRA
+
+
+class RunCutShort(InfraError):
+    """A run that started and ended early (its device vanished, the lab VM
+    died): what finished before is kept, in run_dir and finished."""
+
+    def __init__(self, message: str, run_dir, finished: list[dict]):
+        super().__init__(message)
+        self.run_dir = run_dir
+        self.finished = finished

@@ -161,7 +161,10 @@ def _verbs(data: dict) -> str:
             row.append(f'<td style="background:{CELL.get(outcome, "#fff")}" '
                        f'title="{esc(why)}">{esc(outcome or "-")}</td>')
         rows.append(row)
-    return _table(["test", *columns], rows, raw_cells=True)
+    stopped = "".join(f"<p><b>{esc(column)} stopped early</b>: {esc(why)}. A &ldquo;-&rdquo; "
+                      f"in its column is a test that did not run.</p>"
+                      for column, why in verbs.get("cut_short", {}).items())
+    return stopped + _table(["test", *columns], rows, raw_cells=True)
 
 
 def render(data: dict) -> str:

@@ -61,3 +61,11 @@ def choose(requested: str | None, use_lab: bool, needs_device: bool, needs_rootf
         reason = "no RDMA device here" if needs_device else "the stack needs its own root"
         return Where("lab", LAB_DEVICE, reason)
     return Where("host", "none", "no suite selected needs a device")
+
+
+def vanished(where: Where, present: list[str] | None = None) -> bool:
+    """A real device of this host, there at the start, that the kernel no
+    longer lists: failures after that are its going, not the stack's."""
+    if where.place != "host" or where.device == "none":
+        return False
+    return where.device not in (devices.present() if present is None else present)

@@ -2,7 +2,7 @@
 import unittest
 
 from rdmagate.errors import InfraError, UsageError
-from rdmagate.where import choose
+from rdmagate.where import Where, choose, vanished
 
 
 def pick(requested=None, lab=False, device=False, rootfs=False, present=(), qemu=True, rxe=False):
@@ -10,6 +10,13 @@ def pick(requested=None, lab=False, device=False, rootfs=False, present=(), qemu
 
 
 class Choice(unittest.TestCase):
+    def test_a_device_that_vanished(self):
+        here = Where("host", "mlx5_0", "--device")
+        self.assertFalse(vanished(here, ["mlx5_0", "mlx5_1"]))
+        self.assertTrue(vanished(here, ["mlx5_1"]))
+        self.assertFalse(vanished(Where("lab", "rxe0", "--lab"), []))   # the VM's own
+        self.assertFalse(vanished(Where("host", "none", "no device needed"), []))
+
     def test_a_real_device_wins(self):
         where = pick(device=True, present=["mlx5_0", "mlx5_1"], rxe=True)
         self.assertEqual((where.place, where.device), ("host", "mlx5_0"))

@@ -4,11 +4,18 @@ Chromium, and a gate without QEMU that still reports what it could do."""
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
 import unittest
 from pathlib import Path
 
 from rdmagate import browser
-from runner_support import rdmagate
+from runner_support import RDMAGATE, rdmagate
+
+UNREACHABLE = "http://127.0.0.1:9/debian"
 
 
 def reasons_text(data: dict) -> str:
@@ -73,11 +80,106 @@ class GateDebian11To13(unittest.TestCase):
         self.assertTrue((run_dir / "junit.xml").is_file())
 
 
-class GateWithoutQemu(unittest.TestCase):
-    def test_what_could_not_run_is_said_and_reported(self):
-        done = rdmagate("upgrade", "--from", "debian-12", "--to", "debian-13", "--json",
-                        "--skip", "api", env={"RDMAGATE_QEMU": "/nonexistent/qemu"},
-                        timeout=600)
+def qemu_children(pid: int) -> list[int]:
+    """QEMU processes whose parent is pid."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:]
+        if comm.startswith("qemu-system") and int(rest.split()[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@unittest.skipUnless(shutil.which("qemu-system-x86_64"), "qemu-system-x86_64 is not installed")
+class GateWhenTheDeviceVanishes(unittest.TestCase):
+    """The lab VM running debian-12's verbs suites is killed mid-run: its
+    rxe device goes with it. What finished is kept, the rest is said not to
+    have run, and the other stack's column still runs."""
+
+    def test_partial_column_kept_and_reported(self):
+        with tempfile.TemporaryDirectory() as results, tempfile.TemporaryDirectory() as tmp:
+            proc = subprocess.Popen(
+                [sys.executable, str(RDMAGATE), "upgrade", "--from", "debian-12", "--to",
+                 "debian-13", "--skip", "api", "--skip", "perf", "--no-consumers",
+                 "--results", results, "--json"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env=dict(os.environ, TMPDIR=tmp))
+            killed = []
+            deadline = time.monotonic() + 900
+            while not killed and proc.poll() is None and time.monotonic() < deadline:
+                done = [len(p.read_text().splitlines()) for p in
+                        Path(results).glob("*/runs/*debian-12/results.jsonl")]
+                if done and done[0] >= 5:
+                    for pid in qemu_children(proc.pid):
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
+                time.sleep(0.2)
+            out, err = proc.communicate(timeout=900)
+            self.assertTrue(killed, "the debian-12 run ended before it could be cut")
+            self.assertEqual(proc.returncode, 0, err[-3000:])
+            data = json.loads(out)
+            phases = {p["name"]: p for p in data["phases"]}
+            self.assertEqual(phases["verbs"]["status"], "failed")
+            self.assertRegex(phases["verbs"]["note"],
+                             r"^debian-12: the lab VM node1 was killed \(signal 9\) mid-run.*"
+                             r"\d+ test\(s\) had finished")
+            self.assertEqual(list(data["verbs"]["cut_short"]), ["debian-12"])
+            tests = data["verbs"]["tests"]
+            partial = [t for t, cells in tests.items() if "debian-12" in cells]
+            whole = [t for t, cells in tests.items() if "debian-13" in cells]
+            self.assertGreaterEqual(len(partial), 5)
+            self.assertLess(len(partial), len(whole))
+            self.assertGreater(len(whole), 100)
+            self.assertEqual(data["verdict"], "GO WITH RISKS")
+            self.assertIn("untested verbs phase verbs failed", reasons_text(data))
+            report = (Path(data["run_dir"]) / "report.html").read_text()
+            self.assertIn("debian-12 stopped early", report)
+            self.assertEqual(qemu_children(proc.pid), [])
+            self.assertEqual(os.listdir(tmp), [])
+
+
+class GateBadInput(unittest.TestCase):
+    def test_unreachable_archive(self):
+        """debian-12 is in the cache, debian-13 is not and the archive cannot
+        be reached: the gate says so, runs nothing on one stack alone, and
+        still writes its report."""
+        from rdmagate.stacks import fetch, resolve
+        from rdmagate.stacks.fetch import stack_cache
+        old = resolve("debian-12")
+        fetch(old)   # into the shared cache
+        with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as results:
+            entry = stack_cache(old, Path(cache))
+            entry.parent.mkdir(parents=True)
+            entry.symlink_to(stack_cache(old))
+            done = rdmagate("upgrade", "--from", "debian-12", "--to", "debian-13", "--json",
+                            "--results", results,
+                            env={"RDMAGATE_CACHE": cache, "RDMAGATE_MIRROR": UNREACHABLE})
+            self.assertEqual(done.returncode, 3, done.stderr[-2000:])
+            data = json.loads(done.stdout)
+            phases = {p["name"]: p for p in data["phases"]}
+            self.assertEqual(phases["fetch"]["status"], "failed")
+            self.assertIn("cannot read the trixie package lists", phases["fetch"]["note"])
+            self.assertEqual(data["from"]["rdma_core"], old.rdma_core)
+            for name in ("abi", "api", "verbs", "perf"):
+                self.assertEqual(phases[name]["status"], "not run")
+                self.assertIn("could not be fetched", phases[name]["note"])
+            self.assertIn("upgrade: phase fetch failed", done.stderr)
+            report = (Path(data["run_dir"]) / "report.html").read_text()
+            self.assertIn("cannot read the trixie package lists", report)
+            self.assertTrue((Path(data["run_dir"]) / "junit.xml").is_file())
+            self.assertFalse(list(Path(cache).glob("stacks/debian-13/*/root")))
+
+    def test_what_could_not_run_without_qemu_is_said_and_reported(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            done = rdmagate("upgrade", "--from", "debian-12", "--to", "debian-13", "--json",
+                            "--skip", "api",
+                            env={"RDMAGATE_QEMU": "/nonexistent/qemu", "TMPDIR": tmp},
+                            timeout=600)
+            leftovers = os.listdir(tmp)
         data = json.loads(done.stdout)
         phases = {p["name"]: p for p in data["phases"]}
         self.assertEqual(phases["abi"]["status"], "done")
@@ -89,7 +191,7 @@ class GateWithoutQemu(unittest.TestCase):
         report = (Path(data["run_dir"]) / "report.html").read_text()
         self.assertIn("Not tested", report)
         self.assertEqual(done.returncode, 0)
-        self.assertFalse([p for p in os.listdir("/tmp") if p.startswith("rdmagate-lab-")])
+        self.assertEqual(leftovers, [])
 
     def test_unknown_stack_is_a_usage_error(self):
         done = rdmagate("upgrade", "--from", "debian-10", "--to", "debian-13")

@@ -3,8 +3,9 @@ import json
 import sys
 from pathlib import Path
 
-from .. import build, coverage, harness_run, host_rxe, ktap, lab, options, plan, profiles, results, \
-    rundir, stacks, suites, where
+from .. import build, coverage, harness_run, host_rxe, ktap, lab, options, plan, profiles, \
+    results, rundir, stacks, suites, where
+from ..errors import InfraError, RunCutShort
 from ..abi import suite as abi_suite
 from ..perf import suite as perf_suite
 from ..stacks import layout
@@ -97,6 +98,7 @@ def execute(stack, fetched, chosen, place, profile, progress, filters=None,
     progress.say(f"running {', '.join(s.name for s in chosen)} on {place.device} "
                  f"({place.place}: {place.why}); results in {run_dir}")
     status = -1
+    stopped = None
     try:
         argv = harness_run.command(harness, run_dir) if harness else []
         if harness and not own_build:
@@ -110,6 +112,8 @@ def execute(stack, fetched, chosen, place, profile, progress, filters=None,
             argv = guest_prefix(run_dir) + argv
         status = _run_harness(place, stack.name, harness, argv, run_dir, progress, record) \
             if harness else 0
+        if where.vanished(place):
+            raise InfraError(f"device {place.device} vanished during the run")
         if counting and (run_dir / "coverage.bin").is_file():
             measured = coverage.write(harness, run_dir, _include_dir(stack, fetched))
             record.update(coverage={lib: [d["called"], d["total"]] for lib, d in measured.items()})
@@ -127,10 +131,18 @@ def execute(stack, fetched, chosen, place, profile, progress, filters=None,
                 follower.line(line)
             follower.close()
             (run_dir / "junit.xml").unlink(missing_ok=True)  # rebuilt with every suite
+    except InfraError as err:
+        stopped = err
     finally:
         finished = harness_run.ensure_junit(run_dir)
         code = _exit_code(status, finished)
-        record.finish(code, counts=results.counts(finished), harness_status=status)
+        record.finish(code, counts=results.counts(finished), harness_status=status,
+                      **({"stopped": str(stopped)} if stopped else {}))
+    if stopped and finished:
+        raise RunCutShort(f"{stopped}; {len(finished)} test(s) had finished, kept in "
+                          f"{run_dir}", run_dir, finished) from stopped
+    if stopped:
+        raise stopped
     return run_dir, finished, code
 
 

@@ -141,6 +141,11 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
         active = _follow(vms, lines, nodes, started, boot_timeout, run_timeout, on_line)
         last = work / f"node{nodes}" / "exit_status"
         if not last.exists():
+            for vm in vms:
+                if vm.exit_signal():
+                    raise InfraError(f"the lab VM {vm.name} was killed (signal "
+                                     f"{vm.exit_signal()}) mid-run, and its rxe device "
+                                     f"with it (kernel {kern.release})")
             raise InfraError(f"the guest stopped without reporting an exit status "
                              f"(kernel {kern.release}); see its console above")
         status = int(last.read_text().strip() or 125)

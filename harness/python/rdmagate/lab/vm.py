@@ -40,6 +40,14 @@ class VM:
     def running(self) -> bool:
         return self.proc.poll() is None
 
+    def exit_signal(self) -> int:
+        """The signal that ended QEMU; 0 if it exited by itself or still runs."""
+        try:
+            code = self.proc.wait(timeout=10)   # its console closed: it is ending
+        except subprocess.TimeoutExpired:
+            return 0
+        return -code if code < 0 else 0
+
     def kill(self) -> None:
         if self.proc.poll() is None:
             try:

@@ -18,7 +18,7 @@ from .. import build, profiles, rundir, stacks, suites, where
 from ..abi import suppress
 from ..abi.compare import compare_stacks
 from ..commands import check
-from ..errors import InfraError, UsageError
+from ..errors import InfraError, RunCutShort, UsageError
 from ..perf import baseline, native, perftest, perftest_run, stats
 from ..perf import suite as perf_suite
 from ..progress import Progress
@@ -67,7 +67,7 @@ class Gate:
             if name in self.skip:
                 self.phase(name, "not run", 0, "skipped (--skip)")
                 continue
-            if name != "fetch" and not self.stacks:
+            if name != "fetch" and len(self.stacks) < 2:
                 self.phase(name, "not run", 0, "the stacks could not be fetched")
                 continue
             started = time.monotonic()
@@ -140,6 +140,7 @@ class Gate:
         tests: dict = {}
         messages: dict = {}
         coverage: dict = {}
+        cut_short: dict = {}   # column -> why it stopped early
         base = self.run_dir / "runs"
         for column, key, built_for in runs:
             stack, fetched = self.stacks[key]
@@ -150,9 +151,15 @@ class Gate:
             if built_for and harness is None:
                 continue
             label = f"{old}-build-on-{new}" if built_for else stack.name
-            run_dir, finished, _ = check.execute(stack, fetched, chosen, place, profile,
-                                                 self.progress, results_dir=str(base),
-                                                 harness=harness, label=label)
+            try:
+                run_dir, finished, _ = check.execute(stack, fetched, chosen, place, profile,
+                                                     self.progress, results_dir=str(base),
+                                                     harness=harness, label=label)
+            except RunCutShort as err:
+                # The device (or the lab VM) went mid-run: keep what finished,
+                # say the rest did not run, go on with the other columns.
+                run_dir, finished = err.run_dir, err.finished
+                cut_short[column] = str(err)
             for record in finished:
                 tests.setdefault(record["test"], {})[column] = record["outcome"]
                 if record["outcome"] not in ("PASS",):
@@ -166,9 +173,12 @@ class Gate:
                 f"rdmagate check --stack {stack.name}"
                 + (f" --built-for {old}" if built_for else "")
                 + (f" --device {self.device}" if self.device else ""))
-            self.data["verbs"] = {"columns": columns, "tests": tests, "messages": messages}
+            self.data["verbs"] = {"columns": columns, "tests": tests, "messages": messages,
+                                  "cut_short": cut_short}
             self.data["coverage"] = coverage
             self.save()
+        if cut_short:
+            raise InfraError("; ".join(f"{column}: {why}" for column, why in cut_short.items()))
         return f"{len(tests)} tests in {len(columns)} columns"
 
     def perf(self) -> str:
