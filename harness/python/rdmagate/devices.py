@@ -1,4 +1,5 @@
 """RDMA devices this host has, as the kernel lists them in sysfs."""
+import re
 from pathlib import Path
 
 SYSFS = Path("/sys/class/infiniband")
@@ -19,3 +20,29 @@ def port_states(device: str, sysfs: Path = SYSFS) -> dict[int, str]:
         if port.name.isdigit() and state.exists():
             states[int(port.name)] = state.read_text().strip()
     return states
+
+
+# The kernel driver of a device's parent -> the rdma-core provider that
+# drives it from user space; the provider's name is the device's kind, as
+# in hw-profiles/ and in the ABI findings ("provider mlx5 removed").
+PROVIDER_OF_DRIVER = {
+    "mlx5_core": "mlx5", "mlx4_core": "mlx4", "efa": "efa", "irdma": "irdma",
+    "i40iw": "i40iw", "bnxt_en": "bnxt_re", "bnxt_re": "bnxt_re", "qede": "qedr",
+    "qedr": "qedr", "hns3": "hns", "hns_roce_hw_v2": "hns", "vmw_pvrdma": "vmw_pvrdma",
+    "cxgb4": "cxgb4", "hfi1": "hfi1verbs", "erdma": "erdma", "mana": "mana",
+    "mana_ib": "mana", "be2net": "ocrdma", "ocrdma": "ocrdma",
+}
+
+
+def kind(device: str, sysfs: Path = SYSFS) -> str:
+    """The provider kind of a device (mlx5, efa, irdma, rxe, siw, ...), from
+    its parent's kernel driver: names can be renamed (rocep3s0f0), drivers
+    cannot. A soft device has no parent device: siw is iWARP (an RNIC)."""
+    driver = sysfs / device / "device" / "driver"
+    if driver.exists():
+        name = driver.resolve().name
+        return PROVIDER_OF_DRIVER.get(name, name)
+    node_type = sysfs / device / "node_type"
+    if node_type.is_file():
+        return "siw" if "RNIC" in node_type.read_text() else "rxe"
+    return re.sub(r"_?\d+$", "", device) or device

@@ -9,6 +9,7 @@ from .paths import REPO_ROOT
 
 PROFILES_DIR = REPO_ROOT / "hw-profiles"
 EXPECTABLE = ("PASS", "UNSUPPORTED", "FAIL")   # FAIL: a known defect, reason required
+GENERIC = "generic"   # a device of a kind with no profile: every test expected to PASS
 
 
 def load(name: str, profiles_dir: Path = PROFILES_DIR) -> dict:
@@ -49,18 +50,31 @@ def kernel_series(release: str) -> str:
 
 
 def name_for(kind: str, place: str, stack, profiles_dir: Path = PROFILES_DIR) -> str:
-    """The profile of a device kind where the check runs: soft-RoCE behaves
-    as its kernel's rdma_rxe does, so rxe profiles are per kernel series
-    (rxe-6.1.yaml); the generic one when that kernel has none captured."""
-    if kind != "rxe":
+    """The profile of a device kind where the check runs. A device behaves
+    as its kernel driver does (soft-RoCE as its kernel's rdma_rxe), so
+    captured profiles are per kernel series (rxe-6.1.yaml, mlx5-6.12.yaml);
+    the kind's own (rxe.yaml) when that kernel has none; load_for_device()
+    falls back to the generic one when the kind has none either."""
+    if kind == "none":
         return kind
     if place == "lab":
         from .lab.kernel import kernel_stack
         release = kernel_stack(stack).kernel["release"]
     else:
         release = os.uname().release
-    specific = f"rxe-{kernel_series(release)}"
+    specific = f"{kind}-{kernel_series(release)}"
     return specific if (profiles_dir / f"{specific}.yaml").is_file() else kind
+
+
+def load_for_device(name: str, say=lambda text: None, profiles_dir: Path = PROFILES_DIR) -> dict:
+    """The profile of a device kind; for a kind no profile exists of yet
+    (a device this project never ran on), the generic one, which expects
+    every test to PASS, and a word saying how to capture the real one."""
+    if (profiles_dir / f"{name}.yaml").is_file():
+        return load(name, profiles_dir)
+    say(f"no hardware profile {name!r} in {profiles_dir}: every test is expected to PASS; "
+        f"`rdmagate profile capture --device DEV` writes one from the device")
+    return load(GENERIC, profiles_dir)
 
 
 def expectations(profile: dict, test_ids: list[str] | None) -> dict:

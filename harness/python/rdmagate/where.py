@@ -21,13 +21,13 @@ class Where:
 
     @property
     def profile(self) -> str:
-        """The hardware profile of the device (only none and rxe exist yet)."""
+        """The device's kind, which names its hardware profiles: none, rxe,
+        or the provider of a device of this host (mlx5, efa, irdma, ...)."""
         if self.device == "none":
             return "none"
-        if self.place in ("lab", "host-rxe") or self.device.startswith("rxe"):
+        if self.place in ("lab", "host-rxe"):
             return "rxe"
-        raise UsageError(f"--device {self.device}: no hardware profile for it yet "
-                         "(hw-profiles/ has none and rxe)")
+        return devices.kind(self.device)
 
 
 def choose(requested: str | None, use_lab: bool, needs_device: bool, needs_rootfs: bool,

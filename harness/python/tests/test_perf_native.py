@@ -163,3 +163,38 @@ class NativeBenchmark(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class JobsOnTheHost(unittest.TestCase):
+    """On a device of this host the jobs run here, through the same job
+    script as in the lab. A stand-in for rdmagate-perf (this machine has no
+    RDMA device) writes known samples, or exits as a device lacking the
+    operation does; what is collected must be exactly that."""
+
+    STAND_IN = """#!/bin/sh
+out=""
+while [ $# -gt 0 ]; do
+    [ "$1" = --out ] && out="$2"
+    shift
+done
+[ "${FAKE_EXIT:-0}" = 0 ] || { echo "operation not supported by the device"; exit "$FAKE_EXIT"; }
+printf '# rdmagate-perf test=write size=2 iters=3 warmup=0\\n1500\\n1200\\n1300\\n' > "$out"
+"""
+
+    def test_jobs_run_here_and_are_collected(self):
+        from rdmagate.perf import native
+        from rdmagate.where import Where
+        with tempfile.TemporaryDirectory() as tmp:
+            perf = Path(tmp) / "rdmagate-perf"
+            perf.write_text(self.STAND_IN)
+            perf.chmod(0o755)
+            jobs = [("write_lat-2.0", native.job_words(perf, "write_lat-2", 3, 0, "mlx5_0")),
+                    ("read_lat-2.0", native.job_words(perf, "read_lat-2", 3, 0, "mlx5_0",
+                                                      {"FAKE_EXIT": "4"}))]
+            out, lab_result = native.run_jobs(Where("host", "mlx5_0", "--device"), "host",
+                                              perf, Path(tmp), jobs)
+            self.assertIsNone(lab_result)
+            found = native.collect(out, ["write_lat-2.0", "read_lat-2.0"])
+            self.assertEqual(found["write_lat-2.0"]["samples"], [1500, 1200, 1300])
+            self.assertEqual(found["read_lat-2.0"],
+                             {"unsupported": "operation not supported by the device"})

@@ -39,6 +39,28 @@ class Selection(unittest.TestCase):
         self.assertEqual(profiles.name_for("rxe", "lab", resolve("debian-sid")), "rxe")
         self.assertEqual(profiles.name_for("none", "host", resolve("host")), "none")
 
+    def test_a_device_kind_with_no_profile_gets_the_generic_one(self):
+        from rdmagate.stacks import resolve
+        with tempfile.TemporaryDirectory() as tmp:
+            shown = []
+            self.assertEqual(profiles.name_for("mlx5", "host", resolve("host"), Path(tmp)),
+                             "mlx5")
+            generic = profiles.load_for_device("mlx5", shown.append)
+            self.assertEqual((generic["device"], generic["expect"]), ("any", {}))
+            self.assertIn("no hardware profile 'mlx5'", shown[0])
+            self.assertIn("profile capture --device", shown[0])
+            # one captured on this kernel wins, and is loaded without a word
+            series = profiles.kernel_series(__import__("os").uname().release)
+            (Path(tmp) / f"mlx5-{series}.yaml").write_text(
+                "device: mlx5\ndescription: ConnectX\nexpect:\n"
+                "  verbs.xrc: {outcome: UNSUPPORTED, reason: r}\n")
+            name = profiles.name_for("mlx5", "host", resolve("host"), Path(tmp))
+            self.assertEqual(name, f"mlx5-{series}")
+            shown.clear()
+            own = profiles.load_for_device(name, shown.append, Path(tmp))
+            self.assertEqual(own["expect"]["verbs.xrc"]["outcome"], "UNSUPPORTED")
+            self.assertEqual(shown, [])
+
     def test_committed_rxe_profiles_load_and_were_captured(self):
         for name in ("rxe-6.1", "rxe-6.12"):
             data = profiles.load(name)

@@ -12,12 +12,14 @@ def register(subparsers) -> None:
         description="Record a stack's ABI (symbol inventory, abidw corpora of its libraries "
         "and of its public header types) under baselines/abi/NAME/, so `rdmagate abi` can "
         "compare with it without downloading the stack. With --suite perf: run the native "
-        "fast-path measurements of the stack in the lab (its own kernel, soft-RoCE) and "
-        "store every sample under baselines/perf/<profile>/NAME.json.")
+        "fast-path measurements of the stack on --device, or in the lab (its own kernel, "
+        "soft-RoCE; the default where this host has no RDMA device), and store every sample "
+        "under baselines/perf/<profile>/NAME.json.")
     sub = parser.add_subparsers(dest="baseline_command", metavar="ACTION", required=True)
     recording = sub.add_parser("record", help="record the baseline of a stack")
     options.add_stack(recording, default=None)
     options.add_suite(recording)
+    options.add_device(recording)
     recording.add_argument("--iters", type=int, default=perf_suite.ITERS, metavar="N",
                            help="perf: samples per measurement (default: %(default)s)")
     recording.set_defaults(func=run_record)
@@ -42,7 +44,7 @@ def _record_perf(args) -> int:
     progress = Progress()
     stack = stacks.resolve(args.stack)
     fetched = stacks.fetch(stack, say=progress.say)
-    place = where.choose(None, True, True, fetched.needs_rootfs)
+    place = where.choose(args.device, args.lab, True, fetched.needs_rootfs)
     profile = profiles.name_for(place.profile, place.place, stack)
     with tempfile.TemporaryDirectory(prefix="rdmagate-perf-") as tmp:
         measured, lab_result = perf_suite.measure(stack, fetched, place, Path(tmp),

@@ -42,7 +42,8 @@ def run(args) -> int:
     fetched = stacks.fetch(stack, say=progress.say)
     place = where.choose(args.device, args.lab, any(s.needs_device for s in chosen),
                          fetched.needs_rootfs and any(s.runs_in == "harness" for s in chosen))
-    profile = profiles.load(profiles.name_for(place.profile, place.place, stack))
+    profile = profiles.load_for_device(
+        profiles.name_for(place.profile, place.place, stack), say=progress.say)
     harness, label = None, None
     if args.built_for:
         built = stacks.resolve(args.built_for)

@@ -12,6 +12,7 @@ perf`. Format (version 1):
 """
 import datetime
 import json
+import os
 from pathlib import Path
 
 from ..errors import UsageError
@@ -29,8 +30,9 @@ def path_for(profile: str, stack: str, root: Path = BASELINES) -> Path:
 def write(path: Path, profile: str, stack, lab_result, iters: int, warmup: int,
           measurements: dict) -> Path:
     data = {"format": FORMAT, "profile": profile, "stack": stack.name,
-            "rdma_core": stack.rdma_core, "kernel": lab_result.kernel if lab_result else None,
-            "accel": lab_result.accel if lab_result else None,
+            "rdma_core": stack.rdma_core,
+            "kernel": lab_result.kernel if lab_result else os.uname().release,
+            "accel": lab_result.accel if lab_result else "none (on the host's device)",
             "recorded": datetime.date.today().isoformat(), "iters": iters, "warmup": warmup,
             "clock": "CLOCK_MONOTONIC_RAW", "unit": "ns",
             "measurements": {name: {"higher_is_better": m["higher_is_better"],

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 from .. import build
-from ..errors import InfraError
 from . import baseline, native, stats
 
 DEFAULT_THRESHOLD = 0.10
@@ -26,9 +25,8 @@ def measure(stack, fetched, place, run_dir: Path, names, iters=ITERS, warmup=WAR
     perf = build.build_perf(stack.name, None if stack.kind == "host" else fetched.root, say=say)
     jobs = native.passes(names, lambda name: native.job_words(perf, name, iters, warmup,
                                                             place.device, env), ROUNDS)
-    if place.place != "lab":
-        raise InfraError("the perf suite runs in the lab only so far (--lab)")
-    out, lab_result = native.run_in_lab(stack.name, perf, run_dir, jobs, say=say, subdir=subdir)
+    out, lab_result = native.run_jobs(place, stack.name, perf, run_dir, jobs, say=say,
+                                      subdir=subdir)
     found = native.collect(out, [name for name, _ in jobs])
     return {name: native.best_of(found, name, ROUNDS) for name in names}, lab_result
 

@@ -146,7 +146,8 @@ class Gate:
             stack, fetched = self.stacks[key]
             place = self._place(fetched)
             self.data["device_driver"] = place.profile
-            profile = profiles.load(profiles.name_for(place.profile, place.place, stack))
+            profile = profiles.load_for_device(
+                profiles.name_for(place.profile, place.place, stack), say=self.progress.say)
             harness = self.harness.get(built_for) if built_for else None
             if built_for and harness is None:
                 continue
