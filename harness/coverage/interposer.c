@@ -7,8 +7,9 @@
  * executable, whose text range is found here, into counters in a shared
  * anonymous mapping: every forked test child adds to the same counters (a
  * child that crashes has already counted), and the harness writes them to
- * the file RDMAGATE_COVERAGE names when it exits. A harness killed mid-run
- * leaves no coverage file; its results are still there. Inline verbs (ibv_post_send, the
+ * the file RDMAGATE_COVERAGE names after each test and when it exits, so a
+ * harness killed mid-run (or a lab VM that dies) leaves the counts of the
+ * tests it finished. Inline verbs (ibv_post_send, the
  * ibv_wr_* family) never reach a library symbol; the suites are compiled
  * with -finstrument-functions and the harness hands each entered function's
  * address to rdmagate_coverage_enter(), which keeps the distinct ones.
@@ -112,16 +113,20 @@ __attribute__((constructor)) static void coverage_init(void)
 	inline_slots = region + 2 + rg_cov_count;
 }
 
-/* The harness's own exit writes the file; test children end in _exit(). */
-__attribute__((destructor)) static void coverage_write(void)
+/* Called by the harness after each test (found with dlsym) and at its exit;
+ * test children end in _exit() and never write. Written aside and renamed,
+ * so a kill mid-write leaves the previous complete file. */
+void rdmagate_coverage_flush(void)
 {
 	const char *data = (const char *)region;
 	size_t left = region_words * 8;
-	int fd;
+	char tmp[4096];
+	int fd = -1;
 
 	if (!region || getpid() != owner)
 		return;
-	fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", out_path) < (int)sizeof(tmp))
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	while (fd >= 0 && left) {
 		ssize_t n = write(fd, data, left);
 
@@ -130,10 +135,15 @@ __attribute__((destructor)) static void coverage_write(void)
 		data += n;
 		left -= (size_t)n;
 	}
-	if (fd < 0 || left)
-		fprintf(stderr, "rdmagate coverage: %s: cannot write it\n", out_path);
 	if (fd >= 0)
 		close(fd);
+	if (fd < 0 || left || rename(tmp, out_path))
+		fprintf(stderr, "rdmagate coverage: %s: cannot write it\n", out_path);
+}
+
+__attribute__((destructor)) static void coverage_write(void)
+{
+	rdmagate_coverage_flush();
 }
 
 /* One entered function of the executable; kept once (open addressing). */

@@ -94,4 +94,7 @@ void rg_ktap_suite_end(const char *suite, size_t number, bool ok);
 int rg_junit_write(const char *path, const struct rg_result *results,
 		   size_t n);
 
+/* coverage: the preloaded interposer's counts written out (if there is one) */
+void rg_coverage_flush(void);
+
 #endif

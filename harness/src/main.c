@@ -137,6 +137,7 @@ static int run_plan(const struct rg_plan *plan, int fd, struct rg_result *result
 		rg_expect_apply(sel, &results[i], plan->capture);
 		if (rg_jsonl_write(fd, &results[i], plan))
 			return EXIT_INFRA;
+		rg_coverage_flush();
 		rg_ktap_test(&results[i], ++number);
 		suite_ok &= as_expected(results[i].outcome);
 		failed |= !as_expected(results[i].outcome) && results[i].outcome != RG_ERROR;

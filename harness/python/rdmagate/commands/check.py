@@ -100,6 +100,7 @@ def execute(stack, fetched, chosen, place, profile, progress, filters=None,
                  f"({place.place}: {place.why}); results in {run_dir}")
     status = -1
     stopped = None
+    counting = False
     try:
         argv = harness_run.command(harness, run_dir) if harness else []
         if harness and not own_build:
@@ -115,11 +116,6 @@ def execute(stack, fetched, chosen, place, profile, progress, filters=None,
             if harness else 0
         if where.vanished(place):
             raise InfraError(f"device {place.device} vanished during the run")
-        if counting and (run_dir / "coverage.bin").is_file():
-            measured = coverage.write(harness, run_dir, _include_dir(stack, fetched))
-            record.update(coverage={lib: [d["called"], d["total"]] for lib, d in measured.items()})
-            for line in coverage.summary(measured):
-                progress.say(line)
         for suite in in_runner:  # after the harness, which starts results.jsonl afresh
             if suite.name == "perf":
                 lines = perf_suite.run(stack, fetched, place,
@@ -135,6 +131,12 @@ def execute(stack, fetched, chosen, place, profile, progress, filters=None,
     except InfraError as err:
         stopped = err
     finally:
+        if counting and (run_dir / "coverage.bin").is_file():
+            # also of a run cut short: the harness writes it after each test
+            measured = coverage.write(harness, run_dir, _include_dir(stack, fetched))
+            record.update(coverage={lib: [d["called"], d["total"]] for lib, d in measured.items()})
+            for line in coverage.summary(measured):
+                progress.say(line)
         finished = harness_run.ensure_junit(run_dir)
         code = _exit_code(status, finished)
         record.finish(code, counts=results.counts(finished), harness_status=status,
