@@ -30,3 +30,16 @@ def add_results(parser: argparse.ArgumentParser) -> None:
 def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print machine-readable JSON instead of text")
+
+
+def add_consumers(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--consumers", action="append", default=None, metavar="PATH",
+                        help="a binary, directory or .deb whose imports must resolve on --to "
+                        "(repeatable; default: this host's binaries that link libibverbs, "
+                        "librdmacm or libibumad)")
+    parser.add_argument("--no-consumers", action="store_true", help="skip consumer impact")
+
+
+def consumers(args: argparse.Namespace) -> list[str] | None:
+    """What add_consumers gave: None to skip, [] for this host's own."""
+    return None if args.no_consumers else (args.consumers or [])

@@ -20,15 +20,12 @@ def register(subparsers) -> None:
         "their public headers (DWARF built from the headers, read by libabigail, judged by "
         "rdma-core's extension rules), and say who each change hurts: applications, "
         "providers, or the build. abidiff runs on each pair as a second opinion; its reports "
-        "are kept in the run directory. Consumer impact and baselines are not built yet. "
-        "Exit 1 when something breaks for applications or providers.")
+        "are kept in the run directory. Consumer impact: whether the binaries that use the "
+        "RDMA libraries still load on --to. A stack not fetched is read from its recorded "
+        "baseline (baselines/abi/). Exit 1 when something breaks for applications or providers.")
     options.add_stack(parser, default=None, flag="--from", help_text="the stack in use")
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
-    parser.add_argument("--consumers", action="append", default=None, metavar="PATH",
-                        help="a binary, directory or .deb whose imports must resolve on --to "
-                        "(repeatable; default: this host's binaries that link libibverbs, "
-                        "librdmacm or libibumad)")
-    parser.add_argument("--no-consumers", action="store_true", help="skip consumer impact")
+    options.add_consumers(parser)
     parser.add_argument("--suppressions", action="append", default=[], metavar="FILE",
                         help="a libabigail suppression file, for abidiff and rdmagate's own "
                         "findings (repeatable)")
@@ -47,12 +44,11 @@ def run(args) -> int:
         if not Path(path).is_file():
             raise UsageError(f"--suppressions {path}: no such file")
     progress = Progress()
-    consumers = None if args.no_consumers else (args.consumers or [])
     suppressions = [Path(p) for p in args.suppressions]
     if not args.no_default_suppressions:
         suppressions.insert(0, suppress.DEFAULT)
     report = compare_stacks(args.__dict__["from"], args.to, suppressions, say=progress.say,
-                            consumers=consumers)
+                            consumers=options.consumers(args))
     run_dir = rundir.create(args.results, "abi", f"{report.old['stack']['name']}-"
                             f"{report.new['stack']['name']}")
     record = rundir.RunRecord(run_dir, "abi", stack=report.new["stack"]["name"],

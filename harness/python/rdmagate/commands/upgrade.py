@@ -24,11 +24,7 @@ def register(subparsers) -> None:
         "be tested.")
     options.add_stack(parser, default=None, flag="--from", help_text="the stack in use now")
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
-    parser.add_argument("--consumers", action="append", metavar="PATH", default=None,
-                        help="binaries, directories or .debs whose imports must resolve on B "
-                        "(repeatable; default: this host's binaries that link the RDMA "
-                        "libraries)")
-    parser.add_argument("--no-consumers", action="store_true", help="skip consumer impact")
+    options.add_consumers(parser)
     options.add_device(parser)
     parser.add_argument("--nodes", type=int, choices=(1, 2), default=1,
                         help="lab nodes (2 is not built: the cross-VM link is ~200x slower "
@@ -53,9 +49,8 @@ def run(args) -> int:
     run_dir = rundir.create(args.results, "upgrade", f"{old}-{new}").resolve()
     record = rundir.RunRecord(run_dir, "upgrade", stack=new, from_stack=old,
                               device=args.device or "auto", where="lab" if args.lab else "auto")
-    consumers = None if args.no_consumers else (args.consumers or [])
-    the_gate = gate.Gate(old, new, run_dir, args.device, args.lab, consumers, args.skip,
-                         progress)
+    the_gate = gate.Gate(old, new, run_dir, args.device, args.lab, options.consumers(args),
+                         args.skip, progress)
     the_gate.data["commands"].insert(0, " ".join(["rdmagate", *sys.argv[1:]]))
     try:
         data = the_gate.run()
