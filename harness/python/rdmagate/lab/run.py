@@ -142,10 +142,11 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
         last = work / f"node{nodes}" / "exit_status"
         if not last.exists():
             for vm in vms:
-                if vm.exit_signal():
-                    raise InfraError(f"the lab VM {vm.name} was killed (signal "
-                                     f"{vm.exit_signal()}) mid-run, and its rxe device "
-                                     f"with it (kernel {kern.release})")
+                killed_by = vm.exit_signal()
+                if killed_by:
+                    raise InfraError(f"the lab VM {vm.name} was killed (signal {killed_by}) "
+                                     f"mid-run, and its rxe device with it (kernel "
+                                     f"{kern.release})")
             raise InfraError(f"the guest stopped without reporting an exit status "
                              f"(kernel {kern.release}); see its console above")
         status = int(last.read_text().strip() or 125)
