@@ -139,6 +139,10 @@ def _perf(data: dict) -> str:
         parts.append(_table(["size", "verdict", "ratio B/A (time)", "99% CI",
                              f"{names[0]} ({s.get('unit')})", f"{names[1]} ({s.get('unit')})"],
                             rows))
+        if s.get("unmeasured"):
+            parts.append("<p>Not measured:</p>" + _table(
+                ["stack", "size", "why"],
+                [[gap["stack"], _size_label(gap["size"]), gap["why"]] for gap in s["unmeasured"]]))
     if data.get("baseline"):
         rows = [[b["name"], b["verdict"], f"{b['ratio']:.3f}", f"{b['ci'][0]:.3f}-{b['ci'][1]:.3f}",
                  b["baseline"]] for b in data["baseline"]]

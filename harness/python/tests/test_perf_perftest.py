@@ -260,6 +260,31 @@ class Collect(unittest.TestCase):
         path.write_text(json.dumps(report))
         self.assertRegex(self.collect()["ib_atomic_lat"]["error"], "disagree on avg_us")
 
+    def test_a_clock_that_never_calibrated_is_named_with_its_tries(self):
+        self.place("debian-11")
+        zeros = ("Correlation coefficient r^2: 0.86695 < 0.9\n"
+                 " #bytes     #iterations    BW peak[MB/sec]    BW average[MB/sec]   MsgRate[Mpps]\n"
+                 " 65536      1000             0.00               0.00   \t\t   0.000000\n")
+        for name in ("send_bw-65536.try1.client.txt", "send_bw-65536.try2.client.txt",
+                     "send_bw-65536.try1.server.txt", "send_bw-65536.client.txt"):
+            (self.out / name).write_text(zeros)
+        results = self.collect()
+        send = results["ib_send_bw"]
+        self.assertFalse(send["ok"])
+        self.assertIn("zero or missing measurement", send["error"])
+        self.assertIn("could not calibrate its clock", send["error"])
+        self.assertIn("in 3 tries", send["error"])
+        self.assertEqual(send["tries"], 3)
+        self.assertEqual(send["raw"]["earlier_tries"],
+                         ["perftest/send_bw-65536.try1.client.txt",
+                          "perftest/send_bw-65536.try1.server.txt",
+                          "perftest/send_bw-65536.try2.client.txt"])
+        # the fixture printed the same warning yet reported a real latency: a result
+        atomic = results["ib_atomic_lat"]
+        self.assertIn("Correlation coefficient", (self.out / "atomic_lat-8.client.txt").read_text())
+        self.assertTrue(atomic["ok"], atomic.get("error"))
+        self.assertEqual((atomic["tries"], "earlier_tries" in atomic["raw"]), (1, False))
+
     def test_other_iterations_than_asked_is_a_failure(self):
         self.place("debian-11")
         jobs = [dict(job, iterations=500) for job in TINY.jobs()]
@@ -280,17 +305,36 @@ exit 0
 """
 
 
+# a stand-in perftest whose clock calibration fails in the client's first N
+# runs, N being its -s; it counts its client runs in ./clients.N
+CLOCK_TOOL = """#!/bin/sh
+case "$1" in --version) echo "Version: 9.99"; exit 0 ;; --help) exit 0 ;; esac
+for word in "$@"; do last="$word"; done
+[ "$last" = 10.0.2.15 ] || { echo "server $*"; exit 0; }
+while [ $# -gt 0 ]; do
+    case "$1" in -s) failing="$2" ;; -p) port="$2" ;; esac
+    shift
+done
+echo >> "clients.$failing"
+if [ "$(wc -l < "clients.$failing")" -le "$failing" ]; then
+    echo "Correlation coefficient r^2: 0.5 < 0.9"
+fi
+echo "client on port $port"
+"""
+
+
 class GuestScript(unittest.TestCase):
-    """perftest_guest.sh on this machine, with a fake tool on PATH."""
+    """perftest_guest.sh on this machine, with fake tools on PATH."""
 
     def run_script(self, jobs: str):
         tmp = Path(tempfile.mkdtemp())
         self.addCleanup(shutil.rmtree, tmp)
         (tmp / "bin").mkdir()
         (tmp / "out").mkdir()
-        tool = tmp / "bin" / "ib_fake_lat"
-        tool.write_text(FAKE_TOOL)
-        tool.chmod(0o755)
+        for name, text in (("ib_fake_lat", FAKE_TOOL), ("ib_clock_lat", CLOCK_TOOL)):
+            tool = tmp / "bin" / name
+            tool.write_text(text)
+            tool.chmod(0o755)
         (tmp / "jobs.txt").write_text(jobs)
         done = subprocess.run(["sh", str(perftest_run.GUEST_SCRIPT), str(tmp / "out"),
                                str(tmp / "jobs.txt"), "10.0.2.15"],
@@ -318,6 +362,26 @@ class GuestScript(unittest.TestCase):
         self.assertEqual(sorted(p.name for p in tmp.iterdir()), ["bin", "jobs.txt", "out"])
         self.assertIn("malformed", done.stderr)
         self.assertIn("not a perftest tool: sh", done.stderr)
+
+    def test_a_failed_clock_calibration_is_tried_again_three_times_at_most(self):
+        tmp, done = self.run_script("good-0 18700 20 ib_clock_lat -s 0\n"
+                                    "late-2 18701 20 ib_clock_lat -s 2\n"
+                                    "never-9 18702 20 ib_clock_lat -s 9\n")
+        out = tmp / "out"
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual((out / "status.txt").read_text(), "good-0 0 0\nlate-2 0 0\nnever-9 0 0\n")
+        self.assertEqual(sorted(p.name for p in out.glob("*.try*")),
+                         ["late-2.try1.client.txt", "late-2.try1.server.txt",
+                          "late-2.try2.client.txt", "late-2.try2.server.txt",
+                          "never-9.try1.client.txt", "never-9.try1.server.txt",
+                          "never-9.try2.client.txt", "never-9.try2.server.txt"])
+        self.assertEqual((out / "good-0.client.txt").read_text(), "client on port 18700\n")
+        # each try on a port of its own; the third try of late-2 calibrated
+        self.assertIn("port 18701", (out / "late-2.try1.client.txt").read_text())
+        self.assertIn("port 19701", (out / "late-2.try2.client.txt").read_text())
+        self.assertEqual((out / "late-2.client.txt").read_text(), "client on port 20701\n")
+        self.assertIn("Correlation coefficient", (out / "never-9.client.txt").read_text())
+        self.assertEqual(done.stdout.count("could not calibrate its clock"), 4)
 
 
 if __name__ == "__main__":

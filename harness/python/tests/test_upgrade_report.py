@@ -88,6 +88,21 @@ class Verdict(unittest.TestCase):
         self.assertEqual([r["rank"] for r in reasons], [1, 2, 3])
         self.assertIn("1.33x", reasons[1]["text"])
 
+    def test_a_size_perftest_could_not_measure_is_untested_not_dropped(self):
+        perf = copy.deepcopy(BASE["perf"])
+        perf[0]["unmeasured"] = [{"stack": "debian-13", "size": 4096,
+                                  "why": "a zero or missing measurement is not a result"}]
+        result, reasons = self.decide(perf=perf)
+        self.assertEqual(result, "GO WITH RISKS")
+        self.assertEqual([(r["category"], r["audience"]) for r in reasons],
+                         [("untested", "performance")])
+        self.assertIn("at 4096 B on debian-13: not measured: a zero", reasons[0]["text"])
+        data = copy.deepcopy(BASE)
+        data["perf"] = perf
+        text = report_html.render(data)
+        self.assertIn("Not measured", text)
+        self.assertIn("a zero or missing measurement is not a result", text)
+
 
 class Report(unittest.TestCase):
     def data(self):

@@ -100,6 +100,7 @@ def choose_accel(kernel: Path, initrd: Path, say=lambda text: None) -> str:
         except ProcessLookupError:
             pass
         proc.wait()
+        proc.stdout.close()
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps({"boot_id": _boot_id(), "accel": accel}))
     return accel

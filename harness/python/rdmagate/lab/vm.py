@@ -57,3 +57,5 @@ class VM:
         self.proc.wait()
         if self.reader.is_alive():
             self.reader.join(timeout=5)
+        if self.proc.stdout is not None and not self.reader.is_alive():
+            self.proc.stdout.close()

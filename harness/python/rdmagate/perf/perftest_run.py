@@ -14,7 +14,9 @@ only flags every Debian perftest has (4.4, 4.5, 25.01) are used:
 
 A result: tool, size, iterations, stack, kernel, perftest_version (the
 tool's --version, e.g. 6.06), perftest_package (4.5+0.17-1), raw (file names
-relative to the run directory), ok; then source ("json" or "table") and
+relative to the run directory; earlier tries under "earlier_tries"), tries
+(a job whose perftest could not calibrate its clock runs again, up to three
+times), ok; then source ("json" or "table") and
 metrics (perftest.parse's keys: *_us, *_Bps, msg_rate_Mpps), or error and
 tail (the last lines of the client's and the server's output). A failed job
 is never a zero measurement.
@@ -35,6 +37,8 @@ TOOLS = ("write_lat", "read_lat", "send_lat", "atomic_lat",
          "write_bw", "read_bw", "send_bw", "atomic_bw")
 ATOMIC_SIZE = 8           # atomics always move 8 bytes; their tools have no -s
 TAIL_LINES = 15
+# what perftest prints when its clock calibration failed; its figures are then 0
+CLOCK_FAILED = "Correlation coefficient r^2"
 
 
 @dataclass(frozen=True)
@@ -162,12 +166,27 @@ def collect(out: Path, jobs: list[dict], stack: str = "", kernel: str = "") -> l
         json_path = out / f"{name}.client.json"
         if json_path.exists():
             raw["client_json"] = f"{out.name}/{json_path.name}"
+        earlier = sorted(out.glob(f"{name}.try*.*"))
+        if earlier:
+            raw["earlier_tries"] = [f"{out.name}/{path.name}" for path in earlier]
+        tries = 1 + sum(1 for path in earlier if path.name.endswith(".client.txt"))
         result = {"tool": tool, "size": job["size"], "iterations": job["iterations"],
                   "stack": stack, "kernel": kernel, "perftest_version": versions.get(tool),
-                  "perftest_package": versions.get("package"), "raw": raw}
+                  "perftest_package": versions.get("package"), "raw": raw, "tries": tries}
         result.update(_outcome(job, statuses.get(name), client, server))
+        if not result["ok"] and _clock_failed(client):
+            result["error"] += (f" (perftest could not calibrate its clock, '{CLOCK_FAILED} "
+                                f"< 0.9', in {tries} tr{'y' if tries == 1 else 'ies'}: "
+                                "the machine was too busy to measure)")
         results.append(result)
     return results
+
+
+def _clock_failed(client: Path) -> bool:
+    try:
+        return CLOCK_FAILED in client.read_text(errors="replace")
+    except OSError:
+        return False
 
 
 def _failed(error: str, client: Path, server: Path) -> dict:

@@ -185,6 +185,7 @@ class Gate:
     def perf(self) -> str:
         samples: dict = {}
         bandwidth: dict = {}
+        unmeasured: list = []   # perftest jobs that gave no figure, with why
         for key in ("from", "to"):
             stack, fetched = self.stacks[key]
             place = self._place(fetched)
@@ -198,9 +199,11 @@ class Gate:
                                                name=f"perftest-{stack.name}")
                 bandwidth[key] = {r["size"]: r["metrics"]["bw_avg_Bps"] / perftest.MIB
                                   for r in found if r.get("ok")}
+                unmeasured += [{"stack": stack.name, "size": r["size"], "why": r["error"]}
+                               for r in found if not r.get("ok")]
         threshold = perf_suite.threshold(None)
         self.data["perf"] = [self._latency_series(samples, threshold),
-                             self._bandwidth_series(bandwidth)]
+                             self._bandwidth_series(bandwidth, unmeasured)]
         self.data["baseline"] = self._against_baseline(samples["to"], threshold)
         return f"{sum(len(s) for s in samples.values())} measurements, threshold {threshold:.0%}"
 
@@ -222,7 +225,7 @@ class Gate:
                 "kind": "latency", "unit": "us", "points": points}
 
     @staticmethod
-    def _bandwidth_series(bandwidth: dict) -> dict:
+    def _bandwidth_series(bandwidth: dict, unmeasured: list[dict]) -> dict:
         points = []
         for size in sorted(set(bandwidth.get("from", {})) & set(bandwidth.get("to", {}))):
             a, b = bandwidth["from"][size], bandwidth["to"][size]
@@ -231,7 +234,8 @@ class Gate:
                            "verdict": "not compared", "ratio": a / b if b else 0,
                            "ci": [a / b if b else 0] * 2})
         return {"name": "write_bw", "title": "RDMA WRITE bandwidth (perftest ib_write_bw, "
-                "one run: no interval)", "kind": "bandwidth", "unit": "MiB/s", "points": points}
+                "one run: no interval)", "kind": "bandwidth", "unit": "MiB/s", "points": points,
+                "unmeasured": unmeasured}
 
     def _against_baseline(self, measured: dict, threshold: float) -> list[dict]:
         stack, fetched = self.stacks["to"]

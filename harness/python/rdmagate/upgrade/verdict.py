@@ -6,7 +6,8 @@ this host that no longer loads, the suites no longer compiling against B's
 headers, a verbs test that passed on A failing on B, the A build failing on
 B's libraries. GO WITH RISKS: what hurts someone else or may: providers'
 private ABI, the build audience, review findings, a provider removed for
-hardware not in use, a measurement slower, a phase that could not run.
+hardware not in use, a measurement slower, a phase or a measurement
+that could not run.
 GO: none of these."""
 
 CATEGORIES = ("breaks", "slower", "risk", "untested")   # rank order
@@ -64,6 +65,10 @@ def _perf_reasons(perf: list[dict]) -> list[dict]:
                                    f"{series['title']} at {point['size']} B: "
                                    f"{point['ratio']:.2f}x the time on the new stack "
                                    f"(99% CI {low:.2f}-{high:.2f})"))
+        for gap in series.get("unmeasured", []):
+            out.append(_reason("untested", "performance",
+                               f"{series['title']} at {gap['size']} B on {gap['stack']}: "
+                               f"not measured: {gap['why']}"))
     return out
 
 
