@@ -87,7 +87,8 @@ class OneNode(unittest.TestCase):
         done = self.lab("--stack", "debian-12", "--timeout", "5", "--", "sleep", "600")
         self.assertEqual(done.returncode, 3, done.stderr)
         self.assertIn("did not finish within 5 s", done.stderr)
-        self.assertLess(time.monotonic() - started, 60)
+        # killed at 5 s, not left to sleep 600 (the margin is for a slow boot under TCG)
+        self.assertLess(time.monotonic() - started, 300)
 
     def test_sigterm_mid_boot_leaves_nothing_behind(self):
         proc = subprocess.Popen([sys.executable, str(RDMAGATE), "lab", "run", "--stack",

@@ -2,7 +2,6 @@
 raw outputs kept in the run directory, every result parsed and positive."""
 import shutil
 import tempfile
-import time
 import unittest
 from pathlib import Path
 
@@ -19,9 +18,7 @@ class HostSweep(unittest.TestCase):
         run_dir = Path(tempfile.mkdtemp(prefix="rdmagate-perftest-"))
         self.addCleanup(shutil.rmtree, run_dir)
         lines = []
-        started = time.monotonic()
         results = perftest_run.run_sweep("host", run_dir, TINY, say=lines.append)
-        took = time.monotonic() - started
         log = "\n".join(lines)
         self.assertEqual([(r["tool"], r["size"]) for r in results],
                          [("ib_write_lat", 2), ("ib_read_bw", 4096), ("ib_atomic_lat", 8)])
@@ -45,7 +42,6 @@ class HostSweep(unittest.TestCase):
                 self.assertLess(metrics["bw_avg_Bps"], 1e11)
         for name in ("jobs.txt", "status.txt", "versions.txt", "perftest_guest.sh"):
             self.assertTrue((run_dir / "perftest" / name).is_file(), name)
-        self.assertLess(took, 120, "the tiny sweep should take about a minute")
 
 
 if __name__ == "__main__":
