@@ -43,6 +43,14 @@ class Baselines(unittest.TestCase):
         with self.assertRaisesRegex(UsageError, r"field measurements.write_lat-2.samples"):
             self.load(good)
 
+    def test_comparison_goes_the_way_the_baseline_records(self):
+        stored = {"format": 1, "measurements": {
+            "write_lat-2": {"higher_is_better": False, "samples": [100 + i % 7 for i in range(300)]},
+            "write_rate-64": {"higher_is_better": True, "samples": [100 + i % 7 for i in range(300)]}}}
+        halved = [50 + i % 4 for i in range(300)]
+        self.assertEqual(baseline.compare(stored, "write_lat-2", halved, 0.1).verdict, "faster")
+        self.assertEqual(baseline.compare(stored, "write_rate-64", halved, 0.1).verdict, "slower")
+
 
 class NativeRuns(unittest.TestCase):
     def test_best_run_is_the_lowest_median(self):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..paths import REPO_ROOT
+from . import stats
 from .stats import MIN_SAMPLES
 
 BASELINES = REPO_ROOT / "baselines" / "perf"
@@ -69,3 +70,11 @@ def load(path: Path) -> dict:
             raise UsageError(f"{path}: field measurements.{name}.higher_is_better: "
                              "must be true or false")
     return data
+
+
+def compare(stored: dict, name: str, samples: list, threshold: float):
+    """The verdict of new samples of measurement NAME against a loaded
+    baseline (perf/stats.compare, in the direction the baseline records)."""
+    kept = stored["measurements"][name]
+    return stats.compare(kept["samples"], samples, threshold,
+                         higher_is_better=kept["higher_is_better"])

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from .. import build
-from . import baseline, native, stats
+from . import baseline, native
 
 DEFAULT_THRESHOLD = 0.10
 ITERS, WARMUP = 2000, 200
@@ -55,8 +55,7 @@ def run(stack, fetched, place, profile_name: str, profile: dict | None, run_dir:
         elif base is None:
             reason = f"no baseline {base_path.relative_to(baseline.BASELINES.parent.parent)}"
         else:
-            cmp = stats.compare(base["measurements"][name]["samples"], result["samples"],
-                                limit, higher_is_better=result["higher_is_better"])
+            cmp = baseline.compare(base, name, result["samples"], limit)
             verdicts[name] = cmp.as_dict()
             message = (f"{cmp.verdict}: {cmp.ratio:.3f}x the baseline "
                        f"(99% CI {cmp.low:.3f}-{cmp.high:.3f}, threshold {limit:.0%})")

@@ -248,8 +248,7 @@ class Gate:
         out = []
         for measurement, samples in measured.items():
             if measurement in stored["measurements"]:
-                cmp = stats.compare(stored["measurements"][measurement]["samples"], samples,
-                                    threshold)
+                cmp = baseline.compare(stored, measurement, samples, threshold)
                 out.append({"name": measurement, "size": int(measurement.rsplit("-", 1)[1]),
                             "verdict": cmp.verdict, "ratio": cmp.ratio,
                             "ci": [cmp.low, cmp.high],
