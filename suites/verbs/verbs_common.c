@@ -227,14 +227,23 @@ void v_ud_ready(struct vdev *dev, struct ibv_qp *qp)
 		rg_error("UD QP %u to RTS: %s", qp->qp_num, strerror(errno));
 }
 
+void *v_buf(size_t len)
+{
+	/* aligned_alloc wants a multiple of the alignment */
+	size_t rounded = len ? (len + 4095) & ~(size_t)4095 : 4096;
+	void *buf;
+
+	if (rounded < len || !(buf = aligned_alloc(4096, rounded)))
+		rg_error("out of memory for a %zu-byte buffer", len);
+	memset(buf, 0, rounded);
+	return buf;
+}
+
 static void end_init(struct vdev *dev, struct vend *end, enum ibv_qp_type type)
 {
 	end->cq = v_cq(dev, 64);
 	end->qp = v_qp(dev, type, end->cq, NULL);
-	end->buf = aligned_alloc(4096, V_BUF_SIZE);
-	if (!end->buf)
-		rg_error("out of memory");
-	memset(end->buf, 0, V_BUF_SIZE);
+	end->buf = v_buf(V_BUF_SIZE);
 	end->mr = v_mr(dev, end->buf, V_BUF_SIZE, V_MR_ACCESS);
 }
 

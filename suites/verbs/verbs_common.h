@@ -99,6 +99,9 @@ bool v_none_within(struct ibv_cq *cq, int ms);
 void v_expect_wc(const struct ibv_wc *wc, enum ibv_wc_opcode opcode,
 		 uint64_t wr_id);
 
+/* len zeroed bytes, page-aligned (a registered region's usual start); an
+ * allocation that fails ends the test as ERROR, not as a crash later. */
+void *v_buf(size_t len);
 void v_fill(uint8_t *buf, size_t len, uint8_t seed);
 bool v_check(const uint8_t *buf, size_t len, uint8_t seed);
 

@@ -302,7 +302,7 @@ void test_ud_send_and_ah_from_wc(void)
 	struct vdev dev;
 	struct ibv_cq *cq_a, *cq_b;
 	struct ibv_qp *a, *b;
-	uint8_t *buf = aligned_alloc(4096, 16384);
+	uint8_t *buf = v_buf(16384);
 	struct ibv_mr *mr;
 	struct ibv_ah_attr attr, from_wc;
 	struct ibv_ah *ah, *reply_ah;

@@ -264,7 +264,7 @@ void test_async_event_srq_limit(void)
 	qpi.cap.max_send_sge = 1;
 	p.b.qp = ibv_create_qp(dev.pd, &qpi);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p.b.qp);
-	p.a.buf = calloc(1, 4096);
+	p.a.buf = v_buf(4096);
 	p.a.mr = v_mr(&dev, p.a.buf, 4096, V_MR_ACCESS);
 	v_connect(&dev, p.a.qp, p.b.qp, &V_CONN_DEFAULT);
 	v_sge(&sge, p.a.buf + 2048, 64, p.a.mr->lkey);
@@ -297,7 +297,7 @@ void test_import_device(void)
 	struct ibv_context *imported;
 	struct ibv_pd *pd;
 	struct ibv_mr *mr, *imr;
-	void *buf = calloc(1, 4096);
+	void *buf = v_buf(4096);
 	int fd;
 
 	v_open(&dev);

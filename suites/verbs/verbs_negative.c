@@ -93,7 +93,7 @@ void test_write_without_remote_access(void)
 {
 	struct vdev dev;
 	struct vpair p;
-	uint8_t *local = aligned_alloc(4096, 4096);
+	uint8_t *local = v_buf(4096);
 	struct ibv_mr *mr;
 
 	v_open(&dev);
@@ -151,7 +151,7 @@ void test_too_many_sge(void)
 	v_pair(&dev, &p, IBV_QPT_RC, &V_CONN_DEFAULT);
 	CU_ASSERT_EQUAL_FATAL(ibv_query_qp(p.a.qp, &attr, IBV_QP_CAP, &init), 0);
 	n = init.cap.max_send_sge + 1;
-	sges = calloc(n, sizeof(*sges));
+	sges = v_buf(n * sizeof(*sges));
 	for (i = 0; i < n; i++)
 		v_sge(&sges[i], p.a.buf + 16 * i, 16, p.a.mr->lkey);
 	wr.sg_list = sges;
@@ -179,7 +179,7 @@ void test_send_queue_overflow(void)
 	v_pair(&dev, &p, IBV_QPT_RC, &V_CONN_DEFAULT);
 	CU_ASSERT_EQUAL_FATAL(ibv_query_qp(p.a.qp, &attr, IBV_QP_CAP, &init), 0);
 	n = init.cap.max_send_wr + 1;
-	wrs = calloc(n, sizeof(*wrs));
+	wrs = v_buf(n * sizeof(*wrs));
 	v_sge(&sge, p.a.buf, 8, p.a.mr->lkey);
 	for (i = 0; i < n; i++) {
 		wrs[i].wr_id = i;
@@ -212,7 +212,7 @@ void test_recv_queue_overflow(void)
 	v_pair(&dev, &p, IBV_QPT_RC, &V_CONN_DEFAULT);
 	CU_ASSERT_EQUAL_FATAL(ibv_query_qp(p.b.qp, &attr, IBV_QP_CAP, &init), 0);
 	n = init.cap.max_recv_wr + 1;
-	wrs = calloc(n, sizeof(*wrs));
+	wrs = v_buf(n * sizeof(*wrs));
 	v_sge(&sge, p.b.buf, 64, p.b.mr->lkey);
 	for (i = 0; i < n; i++) {
 		wrs[i].wr_id = i;
@@ -255,7 +255,7 @@ void test_post_send_in_reset(void)
 void test_dealloc_pd_in_use(void)
 {
 	struct vdev dev;
-	uint8_t *buf = aligned_alloc(4096, 4096);
+	uint8_t *buf = v_buf(4096);
 	struct ibv_mr *mr;
 	int ret;
 
@@ -308,7 +308,7 @@ void test_destroy_channel_in_use(void)
 void test_reg_mr_bad_access(void)
 {
 	struct vdev dev;
-	uint8_t *buf = aligned_alloc(4096, 4096);
+	uint8_t *buf = v_buf(4096);
 	struct ibv_mr *mr;
 
 	v_open(&dev);

@@ -41,7 +41,7 @@ void test_reg_mr_access(void)
 		V_MR_ACCESS,
 	};
 	struct vdev dev;
-	uint8_t *buf = aligned_alloc(4096, 3 * 4096);
+	uint8_t *buf = v_buf(3 * 4096);
 	size_t i;
 
 	v_open(&dev);
@@ -68,7 +68,7 @@ void test_reg_mr_iova(void)
 	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1,
 				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
-	uint8_t *target = aligned_alloc(4096, 4096);
+	uint8_t *target = v_buf(4096);
 	const uint64_t iova = 0x7e0000000000ull;
 
 	v_open(&dev);
@@ -97,7 +97,7 @@ void test_reg_mr_iova(void)
 void test_rereg_mr(void)
 {
 	struct vdev dev;
-	uint8_t *buf = aligned_alloc(4096, 2 * 4096);
+	uint8_t *buf = v_buf(2 * 4096);
 	struct ibv_mr *mr;
 	int ret;
 
@@ -133,7 +133,7 @@ void test_reg_dmabuf_mr(void)
 void test_advise_mr(void)
 {
 	struct vdev dev;
-	uint8_t *buf = aligned_alloc(4096, 4096);
+	uint8_t *buf = v_buf(4096);
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
 	int ret;
@@ -422,7 +422,7 @@ void test_srq(void)
 					.cap = { .max_send_wr = 4, .max_send_sge = 1 } };
 	struct ibv_qp *rq, *sq;
 	struct ibv_cq *cq;
-	uint8_t *buf = aligned_alloc(4096, 8192);
+	uint8_t *buf = v_buf(8192);
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
 	struct ibv_recv_wr rwr = { .wr_id = 77, .sg_list = &sge, .num_sge = 1 }, *bad;
