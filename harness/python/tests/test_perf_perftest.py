@@ -326,7 +326,7 @@ echo "client on port $port"
 class GuestScript(unittest.TestCase):
     """perftest_guest.sh on this machine, with fake tools on PATH."""
 
-    def run_script(self, jobs: str):
+    def place(self, jobs: str) -> Path:
         tmp = Path(tempfile.mkdtemp())
         self.addCleanup(shutil.rmtree, tmp)
         (tmp / "bin").mkdir()
@@ -336,10 +336,19 @@ class GuestScript(unittest.TestCase):
             tool.write_text(text)
             tool.chmod(0o755)
         (tmp / "jobs.txt").write_text(jobs)
-        done = subprocess.run(["sh", str(perftest_run.GUEST_SCRIPT), str(tmp / "out"),
-                               str(tmp / "jobs.txt"), "10.0.2.15"],
-                              capture_output=True, text=True, timeout=60, cwd=tmp,
-                              env=dict(os.environ, PATH=f"{tmp / 'bin'}:{os.environ['PATH']}"))
+        return tmp
+
+    def argv(self, tmp: Path, *role: str) -> list[str]:
+        return ["sh", str(perftest_run.GUEST_SCRIPT), str(tmp / "out"), str(tmp / "jobs.txt"),
+                "10.0.2.15", *role]
+
+    def env(self, tmp: Path) -> dict:
+        return dict(os.environ, PATH=f"{tmp / 'bin'}:{os.environ['PATH']}")
+
+    def run_script(self, jobs: str):
+        tmp = self.place(jobs)
+        done = subprocess.run(self.argv(tmp), capture_output=True, text=True, timeout=60,
+                              cwd=tmp, env=self.env(tmp))
         return tmp, done
 
     def test_jobs_statuses_and_argv_as_given(self):
@@ -382,6 +391,43 @@ class GuestScript(unittest.TestCase):
         self.assertEqual((out / "late-2.client.txt").read_text(), "client on port 20701\n")
         self.assertIn("Correlation coefficient", (out / "never-9.client.txt").read_text())
         self.assertEqual(done.stdout.count("could not calibrate its clock"), 4)
+
+    def test_server_and_client_roles_meet_through_the_shared_directory(self):
+        # as on two lab nodes: the same script as server and as client, the
+        # output directory shared; the client's side retries, the server follows
+        tmp = self.place("late-1 18720 20 ib_clock_lat -s 1\n"
+                         "bad-3 18721 20 ib_fake_lat -s 3\n")
+        server = subprocess.Popen(self.argv(tmp, "server"), stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, cwd=tmp, env=self.env(tmp))
+        client = subprocess.run(self.argv(tmp, "client"), capture_output=True, text=True,
+                                timeout=60, cwd=tmp, env=self.env(tmp))
+        served = server.communicate(timeout=60)[0]
+        out = tmp / "out"
+        self.assertEqual((client.returncode, server.returncode), (0, 0), client.stderr + served)
+        self.assertEqual((out / "status.txt").read_text(), "late-1 0 0\nbad-3 3 0\n")
+        self.assertIn("ib_clock_lat Version: 9.99", (out / "versions.txt").read_text())
+        self.assertIn("port 18720", (out / "late-1.try1.client.txt").read_text())
+        self.assertEqual((out / "late-1.try1.server.txt").read_text(),
+                         "server -s 1 -p 18720\n")
+        self.assertEqual((out / "late-1.client.txt").read_text(), "client on port 19720\n")
+        self.assertEqual((out / "late-1.server.txt").read_text(), "server -s 1 -p 19720\n")
+        self.assertEqual(client.stdout.count("could not calibrate its clock"), 1)
+        self.assertEqual(served, "")   # the server's side reports nothing itself
+
+    def test_a_client_whose_server_never_comes_gives_up(self):
+        tmp = self.place("lonely-2 18730 1 ib_fake_lat -s 2\n")
+        client = subprocess.run(self.argv(tmp, "client"), capture_output=True, text=True,
+                                timeout=60, cwd=tmp, env=self.env(tmp))
+        self.assertEqual(client.returncode, 0, client.stderr)
+        self.assertEqual((tmp / "out" / "status.txt").read_text(), "lonely-2 125 125\n")
+        self.assertIn("never said it listens", (tmp / "out" / "lonely-2.client.txt").read_text())
+
+    def test_unknown_role_is_a_usage_error(self):
+        tmp = self.place("x-2 18740 5 ib_fake_lat\n")
+        done = subprocess.run(self.argv(tmp, "observer"), capture_output=True, text=True,
+                              timeout=60, cwd=tmp, env=self.env(tmp))
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("usage", done.stderr)
 
 
 if __name__ == "__main__":

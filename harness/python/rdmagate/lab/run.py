@@ -11,7 +11,7 @@ What the guest's root is:
 The control share (a temporary directory, /run/rdmagate-lab in the guest)
 carries the configuration in, the command's argv as a NUL-separated file,
 and the exit status out. Other host directories (the run directory, a build)
-are shared at their own paths. Two nodes are joined by a QEMU socket link on
+are shared at their own paths. Two nodes are joined by a QEMU datagram link on
 127.0.0.1; node 1 runs --server, node 2 the command with RDMAGATE_PEER set.
 """
 import os
@@ -45,10 +45,12 @@ class LabResult:
     prepare_s: float = 0.0    # before QEMU: stack fetch, kernel, initramfs, KVM probe
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_udp_ports() -> tuple[int, int]:
+    """Two distinct free UDP ports on 127.0.0.1, one per node."""
+    with socket.socket(type=socket.SOCK_DGRAM) as a, socket.socket(type=socket.SOCK_DGRAM) as b:
+        a.bind(("127.0.0.1", 0))
+        b.bind(("127.0.0.1", 0))
+        return a.getsockname()[1], b.getsockname()[1]
 
 
 def _write_node(work: Path, node: int, argv: list[str], address: str, peer: str,
@@ -93,6 +95,9 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
         raise InfraError(f"{qemu.QEMU} is not installed: run ci/setup")
     if nodes not in (1, 2):
         raise InfraError("the lab runs 1 or 2 nodes")
+    if nodes == 2 and not qemu.has_netdev("dgram"):
+        raise InfraError(f"{qemu.QEMU} has no dgram netdev (QEMU 7.2 or later), which "
+                         "joins two lab nodes")
     preparing = time.monotonic()
     stack = resolve(stack_name)
     fetched = fetch(stack, say=say)
@@ -108,7 +113,7 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
     vms: list[VM] = []
     try:
         shutil.copy2(GUEST_SCRIPT, work / "guest.sh")
-        port = _free_port()
+        ports = _free_udp_ports() if nodes == 2 else (0, 0)
         guests = []
         for node in range(1, nodes + 1):
             address = LINK_ADDRESSES[node - 1] if nodes == 2 else ALONE_ADDRESS
@@ -120,9 +125,7 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
             if stack_tree is not None:
                 shares.append(qemu.Share("stack", stack_tree))
             shares += [qemu.Share(f"bind{i}", path, writable) for i, (path, writable) in enumerate(binds)]
-            netdev = "user,id=n0,restrict=on" if nodes == 1 else \
-                (f"socket,id=n0,listen=127.0.0.1:{port}" if node == 1
-                 else f"socket,id=n0,connect=127.0.0.1:{port}")
+            netdev = "user,id=n0,restrict=on" if nodes == 1 else qemu.link_netdev(node, ports)
             guests.append(qemu.Guest(kern.vmlinuz, initrd,
                                      f"console=ttyS0 panic=-1 quiet loglevel=3 rdmagate.node={node}",
                                      shares, netdev, f"52:54:00:12:34:0{node}",
@@ -135,8 +138,6 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
         lines: queue.Queue = queue.Queue()
         for node, guest in enumerate(guests, start=1):
             vms.append(VM(f"node{node}", qemu.argv(guest, accel), lines))
-            if node == 1 and nodes == 2:
-                time.sleep(0.5)  # the listening side first
         say(f"booting {nodes} guest(s) with kernel {kern.release} ({accel})")
         active = _follow(vms, lines, nodes, started, boot_timeout, run_timeout, on_line)
         last = work / f"node{nodes}" / "exit_status"

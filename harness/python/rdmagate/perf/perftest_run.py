@@ -1,5 +1,6 @@
-"""Debian's perftest over a size sweep, server and client on one lab guest
-(soft-RoCE loopback), in ONE boot per stack.
+"""Debian's perftest over a size sweep, in ONE boot per stack: server and
+client on one lab guest (soft-RoCE loopback), or (nodes=2) the server on
+node 1 and the client on node 2, across the lab's virtual link.
 
 Python writes the job list (RUN_DIR/perftest/jobs.txt) and a copy of the
 fixed guest script (perftest_guest.sh) into the run directory, which the lab
@@ -31,6 +32,7 @@ from . import perftest
 
 GUEST_SCRIPT = Path(__file__).with_name("perftest_guest.sh")
 ADDRESS = "10.0.2.15"     # the one-node lab guest (lab.run.ALONE_ADDRESS); debian-13 has no 'localhost'
+SERVER_ADDRESS = "10.77.0.1"   # node 1 of two (lab.run.LINK_ADDRESSES)
 GID_INDEX = "1"           # rxe's RoCEv2 GID
 FIRST_PORT = 18515        # perftest's default; one port per job, so no job waits for the last one's socket
 TOOLS = ("write_lat", "read_lat", "send_lat", "atomic_lat",
@@ -98,9 +100,10 @@ def write_jobs(path: Path, jobs: list[dict], limit_s: int) -> None:
 
 
 def run_sweep(stack_name: str, run_dir: Path, sweep: Sweep, say=lambda text: None,
-              name: str = "perftest") -> list[dict]:
-    """Run the sweep in one lab boot of the stack; one dict per job. The raw
-    outputs go to RUN_DIR/NAME/ (another name for a second stack's sweep)."""
+              name: str = "perftest", nodes: int = 1) -> list[dict]:
+    """Run the sweep in one lab boot of the stack (one guest, or two with the
+    server on the first); one dict per job. The raw outputs go to
+    RUN_DIR/NAME/ (another name for a second stack's sweep)."""
     from .. import lab   # the lab pulls in the stacks machinery; parsing does not need it
     run_dir = Path(run_dir).resolve()
     out = run_dir / name
@@ -113,10 +116,20 @@ def run_sweep(stack_name: str, run_dir: Path, sweep: Sweep, say=lambda text: Non
     shutil.copyfile(GUEST_SCRIPT, script)
     # each job: server and client limits, the grace for the server, a margin
     run_timeout = len(jobs) * (2 * sweep.job_timeout_s + 15) + 60
-    say(f"perftest: {len(jobs)} jobs on {stack_name} in the lab")
-    result = lab.run(stack_name, ["sh", str(script), str(out), str(out / "jobs.txt"), ADDRESS],
-                     binds=[(run_dir, True)], run_timeout=run_timeout,
-                     on_line=say, say=say)
+    words = ["sh", str(script), str(out), str(out / "jobs.txt")]
+    say(f"perftest: {len(jobs)} jobs on {stack_name} in the lab"
+        + (", across two nodes" if nodes == 2 else ""))
+    try:
+        if nodes == 2:
+            result = lab.run(stack_name, [*words, SERVER_ADDRESS, "client"], nodes=2,
+                             server_argv=[*words, SERVER_ADDRESS, "server"],
+                             binds=[(run_dir, True)], run_timeout=run_timeout,
+                             on_line=say, say=say)
+        else:
+            result = lab.run(stack_name, [*words, ADDRESS], binds=[(run_dir, True)],
+                             run_timeout=run_timeout, on_line=say, say=say)
+    finally:
+        shutil.rmtree(out / "sync", ignore_errors=True)   # the guests' handshakes
     if result.exit_status != 0:
         raise InfraError(f"perftest: the guest script failed (exit {result.exit_status}); "
                          f"see {out}")

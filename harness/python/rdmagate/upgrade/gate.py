@@ -31,8 +31,10 @@ BW_SWEEP = perftest_run.Sweep(("write_bw",), lat_sizes=(2,), bw_sizes=(64, 4096,
 
 class Gate:
     def __init__(self, old: str, new: str, run_dir: Path, device: str | None, use_lab: bool,
-                 consumers: list[str] | None, skip: list[str], progress: Progress):
+                 consumers: list[str] | None, skip: list[str], progress: Progress,
+                 nodes: int = 1):
         self.names = (old, new)
+        self.nodes = nodes   # lab guests for perftest: 2 puts its client across a link
         self.run_dir = run_dir
         self.device, self.use_lab = device, use_lab
         self.consumers = consumers
@@ -46,7 +48,8 @@ class Gate:
                      "compat_column": f"{old} build on {new}",
                      "phases": [{"name": p, "status": "not run", "seconds": 0,
                                  "note": "not reached"} for p in PHASES],
-                     "commands": [], "versions": {"rdmagate": rundir.git_revision()}}
+                     "commands": [], "versions": {"rdmagate": rundir.git_revision()},
+                     "nodes": nodes}
 
     # -- bookkeeping -------------------------------------------------------
     def save(self) -> None:
@@ -196,14 +199,15 @@ class Gate:
             if place.place == "lab":
                 found = perftest_run.run_sweep(stack.name, self.run_dir, BW_SWEEP,
                                                say=lambda text: None,
-                                               name=f"perftest-{stack.name}")
+                                               name=f"perftest-{stack.name}",
+                                               nodes=self.nodes)
                 bandwidth[key] = {r["size"]: r["metrics"]["bw_avg_Bps"] / perftest.MIB
                                   for r in found if r.get("ok")}
                 unmeasured += [{"stack": stack.name, "size": r["size"], "why": r["error"]}
                                for r in found if not r.get("ok")]
         threshold = perf_suite.threshold(None)
         self.data["perf"] = [self._latency_series(samples, threshold),
-                             self._bandwidth_series(bandwidth, unmeasured)]
+                             self._bandwidth_series(bandwidth, unmeasured, self.nodes)]
         self.data["baseline"] = self._against_baseline(samples["to"], threshold)
         return f"{sum(len(s) for s in samples.values())} measurements, threshold {threshold:.0%}"
 
@@ -225,7 +229,7 @@ class Gate:
                 "kind": "latency", "unit": "us", "points": points}
 
     @staticmethod
-    def _bandwidth_series(bandwidth: dict, unmeasured: list[dict]) -> dict:
+    def _bandwidth_series(bandwidth: dict, unmeasured: list[dict], nodes: int) -> dict:
         points = []
         for size in sorted(set(bandwidth.get("from", {})) & set(bandwidth.get("to", {}))):
             a, b = bandwidth["from"][size], bandwidth["to"][size]
@@ -233,8 +237,9 @@ class Gate:
                            "b": {"median": b, "low": b, "high": b},
                            "verdict": "not compared", "ratio": a / b if b else 0,
                            "ci": [a / b if b else 0] * 2})
-        return {"name": "write_bw", "title": "RDMA WRITE bandwidth (perftest ib_write_bw, "
-                "one run: no interval)", "kind": "bandwidth", "unit": "MiB/s", "points": points,
+        where = "across two lab nodes, " if nodes == 2 else ""
+        return {"name": "write_bw", "title": f"RDMA WRITE bandwidth (perftest ib_write_bw, "
+                f"{where}one run: no interval)", "kind": "bandwidth", "unit": "MiB/s", "points": points,
                 "unmeasured": unmeasured}
 
     def _against_baseline(self, measured: dict, threshold: float) -> list[dict]:
