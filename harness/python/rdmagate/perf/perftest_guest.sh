@@ -9,7 +9,8 @@
 # background, the client against ADDRESS once the server listens. Roles
 # "server" and "client" split that over two guests that share OUT_DIR: the
 # server's guest says when it listens and when its server ended through
-# files in OUT_DIR/sync/, the client's guest waits for them.
+# files in OUT_DIR/sync/, the client's guest waits for them (the caller
+# removes sync/ after the run).
 #
 # Outputs land in OUT_DIR/NAME.server.txt and .client.txt, the exit statuses
 # in OUT_DIR/status.txt ("NAME CLIENT SERVER"), tool versions in
@@ -191,5 +192,4 @@ while read -r name port limit tool args <&3; do
 		echo "perftest: $name client $client server $server_status"
 	fi
 done 3< "$jobs"
-[ "$role" = both ] && rm -rf "$sync"
 exit 0

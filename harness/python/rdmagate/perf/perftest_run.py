@@ -117,17 +117,14 @@ def run_sweep(stack_name: str, run_dir: Path, sweep: Sweep, say=lambda text: Non
     # each job: server and client limits, the grace for the server, a margin
     run_timeout = len(jobs) * (2 * sweep.job_timeout_s + 15) + 60
     words = ["sh", str(script), str(out), str(out / "jobs.txt")]
+    # two nodes: the same script as server on node 1, as client on node 2
+    two = {"nodes": 2, "server_argv": [*words, SERVER_ADDRESS, "server"]} if nodes == 2 else {}
+    argv = [*words, SERVER_ADDRESS, "client"] if two else [*words, ADDRESS]
     say(f"perftest: {len(jobs)} jobs on {stack_name} in the lab"
-        + (", across two nodes" if nodes == 2 else ""))
+        + (", across two nodes" if two else ""))
     try:
-        if nodes == 2:
-            result = lab.run(stack_name, [*words, SERVER_ADDRESS, "client"], nodes=2,
-                             server_argv=[*words, SERVER_ADDRESS, "server"],
-                             binds=[(run_dir, True)], run_timeout=run_timeout,
-                             on_line=say, say=say)
-        else:
-            result = lab.run(stack_name, [*words, ADDRESS], binds=[(run_dir, True)],
-                             run_timeout=run_timeout, on_line=say, say=say)
+        result = lab.run(stack_name, argv, binds=[(run_dir, True)], run_timeout=run_timeout,
+                         on_line=say, say=say, **two)
     finally:
         shutil.rmtree(out / "sync", ignore_errors=True)   # the guests' handshakes
     if result.exit_status != 0:
