@@ -9,10 +9,11 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness" / "python"))
-
-from rdmagate import lab  # noqa: E402
-from rdmagate.stacks import fetch, resolve  # noqa: E402
+try:   # the runner package: PYTHONPATH=runner, as the README says
+    from rdmagate import lab
+    from rdmagate.stacks import fetch, resolve
+except ModuleNotFoundError:
+    sys.exit("bench/lab_boot.py: run it from the checkout as PYTHONPATH=runner bench/lab_boot.py")
 
 
 def main() -> int:

@@ -18,11 +18,12 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness" / "python"))
-
-from rdmagate import build, where  # noqa: E402
-from rdmagate.perf import native, stats, suite  # noqa: E402
-from rdmagate.stacks import fetch, resolve  # noqa: E402
+try:   # the runner package: PYTHONPATH=runner, as the README says
+    from rdmagate import build, where
+    from rdmagate.perf import native, stats, suite
+    from rdmagate.stacks import fetch, resolve
+except ModuleNotFoundError:
+    sys.exit("bench/perf_verdict.py: run it from the checkout as PYTHONPATH=runner bench/perf_verdict.py")
 
 MEASUREMENT = "write_lat-2"
 

@@ -1,0 +1,200 @@
+"""rdmagate-perf on soft-RoCE in the lab: every test runs, every sample is
+recorded and sane, exit statuses mean what they say, and the slowdown shim's
+injected delay shows in the samples."""
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+from tests.support import rdmagate
+
+BUILD = Path(os.environ.get("RDMAGATE_TEST_BUILD_DIR", "/nonexistent"))
+PERF = BUILD / "suites" / "perf" / "rdmagate-perf"
+SHIM = BUILD / "suites" / "perf" / "librdmagate-slowdown.so"
+
+TESTS = ("write", "write_inline", "send", "read", "atomic_cas", "atomic_faa",
+         "write_batch", "write_wr", "reg_mr", "poll_cq")
+SIZE = {"atomic_cas": 8, "atomic_faa": 8, "poll_cq": 0}   # others: the default, 2
+ITERS, WARMUP, SLOWDOWN_NS = 300, 30, 20_000
+BUILT = "RDMAGATE_TEST_BUILD_DIR" in os.environ
+
+
+def samples(path: Path) -> tuple[str, list[int]]:
+    lines = path.read_text().splitlines()
+    return lines[0], [int(line) for line in lines[1:]]
+
+
+def header(test: str, size: int, iters: int = ITERS, warmup: int = WARMUP) -> str:
+    line = (f"# rdmagate-perf test={test} size={size} iters={iters} warmup={warmup} "
+            "clock=CLOCK_MONOTONIC_RAW unit=ns")
+    return line + " batch=16" if test == "write_batch" else line
+
+
+@unittest.skipUnless(BUILT, "run through ctest, which builds it")
+class CommandLine(unittest.TestCase):
+    """What is decided before any device is opened: no lab needed."""
+
+    def perf(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(PERF), *args], capture_output=True, text=True, check=False)
+
+    def test_usage_errors_exit_2_and_leave_no_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = f"{tmp}/x.txt"
+            for args in (["--test", "bogus"], ["--test", "write", "--iters", "0"],
+                         ["--test", "write", "--iters", "12x"],
+                         ["--test", "atomic_cas", "--size", "4"],
+                         ["--test", "write", "--batch", "8"],
+                         ["--test", "write_batch", "--batch", "0"],
+                         ["--test", "write_inline", "--size", "65"],
+                         ["--test", "poll_cq", "--size", "8"],
+                         ["--test", "write", "stray"]):
+                with self.subTest(args=args):
+                    done = self.perf("--device", "rxe0", *args, "--out", out)
+                    self.assertEqual(done.returncode, 2, done.stderr)
+                    self.assertIn("usage: rdmagate-perf", done.stderr)
+            self.assertEqual(self.perf("--device", "rxe0", "--test", "write").returncode, 2)
+            self.assertFalse(Path(out).exists())
+
+    def test_a_missing_device_is_a_failure_named_on_one_line(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            done = self.perf("--device", "rdmagate-none", "--test", "write",
+                             "--out", f"{tmp}/x.txt")
+            self.assertEqual(done.returncode, 1)
+            self.assertEqual(done.stderr.strip().splitlines(),
+                             ["rdmagate-perf: rdmagate-none: No such device (errno 19)"])
+            self.assertFalse(Path(tmp, "x.txt").exists())
+
+
+@unittest.skipUnless(BUILT, "run through ctest, which builds it")
+@unittest.skipUnless(shutil.which("qemu-system-x86_64"), "qemu-system-x86_64 is not installed")
+class NativeBenchmark(unittest.TestCase):
+    """One lab boot (about 10 s under TCG) runs everything."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        tmp = cls.tmp.name
+        run = f"{PERF} --device rxe0 --iters {ITERS} --warmup {WARMUP}"
+        slow = f"LD_PRELOAD={SHIM} RDMAGATE_SLOWDOWN_NS={SLOWDOWN_NS} {run}"
+        steps = [(t, f"{run} --test {t} --out {tmp}/{t}.txt") for t in TESTS] + [
+            ("reg_mr_1m", f"{run} --test reg_mr --size 1048576 --out {tmp}/reg_mr_1m.txt"),
+            ("slow_write", f"{slow} --test write --out {tmp}/slow_write.txt"),
+            ("slow_write_wr", f"{slow} --test write_wr --out {tmp}/slow_write_wr.txt"),
+            ("bad_env", f"LD_PRELOAD={SHIM} RDMAGATE_SLOWDOWN_NS=20us {run} --test write "
+                        f"--out {tmp}/bad_env.txt"),
+            ("bad_gid", f"{run} --test write --gid-index 200 --out {tmp}/bad_gid.txt"),
+        ]
+        # stderr into stdout, so each message lands next to its status line
+        script = "".join(f'{cmd} 2>&1; echo "status {name}=$?"\n' for name, cmd in steps)
+        Path(tmp, "run.sh").write_text(script)
+        cls.done = rdmagate("lab", "run", "--stack", "host", "--share", tmp, "--",
+                            "sh", f"{tmp}/run.sh")
+        cls.out = cls.done.stdout + cls.done.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def status(self, name: str) -> int:
+        for line in self.out.splitlines():
+            if line.startswith(f"status {name}="):
+                return int(line.split("=", 1)[1])
+        self.fail(f"no status for {name}:\n{self.out}")
+
+    def load(self, name: str) -> list[int]:
+        self.assertEqual(self.status(name), 0, self.out)
+        return samples(Path(self.tmp.name, f"{name}.txt"))[1]
+
+    def median(self, name: str) -> float:
+        return statistics.median(self.load(name))
+
+    def test_the_lab_ran(self):
+        self.assertEqual(self.done.returncode, 0, self.out)
+
+    def test_every_test_records_every_sample_under_its_header(self):
+        for test in TESTS:
+            with self.subTest(test=test):
+                self.assertEqual(self.status(test), 0, self.out)
+                head, values = samples(Path(self.tmp.name, f"{test}.txt"))
+                self.assertEqual(head, header(test, SIZE.get(test, 2)))
+                self.assertEqual(len(values), ITERS)
+                self.assertTrue(all(v > 0 for v in values), values)
+                if test != "poll_cq":    # a round trip or a registration: 1 us .. 10 ms
+                    self.assertTrue(1_000 < statistics.median(values) < 10_000_000, values)
+
+    def test_figures_relate_as_the_operations_do(self):
+        write = self.median("write")
+        # Polling an empty CQ never reaches the device: cheaper than a round trip.
+        self.assertLess(self.median("poll_cq"), write)
+        # Soft-RoCE spends CPU on every message: a batch of 16 takes longer than
+        # two round trips, yet one message of it less than two round trips.
+        batch = self.median("write_batch")
+        self.assertGreater(batch * 16, 2 * write)
+        self.assertLess(batch, 2 * write)
+        # Registering 1 MiB pins 256 pages, 2 bytes one.
+        self.assertGreater(self.median("reg_mr_1m"), self.median("reg_mr"))
+        self.assertEqual(samples(Path(self.tmp.name, "reg_mr_1m.txt"))[0],
+                         header("reg_mr", 1048576))
+
+    def test_the_slowdown_shim_delays_each_post_by_its_amount(self):
+        self.assertIn(f"librdmagate-slowdown: rxe0: ibv_post_send slowed by {SLOWDOWN_NS} ns",
+                      self.out)
+        grown = self.median("slow_write") - self.median("write")
+        self.assertGreater(grown, SLOWDOWN_NS / 2)
+        self.assertLess(grown, SLOWDOWN_NS * 3)
+        # ibv_wr_* does not go through ops.post_send: write_wr stays fast,
+        # which also shows it really posts through the extended QP.
+        self.assertLess(self.median("slow_write_wr"), self.median("slow_write") - SLOWDOWN_NS / 2)
+
+    def test_failures_exit_1_on_one_line_naming_the_call(self):
+        self.assertEqual(self.status("bad_env"), 1, self.out)
+        self.assertIn("librdmagate-slowdown: RDMAGATE_SLOWDOWN_NS is not a number", self.out)
+        self.assertIn("rdmagate-perf: rxe0: Invalid argument (errno 22)", self.out)
+        self.assertEqual(self.status("bad_gid"), 1, self.out)
+        # A GID index past the table: which verb refuses it depends on the stack.
+        self.assertRegex(self.out, r"(?m)^rdmagate-perf: ibv_\w+[^:\n]*: [^\n]+ \(errno [1-9]\d*\)\n"
+                                   r"status bad_gid=1$")
+        for name in ("bad_env", "bad_gid"):
+            self.assertFalse(Path(self.tmp.name, f"{name}.txt").exists())
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class JobsOnTheHost(unittest.TestCase):
+    """On a device of this host the jobs run here, through the same job
+    script as in the lab. A stand-in for rdmagate-perf (this machine has no
+    RDMA device) writes known samples, or exits as a device lacking the
+    operation does; what is collected must be exactly that."""
+
+    STAND_IN = """#!/bin/sh
+out=""
+while [ $# -gt 0 ]; do
+    [ "$1" = --out ] && out="$2"
+    shift
+done
+[ "${FAKE_EXIT:-0}" = 0 ] || { echo "operation not supported by the device"; exit "$FAKE_EXIT"; }
+printf '# rdmagate-perf test=write size=2 iters=3 warmup=0\\n1500\\n1200\\n1300\\n' > "$out"
+"""
+
+    def test_jobs_run_here_and_are_collected(self):
+        from rdmagate.perf import native
+        from rdmagate.where import Where
+        with tempfile.TemporaryDirectory() as tmp:
+            perf = Path(tmp) / "rdmagate-perf"
+            perf.write_text(self.STAND_IN)
+            perf.chmod(0o755)
+            jobs = [("write_lat-2.0", native.job_words(perf, "write_lat-2", 3, 0, "mlx5_0")),
+                    ("read_lat-2.0", native.job_words(perf, "read_lat-2", 3, 0, "mlx5_0",
+                                                      {"FAKE_EXIT": "4"}))]
+            out, lab_result = native.run_jobs(Where("host", "mlx5_0", "--device"), "host",
+                                              perf, Path(tmp), jobs)
+            self.assertIsNone(lab_result)
+            found = native.collect(out, ["write_lat-2.0", "read_lat-2.0"])
+            self.assertEqual(found["write_lat-2.0"]["samples"], [1500, 1200, 1300])
+            self.assertEqual(found["read_lat-2.0"],
+                             {"unsupported": "operation not supported by the device"})

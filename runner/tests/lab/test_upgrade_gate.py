@@ -1,0 +1,206 @@
+"""The upgrade gate end to end, Debian 11 to Debian 13 in the lab: the
+verdict and its reasons against facts of those packages, the report in
+Chromium, and a gate without QEMU that still reports what it could do."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+from rdmagate import browser
+from tests.support import RDMAGATE, rdmagate
+
+UNREACHABLE = "http://127.0.0.1:9/debian"
+
+
+def reasons_text(data: dict) -> str:
+    return "\n".join(f"{r['category']} {r['audience']} {r['text']}" for r in data["reasons"])
+
+
+@unittest.skipUnless(shutil.which("qemu-system-x86_64"), "qemu-system-x86_64 is not installed")
+class GateDebian11To13(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.done = rdmagate("upgrade", "--from", "debian-11", "--to", "debian-13", "--json",
+                            timeout=1800)
+        cls.data = json.loads(cls.done.stdout) if cls.done.stdout.startswith("{") else {}
+
+    def test_verdict_and_reasons_match_the_packages(self):
+        self.assertEqual(self.done.returncode, 0, self.done.stderr[-3000:])
+        data = self.data
+        self.assertEqual(data["verdict"], "GO WITH RISKS")
+        self.assertEqual([p["status"] for p in data["phases"]], ["done"] * 5,
+                         data["phases"])
+        text = reasons_text(data)
+        # rdma-core 33 -> 56: the private ABI node moved, i40iw was dropped,
+        # the libraries of 56.1 need glibc 2.38.
+        self.assertIn("IBVERBS_PRIVATE_33 -> IBVERBS_PRIVATE_34", text)
+        self.assertRegex(text, r"risk applications provider i40iw: provider removed")
+        self.assertIn("glibc 2.38", text)
+        self.assertNotIn("breaks", [r["category"] for r in data["reasons"]])
+
+    def test_verbs_matrix_and_binary_compatibility(self):
+        verbs = self.data["verbs"]
+        self.assertEqual(verbs["columns"], ["debian-11", "debian-13",
+                                            "debian-11 build on debian-13"])
+        for column in verbs["columns"]:
+            self.assertEqual(verbs["tests"]["verbs.send"][column], "PASS")
+            self.assertEqual(verbs["tests"]["verbs.rdma_read"][column], "PASS")
+        # rxe on 5.10 let a write with a bad rkey through (a known defect
+        # in its profile); 6.12 refuses it.
+        self.assertEqual(verbs["tests"]["verbs.bad_rkey"]["debian-11"], "XFAIL")
+        self.assertEqual(verbs["tests"]["verbs.bad_rkey"]["debian-13"], "PASS")
+
+    def test_performance_measured_on_both(self):
+        latency = self.data["perf"][0]
+        self.assertEqual([p["size"] for p in latency["points"]], [2, 64, 1024, 4096, 65536])
+        for point in latency["points"]:
+            self.assertIn(point["verdict"], ("faster", "same", "slower", "inconclusive"))
+            self.assertLess(point["ci"][0], point["ci"][1] + 1e-9)
+        print("\n" + "\n".join(f"{p['size']:>6} B: {p['verdict']} {p['ratio']:.2f}x"
+                               for p in latency["points"]))
+
+    def test_report_renders_in_chromium_and_is_rebuilt(self):
+        run_dir = Path(self.data["run_dir"])
+        report = run_dir / "report.html"
+        self.assertTrue(report.is_file())
+        self.assertEqual(browser.screenshot(report, run_dir / "report.png"), [])
+        rendered = browser.dom(report)
+        self.assertEqual(rendered.count("<svg"), 2)     # latency and bandwidth
+        self.assertIn("GO WITH RISKS", rendered)
+        report.unlink()
+        again = rdmagate("report", str(run_dir))
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertTrue(report.is_file())
+        self.assertTrue((run_dir / "junit.xml").is_file())
+
+
+def qemu_children(pid: int) -> list[int]:
+    """QEMU processes whose parent is pid."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:]
+        if comm.startswith("qemu-system") and int(rest.split()[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@unittest.skipUnless(shutil.which("qemu-system-x86_64"), "qemu-system-x86_64 is not installed")
+class GateWhenTheDeviceVanishes(unittest.TestCase):
+    """The lab VM running debian-12's verbs suites is killed mid-run: its
+    rxe device goes with it. What finished is kept, the rest is said not to
+    have run, and the other stack's column still runs."""
+
+    def test_partial_column_kept_and_reported(self):
+        with tempfile.TemporaryDirectory() as results, tempfile.TemporaryDirectory() as tmp:
+            proc = subprocess.Popen(
+                [sys.executable, str(RDMAGATE), "upgrade", "--from", "debian-12", "--to",
+                 "debian-13", "--skip", "api", "--skip", "perf", "--no-consumers",
+                 "--results", results, "--json"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env=dict(os.environ, TMPDIR=tmp))
+            killed = []
+            deadline = time.monotonic() + 900
+            while not killed and proc.poll() is None and time.monotonic() < deadline:
+                done = [len(p.read_text().splitlines()) for p in
+                        Path(results).glob("*/runs/*debian-12/results.jsonl")]
+                if done and done[0] >= 5:
+                    for pid in qemu_children(proc.pid):
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
+                time.sleep(0.2)
+            out, err = proc.communicate(timeout=900)
+            self.assertTrue(killed, "the debian-12 run ended before it could be cut")
+            self.assertEqual(proc.returncode, 0, err[-3000:])
+            data = json.loads(out)
+            phases = {p["name"]: p for p in data["phases"]}
+            self.assertEqual(phases["verbs"]["status"], "failed")
+            self.assertRegex(phases["verbs"]["note"],
+                             r"^debian-12: the lab VM node1 was killed \(signal 9\) mid-run.*"
+                             r"\d+ test\(s\) had finished")
+            self.assertEqual(list(data["verbs"]["cut_short"]), ["debian-12"])
+            tests = data["verbs"]["tests"]
+            partial = [t for t, cells in tests.items() if "debian-12" in cells]
+            whole = [t for t, cells in tests.items() if "debian-13" in cells]
+            self.assertGreaterEqual(len(partial), 5)
+            self.assertLess(len(partial), len(whole))
+            self.assertGreater(len(whole), 100)
+            # the harness writes its coverage counts after each test
+            self.assertGreater(data["coverage"]["debian-12"]["libibverbs"]["called"], 0)
+            self.assertEqual(data["verdict"], "GO WITH RISKS")
+            self.assertIn("untested verbs phase verbs failed", reasons_text(data))
+            report = (Path(data["run_dir"]) / "report.html").read_text()
+            self.assertIn("debian-12 stopped early", report)
+            self.assertEqual(qemu_children(proc.pid), [])
+            self.assertEqual(os.listdir(tmp), [])
+
+
+class GateBadInput(unittest.TestCase):
+    def test_unreachable_archive(self):
+        """debian-12 is in the cache, debian-13 is not and the archive cannot
+        be reached: the gate says so, runs nothing on one stack alone, and
+        still writes its report."""
+        from rdmagate.stacks import fetch, resolve
+        from rdmagate.stacks.fetch import stack_cache
+        old = resolve("debian-12")
+        fetch(old)   # into the shared cache
+        with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as results:
+            entry = stack_cache(old, Path(cache))
+            entry.parent.mkdir(parents=True)
+            entry.symlink_to(stack_cache(old))
+            done = rdmagate("upgrade", "--from", "debian-12", "--to", "debian-13", "--json",
+                            "--results", results,
+                            env={"RDMAGATE_CACHE": cache, "RDMAGATE_MIRROR": UNREACHABLE})
+            self.assertEqual(done.returncode, 3, done.stderr[-2000:])
+            data = json.loads(done.stdout)
+            phases = {p["name"]: p for p in data["phases"]}
+            self.assertEqual(phases["fetch"]["status"], "failed")
+            self.assertIn("cannot read the trixie package lists", phases["fetch"]["note"])
+            self.assertEqual(data["from"]["rdma_core"], old.rdma_core)
+            for name in ("abi", "api", "verbs", "perf"):
+                self.assertEqual(phases[name]["status"], "not run")
+                self.assertIn("could not be fetched", phases[name]["note"])
+            self.assertIn("upgrade: phase fetch failed", done.stderr)
+            report = (Path(data["run_dir"]) / "report.html").read_text()
+            self.assertIn("cannot read the trixie package lists", report)
+            self.assertTrue((Path(data["run_dir"]) / "junit.xml").is_file())
+            self.assertFalse(list(Path(cache).glob("stacks/debian-13/*/root")))
+
+    def test_what_could_not_run_without_qemu_is_said_and_reported(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            done = rdmagate("upgrade", "--from", "debian-12", "--to", "debian-13", "--json",
+                            "--skip", "api",
+                            env={"RDMAGATE_QEMU": "/nonexistent/qemu", "TMPDIR": tmp},
+                            timeout=600)
+            leftovers = os.listdir(tmp)
+        data = json.loads(done.stdout)
+        phases = {p["name"]: p for p in data["phases"]}
+        self.assertEqual(phases["abi"]["status"], "done")
+        for name in ("verbs", "perf"):
+            self.assertEqual(phases[name]["status"], "failed")
+            self.assertIn("qemu", phases[name]["note"])
+        self.assertEqual(data["verdict"], "GO WITH RISKS")
+        self.assertIn("untested verbs phase verbs failed", reasons_text(data))
+        report = (Path(data["run_dir"]) / "report.html").read_text()
+        self.assertIn("Not tested", report)
+        self.assertEqual(done.returncode, 0)
+        self.assertEqual(leftovers, [])
+
+    def test_unknown_stack_is_a_usage_error(self):
+        done = rdmagate("upgrade", "--from", "debian-10", "--to", "debian-13")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("unknown stack 'debian-10'", done.stderr)
+        self.assertEqual(len(done.stderr.strip().splitlines()), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

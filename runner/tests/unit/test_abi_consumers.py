@@ -1,0 +1,117 @@
+"""Consumer impact on real Debian consumer packages (libfabric, UCX)."""
+import json
+import shutil
+import struct
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+from rdmagate.abi.consumers import _mentions_rdma
+from rdmagate.stacks import fetch, resolve
+from rdmagate.stacks.archive import Archive
+from tests.support import rdmagate, readelf_versions
+
+LIBFABRIC = {"bullseye": "1.11.0-2", "trixie": "2.1.0-1.1"}
+
+
+def libfabric_deb(suite: str) -> Path:
+    return Archive(suite).download([("libfabric1", LIBFABRIC[suite])])[0]
+
+
+def needed_ibverbs_nodes(deb: Path) -> set[str]:
+    """IBVERBS nodes the .deb's libfabric needs, as binutils reads them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["dpkg-deb", "-x", str(deb), tmp], check=True)
+        (lib,) = [p for p in Path(tmp).rglob("libfabric.so.1.*") if not p.is_symlink()]
+        needs = readelf_versions(lib, "needs")
+    return {node for node in needs["libibverbs.so.1"] if node.startswith("IBVERBS_")}
+
+
+def defined_nodes(stack: str) -> set[str]:
+    lib = fetch(resolve(stack), with_rootfs=False).root / "usr/lib/x86_64-linux-gnu/libibverbs.so.1"
+    return {node for node in readelf_versions(lib)[""] if node.startswith("IBVERBS_")}
+
+
+def run_abi(old: str, new: str, deb: Path):
+    with tempfile.TemporaryDirectory() as tmp:
+        done = rdmagate("abi", "--from", old, "--to", new, "--consumers", str(deb), "--json",
+                        "--results", tmp)
+    return done, json.loads(done.stdout)
+
+
+class ConsumerImpact(unittest.TestCase):
+    def test_newer_libfabric_does_not_load_on_an_older_stack(self):
+        deb = libfabric_deb("trixie")
+        expected_missing = needed_ibverbs_nodes(deb) - defined_nodes("debian-11")
+        self.assertTrue(expected_missing, "the packages no longer show a downgrade break")
+        done, report = run_abi("debian-13", "debian-11", deb)
+        self.assertEqual(done.returncode, 1)
+        (impact,) = [c for c in report["consumers"] if "libfabric.so" in c["consumer"]]
+        self.assertEqual(impact["verdict"], "fails to load")
+        self.assertEqual({v.split()[0] for v in impact["missing_versions"]}, expected_missing)
+        self.assertTrue(any(f["kind"] == "consumer fails to load" for f in report["findings"]))
+
+    def test_older_libfabric_loads_on_a_newer_stack(self):
+        deb = libfabric_deb("bullseye")
+        self.assertLessEqual(needed_ibverbs_nodes(deb), defined_nodes("debian-13"))
+        done, report = run_abi("debian-11", "debian-13", deb)
+        (impact,) = [c for c in report["consumers"] if "libfabric.so" in c["consumer"]]
+        self.assertEqual(impact["verdict"], "ok", impact)
+
+    def test_missing_consumer_is_a_usage_error(self):
+        done = rdmagate("abi", "--from", "debian-12", "--to", "debian-13",
+                        "--consumers", "/nonexistent/app")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("--consumers /nonexistent/app: no such file", done.stderr)
+
+
+class Prefilter(unittest.TestCase):
+    """The cheap test that picks consumers reads only .dynstr; it must name
+    the same files a search of every byte would."""
+
+    def test_dynstr_prefilter_agrees_with_a_whole_file_search(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            (tmp / "stub.c").write_text("int ibv_fork_init(void) { return 0; }\n")
+            (tmp / "app.c").write_text("int ibv_fork_init(void);\n"
+                                       "int main(void) { return ibv_fork_init(); }\n")
+            (tmp / "plain.c").write_text("int main(void) { return 0; }\n")
+            gcc = ["gcc", "-o"]
+            subprocess.run(gcc + [str(tmp / "libibverbs.so.1"), "-shared", "-fPIC",
+                                  "-Wl,-soname,libibverbs.so.1", str(tmp / "stub.c")], check=True)
+            subprocess.run(gcc + [str(tmp / "app"), str(tmp / "app.c"), str(tmp / "libibverbs.so.1")],
+                           check=True)
+            subprocess.run(gcc + [str(tmp / "plain"), str(tmp / "plain.c")], check=True)
+            # the loader needs no section headers: a file without them is
+            # still a consumer, found by the bounded whole-file scan
+            shutil.copy(tmp / "app", tmp / "app-noshdr")
+            with open(tmp / "app-noshdr", "r+b") as f:
+                f.seek(0x28)
+                f.write(struct.pack("<Q", 0))
+                f.seek(0x3C)
+                f.write(struct.pack("<H", 0))
+            for name in ("app", "app-noshdr", "plain", "libibverbs.so.1"):
+                whole = b"libibverbs.so.1" in (tmp / name).read_bytes()
+                self.assertEqual(_mentions_rdma(tmp / name), whole, name)
+            self.assertTrue(_mentions_rdma(tmp / "app-noshdr"))
+            self.assertFalse(_mentions_rdma(tmp / "plain"))
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class HostScan(unittest.TestCase):
+    def test_rdma_cores_own_tools_are_replaced_not_broken(self):
+        tool = Path("/usr/bin/ibv_devinfo")
+        # a fact of the host: its rdma-core tools are bound to the private ABI
+        self.assertTrue(any("PRIVATE" in v for v in
+                            readelf_versions(tool, "needs").get("libibverbs.so.1", set())))
+        with tempfile.TemporaryDirectory() as tmp:
+            done = rdmagate("abi", "--from", "debian-12", "--to", "debian-sid", "--json",
+                            "--results", tmp)
+        report = json.loads(done.stdout)
+        (impact,) = [c for c in report["consumers"] if c["consumer"] == str(tool)]
+        self.assertEqual(impact["verdict"], "replaced by the upgrade")
+        self.assertFalse([f for f in report["findings"] if f["library"] == str(tool)])

@@ -1,0 +1,151 @@
+"""Header type rules on crafted headers: each of rdma-core's extension
+mechanisms passes, and each way to break what old binaries do is caught."""
+import json
+import tempfile
+import textwrap
+import unittest
+from pathlib import Path
+
+from tests.support import rdmagate
+from tests.unit.test_abi import build_fake_stack
+
+BASE = {
+    "ops": "int (*post_send)(struct ibv_qp *qp, int flags);\n\tint (*poll_cq)(struct ibv_cq *cq, int n);",
+    "verbs_context": "int (*query_port)(void);\n\tint (*advise_mr)(void);\n\tsize_t sz;\n\tstruct ibv_context context;",
+    "attr_ex": "uint32_t comp_mask;\n\tuint32_t max_wr;",
+    "plain": "uint32_t a;\n\tuint32_t b;",
+    "qp": "struct ibv_context *context;\n\tuint32_t qp_num;",
+    "enum": "IBV_THING_A = 0,\n\tIBV_THING_B = 1,",
+    "reserved": "uint32_t flags;\n\tuint8_t reserved[4];",
+    "protos": "void ibv_use_plain(struct ibv_plain *plain);",
+}
+
+
+def header(parts: dict) -> str:
+    return textwrap.dedent(f"""\
+        #include <stddef.h>
+        #include <stdint.h>
+        struct ibv_qp;
+        struct ibv_cq;
+        struct ibv_context {{ int cmd_fd; }};
+        struct ibv_context_ops {{ {parts['ops']} }};
+        struct verbs_context {{ {parts['verbs_context']} }};
+        struct ibv_thing_attr_ex {{ {parts['attr_ex']} }};
+        struct ibv_plain {{ {parts['plain']} }};
+        struct ibv_qp {{ {parts['qp']} }};
+        struct ibv_resv {{ {parts['reserved']} }};
+        enum ibv_thing {{ {parts['enum']} }};
+        struct ibv_qp *ibv_create_qp(struct ibv_context *context);
+        {parts['protos']}
+        """)
+
+
+class HeaderRules(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = Path(self.tmp.name)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def stack(self, name: str, **changes) -> Path:
+        root = build_fake_stack(self.dir / name, {"IBVERBS_1.0": ["ibv_create_qp"]})
+        include = root / "usr" / "include" / "infiniband"
+        include.mkdir(parents=True)
+        (include / "verbs.h").write_text(header({**BASE, **changes}))
+        return root
+
+    def diff(self, **changes):
+        pair = Path(tempfile.mkdtemp(dir=self.dir)).name   # several diffs in one test
+        old, new = self.stack(f"{pair}/old"), self.stack(f"{pair}/new", **changes)
+        done = rdmagate("abi", "--from", f"prefix:{old}", "--to", f"prefix:{new}", "--json", "--no-consumers",
+                        "--results", str(self.dir / "results"))
+        self.assertIn(done.returncode, (0, 1), done.stderr)
+        report = json.loads(done.stdout)
+        return done.returncode, [f for f in report["findings"]
+                                 if f["library"] in ("infiniband/verbs.h", "headers")]
+
+    def kinds(self, findings, severity):
+        return {(f["kind"], f["symbol"]) for f in findings if f["severity"] == severity}
+
+    def test_identical_headers_have_no_findings(self):
+        code, findings = self.diff()
+        self.assertEqual((code, findings), (0, []))
+
+    def test_swapped_function_pointers_break_applications(self):
+        # invisible to symbol-level tools: the calls are inline in applications
+        code, findings = self.diff(ops="int (*poll_cq)(struct ibv_cq *cq, int n);\n"
+                                       "int (*post_send)(struct ibv_qp *qp, int flags);")
+        self.assertEqual(code, 1)
+        self.assertIn(("member moved", "ibv_context_ops.post_send"), self.kinds(findings, "breaking"))
+
+    def test_changed_function_pointer_signature_breaks_applications(self):
+        code, findings = self.diff(ops="int (*post_send)(struct ibv_qp *qp, long flags);\n"
+                                       "int (*poll_cq)(struct ibv_cq *cq, int n);")
+        self.assertEqual(code, 1)
+        (finding,) = [f for f in findings if f["kind"] == "member type changed"]
+        self.assertIn("long int", finding["detail"])
+
+    def test_verbs_context_grows_at_the_front(self):
+        code, findings = self.diff(verbs_context="int (*alloc_dm)(void);\n"
+                                   + BASE["verbs_context"])
+        self.assertEqual(code, 0, findings)
+        self.assertIn(("extended compatibly", "verbs_context"), self.kinds(findings, "benign"))
+
+    def test_verbs_context_member_added_next_to_the_context_breaks(self):
+        code, findings = self.diff(verbs_context="int (*query_port)(void);\n"
+                                   "int (*advise_mr)(void);\nsize_t sz;\nint (*late)(void);\n"
+                                   "struct ibv_context context;")
+        self.assertEqual(code, 1)
+        self.assertIn(("member moved", "verbs_context.query_port"), self.kinds(findings, "breaking"))
+
+    def test_comp_mask_struct_grows_at_its_end(self):
+        code, findings = self.diff(attr_ex=BASE["attr_ex"] + "\nuint64_t new_field;")
+        self.assertEqual(code, 0)
+        self.assertIn(("extended compatibly", "ibv_thing_attr_ex"), self.kinds(findings, "benign"))
+
+    def test_struct_the_library_hands_out_grows_at_its_end(self):
+        code, findings = self.diff(qp=BASE["qp"] + "\nuint64_t new_field;")
+        self.assertEqual(code, 0)
+        self.assertIn(("extended compatibly", "ibv_qp"), self.kinds(findings, "benign"))
+
+    def test_struct_applications_allocate_growing_needs_review(self):
+        code, findings = self.diff(plain=BASE["plain"] + "\nuint32_t c;")
+        self.assertIn(("size grew", "ibv_plain"), self.kinds(findings, "review"))
+
+    def test_member_moved_in_a_plain_struct_breaks(self):
+        code, findings = self.diff(plain="uint32_t b;\nuint32_t a;")
+        self.assertEqual(code, 1)
+        self.assertIn(("member moved", "ibv_plain.a"), self.kinds(findings, "breaking"))
+
+    def test_reserved_space_carved_into_a_new_member(self):
+        code, findings = self.diff(reserved="uint32_t flags;\nuint8_t mode;\nuint8_t reserved[3];")
+        self.assertEqual(code, 0, findings)
+        self.assertEqual(self.kinds(findings, "breaking"), set())
+
+    def test_changed_prototype_needs_review_and_a_renamed_parameter_does_not(self):
+        code, findings = self.diff(protos="void ibv_use_plain(struct ibv_plain *p);")
+        self.assertEqual((code, findings), (0, []))
+        code, findings = self.diff(protos="int ibv_use_plain(struct ibv_plain *plain, int flags);")
+        self.assertIn(("prototype changed", "ibv_use_plain"), self.kinds(findings, "review"))
+
+    def test_removed_prototype_breaks_the_build_and_a_macro_does_not(self):
+        code, findings = self.diff(protos="")
+        self.assertEqual(code, 0)  # the build, not applications or providers
+        self.assertIn(("prototype removed", "ibv_use_plain"), self.kinds(findings, "breaking"))
+        code, findings = self.diff(protos="#define ibv_use_plain(p) ((void)(p))")
+        self.assertIn(("prototype now a macro", "ibv_use_plain"), self.kinds(findings, "benign"))
+
+    def test_enumerator_value_change_breaks(self):
+        code, findings = self.diff(enum="IBV_THING_A = 0,\nIBV_THING_B = 2,")
+        self.assertEqual(code, 1)
+        self.assertIn(("enumerator value changed", "IBV_THING_B"), self.kinds(findings, "breaking"))
+
+    def test_enumerator_addition_is_benign(self):
+        code, findings = self.diff(enum=BASE["enum"] + "\nIBV_THING_C = 2,")
+        self.assertEqual(code, 0)
+        self.assertIn(("enumerators added", "ibv_thing"), self.kinds(findings, "benign"))
+
+
+if __name__ == "__main__":
+    unittest.main()
