@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 try:   # the runner package: PYTHONPATH=runner, as the README says
-    from rdmagate import lab
+    from rdmagate.targets import lab
     from rdmagate.stacks import fetch, resolve
 except ModuleNotFoundError:
     sys.exit("bench/lab_boot.py: run it from the checkout as PYTHONPATH=runner bench/lab_boot.py")

@@ -19,9 +19,10 @@ from collections import Counter
 from pathlib import Path
 
 try:   # the runner package: PYTHONPATH=runner, as the README says
-    from rdmagate import build, where
+    from rdmagate import build
     from rdmagate.perf import native, stats, suite
     from rdmagate.stacks import fetch, resolve
+    from rdmagate.targets import Lab, lab
 except ModuleNotFoundError:
     sys.exit("bench/perf_verdict.py: run it from the checkout as PYTHONPATH=runner bench/perf_verdict.py")
 
@@ -31,8 +32,8 @@ MEASUREMENT = "write_lat-2"
 def boot(stack, fetched, perf, run_dir, jobs, subdir):
     """Each job is measured as the check does: the best of suite.ROUNDS runs."""
     rounds = [(f"{name}.{k}", words) for k in range(suite.ROUNDS) for name, words in jobs]
-    out, _ = native.run_jobs(where.choose(None, True, True, fetched.needs_rootfs),
-                             stack.name, perf, run_dir, rounds, subdir=subdir)
+    out, _ = native.run_jobs(Lab(stack.name, "bench"), stack.name, perf, run_dir, rounds,
+                             subdir=subdir)
     found = native.collect(out, [name for name, _ in rounds])
     best = {name: native.best_of(found, name, suite.ROUNDS) for name, _ in jobs}
     bad = {n: r for n, r in best.items() if "samples" not in r}
@@ -57,7 +58,7 @@ def main() -> int:
     shim = perf.parent / build.SHIM_NAME
     if not shim.is_file():
         sys.exit(f"perf_verdict: {shim} is not built")
-    device = where.LAB_DEVICE
+    device = lab.DEVICE
 
     def words(env=None):
         return native.job_words(perf, MEASUREMENT, args.iters, suite.WARMUP, device, env)

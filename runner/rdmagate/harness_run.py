@@ -1,6 +1,5 @@
-"""Run rdmagate-harness on a plan: stream its KTAP, keep what it finished."""
-import signal
-import subprocess
+"""The harness's side of a run: its argv, its KTAP followed live, and the
+run's junit.xml written from what it finished."""
 from pathlib import Path
 
 from . import junit, ktap, results
@@ -8,9 +7,9 @@ from .progress import Progress
 
 
 def command(harness: Path, run_dir: Path) -> list[str]:
-    """The harness argv for a run directory (also what the lab runs in a guest)."""
+    """The harness argv for a run directory (the same at every target)."""
     return [str(harness), "--plan", str(run_dir / "plan.json"),
-            "--results", str(run_dir / "results.jsonl"), "--junit", str(run_dir / "junit.xml")]
+            "--results", str(run_dir / "results.jsonl")]
 
 
 class Follower:
@@ -45,36 +44,9 @@ def _status(suite: ktap.SuiteProgress) -> str:
     return f"{suite.name}: {suite.done}/{total}  " + ", ".join(parts)
 
 
-def run(argv: list[str], run_dir: Path, progress: Progress, env: dict | None = None) -> int:
-    """Run the harness (argv from command()) locally; return its exit status
-    (negative: killed by a signal)."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True,
-                            env=env, start_new_session=True)
-    follower = Follower(run_dir, progress)
-    try:
-        for line in proc.stdout:
-            follower.line(line)
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        raise
-    finally:
-        follower.close()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        ensure_junit(run_dir)
-
-
-def ensure_junit(run_dir: Path) -> list[dict]:
-    """Read the finished results; rebuild junit.xml when the harness did not
-    write it (killed) or wrote it before the last results (never)."""
+def write_junit(run_dir: Path) -> list[dict]:
+    """Read the finished results and write junit.xml from them (also after a
+    harness that was killed); the results."""
     records = results.read(run_dir / "results.jsonl")
-    if not (run_dir / "junit.xml").exists():
-        junit.write(records, run_dir / "junit.xml")
+    junit.write(records, run_dir / "junit.xml")
     return records

@@ -1,5 +1,4 @@
 """Hardware profiles (hw-profiles/*.yaml): what each test is expected to do."""
-import os
 from pathlib import Path
 
 import yaml
@@ -49,20 +48,17 @@ def kernel_series(release: str) -> str:
     return ".".join(release.split("-")[0].split("+")[0].split(".")[:2])
 
 
-def name_for(kind: str, place: str, stack, profiles_dir: Path = PROFILES_DIR) -> str:
-    """The profile of a device kind where the check runs. A device behaves
-    as its kernel driver does (soft-RoCE as its kernel's rdma_rxe), so
-    captured profiles are per kernel series (rxe-6.1.yaml, mlx5-6.12.yaml);
-    the kind's own (rxe.yaml) when that kernel has none; load_for_device()
-    falls back to the generic one when the kind has none either."""
+def name_for(target, profiles_dir: Path = PROFILES_DIR) -> str:
+    """The profile of the target's device kind on the target's kernel. A
+    device behaves as its kernel driver does (soft-RoCE as its kernel's
+    rdma_rxe), so captured profiles are per kernel series (rxe-6.1.yaml,
+    mlx5-6.12.yaml); the kind's own (rxe.yaml) when that kernel has none;
+    load_for_device() falls back to the generic one when the kind has none
+    either."""
+    kind = target.kind
     if kind == "none":
         return kind
-    if place == "lab":
-        from .lab.kernel import kernel_stack
-        release = kernel_stack(stack).kernel["release"]
-    else:
-        release = os.uname().release
-    specific = f"{kind}-{kernel_series(release)}"
+    specific = f"{kind}-{kernel_series(target.kernel_release())}"
     return specific if (profiles_dir / f"{specific}.yaml").is_file() else kind
 
 
@@ -86,3 +82,35 @@ def expectations(profile: dict, test_ids: list[str] | None) -> dict:
         raise UsageError(f"{profile['path']}: field expect.{unknown[0]}: no such test "
                          "in the harness (rdmagate-harness --list shows them)")
     return {test: dict(spec) for test, spec in profile["expect"].items()}
+
+
+def expectation_of(record: dict) -> dict | None:
+    """What a captured profile says of one raw result; None: the default (PASS)."""
+    outcome = record["outcome"]
+    if outcome == "UNSUPPORTED":
+        return {"outcome": "UNSUPPORTED", "reason": record.get("reason", "")}
+    if outcome == "FAIL":
+        return {"outcome": "FAIL", "reason": record.get("message") or record.get("reason", "")}
+    if outcome == "PASS" and record.get("observed"):
+        return {"outcome": "PASS", "observed": record["observed"]}
+    return None
+
+
+def notes_of(path: Path) -> dict:
+    """Hand-written notes of an existing profile, by test id."""
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {test: spec["note"] for test, spec in (data.get("expect") or {}).items()
+            if isinstance(spec, dict) and "note" in spec}
+
+
+def write(out: Path, profile: dict) -> None:
+    """A captured profile, written atomically with the header that says so."""
+    header = ("# Captured from the real device by `rdmagate profile capture`; do not edit\n"
+              "# the expectations by hand, capture again. A `note` on an entry is kept.\n")
+    text = header + yaml.safe_dump(profile, sort_keys=False, allow_unicode=True, width=100)
+    tmp = out.with_suffix(".yaml.tmp")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)

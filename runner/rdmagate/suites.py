@@ -1,4 +1,11 @@
-"""The suites in suites/*/ and what each needs (suites/<name>/suite.yaml)."""
+"""The suites in suites/*/, one object each, chosen from its suite.yaml.
+
+Harness suites are C (suites/<name>/*.c), built into rdmagate-harness and
+run together by it at the target: the check pipeline runs the harness once
+for all of them. Runner suites are Python objects with run(context) ->
+result lines, run after the harness at the same target: the abi suite (the
+stack's ABI against its reference) and the perf suite (fast-path latency
+against the stored baseline). suite.yaml says which a suite is (runs_in)."""
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,20 +22,61 @@ class Suite:
     name: str
     description: str
     needs_device: bool
-    runs_in: str = "harness"   # harness (C, rdmagate-harness) or runner (Python)
+    in_harness = True
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a runner suite needs: the stack and target of the check, the
+    profile chosen for the device (None: capturing one) and the run directory."""
+    stack: object
+    fetched: object
+    target: object
+    profile: dict | None
+    profile_name: str
+    run_dir: Path
+    say: object
+
+
+class AbiSuite(Suite):
+    in_harness = False
+
+    def run(self, ctx: Context) -> list[dict]:
+        from .abi import suite
+        return suite.run(ctx.stack.name, ctx.target.device, ctx.run_dir, say=ctx.say)
+
+
+class PerfSuite(Suite):
+    in_harness = False
+
+    def run(self, ctx: Context) -> list[dict]:
+        from .perf import suite
+        return suite.run(ctx.stack, ctx.fetched, ctx.target, ctx.profile_name, ctx.profile,
+                         ctx.run_dir, say=ctx.say)
+
+
+RUNNER_SUITES = {"abi": AbiSuite, "perf": PerfSuite}
 
 
 def _load(path: Path) -> Suite:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise UsageError(f"{path}: cannot read suite description ({err})") from None
     if not isinstance(data, dict) or not isinstance(data.get("needs_device"), bool):
         raise UsageError(f"{path}: field needs_device must be true or false")
+    name = path.parent.name
     runs_in = data.get("runs_in", "harness")
-    if runs_in not in ("harness", "runner"):
+    if runs_in == "harness":
+        kind = Suite
+    elif runs_in == "runner" and name in RUNNER_SUITES:
+        kind = RUNNER_SUITES[name]
+    elif runs_in == "runner":
+        raise UsageError(f"{path}: field runs_in: the runner has no suite {name!r} "
+                         f"(it has {', '.join(RUNNER_SUITES)})")
+    else:
         raise UsageError(f"{path}: field runs_in must be harness or runner")
-    return Suite(path.parent.name, str(data.get("description", "")), data["needs_device"], runs_in)
+    return kind(name, str(data.get("description", "")), data["needs_device"])
 
 
 def known(suites_dir: Path = SUITES_DIR) -> dict[str, Suite]:
@@ -44,3 +92,8 @@ def select(names: list[str] | None, suites_dir: Path = SUITES_DIR) -> list[Suite
     if unknown:
         raise UsageError(f"--suite {unknown[0]}: no such suite (known: {', '.join(available)})")
     return [available[name] for name in names]
+
+
+def device_suites() -> list[Suite]:
+    """The harness suites (what runs on the device, and what a profile covers)."""
+    return [suite for suite in select(None) if suite.in_harness]

@@ -4,7 +4,7 @@ import json
 import time
 from pathlib import Path
 
-from ..stacks import resolve
+from ..stacks import kernel_stack, resolve
 from . import suppress
 from .compare import compare_stacks
 
@@ -15,7 +15,6 @@ def closest_reference(stack_name: str) -> str:
     """The recorded baseline to compare with: a Debian stack's own (does what
     was fetched match what was recorded?); for host and prefix stacks, that
     of the Debian release this host runs."""
-    from ..lab.kernel import kernel_stack   # the same notion of "this host's release"
     return kernel_stack(resolve(stack_name)).name
 
 

@@ -1,8 +1,8 @@
 """rdmagate baseline: record a stack's ABI or performance into baselines/ (committed)."""
-from .. import options, profiles, stacks, where
-from ..abi import baseline
-from ..errors import InfraError, UsageError
-from ..perf import baseline as perf_baseline, native, suite as perf_suite
+from .. import options
+from ..errors import UsageError
+from ..perf import suite as perf_suite
+from ..pipelines.baseline_record import BaselineRequest, record
 from ..progress import Progress
 
 
@@ -28,34 +28,10 @@ def register(subparsers) -> None:
 def run_record(args) -> int:
     if not args.stack:
         raise UsageError("baseline record needs --stack NAME")
-    if args.suite == ["perf"]:
-        return _record_perf(args)
-    if args.suite and args.suite != ["abi"]:
-        raise UsageError(f"--suite {args.suite[0]}: baselines exist for abi and perf")
-    progress = Progress()
-    where = baseline.record(args.stack, say=progress.say)
-    print(f"{args.stack}: ABI baseline recorded in {where}")
-    return 0
-
-
-def _record_perf(args) -> int:
-    import tempfile
-    from pathlib import Path
-    progress = Progress()
-    stack = stacks.resolve(args.stack)
-    fetched = stacks.fetch(stack, say=progress.say)
-    place = where.choose(args.device, args.lab, True, fetched.needs_rootfs)
-    profile = profiles.name_for(place.profile, place.place, stack)
-    with tempfile.TemporaryDirectory(prefix="rdmagate-perf-") as tmp:
-        measured, lab_result = perf_suite.measure(stack, fetched, place, Path(tmp),
-                                                  list(native.MEASUREMENTS), iters=args.iters,
-                                                  say=progress.say)
-    failed = {n: m["error"] for n, m in measured.items() if "error" in m}
-    if failed:
-        raise InfraError(f"perf baseline of {stack.name}: {', '.join(failed)} failed "
-                         f"({next(iter(failed.values()))}); nothing written")
-    path = perf_baseline.write(perf_baseline.path_for(profile, stack.name), profile, stack,
-                               lab_result, args.iters, perf_suite.WARMUP, measured)
-    kept = [n for n, m in measured.items() if "samples" in m]
-    print(f"{stack.name}: perf baseline of {len(kept)} measurements recorded in {path}")
+    if args.suite and len(args.suite) > 1:
+        raise UsageError("baseline record takes one --suite: abi or perf")
+    request = BaselineRequest(stack=args.stack, kind=(args.suite or ["abi"])[0],
+                              device=args.device, use_lab=args.lab, iters=args.iters)
+    done = record(request, Progress())
+    print(f"{args.stack}: {done.what} recorded in {done.path}")
     return 0

@@ -4,7 +4,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import lab, options
+from .. import options
+from ..targets import lab
 from ..errors import UsageError
 from ..progress import Progress
 

@@ -32,8 +32,8 @@ def run(args) -> int:
 
 
 def _upgrade(run_dir: Path) -> int:
+    from ..pipelines import upgrade
     from ..upgrade import verdict
-    from . import upgrade
     try:
         data = json.loads((run_dir / "upgrade.json").read_text(encoding="utf-8"))
         data["verdict"], data["reasons"] = verdict.decide(data)

@@ -3,10 +3,11 @@ import json
 import sys
 from pathlib import Path
 
-from .. import options, report_html, rundir, stacks
+from .. import options
 from ..errors import UsageError
+from ..pipelines.upgrade import UpgradeRequest, upgrade
 from ..progress import Progress
-from ..upgrade import gate, junit_of
+from ..upgrade import gate
 
 SHOWN = 12
 
@@ -42,44 +43,17 @@ def run(args) -> int:
     old, new = args.__dict__.get("from"), args.to
     if not old or not new:
         raise UsageError("upgrade needs --from STACK and --to STACK")
-    if args.nodes == 2 and args.device:
-        raise UsageError("--nodes 2 is for the lab; with --device the second node would be "
-                         "another host, which the gate does not drive")
-    use_lab = args.lab or args.nodes == 2
-    for name in (old, new):   # a misspelt stack is a usage error, before anything runs
-        stacks.resolve(name)
-    progress = Progress()
-    run_dir = rundir.create(args.results, "upgrade", f"{old}-{new}").resolve()
-    record = rundir.RunRecord(run_dir, "upgrade", stack=new, from_stack=old,
-                              device=args.device or "auto", where="lab" if use_lab else "auto")
-    the_gate = gate.Gate(old, new, run_dir, args.device, use_lab, options.consumers(args),
-                         args.skip, progress, nodes=args.nodes)
-    the_gate.data["commands"].insert(0, " ".join(["rdmagate", *sys.argv[1:]]))
-    try:
-        data = the_gate.run()
-    finally:
-        # A killed gate still leaves what it found, as a report.
-        the_gate.save()
-        write_outputs(run_dir, the_gate.data)
-        code = exit_code(the_gate.data)
-        record.finish(code, verdict=the_gate.data["verdict"])
+    request = UpgradeRequest(old, new, device=args.device, use_lab=args.lab, nodes=args.nodes,
+                             consumers=options.consumers(args), skip=tuple(args.skip),
+                             results_dir=args.results)
+    done = upgrade(request, Progress())
     if args.json:
-        json.dump({"run_dir": str(run_dir), "exit_code": code, **data}, sys.stdout, indent=2)
+        json.dump({"run_dir": str(done.run_dir), "exit_code": done.exit_code, **done.data},
+                  sys.stdout, indent=2)
         print()
     else:
-        summarize(data, run_dir)
-    return code
-
-
-def write_outputs(run_dir: Path, data: dict) -> None:
-    report_html.write(data, run_dir / "report.html")
-    junit_of.write(data, run_dir / "junit.xml")
-
-
-def exit_code(data: dict) -> int:
-    if all(p["status"] != "done" for p in data["phases"]):
-        return 3
-    return 1 if data["verdict"] == "NO-GO" else 0
+        summarize(done.data, done.run_dir)
+    return done.exit_code
 
 
 def summarize(data: dict, run_dir: Path) -> None:

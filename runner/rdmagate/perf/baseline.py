@@ -12,7 +12,6 @@ perf`. Format (version 1):
 """
 import datetime
 import json
-import os
 from pathlib import Path
 
 from ..errors import UsageError
@@ -28,12 +27,12 @@ def path_for(profile: str, stack: str, root: Path = BASELINES) -> Path:
     return root / profile / f"{stack}.json"
 
 
-def write(path: Path, profile: str, stack, lab_result, iters: int, warmup: int,
+def write(path: Path, profile: str, stack, ran, iters: int, warmup: int,
           measurements: dict) -> Path:
+    """ran: the target's Ran of the measurement (its kernel; the lab's accelerator)."""
     data = {"format": FORMAT, "profile": profile, "stack": stack.name,
-            "rdma_core": stack.rdma_core,
-            "kernel": lab_result.kernel if lab_result else os.uname().release,
-            "accel": lab_result.accel if lab_result else "none (on the host's device)",
+            "rdma_core": stack.rdma_core, "kernel": ran.kernel,
+            "accel": ran.record.get("lab", {}).get("accel", "none (on the host's device)"),
             "recorded": datetime.date.today().isoformat(), "iters": iters, "warmup": warmup,
             "clock": "CLOCK_MONOTONIC_RAW", "unit": "ns",
             "measurements": {name: {"higher_is_better": m["higher_is_better"],

@@ -4,14 +4,13 @@ each a distribution of round-trip times or per-operation costs in ns.
 A measurement: name -> rdmagate-perf options. Which ones a build has
 depends on the microbenchmark (an older build may lack a test: exit 2 or 4
 is "not measured", never a zero)."""
-import contextlib
 import shutil
-import subprocess
 from pathlib import Path
 
 from ..errors import InfraError
+from ..targets import scripts
 
-GUEST_SCRIPT = Path(__file__).with_name("native_guest.sh")
+JOB_SCRIPT = scripts.NATIVE_JOBS
 UNSUPPORTED = 4
 
 # name: (options, higher is better?) -- every sample is ns per operation
@@ -107,29 +106,20 @@ def best_of(found: dict, name: str, rounds: int) -> dict:
     return dict(best, runs=len(good))
 
 
-def run_jobs(place, stack_name: str, perf: Path, run_dir: Path,
+def run_jobs(target, stack_name: str, perf: Path, run_dir: Path,
              jobs: list[tuple[str, list[str]]], say=lambda text: None, subdir: str = "native"):
-    """Run the jobs where the check runs: in one lab boot, or here on the
-    device (with a temporary soft-RoCE link for host-rxe); (directory of the
-    results, LabResult or None)."""
+    """Run the jobs at the target, all in one run (one lab boot);
+    (directory of the results, the target's Ran)."""
     out = run_dir / subdir
     out.mkdir(parents=True, exist_ok=False)
     write_jobs(out / "jobs.txt", jobs)
-    script = out / GUEST_SCRIPT.name
-    shutil.copyfile(GUEST_SCRIPT, script)
+    script = out / JOB_SCRIPT.name
+    shutil.copyfile(JOB_SCRIPT, script)
     argv = ["sh", str(script), str(out), str(out / "jobs.txt")]
-    say(f"rdmagate-perf: {len(jobs)} jobs on {stack_name} ({place.place}, {place.device})")
-    if place.place == "lab":
-        from .. import lab
-        result = lab.run(stack_name, argv,
-                         binds=[(run_dir, True), (perf.parent.parent.parent, False)],
-                         on_line=lambda line: None, say=say, run_timeout=1800)
-        status = result.exit_status
-    else:
-        from .. import host_rxe
-        result = None
-        with host_rxe.link() if place.place == "host-rxe" else contextlib.nullcontext():
-            status = subprocess.run(argv, check=False, stdin=subprocess.DEVNULL).returncode
-    if status != 0:
-        raise InfraError(f"rdmagate-perf: the job script failed (exit {status}); see {out}")
-    return out, result
+    say(f"rdmagate-perf: {len(jobs)} jobs on {stack_name} at {target.describe()}")
+    ran = target.run(argv, shares=[(run_dir, True), (perf.parent.parent.parent, False)],
+                     say=say, timeout=1800)
+    if ran.exit_status != 0:
+        raise InfraError(f"rdmagate-perf: the job script failed (exit {ran.exit_status}); "
+                         f"see {out}")
+    return out, ran

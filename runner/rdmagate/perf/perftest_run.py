@@ -3,14 +3,14 @@ client on one lab guest (soft-RoCE loopback), or (nodes=2) the server on
 node 1 and the client on node 2, across the lab's virtual link.
 
 Python writes the job list (RUN_DIR/perftest/jobs.txt) and a copy of the
-fixed guest script (perftest_guest.sh) into the run directory, which the lab
+fixed job script (targets/scripts/perftest_jobs.sh) into the run directory, which the lab
 shares at its own path; the guest runs every job and leaves the raw outputs
 next to them: <tool>-<size>.server.txt, .client.txt (and .client.json where
 perftest has --out_json: 4.5, 25.01), status.txt, versions.txt. Otherwise
 only flags every Debian perftest has (4.4, 4.5, 25.01) are used:
 -d -x -s -n -p -F.
 
-    run_sweep(stack_name, run_dir, sweep, say) -> list of result dicts
+    run_sweep(target, run_dir, sweep, say) -> list of result dicts
     SWEEPS = {"short": ..., "full": ...}
 
 A result: tool, size, iterations, stack, kernel, perftest_version (the
@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InfraError, UsageError
+from ..targets import scripts
 from . import perftest
 
-GUEST_SCRIPT = Path(__file__).with_name("perftest_guest.sh")
-ADDRESS = "10.0.2.15"     # the one-node lab guest (lab.run.ALONE_ADDRESS); debian-13 has no 'localhost'
-SERVER_ADDRESS = "10.77.0.1"   # node 1 of two (lab.run.LINK_ADDRESSES)
+JOB_SCRIPT = scripts.PERFTEST_JOBS   # addresses are the target's: debian-13 has no 'localhost'
 GID_INDEX = "1"           # rxe's RoCEv2 GID
 FIRST_PORT = 18515        # perftest's default; one port per job, so no job waits for the last one's socket
 TOOLS = ("write_lat", "read_lat", "send_lat", "atomic_lat",
@@ -99,12 +98,13 @@ def write_jobs(path: Path, jobs: list[dict], limit_s: int) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def run_sweep(stack_name: str, run_dir: Path, sweep: Sweep, say=lambda text: None,
-              name: str = "perftest", nodes: int = 1) -> list[dict]:
-    """Run the sweep in one lab boot of the stack (one guest, or two with the
+def run_sweep(target, run_dir: Path, sweep: Sweep, say=lambda text: None,
+              name: str = "perftest") -> list[dict]:
+    """Run the sweep in one run of a lab target (one guest, or two with the
     server on the first); one dict per job. The raw outputs go to
     RUN_DIR/NAME/ (another name for a second stack's sweep)."""
-    from .. import lab   # the lab pulls in the stacks machinery; parsing does not need it
+    if not target.runs_perftest:
+        raise InfraError(f"perftest's sweep runs in the lab, not at {target.describe()}")
     run_dir = Path(run_dir).resolve()
     out = run_dir / name
     jobs = sweep.jobs()
@@ -112,25 +112,24 @@ def run_sweep(stack_name: str, run_dir: Path, sweep: Sweep, say=lambda text: Non
     if any(out.iterdir()):   # an older sweep's files would be read as this one's
         raise UsageError(f"{out} is not empty: one sweep a directory")
     write_jobs(out / "jobs.txt", jobs, sweep.job_timeout_s)
-    script = out / GUEST_SCRIPT.name
-    shutil.copyfile(GUEST_SCRIPT, script)
+    script = out / JOB_SCRIPT.name
+    shutil.copyfile(JOB_SCRIPT, script)
     # each job: server and client limits, the grace for the server, a margin
     run_timeout = len(jobs) * (2 * sweep.job_timeout_s + 15) + 60
-    words = ["sh", str(script), str(out), str(out / "jobs.txt")]
+    words = ["sh", str(script), str(out), str(out / "jobs.txt"), target.server_address]
     # two nodes: the same script as server on node 1, as client on node 2
-    two = {"nodes": 2, "server_argv": [*words, SERVER_ADDRESS, "server"]} if nodes == 2 else {}
-    argv = [*words, SERVER_ADDRESS, "client"] if two else [*words, ADDRESS]
-    say(f"perftest: {len(jobs)} jobs on {stack_name} in the lab"
-        + (", across two nodes" if two else ""))
+    peer = [*words, "server"] if target.nodes == 2 else None
+    argv = [*words, "client"] if peer else words
+    say(f"perftest: {len(jobs)} jobs on {target.stack_name} at {target.describe()}")
     try:
-        result = lab.run(stack_name, argv, binds=[(run_dir, True)], run_timeout=run_timeout,
-                         on_line=say, say=say, **two)
+        ran = target.run(argv, shares=[(run_dir, True)], on_line=say, say=say,
+                         timeout=run_timeout, peer_argv=peer)
     finally:
         shutil.rmtree(out / "sync", ignore_errors=True)   # the guests' handshakes
-    if result.exit_status != 0:
-        raise InfraError(f"perftest: the guest script failed (exit {result.exit_status}); "
+    if ran.exit_status != 0:
+        raise InfraError(f"perftest: the guest script failed (exit {ran.exit_status}); "
                          f"see {out}")
-    return collect(out, jobs, stack=stack_name, kernel=result.kernel)
+    return collect(out, jobs, stack=target.stack_name, kernel=ran.kernel)
 
 
 def _versions(out: Path) -> dict:

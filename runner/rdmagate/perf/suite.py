@@ -19,16 +19,15 @@ ITERS, WARMUP = 2000, 200
 ROUNDS = 3   # passes per measurement; the best run of each is compared
 
 
-def measure(stack, fetched, place, run_dir: Path, names, iters=ITERS, warmup=WARMUP,
+def measure(stack, fetched, target, run_dir: Path, names, iters=ITERS, warmup=WARMUP,
             say=lambda text: None, env: dict | None = None, subdir: str = "native"):
-    """Run the measurements once; (results by name, LabResult or None)."""
+    """Run the measurements once at the target; (results by name, its Ran)."""
     perf = build.build_perf(stack.name, None if stack.kind == "host" else fetched.root, say=say)
     jobs = native.passes(names, lambda name: native.job_words(perf, name, iters, warmup,
-                                                            place.device, env), ROUNDS)
-    out, lab_result = native.run_jobs(place, stack.name, perf, run_dir, jobs, say=say,
-                                      subdir=subdir)
+                                                            target.device, env), ROUNDS)
+    out, ran = native.run_jobs(target, stack.name, perf, run_dir, jobs, say=say, subdir=subdir)
     found = native.collect(out, [name for name, _ in jobs])
-    return {name: native.best_of(found, name, ROUNDS) for name in names}, lab_result
+    return {name: native.best_of(found, name, ROUNDS) for name in names}, ran
 
 
 def threshold(profile: dict | None) -> float:
@@ -36,13 +35,13 @@ def threshold(profile: dict | None) -> float:
     return float(value)
 
 
-def run(stack, fetched, place, profile_name: str, profile: dict | None, run_dir: Path,
+def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir: Path,
         say=lambda text: None) -> list[dict]:
     started = time.monotonic()
     base_path = baseline.path_for(profile_name, stack.name)
     base = baseline.load(base_path) if base_path.is_file() else None
     names = list(base["measurements"]) if base else list(native.SHORT)
-    measured, _ = measure(stack, fetched, place, run_dir, names, say=say)
+    measured, _ = measure(stack, fetched, target, run_dir, names, say=say)
     limit = threshold(profile)
     lines, verdicts = [], {}
     for name in names:
@@ -65,7 +64,7 @@ def run(stack, fetched, place, profile_name: str, profile: dict | None, run_dir:
                       "outcome": outcome, "raw_outcome": outcome, "expected": "PASS",
                       "reason": reason, "message": message or reason, "observed": "",
                       "duration_s": round(time.monotonic() - started, 3),
-                      "stack": stack.name, "device": place.device})
+                      "stack": stack.name, "device": target.device})
     (run_dir / "perf.json").write_text(json.dumps(
         {"baseline": str(base_path) if base else None, "threshold": limit,
          "verdicts": verdicts}, indent=2) + "\n")

@@ -3,7 +3,8 @@
     resolve(name) -> Stack           host, debian-12, prefix:/path, or a manifest file
     fetch(stack, say) -> FetchedStack  .root (the tree), .rootfs, .needs_rootfs
     inventory(fetched) -> dict       libraries, symbols by version node, providers, ...
+    kernel_stack(stack) -> Stack     the Debian stack whose kernel goes with it
 """
 from .fetch import FetchedStack, fetch, is_fetched, kernel_debs  # noqa: F401
 from .inventory import inventory  # noqa: F401
-from .manifest import Stack, known, resolve  # noqa: F401
+from .manifest import Stack, kernel_stack, known, resolve  # noqa: F401

@@ -65,10 +65,10 @@ def headers(root: Path) -> list[str]:
     return found
 
 
-def runtime_libdir(fetched, place: str) -> str:
-    """Where a stack's libibverbs is found at run time: in the lab the stack
-    is the guest's own /usr; on this host, its tree (or the host's library)."""
-    root = Path("/") if place == "lab" or fetched.stack.kind == "host" else fetched.root
-    found = find_library(root, LIBRARIES["libibverbs"]) if root != Path("/") or place != "lab" \
-        else None
+def runtime_libdir(fetched, in_own_root: bool) -> str:
+    """Where a stack's libibverbs is found at run time: where the stack is
+    the root's own /usr (the lab), the default; on this host, its tree (or
+    the host's library)."""
+    root = Path("/") if in_own_root or fetched.stack.kind == "host" else fetched.root
+    found = find_library(root, LIBRARIES["libibverbs"]) if not in_own_root else None
     return str(found.parent) if found else "/usr/lib/x86_64-linux-gnu"

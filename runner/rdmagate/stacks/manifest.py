@@ -111,3 +111,17 @@ def _kernel(path: Path, value) -> dict | None:
     packages = _packages(path, "kernel.packages", value.get("packages"))
     return {"release": value["release"],
             "packages": [{"name": n, "version": v} for n, v in packages]}
+
+
+def kernel_stack(stack):
+    """The stack whose kernel the lab boots: a Debian stack's own; for host and
+    prefix stacks, the Debian release this host runs (from /etc/os-release)."""
+    if stack.kind == "debian":
+        return stack
+    fields = dict(line.split("=", 1) for line in
+                  Path("/etc/os-release").read_text().splitlines() if "=" in line)
+    name = f"debian-{fields.get('VERSION_ID', '').strip(chr(34))}"
+    if fields.get("ID") == "debian" and name in known():
+        return resolve(name)
+    raise UsageError(f"stack {stack.name}: no Debian kernel goes with it on this host; "
+                     "run a debian-* stack in the lab")

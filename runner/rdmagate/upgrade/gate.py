@@ -14,13 +14,13 @@ import socket
 import time
 from pathlib import Path
 
-from .. import build, profiles, rundir, stacks, suites, where
+from .. import build, profiles, rundir, stacks, suites, targets
 from ..abi import suppress
 from ..abi.compare import compare_stacks
-from ..commands import check
 from ..errors import InfraError, RunCutShort, UsageError
 from ..perf import baseline, native, perftest, perftest_run, stats
 from ..perf import suite as perf_suite
+from ..pipelines.check import SuiteRun, run_suites
 from ..progress import Progress
 from . import verdict
 
@@ -132,11 +132,13 @@ class Gate:
         self.data["api"] = {"compiles": True, "error": ""}
         return "; ".join(notes)
 
-    def _place(self, fetched):
-        return where.choose(self.device, self.use_lab, True, fetched.needs_rootfs)
+    def _target(self, key: str, nodes: int = 1):
+        stack, fetched = self.stacks[key]
+        return targets.choose(self.device, self.use_lab, True, fetched.needs_rootfs, stack.name,
+                              nodes=nodes)
 
     def verbs(self) -> str:
-        chosen = [s for s in suites.select(None) if s.runs_in == "harness"]
+        chosen = suites.device_suites()
         old, new = self.names
         columns = [old, new, self.data["compat_column"]]
         runs = [(old, "from", None), (new, "to", None), (self.data["compat_column"], "to", "from")]
@@ -147,18 +149,18 @@ class Gate:
         base = self.run_dir / "runs"
         for column, key, built_for in runs:
             stack, fetched = self.stacks[key]
-            place = self._place(fetched)
-            self.data["device_driver"] = place.profile
-            profile = profiles.load_for_device(
-                profiles.name_for(place.profile, place.place, stack), say=self.progress.say)
+            target = self._target(key)
+            self.data["device_driver"] = target.kind
+            profile = profiles.load_for_device(profiles.name_for(target), say=self.progress.say)
             harness = self.harness.get(built_for) if built_for else None
             if built_for and harness is None:
                 continue
             label = f"{old}-build-on-{new}" if built_for else stack.name
             try:
-                run_dir, finished, _ = check.execute(stack, fetched, chosen, place, profile,
-                                                     self.progress, results_dir=str(base),
-                                                     harness=harness, label=label)
+                done = run_suites(SuiteRun(stack, fetched, chosen, target, profile,
+                                           results_dir=str(base), harness=harness,
+                                           label=label), self.progress)
+                run_dir, finished = done.run_dir, done.finished
             except RunCutShort as err:
                 # The device (or the lab VM) went mid-run: keep what finished,
                 # say the rest did not run, go on with the other columns.
@@ -173,10 +175,9 @@ class Gate:
             if measured.is_file():
                 coverage[column] = {lib: {k: v for k, v in d.items()}
                                     for lib, d in json.loads(measured.read_text()).items()}
-            self.data["commands"].append(
-                f"rdmagate check --stack {stack.name}"
-                + (f" --built-for {old}" if built_for else "")
-                + (f" --device {self.device}" if self.device else ""))
+            self.data["commands"].append(" ".join(
+                ["rdmagate", "check", "--stack", stack.name,
+                 *(["--built-for", old] if built_for else []), *target.flags()]))
             self.data["verbs"] = {"columns": columns, "tests": tests, "messages": messages,
                                   "cut_short": cut_short}
             self.data["coverage"] = coverage
@@ -191,16 +192,15 @@ class Gate:
         unmeasured: list = []   # perftest jobs that gave no figure, with why
         for key in ("from", "to"):
             stack, fetched = self.stacks[key]
-            place = self._place(fetched)
-            measured, _ = perf_suite.measure(stack, fetched, place, self.run_dir,
+            target = self._target(key)
+            measured, _ = perf_suite.measure(stack, fetched, target, self.run_dir,
                                              list(native.SWEEP), say=self.progress.say,
                                              subdir=f"native-{stack.name}")
             samples[key] = {n: m["samples"] for n, m in measured.items() if "samples" in m}
-            if place.place == "lab":
-                found = perftest_run.run_sweep(stack.name, self.run_dir, BW_SWEEP,
-                                               say=lambda text: None,
-                                               name=f"perftest-{stack.name}",
-                                               nodes=self.nodes)
+            if target.runs_perftest:   # bandwidth is perftest's, run in the lab
+                found = perftest_run.run_sweep(self._target(key, self.nodes), self.run_dir,
+                                               BW_SWEEP, say=lambda text: None,
+                                               name=f"perftest-{stack.name}")
                 bandwidth[key] = {r["size"]: r["metrics"]["bw_avg_Bps"] / perftest.MIB
                                   for r in found if r.get("ok")}
                 unmeasured += [{"stack": stack.name, "size": r["size"], "why": r["error"]}
@@ -243,9 +243,8 @@ class Gate:
                 "unmeasured": unmeasured}
 
     def _against_baseline(self, measured: dict, threshold: float) -> list[dict]:
-        stack, fetched = self.stacks["to"]
-        place = self._place(fetched)
-        name = profiles.name_for(place.profile, place.place, stack)
+        stack, _ = self.stacks["to"]
+        name = profiles.name_for(self._target("to"))
         path = baseline.path_for(name, stack.name)
         if not path.is_file():
             return []

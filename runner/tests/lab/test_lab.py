@@ -10,7 +10,7 @@ import time
 import unittest
 from pathlib import Path
 
-from rdmagate.lab import initramfs, kernel
+from rdmagate.targets.lab import initramfs, kernel
 from rdmagate.stacks import resolve
 from tests.support import RDMAGATE, rdmagate
 

@@ -183,7 +183,7 @@ printf '# rdmagate-perf test=write size=2 iters=3 warmup=0\\n1500\\n1200\\n1300\
 
     def test_jobs_run_here_and_are_collected(self):
         from rdmagate.perf import native
-        from rdmagate.where import Where
+        from rdmagate.targets import HostDevice
         with tempfile.TemporaryDirectory() as tmp:
             perf = Path(tmp) / "rdmagate-perf"
             perf.write_text(self.STAND_IN)
@@ -191,9 +191,9 @@ printf '# rdmagate-perf test=write size=2 iters=3 warmup=0\\n1500\\n1200\\n1300\
             jobs = [("write_lat-2.0", native.job_words(perf, "write_lat-2", 3, 0, "mlx5_0")),
                     ("read_lat-2.0", native.job_words(perf, "read_lat-2", 3, 0, "mlx5_0",
                                                       {"FAKE_EXIT": "4"}))]
-            out, lab_result = native.run_jobs(Where("host", "mlx5_0", "--device"), "host",
-                                              perf, Path(tmp), jobs)
-            self.assertIsNone(lab_result)
+            out, ran = native.run_jobs(HostDevice("mlx5_0", "--device"), "host",
+                                       perf, Path(tmp), jobs)
+            self.assertEqual((ran.exit_status, ran.record), (0, {}))
             found = native.collect(out, ["write_lat-2.0", "read_lat-2.0"])
             self.assertEqual(found["write_lat-2.0"]["samples"], [1500, 1200, 1300])
             self.assertEqual(found["read_lat-2.0"],

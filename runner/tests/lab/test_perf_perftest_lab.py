@@ -6,6 +6,7 @@ import unittest
 from pathlib import Path
 
 from rdmagate.perf import perftest_run
+from rdmagate.targets import Lab
 
 HAVE_QEMU = shutil.which("qemu-system-x86_64") is not None
 TINY = perftest_run.Sweep(("write_lat", "read_bw", "atomic_lat"), lat_sizes=(2,),
@@ -18,7 +19,7 @@ class HostSweep(unittest.TestCase):
         run_dir = Path(tempfile.mkdtemp(prefix="rdmagate-perftest-"))
         self.addCleanup(shutil.rmtree, run_dir)
         lines = []
-        results = perftest_run.run_sweep("host", run_dir, TINY, say=lines.append)
+        results = perftest_run.run_sweep(Lab("host", "test"), run_dir, TINY, say=lines.append)
         log = "\n".join(lines)
         self.assertEqual([(r["tool"], r["size"]) for r in results],
                          [("ib_write_lat", 2), ("ib_read_bw", 4096), ("ib_atomic_lat", 8)])
@@ -45,7 +46,7 @@ class HostSweep(unittest.TestCase):
             else:
                 self.assertLess(1e4, metrics["bw_avg_Bps"])   # 10 kB/s .. 100 GB/s
                 self.assertLess(metrics["bw_avg_Bps"], 1e11)
-        for name in ("jobs.txt", "status.txt", "versions.txt", "perftest_guest.sh"):
+        for name in ("jobs.txt", "status.txt", "versions.txt", "perftest_jobs.sh"):
             self.assertTrue((run_dir / "perftest" / name).is_file(), name)
 
 

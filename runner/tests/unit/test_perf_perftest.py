@@ -325,7 +325,7 @@ echo "client on port $port"
 
 
 class GuestScript(unittest.TestCase):
-    """perftest_guest.sh on this machine, with fake tools on PATH."""
+    """perftest_jobs.sh on this machine, with fake tools on PATH."""
 
     def place(self, jobs: str) -> Path:
         tmp = Path(tempfile.mkdtemp())
@@ -340,7 +340,7 @@ class GuestScript(unittest.TestCase):
         return tmp
 
     def argv(self, tmp: Path, *role: str) -> list[str]:
-        return ["sh", str(perftest_run.GUEST_SCRIPT), str(tmp / "out"), str(tmp / "jobs.txt"),
+        return ["sh", str(perftest_run.JOB_SCRIPT), str(tmp / "out"), str(tmp / "jobs.txt"),
                 "10.0.2.15", *role]
 
     def env(self, tmp: Path) -> dict:

@@ -4,8 +4,8 @@ import unittest
 from pathlib import Path
 
 from rdmagate import devinfo, profiles
-from rdmagate.commands import profile as capture
 from rdmagate.errors import UsageError
+from rdmagate.targets import HostDevice, Lab
 from tests.support import FIXTURES
 
 DEVINFO = FIXTURES / "devinfo"
@@ -33,18 +33,17 @@ class Selection(unittest.TestCase):
         self.assertEqual(profiles.kernel_series("7.2.13+deb14-amd64"), "7.2")
 
     def test_rxe_profile_is_the_lab_kernels(self):
-        from rdmagate.stacks import resolve
-        self.assertEqual(profiles.name_for("rxe", "lab", resolve("debian-13")), "rxe-6.12")
-        self.assertEqual(profiles.name_for("rxe", "lab", resolve("debian-12")), "rxe-6.1")
+        self.assertEqual(profiles.name_for(Lab("debian-13", "--lab")), "rxe-6.12")
+        self.assertEqual(profiles.name_for(Lab("debian-12", "--lab")), "rxe-6.1")
         # No profile captured for sid's 7.2: the generic one, which expects PASS.
-        self.assertEqual(profiles.name_for("rxe", "lab", resolve("debian-sid")), "rxe")
-        self.assertEqual(profiles.name_for("none", "host", resolve("host")), "none")
+        self.assertEqual(profiles.name_for(Lab("debian-sid", "--lab")), "rxe")
+        self.assertEqual(profiles.name_for(HostDevice("none", "")), "none")
 
     def test_a_device_kind_with_no_profile_gets_the_generic_one(self):
-        from rdmagate.stacks import resolve
+        mlx5 = HostDevice("mlx5_0", "--device")
         with tempfile.TemporaryDirectory() as tmp:
             shown = []
-            self.assertEqual(profiles.name_for("mlx5", "host", resolve("host"), Path(tmp)),
+            self.assertEqual(profiles.name_for(mlx5, Path(tmp)),
                              "mlx5")
             generic = profiles.load_for_device("mlx5", shown.append)
             self.assertEqual((generic["device"], generic["expect"]), ("any", {}))
@@ -55,7 +54,7 @@ class Selection(unittest.TestCase):
             (Path(tmp) / f"mlx5-{series}.yaml").write_text(
                 "device: mlx5\ndescription: ConnectX\nexpect:\n"
                 "  verbs.xrc: {outcome: UNSUPPORTED, reason: r}\n")
-            name = profiles.name_for("mlx5", "host", resolve("host"), Path(tmp))
+            name = profiles.name_for(mlx5, Path(tmp))
             self.assertEqual(name, f"mlx5-{series}")
             shown.clear()
             own = profiles.load_for_device(name, shown.append, Path(tmp))
@@ -80,21 +79,21 @@ class Selection(unittest.TestCase):
 
 class CaptureMapping(unittest.TestCase):
     def test_raw_results_become_expectations(self):
-        self.assertIsNone(capture._expectation({"outcome": "PASS", "observed": ""}))
-        self.assertEqual(capture._expectation({"outcome": "PASS", "observed": "post_send=ENOMEM"}),
+        self.assertIsNone(profiles.expectation_of({"outcome": "PASS", "observed": ""}))
+        self.assertEqual(profiles.expectation_of({"outcome": "PASS", "observed": "post_send=ENOMEM"}),
                          {"outcome": "PASS", "observed": "post_send=ENOMEM"})
-        self.assertEqual(capture._expectation({"outcome": "UNSUPPORTED", "reason": "no XRC"}),
+        self.assertEqual(profiles.expectation_of({"outcome": "UNSUPPORTED", "reason": "no XRC"}),
                          {"outcome": "UNSUPPORTED", "reason": "no XRC"})
-        self.assertEqual(capture._expectation({"outcome": "FAIL", "reason": "assertion failed",
+        self.assertEqual(profiles.expectation_of({"outcome": "FAIL", "reason": "assertion failed",
                                                "message": "delivered 300 bytes"}),
                          {"outcome": "FAIL", "reason": "delivered 300 bytes"})
-        self.assertIsNone(capture._expectation({"outcome": "SKIP", "reason": "stack lacks"}))
+        self.assertIsNone(profiles.expectation_of({"outcome": "SKIP", "reason": "stack lacks"}))
 
     def test_notes_survive_a_new_capture(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "rxe-9.9.yaml"
             path.write_text("expect:\n  verbs.a: {outcome: FAIL, reason: r, note: upstream bug}\n")
-            self.assertEqual(capture._notes(path), {"verbs.a": "upstream bug"})
+            self.assertEqual(profiles.notes_of(path), {"verbs.a": "upstream bug"})
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ class KilledHarness(unittest.TestCase):
             proc.wait()
             self.assertFalse((run_dir / "junit.xml").exists())
 
-            records = harness_run.ensure_junit(run_dir)
+            records = harness_run.write_junit(run_dir)
             names = [r["test"] for r in records]
             self.assertIn("selftest.segfault", names)
             self.assertNotIn("selftest.sleep_long", names)

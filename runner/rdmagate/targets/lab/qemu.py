@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..paths import cache_dir
+from ...paths import cache_dir
 
 # RDMAGATE_QEMU names another QEMU binary (one built elsewhere, or none to test
 # how rdmagate copes without it).

@@ -7,10 +7,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InfraError, UsageError
-from ..paths import cache_dir
-from ..stacks import archive
-from ..stacks.lock import locked
+from ...errors import InfraError, UsageError
+from ...paths import cache_dir
+from ...stacks import archive, kernel_stack
+from ...stacks.lock import locked
 
 
 @dataclass
@@ -76,21 +76,6 @@ def _index(tree: Path, modules: Path, release: str) -> None:
                           check=False)
     if done.returncode != 0:
         raise InfraError(f"depmod of kernel {release} failed: {done.stderr.strip()}")
-
-
-def kernel_stack(stack):
-    """The stack whose kernel the lab boots: a Debian stack's own; for host and
-    prefix stacks, the Debian release this host runs (from /etc/os-release)."""
-    if stack.kind == "debian":
-        return stack
-    from ..stacks import known, resolve
-    fields = dict(line.split("=", 1) for line in
-                  Path("/etc/os-release").read_text().splitlines() if "=" in line)
-    name = f"debian-{fields.get('VERSION_ID', '').strip(chr(34))}"
-    if fields.get("ID") == "debian" and name in known():
-        return resolve(name)
-    raise UsageError(f"stack {stack.name}: no Debian kernel goes with it on this host; "
-                     "run a debian-* stack in the lab")
 
 
 def prepare(stack, release: str | None = None, say=lambda text: None,

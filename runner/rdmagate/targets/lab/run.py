@@ -23,8 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InfraError
-from ..stacks import fetch, resolve
+from ...errors import InfraError
+from ...stacks import fetch, resolve
 from . import initramfs, kernel as kernels, qemu
 from .vm import VM
 

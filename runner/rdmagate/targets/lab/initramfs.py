@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..errors import InfraError
+from ...errors import InfraError
 from .kernel import Kernel
 
 BUSYBOX = Path("/bin/busybox")

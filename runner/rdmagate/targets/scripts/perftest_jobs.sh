@@ -1,6 +1,6 @@
 #!/bin/sh
-# rdmagate perftest sweep, run inside lab guests (see perftest_run.py).
-#   sh perftest_guest.sh OUT_DIR JOBS_FILE ADDRESS [both|server|client]
+# rdmagate perftest sweep, run inside lab guests (see perf/perftest_run.py).
+#   sh perftest_jobs.sh OUT_DIR JOBS_FILE ADDRESS [both|server|client]
 # JOBS_FILE has one job a line: NAME PORT LIMIT_S TOOL ARG... (plain words,
 # written by perftest_run.py). Nothing read is ever evaluated: the words are
 # split with globbing off and passed as argv.
@@ -24,7 +24,7 @@ address="$3"
 role="${4:-both}"
 case "$role" in both | server | client) ;; *) role="" ;; esac
 if [ ! -d "$out" ] || [ ! -f "$jobs" ] || [ -z "$address" ] || [ -z "$role" ]; then
-	echo "perftest: usage: perftest_guest.sh OUT_DIR JOBS_FILE ADDRESS [both|server|client]" >&2
+	echo "perftest: usage: perftest_jobs.sh OUT_DIR JOBS_FILE ADDRESS [both|server|client]" >&2
 	exit 2
 fi
 sync="$out/sync"

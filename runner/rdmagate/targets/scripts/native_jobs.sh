@@ -1,15 +1,15 @@
 #!/bin/sh
-# rdmagate-perf jobs, run inside one lab guest (see native.py).
-#   sh native_guest.sh OUT_DIR JOBS_FILE
+# rdmagate-perf jobs, run at the target: a lab guest or this host (see perf/native.py).
+#   sh native_jobs.sh OUT_DIR JOBS_FILE
 # JOBS_FILE has one job a line: NAME WORD... where the words are env's
 # argv (KEY=VALUE assignments, then rdmagate-perf and its options), written
-# by native.py. Nothing is evaluated: the words are split with globbing off.
+# by perf/native.py. Nothing is evaluated: the words are split with globbing off.
 # Samples go to OUT_DIR/NAME.txt, exit statuses to OUT_DIR/status.txt.
 set -f
 out="$1"
 jobs="$2"
 if [ ! -d "$out" ] || [ ! -f "$jobs" ]; then
-	echo "rdmagate-perf: usage: native_guest.sh OUT_DIR JOBS_FILE" >&2
+	echo "rdmagate-perf: usage: native_jobs.sh OUT_DIR JOBS_FILE" >&2
 	exit 2
 fi
 : > "$out/status.txt" || exit 2

@@ -1,0 +1,58 @@
+"""The baseline pipeline: record a stack's ABI (symbols, abidw corpora of its
+libraries and public header types) under baselines/abi/NAME/, or every
+sample of its fast-path measurements at a target under
+baselines/perf/<profile>/NAME.json."""
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import profiles, stacks, targets
+from ..abi import baseline as abi_baseline
+from ..errors import InfraError, UsageError
+from ..perf import baseline as perf_baseline, native, suite as perf_suite
+from ..progress import Progress
+
+KINDS = ("abi", "perf")
+
+
+@dataclass(frozen=True)
+class BaselineRequest:
+    stack: str
+    kind: str = "abi"                 # abi or perf
+    device: str | None = None         # perf: where to measure (default: as check chooses)
+    use_lab: bool = False
+    iters: int = perf_suite.ITERS
+
+
+@dataclass
+class Recorded:
+    path: Path
+    what: str                         # a few words on what was recorded
+
+
+def record(request: BaselineRequest, progress: Progress) -> Recorded:
+    if request.kind not in KINDS:
+        raise UsageError(f"--suite {request.kind}: baselines exist for {' and '.join(KINDS)}")
+    if request.kind == "abi":
+        return Recorded(abi_baseline.record(request.stack, say=progress.say), "ABI baseline")
+    return _record_perf(request, progress)
+
+
+def _record_perf(request: BaselineRequest, progress: Progress) -> Recorded:
+    stack = stacks.resolve(request.stack)
+    fetched = stacks.fetch(stack, say=progress.say)
+    target = targets.choose(request.device, request.use_lab, True, fetched.needs_rootfs,
+                            stack.name)
+    profile = profiles.name_for(target)
+    with tempfile.TemporaryDirectory(prefix="rdmagate-perf-") as tmp:
+        measured, ran = perf_suite.measure(stack, fetched, target, Path(tmp),
+                                           list(native.MEASUREMENTS), iters=request.iters,
+                                           say=progress.say)
+    failed = {n: m["error"] for n, m in measured.items() if "error" in m}
+    if failed:
+        raise InfraError(f"perf baseline of {stack.name}: {', '.join(failed)} failed "
+                         f"({next(iter(failed.values()))}); nothing written")
+    path = perf_baseline.write(perf_baseline.path_for(profile, stack.name), profile, stack,
+                               ran, request.iters, perf_suite.WARMUP, measured)
+    kept = [n for n, m in measured.items() if "samples" in m]
+    return Recorded(path, f"perf baseline of {len(kept)} measurements")

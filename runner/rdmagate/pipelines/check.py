@@ -1,0 +1,207 @@
+"""The check pipeline: build the harness against a stack, run its suites at
+a target, keep what finished.
+
+check(CheckRequest) resolves the stack, the target and the profile from
+names and options; run_suites(SuiteRun) takes them resolved, as the gate
+and profile capture build them."""
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .. import build, coverage, harness_run, ktap, plan, profiles, results, rundir, stacks, \
+    suites, targets
+from ..errors import EXIT_INFRA, EXIT_UNEXPECTED, EXIT_USAGE, InfraError, RunCutShort
+from ..progress import Progress
+from ..stacks import layout
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    stack: str = "host"
+    suites: tuple[str, ...] = ()      # empty: every suite
+    device: str | None = None
+    use_lab: bool = False
+    filters: tuple[str, ...] = ()
+    timeout_s: int = plan.DEFAULT_TIMEOUT_S
+    results_dir: str | None = None
+    built_for: str | None = None      # binary compatibility: the suites built against this stack
+
+
+@dataclass
+class SuiteRun:
+    """One run of suites with everything resolved."""
+    stack: object
+    fetched: object
+    suites: list
+    target: targets.Target
+    profile: dict | None              # None: no expectations (profile capture keeps raw outcomes)
+    results_dir: str | None = None
+    command: str = "check"
+    label: str | None = None          # the run directory's name (default: the stack's)
+    harness: Path | None = None       # built for another stack, run on this stack's libraries
+    argv_prefix: Callable[[Path], list[str]] | None = None   # run_dir -> argv before the harness
+    filters: tuple[str, ...] = ()
+    timeout_s: int = plan.DEFAULT_TIMEOUT_S
+
+
+@dataclass
+class CheckDone:
+    run_dir: Path
+    finished: list[dict] = field(default_factory=list)
+    exit_code: int = 0
+
+
+def check(request: CheckRequest, progress: Progress) -> CheckDone:
+    chosen = suites.select(list(request.suites) or None)
+    stack = stacks.resolve(request.stack)
+    fetched = stacks.fetch(stack, say=progress.say)
+    target = targets.choose(request.device, request.use_lab,
+                            any(s.needs_device for s in chosen),
+                            fetched.needs_rootfs and any(s.in_harness for s in chosen),
+                            stack.name)
+    profile = profiles.load_for_device(profiles.name_for(target), say=progress.say)
+    run = SuiteRun(stack, fetched, chosen, target, profile, results_dir=request.results_dir,
+                   filters=request.filters, timeout_s=request.timeout_s)
+    if request.built_for:
+        built = stacks.resolve(request.built_for)
+        built_fetched = stacks.fetch(built, say=progress.say)
+        run.harness = build.build_harness(built.name, None if built.kind == "host"
+                                          else built_fetched.root, say=progress.say)
+        run.label = f"{built.name}-build-on-{stack.name}"
+    done = run_suites(run, progress)
+    if request.built_for:
+        rundir.RunRecord.amend(done.run_dir, built_for=request.built_for)
+    return done
+
+
+def run_suites(run: SuiteRun, progress: Progress) -> CheckDone:
+    """Run the chosen suites: the harness suites in one harness run at the
+    target, then each runner suite; a device or guest that goes mid-run ends
+    in RunCutShort with what finished."""
+    stack, fetched, target = run.stack, run.fetched, run.target
+    in_harness = [s for s in run.suites if s.in_harness]
+    in_runner = [s for s in run.suites if not s.in_harness]
+    harness = run.harness
+    own_build = harness is None
+    if in_harness and own_build:
+        try:
+            harness = build.build_harness(stack.name, None if stack.kind == "host"
+                                          else fetched.root, say=progress.say)
+        except build.BuildError as err:
+            if err.compile_error is None:
+                raise
+            return _api_break(run, err, progress)
+    if not in_harness:
+        harness = None
+    expect = {}
+    if run.profile is not None:
+        # The harness checks the expectations against its tests too; listing
+        # them here names the profile in the error, where it can run here.
+        known = None if fetched.needs_rootfs or not harness else build.list_tests(harness)
+        expect = profiles.expectations(run.profile, known)
+    run_dir, record = _start(run, versions={"harness": str(harness),
+                                            "rdma_core": stack.rdma_core})
+    plan.write(plan.build(stack.name, target.device, [s.name for s in in_harness],
+                          list(run.filters), expect=expect, timeout_s=run.timeout_s,
+                          capture=run.profile is None),
+               run_dir / "plan.json")
+    progress.say(f"running {', '.join(s.name for s in run.suites)} on {target.describe()}; "
+                 f"results in {run_dir}")
+    status = -1
+    stopped = None
+    counting = False
+    try:
+        argv = harness_run.command(harness, run_dir) if harness else []
+        if harness and not own_build:
+            # The build's runpath names its own stack: the libraries must be
+            # this stack's, as for a binary built elsewhere and copied here.
+            libdir = layout.runtime_libdir(fetched, target.in_own_root())
+            argv = ["env", f"LD_LIBRARY_PATH={libdir}"] + argv
+        counting = bool(harness and own_build and coverage.preload(harness, run_dir))
+        if counting:
+            argv = ["env", *coverage.preload(harness, run_dir)] + argv
+        if harness and run.argv_prefix:
+            argv = run.argv_prefix(run_dir) + argv
+        status = _run_harness(target, harness, argv, run_dir, progress, record) \
+            if harness else 0
+        if target.vanished():
+            raise InfraError(f"device {target.device} vanished during the run")
+        context = suites.Context(stack, fetched, target, run.profile,
+                                 Path(run.profile["path"]).stem if run.profile else target.kind,
+                                 run_dir, progress.say)
+        for suite in in_runner:   # after the harness, which starts results.jsonl afresh
+            follower = harness_run.Follower(run_dir, progress)
+            for line in ktap.document(suite.name, suite.run(context)):
+                follower.line(line)
+            follower.close()
+    except InfraError as err:
+        stopped = err
+    finally:
+        if counting and (run_dir / "coverage.bin").is_file():
+            # also of a run cut short: the harness writes it after each test
+            measured = coverage.write(harness, run_dir, _include_dir(stack, fetched))
+            record.update(coverage={lib: [d["called"], d["total"]] for lib, d in measured.items()})
+            for line in coverage.summary(measured):
+                progress.say(line)
+        finished = harness_run.write_junit(run_dir)
+        code = _exit_code(status, finished)
+        record.finish(code, counts=results.counts(finished), harness_status=status,
+                      **({"stopped": str(stopped)} if stopped else {}))
+    if stopped and finished:
+        raise RunCutShort(f"{stopped}; {len(finished)} test(s) had finished, kept in "
+                          f"{run_dir}", run_dir, finished) from stopped
+    if stopped:
+        raise stopped
+    return CheckDone(run_dir, finished, code)
+
+
+def _start(run: SuiteRun, **fields) -> tuple[Path, rundir.RunRecord]:
+    """The run directory and its run.json, as the run starts."""
+    run_dir = rundir.create(run.results_dir, run.command, run.label or run.stack.name).resolve()
+    record = rundir.RunRecord(run_dir, run.command, stack=run.stack.name,
+                              device=run.target.device, where=run.target.name,
+                              where_why=run.target.why, suites=[s.name for s in run.suites],
+                              profile=run.profile["path"] if run.profile else None, **fields)
+    return run_dir, record
+
+
+def _api_break(run: SuiteRun, err, progress: Progress) -> CheckDone:
+    """The suites, code written against the rdma-core API, do not compile
+    against this stack's headers: a FAIL of the stack (an API break), with the
+    compiler's first error, not an infrastructure error."""
+    run_dir, record = _start(run)
+    line = {"test": "build.compile", "suite": "build", "name": "compile", "outcome": "FAIL",
+            "raw_outcome": "FAIL", "expected": "PASS", "observed": "",
+            "reason": "API break: the suites do not compile against the stack's headers",
+            "message": err.compile_error, "duration_s": 0.0, "stack": run.stack.name,
+            "device": run.target.device}
+    (run_dir / "results.jsonl").write_text(json.dumps(line) + "\n")
+    progress.say(f"API break: {err.compile_error}")
+    finished = harness_run.write_junit(run_dir)
+    record.finish(EXIT_UNEXPECTED, counts=results.counts(finished), harness_status=None)
+    return CheckDone(run_dir, finished, EXIT_UNEXPECTED)
+
+
+def _include_dir(stack, fetched) -> Path:
+    return Path("/usr/include") if stack.kind == "host" else fetched.root / "usr" / "include"
+
+
+def _run_harness(target, harness, argv, run_dir, progress, record) -> int:
+    follower = harness_run.Follower(run_dir, progress)
+    try:
+        ran = target.run(argv, shares=[(run_dir, True), (build.tree_of(harness), False)],
+                         on_line=follower.line, say=progress.say)
+    finally:
+        follower.close()
+    record.update(**ran.record)
+    return ran.exit_status
+
+
+def _exit_code(status: int, finished: list[dict]) -> int:
+    """The harness's verdict, unless it died or failed to run (infrastructure)."""
+    if status == EXIT_USAGE:
+        return EXIT_USAGE
+    if status not in (0, EXIT_UNEXPECTED, EXIT_INFRA):
+        return EXIT_INFRA
+    return results.exit_code(finished) or status

@@ -1,0 +1,66 @@
+"""The upgrade pipeline: the gate A to B (upgrade/gate.py runs its phases),
+its outputs written also when it is killed, and its exit code."""
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import report_html, rundir, stacks
+from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
+from ..progress import Progress
+from ..upgrade import gate, junit_of
+
+
+@dataclass(frozen=True)
+class UpgradeRequest:
+    old: str
+    new: str
+    device: str | None = None
+    use_lab: bool = False
+    nodes: int = 1                      # 2: perftest's server and client on two lab guests
+    consumers: list[str] | None = None  # None: skip consumer impact; []: this host's
+    skip: tuple[str, ...] = ()
+    results_dir: str | None = None
+
+
+@dataclass
+class UpgradeDone:
+    run_dir: Path
+    data: dict
+    exit_code: int
+
+
+def upgrade(request: UpgradeRequest, progress: Progress) -> UpgradeDone:
+    if request.nodes == 2 and request.device:
+        raise UsageError("--nodes 2 is for the lab; with --device the second node would be "
+                         "another host, which the gate does not drive")
+    for name in (request.old, request.new):   # a misspelt stack is a usage error, before anything runs
+        stacks.resolve(name)
+    run_dir = rundir.create(request.results_dir, "upgrade",
+                            f"{request.old}-{request.new}").resolve()
+    use_lab = request.use_lab or request.nodes == 2
+    record = rundir.RunRecord(run_dir, "upgrade", stack=request.new, from_stack=request.old,
+                              device=request.device or "auto",
+                              where="lab" if use_lab else "auto")
+    the_gate = gate.Gate(request.old, request.new, run_dir, request.device, use_lab,
+                         request.consumers, list(request.skip), progress, nodes=request.nodes)
+    the_gate.data["commands"].insert(0, " ".join(["rdmagate", *sys.argv[1:]]))
+    try:
+        the_gate.run()
+    finally:
+        # A killed gate still leaves what it found, as a report.
+        the_gate.save()
+        write_outputs(run_dir, the_gate.data)
+        code = exit_code(the_gate.data)
+        record.finish(code, verdict=the_gate.data["verdict"])
+    return UpgradeDone(run_dir, the_gate.data, code)
+
+
+def write_outputs(run_dir: Path, data: dict) -> None:
+    report_html.write(data, run_dir / "report.html")
+    junit_of.write(data, run_dir / "junit.xml")
+
+
+def exit_code(data: dict) -> int:
+    if all(p["status"] != "done" for p in data["phases"]):
+        return EXIT_INFRA
+    return EXIT_UNEXPECTED if data["verdict"] == "NO-GO" else EXIT_OK

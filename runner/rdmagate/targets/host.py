@@ -1,0 +1,125 @@
+"""Targets on this host: its own RDMA device, or a temporary soft-RoCE link
+(when this kernel can load rdma_rxe), removed again when the run ends."""
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from .. import devices
+from ..errors import InfraError
+from .base import Ran, Target
+
+RXE_LINK = "rdmagate_rxe0"
+
+
+def run_here(argv: list[str], on_line, env: dict | None = None) -> int:
+    """Run argv here in its own session, each stdout line to on_line; its
+    exit status (negative: killed by a signal). Ctrl-C reaches it first."""
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                text=True, errors="replace", env=env, start_new_session=True)
+    except OSError as err:
+        raise InfraError(f"cannot run {argv[0]}: {err.strerror}") from None
+    try:
+        for line in proc.stdout:
+            on_line(line.rstrip("\n"))
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        raise
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+class HostDevice(Target):
+    """A real RDMA device of this host (or none, for suites that need none)."""
+    name = "host"
+
+    @property
+    def kind(self) -> str:
+        return "none" if self.device == "none" else devices.kind(self.device)
+
+    def kernel_release(self) -> str:
+        return os.uname().release
+
+    def run(self, argv, shares=(), on_line=lambda line: None, say=lambda text: None,
+            timeout=None, peer_argv=None) -> Ran:
+        if peer_argv:
+            raise ValueError("a host target is one node")
+        return Ran(run_here(argv, on_line), self.kernel_release())
+
+    def vanished(self) -> bool:
+        return self.device != "none" and self.device not in devices.present()
+
+    def flags(self) -> list[str]:
+        return ["--device", self.device] if self.device != "none" else []
+
+
+class HostRxe(HostDevice):
+    """Soft-RoCE on this host: a link made for each run, always deleted."""
+    name = "host-rxe"
+
+    def __init__(self, why: str):
+        super().__init__(RXE_LINK, why)
+
+    @property
+    def kind(self) -> str:
+        return "rxe"
+
+    def run(self, argv, shares=(), on_line=lambda line: None, say=lambda text: None,
+            timeout=None, peer_argv=None) -> Ran:
+        with rxe_link():
+            return super().run(argv, shares, on_line, say, timeout, peer_argv)
+
+    def vanished(self) -> bool:
+        return False   # made and deleted by each run
+
+    def flags(self) -> list[str]:
+        return []
+
+
+def _interface() -> str | None:
+    """An up, non-loopback interface to put rxe on."""
+    for net in sorted(Path("/sys/class/net").glob("*")):
+        state = net / "operstate"
+        if net.name != "lo" and state.exists() and state.read_text().strip() == "up":
+            return net.name
+    return None
+
+
+def rxe_possible() -> bool:
+    """True when creating an rxe link here would work: root, the rdma tool,
+    a module the kernel can load (modprobe -n only looks), an interface."""
+    if os.geteuid() != 0 or not shutil.which("rdma") or not shutil.which("modprobe"):
+        return False
+    if not Path("/sys/module/rdma_rxe").exists():
+        dry = subprocess.run(["modprobe", "-n", "-q", "rdma_rxe"], capture_output=True,
+                             check=False)
+        if dry.returncode != 0:
+            return False
+    return _interface() is not None
+
+
+@contextlib.contextmanager
+def rxe_link():
+    """The rxe link for the duration of a run; always deleted."""
+    netdev = _interface()
+    for argv in (["modprobe", "rdma_rxe"],
+                 ["rdma", "link", "add", RXE_LINK, "type", "rxe", "netdev", netdev]):
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise InfraError(f"soft-RoCE on this host: {' '.join(argv)} failed: "
+                             f"{done.stderr.strip() or f'exit {done.returncode}'}")
+    try:
+        yield RXE_LINK
+    finally:
+        subprocess.run(["rdma", "link", "delete", RXE_LINK], check=False, capture_output=True)

@@ -1,0 +1,48 @@
+"""The lab as a target: one guest (soft-RoCE loopback on its rxe0), or two
+guests joined by a virtual link, the peer argv on the first and the argv
+on the second. Each run boots the stack's kernel afresh (see run.py)."""
+from ...stacks import kernel_stack, resolve
+from ..base import Ran, Target
+from .run import ALONE_ADDRESS, LINK_ADDRESSES, run as boot_and_run
+
+DEVICE = "rxe0"
+
+
+class Lab(Target):
+    runs_perftest = True
+
+    def __init__(self, stack_name: str, why: str, nodes: int = 1,
+                 kernel_release: str | None = None):
+        super().__init__(DEVICE, why)
+        self.stack_name = stack_name
+        self.nodes = nodes
+        self.name = "lab" if nodes == 1 else f"lab-{nodes}"
+        self.release = kernel_release
+
+    @property
+    def server_address(self) -> str:
+        """Where a client reaches a server the peer argv (or itself) started:
+        the guest's own address alone, node 1's across the link."""
+        address = ALONE_ADDRESS if self.nodes == 1 else LINK_ADDRESSES[0]
+        return address.split("/")[0]
+
+    def kernel_release(self) -> str:
+        return self.release or kernel_stack(resolve(self.stack_name)).kernel["release"]
+
+    def run(self, argv, shares=(), on_line=lambda line: None, say=lambda text: None,
+            timeout=None, peer_argv=None) -> Ran:
+        if bool(peer_argv) != (self.nodes == 2):
+            raise ValueError("a peer argv is for a lab of two nodes, and it needs one")
+        result = boot_and_run(self.stack_name, argv, nodes=self.nodes,
+                              kernel_release=self.release, binds=list(shares),
+                              server_argv=peer_argv, on_line=on_line, say=say,
+                              run_timeout=timeout or 600)
+        return Ran(result.exit_status, result.kernel,
+                   {"lab": {"kernel": result.kernel, "accel": result.accel,
+                            "boot_to_active_s": result.boot_to_active_s}})
+
+    def in_own_root(self) -> bool:
+        return True
+
+    def flags(self) -> list[str]:
+        return ["--lab"]
