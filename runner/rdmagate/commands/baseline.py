@@ -1,7 +1,7 @@
 """rdmagate baseline: record a stack's ABI or performance into baselines/ (committed)."""
 from .. import options, profiles, stacks, where
 from ..abi import baseline
-from ..errors import InfraError, UsageError
+from ..errors import EXIT_OK, InfraError, UsageError
 from ..perf import baseline as perf_baseline, native, suite as perf_suite
 from ..progress import Progress
 
@@ -35,7 +35,7 @@ def run_record(args) -> int:
     progress = Progress()
     where = baseline.record(args.stack, say=progress.say)
     print(f"{args.stack}: ABI baseline recorded in {where}")
-    return 0
+    return EXIT_OK
 
 
 def _record_perf(args) -> int:
@@ -58,4 +58,4 @@ def _record_perf(args) -> int:
                                lab_result, args.iters, perf_suite.WARMUP, measured)
     kept = [n for n, m in measured.items() if "samples" in m]
     print(f"{stack.name}: perf baseline of {len(kept)} measurements recorded in {path}")
-    return 0
+    return EXIT_OK

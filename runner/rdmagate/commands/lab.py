@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from .. import lab, options
-from ..errors import UsageError
+from ..errors import EXIT_OK, UsageError
 from ..progress import Progress
 
 DESCRIPTION = """\
@@ -86,4 +86,4 @@ def run_shell(args) -> int:
         raise UsageError("lab shell needs a terminal; use lab run -- COMMAND instead")
     lab.run(args.stack, ["/bin/bash", "-i"], kernel_release=args.kernel,
             boot_timeout=args.boot_timeout, say=Progress().say, interactive=True)
-    return 0
+    return EXIT_OK

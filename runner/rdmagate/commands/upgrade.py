@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from .. import options, report_html, rundir, stacks
-from ..errors import UsageError
+from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..progress import Progress
 from ..upgrade import gate, junit_of
 
@@ -78,8 +78,8 @@ def write_outputs(run_dir: Path, data: dict) -> None:
 
 def exit_code(data: dict) -> int:
     if all(p["status"] != "done" for p in data["phases"]):
-        return 3
-    return 1 if data["verdict"] == "NO-GO" else 0
+        return EXIT_INFRA
+    return EXIT_UNEXPECTED if data["verdict"] == "NO-GO" else EXIT_OK
 
 
 def summarize(data: dict, run_dir: Path) -> None:
