@@ -12,9 +12,8 @@ from pathlib import Path
 
 from rdmagate.lab import initramfs, kernel
 from rdmagate.stacks import resolve
-from tests.support import RDMAGATE, rdmagate
+from tests.support import HAVE_QEMU, RDMAGATE, rdmagate
 
-HAVE_QEMU = shutil.which("qemu-system-x86_64") is not None
 # The client tries again until the server listens (a loaded machine may be
 # slow to start it), and a server left waiting is stopped, never waited for.
 PINGPONG_LOOPBACK = ("ibv_rc_pingpong -d rxe0 -g 1 -n 50 & s=$!; for i in 1 2 3 4 5 6 7 8 9 10; "

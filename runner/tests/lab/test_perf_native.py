@@ -9,11 +9,10 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from tests.support import rdmagate
+from tests.support import BUILD_DIR, rdmagate
 
-BUILD = Path(os.environ.get("RDMAGATE_TEST_BUILD_DIR", "/nonexistent"))
-PERF = BUILD / "suites" / "perf" / "rdmagate-perf"
-SHIM = BUILD / "suites" / "perf" / "librdmagate-slowdown.so"
+PERF = BUILD_DIR / "suites" / "perf" / "rdmagate-perf"
+SHIM = BUILD_DIR / "suites" / "perf" / "librdmagate-slowdown.so"
 
 TESTS = ("write", "write_inline", "send", "read", "atomic_cas", "atomic_faa",
          "write_batch", "write_wr", "reg_mr", "poll_cq")

@@ -13,9 +13,7 @@ import unittest
 from pathlib import Path
 
 from rdmagate import browser
-from tests.support import RDMAGATE, rdmagate
-
-UNREACHABLE = "http://127.0.0.1:9/debian"
+from tests.support import RDMAGATE, UNREACHABLE_MIRROR, rdmagate
 
 
 def reasons_text(data: dict) -> str:
@@ -159,7 +157,7 @@ class GateBadInput(unittest.TestCase):
             entry.symlink_to(stack_cache(old))
             done = rdmagate("upgrade", "--from", "debian-12", "--to", "debian-13", "--json",
                             "--results", results,
-                            env={"RDMAGATE_CACHE": cache, "RDMAGATE_MIRROR": UNREACHABLE})
+                            env={"RDMAGATE_CACHE": cache, "RDMAGATE_MIRROR": UNREACHABLE_MIRROR})
             self.assertEqual(done.returncode, 3, done.stderr[-2000:])
             data = json.loads(done.stdout)
             phases = {p["name"]: p for p in data["phases"]}

@@ -7,29 +7,24 @@ import unittest
 from pathlib import Path
 
 from rdmagate.stacks import fetch, resolve
-from tests.support import REPO_ROOT, rdmagate
-
-UNREACHABLE = "http://127.0.0.1:9/debian"
+from tests.support import REPO_ROOT, UNREACHABLE_MIRROR, abi_json
 
 
-def abi_json(old, new, env):
-    with tempfile.TemporaryDirectory() as results:
-        done = rdmagate("abi", "--from", old, "--to", new, "--no-consumers", "--json",
-                        "--results", results, env=env)
-    return done, (json.loads(done.stdout) if done.returncode in (0, 1) else None)
+def abi(old, new, env):
+    return abi_json(old, new, "--no-consumers", env=env)
 
 
 class Baselines(unittest.TestCase):
     def test_committed_baselines_replace_the_download(self):
         with tempfile.TemporaryDirectory() as cache:
-            offline = {"RDMAGATE_CACHE": cache, "RDMAGATE_MIRROR": UNREACHABLE}
-            done, offline_report = abi_json("debian-12", "debian-13", offline)
+            offline = {"RDMAGATE_CACHE": cache, "RDMAGATE_MIRROR": UNREACHABLE_MIRROR}
+            done, offline_report = abi("debian-12", "debian-13", offline)
             self.assertIn(done.returncode, (0, 1), done.stderr)
             self.assertTrue(all(s.startswith("baseline ") for s in offline_report["sources"]))
             self.assertEqual(list(Path(cache).glob("stacks/*")), [])   # nothing fetched
         for name in ("debian-12", "debian-13"):   # in the cache: read from the trees
             fetch(resolve(name), with_rootfs=False)
-        done, fetched_report = abi_json("debian-12", "debian-13", {})
+        done, fetched_report = abi("debian-12", "debian-13", {})
         self.assertTrue(all(s.startswith("tree ") for s in fetched_report["sources"]))
         self.assertEqual(offline_report["findings"], fetched_report["findings"])
         self.assertEqual(offline_report["verdicts"], fetched_report["verdicts"])
@@ -41,8 +36,8 @@ class Baselines(unittest.TestCase):
             broken = copy / "abi" / "debian-12" / "inventory.json"
             broken.write_text(broken.read_text()[:500])
             env = {"RDMAGATE_BASELINES": str(copy), "RDMAGATE_CACHE": str(Path(tmp) / "cache"),
-                   "RDMAGATE_MIRROR": UNREACHABLE}
-            done, _ = abi_json("debian-12", "debian-13", env)
+                   "RDMAGATE_MIRROR": UNREACHABLE_MIRROR}
+            done, _ = abi("debian-12", "debian-13", env)
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertIn(f"{broken}: corrupt baseline", done.stderr)
 

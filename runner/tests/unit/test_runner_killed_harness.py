@@ -10,10 +10,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from rdmagate import harness_run, plan, results
-from tests.support import rdmagate
+from tests.support import BUILD_DIR, rdmagate
 
-BUILD = Path(os.environ.get("RDMAGATE_TEST_BUILD_DIR", "/nonexistent"))
-SELFTEST = BUILD / "harness" / "tests" / "rdmagate-harness-selftest"
+SELFTEST = BUILD_DIR / "harness" / "tests" / "rdmagate-harness-selftest"
 
 
 @unittest.skipUnless("RDMAGATE_TEST_BUILD_DIR" in os.environ, "run through ctest, which builds the selftest harness")
