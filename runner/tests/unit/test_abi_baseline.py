@@ -7,7 +7,8 @@ import unittest
 from pathlib import Path
 
 from rdmagate.stacks import fetch, resolve
-from tests.support import REPO_ROOT, UNREACHABLE_MIRROR, abi_json
+from tests.support import REPO_ROOT, UNREACHABLE_MIRROR, abi_json, readelf_dynsyms, \
+    readelf_versions
 
 
 def abi(old, new, env):
@@ -41,11 +42,32 @@ class Baselines(unittest.TestCase):
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertIn(f"{broken}: corrupt baseline", done.stderr)
 
-    def test_every_debian_stack_has_a_baseline_for_its_packages(self):
+    def test_every_debian_stack_has_a_baseline_of_what_its_packages_export(self):
         for manifest in sorted((REPO_ROOT / "stacks").glob("debian-*.yaml")):
-            meta = json.loads((REPO_ROOT / "baselines" / "abi" / manifest.stem / "meta.json")
-                              .read_text())
-            self.assertIn(meta["packages"][0][1], manifest.read_text(), manifest.stem)
+            with self.subTest(stack=manifest.stem):
+                stack = resolve(manifest.stem)
+                recorded = REPO_ROOT / "baselines" / "abi" / stack.name
+                meta = json.loads((recorded / "meta.json").read_text())
+                self.assertEqual([tuple(p) for p in meta["packages"]], list(stack.packages))
+                libraries = json.loads((recorded / "inventory.json").read_text())["libraries"]
+                self.assertEqual({p.stem for p in (recorded / "lib").glob("*.abi")},
+                                 {name for name, lib in libraries.items() if lib})
+                tree = fetch(stack, with_rootfs=False)
+                for name, lib in libraries.items():
+                    if lib:
+                        self.assert_library_recorded(name, lib, tree.root / lib["file"])
+
+    def assert_library_recorded(self, name: str, lib: dict, path: Path):
+        """The recorded version nodes and symbols of a library are those
+        binutils' readelf reads in the package's file."""
+        nodes = readelf_versions(path)[""] - {lib["soname"]}   # the base node is the soname
+        self.assertEqual(set(lib["public_versions"] + lib["private_versions"]), nodes, name)
+        defined, _ = readelf_dynsyms(path)
+        # exports key a default version by the symbol, another by symbol@version
+        recorded = {(key.split("@")[0], version) for exports in lib["exports"].values()
+                    for key, version in exports.items()}
+        self.assertEqual(recorded, {(symbol, version) for symbol, version in defined if version},
+                         name)
 
 
 if __name__ == "__main__":
