@@ -10,11 +10,14 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from rdmagate.results import read as read_results
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 RDMAGATE = REPO_ROOT / "rdmagate"
 # ctest sets it to its build tree (harness, suites); run by hand, tests that
 # need built programs skip
+BUILT = "RDMAGATE_TEST_BUILD_DIR" in os.environ
 BUILD_DIR = Path(os.environ.get("RDMAGATE_TEST_BUILD_DIR", "/nonexistent"))
 HAVE_QEMU = shutil.which("qemu-system-x86_64") is not None
 UNREACHABLE_MIRROR = "http://127.0.0.1:9/debian"   # port 9 (discard): refused at once
@@ -37,6 +40,24 @@ def abi_json(old: str, new: str, *options: str, results: Path | None = None,
     done = rdmagate("abi", "--from", old, "--to", new, *options, "--results", str(results),
                     "--json", env=env)
     return done, (json.loads(done.stdout) if done.stdout.startswith("{") else None)
+
+
+def check_run(*args: str):
+    """`rdmagate check` (of the api suite unless --suite says otherwise):
+    (the finished process, its run.json, its results by test name, ktap.log)."""
+    if "--suite" not in args:
+        args = ("--suite", "api", *args)
+    with tempfile.TemporaryDirectory() as tmp:
+        done = rdmagate("check", *args, "--results", tmp)
+        (run_dir,) = Path(tmp).iterdir()
+        return done, json.loads((run_dir / "run.json").read_text()), \
+            {r["name"]: r for r in read_results(run_dir / "results.jsonl")}, \
+            (run_dir / "ktap.log").read_text()
+
+
+def upgrade_reasons(data: dict) -> str:
+    """An upgrade.json's reasons, one "category audience text" line each."""
+    return "\n".join(f"{r['category']} {r['audience']} {r['text']}" for r in data["reasons"])
 
 
 def result_line(test: str, outcome: str, **extra) -> dict:
