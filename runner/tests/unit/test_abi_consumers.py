@@ -94,10 +94,6 @@ class Prefilter(unittest.TestCase):
             self.assertFalse(_mentions_rdma(tmp / "plain"))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class HostScan(unittest.TestCase):
     def test_rdma_cores_own_tools_are_replaced_not_broken(self):
         tool = Path("/usr/bin/ibv_devinfo")
@@ -108,3 +104,7 @@ class HostScan(unittest.TestCase):
         (impact,) = [c for c in report["consumers"] if c["consumer"] == str(tool)]
         self.assertEqual(impact["verdict"], "replaced by the upgrade")
         self.assertFalse([f for f in report["findings"] if f["library"] == str(tool)])
+
+
+if __name__ == "__main__":
+    unittest.main()
