@@ -44,8 +44,9 @@ def imported(name: str, path: Path, known: set[str]) -> set[str]:
             targets.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
-            if node.level:
-                anchor = own_package.split(".")[:len(own_package.split(".")) - node.level + 1]
+            if node.level:   # "." is own_package, ".." its parent, ...
+                parts = own_package.split(".")
+                anchor = parts[:len(parts) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
             targets.add(base)
             targets.update(f"{base}.{alias.name}" for alias in node.names)
