@@ -1,4 +1,7 @@
 """rdmagate baseline: record a stack's ABI or performance into baselines/ (committed)."""
+import tempfile
+from pathlib import Path
+
 from .. import options, profiles, stacks, where
 from ..abi import baseline
 from ..errors import EXIT_OK, InfraError, UsageError
@@ -39,8 +42,6 @@ def run_record(args) -> int:
 
 
 def _record_perf(args) -> int:
-    import tempfile
-    from pathlib import Path
     progress = Progress()
     stack = stacks.resolve(args.stack)
     fetched = stacks.fetch(stack, say=progress.say)
