@@ -7,7 +7,6 @@ depmod, initramfs, KVM probe: once per kernel, then cached) apart.
 Usage: bench/lab_boot.py [--runs N] [STACK...]   (stacks fetched beforehand)"""
 import argparse
 import sys
-from pathlib import Path
 
 try:   # the runner package: PYTHONPATH=runner, as the README says
     from rdmagate.targets import lab

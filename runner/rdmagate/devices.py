@@ -12,16 +12,6 @@ def present(sysfs: Path = SYSFS) -> list[str]:
     return sorted(entry.name for entry in sysfs.iterdir())
 
 
-def port_states(device: str, sysfs: Path = SYSFS) -> dict[int, str]:
-    """Port number -> state text (e.g. '4: ACTIVE') of one device."""
-    states = {}
-    for port in sorted((sysfs / device / "ports").glob("*")):
-        state = port / "state"
-        if port.name.isdigit() and state.exists():
-            states[int(port.name)] = state.read_text().strip()
-    return states
-
-
 # The kernel driver of a device's parent -> the rdma-core provider that
 # drives it from user space; the provider's name is the device's kind, as
 # in hw-profiles/ and in the ABI findings ("provider mlx5 removed").

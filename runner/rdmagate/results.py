@@ -4,7 +4,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 
 # XFAIL: a FAIL the profile expects (a known defect of that device and stack)
 OUTCOMES = ("PASS", "FAIL", "UNSUPPORTED", "SKIP", "XFAIL", "TIMEOUT", "CRASH", "ERROR")
@@ -52,7 +52,7 @@ def exit_code(records: list[dict]) -> int:
     """1 if anything ended unexpectedly, 3 if only infrastructure failed, else 0."""
     outcomes = {record["outcome"] for record in records}
     if outcomes & {"FAIL", "TIMEOUT", "CRASH"}:
-        return 1
+        return EXIT_UNEXPECTED
     if "ERROR" in outcomes:
-        return 3
-    return 0
+        return EXIT_INFRA
+    return EXIT_OK

@@ -1,12 +1,26 @@
-"""Helpers shared by the runner's tests: run the real entry script."""
+"""Helpers shared by the runner's tests: run the real entry script, build
+crafted stacks, read ELF files with binutils."""
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import textwrap
 from pathlib import Path
+
+from rdmagate.results import read as read_results
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 RDMAGATE = REPO_ROOT / "rdmagate"
+# ctest sets it to its build tree (harness, suites); run by hand, tests that
+# need built programs skip
+BUILT = "RDMAGATE_TEST_BUILD_DIR" in os.environ
+BUILD_DIR = Path(os.environ.get("RDMAGATE_TEST_BUILD_DIR", "/nonexistent"))
+HAVE_QEMU = shutil.which("qemu-system-x86_64") is not None
+UNREACHABLE_MIRROR = "http://127.0.0.1:9/debian"   # port 9 (discard): refused at once
 
 
 def rdmagate(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -14,6 +28,36 @@ def rdmagate(*args: str, env: dict | None = None, timeout: float = 600) -> subpr
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run([sys.executable, str(RDMAGATE), *args], capture_output=True,
                           text=True, env=full_env, timeout=timeout, check=False)
+
+
+def abi_json(old: str, new: str, *options: str, results: Path | None = None,
+             env: dict | None = None):
+    """(the finished process, its --json report or None) of `rdmagate abi`;
+    the run directory goes under results, or into a temporary one removed after."""
+    if results is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            return abi_json(old, new, *options, results=Path(tmp), env=env)
+    done = rdmagate("abi", "--from", old, "--to", new, *options, "--results", str(results),
+                    "--json", env=env)
+    return done, (json.loads(done.stdout) if done.stdout.startswith("{") else None)
+
+
+def check_run(*args: str):
+    """`rdmagate check` (of the api suite unless --suite says otherwise):
+    (the finished process, its run.json, its results by test name, ktap.log)."""
+    if "--suite" not in args:
+        args = ("--suite", "api", *args)
+    with tempfile.TemporaryDirectory() as tmp:
+        done = rdmagate("check", *args, "--results", tmp)
+        (run_dir,) = Path(tmp).iterdir()
+        return done, json.loads((run_dir / "run.json").read_text()), \
+            {r["name"]: r for r in read_results(run_dir / "results.jsonl")}, \
+            (run_dir / "ktap.log").read_text()
+
+
+def upgrade_reasons(data: dict) -> str:
+    """An upgrade.json's reasons, one "category audience text" line each."""
+    return "\n".join(f"{r['category']} {r['audience']} {r['text']}" for r in data["reasons"])
 
 
 def result_line(test: str, outcome: str, **extra) -> dict:
@@ -26,7 +70,6 @@ def result_line(test: str, outcome: str, **extra) -> dict:
 def readelf_versions(path: Path, section: str = "definition") -> dict[str, set[str]]:
     """Version nodes as binutils' readelf reads them: section "definition"
     gives {"": nodes defined}; "needs" gives {library: nodes needed}."""
-    import re
     out = subprocess.run(["readelf", "-V", "-W", str(path)], capture_output=True, text=True,
                          check=True).stdout
     if section == "definition":
@@ -38,3 +81,92 @@ def readelf_versions(path: Path, section: str = "definition") -> dict[str, set[s
     for part in block.split("File: ")[1:]:
         needs[part.split()[0]] = set(re.findall(r"Name: (\S+)", part))
     return needs
+
+
+def readelf_dynsyms(path: Path) -> tuple[set, set]:
+    """(defined, undefined) as {(symbol, version)} per binutils' readelf."""
+    out = subprocess.run(["readelf", "--dyn-syms", "-W", str(path)], capture_output=True,
+                         text=True, check=True).stdout
+    defined, undefined = set(), set()
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) < 8 or not words[0].rstrip(":").isdigit() or words[4] == "LOCAL":
+            continue
+        name, _, version = words[7].partition("@")
+        version = version.lstrip("@").split(" ")[0] or None
+        if words[6] == "ABS" and version is None:
+            continue  # the linker's version-node markers carry no interface
+        if words[6] == "UND":
+            if name:
+                undefined.add((name, version))
+        else:
+            defined.add((name, version))
+    return defined, undefined
+
+
+def build_fake_stack(root: Path, nodes: dict[str, list[str]], source: str | None = None,
+                     debug: bool = False) -> Path:
+    """A prefix tree whose libibverbs.so.1 exports `nodes` (node -> symbols),
+    built with gcc and a version script, as rdma-core builds its own. source:
+    the library's C code (default: one function per symbol); debug: with -g."""
+    libdir = root / "usr" / "lib" / "x86_64-linux-gnu"
+    (libdir / "libibverbs").mkdir(parents=True)
+    symbols = [s for names in nodes.values() for s in names]
+    code = root / "lib.c"
+    code.write_text(source if source is not None else
+                    "".join(f"int {s}(void) {{ return {i}; }}\n" for i, s in enumerate(symbols)))
+    script = root / "lib.map"
+    previous = ""
+    text = ""
+    for node, names in nodes.items():
+        body = " ".join(f"{s};" for s in names)
+        text += f"{node} {{ global: {body} {'local: *;' if not previous else ''} }} {previous};\n"
+        previous = node
+    script.write_text(text)
+    subprocess.run(["gcc", "-shared", "-fPIC", *(["-g"] if debug else []),
+                    "-o", str(libdir / "libibverbs.so.1"), "-Wl,-soname,libibverbs.so.1",
+                    f"-Wl,--version-script={script}", str(code)], check=True)
+    return root
+
+
+# The parts of the crafted verbs.h of build_header_stack, each a struct body
+# (or the enum's, or extra prototypes) that a test replaces to make a change.
+HEADER_PARTS = {
+    "ops": "int (*post_send)(struct ibv_qp *qp, int flags);\n\tint (*poll_cq)(struct ibv_cq *cq, int n);",
+    "verbs_context": "int (*query_port)(void);\n\tint (*advise_mr)(void);\n\tsize_t sz;\n\tstruct ibv_context context;",
+    "attr_ex": "uint32_t comp_mask;\n\tuint32_t max_wr;",
+    "plain": "uint32_t a;\n\tuint32_t b;",
+    "qp": "struct ibv_context *context;\n\tuint32_t qp_num;",
+    "enum": "IBV_THING_A = 0,\n\tIBV_THING_B = 1,",
+    "reserved": "uint32_t flags;\n\tuint8_t reserved[4];",
+    "protos": "void ibv_use_plain(struct ibv_plain *plain);",
+}
+
+
+def verbs_header(parts: dict) -> str:
+    return textwrap.dedent(f"""\
+        #include <stddef.h>
+        #include <stdint.h>
+        struct ibv_qp;
+        struct ibv_cq;
+        struct ibv_context {{ int cmd_fd; }};
+        struct ibv_context_ops {{ {parts['ops']} }};
+        struct verbs_context {{ {parts['verbs_context']} }};
+        struct ibv_thing_attr_ex {{ {parts['attr_ex']} }};
+        struct ibv_plain {{ {parts['plain']} }};
+        struct ibv_qp {{ {parts['qp']} }};
+        struct ibv_resv {{ {parts['reserved']} }};
+        enum ibv_thing {{ {parts['enum']} }};
+        struct ibv_qp *ibv_create_qp(struct ibv_context *context);
+        {parts['protos']}
+        """)
+
+
+def build_header_stack(root: Path, **changes: str) -> Path:
+    """A crafted stack with a public infiniband/verbs.h: HEADER_PARTS, with
+    the parts named in changes replaced."""
+    build_fake_stack(root, {"IBVERBS_1.0": ["ibv_create_qp"]})
+    include = root / "usr" / "include" / "infiniband"
+    include.mkdir(parents=True)
+    (include / "verbs.h").write_text(verbs_header({**HEADER_PARTS, **changes}))
+    return root

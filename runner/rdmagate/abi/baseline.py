@@ -30,11 +30,6 @@ def root() -> Path:
     return Path(os.environ.get("RDMAGATE_BASELINES", REPO_ROOT / "baselines")) / "abi"
 
 
-def abidw_version() -> str:
-    done = subprocess.run(["abidw", "--version"], capture_output=True, text=True, check=False)
-    return done.stdout.split()[-1] if done.stdout.split() else "unknown"
-
-
 def _format_version(corpus: Path) -> str:
     head = corpus.read_text(errors="replace")[:400]
     match = re.search(r"version='([\d.]+)'", head)
@@ -42,7 +37,6 @@ def _format_version(corpus: Path) -> str:
 
 
 def record(stack_name: str, say=lambda text: None) -> Path:
-    from .compare import header_corpus   # one way to build a header corpus
     stack = resolve(stack_name)
     tree = fetch(stack, say=say, with_rootfs=False)
     inv = inventory(tree)
@@ -50,7 +44,7 @@ def record(stack_name: str, say=lambda text: None) -> Path:
     partial = dest.with_name(dest.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     (partial / "lib").mkdir(parents=True)
-    corpus = header_corpus(tree, partial)
+    corpus = headers.of_stack(tree, partial)
     if corpus is None:
         raise UsageError(f"stack {stack.name} has no public headers to record")
     if corpus[0] != partial / "headers.abi":
@@ -66,7 +60,7 @@ def record(stack_name: str, say=lambda text: None) -> Path:
                 raise InfraError(f"abidw failed on {lib['file']}: {done.stderr.strip()}")
     (partial / "inventory.json").write_text(json.dumps(inv, indent=1, sort_keys=True) + "\n")
     meta = {"stack": stack.name, "packages": [list(p) for p in stack.packages],
-            "abidw_version": abidw_version(),
+            "abidw_version": headers.abidw_version(),
             "abixml_version": _format_version(partial / "headers.abi"),
             "recorded": datetime.date.today().isoformat()}
     (partial / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -95,7 +89,7 @@ def load(stack) -> dict | None:
     except (ValueError, AttributeError) as err:
         bad = "meta.json" if "meta" not in locals() else "inventory.json"
         raise UsageError(f"{directory / bad}: corrupt baseline ({err})") from None
-    if meta.get("abidw_version") != abidw_version() or \
+    if meta.get("abidw_version") != headers.abidw_version() or \
             [tuple(p) for p in meta.get("packages", [])] != list(stack.packages):
         return None  # another tool, or another package set: not this stack's ABI
     knowledge = headers.read_knowledge(directory / "knowledge.txt")

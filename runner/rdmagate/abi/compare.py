@@ -57,7 +57,7 @@ def side(name: str, scratch: Path, say, from_baseline: bool = False) -> Side:
     tree = fetch(stack, say=say, with_rootfs=False)
     inv = inventory(tree)
     libs = {n: tree.root / lib["file"] for n, lib in inv["libraries"].items() if lib}
-    return Side(inv, libs, header_corpus(tree, scratch), f"tree {tree.root}")
+    return Side(inv, libs, headers.of_stack(tree, scratch), f"tree {tree.root}")
 
 
 def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
@@ -93,19 +93,3 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
     findings, dropped = suppress.apply(findings, rules)
     return AbiReport(old.inventory, new.inventory, sorted(findings, key=rank), runs, impacts,
                      [old.source, new.source], dropped)
-
-
-def header_corpus(tree, scratch: Path):
-    """(ABIXML of the stack's headers, what its headers say of each struct),
-    cached beside a fetched Debian stack (keyed by the abidw version: an older
-    abidw may not read a newer one's corpus); None without headers."""
-    if not (tree.root / "usr" / "include" / "infiniband" / "verbs.h").exists():
-        return None
-    cached = tree.root.parent / f"headers-abidw-{baseline.abidw_version()}"
-    if tree.stack.kind == "debian" and (cached / "prototypes.txt").exists():
-        return cached / "headers.abi", headers.read_knowledge(cached / "knowledge.txt")
-    out = cached if tree.stack.kind == "debian" else scratch
-    corpus, knowledge, _ = headers.build(tree.root, out)
-    headers.write_knowledge(out / "knowledge.txt", knowledge)
-    return corpus, knowledge
-

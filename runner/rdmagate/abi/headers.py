@@ -160,3 +160,24 @@ def read_knowledge(path: Path) -> dict:
             raise UsageError(f"{path}:{number}: not a 'kind struct' line")
         knowledge[words[0]].add(words[1])
     return knowledge
+
+
+def abidw_version() -> str:
+    """The installed abidw's version: a corpus one abidw wrote may not load in another."""
+    done = subprocess.run(["abidw", "--version"], capture_output=True, text=True, check=False)
+    return done.stdout.split()[-1] if done.stdout.split() else "unknown"
+
+
+def of_stack(tree, scratch: Path):
+    """(ABIXML of the stack's headers, what its headers say of each struct),
+    cached beside a fetched Debian stack (keyed by the abidw version: an older
+    abidw may not read a newer one's corpus); None without headers."""
+    if not (tree.root / "usr" / "include" / "infiniband" / "verbs.h").exists():
+        return None
+    cached = tree.root.parent / f"headers-abidw-{abidw_version()}"
+    if tree.stack.kind == "debian" and (cached / "prototypes.txt").exists():
+        return cached / "headers.abi", read_knowledge(cached / "knowledge.txt")
+    out = cached if tree.stack.kind == "debian" else scratch
+    built, knowledge, _ = build(tree.root, out)
+    write_knowledge(out / "knowledge.txt", knowledge)
+    return built, knowledge

@@ -6,7 +6,7 @@ from pathlib import Path
 from .. import options, rundir
 from ..abi import suppress
 from ..abi.compare import compare_stacks
-from ..errors import UsageError
+from ..errors import EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..progress import Progress
 
 SHOWN = 25
@@ -57,8 +57,8 @@ def run(args) -> int:
     (run_dir / "abidiff").mkdir()
     for abidiff_run in report.abidiff_runs:
         (run_dir / "abidiff" / f"{abidiff_run.library}.txt").write_text(abidiff_run.report)
-    code = 1 if any(report.verdicts[a]["verdict"] == "BREAKS"
-                    for a in ("applications", "providers")) else 0
+    code = EXIT_UNEXPECTED if any(report.verdicts[a]["verdict"] == "BREAKS"
+                    for a in ("applications", "providers")) else EXIT_OK
     record.finish(code, verdicts=report.verdicts)
     if args.json:
         json.dump({"run_dir": str(run_dir), "exit_code": code, **report.as_dict()},

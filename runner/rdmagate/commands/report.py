@@ -4,6 +4,8 @@ from pathlib import Path
 
 from .. import junit, results
 from ..errors import UsageError
+from ..pipelines import upgrade
+from ..upgrade import verdict
 
 
 def register(subparsers) -> None:
@@ -32,8 +34,6 @@ def run(args) -> int:
 
 
 def _upgrade(run_dir: Path) -> int:
-    from ..pipelines import upgrade
-    from ..upgrade import verdict
     try:
         data = json.loads((run_dir / "upgrade.json").read_text(encoding="utf-8"))
         data["verdict"], data["reasons"] = verdict.decide(data)

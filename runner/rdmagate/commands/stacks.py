@@ -3,6 +3,7 @@ import json
 import sys
 
 from .. import options
+from ..errors import EXIT_OK
 from ..progress import Progress
 from ..stacks import fetch, inventory, is_fetched, kernel_debs, known, resolve
 
@@ -46,12 +47,12 @@ def run_list(args) -> int:
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
         print()
-        return 0
+        return EXIT_OK
     for row in rows:
         mark = "fetched" if row["fetched"] else "-"
         print(f"{row['name']:<12} {mark:<8} {row['description']}")
     print("prefix:/path  a tree you name (an unpacked OFED, a local rdma-core build)")
-    return 0
+    return EXIT_OK
 
 
 def run_fetch(args) -> int:
@@ -65,7 +66,7 @@ def run_fetch(args) -> int:
     if args.kernel:
         for deb in kernel_debs(stack, say=progress.say, mirror=args.mirror):
             print(f"{stack.name}: kernel package {deb}")
-    return 0
+    return EXIT_OK
 
 
 def run_show(args) -> int:
@@ -74,9 +75,9 @@ def run_show(args) -> int:
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         print()
-        return 0
+        return EXIT_OK
     _print_inventory(report, args.symbols)
-    return 0
+    return EXIT_OK
 
 
 def _print_inventory(inv: dict, symbols: bool) -> None:

@@ -10,11 +10,8 @@ import time
 import unittest
 from pathlib import Path
 
-from rdmagate.targets.lab import initramfs, kernel
-from rdmagate.stacks import resolve
-from tests.support import RDMAGATE, rdmagate
+from tests.support import HAVE_QEMU, RDMAGATE, rdmagate
 
-HAVE_QEMU = shutil.which("qemu-system-x86_64") is not None
 # The client tries again until the server listens (a loaded machine may be
 # slow to start it), and a server left waiting is stopped, never waited for.
 PINGPONG_LOOPBACK = ("ibv_rc_pingpong -d rxe0 -g 1 -n 50 & s=$!; for i in 1 2 3 4 5 6 7 8 9 10; "
@@ -119,37 +116,6 @@ class TwoNodes(unittest.TestCase):
         self.assertRegex(done.stdout, r"\[node1\]\s+remote address:.*GID ::ffff:10\.77\.0\.2")
         self.assertRegex(done.stdout, r"\[node2\] 20 iters in")
         self.assertEqual((temp.qemu_pids(), temp.leftovers()), (set(), []))
-
-
-class LabInput(unittest.TestCase):
-    def test_two_nodes_need_a_server(self):
-        done = rdmagate("lab", "run", "--nodes", "2", "--", "true")
-        self.assertEqual(done.returncode, 2)
-        self.assertIn("--nodes 2 needs --server", done.stderr)
-
-    def test_command_is_required(self):
-        done = rdmagate("lab", "run")
-        self.assertEqual(done.returncode, 2)
-        self.assertIn("give the command after --", done.stderr)
-
-    def test_no_qemu_is_an_infrastructure_error(self):
-        done = rdmagate("lab", "run", "--", "true", env={"PATH": "/nonexistent"})
-        self.assertEqual(done.returncode, 3)
-        self.assertIn("qemu-system-x86_64 is not installed", done.stderr)
-
-
-class Initramfs(unittest.TestCase):
-    def test_boot_modules_come_after_their_dependencies(self):
-        kern = kernel.prepare(resolve("debian-12"))
-        order = initramfs.load_order(kern)
-        self.assertTrue(any(path.endswith("/9p.ko") for path in order))
-        deps = {}
-        for line in (kern.modules / "modules.dep").read_text().splitlines():
-            path, _, rest = line.partition(":")
-            deps[path] = rest.split()
-        for index, path in enumerate(order):
-            for dep in deps[path]:
-                self.assertIn(dep, order[:index], f"{dep} must load before {path}")
 
 
 if __name__ == "__main__":

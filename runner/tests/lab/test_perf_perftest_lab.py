@@ -7,8 +7,8 @@ from pathlib import Path
 
 from rdmagate.perf import perftest_run
 from rdmagate.targets import Lab
+from tests.support import HAVE_QEMU
 
-HAVE_QEMU = shutil.which("qemu-system-x86_64") is not None
 TINY = perftest_run.Sweep(("write_lat", "read_bw", "atomic_lat"), lat_sizes=(2,),
                           bw_sizes=(4096,), lat_iters=200, bw_iters=200, job_timeout_s=30)
 

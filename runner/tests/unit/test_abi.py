@@ -1,41 +1,16 @@
 """rdmagate abi on crafted libraries and on the real Debian stacks."""
 import json
 import re
-import subprocess
 import tempfile
 import unittest
 from pathlib import Path
 
 from rdmagate.stacks import fetch, resolve
-from tests.support import rdmagate, readelf_versions
-
-
-def build_fake_stack(root: Path, nodes: dict[str, list[str]]) -> Path:
-    """A prefix tree whose libibverbs.so.1 exports `nodes` (node -> symbols),
-    built with gcc and a version script, as rdma-core builds its own."""
-    libdir = root / "usr" / "lib" / "x86_64-linux-gnu"
-    (libdir / "libibverbs").mkdir(parents=True)
-    symbols = [s for names in nodes.values() for s in names]
-    source = root / "lib.c"
-    source.write_text("".join(f"int {s}(void) {{ return {i}; }}\n" for i, s in enumerate(symbols)))
-    script = root / "lib.map"
-    previous = ""
-    text = ""
-    for node, names in nodes.items():
-        body = " ".join(f"{s};" for s in names)
-        text += f"{node} {{ global: {body} {'local: *;' if not previous else ''} }} {previous};\n"
-        previous = node
-    script.write_text(text)
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(libdir / "libibverbs.so.1"),
-                    "-Wl,-soname,libibverbs.so.1", f"-Wl,--version-script={script}", str(source)],
-                   check=True)
-    return root
+from tests.support import abi_json, build_fake_stack, rdmagate, readelf_dynsyms, readelf_versions
 
 
 def abi(old: Path, new: Path, results: Path):
-    done = rdmagate("abi", "--from", f"prefix:{old}", "--to", f"prefix:{new}", "--no-consumers",
-                    "--results", str(results), "--json")
-    return done, (json.loads(done.stdout) if done.stdout.startswith("{") else None)
+    return abi_json(f"prefix:{old}", f"prefix:{new}", "--no-consumers", results=results)
 
 
 class CraftedLibraries(unittest.TestCase):
@@ -103,11 +78,10 @@ def readelf_nodes(path: Path) -> set[str]:
 
 
 def readelf_public(path: Path) -> set[str]:
-    out = subprocess.run(["readelf", "--dyn-syms", "-W", str(path)], capture_output=True,
-                         text=True, check=True).stdout
-    # sym@@VER (default) and sym@VER both mean "sym in node VER" to a loader
-    return {w[7].replace("@@", "@") for w in map(str.split, out.splitlines())
-            if len(w) >= 8 and w[6] != "UND" and "@" in w[7] and "PRIVATE" not in w[7]}
+    """sym@VER of each public symbol defined (PRIVATE nodes are the providers')."""
+    defined, _ = readelf_dynsyms(path)
+    return {f"{name}@{version}" for name, version in defined
+            if version and "PRIVATE" not in version}
 
 
 class RealDebianStacks(unittest.TestCase):
@@ -117,9 +91,7 @@ class RealDebianStacks(unittest.TestCase):
             "usr/lib/x86_64-linux-gnu/libibverbs.so.1"
 
     def report(self, old: str, new: str):
-        with tempfile.TemporaryDirectory() as tmp:
-            done = rdmagate("abi", "--from", old, "--to", new, "--results", tmp, "--json")
-        return done, json.loads(done.stdout)
+        return abi_json(old, new)
 
     def test_debian_12_to_13_keeps_every_public_symbol_so_applications_are_fine(self):
         old, new = self.libibverbs("debian-12"), self.libibverbs("debian-13")
@@ -173,27 +145,20 @@ class AbiInput(unittest.TestCase):
         self.assertIn("--suppressions /nonexistent.supp: no such file", done.stderr)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class DebugInfo(unittest.TestCase):
     def test_libraries_with_debug_info_have_their_types_compared(self):
         with tempfile.TemporaryDirectory() as tmp:
             trees = []
             for name, layout in (("old", "int a; int b;"), ("new", "int b; int a;")):
-                root = Path(tmp) / name
-                libdir = root / "usr/lib/x86_64-linux-gnu"
-                (libdir / "libibverbs").mkdir(parents=True)
-                (root / "lib.c").write_text(f"struct ibv_obj {{ {layout} }};\n"
-                                            "int ibv_use(struct ibv_obj *o) { return o->a; }\n")
-                (root / "lib.map").write_text("IBVERBS_1.0 { global: ibv_use; local: *; };\n")
-                subprocess.run(["gcc", "-g", "-shared", "-fPIC", "-o",
-                                str(libdir / "libibverbs.so.1"), "-Wl,-soname,libibverbs.so.1",
-                                f"-Wl,--version-script={root / 'lib.map'}", str(root / "lib.c")],
-                               check=True)
-                trees.append(root)
+                source = (f"struct ibv_obj {{ {layout} }};\n"
+                          "int ibv_use(struct ibv_obj *o) { return o->a; }\n")
+                trees.append(build_fake_stack(Path(tmp) / name, {"IBVERBS_1.0": ["ibv_use"]},
+                                              source=source, debug=True))
             done, report = abi(trees[0], trees[1], Path(tmp) / "results")
         kinds = {(f["library"], f["kind"]) for f in report["findings"]}
         self.assertTrue(("libibverbs", "library types changed") in kinds or
                         ("libibverbs", "unclassified incompatible change") in kinds, kinds)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -7,29 +7,25 @@ import unittest
 from pathlib import Path
 
 from rdmagate.stacks import fetch, resolve
-from tests.support import REPO_ROOT, rdmagate
+from tests.support import REPO_ROOT, UNREACHABLE_MIRROR, abi_json, readelf_dynsyms, \
+    readelf_versions
 
-UNREACHABLE = "http://127.0.0.1:9/debian"
 
-
-def abi_json(old, new, env):
-    with tempfile.TemporaryDirectory() as results:
-        done = rdmagate("abi", "--from", old, "--to", new, "--no-consumers", "--json",
-                        "--results", results, env=env)
-    return done, (json.loads(done.stdout) if done.returncode in (0, 1) else None)
+def abi(old, new, env):
+    return abi_json(old, new, "--no-consumers", env=env)
 
 
 class Baselines(unittest.TestCase):
     def test_committed_baselines_replace_the_download(self):
         with tempfile.TemporaryDirectory() as cache:
-            offline = {"RDMAGATE_CACHE": cache, "RDMAGATE_MIRROR": UNREACHABLE}
-            done, offline_report = abi_json("debian-12", "debian-13", offline)
+            offline = {"RDMAGATE_CACHE": cache, "RDMAGATE_MIRROR": UNREACHABLE_MIRROR}
+            done, offline_report = abi("debian-12", "debian-13", offline)
             self.assertIn(done.returncode, (0, 1), done.stderr)
             self.assertTrue(all(s.startswith("baseline ") for s in offline_report["sources"]))
             self.assertEqual(list(Path(cache).glob("stacks/*")), [])   # nothing fetched
         for name in ("debian-12", "debian-13"):   # in the cache: read from the trees
             fetch(resolve(name), with_rootfs=False)
-        done, fetched_report = abi_json("debian-12", "debian-13", {})
+        done, fetched_report = abi("debian-12", "debian-13", {})
         self.assertTrue(all(s.startswith("tree ") for s in fetched_report["sources"]))
         self.assertEqual(offline_report["findings"], fetched_report["findings"])
         self.assertEqual(offline_report["verdicts"], fetched_report["verdicts"])
@@ -41,16 +37,37 @@ class Baselines(unittest.TestCase):
             broken = copy / "abi" / "debian-12" / "inventory.json"
             broken.write_text(broken.read_text()[:500])
             env = {"RDMAGATE_BASELINES": str(copy), "RDMAGATE_CACHE": str(Path(tmp) / "cache"),
-                   "RDMAGATE_MIRROR": UNREACHABLE}
-            done, _ = abi_json("debian-12", "debian-13", env)
+                   "RDMAGATE_MIRROR": UNREACHABLE_MIRROR}
+            done, _ = abi("debian-12", "debian-13", env)
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertIn(f"{broken}: corrupt baseline", done.stderr)
 
-    def test_every_debian_stack_has_a_baseline_for_its_packages(self):
+    def test_every_debian_stack_has_a_baseline_of_what_its_packages_export(self):
         for manifest in sorted((REPO_ROOT / "stacks").glob("debian-*.yaml")):
-            meta = json.loads((REPO_ROOT / "baselines" / "abi" / manifest.stem / "meta.json")
-                              .read_text())
-            self.assertIn(meta["packages"][0][1], manifest.read_text(), manifest.stem)
+            with self.subTest(stack=manifest.stem):
+                stack = resolve(manifest.stem)
+                recorded = REPO_ROOT / "baselines" / "abi" / stack.name
+                meta = json.loads((recorded / "meta.json").read_text())
+                self.assertEqual([tuple(p) for p in meta["packages"]], list(stack.packages))
+                libraries = json.loads((recorded / "inventory.json").read_text())["libraries"]
+                self.assertEqual({p.stem for p in (recorded / "lib").glob("*.abi")},
+                                 {name for name, lib in libraries.items() if lib})
+                tree = fetch(stack, with_rootfs=False)
+                for name, lib in libraries.items():
+                    if lib:
+                        self.assert_library_recorded(name, lib, tree.root / lib["file"])
+
+    def assert_library_recorded(self, name: str, lib: dict, path: Path):
+        """The recorded version nodes and symbols of a library are those
+        binutils' readelf reads in the package's file."""
+        nodes = readelf_versions(path)[""] - {lib["soname"]}   # the base node is the soname
+        self.assertEqual(set(lib["public_versions"] + lib["private_versions"]), nodes, name)
+        defined, _ = readelf_dynsyms(path)
+        # exports key a default version by the symbol, another by symbol@version
+        recorded = {(key.split("@")[0], version) for exports in lib["exports"].values()
+                    for key, version in exports.items()}
+        self.assertEqual(recorded, {(symbol, version) for symbol, version in defined if version},
+                         name)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,4 @@
 """Consumer impact on real Debian consumer packages (libfabric, UCX)."""
-import json
 import shutil
 import struct
 import subprocess
@@ -10,7 +9,7 @@ from pathlib import Path
 from rdmagate.abi.consumers import _mentions_rdma
 from rdmagate.stacks import fetch, resolve
 from rdmagate.stacks.archive import Archive
-from tests.support import rdmagate, readelf_versions
+from tests.support import abi_json, rdmagate, readelf_versions
 
 LIBFABRIC = {"bullseye": "1.11.0-2", "trixie": "2.1.0-1.1"}
 
@@ -34,10 +33,7 @@ def defined_nodes(stack: str) -> set[str]:
 
 
 def run_abi(old: str, new: str, deb: Path):
-    with tempfile.TemporaryDirectory() as tmp:
-        done = rdmagate("abi", "--from", old, "--to", new, "--consumers", str(deb), "--json",
-                        "--results", tmp)
-    return done, json.loads(done.stdout)
+    return abi_json(old, new, "--consumers", str(deb))
 
 
 class ConsumerImpact(unittest.TestCase):
@@ -98,20 +94,17 @@ class Prefilter(unittest.TestCase):
             self.assertFalse(_mentions_rdma(tmp / "plain"))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class HostScan(unittest.TestCase):
     def test_rdma_cores_own_tools_are_replaced_not_broken(self):
         tool = Path("/usr/bin/ibv_devinfo")
         # a fact of the host: its rdma-core tools are bound to the private ABI
         self.assertTrue(any("PRIVATE" in v for v in
                             readelf_versions(tool, "needs").get("libibverbs.so.1", set())))
-        with tempfile.TemporaryDirectory() as tmp:
-            done = rdmagate("abi", "--from", "debian-12", "--to", "debian-sid", "--json",
-                            "--results", tmp)
-        report = json.loads(done.stdout)
+        done, report = abi_json("debian-12", "debian-sid")
         (impact,) = [c for c in report["consumers"] if c["consumer"] == str(tool)]
         self.assertEqual(impact["verdict"], "replaced by the upgrade")
         self.assertFalse([f for f in report["findings"] if f["library"] == str(tool)])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,20 +1,14 @@
 """Suppression files: they silence the same change in rdmagate and abidiff,
 and no more than they say."""
-import json
 import tempfile
 import unittest
 from pathlib import Path
 
-from tests.support import rdmagate
-from tests.unit.test_abi import build_fake_stack
-from tests.unit import test_abi_types
+from tests.support import abi_json, build_fake_stack, build_header_stack
 
 
 def abi(old, new, *extra):
-    with tempfile.TemporaryDirectory() as results:
-        done = rdmagate("abi", "--from", old, "--to", new, "--no-consumers", "--json",
-                        "--results", results, *extra)
-    return done, (json.loads(done.stdout) if done.stdout.startswith("{") else None)
+    return abi_json(old, new, "--no-consumers", *extra)
 
 
 class ShippedSuppressions(unittest.TestCase):
@@ -50,9 +44,8 @@ class UserSuppressions(unittest.TestCase):
         self.assertEqual(report["abidiff"]["libibverbs"] & 8, 0)   # abidiff heard it too
 
     def test_growth_suppression_does_not_hide_a_moved_member(self):
-        rules = test_abi_types.HeaderRules()
-        rules.dir = self.dir
-        old, new = rules.stack("old"), rules.stack("new", plain="uint32_t b;\nuint32_t a;")
+        old = build_header_stack(self.dir / "old")
+        new = build_header_stack(self.dir / "new", plain="uint32_t b;\nuint32_t a;")
         supp = self.dir / "grow.suppr"
         supp.write_text("[suppress_type]\n  name = ibv_plain\n  has_data_member_inserted_at = end\n")
         done, report = abi(f"prefix:{old}", f"prefix:{new}", "--suppressions", str(supp))

@@ -1,44 +1,10 @@
 """Header type rules on crafted headers: each of rdma-core's extension
 mechanisms passes, and each way to break what old binaries do is caught."""
-import json
 import tempfile
-import textwrap
 import unittest
 from pathlib import Path
 
-from tests.support import rdmagate
-from tests.unit.test_abi import build_fake_stack
-
-BASE = {
-    "ops": "int (*post_send)(struct ibv_qp *qp, int flags);\n\tint (*poll_cq)(struct ibv_cq *cq, int n);",
-    "verbs_context": "int (*query_port)(void);\n\tint (*advise_mr)(void);\n\tsize_t sz;\n\tstruct ibv_context context;",
-    "attr_ex": "uint32_t comp_mask;\n\tuint32_t max_wr;",
-    "plain": "uint32_t a;\n\tuint32_t b;",
-    "qp": "struct ibv_context *context;\n\tuint32_t qp_num;",
-    "enum": "IBV_THING_A = 0,\n\tIBV_THING_B = 1,",
-    "reserved": "uint32_t flags;\n\tuint8_t reserved[4];",
-    "protos": "void ibv_use_plain(struct ibv_plain *plain);",
-}
-
-
-def header(parts: dict) -> str:
-    return textwrap.dedent(f"""\
-        #include <stddef.h>
-        #include <stdint.h>
-        struct ibv_qp;
-        struct ibv_cq;
-        struct ibv_context {{ int cmd_fd; }};
-        struct ibv_context_ops {{ {parts['ops']} }};
-        struct verbs_context {{ {parts['verbs_context']} }};
-        struct ibv_thing_attr_ex {{ {parts['attr_ex']} }};
-        struct ibv_plain {{ {parts['plain']} }};
-        struct ibv_qp {{ {parts['qp']} }};
-        struct ibv_resv {{ {parts['reserved']} }};
-        enum ibv_thing {{ {parts['enum']} }};
-        struct ibv_qp *ibv_create_qp(struct ibv_context *context);
-        {parts['protos']}
-        """)
-
+from tests.support import HEADER_PARTS, abi_json, build_header_stack
 
 class HeaderRules(unittest.TestCase):
     def setUp(self):
@@ -48,20 +14,13 @@ class HeaderRules(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
-    def stack(self, name: str, **changes) -> Path:
-        root = build_fake_stack(self.dir / name, {"IBVERBS_1.0": ["ibv_create_qp"]})
-        include = root / "usr" / "include" / "infiniband"
-        include.mkdir(parents=True)
-        (include / "verbs.h").write_text(header({**BASE, **changes}))
-        return root
-
     def diff(self, **changes):
         pair = Path(tempfile.mkdtemp(dir=self.dir)).name   # several diffs in one test
-        old, new = self.stack(f"{pair}/old"), self.stack(f"{pair}/new", **changes)
-        done = rdmagate("abi", "--from", f"prefix:{old}", "--to", f"prefix:{new}", "--json", "--no-consumers",
-                        "--results", str(self.dir / "results"))
+        old = build_header_stack(self.dir / pair / "old")
+        new = build_header_stack(self.dir / pair / "new", **changes)
+        done, report = abi_json(f"prefix:{old}", f"prefix:{new}", "--no-consumers",
+                                results=self.dir / "results")
         self.assertIn(done.returncode, (0, 1), done.stderr)
-        report = json.loads(done.stdout)
         return done.returncode, [f for f in report["findings"]
                                  if f["library"] in ("infiniband/verbs.h", "headers")]
 
@@ -88,7 +47,7 @@ class HeaderRules(unittest.TestCase):
 
     def test_verbs_context_grows_at_the_front(self):
         code, findings = self.diff(verbs_context="int (*alloc_dm)(void);\n"
-                                   + BASE["verbs_context"])
+                                   + HEADER_PARTS["verbs_context"])
         self.assertEqual(code, 0, findings)
         self.assertIn(("extended compatibly", "verbs_context"), self.kinds(findings, "benign"))
 
@@ -100,17 +59,17 @@ class HeaderRules(unittest.TestCase):
         self.assertIn(("member moved", "verbs_context.query_port"), self.kinds(findings, "breaking"))
 
     def test_comp_mask_struct_grows_at_its_end(self):
-        code, findings = self.diff(attr_ex=BASE["attr_ex"] + "\nuint64_t new_field;")
+        code, findings = self.diff(attr_ex=HEADER_PARTS["attr_ex"] + "\nuint64_t new_field;")
         self.assertEqual(code, 0)
         self.assertIn(("extended compatibly", "ibv_thing_attr_ex"), self.kinds(findings, "benign"))
 
     def test_struct_the_library_hands_out_grows_at_its_end(self):
-        code, findings = self.diff(qp=BASE["qp"] + "\nuint64_t new_field;")
+        code, findings = self.diff(qp=HEADER_PARTS["qp"] + "\nuint64_t new_field;")
         self.assertEqual(code, 0)
         self.assertIn(("extended compatibly", "ibv_qp"), self.kinds(findings, "benign"))
 
     def test_struct_applications_allocate_growing_needs_review(self):
-        code, findings = self.diff(plain=BASE["plain"] + "\nuint32_t c;")
+        code, findings = self.diff(plain=HEADER_PARTS["plain"] + "\nuint32_t c;")
         self.assertIn(("size grew", "ibv_plain"), self.kinds(findings, "review"))
 
     def test_member_moved_in_a_plain_struct_breaks(self):
@@ -142,7 +101,7 @@ class HeaderRules(unittest.TestCase):
         self.assertIn(("enumerator value changed", "IBV_THING_B"), self.kinds(findings, "breaking"))
 
     def test_enumerator_addition_is_benign(self):
-        code, findings = self.diff(enum=BASE["enum"] + "\nIBV_THING_C = 2,")
+        code, findings = self.diff(enum=HEADER_PARTS["enum"] + "\nIBV_THING_C = 2,")
         self.assertEqual(code, 0)
         self.assertIn(("enumerators added", "ibv_thing"), self.kinds(findings, "benign"))
 

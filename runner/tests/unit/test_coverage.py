@@ -8,9 +8,9 @@ from pathlib import Path
 
 from rdmagate import coverage, plan
 from rdmagate.errors import InfraError
+from tests.support import BUILD_DIR
 
-BUILD = Path(os.environ.get("RDMAGATE_TEST_BUILD_DIR", "/nonexistent"))
-HARNESS = BUILD / "harness" / "rdmagate-harness"
+HARNESS = BUILD_DIR / "harness" / "rdmagate-harness"
 
 
 @unittest.skipUnless(HARNESS.is_file(), "run through ctest, which builds the harness")

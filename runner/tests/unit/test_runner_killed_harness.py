@@ -1,6 +1,5 @@
 """A harness killed mid-run: finished results survive, junit.xml is rebuilt."""
 import json
-import os
 import signal
 import subprocess
 import tempfile
@@ -10,13 +9,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from rdmagate import harness_run, plan, results
-from tests.support import rdmagate
+from tests.support import BUILD_DIR, BUILT, rdmagate
 
-BUILD = Path(os.environ.get("RDMAGATE_TEST_BUILD_DIR", "/nonexistent"))
-SELFTEST = BUILD / "harness" / "tests" / "rdmagate-harness-selftest"
+SELFTEST = BUILD_DIR / "harness" / "tests" / "rdmagate-harness-selftest"
 
 
-@unittest.skipUnless("RDMAGATE_TEST_BUILD_DIR" in os.environ, "run through ctest, which builds the selftest harness")
+@unittest.skipUnless(BUILT, "run through ctest, which builds the selftest harness")
 class KilledHarness(unittest.TestCase):
     def test_sigkill_mid_run_keeps_finished_results_and_junit_is_rebuilt(self):
         with tempfile.TemporaryDirectory() as tmp:

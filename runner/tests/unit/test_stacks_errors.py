@@ -12,9 +12,7 @@ from pathlib import Path
 from rdmagate.paths import cache_dir
 from rdmagate.stacks import fetch, is_fetched, resolve
 from rdmagate.stacks.fetch import stack_cache
-from tests.support import RDMAGATE, REPO_ROOT, rdmagate
-
-UNREACHABLE = "http://127.0.0.1:9/debian"
+from tests.support import RDMAGATE, REPO_ROOT, UNREACHABLE_MIRROR, rdmagate
 
 
 def write_manifest(directory: Path, text: str) -> Path:
@@ -79,7 +77,7 @@ class BadInput(unittest.TestCase):
 
     def test_no_network(self):
         done = rdmagate("stacks", "fetch", "debian-11",
-                        env={"RDMAGATE_CACHE": str(self.dir / "c"), "RDMAGATE_MIRROR": UNREACHABLE})
+                        env={"RDMAGATE_CACHE": str(self.dir / "c"), "RDMAGATE_MIRROR": UNREACHABLE_MIRROR})
         self.assert_error(done, 3, "cannot read the bullseye package lists")
         self.assertFalse(is_fetched(resolve("debian-11"), cache=self.dir / "c"))
 
@@ -108,7 +106,7 @@ class InterruptedFetch(unittest.TestCase):
             fetch(stack)  # make sure they are there
             shutil.copytree(debs, cache / "debs")
             entry = stack_cache(stack, cache)
-            env = dict(os.environ, RDMAGATE_CACHE=str(cache), RDMAGATE_MIRROR=UNREACHABLE)
+            env = dict(os.environ, RDMAGATE_CACHE=str(cache), RDMAGATE_MIRROR=UNREACHABLE_MIRROR)
             proc = subprocess.Popen([sys.executable, str(RDMAGATE), "stacks", "fetch", "debian-12"],
                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 60

@@ -10,30 +10,9 @@ from pathlib import Path
 
 from rdmagate.stacks import fetch, inventory, resolve
 from rdmagate.stacks.elf import read_elf
-from tests.support import REPO_ROOT, rdmagate
+from tests.support import REPO_ROOT, rdmagate, readelf_dynsyms
 
 HOST_LIBIBVERBS = Path("/usr/lib/x86_64-linux-gnu/libibverbs.so.1")
-
-
-def readelf_dynsyms(path: Path) -> tuple[set, set]:
-    """(defined, undefined) as {(symbol, version)} per binutils' readelf."""
-    out = subprocess.run(["readelf", "--dyn-syms", "-W", str(path)], capture_output=True,
-                         text=True, check=True).stdout
-    defined, undefined = set(), set()
-    for line in out.splitlines():
-        words = line.split()
-        if len(words) < 8 or not words[0].rstrip(":").isdigit() or words[4] == "LOCAL":
-            continue
-        name, _, version = words[7].partition("@")
-        version = version.lstrip("@").split(" ")[0] or None
-        if words[6] == "ABS" and version is None:
-            continue  # the linker's version-node markers carry no interface
-        if words[6] == "UND":
-            if name:
-                undefined.add((name, version))
-        else:
-            defined.add((name, version))
-    return defined, undefined
 
 
 class ElfReader(unittest.TestCase):

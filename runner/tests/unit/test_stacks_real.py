@@ -11,7 +11,7 @@ from pathlib import Path
 from rdmagate.stacks import fetch, inventory, resolve
 from rdmagate.stacks.archive import Archive
 from rdmagate.stacks.glibc import host_glibc, newer
-from tests.support import readelf_versions
+from tests.support import UNREACHABLE_MIRROR, readelf_versions
 
 
 def fetched_inventory(name: str) -> tuple:
@@ -89,7 +89,7 @@ class Debian12And13(unittest.TestCase):
         # With the archive unreachable, a cached stack still resolves.
         import os
         saved = os.environ.get("RDMAGATE_MIRROR")
-        os.environ["RDMAGATE_MIRROR"] = "http://127.0.0.1:9/debian"
+        os.environ["RDMAGATE_MIRROR"] = UNREACHABLE_MIRROR
         try:
             again = fetch(self.s12)
         finally:

@@ -29,13 +29,6 @@ class Kernel:
                 return self.modules / path
         return None
 
-    def is_builtin(self, name: str) -> bool:
-        builtin = self.modules / "modules.builtin"
-        wanted = name.replace("-", "_")
-        return builtin.exists() and any(
-            Path(line).name.removesuffix(".ko").replace("-", "_") == wanted
-            for line in builtin.read_text().splitlines())
-
 
 def _modules_dir(tree: Path, release: str) -> Path:
     for candidate in (tree / "lib" / "modules" / release, tree / "usr" / "lib" / "modules" / release):

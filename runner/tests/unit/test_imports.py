@@ -1,0 +1,153 @@
+"""The runner's imports, read statically: no module of the rdmagate package
+imports itself through others (a cycle works only until someone reorders a
+line), and no file of the runner or bench/ sets sys.path by hand (the entry
+script's directory is on it already; anything else hides a layout problem)."""
+import ast
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+from tests.support import REPO_ROOT
+
+RUNNER = REPO_ROOT / "runner"
+PACKAGE = RUNNER / "rdmagate"
+
+
+def module_names(package: Path) -> dict[str, Path]:
+    """Dotted name -> file of every module of the package (a package's own
+    code is its __init__.py)."""
+    names = {}
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names[".".join(parts)] = path
+    return names
+
+
+def _ancestors(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def imported(name: str, path: Path, known: set[str]) -> set[str]:
+    """The package's modules that importing `name` runs, from every import
+    statement of its file, those inside functions included. Importing a.b.c
+    runs a and a.b first, unless they are this module's own ancestors (they
+    were running before it started); `from a import x` imports a.x when it is
+    a module."""
+    own_package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    targets = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:   # "." is own_package, ".." its parent, ...
+                parts = own_package.split(".")
+                anchor = parts[:len(parts) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            targets.add(base)
+            targets.update(f"{base}.{alias.name}" for alias in node.names)
+    ran = set()
+    for target in targets:
+        ran.update(_ancestors(target) + [target])
+    return {t for t in ran & known if t not in _ancestors(name) and t != name}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the graph as [a, b, ..., a], or None."""
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        if node in path:
+            return path[path.index(node):] + [node]
+        if node in done:
+            return None
+        path.append(node)
+        for following in sorted(graph[node]):
+            cycle = visit(following)
+            if cycle:
+                return cycle
+        path.pop()
+        done.add(node)
+        return None
+
+    for start in sorted(graph):
+        cycle = visit(start)
+        if cycle:
+            return cycle
+    return None
+
+
+def import_graph(package: Path) -> dict[str, set[str]]:
+    modules = module_names(package)
+    return {name: imported(name, path, set(modules)) for name, path in modules.items()}
+
+
+def touches_sys_path(path: Path) -> list[int]:
+    """Lines whose code uses sys.path (reading it included: an alias of the
+    list changes it as well) or site.addsitedir."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                (node.value.id, node.attr) in (("sys", "path"), ("site", "addsitedir")):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.ImportFrom) and node.module in ("sys", "site") and \
+                any(alias.name in ("path", "addsitedir") for alias in node.names):
+            lines.append(node.lineno)
+    return lines
+
+
+class Imports(unittest.TestCase):
+    def test_the_package_has_no_import_cycle(self):
+        graph = import_graph(PACKAGE)
+        self.assertIn("rdmagate.abi.compare", graph)   # the walk found the package
+        self.assertIn("rdmagate.abi.baseline", graph["rdmagate.abi.compare"])
+        cycle = find_cycle(graph)
+        self.assertIsNone(cycle, "import cycle: " + " -> ".join(cycle or []))
+
+    def test_no_file_sets_sys_path(self):
+        files = sorted(RUNNER.rglob("*.py")) + sorted((REPO_ROOT / "bench").rglob("*.py"))
+        self.assertIn(RUNNER / "main.py", files)
+        found = [f"{path.relative_to(REPO_ROOT)}:{line}"
+                 for path in files for line in touches_sys_path(path)]
+        self.assertEqual(found, [], "sys.path set by hand (run from runner/ or with "
+                         "PYTHONPATH=runner instead)")
+
+
+class ImportReader(unittest.TestCase):
+    """The reader itself, on a package written for it."""
+
+    def write_package(self, files: dict[str, str]) -> Path:
+        top = Path(tempfile.mkdtemp(prefix="rdmagate-imports-"))
+        self.addCleanup(shutil.rmtree, top)
+        for name, text in files.items():
+            (top / name).parent.mkdir(parents=True, exist_ok=True)
+            (top / name).write_text(text)
+        return top / "pkg"
+
+    def test_a_cycle_through_a_function_level_import_is_named(self):
+        package = self.write_package({
+            "pkg/__init__.py": "",
+            "pkg/sub/a.py": "from . import b\n",
+            "pkg/sub/b.py": "def late():\n    from ..c import f\n",
+            "pkg/c.py": "from .sub.a import g\n"})
+        self.assertEqual(find_cycle(import_graph(package)),
+                         ["pkg.c", "pkg.sub.a", "pkg.sub.b", "pkg.c"])
+
+    def test_a_package_importing_its_own_modules_is_no_cycle(self):
+        package = self.write_package({
+            "pkg/__init__.py": "from .a import f\n",
+            "pkg/a.py": "from .b import g\nfrom pkg import b\n",
+            "pkg/b.py": "import os\n"})
+        graph = import_graph(package)
+        self.assertEqual(graph["pkg"], {"pkg.a"})
+        self.assertEqual(graph["pkg.a"], {"pkg.b"})
+        self.assertIsNone(find_cycle(graph))
+
+
+if __name__ == "__main__":
+    unittest.main()
