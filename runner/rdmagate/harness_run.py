@@ -10,7 +10,7 @@ from .progress import Progress
 def command(harness: Path, run_dir: Path) -> list[str]:
     """The harness argv for a run directory (also what the lab runs in a guest)."""
     return [str(harness), "--plan", str(run_dir / "plan.json"),
-            "--results", str(run_dir / "results.jsonl"), "--junit", str(run_dir / "junit.xml")]
+            "--results", str(run_dir / "results.jsonl")]
 
 
 class Follower:
