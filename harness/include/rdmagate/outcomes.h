@@ -16,6 +16,7 @@ enum rg_verdict {
 	RG_INFRA = 3,
 };
 
+/* XFAIL is a FAIL the profile expects: a known defect, named with its reason. */
 /* name, and what it means for the run: as expected (exit 0), unexpected (NO-GO, exit 1), or the infrastructure failed (exit 3) */
 #define RG_OUTCOMES(X) \
 	X(PASS, RG_AS_EXPECTED) \
