@@ -27,9 +27,13 @@ static void mismatch(const struct rg_selected *sel, struct rg_result *res)
 /* The call failed as it should, but not in the way this device does. */
 static void observed_mismatch(const struct rg_selected *sel, struct rg_result *res)
 {
+	char words[RG_TEXT_MAX]; /* the test's observations in words */
+
+	snprintf(words, sizeof(words), "%s", res->message);
 	snprintf(res->message, sizeof(res->message),
-		 "the profile expects %s, the test observed %s",
-		 sel->expected_observed, *res->observed ? res->observed : "nothing");
+		 "the profile expects %s, the test observed %s%s%s%s",
+		 sel->expected_observed, *res->observed ? res->observed : "nothing",
+		 *words ? " (" : "", words, *words ? ")" : "");
 	snprintf(res->reason, sizeof(res->reason), "unexpected %s",
 		 *res->observed ? res->observed : "observation");
 	res->outcome = RG_FAIL;

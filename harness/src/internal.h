@@ -8,20 +8,18 @@
 #include <json-c/json.h>
 #include <rdmagate/harness.h>
 
-enum rg_outcome {
-	RG_PASS,
-	RG_FAIL,
-	RG_UNSUPPORTED,
-	RG_SKIP,
-	RG_TIMEOUT,
-	RG_CRASH,
-	RG_ERROR,
-	RG_XFAIL, /* a FAIL the profile expects: a known defect, with its reason */
-	RG_N_OUTCOMES,
+/* A suite: the tests registered under its name, in registration order. */
+struct rg_suite {
+	const char *name;
+	struct rg_test *tests;
+	struct rg_test **tail;
+	size_t n_tests;
+	struct rg_suite *next;
 };
 
 const char *rg_outcome_name(enum rg_outcome outcome);
 int rg_outcome_parse(const char *name, enum rg_outcome *outcome);
+enum rg_verdict rg_outcome_verdict(enum rg_outcome outcome);
 
 #define RG_TEXT_MAX 1024
 
@@ -72,10 +70,14 @@ void rg_plan_free(struct rg_plan *plan);
 
 /* report.c: the child's side of the pipe; "OUTCOME\nreason\nmessage\nobserved\n" */
 void rg_report_setup(int fd, const struct rg_plan *plan);
+/* While a fixture is being set up, a FAIL is reported as ERROR. */
+void rg_report_fixture(const struct rg_fixture *fixture);
 void rg_report(enum rg_outcome outcome, const char *reason,
 	       const char *message);
 
-/* isolate.c: run one test in its own child and fill in the raw result */
+/* isolate.c: run one test in its own child and fill in the raw result;
+ * rg_run_current is what CUnit runs there (fixture setup, then the body) */
+void rg_run_current(void);
 void rg_isolate_run(const struct rg_selected *sel, struct rg_result *res,
 		    const struct rg_plan *plan);
 
@@ -91,8 +93,6 @@ void rg_ktap_begin(size_t n_suites);
 void rg_ktap_suite_begin(const char *suite, size_t n_tests);
 void rg_ktap_test(const struct rg_result *res, size_t number);
 void rg_ktap_suite_end(const char *suite, size_t number, bool ok);
-int rg_junit_write(const char *path, const struct rg_result *results,
-		   size_t n);
 
 /* coverage: the preloaded interposer's counts written out (if there is one) */
 void rg_coverage_flush(void);

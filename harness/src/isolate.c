@@ -50,13 +50,14 @@ static void install_stop_handlers(void)
 	installed = true;
 }
 
-/* The first few failed assertions, "file:line: condition; ...": the first
+/* The first few failed assertions, "condition (file:line); ...": the first
  * is usually the cause, the next ones say how far the damage went. */
 static void report_cunit_failures(void)
 {
 	const CU_FailureRecord *rec = CU_get_failure_list();
 	unsigned int n = CU_get_number_of_failure_records(), shown = 0;
 	char message[RG_TEXT_MAX];
+	const char *file;
 	size_t used = 0;
 
 	if (!rec) {
@@ -64,18 +65,40 @@ static void report_cunit_failures(void)
 		return;
 	}
 	message[0] = '\0';
-	for (; rec && shown < 3 && used < sizeof(message); rec = rec->pNext, shown++)
-		used += (size_t)snprintf(message + used, sizeof(message) - used, "%s%s:%u: %s",
+	for (; rec && shown < 3 && used < sizeof(message); rec = rec->pNext, shown++) {
+		file = rec->strFileName ? rec->strFileName : "?";
+		file = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+		used += (size_t)snprintf(message + used, sizeof(message) - used, "%s%s (%s:%u)",
 					 shown ? "; " : "",
-					 rec->strFileName ? rec->strFileName : "?",
-					 rec->uiLineNumber,
-					 rec->strCondition ? rec->strCondition : "?");
+					 rec->strCondition ? rec->strCondition : "?",
+					 file, rec->uiLineNumber);
+	}
 	if (n > shown && used < sizeof(message))
 		snprintf(message + used, sizeof(message) - used, " (%u more)", n - shown);
-	if (CU_get_failure_list()->type == CUF_SuiteInitFailed)
-		rg_report(RG_ERROR, "suite init failed", message);
-	else
-		rg_report(RG_FAIL, "assertion failed", message);
+	rg_report(RG_FAIL, "assertion failed", message);
+}
+
+static const struct rg_test *current;
+
+void rg_run_current(void)
+{
+	const struct rg_fixture *fixture = current->fixture;
+	void *data = NULL;
+
+	if (fixture) {
+		/* Freed with the process. */
+		data = calloc(1, fixture->size ? fixture->size : 1);
+		if (!data)
+			rg_error("fixture %s: out of memory", fixture->name);
+		rg_report_fixture(fixture);
+		fixture->setup(data);
+		/* A failed assertion in the setup is reported as ERROR: leave
+		 * the fixture phase set for report_cunit_failures(). */
+		if (CU_get_number_of_failure_records())
+			return;
+		rg_report_fixture(NULL);
+	}
+	current->run(data);
 }
 
 static _Noreturn void child_main(const struct rg_selected *sel, int fd,
@@ -94,11 +117,10 @@ static _Noreturn void child_main(const struct rg_selected *sel, int fd,
 		rg_report(RG_ERROR, "not in the CUnit registry", sel->test->name);
 		_exit(0);
 	}
+	current = sel->test;
 	CU_set_error_action(CUEA_IGNORE);
-	if (CU_run_test(suite, test) == CUE_SINIT_FAILED)
-		rg_report(RG_ERROR, "suite init failed", sel->suite->name);
-	else
-		report_cunit_failures();
+	CU_run_test(suite, test);
+	report_cunit_failures();
 	fflush(NULL);
 	_exit(0);
 }

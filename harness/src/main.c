@@ -13,12 +13,12 @@
 
 #define MAX_FILTERS 64
 
-enum { EXIT_ASEXPECTED = 0, EXIT_UNEXPECTED = 1, EXIT_USAGE = 2, EXIT_INFRA = 3 };
+/* 0, 1 and 3 are the verdicts of outcomes.h; 2 is the harness's own. */
+enum { EXIT_USAGE = 2 };
 
 struct options {
 	const char *plan;
 	const char *results;
-	const char *junit;
 	bool list;
 	char *filters[MAX_FILTERS];
 	size_t n_filters;
@@ -27,7 +27,7 @@ struct options {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: rdmagate-harness --plan PLAN.json --results RESULTS.jsonl [--junit JUNIT.xml] [--filter GLOB]...\n"
+		"usage: rdmagate-harness --plan PLAN.json --results RESULTS.jsonl [--filter GLOB]...\n"
 		"       rdmagate-harness --list [--filter GLOB]...\n"
 		"Runs each test of the plan in its own child process with a timeout.\n"
 		"KTAP v1 goes to stdout; one JSON line per finished test to RESULTS.\n"
@@ -39,7 +39,6 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	static const struct option longopts[] = {
 		{ "plan", required_argument, NULL, 'p' },
 		{ "results", required_argument, NULL, 'r' },
-		{ "junit", required_argument, NULL, 'j' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -51,7 +50,6 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		switch (c) {
 		case 'p': opt->plan = optarg; break;
 		case 'r': opt->results = optarg; break;
-		case 'j': opt->junit = optarg; break;
 		case 'l': opt->list = true; break;
 		case 'f':
 			if (opt->n_filters == MAX_FILTERS) {
@@ -60,7 +58,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			}
 			opt->filters[opt->n_filters++] = optarg;
 			break;
-		case 'h': usage(stdout); exit(EXIT_ASEXPECTED);
+		case 'h': usage(stdout); exit(RG_AS_EXPECTED);
 		default: return -1;
 		}
 	}
@@ -91,13 +89,13 @@ static bool listed(const struct options *opt, const struct rg_suite *suite,
 static int list_tests(const struct options *opt)
 {
 	const struct rg_suite *suite;
-	size_t t;
+	const struct rg_test *test;
 
 	for (suite = rg_suites(); suite; suite = suite->next)
-		for (t = 0; t < suite->n_tests; t++)
-			if (listed(opt, suite, &suite->tests[t]))
-				printf("%s.%s\n", suite->name, suite->tests[t].name);
-	return EXIT_ASEXPECTED;
+		for (test = suite->tests; test; test = test->next)
+			if (listed(opt, suite, test))
+				printf("%s.%s\n", suite->name, test->name);
+	return RG_AS_EXPECTED;
 }
 
 static size_t count_suites(const struct rg_plan *plan)
@@ -109,17 +107,22 @@ static size_t count_suites(const struct rg_plan *plan)
 	return n;
 }
 
-static bool as_expected(enum rg_outcome outcome)
+/* The run's verdict: unexpected beats infrastructure beats as expected. */
+static enum rg_verdict worse(enum rg_verdict a, enum rg_verdict b)
 {
-	return outcome == RG_PASS || outcome == RG_UNSUPPORTED || outcome == RG_SKIP ||
-	       outcome == RG_XFAIL;
+	if (a == RG_UNEXPECTED || b == RG_UNEXPECTED)
+		return RG_UNEXPECTED;
+	return a == RG_INFRA || b == RG_INFRA ? RG_INFRA : RG_AS_EXPECTED;
 }
 
-/* Run every selected test, writing each result before the next starts. */
-static int run_plan(const struct rg_plan *plan, int fd, struct rg_result *results)
+/* Run every selected test, writing each result before the next starts;
+ * return the run's verdict, which is the exit code. */
+static int run_plan(const struct rg_plan *plan, int fd)
 {
+	struct rg_result res;
 	size_t i, number = 0, suite_number = 0, suite_start = 0;
-	bool suite_ok = true, failed = false, errored = false;
+	enum rg_verdict verdict = RG_AS_EXPECTED, run = RG_AS_EXPECTED;
+	bool suite_ok = true;
 
 	rg_ktap_begin(count_suites(plan));
 	for (i = 0; i < plan->n_tests; i++) {
@@ -133,27 +136,24 @@ static int run_plan(const struct rg_plan *plan, int fd, struct rg_result *result
 			number = 0;
 			suite_ok = true;
 		}
-		rg_isolate_run(sel, &results[i], plan);
-		rg_expect_apply(sel, &results[i], plan->capture);
-		if (rg_jsonl_write(fd, &results[i], plan))
-			return EXIT_INFRA;
+		rg_isolate_run(sel, &res, plan);
+		rg_expect_apply(sel, &res, plan->capture);
+		if (rg_jsonl_write(fd, &res, plan))
+			return RG_INFRA;
 		rg_coverage_flush();
-		rg_ktap_test(&results[i], ++number);
-		suite_ok &= as_expected(results[i].outcome);
-		failed |= !as_expected(results[i].outcome) && results[i].outcome != RG_ERROR;
-		errored |= results[i].outcome == RG_ERROR;
+		rg_ktap_test(&res, ++number);
+		verdict = rg_outcome_verdict(res.outcome);
+		suite_ok &= verdict == RG_AS_EXPECTED;
+		run = worse(run, verdict);
 		if (i + 1 == plan->n_tests || plan->tests[i + 1].suite != sel->suite)
 			rg_ktap_suite_end(sel->suite->name, ++suite_number, suite_ok);
 	}
-	if (failed)
-		return EXIT_UNEXPECTED;
-	return errored ? EXIT_INFRA : EXIT_ASEXPECTED;
+	return run;
 }
 
 int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
-	struct rg_result *results;
 	struct rg_plan plan;
 	int fd, ret;
 
@@ -165,22 +165,18 @@ int main(int argc, char **argv)
 		return list_tests(&opt);
 	if (rg_registry_load()) {
 		fprintf(stderr, "rdmagate-harness: CUnit registry: %s\n", CU_get_error_msg());
-		return EXIT_INFRA;
+		return RG_INFRA;
 	}
 	if (rg_plan_load(opt.plan, opt.filters, opt.n_filters, &plan))
 		return EXIT_USAGE;
-	results = calloc(plan.n_tests ? plan.n_tests : 1, sizeof(*results));
 	fd = rg_jsonl_open(opt.results);
-	if (!results || fd < 0) {
-		ret = EXIT_INFRA;
+	if (fd < 0) {
+		ret = RG_INFRA;
 		goto out;
 	}
-	ret = run_plan(&plan, fd, results);
-	if (opt.junit && rg_junit_write(opt.junit, results, plan.n_tests))
-		ret = EXIT_INFRA;
+	ret = run_plan(&plan, fd);
 	close(fd);
 out:
-	free(results);
 	rg_plan_free(&plan);
 	CU_cleanup_registry();
 	return ret;

@@ -188,16 +188,17 @@ static bool selected(const struct rg_suite *suite, const struct rg_test *test,
 static int check_filter_matches(struct rg_plan *plan, struct json_object *filter)
 {
 	const struct rg_suite *suite;
+	const struct rg_test *test;
 	const char *glob;
 	bool any;
-	size_t i, t;
+	size_t i;
 
 	for (i = 0; filter && i < json_object_array_length(filter); i++) {
 		glob = json_object_get_string(json_object_array_get_idx(filter, i));
 		any = false;
 		for (suite = rg_suites(); suite; suite = suite->next)
-			for (t = 0; t < suite->n_tests; t++)
-				any |= rg_test_matches(suite, &suite->tests[t], glob);
+			for (test = suite->tests; test; test = test->next)
+				any |= rg_test_matches(suite, test, glob);
 		if (!any)
 			return plan_error(plan, "filter", "'%s' matches no test", glob);
 	}
@@ -208,7 +209,8 @@ static int select_tests(struct rg_plan *plan, char **filters, size_t n_filters)
 {
 	struct json_object *suites, *filter;
 	const struct rg_suite *suite;
-	size_t t, n = 0;
+	const struct rg_test *test;
+	size_t n = 0;
 
 	if (get_strings(plan, "suites", &suites) || check_suites(plan, suites) ||
 	    get_strings(plan, "filter", &filter) ||
@@ -220,8 +222,7 @@ static int select_tests(struct rg_plan *plan, char **filters, size_t n_filters)
 	if (!plan->tests)
 		return plan_error(plan, "(all)", "out of memory");
 	for (suite = rg_suites(); suite; suite = suite->next) {
-		for (t = 0; t < suite->n_tests; t++) {
-			const struct rg_test *test = &suite->tests[t];
+		for (test = suite->tests; test; test = test->next) {
 			struct rg_selected *sel = &plan->tests[plan->n_tests];
 
 			if (!selected(suite, test, suites, filter, filters, n_filters))
@@ -239,16 +240,17 @@ static int select_tests(struct rg_plan *plan, char **filters, size_t n_filters)
 static const struct rg_test *find_test(const char *id, const struct rg_suite **in)
 {
 	const struct rg_suite *suite;
-	size_t t, len;
+	const struct rg_test *test;
+	size_t len;
 
 	for (suite = rg_suites(); suite; suite = suite->next) {
 		len = strlen(suite->name);
 		if (strncmp(id, suite->name, len) || id[len] != '.')
 			continue;
-		for (t = 0; t < suite->n_tests; t++) {
-			if (!strcmp(id + len + 1, suite->tests[t].name)) {
+		for (test = suite->tests; test; test = test->next) {
+			if (!strcmp(id + len + 1, test->name)) {
 				*in = suite;
-				return &suite->tests[t];
+				return test;
 			}
 		}
 	}

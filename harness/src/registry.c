@@ -1,48 +1,78 @@
 // SPDX-License-Identifier: MIT
 /*
- * The registry of suites: filled by RG_SUITE constructors before main(),
- * then handed to CUnit so the assertion machinery knows every test.
+ * The registry: filled by the RG_TEST constructors before main(), then
+ * handed to CUnit so its assertion machinery knows every test.
+ *
+ * Run order: tests of a suite in the order they registered, which is the
+ * order they are written in a file and, across files, the link order (the
+ * order of the sources in rdmagate_add_suite); suites in the order their
+ * first test registered (the order of rdmagate_add_suite calls).
  */
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-static struct rg_suite *suites_head;
+/* Constructors cannot allocate and report: a fixed table, far from full. */
+#define MAX_SUITES 16
 
-void rg_register_suite(struct rg_suite *suite)
+static struct rg_suite suite_table[MAX_SUITES];
+static size_t n_suites;
+
+static struct rg_suite *suite_named(const char *name)
 {
-	struct rg_suite **tail = &suites_head;
+	struct rg_suite *suite;
+	size_t i;
 
-	/* Keep link order, so tests run in the order the suites were linked. */
-	while (*tail)
-		tail = &(*tail)->next;
-	suite->next = NULL;
-	*tail = suite;
+	for (i = 0; i < n_suites; i++)
+		if (!strcmp(suite_table[i].name, name))
+			return &suite_table[i];
+	if (n_suites == MAX_SUITES) {
+		fprintf(stderr, "rdmagate-harness: more than %d suites (suite %s)\n",
+			MAX_SUITES, name);
+		abort();
+	}
+	suite = &suite_table[n_suites];
+	suite->name = name;
+	suite->tail = &suite->tests;
+	if (n_suites)
+		suite_table[n_suites - 1].next = suite;
+	n_suites++;
+	return suite;
+}
+
+void rg_register(struct rg_test *test)
+{
+	struct rg_suite *suite = suite_named(test->suite);
+
+	test->next = NULL;
+	*suite->tail = test;
+	suite->tail = &test->next;
+	suite->n_tests++;
 }
 
 struct rg_suite *rg_suites(void)
 {
-	return suites_head;
+	return n_suites ? &suite_table[0] : NULL;
 }
 
 int rg_registry_load(void)
 {
-	struct rg_suite *suite;
+	const struct rg_suite *suite;
+	const struct rg_test *test;
 	CU_pSuite cu_suite;
-	size_t i;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return -1;
-	for (suite = suites_head; suite; suite = suite->next) {
-		cu_suite = CU_add_suite(suite->name, suite->init,
-					suite->cleanup);
+	for (suite = rg_suites(); suite; suite = suite->next) {
+		cu_suite = CU_add_suite(suite->name, NULL, NULL);
 		if (!cu_suite)
 			return -1;
-		for (i = 0; i < suite->n_tests; i++)
-			if (!CU_add_test(cu_suite, suite->tests[i].name,
-					 suite->tests[i].fn))
+		/* One entry point for all: the child knows which test it runs. */
+		for (test = suite->tests; test; test = test->next)
+			if (!CU_add_test(cu_suite, test->name, rg_run_current))
 				return -1;
 	}
 	return 0;

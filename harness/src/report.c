@@ -3,6 +3,7 @@
  * The child's side: a test reports its outcome to the parent over a pipe, in
  * one write() no larger than PIPE_BUF so the parent never reads half of it.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,12 +15,20 @@
 
 static int report_fd = -1;
 static const struct rg_plan *report_plan;
+static const struct rg_fixture *setting_up;
+/* "id=value; ..." for the profile, and the same in words for the message */
 static char observed[RG_TEXT_MAX];
+static char observed_text[RG_TEXT_MAX];
 
 void rg_report_setup(int fd, const struct rg_plan *plan)
 {
 	report_fd = fd;
 	report_plan = plan;
+}
+
+void rg_report_fixture(const struct rg_fixture *fixture)
+{
+	setting_up = fixture;
 }
 
 /* Newlines separate the fields on the pipe, so none inside a field. */
@@ -36,8 +45,20 @@ void rg_report(enum rg_outcome outcome, const char *reason, const char *message)
 	char r[RG_TEXT_MAX], m[RG_TEXT_MAX];
 	int len;
 
-	snprintf(r, sizeof(r), "%s", reason ? reason : "");
-	snprintf(m, sizeof(m), "%s", message ? message : "");
+	reason = reason ? reason : "";
+	message = message ? message : "";
+	/* A test whose fixture could not be built did not run: ERROR, not
+	 * FAIL, with the fixture named in the reason. */
+	if (setting_up && outcome == RG_FAIL)
+		outcome = RG_ERROR;
+	if (setting_up)
+		snprintf(r, sizeof(r), "fixture %s: %s", setting_up->name, reason);
+	else
+		snprintf(r, sizeof(r), "%s", reason);
+	/* A pass says in words what it observed. */
+	if (outcome == RG_PASS && !*message)
+		message = observed_text;
+	snprintf(m, sizeof(m), "%s", message);
 	flatten(r);
 	flatten(m);
 	len = snprintf(buf, sizeof(buf), "%s\n%s\n%s\n%s\n",
@@ -78,26 +99,67 @@ DEFINE_END(rg_skip, RG_SKIP)
 DEFINE_END(rg_error, RG_ERROR)
 DEFINE_END(rg_fail, RG_FAIL)
 
-void rg_observe(const char *what, const char *value)
+_Noreturn void rg_unsupported_or_fail(int err, const char *fmt, ...)
 {
-	size_t used = strlen(observed);
+	char what[RG_TEXT_MAX], name[32];
+	va_list ap;
 
-	snprintf(observed + used, sizeof(observed) - used, "%s%s=%s",
-		 used ? "; " : "", what, value);
-	flatten(observed);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (rg_unsupported_errno(err))
+		rg_unsupported("%s: %s", what, strerror(abs(err)));
+	rg_fail("%s: %s (%s), not an errno of an unsupported call", what,
+		rg_errno_name(err, name, sizeof(name)), strerror(abs(err)));
 }
 
-void rg_observe_errno(const char *call, int err)
+/* Short and stable, since profiles key on it: [a-z0-9_]+. */
+static bool is_identifier(const char *id)
 {
-	/* The symbolic name, which a profile can state and a reader knows. */
-	const char *name = err ? strerrorname_np(err) : "0";
-	char number[16];
+	if (!*id)
+		return false;
+	for (; *id; id++)
+		if (!islower((unsigned char)*id) && !isdigit((unsigned char)*id) && *id != '_')
+			return false;
+	return true;
+}
 
-	if (!name) {
-		snprintf(number, sizeof(number), "errno%d", err);
-		name = number;
-	}
-	rg_observe(call, name);
+static void append(char *buf, size_t size, const char *a, const char *b)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, size - used, "%s%s%s", used ? "; " : "", a, b);
+	flatten(buf);
+}
+
+void rg_observe(const char *id, const char *what, const char *value)
+{
+	char pair[RG_TEXT_MAX];
+
+	if (!is_identifier(id))
+		rg_error("observation id '%s' is not [a-z0-9_]+", id);
+	snprintf(pair, sizeof(pair), "=%s", value);
+	append(observed, sizeof(observed), id, pair);
+	snprintf(pair, sizeof(pair), ": %s", value);
+	append(observed_text, sizeof(observed_text), what, pair);
+}
+
+const char *rg_errno_name(int err, char *buf, size_t size)
+{
+	const char *name = err ? strerrorname_np(err) : "0";
+
+	if (name)
+		return name;
+	/* A negative errno (an old provider's -ENOMEM) keeps its sign. */
+	snprintf(buf, size, "errno%d", err);
+	return buf;
+}
+
+void rg_observe_errno(const char *id, const char *what, int err)
+{
+	char name[32];
+
+	rg_observe(id, what, rg_errno_name(err, name, sizeof(name)));
 }
 
 const char *rg_param(const char *key)

@@ -11,36 +11,75 @@
 
 #include <rdmagate/harness.h>
 
-static void test_pass(void)
+struct answer {
+	int value;
+};
+
+static void answer_setup(struct answer *self)
 {
-	CU_ASSERT_EQUAL(1 + 1, 2);
+	self->value = 42;
 }
 
-static void test_pass_printing(void)
+/* A setup that cannot build what its tests need. */
+static void broken_setup(struct answer *self)
+{
+	self->value = 41;
+	RG_ASSERT_EQ(self->value, 42);
+}
+
+/* A setup whose environment is missing, as v_open() without its device. */
+static void absent_setup(struct answer *self)
+{
+	(void)self;
+	rg_error("device %s: not present", rg_device());
+}
+
+RG_FIXTURE_DECLARE(answer, struct answer);
+RG_FIXTURE(answer, answer_setup);
+RG_FIXTURE_DECLARE(broken, struct answer);
+RG_FIXTURE(broken, broken_setup);
+RG_FIXTURE_DECLARE(absent, struct answer);
+RG_FIXTURE(absent, absent_setup);
+
+RG_TEST(selftest, pass)
+{
+	RG_EXPECT_EQ(1 + 1, 2);
+}
+
+RG_TEST(selftest, pass_printing)
 {
 	/* Output of a test must not corrupt the KTAP stream on stdout. */
 	puts("ok 99 this line is not KTAP");
-	CU_ASSERT_TRUE(1);
+	RG_EXPECT(1);
 }
 
-static void test_assert_fails(void)
+RG_TEST(selftest, assert_fails)
 {
 	int answer = 41;
 
-	CU_ASSERT_EQUAL(answer, 42);
+	RG_EXPECT_EQ(answer, 42);
 }
 
-static void test_segfault(void)
+RG_TEST(selftest, assert_errno)
+{
+	int err = ENOENT;
+	const char *text = "hello";
+
+	RG_EXPECT_ERRNO(err, EINVAL);
+	RG_EXPECT_STR_EQ(text, "world");
+}
+
+RG_TEST(selftest, segfault)
 {
 	raise(SIGSEGV);
 }
 
-static void test_abort(void)
+RG_TEST(selftest, abort)
 {
 	abort();
 }
 
-static void test_spin(void)
+RG_TEST(selftest, spin, .timeout_s = 1)
 {
 	volatile unsigned long n = 0;
 
@@ -48,70 +87,80 @@ static void test_spin(void)
 		n++;
 }
 
-static void test_sleep_long(void)
+RG_TEST(selftest, sleep_long, .timeout_s = 120)
 {
 	sleep(60);
 }
 
-static void test_exit_early(void)
+RG_TEST(selftest, exit_early)
 {
 	exit(0);
 }
 
-static void test_unsupported(void)
+RG_TEST(selftest, unsupported)
 {
 	rg_unsupported("device lacks %s", "type 2 memory windows");
 }
 
-static void test_skip(void)
+/* The one rule: an unsupported errno is UNSUPPORTED, any other a FAIL. */
+RG_TEST(selftest, require_supported)
+{
+	rg_unsupported_or_fail(-EOPNOTSUPP, "ibv_alloc_mw(type %d)", 2);
+}
+
+RG_TEST(selftest, require_refused)
+{
+	rg_unsupported_or_fail(EINVAL, "ibv_alloc_mw(type %d)", 2);
+}
+
+RG_TEST(selftest, skip)
 {
 	rg_skip("stack lacks %s", "ibv_wr_start");
 }
 
-static void test_error(void)
+RG_TEST(selftest, error)
 {
 	rg_error("environment: %s", "no /dev/infiniband");
 }
 
-static void test_fork_child_left(void)
+RG_TEST(selftest, fork_child_left, .timeout_s = 5)
 {
 	/* A server left behind must not keep the harness waiting. */
 	if (fork() == 0) {
 		sleep(60);
 		_exit(0);
 	}
-	CU_PASS("forked");
 }
 
-static void test_param(void)
+RG_TEST(selftest, param)
 {
 	const char *value = rg_param("greeting");
 
 	if (!value)
 		rg_fail("no parameter 'greeting'");
-	CU_ASSERT_STRING_EQUAL(value, "hello");
-	CU_ASSERT_STRING_EQUAL(rg_device(), "selftest0");
+	RG_EXPECT_STR_EQ(value, "hello");
+	RG_EXPECT_STR_EQ(rg_device(), "selftest0");
 }
 
 /* A negative test: the call failed, and how it failed is observed. */
-static void test_observe(void)
+RG_TEST(selftest, observe)
 {
-	rg_observe_errno("open", EINVAL);
-	rg_observe("completion", "remote access error");
+	rg_observe_errno("open", "open of a bad path", EINVAL);
+	rg_observe("completion", "the bad work request's completion",
+		   "remote access error");
 }
 
-RG_SUITE(selftest, NULL, NULL,
-	 RG_TEST(pass),
-	 RG_TEST(pass_printing),
-	 RG_TEST(assert_fails),
-	 RG_TEST(segfault),
-	 RG_TEST(abort),
-	 RG_TEST(spin, .timeout_s = 1),
-	 RG_TEST(sleep_long, .timeout_s = 120),
-	 RG_TEST(exit_early),
-	 RG_TEST(unsupported),
-	 RG_TEST(skip),
-	 RG_TEST(error),
-	 RG_TEST(fork_child_left, .timeout_s = 5),
-	 RG_TEST(param),
-	 RG_TEST(observe))
+RG_TEST_F(selftest, fixture_data, answer)
+{
+	RG_EXPECT_EQ(self->value, 42);
+}
+
+RG_TEST_F(selftest, fixture_broken, broken)
+{
+	rg_fail("the body of a test whose fixture failed ran");
+}
+
+RG_TEST_F(selftest, fixture_absent, absent)
+{
+	rg_fail("the body of a test whose fixture failed ran");
+}

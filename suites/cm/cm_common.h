@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The cm suite's fixtures: the device's own IPv4 address (from its RoCE v2
+ * The cm suite: every librdmacm call on the device under test (the CM over
+ * its IP address, the rdma_verbs.h helpers, rsockets), each test in its own
+ * process with a timeout, since a CM call that never completes blocks.
+ *
+ * Its helpers: the device's own IPv4 address (from its RoCE v2
  * GID table, or the plan's "address"), a port no other test uses, a
  * passive side run in a thread, and CM events awaited with a deadline.
  */
@@ -16,6 +20,9 @@
 #include <rdmagate/harness.h>
 
 #define CM_WAIT_MS 5000
+
+/* The CM retries a lost request after seconds: a slow guest needs time. */
+#define CM_TEST(name) RG_TEST(cm, name, .timeout_s = 60)
 
 /* This device's address with the given port. */
 void cm_address(struct sockaddr_in *addr, uint16_t port);

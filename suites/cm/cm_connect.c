@@ -13,50 +13,49 @@
 #include <infiniband/verbs.h>
 
 #include "cm_common.h"
-#include "cm_tests.h"
 
-void test_event_channel(void)
+CM_TEST(event_channel)
 {
 	struct rdma_event_channel *ch = rdma_create_event_channel();
 	struct rdma_cm_id *tcp, *udp, *sync;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(ch);
-	CU_ASSERT(ch->fd >= 0);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_id(ch, &tcp, NULL, RDMA_PS_TCP), 0);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_id(ch, &udp, NULL, RDMA_PS_UDP), 0);
-	CU_ASSERT_EQUAL(tcp->ps, RDMA_PS_TCP);
-	CU_ASSERT_EQUAL(udp->ps, RDMA_PS_UDP);
-	CU_ASSERT_PTR_EQUAL(tcp->channel, ch);
+	RG_ASSERT_NOT_NULL(ch);
+	RG_EXPECT(ch->fd >= 0);
+	RG_ASSERT_EQ(rdma_create_id(ch, &tcp, NULL, RDMA_PS_TCP), 0);
+	RG_ASSERT_EQ(rdma_create_id(ch, &udp, NULL, RDMA_PS_UDP), 0);
+	RG_EXPECT_EQ(tcp->ps, RDMA_PS_TCP);
+	RG_EXPECT_EQ(udp->ps, RDMA_PS_UDP);
+	RG_EXPECT_PTR_EQ(tcp->channel, ch);
 	/* Without a channel the id is synchronous. */
-	CU_ASSERT_EQUAL_FATAL(rdma_create_id(NULL, &sync, NULL, RDMA_PS_TCP), 0);
-	CU_ASSERT_EQUAL(rdma_destroy_id(sync), 0);
-	CU_ASSERT_EQUAL(rdma_destroy_id(udp), 0);
-	CU_ASSERT_EQUAL(rdma_destroy_id(tcp), 0);
+	RG_ASSERT_EQ(rdma_create_id(NULL, &sync, NULL, RDMA_PS_TCP), 0);
+	RG_EXPECT_EQ(rdma_destroy_id(sync), 0);
+	RG_EXPECT_EQ(rdma_destroy_id(udp), 0);
+	RG_EXPECT_EQ(rdma_destroy_id(tcp), 0);
 	rdma_destroy_event_channel(ch);
 }
 
-void test_get_devices(void)
+CM_TEST(get_devices)
 {
 	struct ibv_context **list;
 	int i, n = -1;
 	bool found = false;
 
 	list = rdma_get_devices(&n);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(list);
-	CU_ASSERT(n >= 1);
+	RG_ASSERT_NOT_NULL(list);
+	RG_EXPECT(n >= 1);
 	for (i = 0; i < n; i++)
 		found |= !strcmp(ibv_get_device_name(list[i]->device), rg_device());
-	CU_ASSERT(found);
+	RG_EXPECT(found);
 	rdma_free_devices(list);
 }
 
-void test_event_str(void)
+CM_TEST(event_str)
 {
-	CU_ASSERT_STRING_EQUAL(rdma_event_str(RDMA_CM_EVENT_ESTABLISHED), "RDMA_CM_EVENT_ESTABLISHED");
-	CU_ASSERT_STRING_EQUAL(rdma_event_str(RDMA_CM_EVENT_REJECTED), "RDMA_CM_EVENT_REJECTED");
+	RG_EXPECT_STR_EQ(rdma_event_str(RDMA_CM_EVENT_ESTABLISHED), "RDMA_CM_EVENT_ESTABLISHED");
+	RG_EXPECT_STR_EQ(rdma_event_str(RDMA_CM_EVENT_REJECTED), "RDMA_CM_EVENT_REJECTED");
 }
 
-void test_bind_listen(void)
+CM_TEST(bind_listen)
 {
 	struct rdma_event_channel *ch = rdma_create_event_channel();
 	struct rdma_cm_id *id, *other;
@@ -64,27 +63,28 @@ void test_bind_listen(void)
 	int ret, reuse = 1;
 
 	cm_address(&addr, cm_port());
-	CU_ASSERT_EQUAL_FATAL(rdma_create_id(ch, &id, NULL, RDMA_PS_TCP), 0);
-	CU_ASSERT_EQUAL(rdma_set_option(id, RDMA_OPTION_ID, RDMA_OPTION_ID_REUSEADDR,
+	RG_ASSERT_EQ(rdma_create_id(ch, &id, NULL, RDMA_PS_TCP), 0);
+	RG_EXPECT_EQ(rdma_set_option(id, RDMA_OPTION_ID, RDMA_OPTION_ID_REUSEADDR,
 					&reuse, sizeof(reuse)), 0);
-	CU_ASSERT_EQUAL_FATAL(rdma_bind_addr(id, (struct sockaddr *)&addr), 0);
-	CU_ASSERT_EQUAL(rdma_get_src_port(id), addr.sin_port);
-	CU_ASSERT_EQUAL(rdma_get_dst_port(id), 0);
+	RG_ASSERT_EQ(rdma_bind_addr(id, (struct sockaddr *)&addr), 0);
+	RG_EXPECT_EQ(rdma_get_src_port(id), addr.sin_port);
+	RG_EXPECT_EQ(rdma_get_dst_port(id), 0);
 	local = (struct sockaddr_in *)rdma_get_local_addr(id);
-	CU_ASSERT_EQUAL(local->sin_addr.s_addr, addr.sin_addr.s_addr);
-	CU_ASSERT_PTR_NOT_NULL(id->verbs); /* bound to a device's address */
-	CU_ASSERT_EQUAL(rdma_listen(id, 4), 0);
+	RG_EXPECT_EQ(local->sin_addr.s_addr, addr.sin_addr.s_addr);
+	RG_EXPECT_NOT_NULL(id->verbs); /* bound to a device's address */
+	RG_EXPECT_EQ(rdma_listen(id, 4), 0);
 	/* The same address and port again: in use. */
-	CU_ASSERT_EQUAL_FATAL(rdma_create_id(ch, &other, NULL, RDMA_PS_TCP), 0);
+	RG_ASSERT_EQ(rdma_create_id(ch, &other, NULL, RDMA_PS_TCP), 0);
 	ret = rdma_bind_addr(other, (struct sockaddr *)&addr);
-	CU_ASSERT_NOT_EQUAL(ret, 0);
-	rg_observe_errno("second bind", ret ? errno : 0);
+	RG_EXPECT_NE(ret, 0);
+	rg_observe_errno("second_bind", "a second bind to the same address",
+			 ret ? errno : 0);
 	rdma_destroy_id(other);
 	rdma_destroy_id(id);
 	rdma_destroy_event_channel(ch);
 }
 
-void test_resolve(void)
+CM_TEST(resolve)
 {
 	struct rdma_event_channel *ch = rdma_create_event_channel();
 	struct sockaddr_in addr;
@@ -92,16 +92,16 @@ void test_resolve(void)
 
 	cm_address(&addr, cm_port());
 	id = cm_resolved(ch, RDMA_PS_TCP, &addr);
-	CU_ASSERT_PTR_NOT_NULL(id->verbs);
-	CU_ASSERT_STRING_EQUAL(ibv_get_device_name(id->verbs->device), rg_device());
-	CU_ASSERT_EQUAL(((struct sockaddr_in *)rdma_get_peer_addr(id))->sin_addr.s_addr,
+	RG_EXPECT_NOT_NULL(id->verbs);
+	RG_EXPECT_STR_EQ(ibv_get_device_name(id->verbs->device), rg_device());
+	RG_EXPECT_EQ(((struct sockaddr_in *)rdma_get_peer_addr(id))->sin_addr.s_addr,
 			addr.sin_addr.s_addr);
-	CU_ASSERT(id->route.num_paths >= 1);
+	RG_EXPECT(id->route.num_paths >= 1);
 	rdma_destroy_id(id);
 	rdma_destroy_event_channel(ch);
 }
 
-void test_resolve_unreachable(void)
+CM_TEST(resolve_unreachable)
 {
 	struct rdma_event_channel *ch = rdma_create_event_channel();
 	struct rdma_cm_event *event;
@@ -112,16 +112,18 @@ void test_resolve_unreachable(void)
 	/* A neighbour that does not answer on the device's own subnet. */
 	cm_address(&addr, cm_port());
 	addr.sin_addr.s_addr = htonl((ntohl(addr.sin_addr.s_addr) & ~0xffu) | 0xfe);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_id(ch, &id, NULL, RDMA_PS_TCP), 0);
+	RG_ASSERT_EQ(rdma_create_id(ch, &id, NULL, RDMA_PS_TCP), 0);
 	ret = rdma_resolve_addr(id, NULL, (struct sockaddr *)&addr, 500);
 	if (ret) {
-		rg_observe_errno("resolve_addr", errno);
+		rg_observe_errno("resolve_addr", "resolve_addr of an unreachable neighbour",
+				 errno);
 		return;
 	}
 	event = cm_next(ch);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(event);
-	CU_ASSERT_NOT_EQUAL(event->event, RDMA_CM_EVENT_ADDR_RESOLVED);
-	rg_observe("event", rdma_event_str(event->event));
+	RG_ASSERT_NOT_NULL(event);
+	RG_EXPECT_NE(event->event, RDMA_CM_EVENT_ADDR_RESOLVED);
+	rg_observe("event", "the event for an unreachable neighbour",
+		   rdma_event_str(event->event));
 	rdma_ack_cm_event(event);
 	rdma_destroy_id(id);
 }
@@ -139,7 +141,7 @@ static struct rdma_cm_id *listener(struct rdma_event_channel *ch, enum rdma_port
 	return id;
 }
 
-void test_connect_accept_disconnect(void)
+CM_TEST(connect_accept_disconnect)
 {
 	struct rdma_event_channel *sch = rdma_create_event_channel();
 	struct rdma_event_channel *cch = rdma_create_event_channel();
@@ -159,59 +161,59 @@ void test_connect_accept_disconnect(void)
 	client = cm_resolved(cch, RDMA_PS_TCP, &addr);
 	cm_qp_attr(&attr, IBV_QPT_RC);
 	cpd = ibv_alloc_pd(client->verbs);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_qp(client, cpd, &attr), 0);
+	RG_ASSERT_EQ(rdma_create_qp(client, cpd, &attr), 0);
 	param.private_data = request_data;
 	param.private_data_len = sizeof(request_data);
-	CU_ASSERT_EQUAL_FATAL(rdma_connect(client, &param), 0);
+	RG_ASSERT_EQ(rdma_connect(client, &param), 0);
 
 	event = cm_expect(sch, RDMA_CM_EVENT_CONNECT_REQUEST, "passive side");
 	server = event->id;
-	CU_ASSERT_PTR_EQUAL(event->listen_id, listen_id);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(event->param.conn.private_data);
-	CU_ASSERT_EQUAL(memcmp(event->param.conn.private_data, request_data,
+	RG_EXPECT_PTR_EQ(event->listen_id, listen_id);
+	RG_ASSERT_NOT_NULL(event->param.conn.private_data);
+	RG_EXPECT_EQ(memcmp(event->param.conn.private_data, request_data,
 			       sizeof(request_data)), 0);
 	rdma_ack_cm_event(event);
 	spd = ibv_alloc_pd(server->verbs);
 	cm_qp_attr(&attr, attr.qp_type); /* the client's call filled in its CQs */
-	CU_ASSERT_EQUAL_FATAL(rdma_create_qp(server, spd, &attr), 0);
+	RG_ASSERT_EQ(rdma_create_qp(server, spd, &attr), 0);
 	smr = ibv_reg_mr(spd, got, sizeof(got), IBV_ACCESS_LOCAL_WRITE);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(smr);
-	CU_ASSERT_EQUAL_FATAL(rdma_post_recv(server, NULL, got, sizeof(got), smr), 0);
+	RG_ASSERT_NOT_NULL(smr);
+	RG_ASSERT_EQ(rdma_post_recv(server, NULL, got, sizeof(got), smr), 0);
 	param.private_data = reply_data;
 	param.private_data_len = sizeof(reply_data);
-	CU_ASSERT_EQUAL_FATAL(rdma_accept(server, &param), 0);
+	RG_ASSERT_EQ(rdma_accept(server, &param), 0);
 
 	event = cm_expect(cch, RDMA_CM_EVENT_ESTABLISHED, "active side");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(event->param.conn.private_data);
-	CU_ASSERT_EQUAL(memcmp(event->param.conn.private_data, reply_data,
+	RG_ASSERT_NOT_NULL(event->param.conn.private_data);
+	RG_EXPECT_EQ(memcmp(event->param.conn.private_data, reply_data,
 			       sizeof(reply_data)), 0);
 	rdma_ack_cm_event(event);
 	rdma_ack_cm_event(cm_expect(sch, RDMA_CM_EVENT_ESTABLISHED, "passive side"));
-	CU_ASSERT_EQUAL(rdma_get_dst_port(client), addr.sin_port);
-	CU_ASSERT_EQUAL(rdma_get_src_port(server), addr.sin_port);
+	RG_EXPECT_EQ(rdma_get_dst_port(client), addr.sin_port);
+	RG_EXPECT_EQ(rdma_get_src_port(server), addr.sin_port);
 
 	cmr = ibv_reg_mr(cpd, hello, sizeof(hello), IBV_ACCESS_LOCAL_WRITE);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cmr);
-	CU_ASSERT_EQUAL_FATAL(rdma_post_send(client, NULL, hello, sizeof(hello), cmr,
+	RG_ASSERT_NOT_NULL(cmr);
+	RG_ASSERT_EQ(rdma_post_send(client, NULL, hello, sizeof(hello), cmr,
 					     IBV_SEND_SIGNALED), 0);
-	CU_ASSERT_EQUAL(rdma_get_send_comp(client, &wc), 1);
-	CU_ASSERT_EQUAL(wc.status, IBV_WC_SUCCESS);
-	CU_ASSERT_EQUAL(rdma_get_recv_comp(server, &wc), 1);
-	CU_ASSERT_EQUAL(wc.byte_len, sizeof(hello));
-	CU_ASSERT_STRING_EQUAL(got, hello);
+	RG_EXPECT_EQ(rdma_get_send_comp(client, &wc), 1);
+	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
+	RG_EXPECT_EQ(rdma_get_recv_comp(server, &wc), 1);
+	RG_EXPECT_EQ(wc.byte_len, sizeof(hello));
+	RG_EXPECT_STR_EQ(got, hello);
 
 	/* One side asks (DREQ); the other sees it and answers in kind (DREP). */
-	CU_ASSERT_EQUAL(rdma_disconnect(client), 0);
+	RG_EXPECT_EQ(rdma_disconnect(client), 0);
 	rdma_ack_cm_event(cm_expect(sch, RDMA_CM_EVENT_DISCONNECTED, "passive side"));
-	CU_ASSERT_EQUAL(rdma_disconnect(server), 0);
+	RG_EXPECT_EQ(rdma_disconnect(server), 0);
 	rdma_ack_cm_event(cm_expect(cch, RDMA_CM_EVENT_DISCONNECTED, "active side"));
 	rdma_dereg_mr(cmr);
 	rdma_dereg_mr(smr);
 	rdma_destroy_qp(server);
 	rdma_destroy_qp(client);
-	CU_ASSERT_EQUAL(rdma_destroy_id(server), 0);
-	CU_ASSERT_EQUAL(rdma_destroy_id(client), 0);
-	CU_ASSERT_EQUAL(rdma_destroy_id(listen_id), 0);
+	RG_EXPECT_EQ(rdma_destroy_id(server), 0);
+	RG_EXPECT_EQ(rdma_destroy_id(client), 0);
+	RG_EXPECT_EQ(rdma_destroy_id(listen_id), 0);
 }
 
 static void reject_case(bool with_ece)
@@ -230,36 +232,36 @@ static void reject_case(bool with_ece)
 	listen_id = listener(sch, RDMA_PS_TCP, &addr);
 	client = cm_resolved(cch, RDMA_PS_TCP, &addr);
 	cm_qp_attr(&attr, IBV_QPT_RC);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_qp(client, NULL, &attr), 0);
-	CU_ASSERT_EQUAL_FATAL(rdma_connect(client, &param), 0);
+	RG_ASSERT_EQ(rdma_create_qp(client, NULL, &attr), 0);
+	RG_ASSERT_EQ(rdma_connect(client, &param), 0);
 	event = cm_expect(sch, RDMA_CM_EVENT_CONNECT_REQUEST, "passive side");
 	ret = with_ece ? rdma_reject_ece(event->id, why, sizeof(why))
 		       : rdma_reject(event->id, why, sizeof(why));
-	CU_ASSERT_EQUAL(ret, 0);
+	RG_EXPECT_EQ(ret, 0);
 	rdma_destroy_id(event->id);
 	rdma_ack_cm_event(event);
 	event = cm_expect(cch, RDMA_CM_EVENT_REJECTED, "active side");
 	if (event->param.conn.private_data)
-		CU_ASSERT_EQUAL(memcmp(event->param.conn.private_data, why, sizeof(why)), 0);
+		RG_EXPECT_EQ(memcmp(event->param.conn.private_data, why, sizeof(why)), 0);
 	snprintf(status, sizeof(status), "%d", event->status);
-	rg_observe("reject status", status);
+	rg_observe("reject_status", "the reject's status", status);
 	rdma_ack_cm_event(event);
 	rdma_destroy_qp(client);
 	rdma_destroy_id(client);
 	rdma_destroy_id(listen_id);
 }
 
-void test_reject(void)
+CM_TEST(reject)
 {
 	reject_case(false);
 }
 
-void test_reject_ece(void)
+CM_TEST(reject_ece)
 {
 	reject_case(true);
 }
 
-void test_connect_no_listener(void)
+CM_TEST(connect_no_listener)
 {
 	struct rdma_event_channel *cch = rdma_create_event_channel();
 	struct rdma_conn_param param = { .retry_count = 1 };
@@ -271,18 +273,19 @@ void test_connect_no_listener(void)
 	cm_address(&addr, cm_port());
 	client = cm_resolved(cch, RDMA_PS_TCP, &addr);
 	cm_qp_attr(&attr, IBV_QPT_RC);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_qp(client, NULL, &attr), 0);
-	CU_ASSERT_EQUAL_FATAL(rdma_connect(client, &param), 0);
+	RG_ASSERT_EQ(rdma_create_qp(client, NULL, &attr), 0);
+	RG_ASSERT_EQ(rdma_connect(client, &param), 0);
 	event = cm_next(cch);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(event);
-	CU_ASSERT_NOT_EQUAL(event->event, RDMA_CM_EVENT_ESTABLISHED);
-	rg_observe("event", rdma_event_str(event->event));
+	RG_ASSERT_NOT_NULL(event);
+	RG_EXPECT_NE(event->event, RDMA_CM_EVENT_ESTABLISHED);
+	rg_observe("event", "the event of a connect with no listener",
+		   rdma_event_str(event->event));
 	rdma_ack_cm_event(event);
 }
 
 /* UD through the CM: the request is answered with the server's QP number
  * and Q_Key, with which the client sends a datagram. */
-void test_ud(void)
+CM_TEST(ud)
 {
 	struct rdma_event_channel *sch = rdma_create_event_channel();
 	struct rdma_event_channel *cch = rdma_create_event_channel();
@@ -302,39 +305,39 @@ void test_ud(void)
 	client = cm_resolved(cch, RDMA_PS_UDP, &addr);
 	cm_qp_attr(&attr, IBV_QPT_UD);
 	cpd = ibv_alloc_pd(client->verbs);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_qp(client, cpd, &attr), 0);
-	CU_ASSERT_EQUAL_FATAL(rdma_connect(client, &param), 0);
+	RG_ASSERT_EQ(rdma_create_qp(client, cpd, &attr), 0);
+	RG_ASSERT_EQ(rdma_connect(client, &param), 0);
 	event = cm_expect(sch, RDMA_CM_EVENT_CONNECT_REQUEST, "UD passive side");
 	server = event->id;
 	rdma_ack_cm_event(event);
 	spd = ibv_alloc_pd(server->verbs);
 	cm_qp_attr(&attr, attr.qp_type); /* the client's call filled in its CQs */
-	CU_ASSERT_EQUAL_FATAL(rdma_create_qp(server, spd, &attr), 0);
+	RG_ASSERT_EQ(rdma_create_qp(server, spd, &attr), 0);
 	smr = ibv_reg_mr(spd, buf, sizeof(buf), IBV_ACCESS_LOCAL_WRITE);
-	CU_ASSERT_EQUAL_FATAL(rdma_post_recv(server, NULL, buf, sizeof(buf), smr), 0);
+	RG_ASSERT_EQ(rdma_post_recv(server, NULL, buf, sizeof(buf), smr), 0);
 	param.qp_num = server->qp->qp_num;
-	CU_ASSERT_EQUAL_FATAL(rdma_accept(server, &param), 0);
+	RG_ASSERT_EQ(rdma_accept(server, &param), 0);
 	event = cm_expect(cch, RDMA_CM_EVENT_ESTABLISHED, "UD active side");
 	qpn = event->param.ud.qp_num;
 	qkey = event->param.ud.qkey;
-	CU_ASSERT_EQUAL(qpn, server->qp->qp_num);
+	RG_EXPECT_EQ(qpn, server->qp->qp_num);
 	ah = ibv_create_ah(cpd, &event->param.ud.ah_attr);
 	rdma_ack_cm_event(event);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(ah);
+	RG_ASSERT_NOT_NULL(ah);
 	cmr = ibv_reg_mr(cpd, msg, sizeof(msg), IBV_ACCESS_LOCAL_WRITE);
-	CU_ASSERT_EQUAL_FATAL(rdma_post_ud_send(client, NULL, msg, sizeof(msg), cmr,
+	RG_ASSERT_EQ(rdma_post_ud_send(client, NULL, msg, sizeof(msg), cmr,
 						IBV_SEND_SIGNALED, ah, qpn), 0);
 	(void)qkey; /* rdma_post_ud_send uses RDMA_UDP_QKEY, which the CM set */
-	CU_ASSERT_EQUAL(rdma_get_send_comp(client, &wc), 1);
-	CU_ASSERT_EQUAL(wc.status, IBV_WC_SUCCESS);
-	CU_ASSERT_EQUAL(rdma_get_recv_comp(server, &wc), 1);
-	CU_ASSERT_EQUAL(wc.byte_len, 40 + sizeof(msg));
-	CU_ASSERT_STRING_EQUAL(buf + 40, msg);
+	RG_EXPECT_EQ(rdma_get_send_comp(client, &wc), 1);
+	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
+	RG_EXPECT_EQ(rdma_get_recv_comp(server, &wc), 1);
+	RG_EXPECT_EQ(wc.byte_len, 40 + sizeof(msg));
+	RG_EXPECT_STR_EQ(buf + 40, msg);
 	ibv_destroy_ah(ah);
 	rdma_destroy_id(listen_id);
 }
 
-void test_multicast(void)
+CM_TEST(multicast)
 {
 	struct rdma_event_channel *ch = rdma_create_event_channel();
 	struct rdma_cm_event *event;
@@ -346,38 +349,38 @@ void test_multicast(void)
 
 	cm_address(&addr, 0);
 	inet_pton(AF_INET, "239.1.2.3", &group.sin_addr);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_id(ch, &id, NULL, RDMA_PS_UDP), 0);
-	CU_ASSERT_EQUAL_FATAL(rdma_bind_addr(id, (struct sockaddr *)&addr), 0);
+	RG_ASSERT_EQ(rdma_create_id(ch, &id, NULL, RDMA_PS_UDP), 0);
+	RG_ASSERT_EQ(rdma_bind_addr(id, (struct sockaddr *)&addr), 0);
 	cm_qp_attr(&attr, IBV_QPT_UD);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_qp(id, NULL, &attr), 0);
+	RG_ASSERT_EQ(rdma_create_qp(id, NULL, &attr), 0);
 	ret = rdma_join_multicast(id, (struct sockaddr *)&group, NULL);
 	if (ret)
-		rg_unsupported("rdma_join_multicast: %s", strerror(errno));
+		rg_unsupported_or_fail(errno, "rdma_join_multicast");
 	event = cm_next(ch);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(event);
+	RG_ASSERT_NOT_NULL(event);
 	if (event->event != RDMA_CM_EVENT_MULTICAST_JOIN)
-		rg_unsupported("joining 239.1.2.3: %s (status %d)", rdma_event_str(event->event),
-			       event->status);
-	CU_ASSERT_PTR_NOT_NULL(event->param.ud.ah_attr.is_global ? &event->param.ud : NULL);
+		rg_unsupported_or_fail(event->status, "joining 239.1.2.3: %s (status %d)",
+				       rdma_event_str(event->event), event->status);
+	RG_EXPECT_NOT_NULL(event->param.ud.ah_attr.is_global ? &event->param.ud : NULL);
 	rdma_ack_cm_event(event);
-	CU_ASSERT_EQUAL(rdma_leave_multicast(id, (struct sockaddr *)&group), 0);
+	RG_EXPECT_EQ(rdma_leave_multicast(id, (struct sockaddr *)&group), 0);
 	/* The extended join, full member, of another group. */
 	inet_pton(AF_INET, "239.1.2.4", &group.sin_addr);
 	ex.comp_mask = RDMA_CM_JOIN_MC_ATTR_ADDRESS | RDMA_CM_JOIN_MC_ATTR_JOIN_FLAGS;
 	ex.join_flags = RDMA_MC_JOIN_FLAG_FULLMEMBER;
 	ex.addr = (struct sockaddr *)&group;
-	CU_ASSERT_EQUAL_FATAL(rdma_join_multicast_ex(id, &ex, NULL), 0);
+	RG_ASSERT_EQ(rdma_join_multicast_ex(id, &ex, NULL), 0);
 	event = cm_next(ch);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(event);
-	CU_ASSERT_EQUAL(event->event, RDMA_CM_EVENT_MULTICAST_JOIN);
+	RG_ASSERT_NOT_NULL(event);
+	RG_EXPECT_EQ(event->event, RDMA_CM_EVENT_MULTICAST_JOIN);
 	rdma_ack_cm_event(event);
-	CU_ASSERT_EQUAL(rdma_leave_multicast(id, (struct sockaddr *)&group), 0);
+	RG_EXPECT_EQ(rdma_leave_multicast(id, (struct sockaddr *)&group), 0);
 }
 
 /* An id moved to another channel has its events there; ECE values can be
  * set before connecting and read after; the QP attributes the CM would use
  * are those of the connection; notify is accepted on a connected id. */
-void test_migrate_ece_init_attr_notify(void)
+CM_TEST(migrate_ece_init_attr_notify)
 {
 	struct rdma_event_channel *sch = rdma_create_event_channel();
 	struct rdma_event_channel *old = rdma_create_event_channel();
@@ -394,35 +397,38 @@ void test_migrate_ece_init_attr_notify(void)
 
 	listen_id = listener(sch, RDMA_PS_TCP, &addr);
 	client = cm_resolved(old, RDMA_PS_TCP, &addr);
-	CU_ASSERT_EQUAL_FATAL(rdma_migrate_id(client, cch), 0);
+	RG_ASSERT_EQ(rdma_migrate_id(client, cch), 0);
 	rdma_destroy_event_channel(old);
-	CU_ASSERT_PTR_EQUAL(client->channel, cch);
+	RG_EXPECT_PTR_EQ(client->channel, cch);
 	cm_qp_attr(&attr, IBV_QPT_RC);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_qp(client, NULL, &attr), 0);
+	RG_ASSERT_EQ(rdma_create_qp(client, NULL, &attr), 0);
 	ret = rdma_set_local_ece(client, &ece);
-	rg_observe_errno("set_local_ece", ret ? errno : 0);
-	CU_ASSERT_EQUAL_FATAL(rdma_connect(client, &param), 0);
+	rg_observe_errno("set_local_ece", "set_local_ece after connecting",
+			 ret ? errno : 0);
+	RG_ASSERT_EQ(rdma_connect(client, &param), 0);
 	event = cm_expect(sch, RDMA_CM_EVENT_CONNECT_REQUEST, "passive side");
 	server = event->id;
 	rdma_ack_cm_event(event);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_qp(server, NULL, &attr), 0);
-	CU_ASSERT_EQUAL_FATAL(rdma_accept(server, &param), 0);
+	RG_ASSERT_EQ(rdma_create_qp(server, NULL, &attr), 0);
+	RG_ASSERT_EQ(rdma_accept(server, &param), 0);
 	rdma_ack_cm_event(cm_expect(cch, RDMA_CM_EVENT_ESTABLISHED, "the migrated id"));
 	rdma_ack_cm_event(cm_expect(sch, RDMA_CM_EVENT_ESTABLISHED, "passive side"));
 	ret = rdma_get_remote_ece(client, &ece);
-	rg_observe_errno("get_remote_ece", ret ? errno : 0);
-	CU_ASSERT_EQUAL(rdma_init_qp_attr(client, &qp_attr, &mask), 0);
-	CU_ASSERT(mask & IBV_QP_STATE);
+	rg_observe_errno("get_remote_ece", "get_remote_ece before any reply",
+			 ret ? errno : 0);
+	RG_EXPECT_EQ(rdma_init_qp_attr(client, &qp_attr, &mask), 0);
+	RG_EXPECT(mask & IBV_QP_STATE);
 	ret = rdma_notify(client, IBV_EVENT_COMM_EST);
-	rg_observe_errno("notify", ret ? errno : 0);
+	rg_observe_errno("notify", "rdma_notify on a connected id", ret ? errno : 0);
 	/* Establishing again what the CM established: refused. */
 	ret = rdma_establish(client);
-	rg_observe_errno("establish", ret ? errno : 0);
+	rg_observe_errno("establish", "rdma_establish of an established id",
+			 ret ? errno : 0);
 	rdma_disconnect(client);
 	rdma_destroy_id(listen_id);
 }
 
-void test_srq_and_qp_ex(void)
+CM_TEST(srq_and_qp_ex)
 {
 	struct rdma_event_channel *ch = rdma_create_event_channel();
 	struct sockaddr_in addr;
@@ -439,20 +445,20 @@ void test_srq_and_qp_ex(void)
 	cm_address(&addr, cm_port());
 	id = cm_resolved(ch, RDMA_PS_TCP, &addr);
 	pd = ibv_alloc_pd(id->verbs);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_srq(id, pd, &sattr), 0);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(id->srq);
+	RG_ASSERT_EQ(rdma_create_srq(id, pd, &sattr), 0);
+	RG_ASSERT_NOT_NULL(id->srq);
 	qattr.pd = pd;
 	qattr.srq = id->srq;
 	qattr.send_cq = qattr.recv_cq = ibv_create_cq(id->verbs, 8, NULL, NULL, 0);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(qattr.send_cq);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_qp_ex(id, &qattr), 0);
-	CU_ASSERT_PTR_NOT_NULL(id->qp);
+	RG_ASSERT_NOT_NULL(qattr.send_cq);
+	RG_ASSERT_EQ(rdma_create_qp_ex(id, &qattr), 0);
+	RG_EXPECT_NOT_NULL(id->qp);
 	rdma_destroy_qp(id);
 	rdma_destroy_srq(id);
 	id2 = cm_resolved(ch, RDMA_PS_TCP, &addr);
 	sattr_ex.comp_mask |= IBV_SRQ_INIT_ATTR_PD;
 	sattr_ex.pd = pd;
-	CU_ASSERT_EQUAL_FATAL(rdma_create_srq_ex(id2, &sattr_ex), 0);
-	CU_ASSERT_PTR_NOT_NULL(id2->srq);
+	RG_ASSERT_EQ(rdma_create_srq_ex(id2, &sattr_ex), 0);
+	RG_EXPECT_NOT_NULL(id2->srq);
 	rdma_destroy_srq(id2);
 }

@@ -19,7 +19,6 @@
 #include <rdma/rsocket.h>
 
 #include "cm_common.h"
-#include "cm_tests.h"
 
 struct exchange {
 	char host[INET_ADDRSTRLEN], port[8];
@@ -71,7 +70,7 @@ static void start(pthread_t *thread, void *(*fn)(void *), void *arg)
 	signal(SIGALRM, blocked);
 	alarm(45);
 	listening = false;
-	CU_ASSERT_EQUAL_FATAL(pthread_create(thread, NULL, fn, arg), 0);
+	RG_ASSERT_EQ(pthread_create(thread, NULL, fn, arg), 0);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 5;
 	pthread_mutex_lock(&listening_lock);
@@ -85,7 +84,7 @@ static void start(pthread_t *thread, void *(*fn)(void *), void *arg)
 
 /* Endpoints from rdma_getaddrinfo: a passive one listens, an active one
  * resolves its address and route and gets its QP, synchronously. */
-void test_addrinfo_ep(void)
+CM_TEST(addrinfo_ep)
 {
 	struct exchange x;
 	struct rdma_addrinfo *passive, *active;
@@ -95,18 +94,18 @@ void test_addrinfo_ep(void)
 
 	where(&x);
 	passive = lookup(&x, true);
-	CU_ASSERT(passive->ai_flags & RAI_PASSIVE);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_ep(&listen_id, passive, NULL, NULL), 0);
-	CU_ASSERT_EQUAL_FATAL(rdma_listen(listen_id, 1), 0);
+	RG_EXPECT(passive->ai_flags & RAI_PASSIVE);
+	RG_ASSERT_EQ(rdma_create_ep(&listen_id, passive, NULL, NULL), 0);
+	RG_ASSERT_EQ(rdma_listen(listen_id, 1), 0);
 	active = lookup(&x, false);
 	dst = (struct sockaddr_in *)active->ai_dst_addr;
-	CU_ASSERT_PTR_NOT_NULL_FATAL(dst);
-	CU_ASSERT_EQUAL(ntohs(dst->sin_port), (unsigned)atoi(x.port));
+	RG_ASSERT_NOT_NULL(dst);
+	RG_EXPECT_EQ(ntohs(dst->sin_port), (unsigned)atoi(x.port));
 	cm_qp_attr(&attr, IBV_QPT_RC);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_ep(&id, active, NULL, &attr), 0);
-	CU_ASSERT_PTR_NOT_NULL(id->verbs);
-	CU_ASSERT_PTR_NOT_NULL(id->qp);
-	CU_ASSERT_PTR_NOT_NULL(id->pd);
+	RG_ASSERT_EQ(rdma_create_ep(&id, active, NULL, &attr), 0);
+	RG_EXPECT_NOT_NULL(id->verbs);
+	RG_EXPECT_NOT_NULL(id->qp);
+	RG_EXPECT_NOT_NULL(id->pd);
 	rdma_destroy_ep(id);
 	rdma_destroy_ep(listen_id);
 	rdma_freeaddrinfo(active);
@@ -115,7 +114,7 @@ void test_addrinfo_ep(void)
 
 /* The rdma_verbs.h helpers on a connection made through the CM: register,
  * post SEND, RDMA WRITE and READ, wait for completions. */
-void test_verbs_helpers(void)
+CM_TEST(verbs_helpers)
 {
 	struct rdma_event_channel *sch = rdma_create_event_channel();
 	struct rdma_event_channel *cch = rdma_create_event_channel();
@@ -136,49 +135,50 @@ void test_verbs_helpers(void)
 		rg_error("listening: %s", strerror(errno));
 	/* rdma_get_request is for synchronous listeners; this one has a channel. */
 	ret = rdma_get_request(listen_id, &none);
-	CU_ASSERT_NOT_EQUAL(ret, 0);
-	rg_observe_errno("get_request on an asynchronous id", ret ? errno : 0);
+	RG_EXPECT_NE(ret, 0);
+	rg_observe_errno("get_request_async", "get_request on an asynchronous id",
+			 ret ? errno : 0);
 	client = cm_resolved(cch, RDMA_PS_TCP, &addr);
 	cm_qp_attr(&attr, IBV_QPT_RC);
 	attr.sq_sig_all = 1;
-	CU_ASSERT_EQUAL_FATAL(rdma_create_qp(client, ibv_alloc_pd(client->verbs), &attr), 0);
-	CU_ASSERT_EQUAL_FATAL(rdma_connect(client, &param), 0);
+	RG_ASSERT_EQ(rdma_create_qp(client, ibv_alloc_pd(client->verbs), &attr), 0);
+	RG_ASSERT_EQ(rdma_connect(client, &param), 0);
 	event = cm_expect(sch, RDMA_CM_EVENT_CONNECT_REQUEST, "passive side");
 	server = event->id;
 	rdma_ack_cm_event(event);
 	cm_qp_attr(&attr, IBV_QPT_RC);
-	CU_ASSERT_EQUAL_FATAL(rdma_create_qp(server, ibv_alloc_pd(server->verbs), &attr), 0);
+	RG_ASSERT_EQ(rdma_create_qp(server, ibv_alloc_pd(server->verbs), &attr), 0);
 	smr = rdma_reg_msgs(server, sbuf, 64);
 	wmr = rdma_reg_write(server, sbuf + 128, 128);
 	rmr = rdma_reg_read(server, sbuf + 128, 128);
-	CU_ASSERT_FATAL(smr && wmr && rmr);
-	CU_ASSERT_EQUAL_FATAL(rdma_post_recv(server, NULL, sbuf, 64, smr), 0);
-	CU_ASSERT_EQUAL_FATAL(rdma_accept(server, &param), 0);
+	RG_ASSERT(smr && wmr && rmr);
+	RG_ASSERT_EQ(rdma_post_recv(server, NULL, sbuf, 64, smr), 0);
+	RG_ASSERT_EQ(rdma_accept(server, &param), 0);
 	rdma_ack_cm_event(cm_expect(cch, RDMA_CM_EVENT_ESTABLISHED, "active side"));
 	rdma_ack_cm_event(cm_expect(sch, RDMA_CM_EVENT_ESTABLISHED, "passive side"));
 
 	cmr = rdma_reg_msgs(client, cbuf, sizeof(cbuf));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cmr);
+	RG_ASSERT_NOT_NULL(cmr);
 	strcpy(cbuf, "hello from rdma_post_send");
-	CU_ASSERT_EQUAL_FATAL(rdma_post_send(client, NULL, cbuf, 64, cmr, 0), 0);
-	CU_ASSERT_EQUAL(rdma_get_send_comp(client, &wc), 1);
-	CU_ASSERT_EQUAL(wc.status, IBV_WC_SUCCESS);
-	CU_ASSERT_EQUAL(rdma_get_recv_comp(server, &wc), 1);
-	CU_ASSERT_STRING_EQUAL(sbuf, "hello from rdma_post_send");
+	RG_ASSERT_EQ(rdma_post_send(client, NULL, cbuf, 64, cmr, 0), 0);
+	RG_EXPECT_EQ(rdma_get_send_comp(client, &wc), 1);
+	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
+	RG_EXPECT_EQ(rdma_get_recv_comp(server, &wc), 1);
+	RG_EXPECT_STR_EQ(sbuf, "hello from rdma_post_send");
 	/* WRITE into the server's buffer, READ it back elsewhere. */
 	strcpy(cbuf + 64, "written by rdma_post_write");
-	CU_ASSERT_EQUAL_FATAL(rdma_post_write(client, NULL, cbuf + 64, 32, cmr, 0,
+	RG_ASSERT_EQ(rdma_post_write(client, NULL, cbuf + 64, 32, cmr, 0,
 					      (uintptr_t)(sbuf + 128), wmr->rkey), 0);
-	CU_ASSERT_EQUAL(rdma_get_send_comp(client, &wc), 1);
-	CU_ASSERT_EQUAL(wc.status, IBV_WC_SUCCESS);
-	CU_ASSERT_EQUAL(wc.opcode, IBV_WC_RDMA_WRITE);
-	CU_ASSERT_EQUAL_FATAL(rdma_post_read(client, NULL, cbuf + 128, 32, cmr, 0,
+	RG_EXPECT_EQ(rdma_get_send_comp(client, &wc), 1);
+	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
+	RG_EXPECT_EQ(wc.opcode, IBV_WC_RDMA_WRITE);
+	RG_ASSERT_EQ(rdma_post_read(client, NULL, cbuf + 128, 32, cmr, 0,
 					     (uintptr_t)(sbuf + 128), rmr->rkey), 0);
-	CU_ASSERT_EQUAL(rdma_get_send_comp(client, &wc), 1);
-	CU_ASSERT_EQUAL(wc.status, IBV_WC_SUCCESS);
-	CU_ASSERT_EQUAL(wc.opcode, IBV_WC_RDMA_READ);
-	CU_ASSERT_STRING_EQUAL(cbuf + 128, "written by rdma_post_write");
-	CU_ASSERT_STRING_EQUAL(sbuf + 128, "written by rdma_post_write");
+	RG_EXPECT_EQ(rdma_get_send_comp(client, &wc), 1);
+	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
+	RG_EXPECT_EQ(wc.opcode, IBV_WC_RDMA_READ);
+	RG_EXPECT_STR_EQ(cbuf + 128, "written by rdma_post_write");
+	RG_EXPECT_STR_EQ(sbuf + 128, "written by rdma_post_write");
 	rdma_dereg_mr(rmr);
 	rdma_dereg_mr(wmr);
 }
@@ -239,7 +239,7 @@ static void *rs_server(void *arg)
 	return NULL;
 }
 
-void test_rsockets(void)
+CM_TEST(rsockets)
 {
 	static struct exchange x;
 	struct sockaddr_in addr, name;
@@ -257,47 +257,47 @@ void test_rsockets(void)
 
 	cm_address(&addr, cm_port());
 	rs_listener = rsocket(AF_INET, SOCK_STREAM, 0);
-	CU_ASSERT_FATAL(rs_listener >= 0);
-	CU_ASSERT_EQUAL(rsetsockopt(rs_listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
-	CU_ASSERT_EQUAL(rgetsockopt(rs_listener, SOL_SOCKET, SO_REUSEADDR, &value, &vlen), 0);
-	CU_ASSERT_NOT_EQUAL(value, 0);
-	CU_ASSERT_EQUAL(rsetsockopt(rs_listener, SOL_RDMA, RDMA_IOMAPSIZE, &mapsize,
+	RG_ASSERT(rs_listener >= 0);
+	RG_EXPECT_EQ(rsetsockopt(rs_listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	RG_EXPECT_EQ(rgetsockopt(rs_listener, SOL_SOCKET, SO_REUSEADDR, &value, &vlen), 0);
+	RG_EXPECT_NE(value, 0);
+	RG_EXPECT_EQ(rsetsockopt(rs_listener, SOL_RDMA, RDMA_IOMAPSIZE, &mapsize,
 				    sizeof(mapsize)), 0);
-	CU_ASSERT_EQUAL_FATAL(rbind(rs_listener, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	CU_ASSERT_EQUAL_FATAL(rlisten(rs_listener, 1), 0);
-	CU_ASSERT_EQUAL(rgetsockname(rs_listener, (struct sockaddr *)&name, &len), 0);
-	CU_ASSERT_EQUAL(name.sin_port, addr.sin_port);
+	RG_ASSERT_EQ(rbind(rs_listener, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	RG_ASSERT_EQ(rlisten(rs_listener, 1), 0);
+	RG_EXPECT_EQ(rgetsockname(rs_listener, (struct sockaddr *)&name, &len), 0);
+	RG_EXPECT_EQ(name.sin_port, addr.sin_port);
 	start(&server, rs_server, &x);
 
 	fd = rsocket(AF_INET, SOCK_STREAM, 0);
-	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL(rsetsockopt(fd, SOL_RDMA, RDMA_IOMAPSIZE, &mapsize, sizeof(mapsize)), 0);
-	CU_ASSERT_EQUAL_FATAL(rconnect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	RG_ASSERT(fd >= 0);
+	RG_EXPECT_EQ(rsetsockopt(fd, SOL_RDMA, RDMA_IOMAPSIZE, &mapsize, sizeof(mapsize)), 0);
+	RG_ASSERT_EQ(rconnect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	len = sizeof(name);
-	CU_ASSERT_EQUAL(rgetpeername(fd, (struct sockaddr *)&name, &len), 0);
-	CU_ASSERT_EQUAL(name.sin_addr.s_addr, addr.sin_addr.s_addr);
-	CU_ASSERT_EQUAL(rsend(fd, "hello", 5, 0), 5);
+	RG_EXPECT_EQ(rgetpeername(fd, (struct sockaddr *)&name, &len), 0);
+	RG_EXPECT_EQ(name.sin_addr.s_addr, addr.sin_addr.s_addr);
+	RG_EXPECT_EQ(rsend(fd, "hello", 5, 0), 5);
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	CU_ASSERT_EQUAL(rpoll(&pfd, 1, 5000), 1);
+	RG_EXPECT_EQ(rpoll(&pfd, 1, 5000), 1);
 	FD_ZERO(&readable);
 	FD_SET(fd, &readable);
-	CU_ASSERT_EQUAL(rselect(fd + 1, &readable, NULL, NULL, &tv), 1);
-	CU_ASSERT_EQUAL(rrecv(fd, buf, 5, MSG_WAITALL), 5);
-	CU_ASSERT_EQUAL(memcmp(buf, "world", 5), 0);
-	CU_ASSERT_EQUAL(rwrite(fd, "read", 4), 4);
-	CU_ASSERT_EQUAL(rsendmsg(fd, &msg, 0), 4);
-	CU_ASSERT_EQUAL(rsendto(fd, "from", 4, 0, NULL, 0), 4);
-	CU_ASSERT_EQUAL(rwritev(fd, &iov, 1), 6);
+	RG_EXPECT_EQ(rselect(fd + 1, &readable, NULL, NULL, &tv), 1);
+	RG_EXPECT_EQ(rrecv(fd, buf, 5, MSG_WAITALL), 5);
+	RG_EXPECT_EQ(memcmp(buf, "world", 5), 0);
+	RG_EXPECT_EQ(rwrite(fd, "read", 4), 4);
+	RG_EXPECT_EQ(rsendmsg(fd, &msg, 0), 4);
+	RG_EXPECT_EQ(rsendto(fd, "from", 4, 0, NULL, 0), 4);
+	RG_EXPECT_EQ(rwritev(fd, &iov, 1), 6);
 	/* The server mapped 64 bytes at offset 0 for us to write into. */
-	CU_ASSERT_EQUAL(riowrite(fd, "iomapped", 9, 0, 0), 9);
-	CU_ASSERT_EQUAL(rsend(fd, "done", 4, 0), 4);
+	RG_EXPECT_EQ(riowrite(fd, "iomapped", 9, 0, 0), 9);
+	RG_EXPECT_EQ(rsend(fd, "done", 4, 0), 4);
 	pthread_join(server, NULL);
 	if (x.status)
 		rg_fail("the rsocket server stopped at step %d", x.status);
-	CU_ASSERT_STRING_EQUAL(x.buf + 128, "iomapped");
-	CU_ASSERT_EQUAL(rfcntl(fd, F_SETFL, O_NONBLOCK), 0);
-	CU_ASSERT(rfcntl(fd, F_GETFL) & O_NONBLOCK);
+	RG_EXPECT_STR_EQ(x.buf + 128, "iomapped");
+	RG_EXPECT_EQ(rfcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	RG_EXPECT(rfcntl(fd, F_GETFL) & O_NONBLOCK);
 	rclose(fd);
 	rclose(rs_listener);
 }

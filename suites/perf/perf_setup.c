@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <rdmagate/outcomes.h>
+
 #include "perf.h"
 
 /*
@@ -110,8 +112,9 @@ static int check_atomics(struct bench *b, const char *device)
 
 /*
  * The sender for ibv_wr_*: the same QP as ibv_create_qp makes, plus the one
- * send op it uses. A provider or library without the extended QP says
- * EOPNOTSUPP (or ENOSYS from an old library); that is not a failure.
+ * send op it uses. A provider or library without the extended QP answers
+ * with an errno of rg_unsupported_errno(), the harness's one rule; that is
+ * not a failure.
  */
 static int create_qp_ex(struct bench *b, const struct ibv_qp_init_attr *init)
 {
@@ -123,7 +126,7 @@ static int create_qp_ex(struct bench *b, const struct ibv_qp_init_attr *init)
 	};
 
 	b->qp[0] = ibv_create_qp_ex(b->ctx, &attr);
-	if (!b->qp[0] && (errno == EOPNOTSUPP || errno == ENOSYS)) {
+	if (!b->qp[0] && rg_unsupported_errno(errno)) {
 		fprintf(stderr, "rdmagate-perf: unsupported: ibv_create_qp_ex with "
 				"IBV_QP_EX_WITH_RDMA_WRITE: %s\n", strerror(errno));
 		return PERF_UNSUPPORTED;

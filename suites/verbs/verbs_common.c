@@ -247,14 +247,32 @@ static void end_init(struct vdev *dev, struct vend *end, enum ibv_qp_type type)
 	end->mr = v_mr(dev, end->buf, V_BUF_SIZE, V_MR_ACCESS);
 }
 
-void v_pair(struct vdev *dev, struct vpair *pair, enum ibv_qp_type type,
-	    const struct vconn *conn)
+void v_pair(struct vpair *pair, enum ibv_qp_type type, const struct vconn *conn)
 {
-	pair->dev = dev;
-	end_init(dev, &pair->a, type);
-	end_init(dev, &pair->b, type);
-	v_connect(dev, pair->a.qp, pair->b.qp, conn);
+	v_open(&pair->dev);
+	end_init(&pair->dev, &pair->a, type);
+	end_init(&pair->dev, &pair->b, type);
+	if (type != IBV_QPT_UD) {
+		v_connect(&pair->dev, pair->a.qp, pair->b.qp, conn);
+		return;
+	}
+	v_ud_ready(&pair->dev, pair->a.qp);
+	v_ud_ready(&pair->dev, pair->b.qp);
 }
+
+static void rc_pair_setup(struct vpair *pair)
+{
+	v_pair(pair, IBV_QPT_RC, &V_CONN_DEFAULT);
+}
+
+static void ud_pair_setup(struct vpair *pair)
+{
+	v_pair(pair, IBV_QPT_UD, NULL);
+}
+
+RG_FIXTURE(device, v_open);
+RG_FIXTURE(rc_pair, rc_pair_setup);
+RG_FIXTURE(ud_pair, ud_pair_setup);
 
 void v_sge(struct ibv_sge *sge, void *addr, uint32_t len, uint32_t lkey)
 {
@@ -330,8 +348,8 @@ void v_expect_wc(const struct ibv_wc *wc, enum ibv_wc_opcode opcode, uint64_t wr
 		rg_fail("completion of wr %llu: %s (vendor error 0x%x)",
 			(unsigned long long)wc->wr_id, ibv_wc_status_str(wc->status),
 			wc->vendor_err);
-	CU_ASSERT_EQUAL(wc->opcode, opcode);
-	CU_ASSERT_EQUAL(wc->wr_id, wr_id);
+	RG_EXPECT_EQ(wc->opcode, opcode);
+	RG_EXPECT_EQ(wc->wr_id, wr_id);
 }
 
 void v_fill(uint8_t *buf, size_t len, uint8_t seed)

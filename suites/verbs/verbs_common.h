@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The verbs suite's fixtures: the device under test opened, a protection
- * domain, completion queues, and queue pairs connected to each other on the
- * same port (loopback), which is how a single soft-RoCE or HCA port can both
- * send and receive. Setup that fails is rg_error(): the test could not run,
+ * The verbs suite: every libibverbs call on the device under test, each
+ * test in its own process (the harness forks), so a test that leaves a QP
+ * in error or crashes a provider harms nothing after it.
+ *
+ * Its fixtures: the device under test opened, with a protection domain
+ * (device); queue pairs connected to each other on the same port (loopback),
+ * which is how a single soft-RoCE or HCA port can both send and receive
+ * (rc_pair, ud_pair). Setup that fails is ERROR: the test could not run,
  * which says nothing about the call under test.
  */
 #ifndef RDMAGATE_VERBS_COMMON_H
@@ -39,7 +43,7 @@ struct vend {
 };
 
 struct vpair {
-	struct vdev *dev;
+	struct vdev dev;
 	struct vend a, b; /* a sends, b receives, unless a test says otherwise */
 };
 
@@ -81,9 +85,16 @@ void v_connect(struct vdev *dev, struct ibv_qp *a, struct ibv_qp *b,
 #define V_QKEY 0x11111111u
 void v_ud_ready(struct vdev *dev, struct ibv_qp *qp);
 
-/* Two RC (or UC) ends, connected, each with a V_BUF_SIZE buffer. */
-void v_pair(struct vdev *dev, struct vpair *pair, enum ibv_qp_type type,
-	    const struct vconn *conn);
+/* The device opened and two ends of this type, each with a V_BUF_SIZE
+ * buffer: RC or UC connected to each other, UD ready (conn unused). */
+void v_pair(struct vpair *pair, enum ibv_qp_type type, const struct vconn *conn);
+
+/* v_open() */
+RG_FIXTURE_DECLARE(device, struct vdev);
+/* v_pair(RC, V_CONN_DEFAULT) */
+RG_FIXTURE_DECLARE(rc_pair, struct vpair);
+/* v_pair(UD) */
+RG_FIXTURE_DECLARE(ud_pair, struct vpair);
 
 /* Post one work request; rg_error on a post failure. */
 void v_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr);

@@ -1,50 +1,180 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rdmagate harness: what a suite needs to register tests and report outcomes.
+ * rdmagate harness: what a suite needs to declare tests and report outcomes.
+ * How to write a test: harness/README.md.
  *
  * Each test runs in its own child process. A test passes by returning with no
- * failed CUnit assertion; it ends early with one of the rg_* reports below.
+ * failed assertion; it ends early with one of the rg_* reports below.
  */
 #ifndef RDMAGATE_HARNESS_H
 #define RDMAGATE_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <CUnit/CUnit.h>
 
+#include <rdmagate/outcomes.h>
+
+/* What a fixture's tests get: a zeroed object of size bytes, set up in the
+ * test's own process before the body runs. No teardown: the process ends
+ * with the test and the kernel releases what it held. */
+struct rg_fixture {
+	const char *name;
+	size_t size;
+	void (*setup)(void *data);
+};
+
 struct rg_test {
+	const char *suite;
 	const char *name;
-	void (*fn)(void);
-	unsigned int timeout_s; /* 0: the plan's default */
+	void (*run)(void *data);	  /* the body, given the fixture's data */
+	const struct rg_fixture *fixture; /* NULL: none */
+	unsigned int timeout_s;		  /* 0: the plan's default */
+	struct rg_test *next;		  /* registry link, set by rg_register() */
 };
 
-struct rg_suite {
-	const char *name;
-	CU_InitializeFunc init;
-	CU_CleanupFunc cleanup;
-	const struct rg_test *tests;
-	size_t n_tests;
-	struct rg_suite *next; /* registry link, set by rg_register_suite() */
-};
+/* Called by RG_TEST's constructor: tests run in registration order. */
+void rg_register(struct rg_test *test);
 
-void rg_register_suite(struct rg_suite *suite);
+/*
+ * RG_FIXTURE_DECLARE(device, struct vdev) in a header names a fixture and its
+ * type; RG_FIXTURE(device, v_open) in one .c file defines it with its setup,
+ * a void fn(type *). A setup that fails (rg_fail, rg_error, an assertion)
+ * ends the test as ERROR: the test could not run, which says nothing about
+ * the call under test.
+ */
+#define RG_FIXTURE_DECLARE(fname, type)                                        \
+	typedef type rg_fixture_data_##fname;                                  \
+	extern const struct rg_fixture rg_fixture_##fname
 
-/* RG_TEST(alloc_pd) runs test_alloc_pd; RG_TEST(big_mr, .timeout_s = 120). */
-#define RG_TEST(suffix, ...)                                                   \
-	{ .name = #suffix, .fn = test_##suffix, __VA_ARGS__ }
-
-#define RG_SUITE(sname, init_fn, cleanup_fn, ...)                              \
-	static const struct rg_test rg_tests_##sname[] = { __VA_ARGS__ };      \
-	static struct rg_suite rg_suite_##sname = {                            \
-		.name = #sname,                                                \
-		.init = init_fn,                                               \
-		.cleanup = cleanup_fn,                                         \
-		.tests = rg_tests_##sname,                                     \
-		.n_tests = sizeof(rg_tests_##sname) / sizeof(struct rg_test),  \
-	};                                                                     \
-	__attribute__((constructor)) static void rg_register_##sname(void)     \
+#define RG_FIXTURE(fname, setup_fn)                                            \
+	static void rg_setup_##fname(void *data)                               \
 	{                                                                      \
-		rg_register_suite(&rg_suite_##sname);                          \
+		rg_fixture_data_##fname *self = data;                          \
+		setup_fn(self);                                                \
+	}                                                                      \
+	const struct rg_fixture rg_fixture_##fname = {                         \
+		.name = #fname,                                                \
+		.size = sizeof(rg_fixture_data_##fname),                       \
+		.setup = rg_setup_##fname,                                     \
 	}
+
+#define RG__REGISTER(sname, tname, fix, ...)                                   \
+	static struct rg_test rg_test_##tname = {                              \
+		.suite = #sname,                                               \
+		.name = #tname,                                                \
+		.run = rg_run_##tname,                                         \
+		.fixture = fix,                                                \
+		__VA_ARGS__                                                    \
+	};                                                                     \
+	__attribute__((constructor)) static void rg_register_##tname(void)     \
+	{                                                                      \
+		rg_register(&rg_test_##tname);                                 \
+	}
+
+/*
+ * A test is one declaration, followed by its body:
+ *   RG_TEST(api, wc_status_str) { ... }
+ *   RG_TEST(cm, reject, .timeout_s = 60) { ... }
+ *   RG_TEST_F(verbs, bad_lkey, rc_pair) { ... self->a.qp ... }
+ * Its id is suite.name. RG_TEST_F's body gets its fixture's data as self.
+ */
+#define RG_TEST(sname, tname, ...)                                             \
+	static void rg_body_##tname(void);                                     \
+	static void rg_run_##tname(void *data)                                 \
+	{                                                                      \
+		(void)data;                                                    \
+		rg_body_##tname();                                             \
+	}                                                                      \
+	RG__REGISTER(sname, tname, NULL, __VA_ARGS__)                          \
+	static void rg_body_##tname(void)
+
+#define RG_TEST_F(sname, tname, fname, ...)                                    \
+	static void rg_body_##tname(rg_fixture_data_##fname *self);            \
+	static void rg_run_##tname(void *data)                                 \
+	{                                                                      \
+		rg_body_##tname(data);                                         \
+	}                                                                      \
+	RG__REGISTER(sname, tname, &rg_fixture_##fname, __VA_ARGS__)           \
+	static void rg_body_##tname(                                           \
+		rg_fixture_data_##fname *self __attribute__((unused)))
+
+/*
+ * Assertions that print what they saw. RG_EXPECT_* records a failure and
+ * goes on; RG_ASSERT_* ends the test there. The result's message reads
+ *   wc.wr_id == 99: got 98, expected 99 (verbs_negative.c:30)
+ * Operands are evaluated once, compared as C compares them (after the usual
+ * arithmetic conversions); errnos print by name (EINVAL, not 22).
+ */
+void rg__assert_int(const char *file, int line, bool fatal, const char *expr,
+		    bool equal, bool is_signed, unsigned long long got,
+		    unsigned long long want);
+void rg__assert_errno(const char *file, int line, bool fatal, const char *expr,
+		      int got, int want);
+void rg__assert_str(const char *file, int line, bool fatal, const char *expr,
+		    bool equal, const char *got, const char *want);
+void rg__assert_ptr(const char *file, int line, bool fatal, const char *expr,
+		    bool equal, const void *got, const void *want);
+void rg__assert_true(const char *file, int line, bool fatal, const char *expr);
+
+#define RG__SIGNED(x) ((__typeof__(x))-1 < (__typeof__(x))1)
+
+#define RG__CMP(fatal, a, op, b, equal, expr)                                  \
+	do {                                                                   \
+		__typeof__((a) + (b)) rg_a_ = (a), rg_b_ = (b);                \
+		if (!(rg_a_ op rg_b_))                                         \
+			rg__assert_int(__FILE__, __LINE__, fatal, expr, equal, \
+				       RG__SIGNED(rg_a_),                      \
+				       (unsigned long long)rg_a_,              \
+				       (unsigned long long)rg_b_);             \
+	} while (0)
+
+#define RG__ERRNO(fatal, a, b, expr)                                           \
+	do {                                                                   \
+		int rg_a_ = (a), rg_b_ = (b);                                  \
+		if (rg_a_ != rg_b_)                                            \
+			rg__assert_errno(__FILE__, __LINE__, fatal, expr,      \
+					 rg_a_, rg_b_);                        \
+	} while (0)
+
+#define RG__STR(fatal, a, op, b, equal, expr)                                  \
+	do {                                                                   \
+		const char *rg_a_ = (a), *rg_b_ = (b);                         \
+		if (!rg_a_ || !rg_b_ || !(strcmp(rg_a_, rg_b_) op 0))          \
+			rg__assert_str(__FILE__, __LINE__, fatal, expr, equal, \
+				       rg_a_, rg_b_);                          \
+	} while (0)
+
+#define RG__PTR(fatal, a, op, b, equal, expr)                                  \
+	do {                                                                   \
+		const void *rg_a_ = (a), *rg_b_ = (b);                         \
+		if (!(rg_a_ op rg_b_))                                         \
+			rg__assert_ptr(__FILE__, __LINE__, fatal, expr, equal, \
+				       rg_a_, rg_b_);                          \
+	} while (0)
+
+#define RG__TRUE(fatal, cond, expr)                                            \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			rg__assert_true(__FILE__, __LINE__, fatal, expr);      \
+	} while (0)
+
+/* The expression is spelled here, before its macros (EINVAL, NULL) expand. */
+#define RG_EXPECT(cond) RG__TRUE(false, cond, #cond)
+#define RG_ASSERT(cond) RG__TRUE(true, cond, #cond)
+#define RG_EXPECT_EQ(a, b) RG__CMP(false, a, ==, b, true, #a " == " #b)
+#define RG_ASSERT_EQ(a, b) RG__CMP(true, a, ==, b, true, #a " == " #b)
+#define RG_EXPECT_NE(a, b) RG__CMP(false, a, !=, b, false, #a " != " #b)
+#define RG_ASSERT_NE(a, b) RG__CMP(true, a, !=, b, false, #a " != " #b)
+#define RG_EXPECT_ERRNO(err, want) RG__ERRNO(false, err, want, #err " == " #want)
+#define RG_EXPECT_STR_EQ(a, b) RG__STR(false, a, ==, b, true, #a " == " #b)
+#define RG_EXPECT_STR_NE(a, b) RG__STR(false, a, !=, b, false, #a " != " #b)
+#define RG_EXPECT_PTR_EQ(a, b) RG__PTR(false, a, ==, b, true, #a " == " #b)
+#define RG_EXPECT_NULL(p) RG__PTR(false, p, ==, NULL, true, #p " == NULL")
+#define RG_ASSERT_NULL(p) RG__PTR(true, p, ==, NULL, true, #p " == NULL")
+#define RG_EXPECT_NOT_NULL(p) RG__PTR(false, p, !=, NULL, false, #p " != NULL")
+#define RG_ASSERT_NOT_NULL(p) RG__PTR(true, p, !=, NULL, false, #p " != NULL")
 
 /* End the running test now with this outcome; the reason says why. */
 _Noreturn void rg_unsupported(const char *fmt, ...)
@@ -57,14 +187,31 @@ _Noreturn void rg_fail(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
 /*
- * What a call did, for tests of bad input: rg_observe_errno("post_send", err)
+ * A call the device may lack failed with err (an errno, either sign): the
+ * test ends UNSUPPORTED when rg_unsupported_errno(err) (outcomes.h, the one
+ * rule), else FAIL naming the errno. The reason reads "<what>: <strerror>",
+ * what formatted from fmt:
+ *	if (!mw)
+ *		rg_unsupported_or_fail(errno, "ibv_alloc_mw(type %d)", 2);
+ */
+_Noreturn void rg_unsupported_or_fail(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * What a call did, for tests of bad input. id is short and stable (it keys
+ * the profile's "observed" and must stay when the prose changes); what is
+ * the human text for messages:
+ *   rg_observe_errno("post_send", "post_send with one SGE too many", err)
  * records "post_send=EINVAL". A test's observations, joined by "; ", are its
  * result's "observed" field; a profile that names them ("observed" in the
  * expectation) turns any other value into a FAIL. Without one, the test's
  * own assertions decide (e.g. that the call failed at all).
  */
-void rg_observe(const char *what, const char *value);
-void rg_observe_errno(const char *call, int err);
+void rg_observe(const char *id, const char *what, const char *value);
+void rg_observe_errno(const char *id, const char *what, int err);
+
+/* EINVAL for 22, "errno-N" when unknown: the name a profile states. */
+const char *rg_errno_name(int err, char *buf, size_t size);
 
 /* A plan parameter ("params" in the plan), or NULL when absent. */
 const char *rg_param(const char *key);

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The failure half of the RG_EXPECT_* / RG_ASSERT_* macros (harness.h): the
+ * condition with the values it saw, recorded as a CUnit failure, so the
+ * result's message says what happened, not only where.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+static void failed(const char *file, int line, bool fatal, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void failed(const char *file, int line, bool fatal, const char *fmt, ...)
+{
+	char text[RG_TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	/* CUnit copies the text; a fatal failure longjmps out of the test. */
+	CU_assertImplementation(CU_FALSE, (unsigned int)line, text, file, "",
+				fatal ? CU_TRUE : CU_FALSE);
+}
+
+void rg__assert_int(const char *file, int line, bool fatal, const char *expr,
+		    bool equal, bool is_signed, unsigned long long got,
+		    unsigned long long want)
+{
+	const char *not = equal ? "" : "not ";
+
+	if (is_signed)
+		failed(file, line, fatal, "%s: got %lld, expected %s%lld", expr,
+		       (long long)got, not, (long long)want);
+	else
+		failed(file, line, fatal, "%s: got %llu, expected %s%llu", expr,
+		       got, not, want);
+}
+
+void rg__assert_errno(const char *file, int line, bool fatal, const char *expr,
+		      int got, int want)
+{
+	char a[32], b[32];
+
+	failed(file, line, fatal, "%s: got %s, expected %s", expr,
+	       rg_errno_name(got, a, sizeof(a)), rg_errno_name(want, b, sizeof(b)));
+}
+
+void rg__assert_str(const char *file, int line, bool fatal, const char *expr,
+		    bool equal, const char *got, const char *want)
+{
+	failed(file, line, fatal, "%s: got %s%s%s, expected %s%s%s%s", expr,
+	       got ? "\"" : "", got ? got : "NULL", got ? "\"" : "",
+	       equal ? "" : "not ", want ? "\"" : "", want ? want : "NULL",
+	       want ? "\"" : "");
+}
+
+void rg__assert_ptr(const char *file, int line, bool fatal, const char *expr,
+		    bool equal, const void *got, const void *want)
+{
+	char a[32] = "NULL", b[32] = "NULL";
+
+	if (got)
+		snprintf(a, sizeof(a), "%p", got);
+	if (want)
+		snprintf(b, sizeof(b), "%p", want);
+	failed(file, line, fatal, "%s: got %s, expected %s%s", expr, a,
+	       equal ? "" : "not ", b);
+}
+
+void rg__assert_true(const char *file, int line, bool fatal, const char *expr)
+{
+	failed(file, line, fatal, "%s: false", expr);
+}
