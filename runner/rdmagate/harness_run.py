@@ -5,6 +5,7 @@ from pathlib import Path
 
 from . import junit, ktap, results
 from .progress import Progress
+from .result import Result
 
 
 def command(harness: Path, run_dir: Path) -> list[str]:
@@ -71,7 +72,7 @@ def run(argv: list[str], run_dir: Path, progress: Progress, env: dict | None = N
         ensure_junit(run_dir)
 
 
-def ensure_junit(run_dir: Path) -> list[dict]:
+def ensure_junit(run_dir: Path) -> list[Result]:
     """Read the finished results; rebuild junit.xml when the harness did not
     write it (killed) or wrote it before the last results (never)."""
     records = results.read(run_dir / "results.jsonl")

@@ -23,6 +23,12 @@ def result_line(test: str, outcome: str, **extra) -> dict:
             "duration_s": 0.01, "stack": "host", "device": "none", **extra}
 
 
+def result(test: str, outcome: str, **extra):
+    """result_line as the Result the runner reads back."""
+    from rdmagate.result import Result
+    return Result(**result_line(test, outcome, **extra))
+
+
 def readelf_versions(path: Path, section: str = "definition") -> dict[str, set[str]]:
     """Version nodes as binutils' readelf reads them: section "definition"
     gives {"": nodes defined}; "needs" gives {library: nodes needed}."""

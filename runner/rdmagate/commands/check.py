@@ -3,13 +3,14 @@ import json
 import sys
 from pathlib import Path
 
-from .. import build, coverage, harness_run, host_rxe, ktap, lab, options, plan, profiles, \
-    results, rundir, stacks, suites, where
+from .. import build, coverage, harness_run, host_rxe, ktap, lab, options, outcomes, plan, \
+    profiles, results, rundir, stacks, suites, where
 from ..errors import InfraError, RunCutShort
 from ..abi import suite as abi_suite
 from ..perf import suite as perf_suite
 from ..stacks import layout
 from ..progress import Progress
+from ..result import Result
 
 
 def register(subparsers) -> None:
@@ -157,12 +158,10 @@ def _api_break(stack, place, chosen, err, results_dir, command, label, progress)
     record = rundir.RunRecord(run_dir, command, stack=stack.name, device=place.device,
                               where=place.place, where_why=place.why,
                               suites=[s.name for s in chosen])
-    line = {"test": "build.compile", "suite": "build", "name": "compile", "outcome": "FAIL",
-            "raw_outcome": "FAIL", "expected": "PASS", "observed": "",
-            "reason": "API break: the suites do not compile against the stack's headers",
-            "message": err.compile_error, "duration_s": 0.0, "stack": stack.name,
-            "device": place.device}
-    (run_dir / "results.jsonl").write_text(json.dumps(line) + "\n")
+    broken = Result("build.compile", "build", "compile", "FAIL", raw_outcome="FAIL",
+                    reason="API break: the suites do not compile against the stack's headers",
+                    message=err.compile_error, stack=stack.name, device=place.device)
+    (run_dir / "results.jsonl").write_text(broken.line())
     progress.say(f"API break: {err.compile_error}")
     finished = harness_run.ensure_junit(run_dir)
     record.finish(1, counts=results.counts(finished), harness_status=None)
@@ -191,7 +190,7 @@ def _run_harness(place, stack_name, harness, argv, run_dir, progress, record) ->
     return result.exit_status
 
 
-def _exit_code(status: int, finished: list[dict]) -> int:
+def _exit_code(status: int, finished: list[Result]) -> int:
     """The harness's verdict, unless it died or failed to run (infrastructure)."""
     if status == 2:
         return 2
@@ -200,16 +199,13 @@ def _exit_code(status: int, finished: list[dict]) -> int:
     return results.exit_code(finished) or status
 
 
-def _summarize(run_dir, finished: list[dict], code: int, as_json: bool) -> None:
-    tally = results.counts(finished)
+def _summarize(run_dir, finished: list[Result], code: int, as_json: bool) -> None:
     if as_json:
-        json.dump({"run_dir": str(run_dir), "exit_code": code, "counts": tally,
-                   "results": finished}, sys.stdout, indent=2)
+        json.dump({"run_dir": str(run_dir), "exit_code": code, "counts": results.counts(finished),
+                   "results": [r.to_json() for r in finished]}, sys.stdout, indent=2)
         print()
         return
-    for record in finished:
-        if record["outcome"] not in results.AS_EXPECTED:
-            print(f"{record['outcome']:<8} {record['test']}: "
-                  f"{record.get('message') or record.get('reason', '')}")
-    summary = ", ".join(f"{n} {o.lower()}" for o, n in tally.items() if n)
-    print(f"{len(finished)} tests: {summary or 'none ran'} -> {run_dir}")
+    for result in finished:
+        if result.outcome not in outcomes.AS_EXPECTED:
+            print(f"{result.outcome:<8} {result.test}: {result.why}")
+    print(f"{len(finished)} tests: {results.tally(finished) or 'none ran'} -> {run_dir}")

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import yaml
 
-from .. import devinfo, options, profiles, stacks, suites, where
+from .. import devinfo, options, outcomes, profiles, stacks, suites, where
 from ..errors import InfraError
 from ..perf import baseline as perf_baseline, suite as perf_suite
 from ..progress import Progress
 from . import check
 
 CAPTURE_SCRIPT = Path(__file__).resolve().parent.parent / "capture_devinfo.sh"
-UNCAPTURABLE = ("TIMEOUT", "CRASH", "ERROR")
+# A FAIL is captured as a known defect; what else went wrong says nothing of the device.
+UNCAPTURABLE = (outcomes.UNEXPECTED | outcomes.INFRA) - {"FAIL"}
 
 
 def register(subparsers) -> None:
@@ -60,9 +61,9 @@ def run(args) -> int:
     run_dir, finished, _ = check.execute(stack, fetched, chosen, place, None, progress,
                                          results_dir=args.results, command="profile",
                                          guest_prefix=devinfo_first, label=name)
-    broken = [r for r in finished if r["outcome"] in UNCAPTURABLE]
+    broken = [r for r in finished if r.outcome in UNCAPTURABLE]
     if broken or not finished:
-        listed = ", ".join(f"{r['test']} ({r['outcome']})" for r in broken[:5])
+        listed = ", ".join(f"{r.test} ({r.outcome})" for r in broken[:5])
         raise InfraError(f"cannot capture a profile from {run_dir}: "
                          f"{listed or 'no test finished'}; {out} left as it was")
     try:
@@ -72,7 +73,7 @@ def run(args) -> int:
     profile = _profile(kind, release, stack, place, capabilities, finished, _notes(out))
     profile["perf"] = _perf_section(name, out)
     _write(out, profile, args)
-    known = [r["test"] for r in finished if r["outcome"] == "FAIL"]
+    known = [r.test for r in finished if r.outcome == "FAIL"]
     print(f"wrote {out}: {len(profile['expect'])} expectations from {len(finished)} tests "
           f"(run {run_dir})")
     if known:
@@ -89,15 +90,15 @@ def _kernel_release(place, stack) -> str:
     return os.uname().release
 
 
-def _expectation(record: dict) -> dict | None:
+def _expectation(result) -> dict | None:
     """What the profile says of one raw result; None: the default (PASS)."""
-    outcome = record["outcome"]
+    outcome = result.outcome
     if outcome == "UNSUPPORTED":
-        return {"outcome": "UNSUPPORTED", "reason": record.get("reason", "")}
+        return {"outcome": "UNSUPPORTED", "reason": result.reason}
     if outcome == "FAIL":
-        return {"outcome": "FAIL", "reason": record.get("message") or record.get("reason", "")}
-    if outcome == "PASS" and record.get("observed"):
-        return {"outcome": "PASS", "observed": record["observed"]}
+        return {"outcome": "FAIL", "reason": result.why}
+    if outcome == "PASS" and result.observed:
+        return {"outcome": "PASS", "observed": result.observed}
     return None
 
 
@@ -122,13 +123,13 @@ def _notes(path: Path) -> dict:
 
 def _profile(kind, release, stack, place, capabilities, finished, notes) -> dict:
     expect = {}
-    for record in finished:
-        spec = _expectation(record)
+    for result in finished:
+        spec = _expectation(result)
         if spec is None:
             continue
-        if record["test"] in notes:
-            spec["note"] = notes[record["test"]]
-        expect[record["test"]] = spec
+        if result.test in notes:
+            spec["note"] = notes[result.test]
+        expect[result.test] = spec
     return {
         "device": kind,
         "description": f"{kind} on Linux {release}, captured with stack {stack.name}",

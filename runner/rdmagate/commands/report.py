@@ -26,8 +26,7 @@ def run(args) -> int:
         raise UsageError(f"{run_dir}: not a run directory (no results.jsonl or upgrade.json)")
     records = results.read(source)
     junit.write(records, run_dir / "junit.xml")
-    tally = ", ".join(f"{n} {o.lower()}" for o, n in results.counts(records).items() if n)
-    print(f"{run_dir}: {len(records)} tests: {tally or 'none'}; wrote junit.xml")
+    print(f"{run_dir}: {len(records)} tests: {results.tally(records) or 'none'}; wrote junit.xml")
     return results.exit_code(records)
 
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from .. import build
+from ..result import Result, append_results
 from . import baseline, native
 
 DEFAULT_THRESHOLD = 0.10
@@ -37,7 +38,7 @@ def threshold(profile: dict | None) -> float:
 
 
 def run(stack, fetched, place, profile_name: str, profile: dict | None, run_dir: Path,
-        say=lambda text: None) -> list[dict]:
+        say=lambda text: None) -> list[Result]:
     started = time.monotonic()
     base_path = baseline.path_for(profile_name, stack.name)
     base = baseline.load(base_path) if base_path.is_file() else None
@@ -61,15 +62,12 @@ def run(stack, fetched, place, profile_name: str, profile: dict | None, run_dir:
                        f"(99% CI {cmp.low:.3f}-{cmp.high:.3f}, threshold {limit:.0%})")
             outcome = {"same": "PASS", "faster": "PASS", "slower": "FAIL"}.get(cmp.verdict, "SKIP")
             reason = cmp.verdict
-        lines.append({"test": f"perf.{name}", "suite": "perf", "name": name,
-                      "outcome": outcome, "raw_outcome": outcome, "expected": "PASS",
-                      "reason": reason, "message": message or reason, "observed": "",
-                      "duration_s": round(time.monotonic() - started, 3),
-                      "stack": stack.name, "device": place.device})
+        lines.append(Result(f"perf.{name}", "perf", name, outcome, raw_outcome=outcome,
+                            reason=reason, message=message or reason,
+                            duration_s=round(time.monotonic() - started, 3),
+                            stack=stack.name, device=place.device))
     (run_dir / "perf.json").write_text(json.dumps(
         {"baseline": str(base_path) if base else None, "threshold": limit,
          "verdicts": verdicts}, indent=2) + "\n")
-    with (run_dir / "results.jsonl").open("a", encoding="utf-8") as out:
-        for line in lines:
-            out.write(json.dumps(line) + "\n")
+    append_results(lines, run_dir / "results.jsonl")
     return lines

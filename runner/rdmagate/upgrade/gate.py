@@ -14,8 +14,8 @@ import socket
 import time
 from pathlib import Path
 
-from .. import build, profiles, rundir, stacks, suites, where
-from ..abi import suppress
+from .. import build, profiles, records, rundir, stacks, suites, where
+from ..abi import findings, suppress
 from ..abi.compare import compare_stacks
 from ..commands import check
 from ..errors import InfraError, RunCutShort, UsageError
@@ -101,15 +101,15 @@ class Gate:
     def abi(self) -> str:
         report = compare_stacks(self.names[0], self.names[1], [suppress.DEFAULT],
                                 say=self.progress.say, consumers=self.consumers)
-        found = report.as_dict()
-        (self.run_dir / "findings.json").write_text(json.dumps(found, indent=2) + "\n")
-        self.data["abi"] = {"verdicts": found["verdicts"], "findings": found["findings"]}
+        found = report.record()
+        findings.write(found, self.run_dir / "findings.json")
+        self.data["abi"] = records.to_json({"verdicts": found.verdicts, "findings": found.findings})
         self.data["consumers"] = [
-            {"path": c["consumer"], "impact": c["verdict"],
-             "detail": ", ".join(c["missing_libraries"] + c["missing_versions"]
-                                 + c["missing_symbols"][:5])}
-            for c in found["consumers"]]
-        return ", ".join(f"{a} {v['verdict']}" for a, v in found["verdicts"].items())
+            {"path": c.consumer, "impact": c.verdict,
+             "detail": ", ".join(c.missing_libraries + c.missing_versions
+                                 + c.missing_symbols[:5])}
+            for c in found.consumers]
+        return ", ".join(f"{a} {v.verdict}" for a, v in found.verdicts.items())
 
     def api(self) -> str:
         notes = []
@@ -164,11 +164,10 @@ class Gate:
                 # say the rest did not run, go on with the other columns.
                 run_dir, finished = err.run_dir, err.finished
                 cut_short[column] = str(err)
-            for record in finished:
-                tests.setdefault(record["test"], {})[column] = record["outcome"]
-                if record["outcome"] not in ("PASS",):
-                    messages.setdefault(record["test"], {})[column] = \
-                        record.get("message") or record.get("reason", "")
+            for result in finished:
+                tests.setdefault(result.test, {})[column] = result.outcome
+                if result.outcome != "PASS":
+                    messages.setdefault(result.test, {})[column] = result.why
             measured = run_dir / "coverage.json"
             if measured.is_file():
                 coverage[column] = {lib: {k: v for k, v in d.items()}

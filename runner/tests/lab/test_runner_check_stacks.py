@@ -16,7 +16,7 @@ def check(*args):
         done = rdmagate("check", *args, "--results", tmp)
         (run_dir,) = Path(tmp).iterdir()
         return done, json.loads((run_dir / "run.json").read_text()), \
-            {r["name"]: r for r in results.read(run_dir / "results.jsonl")}, \
+            {r.name: r.to_json() for r in results.read(run_dir / "results.jsonl")}, \
             (run_dir / "ktap.log").read_text()
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from rdmagate import devinfo, profiles
 from rdmagate.commands import profile as capture
 from rdmagate.errors import UsageError
-from tests.support import FIXTURES
+from tests.support import FIXTURES, result
 
 DEVINFO = FIXTURES / "devinfo"
 
@@ -80,15 +80,16 @@ class Selection(unittest.TestCase):
 
 class CaptureMapping(unittest.TestCase):
     def test_raw_results_become_expectations(self):
-        self.assertIsNone(capture._expectation({"outcome": "PASS", "observed": ""}))
-        self.assertEqual(capture._expectation({"outcome": "PASS", "observed": "post_send=ENOMEM"}),
+        self.assertIsNone(capture._expectation(result("verbs.x", "PASS", observed="")))
+        self.assertEqual(capture._expectation(result("verbs.x", "PASS",
+                                                      observed="post_send=ENOMEM")),
                          {"outcome": "PASS", "observed": "post_send=ENOMEM"})
-        self.assertEqual(capture._expectation({"outcome": "UNSUPPORTED", "reason": "no XRC"}),
+        self.assertEqual(capture._expectation(result("verbs.x", "UNSUPPORTED", reason="no XRC")),
                          {"outcome": "UNSUPPORTED", "reason": "no XRC"})
-        self.assertEqual(capture._expectation({"outcome": "FAIL", "reason": "assertion failed",
-                                               "message": "delivered 300 bytes"}),
+        self.assertEqual(capture._expectation(result("verbs.x", "FAIL", reason="assertion failed",
+                                                      message="delivered 300 bytes")),
                          {"outcome": "FAIL", "reason": "delivered 300 bytes"})
-        self.assertIsNone(capture._expectation({"outcome": "SKIP", "reason": "stack lacks"}))
+        self.assertIsNone(capture._expectation(result("verbs.x", "SKIP", reason="stack lacks")))
 
     def test_notes_survive_a_new_capture(self):
         with tempfile.TemporaryDirectory() as tmp:
