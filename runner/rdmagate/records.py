@@ -81,7 +81,7 @@ def convert(hint, value, where: str):
         _, item = typing.get_args(hint)
         return {k: convert(item, v, f"{where}.{k}") for k, v in value.items()}
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        return value   # JSON has one number type; kept as written so 0 reads back as 0
     if not isinstance(value, hint) or (isinstance(value, bool) and hint is not bool):
         raise _mismatch(where, f"expected {_type_name(hint)}, got {json.dumps(value)[:40]}")
     return value
@@ -95,7 +95,8 @@ def from_json(cls, data, where: str = ""):
     fields = dataclasses.fields(cls)
     unknown = set(data) - {key(f) for f in fields}
     if unknown:
-        raise _mismatch(where, f"unknown field {sorted(unknown)[0]!r}")
+        name = sorted(unknown)[0]
+        raise _mismatch(f"{where}.{name}" if where else name, "unknown")
     values = {}
     for f in fields:
         path = f"{where}.{key(f)}" if where else key(f)

@@ -20,7 +20,7 @@ def result_line(test: str, outcome: str, **extra) -> dict:
     suite, name = test.split(".", 1)
     return {"test": test, "suite": suite, "name": name, "outcome": outcome,
             "raw_outcome": outcome, "expected": "PASS", "reason": "", "message": "",
-            "duration_s": 0.01, "stack": "host", "device": "none", **extra}
+            "observed": "", "duration_s": 0.01, "stack": "host", "device": "none", **extra}
 
 
 def result(test: str, outcome: str, **extra):

@@ -1,5 +1,4 @@
 """rdmagate report: rebuild a run's reports from its results, also after a kill."""
-import json
 from pathlib import Path
 
 from .. import junit, results
@@ -31,13 +30,9 @@ def run(args) -> int:
 
 
 def _upgrade(run_dir: Path) -> int:
-    from ..upgrade import verdict
+    from ..upgrade import record, verdict
     from . import upgrade
-    try:
-        data = json.loads((run_dir / "upgrade.json").read_text(encoding="utf-8"))
-        data["verdict"], data["reasons"] = verdict.decide(data)
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise UsageError(f"{run_dir / 'upgrade.json'}: not an upgrade record ({err})") from None
-    upgrade.write_outputs(run_dir, data)
-    print(f"{run_dir}: {data['verdict']}; wrote report.html and junit.xml")
-    return upgrade.exit_code(data)
+    found = verdict.decided(record.load(run_dir / "upgrade.json"))
+    upgrade.write_outputs(run_dir, found)
+    print(f"{run_dir}: {found.verdict}; wrote report.html and junit.xml")
+    return upgrade.exit_code(found)

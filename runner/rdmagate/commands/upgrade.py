@@ -3,10 +3,11 @@ import json
 import sys
 from pathlib import Path
 
-from .. import options, report_html, rundir, stacks
+from .. import options, records, report_html, rundir, stacks
 from ..errors import UsageError
 from ..progress import Progress
 from ..upgrade import gate, junit_of
+from ..upgrade.record import Upgrade
 
 SHOWN = 12
 
@@ -56,40 +57,40 @@ def run(args) -> int:
                          args.skip, progress, nodes=args.nodes)
     the_gate.data["commands"].insert(0, " ".join(["rdmagate", *sys.argv[1:]]))
     try:
-        data = the_gate.run()
+        the_gate.run()
     finally:
         # A killed gate still leaves what it found, as a report.
         the_gate.save()
-        write_outputs(run_dir, the_gate.data)
-        code = exit_code(the_gate.data)
-        record.finish(code, verdict=the_gate.data["verdict"])
+        write_outputs(run_dir, the_gate.record)
+        code = exit_code(the_gate.record)
+        record.finish(code, verdict=the_gate.record.verdict)
     if args.json:
-        json.dump({"run_dir": str(run_dir), "exit_code": code, **data}, sys.stdout, indent=2)
+        json.dump({"run_dir": str(run_dir), "exit_code": code,
+                   **records.to_json(the_gate.record)}, sys.stdout, indent=2)
         print()
     else:
-        summarize(data, run_dir)
+        summarize(the_gate.record, run_dir)
     return code
 
 
-def write_outputs(run_dir: Path, data: dict) -> None:
-    report_html.write(data, run_dir / "report.html")
-    junit_of.write(data, run_dir / "junit.xml")
+def write_outputs(run_dir: Path, upgrade: Upgrade) -> None:
+    report_html.write(upgrade, run_dir / "report.html")
+    junit_of.write(upgrade, run_dir / "junit.xml")
 
 
-def exit_code(data: dict) -> int:
-    if all(p["status"] != "done" for p in data["phases"]):
+def exit_code(upgrade: Upgrade) -> int:
+    if all(p.status != "done" for p in upgrade.phases):
         return 3
-    return 1 if data["verdict"] == "NO-GO" else 0
+    return 1 if upgrade.verdict == "NO-GO" else 0
 
 
-def summarize(data: dict, run_dir: Path) -> None:
-    print(f"{data['from']['name']} -> {data['to']['name']}: {data['verdict']}")
-    for reason in data["reasons"][:SHOWN]:
-        print(f"  {reason['rank']:>2}. [{reason['category']}] {reason['audience']}: "
-              f"{reason['text']}")
-    if len(data["reasons"]) > SHOWN:
-        print(f"  ... and {len(data['reasons']) - SHOWN} more in the report")
-    for phase in data["phases"]:
-        print(f"  phase {phase['name']:<6} {phase['status']:<8} {phase['seconds']:>6.1f} s"
-              f"  {phase['note'][:100]}")
+def summarize(upgrade: Upgrade, run_dir: Path) -> None:
+    print(f"{upgrade.old.name} -> {upgrade.new.name}: {upgrade.verdict}")
+    for reason in upgrade.reasons[:SHOWN]:
+        print(f"  {reason.rank:>2}. [{reason.category}] {reason.audience}: {reason.text}")
+    if len(upgrade.reasons) > SHOWN:
+        print(f"  ... and {len(upgrade.reasons) - SHOWN} more in the report")
+    for phase in upgrade.phases:
+        print(f"  phase {phase.name:<6} {phase.status:<8} {phase.seconds:>6.1f} s"
+              f"  {phase.note[:100]}")
     print(f"report: {run_dir / 'report.html'}")
