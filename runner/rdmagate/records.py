@@ -110,9 +110,19 @@ def from_json(cls, data, where: str = ""):
         raise Mismatch(f"{where}: {err}" if where else str(err)) from None
 
 
-def parse(cls, data, path: Path, what: str):
-    """from_json of a whole file's content, checking its format version."""
-    version = data.get("format", 1) if isinstance(data, dict) else None
+def load(cls, path: Path, what: str):
+    """Read and check one JSON file written from cls (what: its name for
+    people); UsageError naming the file and the field when it is corrupt,
+    foreign or of a newer format."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read {what} ({err.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise UsageError(f"{path}: not {what}: not JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: not {what}: a JSON {type(data).__name__}, not an object")
+    version = data.get("format", 1)
     known = cls.__dataclass_fields__["format"].default
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise UsageError(f"{path}: field format: {json.dumps(version)} is not a version of "
@@ -124,18 +134,6 @@ def parse(cls, data, path: Path, what: str):
         return from_json(cls, {**data, "format": known})
     except Mismatch as err:
         raise UsageError(f"{path}: not {what}: {err}") from None
-
-
-def load(cls, path: Path, what: str):
-    """Read and check one JSON file written from cls; UsageError naming the
-    file and the field when it is corrupt, foreign or of a newer format."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read {what} ({err.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UsageError(f"{path}: not {what}: not JSON ({err})") from None
-    return parse(cls, data, path, what)
 
 
 def write(record, path: Path, sort_keys: bool = False) -> None:

@@ -66,6 +66,8 @@ class Files(unittest.TestCase):
                              r"expected int")
         path.write_text('{"run_id": ')
         self.assertFileError(load, path, "not JSON")
+        path.write_text('[]')
+        self.assertFileError(load, path, "a JSON list, not an object")
         with self.assertRaisesRegex(TypeError, "field counts.PASS"):
             run.update(counts={"PASS": "one"})   # a caller's bug is caught when written
 
