@@ -12,6 +12,7 @@ from rdmagate import records, results, rundir
 from rdmagate.abi import findings
 from rdmagate.abi.consumers import Impact
 from rdmagate.errors import UsageError
+from rdmagate.perf import record as perf_record
 from rdmagate.progress import Progress
 from rdmagate.upgrade import gate, record
 from tests.support import rdmagate, result_line
@@ -95,6 +96,17 @@ class Files(unittest.TestCase):
         foreign = self.run_dir / "run.json"
         self.assertFileError(lambda: findings.load(foreign), foreign,
                              r"not an ABI findings file .*: field command: unknown")
+
+    def test_perf_json(self):
+        found = perf_record.PerfFile("baselines/perf/rxe-6.12/debian-13.json", 0.1, {
+            "write_lat-2": perf_record.Verdict(1.02, [0.98, 1.05], "same", [2000, 2000])})
+        path = self.run_dir / "perf.json"
+        perf_record.write(found, path)
+        self.assertEqual(perf_record.load(path), found)
+        load = lambda: perf_record.load(path)  # noqa: E731
+        self.versions_are_checked(load, path)
+        self.rewrite(path, lambda d: d["verdicts"]["write_lat-2"].update(n=[1, "x"]))
+        self.assertFileError(load, path, r"field verdicts.write_lat-2.n\[1\]: expected int")
 
     def gate_data(self) -> dict:
         data = copy.deepcopy(BASE)
