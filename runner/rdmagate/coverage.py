@@ -89,9 +89,9 @@ def _why_not(name: str, headers: str, inline: set, outcomes: dict) -> str:
     if not re.search(rf"\b{re.escape(name)}\s*\(", headers):
         return "declared in no public header (kept for old binaries)"
     gate = REACHED_THROUGH.get(name)
-    if gate in outcomes and outcomes[gate]["outcome"] != "PASS":
-        record = outcomes[gate]
-        return f"reached only through {gate}, {record['outcome']} here: {record.get('reason', '')}"
+    if gate in outcomes and outcomes[gate].outcome != "PASS":
+        result = outcomes[gate]
+        return f"reached only through {gate}, {result.outcome} here: {result.reason}"
     return "not called by the suites"
 
 
@@ -105,7 +105,7 @@ def report(harness: Path, run_dir: Path, include: Path) -> dict:
     entered = {name for addr, name in _nm(harness).items() if addr in offsets}
     headers = _declared(include)
     inline = inline_universe(include)
-    outcomes = {r["test"]: r for r in results.read(run_dir / "results.jsonl")}
+    outcomes = {r.test: r for r in results.read(run_dir / "results.jsonl")}
     out: dict = {}
     for (lib, name), count in counts.items():
         entry = out.setdefault(lib, {"called": 0, "total": 0, "missing": []})

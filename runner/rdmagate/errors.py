@@ -25,7 +25,7 @@ class RunCutShort(InfraError):
     """A run that started and ended early (its device vanished, the lab VM
     died): what finished before is kept, in run_dir and finished."""
 
-    def __init__(self, message: str, run_dir, finished: list[dict]):
+    def __init__(self, message: str, run_dir, finished: list):   # list[Result]
         super().__init__(message)
         self.run_dir = run_dir
         self.finished = finished

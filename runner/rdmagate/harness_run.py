@@ -4,6 +4,7 @@ from pathlib import Path
 
 from . import junit, ktap, results
 from .progress import Progress
+from .result import Result
 
 
 def command(harness: Path, run_dir: Path) -> list[str]:
@@ -44,7 +45,7 @@ def _status(suite: ktap.SuiteProgress) -> str:
     return f"{suite.name}: {suite.done}/{total}  " + ", ".join(parts)
 
 
-def write_junit(run_dir: Path) -> list[dict]:
+def write_junit(run_dir: Path) -> list[Result]:
     """Read the finished results and write junit.xml from them (also after a
     harness that was killed); the results."""
     records = results.read(run_dir / "results.jsonl")

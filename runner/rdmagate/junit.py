@@ -1,42 +1,44 @@
-"""JUnit XML from result records, for a run whose harness did not write it."""
+"""JUnit XML from results, for a run whose harness did not write it."""
 import xml.etree.ElementTree as ET
 from itertools import groupby
 from pathlib import Path
 
+from . import outcomes
+from .result import Result
 
-def _testcase(record: dict) -> ET.Element:
-    case = ET.Element("testcase", classname=record["suite"], name=record["name"],
-                      time=f"{float(record.get('duration_s', 0.0)):.3f}")
-    outcome = record["outcome"]
-    text = record.get("message") or record.get("reason") or outcome
-    if outcome == "FAIL":
-        ET.SubElement(case, "failure", message=record.get("reason") or "FAIL", type="FAIL").text = text
-    elif outcome in ("TIMEOUT", "CRASH"):
-        ET.SubElement(case, "failure", message=record.get("reason") or outcome, type=outcome).text = text
-    elif outcome == "ERROR":
-        ET.SubElement(case, "error", message=record.get("reason") or "ERROR", type="ERROR").text = text
-    elif outcome in ("SKIP", "UNSUPPORTED", "XFAIL"):
-        ET.SubElement(case, "skipped", message=f"{outcome}: {record.get('reason', '')}")
+
+def _testcase(result: Result) -> ET.Element:
+    case = ET.Element("testcase", classname=result.suite, name=result.name,
+                      time=f"{result.duration_s:.3f}")
+    outcome = result.outcome
+    if outcome in outcomes.UNEXPECTED:
+        ET.SubElement(case, "failure", message=result.reason or outcome,
+                      type=outcome).text = result.why or outcome
+    elif outcome in outcomes.INFRA:
+        ET.SubElement(case, "error", message=result.reason or outcome,
+                      type=outcome).text = result.why or outcome
+    elif outcome != "PASS":
+        ET.SubElement(case, "skipped", message=f"{outcome}: {result.reason}")
     return case
 
 
-def build(records: list[dict], name: str = "rdmagate") -> ET.ElementTree:
+def build(found: list[Result], name: str = "rdmagate") -> ET.ElementTree:
     root = ET.Element("testsuites", name=name)
-    by_suite = groupby(records, key=lambda record: record["suite"])
-    for suite, suite_records in by_suite:
-        cases = [_testcase(record) for record in suite_records]
+    by_suite = groupby(found, key=lambda result: result.suite)
+    for suite, suite_results in by_suite:
+        cases = [_testcase(result) for result in suite_results]
         failures = sum(1 for c in cases if c.find("failure") is not None)
         errors = sum(1 for c in cases if c.find("error") is not None)
         skipped = sum(1 for c in cases if c.find("skipped") is not None)
         element = ET.SubElement(root, "testsuite", name=suite, tests=str(len(cases)),
                                 failures=str(failures), errors=str(errors), skipped=str(skipped))
         element.extend(cases)
-    root.set("tests", str(len(records)))
+    root.set("tests", str(len(found)))
     return ET.ElementTree(root)
 
 
-def write(records: list[dict], path: Path) -> None:
-    tree = build(records)
+def write(found: list[Result], path: Path) -> None:
+    tree = build(found)
     ET.indent(tree)
     tmp = path.with_suffix(".xml.tmp")
     tree.write(tmp, encoding="utf-8", xml_declaration=True)

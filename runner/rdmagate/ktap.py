@@ -2,7 +2,8 @@
 import re
 from dataclasses import dataclass, field
 
-from .results import AS_EXPECTED
+from .outcomes import AS_EXPECTED, NAMES
+from .result import Result
 
 _SUBTEST = re.compile(r"^\s*# Subtest: (\S+)")
 _PLAN = re.compile(r"^(\s*)1\.\.(\d+)")
@@ -57,21 +58,21 @@ def _outcome(status: str, directive: str | None, rest: str | None) -> str:
     directive = (directive or "").upper()
     if directive == "SKIP":
         return "UNSUPPORTED" if (rest or "").strip().upper().startswith("UNSUPPORTED") else "SKIP"
-    if directive in ("TIMEOUT", "CRASH", "ERROR", "XFAIL"):
+    if directive in NAMES:   # TIMEOUT, CRASH, ERROR, XFAIL
         return directive
     return "PASS" if status == "ok" else "FAIL"
 
 
-def document(suite: str, records: list[dict]) -> list[str]:
+def document(suite: str, records: list[Result]) -> list[str]:
     """KTAP v1 for results the runner produced itself (the abi suite), in
     the harness's own spelling, so ktap.log reads the same for every suite."""
     lines = ["KTAP version 1", "1..1", "    KTAP version 1", f"    # Subtest: {suite}",
              f"    1..{len(records)}"]
     for number, record in enumerate(records, start=1):
-        status = "ok" if record["outcome"] in AS_EXPECTED else "not ok"
-        lines.append(f"    {status} {number} {record['name']}")
-        if record.get("message"):
-            lines.append(f"    # {record['name']}: {record['message']}")
-    all_ok = all(r["outcome"] in AS_EXPECTED for r in records)
+        status = "ok" if record.outcome in AS_EXPECTED else "not ok"
+        lines.append(f"    {status} {number} {record.name}")
+        if record.message:
+            lines.append(f"    # {record.name}: {record.message}")
+    all_ok = all(r.outcome in AS_EXPECTED for r in records)
     lines.append(f"{'ok' if all_ok else 'not ok'} 1 {suite}")
     return lines

@@ -84,15 +84,15 @@ def expectations(profile: dict, test_ids: list[str] | None) -> dict:
     return {test: dict(spec) for test, spec in profile["expect"].items()}
 
 
-def expectation_of(record: dict) -> dict | None:
+def expectation_of(result) -> dict | None:
     """What a captured profile says of one raw result; None: the default (PASS)."""
-    outcome = record["outcome"]
+    outcome = result.outcome
     if outcome == "UNSUPPORTED":
-        return {"outcome": "UNSUPPORTED", "reason": record.get("reason", "")}
+        return {"outcome": "UNSUPPORTED", "reason": result.reason}
     if outcome == "FAIL":
-        return {"outcome": "FAIL", "reason": record.get("message") or record.get("reason", "")}
-    if outcome == "PASS" and record.get("observed"):
-        return {"outcome": "PASS", "observed": record["observed"]}
+        return {"outcome": "FAIL", "reason": result.why}
+    if outcome == "PASS" and result.observed:
+        return {"outcome": "PASS", "observed": result.observed}
     return None
 
 

@@ -2,12 +2,14 @@
 script), readable by an operator and a vendor. Everything taken from the
 data is escaped; the plots are inline SVG drawn here.
 
-    render(data) -> str       data: upgrade.json (any section may be missing)
-    write(data, path) -> Path
+    render(upgrade) -> str       an Upgrade (upgrade.json; any section may be missing)
+    write(upgrade, path) -> Path
 """
 import html
 import math
 from pathlib import Path
+
+from .upgrade.record import Series, Upgrade
 
 COLOURS = {"GO": "#1a7f37", "GO WITH RISKS": "#9a6700", "NO-GO": "#cf222e",
            "INCOMPLETE": "#57606a"}
@@ -35,10 +37,10 @@ def _table(headers: list[str], rows: list[list], raw_cells: bool = False) -> str
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _missing(data: dict, phase: str) -> str:
-    for p in data.get("phases", []):
-        if p["name"] == phase and p["status"] != "done":
-            return f"<p><strong>Not tested</strong> ({esc(p['status'])}): {esc(p['note'])}</p>"
+def _missing(upgrade: Upgrade, phase: str) -> str:
+    for p in upgrade.phases:
+        if p.name == phase and p.status != "done":
+            return f"<p><strong>Not tested</strong> ({esc(p.status)}): {esc(p.note)}</p>"
     return "<p>No data.</p>"
 
 
@@ -49,15 +51,15 @@ def _size_label(size: int) -> str:
     return str(size)
 
 
-def plot(series: dict, names: tuple[str, str], width: int = 640, height: int = 320) -> str:
+def plot(series: Series, names: tuple[str, str], width: int = 640, height: int = 320) -> str:
     """Value against message size (log2 x), A and B, each point with its
     interval as a vertical bar; log y when the range is wide."""
-    points = series.get("points", [])
+    points = series.points
     if not points:
         return "<p>No points.</p>"
     left, right, top, bottom = 70, 20, 20, 50
-    values = [v for p in points for side in ("a", "b") for v in
-              (p[side]["low"], p[side]["high"], p[side]["median"])]
+    values = [v for p in points for side in (p.a, p.b) for v in
+              (side.low, side.high, side.median)]
     lo, hi = min(values), max(values)
     log_y = lo > 0 and hi / lo > 50
     if log_y:
@@ -66,7 +68,7 @@ def plot(series: dict, names: tuple[str, str], width: int = 640, height: int = 3
         lo, hi = lo - 1, hi + 1
     pad = (hi - lo) * 0.08
     lo, hi = (lo - pad if log_y or lo - pad > 0 else 0), hi + pad
-    xs = [math.log2(p["size"]) for p in points]
+    xs = [math.log2(p.size) for p in points]
     x0, x1 = min(xs), max(xs)
     if x1 - x0 < 1e-9:
         x0, x1 = x0 - 1, x1 + 1
@@ -80,14 +82,14 @@ def plot(series: dict, names: tuple[str, str], width: int = 640, height: int = 3
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" width="{width}" '
            f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-           f'aria-label="{esc(series.get("title"))}">']
+           f'aria-label="{esc(series.title)}">']
     out.append(f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
                f'y2="{height - bottom}" stroke="#57606a"/><line x1="{left}" y1="{top}" '
                f'x2="{left}" y2="{height - bottom}" stroke="#57606a"/>')
     for p in points:
-        x = px(p["size"])
+        x = px(p.size)
         out.append(f'<text x="{x:.1f}" y="{height - bottom + 16}" font-size="11" '
-                   f'text-anchor="middle">{esc(_size_label(p["size"]))}</text>')
+                   f'text-anchor="middle">{esc(_size_label(p.size))}</text>')
     for i in range(5):
         v = lo + (hi - lo) * i / 4
         label = 10 ** v if log_y else v
@@ -99,17 +101,17 @@ def plot(series: dict, names: tuple[str, str], width: int = 640, height: int = 3
                f'text-anchor="middle">message size (bytes, log scale)</text>')
     out.append(f'<text x="14" y="{(top + height - bottom) / 2}" font-size="12" '
                f'text-anchor="middle" transform="rotate(-90 14 {(top + height - bottom) / 2})">'
-               f'{esc(series.get("unit"))}{" (log)" if log_y else ""}</text>')
+               f'{esc(series.unit)}{" (log)" if log_y else ""}</text>')
     styles = (("a", "#0969da", "circle"), ("b", "#cf222e", "square"))
     for side, colour, shape in styles:
         offset = -4 if side == "a" else 4
         line = []
         for p in points:
-            x, m = px(p["size"]) + offset, p[side]
-            line.append(f"{x:.1f},{py(m['median']):.1f}")
-            out.append(f'<line class="ci" x1="{x:.1f}" x2="{x:.1f}" y1="{py(m["low"]):.1f}" '
-                       f'y2="{py(m["high"]):.1f}" stroke="{colour}" stroke-width="2"/>')
-            y = py(m["median"])
+            x, m = px(p.size) + offset, getattr(p, side)
+            line.append(f"{x:.1f},{py(m.median):.1f}")
+            out.append(f'<line class="ci" x1="{x:.1f}" x2="{x:.1f}" y1="{py(m.low):.1f}" '
+                       f'y2="{py(m.high):.1f}" stroke="{colour}" stroke-width="2"/>')
+            y = py(m.median)
             out.append(f'<circle class="pt" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>'
                        if shape == "circle" else
                        f'<rect class="pt" x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" '
@@ -125,119 +127,117 @@ def plot(series: dict, names: tuple[str, str], width: int = 640, height: int = 3
     return "".join(out)
 
 
-def _perf(data: dict) -> str:
-    series = data.get("perf") or []
+def _perf(upgrade: Upgrade) -> str:
+    series = upgrade.perf or []
     if not series:
-        return _missing(data, "perf")
-    names = (data["from"]["name"], data["to"]["name"])
+        return _missing(upgrade, "perf")
+    names = (upgrade.old.name, upgrade.new.name)
     parts = []
     for s in series:
-        parts.append(f"<h3>{esc(s.get('title'))}</h3>{plot(s, names)}")
-        rows = [[_size_label(p["size"]), p.get("verdict"), f"{p.get('ratio', 0):.3f}",
-                 f"{p['ci'][0]:.3f}-{p['ci'][1]:.3f}", f"{p['a']['median']:.2f}",
-                 f"{p['b']['median']:.2f}"] for p in s.get("points", [])]
+        parts.append(f"<h3>{esc(s.title)}</h3>{plot(s, names)}")
+        rows = [[_size_label(p.size), p.verdict, f"{p.ratio:.3f}",
+                 f"{p.ci[0]:.3f}-{p.ci[1]:.3f}", f"{p.a.median:.2f}",
+                 f"{p.b.median:.2f}"] for p in s.points]
         parts.append(_table(["size", "verdict", "ratio B/A (time)", "99% CI",
-                             f"{names[0]} ({s.get('unit')})", f"{names[1]} ({s.get('unit')})"],
+                             f"{names[0]} ({s.unit})", f"{names[1]} ({s.unit})"],
                             rows))
-        if s.get("unmeasured"):
+        if s.unmeasured:
             parts.append("<p>Not measured:</p>" + _table(
                 ["stack", "size", "why"],
-                [[gap["stack"], _size_label(gap["size"]), gap["why"]] for gap in s["unmeasured"]]))
-    if data.get("baseline"):
-        rows = [[b["name"], b["verdict"], f"{b['ratio']:.3f}", f"{b['ci'][0]:.3f}-{b['ci'][1]:.3f}",
-                 b["baseline"]] for b in data["baseline"]]
+                [[gap.stack, _size_label(gap.size), gap.why] for gap in s.unmeasured]))
+    if upgrade.baseline:
+        rows = [[b.name, b.verdict, f"{b.ratio:.3f}", f"{b.ci[0]:.3f}-{b.ci[1]:.3f}",
+                 b.baseline] for b in upgrade.baseline]
         parts.append("<h3>The new stack against its stored baseline</h3>"
                      + _table(["measurement", "verdict", "ratio", "99% CI", "baseline"], rows))
     return "".join(parts)
 
 
-def _verbs(data: dict) -> str:
-    verbs = data.get("verbs") or {}
-    if not verbs.get("tests"):
-        return _missing(data, "verbs")
-    columns = verbs["columns"]
+def _verbs(upgrade: Upgrade) -> str:
+    verbs = upgrade.verbs
+    if not verbs or not verbs.tests:
+        return _missing(upgrade, "verbs")
+    columns = verbs.columns
     rows = []
-    for test, cells in sorted(verbs["tests"].items()):
+    for test, cells in sorted(verbs.tests.items()):
         row = [f"<td><code>{esc(test)}</code></td>"]
         for column in columns:
             outcome = cells.get(column, "")
-            why = verbs.get("messages", {}).get(test, {}).get(column, "")
+            why = verbs.messages.get(test, {}).get(column, "")
             row.append(f'<td style="background:{CELL.get(outcome, "#fff")}" '
                        f'title="{esc(why)}">{esc(outcome or "-")}</td>')
         rows.append(row)
     stopped = "".join(f"<p><b>{esc(column)} stopped early</b>: {esc(why)}. A &ldquo;-&rdquo; "
                       f"in its column is a test that did not run.</p>"
-                      for column, why in verbs.get("cut_short", {}).items())
+                      for column, why in verbs.cut_short.items())
     return stopped + _table(["test", *columns], rows, raw_cells=True)
 
 
-def render(data: dict) -> str:
-    old, new = data.get("from", {}), data.get("to", {})
-    verdict = data.get("verdict", "INCOMPLETE")
+def render(upgrade: Upgrade) -> str:
+    old, new = upgrade.old, upgrade.new
+    verdict = upgrade.verdict or "INCOMPLETE"
     parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-             f"<title>rdmagate: {esc(old.get('name'))} to {esc(new.get('name'))}</title>"
+             f"<title>rdmagate: {esc(old.name)} to {esc(new.name)}</title>"
              f"<style>{STYLE}</style></head><body>",
-             f"<h1>Upgrade {esc(old.get('name'))} &rarr; {esc(new.get('name'))}</h1>",
+             f"<h1>Upgrade {esc(old.name)} &rarr; {esc(new.name)}</h1>",
              f'<div class="verdict" style="background:{COLOURS.get(verdict, "#57606a")}">'
              f"Verdict: {esc(verdict)}</div>",
-             f"<p class=\"small\">run {esc(data.get('run_id'))}, started "
-             f"{esc(data.get('started'))} on {esc(data.get('host'))}</p>",
+             f"<p class=\"small\">run {esc(upgrade.run_id)}, started "
+             f"{esc(upgrade.started)} on {esc(upgrade.host)}</p>",
              "<h2>Why</h2>"]
-    reasons = data.get("reasons") or []
-    parts.append("<ol>" + "".join(f"<li><strong>{esc(r['category'])}</strong> "
-                                  f"({esc(r['audience'])}): {esc(r['text'])}</li>"
+    reasons = upgrade.reasons or []
+    parts.append("<ol>" + "".join(f"<li><strong>{esc(r.category)}</strong> "
+                                  f"({esc(r.audience)}): {esc(r.text)}</li>"
                                   for r in reasons) + "</ol>" if reasons else
                  "<p>Nothing found against this upgrade.</p>")
     parts.append("<h2>Phases</h2>" + _table(
         ["phase", "status", "seconds", "note"],
-        [[p["name"], p["status"], p["seconds"], p["note"]] for p in data.get("phases", [])]))
-    abi = data.get("abi") or {}
+        [[p.name, p.status, p.seconds, p.note] for p in upgrade.phases]))
+    abi = upgrade.abi
     parts.append("<h2>ABI, per audience</h2>")
-    if abi.get("verdicts"):
+    if abi and abi.verdicts:
         parts.append(_table(["audience", "verdict", "breaking", "review", "benign", "info"],
-                            [[a, v["verdict"], *(v["counts"].get(s, 0) for s in
-                                                 ("breaking", "review", "benign", "info"))]
-                             for a, v in abi["verdicts"].items()]))
-        shown = [f for f in abi.get("findings", []) if f["severity"] in ("breaking", "review")]
+                            [[a, v.verdict, *(v.counts.get(s, 0) for s in
+                                              ("breaking", "review", "benign", "info"))]
+                             for a, v in abi.verdicts.items()]))
+        shown = [f for f in abi.findings if f.severity in ("breaking", "review")]
         parts.append(_table(["severity", "audience", "library", "kind", "detail"],
-                            [[f["severity"], f["audience"], f["library"], f["kind"],
-                              f["detail"]] for f in shown]))
-        parts.append(f"<p class=\"small\">{len(abi.get('findings', [])) - len(shown)} benign "
+                            [[f.severity, f.audience, f.library, f.kind,
+                              f.detail] for f in shown]))
+        parts.append(f"<p class=\"small\">{len(abi.findings) - len(shown)} benign "
                      "and informational findings are in findings.json.</p>")
     else:
-        parts.append(_missing(data, "abi"))
+        parts.append(_missing(upgrade, "abi"))
     parts.append("<h2>Consumers on this host</h2>")
-    consumers = data.get("consumers") or []
-    if not abi.get("verdicts"):
-        parts.append(_missing(data, "abi"))
+    consumers = upgrade.consumers or []
+    if not abi or not abi.verdicts:
+        parts.append(_missing(upgrade, "abi"))
     else:
-        broken = [c for c in consumers if c["impact"] not in ("ok", "replaced by the upgrade")]
+        broken = [c for c in consumers if c.impact not in ("ok", "replaced by the upgrade")]
         parts.append(f"<p>{len(consumers)} checked, {len(broken)} would not load on "
-                     f"{esc(new.get('name'))}.</p>" + (_table(
+                     f"{esc(new.name)}.</p>" + (_table(
                          ["binary", "impact", "detail"],
-                         [[c["path"], c["impact"], c.get("detail", "")] for c in consumers])
+                         [[c.path, c.impact, c.detail] for c in consumers])
                          if consumers else ""))
-    parts.append("<h2>Verbs outcomes</h2>" + _verbs(data))
-    coverage = data.get("coverage") or {}
+    parts.append("<h2>Verbs outcomes</h2>" + _verbs(upgrade))
+    coverage = upgrade.coverage or {}
     if coverage:
         rows = [[column, lib, f"{d['called']}/{d['total']}"]
                 for column, libs in coverage.items() for lib, d in sorted(libs.items())]
         parts.append("<h3>API coverage, measured</h3>" + _table(["run", "library", "called"],
                                                                 rows))
-    parts.append("<h2>Performance</h2>" + _perf(data))
-    parts.append("<h2>Reproduce</h2><pre>" + esc("\n".join(data.get("commands", [])))
+    parts.append("<h2>Performance</h2>" + _perf(upgrade))
+    parts.append("<h2>Reproduce</h2><pre>" + esc("\n".join(upgrade.commands))
                  + "</pre>" + _table(["", "name", "rdma-core", "kernel", "perftest"],
-                                     [[side, s.get("name"), s.get("rdma_core"), s.get("kernel"),
-                                       s.get("perftest")] for side, s in
-                                      (("from", old), ("to", new))])
-                 + _table(["tool", "version"], [[k, v] for k, v in
-                                                (data.get("versions") or {}).items()]))
+                                     [[side, s.name, s.rdma_core, s.kernel, s.perftest]
+                                      for side, s in (("from", old), ("to", new))])
+                 + _table(["tool", "version"], [[k, v] for k, v in upgrade.versions.items()]))
     parts.append("</body></html>\n")
     return "".join(parts)
 
 
-def write(data: dict, path: Path) -> Path:
+def write(upgrade: Upgrade, path: Path) -> Path:
     tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(render(data), encoding="utf-8")
+    tmp.write_text(render(upgrade), encoding="utf-8")
     tmp.replace(path)
     return path

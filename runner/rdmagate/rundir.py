@@ -1,10 +1,12 @@
 """The run directory: results/<run-id>/ and its run.json."""
 import datetime
-import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from . import records
+from .abi.findings import AudienceVerdict
 from .errors import UsageError
 from .paths import REPO_ROOT
 
@@ -42,18 +44,68 @@ def create(results: str | None, command: str, label: str) -> Path:
     raise UsageError(f"--results {base}: too many runs started in the same second")
 
 
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class LabRun:
+    kernel: str
+    accel: str               # kvm or tcg
+    boot_to_active_s: dict[str, float]    # per node: seconds from QEMU start to an ACTIVE port
+
+
+@dataclass(frozen=True)
+class Run:
+    """run.json: what ran, where, with which versions, and how it ended."""
+    run_id: str
+    command: str             # the rdmagate subcommand
+    argv: list[str]
+    started: str             # ISO 8601 UTC
+    finished: str | None     # None while running, or after a kill
+    git_revision: str
+    exit_code: int | None
+    stack: str | None = None
+    from_stack: str | None = None    # abi, upgrade
+    built_for: str | None = None     # check --built-for
+    device: str | None = None
+    where: str | None = None         # host, host-rxe, lab
+    where_why: str | None = None
+    suites: list[str] | None = None
+    profile: str | None = None       # the hardware profile's path
+    versions: dict[str, str | None] | None = None
+    counts: dict[str, int] | None = None      # tests per outcome
+    harness_status: int | None = None
+    stopped: str | None = None       # why a run was cut short
+    coverage: dict[str, list[int]] | None = None   # library -> [called, total]
+    lab: LabRun | None = None
+    verdict: str | None = None       # upgrade
+    verdicts: dict[str, AudienceVerdict] | None = None   # abi, per audience
+    format: int = FORMAT
+
+
+def load(run_dir: Path) -> Run:
+    return records.load(Run, run_dir / "run.json", "a run record (run.json)")
+
+
+def _with(run: Run, fields: dict, where: Path) -> Run:
+    """run with fields changed, checked as a reader will check them."""
+    try:
+        return records.from_json(Run, {**records.to_json(run), **records.to_json(fields)})
+    except records.Mismatch as err:
+        raise TypeError(f"{where}: {err}") from None   # a bug of the caller, not of input
+
+
 class RunRecord:
     """run.json, written at the start and rewritten at the end (atomically)."""
 
     def __init__(self, run_dir: Path, command: str, **fields):
         self.path = run_dir / "run.json"
-        self.data = {"run_id": run_dir.name, "command": command, "argv": sys.argv,
-                     "started": _now(), "finished": None, "git_revision": git_revision(),
-                     "exit_code": None, **fields}
+        self.run = _with(Run(run_dir.name, command, sys.argv, _now(), None, git_revision(),
+                             None), fields, self.path)
         self.write()
 
     def update(self, **fields) -> None:
-        self.data.update(fields)
+        self.run = _with(self.run, fields, self.path)
         self.write()
 
     def finish(self, exit_code: int, **fields) -> None:
@@ -62,14 +114,8 @@ class RunRecord:
     @staticmethod
     def amend(run_dir: Path, **fields) -> None:
         """Add fields to a finished run's run.json."""
-        path = run_dir / "run.json"
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data.update(fields)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        records.write(_with(load(run_dir), fields, run_dir / "run.json"),
+                      run_dir / "run.json", sort_keys=True)
 
     def write(self) -> None:
-        tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(self.path)
+        records.write(self.run, self.path, sort_keys=True)

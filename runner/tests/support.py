@@ -51,7 +51,7 @@ def check_run(*args: str):
         done = rdmagate("check", *args, "--results", tmp)
         (run_dir,) = Path(tmp).iterdir()
         return done, json.loads((run_dir / "run.json").read_text()), \
-            {r["name"]: r for r in read_results(run_dir / "results.jsonl")}, \
+            {r.name: r.to_json() for r in read_results(run_dir / "results.jsonl")}, \
             (run_dir / "ktap.log").read_text()
 
 
@@ -64,7 +64,13 @@ def result_line(test: str, outcome: str, **extra) -> dict:
     suite, name = test.split(".", 1)
     return {"test": test, "suite": suite, "name": name, "outcome": outcome,
             "raw_outcome": outcome, "expected": "PASS", "reason": "", "message": "",
-            "duration_s": 0.01, "stack": "host", "device": "none", **extra}
+            "observed": "", "duration_s": 0.01, "stack": "host", "device": "none", **extra}
+
+
+def result(test: str, outcome: str, **extra):
+    """result_line as the Result the runner reads back."""
+    from rdmagate.result import Result
+    return Result(**result_line(test, outcome, **extra))
 
 
 def readelf_versions(path: Path, section: str = "definition") -> dict[str, set[str]]:

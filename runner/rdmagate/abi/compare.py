@@ -10,7 +10,7 @@ from ..errors import UsageError
 from ..stacks import fetch, inventory, is_fetched, resolve
 from . import abidiff, abixml, baseline, consumers as consumer_impact, headers, suppress, \
     symbols, typerules
-from .findings import Finding, rank, verdicts
+from .findings import AudienceVerdict, Finding, FindingsFile, rank, verdicts
 
 
 @dataclass
@@ -35,13 +35,12 @@ class AbiReport:
     def verdicts(self) -> dict:
         return verdicts(self.findings)
 
-    def as_dict(self) -> dict:
-        return {"from": self.old["stack"], "to": self.new["stack"], "verdicts": self.verdicts,
-                "sources": self.sources,
-                "abidiff": {r.library: r.status for r in self.abidiff_runs},
-                "consumers": [c.as_dict() for c in self.consumers],
-                "suppressed": self.suppressed,
-                "findings": [f.as_dict() for f in self.findings]}
+    def record(self) -> FindingsFile:
+        """What findings.json holds of this comparison."""
+        return FindingsFile(self.old["stack"], self.new["stack"],
+                            {a: AudienceVerdict(**v) for a, v in self.verdicts.items()},
+                            self.sources, {r.library: r.status for r in self.abidiff_runs},
+                            self.consumers, self.suppressed, self.findings)
 
 
 def side(name: str, scratch: Path, say, from_baseline: bool = False) -> Side:

@@ -1,5 +1,10 @@
-"""A finding: one ABI change between two stacks, with who it hurts."""
-from dataclasses import asdict, dataclass
+"""A finding: one ABI change between two stacks, with who it hurts; and
+findings.json, every finding of one comparison with its verdicts."""
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .. import records
+from .consumers import Impact
 
 SEVERITIES = ("breaking", "review", "benign", "info")   # worst first
 AUDIENCES = ("applications", "providers", "build")
@@ -17,6 +22,43 @@ class Finding:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Suppressed(Finding):
+    suppressed_by: str = ""    # the suppression file and line of the rule
+
+
+@dataclass(frozen=True)
+class AudienceVerdict:
+    verdict: str               # BREAKS, NEEDS REVIEW, OK
+    counts: dict[str, int]     # findings per severity
+
+
+FORMAT = 1
+
+
+@dataclass
+class FindingsFile:
+    """findings.json: written by `rdmagate abi`, the abi suite of check and
+    the gate's abi phase."""
+    old: dict[str, str | None] = field(metadata={"key": "from"})   # the inventory's stack
+    new: dict[str, str | None] = field(metadata={"key": "to"})
+    verdicts: dict[str, AudienceVerdict]     # per audience
+    sources: list[str]                       # where each side came from: a tree, a baseline
+    abidiff: dict[str, int]                  # library -> abidiff's exit status (bits)
+    consumers: list[Impact]
+    suppressed: list[Suppressed]
+    findings: list[Finding]
+    format: int = FORMAT
+
+
+def write(found: FindingsFile, path: Path) -> None:
+    records.write(found, path)
+
+
+def load(path: Path) -> FindingsFile:
+    return records.load(FindingsFile, path, "an ABI findings file (findings.json)")
 
 
 def rank(finding: Finding) -> tuple:

@@ -1,11 +1,11 @@
 """The abi suite of `check`: the stack's ABI against its closest reference,
 written as result lines like every suite (one per audience)."""
-import json
 import time
 from pathlib import Path
 
+from ..result import Result, append_results
 from ..stacks import kernel_stack, resolve
-from . import suppress
+from . import findings, suppress
 from .compare import compare_stacks
 
 AUDIENCE_TESTS = ("applications", "providers", "build")
@@ -18,12 +18,12 @@ def closest_reference(stack_name: str) -> str:
     return kernel_stack(resolve(stack_name)).name
 
 
-def run(stack_name: str, device: str, run_dir: Path, say=lambda text: None) -> list[dict]:
+def run(stack_name: str, device: str, run_dir: Path, say=lambda text: None) -> list[Result]:
     reference = closest_reference(stack_name)
     started = time.monotonic()
     report = compare_stacks(reference, stack_name, [suppress.DEFAULT], say=say,
                             old_from_baseline=True)
-    (run_dir / "findings.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    findings.write(report.record(), run_dir / "findings.json")
     duration = time.monotonic() - started
     lines = []
     for audience in AUDIENCE_TESTS:
@@ -34,12 +34,9 @@ def run(stack_name: str, device: str, run_dir: Path, say=lambda text: None) -> l
         message = f"{reference} (baseline) -> {stack_name}: {verdict['verdict']} ({counts})"
         if worst:
             message += f"; first: {worst[0].library}: {worst[0].kind}: {worst[0].detail}"
-        lines.append({"test": f"abi.{audience}", "suite": "abi", "name": audience,
-                      "outcome": outcome, "raw_outcome": outcome, "expected": "PASS",
-                      "reason": "" if outcome == "PASS" else f"breaks {audience}",
-                      "message": message, "duration_s": round(duration, 3),
-                      "stack": stack_name, "device": device})
-    with (run_dir / "results.jsonl").open("a", encoding="utf-8") as out:
-        for line in lines:
-            out.write(json.dumps(line) + "\n")
+        lines.append(Result(f"abi.{audience}", "abi", audience, outcome, raw_outcome=outcome,
+                            reason="" if outcome == "PASS" else f"breaks {audience}",
+                            message=message, duration_s=round(duration, 3),
+                            stack=stack_name, device=device))
+    append_results(lines, run_dir / "results.jsonl")
     return lines

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..paths import REPO_ROOT
-from .findings import Finding
+from .findings import Finding, Suppressed
 
 DEFAULT = REPO_ROOT / "suites" / "abi" / "rdma-core.suppr"
 KNOWN = {
@@ -94,7 +94,7 @@ def read(path: Path) -> list[Rule]:
     return rules
 
 
-def apply(findings: list[Finding], rules: list[Rule]) -> tuple[list[Finding], list[dict]]:
+def apply(findings: list[Finding], rules: list[Rule]) -> tuple[list[Finding], list[Suppressed]]:
     """(findings kept, what was suppressed and by which rule)."""
     kept, dropped = [], []
     for finding in findings:
@@ -102,5 +102,5 @@ def apply(findings: list[Finding], rules: list[Rule]) -> tuple[list[Finding], li
         if rule is None:
             kept.append(finding)
         else:
-            dropped.append({**finding.as_dict(), "suppressed_by": rule.where})
+            dropped.append(Suppressed(**finding.as_dict(), suppressed_by=rule.where))
     return kept, dropped

@@ -3,8 +3,8 @@ import json
 import sys
 from pathlib import Path
 
-from .. import options, rundir
-from ..abi import suppress
+from .. import options, records, rundir
+from ..abi import findings, suppress
 from ..abi.compare import compare_stacks
 from ..errors import EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..progress import Progress
@@ -53,7 +53,7 @@ def run(args) -> int:
                             f"{report.new['stack']['name']}")
     record = rundir.RunRecord(run_dir, "abi", stack=report.new["stack"]["name"],
                               from_stack=report.old["stack"]["name"], where="host", device="none")
-    (run_dir / "findings.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    findings.write(report.record(), run_dir / "findings.json")
     (run_dir / "abidiff").mkdir()
     for abidiff_run in report.abidiff_runs:
         (run_dir / "abidiff" / f"{abidiff_run.library}.txt").write_text(abidiff_run.report)
@@ -61,7 +61,8 @@ def run(args) -> int:
                     for a in ("applications", "providers")) else EXIT_OK
     record.finish(code, verdicts=report.verdicts)
     if args.json:
-        json.dump({"run_dir": str(run_dir), "exit_code": code, **report.as_dict()},
+        json.dump({"run_dir": str(run_dir), "exit_code": code,
+                   **records.to_json(report.record())},
                   sys.stdout, indent=2)
         print()
     else:

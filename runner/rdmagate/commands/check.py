@@ -2,9 +2,10 @@
 import json
 import sys
 
-from .. import options, plan, results
+from .. import options, outcomes, plan, results
 from ..pipelines.check import CheckRequest, check
 from ..progress import Progress
+from ..result import Result
 
 
 def register(subparsers) -> None:
@@ -40,16 +41,13 @@ def run(args) -> int:
     return done.exit_code
 
 
-def _summarize(run_dir, finished: list[dict], code: int, as_json: bool) -> None:
-    tally = results.counts(finished)
+def _summarize(run_dir, finished: list[Result], code: int, as_json: bool) -> None:
     if as_json:
-        json.dump({"run_dir": str(run_dir), "exit_code": code, "counts": tally,
-                   "results": finished}, sys.stdout, indent=2)
+        json.dump({"run_dir": str(run_dir), "exit_code": code, "counts": results.counts(finished),
+                   "results": [r.to_json() for r in finished]}, sys.stdout, indent=2)
         print()
         return
-    for record in finished:
-        if record["outcome"] not in results.AS_EXPECTED:
-            print(f"{record['outcome']:<8} {record['test']}: "
-                  f"{record.get('message') or record.get('reason', '')}")
-    summary = ", ".join(f"{n} {o.lower()}" for o, n in tally.items() if n)
-    print(f"{len(finished)} tests: {summary or 'none ran'} -> {run_dir}")
+    for result in finished:
+        if result.outcome not in outcomes.AS_EXPECTED:
+            print(f"{result.outcome:<8} {result.test}: {result.why}")
+    print(f"{len(finished)} tests: {results.tally(finished) or 'none ran'} -> {run_dir}")

@@ -1,11 +1,10 @@
 """rdmagate report: rebuild a run's reports from its results, also after a kill."""
-import json
 from pathlib import Path
 
 from .. import junit, results
 from ..errors import UsageError
 from ..pipelines import upgrade
-from ..upgrade import verdict
+from ..upgrade import record, verdict
 
 
 def register(subparsers) -> None:
@@ -28,17 +27,12 @@ def run(args) -> int:
         raise UsageError(f"{run_dir}: not a run directory (no results.jsonl or upgrade.json)")
     records = results.read(source)
     junit.write(records, run_dir / "junit.xml")
-    tally = ", ".join(f"{n} {o.lower()}" for o, n in results.counts(records).items() if n)
-    print(f"{run_dir}: {len(records)} tests: {tally or 'none'}; wrote junit.xml")
+    print(f"{run_dir}: {len(records)} tests: {results.tally(records) or 'none'}; wrote junit.xml")
     return results.exit_code(records)
 
 
 def _upgrade(run_dir: Path) -> int:
-    try:
-        data = json.loads((run_dir / "upgrade.json").read_text(encoding="utf-8"))
-        data["verdict"], data["reasons"] = verdict.decide(data)
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise UsageError(f"{run_dir / 'upgrade.json'}: not an upgrade record ({err})") from None
-    upgrade.write_outputs(run_dir, data)
-    print(f"{run_dir}: {data['verdict']}; wrote report.html and junit.xml")
-    return upgrade.exit_code(data)
+    found = verdict.decided(record.load(run_dir / "upgrade.json"))
+    upgrade.write_outputs(run_dir, found)
+    print(f"{run_dir}: {found.verdict}; wrote report.html and junit.xml")
+    return upgrade.exit_code(found)

@@ -3,11 +3,12 @@ import json
 import sys
 from pathlib import Path
 
-from .. import options
+from .. import options, records
 from ..errors import UsageError
 from ..pipelines.upgrade import UpgradeRequest, upgrade
 from ..progress import Progress
 from ..upgrade import gate
+from ..upgrade.record import Upgrade
 
 SHOWN = 12
 
@@ -48,22 +49,21 @@ def run(args) -> int:
                              results_dir=args.results)
     done = upgrade(request, Progress())
     if args.json:
-        json.dump({"run_dir": str(done.run_dir), "exit_code": done.exit_code, **done.data},
-                  sys.stdout, indent=2)
+        json.dump({"run_dir": str(done.run_dir), "exit_code": done.exit_code,
+                   **records.to_json(done.record)}, sys.stdout, indent=2)
         print()
     else:
-        summarize(done.data, done.run_dir)
+        summarize(done.record, done.run_dir)
     return done.exit_code
 
 
-def summarize(data: dict, run_dir: Path) -> None:
-    print(f"{data['from']['name']} -> {data['to']['name']}: {data['verdict']}")
-    for reason in data["reasons"][:SHOWN]:
-        print(f"  {reason['rank']:>2}. [{reason['category']}] {reason['audience']}: "
-              f"{reason['text']}")
-    if len(data["reasons"]) > SHOWN:
-        print(f"  ... and {len(data['reasons']) - SHOWN} more in the report")
-    for phase in data["phases"]:
-        print(f"  phase {phase['name']:<6} {phase['status']:<8} {phase['seconds']:>6.1f} s"
-              f"  {phase['note'][:100]}")
+def summarize(upgrade: Upgrade, run_dir: Path) -> None:
+    print(f"{upgrade.old.name} -> {upgrade.new.name}: {upgrade.verdict}")
+    for reason in upgrade.reasons[:SHOWN]:
+        print(f"  {reason.rank:>2}. [{reason.category}] {reason.audience}: {reason.text}")
+    if len(upgrade.reasons) > SHOWN:
+        print(f"  ... and {len(upgrade.reasons) - SHOWN} more in the report")
+    for phase in upgrade.phases:
+        print(f"  phase {phase.name:<6} {phase.status:<8} {phase.seconds:>6.1f} s"
+              f"  {phase.note[:100]}")
     print(f"report: {run_dir / 'report.html'}")

@@ -7,12 +7,12 @@ FAIL when slower, SKIP when the data cannot tell (inconclusive), when the
 device lacks the operation, or when no baseline exists; the verdict, the
 ratio and its interval are in the message, and every sample in the run's
 native/ directory."""
-import json
 import time
 from pathlib import Path
 
 from .. import build
-from . import baseline, native
+from ..result import Result, append_results
+from . import baseline, native, record
 
 DEFAULT_THRESHOLD = 0.10
 ITERS, WARMUP = 2000, 200
@@ -36,7 +36,7 @@ def threshold(profile: dict | None) -> float:
 
 
 def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir: Path,
-        say=lambda text: None) -> list[dict]:
+        say=lambda text: None) -> list[Result]:
     started = time.monotonic()
     base_path = baseline.path_for(profile_name, stack.name)
     base = baseline.load(base_path) if base_path.is_file() else None
@@ -55,20 +55,16 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
             reason = f"no baseline {base_path.relative_to(baseline.BASELINES.parent.parent)}"
         else:
             cmp = baseline.compare(base, name, result["samples"], limit)
-            verdicts[name] = cmp.as_dict()
+            verdicts[name] = record.Verdict(**cmp.as_dict())
             message = (f"{cmp.verdict}: {cmp.ratio:.3f}x the baseline "
                        f"(99% CI {cmp.low:.3f}-{cmp.high:.3f}, threshold {limit:.0%})")
             outcome = {"same": "PASS", "faster": "PASS", "slower": "FAIL"}.get(cmp.verdict, "SKIP")
             reason = cmp.verdict
-        lines.append({"test": f"perf.{name}", "suite": "perf", "name": name,
-                      "outcome": outcome, "raw_outcome": outcome, "expected": "PASS",
-                      "reason": reason, "message": message or reason, "observed": "",
-                      "duration_s": round(time.monotonic() - started, 3),
-                      "stack": stack.name, "device": target.device})
-    (run_dir / "perf.json").write_text(json.dumps(
-        {"baseline": str(base_path) if base else None, "threshold": limit,
-         "verdicts": verdicts}, indent=2) + "\n")
-    with (run_dir / "results.jsonl").open("a", encoding="utf-8") as out:
-        for line in lines:
-            out.write(json.dumps(line) + "\n")
+        lines.append(Result(f"perf.{name}", "perf", name, outcome, raw_outcome=outcome,
+                            reason=reason, message=message or reason,
+                            duration_s=round(time.monotonic() - started, 3),
+                            stack=stack.name, device=target.device))
+    record.write(record.PerfFile(str(base_path) if base else None, limit, verdicts),
+                 run_dir / "perf.json")
+    append_results(lines, run_dir / "results.jsonl")
     return lines

@@ -4,7 +4,6 @@ a target, keep what finished.
 check(CheckRequest) resolves the stack, the target and the profile from
 names and options; run_suites(SuiteRun) takes them resolved, as the gate
 and profile capture build them."""
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -13,6 +12,7 @@ from .. import build, coverage, harness_run, ktap, plan, profiles, results, rund
     suites, targets
 from ..errors import EXIT_INFRA, EXIT_UNEXPECTED, EXIT_USAGE, InfraError, RunCutShort
 from ..progress import Progress
+from ..result import Result
 from ..stacks import layout
 
 
@@ -48,7 +48,7 @@ class SuiteRun:
 @dataclass
 class CheckDone:
     run_dir: Path
-    finished: list[dict] = field(default_factory=list)
+    finished: list[Result] = field(default_factory=list)
     exit_code: int = 0
 
 
@@ -171,12 +171,10 @@ def _api_break(run: SuiteRun, err, progress: Progress) -> CheckDone:
     against this stack's headers: a FAIL of the stack (an API break), with the
     compiler's first error, not an infrastructure error."""
     run_dir, record = _start(run)
-    line = {"test": "build.compile", "suite": "build", "name": "compile", "outcome": "FAIL",
-            "raw_outcome": "FAIL", "expected": "PASS", "observed": "",
-            "reason": "API break: the suites do not compile against the stack's headers",
-            "message": err.compile_error, "duration_s": 0.0, "stack": run.stack.name,
-            "device": run.target.device}
-    (run_dir / "results.jsonl").write_text(json.dumps(line) + "\n")
+    broken = Result("build.compile", "build", "compile", "FAIL", raw_outcome="FAIL",
+                    reason="API break: the suites do not compile against the stack's headers",
+                    message=err.compile_error, stack=run.stack.name, device=run.target.device)
+    (run_dir / "results.jsonl").write_text(broken.line())
     progress.say(f"API break: {err.compile_error}")
     finished = harness_run.write_junit(run_dir)
     record.finish(EXIT_UNEXPECTED, counts=results.counts(finished), harness_status=None)
@@ -198,7 +196,7 @@ def _run_harness(target, harness, argv, run_dir, progress, record) -> int:
     return ran.exit_status
 
 
-def _exit_code(status: int, finished: list[dict]) -> int:
+def _exit_code(status: int, finished: list[Result]) -> int:
     """The harness's verdict, unless it died or failed to run (infrastructure)."""
     if status == EXIT_USAGE:
         return EXIT_USAGE

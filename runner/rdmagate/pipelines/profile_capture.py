@@ -8,14 +8,15 @@ from pathlib import Path
 
 import yaml
 
-from .. import devinfo, profiles, stacks, suites, targets
+from .. import devinfo, outcomes, profiles, stacks, suites, targets
 from ..errors import InfraError
 from ..perf import baseline as perf_baseline, suite as perf_suite
 from ..progress import Progress
 from ..targets import scripts
 from .check import SuiteRun, run_suites
 
-UNCAPTURABLE = ("TIMEOUT", "CRASH", "ERROR")
+# A FAIL is captured as a known defect; what else went wrong says nothing of the device.
+UNCAPTURABLE = (outcomes.UNEXPECTED | outcomes.INFRA) - {"FAIL"}
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,9 @@ def capture(request: CaptureRequest, progress: Progress) -> Captured:
                                results_dir=request.results_dir, command="profile",
                                label=name, argv_prefix=devinfo_first), progress)
     run_dir, finished = done.run_dir, done.finished
-    broken = [r for r in finished if r["outcome"] in UNCAPTURABLE]
+    broken = [r for r in finished if r.outcome in UNCAPTURABLE]
     if broken or not finished:
-        listed = ", ".join(f"{r['test']} ({r['outcome']})" for r in broken[:5])
+        listed = ", ".join(f"{r.test} ({r.outcome})" for r in broken[:5])
         raise InfraError(f"cannot capture a profile from {run_dir}: "
                          f"{listed or 'no test finished'}; {out} left as it was")
     try:
@@ -71,7 +72,7 @@ def capture(request: CaptureRequest, progress: Progress) -> Captured:
     profile["perf"] = _perf_section(name, out)
     profiles.write(out, profile)
     return Captured(out, run_dir, len(finished), len(profile["expect"]),
-                    [r["test"] for r in finished if r["outcome"] == "FAIL"])
+                    [r.test for r in finished if r.outcome == "FAIL"])
 
 
 def _perf_section(name: str, path: Path) -> dict:
@@ -86,13 +87,13 @@ def _perf_section(name: str, path: Path) -> dict:
 
 def _profile(kind, release, stack, target, capabilities, finished, notes) -> dict:
     expect = {}
-    for record in finished:
-        spec = profiles.expectation_of(record)
+    for result in finished:
+        spec = profiles.expectation_of(result)
         if spec is None:
             continue
-        if record["test"] in notes:
-            spec["note"] = notes[record["test"]]
-        expect[record["test"]] = spec
+        if result.test in notes:
+            spec["note"] = notes[result.test]
+        expect[result.test] = spec
     return {
         "device": kind,
         "description": f"{kind} on Linux {release}, captured with stack {stack.name}",

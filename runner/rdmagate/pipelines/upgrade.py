@@ -8,6 +8,7 @@ from .. import report_html, rundir, stacks
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..progress import Progress
 from ..upgrade import gate, junit_of
+from ..upgrade.record import Upgrade
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class UpgradeRequest:
 @dataclass
 class UpgradeDone:
     run_dir: Path
-    data: dict
+    record: Upgrade
     exit_code: int
 
 
@@ -49,18 +50,18 @@ def upgrade(request: UpgradeRequest, progress: Progress) -> UpgradeDone:
     finally:
         # A killed gate still leaves what it found, as a report.
         the_gate.save()
-        write_outputs(run_dir, the_gate.data)
-        code = exit_code(the_gate.data)
-        record.finish(code, verdict=the_gate.data["verdict"])
-    return UpgradeDone(run_dir, the_gate.data, code)
+        write_outputs(run_dir, the_gate.record)
+        code = exit_code(the_gate.record)
+        record.finish(code, verdict=the_gate.record.verdict)
+    return UpgradeDone(run_dir, the_gate.record, code)
 
 
-def write_outputs(run_dir: Path, data: dict) -> None:
-    report_html.write(data, run_dir / "report.html")
-    junit_of.write(data, run_dir / "junit.xml")
+def write_outputs(run_dir: Path, upgrade: Upgrade) -> None:
+    report_html.write(upgrade, run_dir / "report.html")
+    junit_of.write(upgrade, run_dir / "junit.xml")
 
 
-def exit_code(data: dict) -> int:
-    if all(p["status"] != "done" for p in data["phases"]):
+def exit_code(upgrade: Upgrade) -> int:
+    if all(p.status != "done" for p in upgrade.phases):
         return EXIT_INFRA
-    return EXIT_UNEXPECTED if data["verdict"] == "NO-GO" else EXIT_OK
+    return EXIT_UNEXPECTED if upgrade.verdict == "NO-GO" else EXIT_OK

@@ -14,15 +14,15 @@ import socket
 import time
 from pathlib import Path
 
-from .. import build, profiles, rundir, stacks, suites, targets
-from ..abi import suppress
+from .. import build, profiles, records, rundir, stacks, suites, targets
+from ..abi import findings, suppress
 from ..abi.compare import compare_stacks
 from ..errors import InfraError, RunCutShort, UsageError
 from ..perf import baseline, native, perftest, perftest_run, stats
 from ..perf import suite as perf_suite
 from ..pipelines.check import SuiteRun, run_suites
 from ..progress import Progress
-from . import verdict
+from . import record, verdict
 
 PHASES = ("fetch", "abi", "api", "verbs", "perf")
 BW_SWEEP = perftest_run.Sweep(("write_bw",), lat_sizes=(2,), bw_sizes=(64, 4096, 65536),
@@ -42,6 +42,7 @@ class Gate:
         self.progress = progress
         self.stacks: dict = {}
         self.harness: dict = {}
+        self.record: record.Upgrade | None = None   # as last saved to upgrade.json
         self.data = {"run_id": run_dir.name, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                      "host": f"{socket.gethostname()} ({os.uname().release})",
                      "from": {"name": old}, "to": {"name": new},
@@ -53,17 +54,16 @@ class Gate:
 
     # -- bookkeeping -------------------------------------------------------
     def save(self) -> None:
-        self.data["verdict"], self.data["reasons"] = verdict.decide(self.data)
-        tmp = self.run_dir / "upgrade.json.tmp"
-        tmp.write_text(json.dumps(self.data, indent=2) + "\n")
-        tmp.replace(self.run_dir / "upgrade.json")
+        """upgrade.json from the sections so far, with the verdict they give."""
+        self.record = verdict.decided(record.from_dict(self.data))
+        record.write(self.record, self.run_dir / "upgrade.json")
 
     def phase(self, name: str, status: str, seconds: float, note: str) -> None:
         entry = next(p for p in self.data["phases"] if p["name"] == name)
         entry.update(status=status, seconds=round(seconds, 1), note=note)
         self.save()
 
-    def run(self) -> dict:
+    def run(self) -> record.Upgrade:
         steps = {"fetch": self.fetch, "abi": self.abi, "api": self.api, "verbs": self.verbs,
                  "perf": self.perf}
         for name in PHASES:
@@ -84,7 +84,7 @@ class Gate:
             except KeyboardInterrupt:
                 self.phase(name, "failed", time.monotonic() - started, "interrupted")
                 raise
-        return self.data
+        return self.record
 
     # -- phases ------------------------------------------------------------
     def fetch(self) -> str:
@@ -101,15 +101,16 @@ class Gate:
     def abi(self) -> str:
         report = compare_stacks(self.names[0], self.names[1], [suppress.DEFAULT],
                                 say=self.progress.say, consumers=self.consumers)
-        found = report.as_dict()
-        (self.run_dir / "findings.json").write_text(json.dumps(found, indent=2) + "\n")
-        self.data["abi"] = {"verdicts": found["verdicts"], "findings": found["findings"]}
+        found = report.record()
+        findings.write(found, self.run_dir / "findings.json")
+        self.data["abi"] = records.to_json({"verdicts": found.verdicts,
+                                            "findings": found.findings})
         self.data["consumers"] = [
-            {"path": c["consumer"], "impact": c["verdict"],
-             "detail": ", ".join(c["missing_libraries"] + c["missing_versions"]
-                                 + c["missing_symbols"][:5])}
-            for c in found["consumers"]]
-        return ", ".join(f"{a} {v['verdict']}" for a, v in found["verdicts"].items())
+            {"path": c.consumer, "impact": c.verdict,
+             "detail": ", ".join(c.missing_libraries + c.missing_versions
+                                 + c.missing_symbols[:5])}
+            for c in found.consumers]
+        return ", ".join(f"{a} {v.verdict}" for a, v in found.verdicts.items())
 
     def api(self) -> str:
         notes = []
@@ -166,11 +167,10 @@ class Gate:
                 # say the rest did not run, go on with the other columns.
                 run_dir, finished = err.run_dir, err.finished
                 cut_short[column] = str(err)
-            for record in finished:
-                tests.setdefault(record["test"], {})[column] = record["outcome"]
-                if record["outcome"] not in ("PASS",):
-                    messages.setdefault(record["test"], {})[column] = \
-                        record.get("message") or record.get("reason", "")
+            for result in finished:
+                tests.setdefault(result.test, {})[column] = result.outcome
+                if result.outcome != "PASS":
+                    messages.setdefault(result.test, {})[column] = result.why
             measured = run_dir / "coverage.json"
             if measured.is_file():
                 coverage[column] = {lib: {k: v for k, v in d.items()}

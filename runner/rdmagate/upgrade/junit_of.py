@@ -3,18 +3,18 @@ the verdict as a test that fails on NO-GO."""
 from pathlib import Path
 
 from .. import junit
+from ..result import Result
+from .record import Upgrade
 
 
-def write(data: dict, path: Path) -> None:
-    records = []
-    for phase in data["phases"]:
-        outcome = {"done": "PASS", "failed": "ERROR"}.get(phase["status"], "SKIP")
-        records.append({"test": f"upgrade.{phase['name']}", "suite": "upgrade",
-                        "name": phase["name"], "outcome": outcome, "reason": phase["note"],
-                        "message": phase["note"], "duration_s": phase["seconds"]})
-    breaks = [r["text"] for r in data.get("reasons", []) if r["category"] == "breaks"]
-    records.append({"test": "upgrade.verdict", "suite": "upgrade", "name": "verdict",
-                    "outcome": "FAIL" if data.get("verdict") == "NO-GO" else "PASS",
-                    "reason": data.get("verdict", ""), "message": "\n".join(breaks),
-                    "duration_s": 0})
-    junit.write(records, path)
+def write(upgrade: Upgrade, path: Path) -> None:
+    found = []
+    for phase in upgrade.phases:
+        outcome = {"done": "PASS", "failed": "ERROR"}.get(phase.status, "SKIP")
+        found.append(Result(f"upgrade.{phase.name}", "upgrade", phase.name, outcome,
+                            reason=phase.note, message=phase.note, duration_s=phase.seconds))
+    breaks = [r.text for r in upgrade.reasons or [] if r.category == "breaks"]
+    found.append(Result("upgrade.verdict", "upgrade", "verdict",
+                        "FAIL" if upgrade.verdict == "NO-GO" else "PASS",
+                        reason=upgrade.verdict or "", message="\n".join(breaks)))
+    junit.write(found, path)

@@ -1,4 +1,4 @@
-"""The gate's verdict from what its phases found (upgrade.json's data).
+"""The gate's verdict from what its phases found (an Upgrade, upgrade.json).
 
 NO-GO: something that works on A breaks on B for this site: an application
 ABI break (other than a provider for hardware not in use), a consumer on
@@ -6,87 +6,99 @@ this host that no longer loads, the suites no longer compiling against B's
 headers, a verbs test that passed on A failing on B, the A build failing on
 B's libraries. GO WITH RISKS: what hurts someone else or may: providers'
 private ABI, the build audience, review findings, a provider removed for
-hardware not in use, a measurement slower, a phase or a measurement
-that could not run.
+hardware not in use, a measurement slower, a phase, a test or a measurement
+that could not run (an ERROR is the infrastructure's: untested, not a break).
 GO: none of these."""
 
+from .. import outcomes
+from .record import Abi, Reason, Series, Upgrade, Verbs
+
 CATEGORIES = ("breaks", "slower", "risk", "untested")   # rank order
-BAD = ("FAIL", "CRASH", "TIMEOUT", "ERROR")
+BREAKS = outcomes.UNEXPECTED   # an ERROR (infrastructure) leaves a test untested, not broken
 
 
-def _reason(category: str, audience: str, text: str) -> dict:
-    return {"category": category, "audience": audience, "text": text}
-
-
-def _abi_reasons(abi: dict, device_driver: str | None) -> list[dict]:
+def _abi_reasons(abi: Abi | None, device_driver: str | None) -> list[Reason]:
     out = []
-    for f in abi.get("findings", []):
-        if f["severity"] not in ("breaking", "review"):
+    for f in abi.findings if abi else []:
+        if f.severity not in ("breaking", "review"):
             continue
-        text = f"{f['library']}: {f['kind']}: {f['detail']}"
-        if f["severity"] == "review":
-            out.append(_reason("risk", f["audience"], text))
-        elif f["audience"] == "applications" and f["kind"] == "provider removed" \
-                and f["library"] != f"provider {device_driver}":
-            out.append(_reason("risk", "applications",
-                               text + " (not the provider of the device tested here)"))
-        elif f["audience"] in ("applications", "consumers") or f["kind"].startswith("consumer"):
-            out.append(_reason("breaks", f["audience"], text))
+        text = f"{f.library}: {f.kind}: {f.detail}"
+        if f.severity == "review":
+            out.append(Reason("risk", f.audience, text))
+        elif f.audience == "applications" and f.kind == "provider removed" \
+                and f.library != f"provider {device_driver}":
+            out.append(Reason("risk", "applications",
+                              text + " (not the provider of the device tested here)"))
+        elif f.audience in ("applications", "consumers") or f.kind.startswith("consumer"):
+            out.append(Reason("breaks", f.audience, text))
         else:
-            out.append(_reason("risk", f["audience"], text))
+            out.append(Reason("risk", f.audience, text))
     return out
 
 
-def _verbs_reasons(verbs: dict, old: str, new: str, compat: str) -> list[dict]:
+def _verbs_reasons(verbs: Verbs | None, old: str, new: str, compat: str) -> list[Reason]:
     out = []
-    tests = verbs.get("tests", {})
-    for test, cells in sorted(tests.items()):
+    for test, cells in sorted(verbs.tests.items() if verbs else []):
         before, after = cells.get(old), cells.get(new)
-        if after in BAD and before not in BAD:
-            out.append(_reason("breaks", "verbs", f"{test}: {before or 'not run'} on {old}, "
-                               f"{after} on {new}: {verbs['messages'].get(test, {}).get(new, '')}"))
-        elif after in BAD:
-            out.append(_reason("risk", "verbs", f"{test}: {after} on {new} as on {old}"))
+        why = verbs.messages.get(test, {})
+        if after in BREAKS and before not in BREAKS:
+            out.append(Reason("breaks", "verbs", f"{test}: {before or 'not run'} on {old}, "
+                              f"{after} on {new}: {why.get(new, '')}"))
+        elif after in BREAKS:
+            out.append(Reason("risk", "verbs", f"{test}: {after} on {new} as on {old}"))
+        elif after in outcomes.INFRA:
+            out.append(Reason("untested", "verbs", f"{test}: {after} on {new}: "
+                              f"{why.get(new, '')}"))
         binary = cells.get(compat)
-        if binary in BAD and after not in BAD:
-            out.append(_reason("breaks", "applications",
-                               f"{test}: built against {old}, {binary} on {new}'s libraries "
-                               f"(rebuilt: {after})"))
+        if binary in BREAKS and after not in BREAKS:
+            out.append(Reason("breaks", "applications",
+                              f"{test}: built against {old}, {binary} on {new}'s libraries "
+                              f"(rebuilt: {after})"))
+        elif binary in outcomes.INFRA:
+            out.append(Reason("untested", "applications",
+                              f"{test}: built against {old}, {binary} on {new}'s libraries: "
+                              f"{why.get(compat, '')}"))
     return out
 
 
-def _perf_reasons(perf: list[dict]) -> list[dict]:
+def _perf_reasons(perf: list[Series] | None) -> list[Reason]:
     out = []
-    for series in perf:
-        for point in series.get("points", []):
-            if point.get("verdict") == "slower":
-                low, high = point["ci"]
-                out.append(_reason("slower", "performance",
-                                   f"{series['title']} at {point['size']} B: "
-                                   f"{point['ratio']:.2f}x the time on the new stack "
-                                   f"(99% CI {low:.2f}-{high:.2f})"))
-        for gap in series.get("unmeasured", []):
-            out.append(_reason("untested", "performance",
-                               f"{series['title']} at {gap['size']} B on {gap['stack']}: "
-                               f"not measured: {gap['why']}"))
+    for series in perf or []:
+        for point in series.points:
+            if point.verdict == "slower":
+                low, high = point.ci
+                out.append(Reason("slower", "performance",
+                                  f"{series.title} at {point.size} B: "
+                                  f"{point.ratio:.2f}x the time on the new stack "
+                                  f"(99% CI {low:.2f}-{high:.2f})"))
+        for gap in series.unmeasured or []:
+            out.append(Reason("untested", "performance",
+                              f"{series.title} at {gap.size} B on {gap.stack}: "
+                              f"not measured: {gap.why}"))
     return out
 
 
-def decide(data: dict) -> tuple[str, list[dict]]:
-    old, new = data["from"]["name"], data["to"]["name"]
+def decide(upgrade: Upgrade) -> tuple[str, list[Reason]]:
+    old, new = upgrade.old.name, upgrade.new.name
     reasons = []
-    if data.get("api", {}).get("compiles") is False:
-        reasons.append(_reason("breaks", "build", data["api"]["error"]))
-    reasons += _abi_reasons(data.get("abi", {}), data.get("device_driver"))
-    reasons += _verbs_reasons(data.get("verbs", {}), old, new, data.get("compat_column", ""))
-    reasons += _perf_reasons(data.get("perf", []))
-    for phase in data.get("phases", []):
-        if phase["status"] != "done":
-            reasons.append(_reason("untested", phase["name"],
-                                   f"phase {phase['name']} {phase['status']}: {phase['note']}"))
-    reasons.sort(key=lambda r: CATEGORIES.index(r["category"]))
+    if upgrade.api and upgrade.api.compiles is False:
+        reasons.append(Reason("breaks", "build", upgrade.api.error))
+    reasons += _abi_reasons(upgrade.abi, upgrade.device_driver)
+    reasons += _verbs_reasons(upgrade.verbs, old, new, upgrade.compat_column)
+    reasons += _perf_reasons(upgrade.perf)
+    for phase in upgrade.phases:
+        if phase.status != "done":
+            reasons.append(Reason("untested", phase.name,
+                                  f"phase {phase.name} {phase.status}: {phase.note}"))
+    reasons.sort(key=lambda r: CATEGORIES.index(r.category))
     for rank, reason in enumerate(reasons, start=1):
-        reason["rank"] = rank
-    if any(r["category"] == "breaks" for r in reasons):
+        reason.rank = rank
+    if any(r.category == "breaks" for r in reasons):
         return "NO-GO", reasons
     return ("GO WITH RISKS" if reasons else "GO"), reasons
+
+
+def decided(upgrade: Upgrade) -> Upgrade:
+    """upgrade with its verdict and reasons decided again from its sections."""
+    upgrade.verdict, upgrade.reasons = decide(upgrade)
+    return upgrade

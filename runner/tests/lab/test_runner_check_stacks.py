@@ -4,6 +4,7 @@ that stay on this host)."""
 import unittest
 
 from rdmagate import results
+from rdmagate.result import Result
 from tests.support import check_run
 
 
@@ -17,7 +18,8 @@ class CheckStacks(unittest.TestCase):
         # with a device, librdmacm's event channel opens
         self.assertEqual(by_name["rdma_event_channel"]["outcome"], "PASS")
         self.assertIn("# Subtest: api", ktap)
-        self.assertEqual(run["counts"], results.counts(list(by_name.values())))
+        self.assertEqual(run["counts"], results.counts(
+            [Result.from_json(r, name) for name, r in by_name.items()]))
 
 
 if __name__ == "__main__":

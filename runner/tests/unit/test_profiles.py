@@ -6,7 +6,7 @@ from pathlib import Path
 from rdmagate import devinfo, profiles
 from rdmagate.errors import UsageError
 from rdmagate.targets import HostDevice, Lab
-from tests.support import FIXTURES
+from tests.support import FIXTURES, result
 
 DEVINFO = FIXTURES / "devinfo"
 
@@ -79,15 +79,16 @@ class Selection(unittest.TestCase):
 
 class CaptureMapping(unittest.TestCase):
     def test_raw_results_become_expectations(self):
-        self.assertIsNone(profiles.expectation_of({"outcome": "PASS", "observed": ""}))
-        self.assertEqual(profiles.expectation_of({"outcome": "PASS", "observed": "post_send=ENOMEM"}),
+        self.assertIsNone(profiles.expectation_of(result("verbs.x", "PASS", observed="")))
+        self.assertEqual(profiles.expectation_of(result("verbs.x", "PASS",
+                                                      observed="post_send=ENOMEM")),
                          {"outcome": "PASS", "observed": "post_send=ENOMEM"})
-        self.assertEqual(profiles.expectation_of({"outcome": "UNSUPPORTED", "reason": "no XRC"}),
+        self.assertEqual(profiles.expectation_of(result("verbs.x", "UNSUPPORTED", reason="no XRC")),
                          {"outcome": "UNSUPPORTED", "reason": "no XRC"})
-        self.assertEqual(profiles.expectation_of({"outcome": "FAIL", "reason": "assertion failed",
-                                               "message": "delivered 300 bytes"}),
+        self.assertEqual(profiles.expectation_of(result("verbs.x", "FAIL", reason="assertion failed",
+                                                      message="delivered 300 bytes")),
                          {"outcome": "FAIL", "reason": "delivered 300 bytes"})
-        self.assertIsNone(profiles.expectation_of({"outcome": "SKIP", "reason": "stack lacks"}))
+        self.assertIsNone(profiles.expectation_of(result("verbs.x", "SKIP", reason="stack lacks")))
 
     def test_notes_survive_a_new_capture(self):
         with tempfile.TemporaryDirectory() as tmp:

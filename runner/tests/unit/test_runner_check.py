@@ -38,10 +38,10 @@ class CheckOnHost(unittest.TestCase):
 
     def test_every_result_names_stack_device_and_suite(self):
         for record in results.read(self.run_dir / "results.jsonl"):
-            self.assertEqual((record["stack"], record["device"], record["suite"]),
+            self.assertEqual((record.stack, record.device, record.suite),
                              ("host", "none", "api"))
-            if record["outcome"] != "PASS":
-                self.assertTrue(record["reason"] or record["message"], record)
+            if record.outcome != "PASS":
+                self.assertTrue(record.why, record)
 
     def test_junit_and_ktap_agree_with_the_results(self):
         records = results.read(self.run_dir / "results.jsonl")
@@ -50,7 +50,7 @@ class CheckOnHost(unittest.TestCase):
         ktap = (self.run_dir / "ktap.log").read_text()
         self.assertTrue(ktap.startswith("KTAP version 1"))
         for record in records:
-            self.assertIn(f" {record['name']}", ktap)
+            self.assertIn(f" {record.name}", ktap)
 
     def test_summary_names_the_run_directory(self):
         self.assertIn(str(self.run_dir), self.done.stdout)

@@ -38,11 +38,11 @@ class KilledHarness(unittest.TestCase):
             self.assertFalse((run_dir / "junit.xml").exists())
 
             records = harness_run.write_junit(run_dir)
-            names = [r["test"] for r in records]
+            names = [r.test for r in records]
             self.assertIn("selftest.segfault", names)
             self.assertNotIn("selftest.sleep_long", names)
-            crash = next(r for r in records if r["test"] == "selftest.segfault")
-            self.assertEqual((crash["outcome"], crash.get("signal")), ("CRASH", 11))
+            crash = next(r for r in records if r.test == "selftest.segfault")
+            self.assertEqual((crash.outcome, crash.signal), ("CRASH", 11))
             cases = ET.parse(run_dir / "junit.xml").getroot().findall(".//testcase")
             self.assertEqual(len(cases), len(records))
 

@@ -4,9 +4,9 @@ import unittest
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from rdmagate import junit, results
+from rdmagate import junit, outcomes, results
 from rdmagate.errors import UsageError
-from tests.support import result_line
+from tests.support import result, result_line
 
 
 class ReadResults(unittest.TestCase):
@@ -25,7 +25,7 @@ class ReadResults(unittest.TestCase):
         self.write(good + good.replace("api.a", "api.b") + '{"test": "api.c", "sui')
         warnings = []
         records = results.read(self.path, warn=warnings.append)
-        self.assertEqual([r["test"] for r in records], ["api.a", "api.b"])
+        self.assertEqual([r.test for r in records], ["api.a", "api.b"])
         self.assertEqual(len(warnings), 1)
         self.assertIn("incomplete", warnings[0])
 
@@ -44,30 +44,30 @@ class ReadResults(unittest.TestCase):
         self.assertEqual(results.read(self.path), [])
 
     def test_exit_code_ranks_failures_over_errors(self):
-        passed = result_line("api.a", "PASS")
-        self.assertEqual(results.exit_code([passed, result_line("api.b", "UNSUPPORTED")]), 0)
-        self.assertEqual(results.exit_code([passed, result_line("api.b", "ERROR")]), 3)
-        self.assertEqual(results.exit_code([result_line("api.b", "ERROR"),
-                                            result_line("api.c", "CRASH")]), 1)
-        self.assertEqual(results.exit_code([result_line("api.c", "TIMEOUT")]), 1)
+        passed = result("api.a", "PASS")
+        self.assertEqual(results.exit_code([passed, result("api.b", "UNSUPPORTED")]), 0)
+        self.assertEqual(results.exit_code([passed, result("api.b", "ERROR")]), 3)
+        self.assertEqual(results.exit_code([result("api.b", "ERROR"),
+                                            result("api.c", "CRASH")]), 1)
+        self.assertEqual(results.exit_code([result("api.c", "TIMEOUT")]), 1)
 
     def test_counts_cover_every_outcome(self):
-        tally = results.counts([result_line("api.a", "PASS"), result_line("api.b", "PASS"),
-                                result_line("api.c", "SKIP")])
+        tally = results.counts([result("api.a", "PASS"), result("api.b", "PASS"),
+                                result("api.c", "SKIP")])
         self.assertEqual(tally["PASS"], 2)
         self.assertEqual(tally["SKIP"], 1)
-        self.assertEqual(set(tally), set(results.OUTCOMES))
+        self.assertEqual(set(tally), set(outcomes.NAMES))
 
 
 class JUnitFromResults(unittest.TestCase):
     def test_each_outcome_maps_to_its_junit_element(self):
-        records = [result_line("api.ok", "PASS"),
-                   result_line("api.bad", "FAIL", message="x.c:3: CU_ASSERT(a)"),
-                   result_line("api.boom", "CRASH", reason="SIGSEGV"),
-                   result_line("api.slow", "TIMEOUT", reason="timed out after 1 s"),
-                   result_line("api.env", "ERROR", reason="no /dev"),
-                   result_line("api.gone", "UNSUPPORTED", reason="no MW"),
-                   result_line("verbs.old", "SKIP", reason="stack lacks ibv_wr_*")]
+        records = [result("api.ok", "PASS"),
+                   result("api.bad", "FAIL", message="x.c:3: CU_ASSERT(a)"),
+                   result("api.boom", "CRASH", reason="SIGSEGV"),
+                   result("api.slow", "TIMEOUT", reason="timed out after 1 s"),
+                   result("api.env", "ERROR", reason="no /dev"),
+                   result("api.gone", "UNSUPPORTED", reason="no MW"),
+                   result("verbs.old", "SKIP", reason="stack lacks ibv_wr_*")]
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "junit.xml"
             junit.write(records, path)
@@ -85,7 +85,7 @@ class JUnitFromResults(unittest.TestCase):
         self.assertIsNotNone(cases["old"].find("skipped"))
 
     def test_xml_special_characters_survive(self):
-        records = [result_line("api.x", "FAIL", message='a < b && "c" > d')]
+        records = [result("api.x", "FAIL", message='a < b && "c" > d')]
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "junit.xml"
             junit.write(records, path)

@@ -5,8 +5,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from rdmagate import browser, report_html
-from rdmagate.upgrade import verdict
+from rdmagate import browser, records, report_html
+from rdmagate.upgrade import record, verdict
 
 
 def point(size, a, b, verdict_="same", ratio=1.0):
@@ -45,7 +45,7 @@ class Verdict(unittest.TestCase):
     def decide(self, **changes):
         data = copy.deepcopy(BASE)
         data.update(changes)
-        return verdict.decide(data)
+        return verdict.decide(record.from_dict(data))
 
     def test_nothing_found_is_go(self):
         self.assertEqual(self.decide(), ("GO", []))
@@ -60,7 +60,7 @@ class Verdict(unittest.TestCase):
                             finding("C library floor raised", "build", "review")]}
         result, reasons = self.decide(abi=abi)
         self.assertEqual(result, "GO WITH RISKS")
-        self.assertEqual({r["audience"] for r in reasons}, {"providers", "build"})
+        self.assertEqual({r.audience for r in reasons}, {"providers", "build"})
 
     def test_verbs_regression_and_binary_break_are_no_go(self):
         verbs = copy.deepcopy(BASE["verbs"])
@@ -70,7 +70,18 @@ class Verdict(unittest.TestCase):
         verbs["tests"]["verbs.send"]["debian-11 build on debian-13"] = "CRASH"
         result, reasons = self.decide(verbs=verbs)
         self.assertEqual(result, "NO-GO")
-        self.assertIn("built against debian-11", reasons[0]["text"])
+        self.assertIn("built against debian-11", reasons[0].text)
+
+    def test_an_error_on_the_new_stack_is_untested_not_a_break(self):
+        verbs = copy.deepcopy(BASE["verbs"])
+        verbs["tests"]["verbs.send"]["debian-13"] = "ERROR"
+        verbs["tests"]["verbs.send"]["debian-11 build on debian-13"] = "ERROR"
+        verbs["messages"] = {"verbs.send": {"debian-13": "no /dev/infiniband"}}
+        result, reasons = self.decide(verbs=verbs)
+        self.assertEqual(result, "GO WITH RISKS")
+        self.assertEqual([(r.category, r.audience) for r in reasons],
+                         [("untested", "verbs"), ("untested", "applications")])
+        self.assertIn("no /dev/infiniband", reasons[0].text)
 
     def test_api_break_is_no_go(self):
         self.assertEqual(self.decide(api={"compiles": False, "error": "does not compile"})[0],
@@ -84,9 +95,9 @@ class Verdict(unittest.TestCase):
         abi = {"findings": [finding("symbol removed", "applications")]}
         result, reasons = self.decide(perf=perf, phases=phases, abi=abi)
         self.assertEqual(result, "NO-GO")
-        self.assertEqual([r["category"] for r in reasons], ["breaks", "slower", "untested"])
-        self.assertEqual([r["rank"] for r in reasons], [1, 2, 3])
-        self.assertIn("1.33x", reasons[1]["text"])
+        self.assertEqual([r.category for r in reasons], ["breaks", "slower", "untested"])
+        self.assertEqual([r.rank for r in reasons], [1, 2, 3])
+        self.assertIn("1.33x", reasons[1].text)
 
     def test_a_size_perftest_could_not_measure_is_untested_not_dropped(self):
         perf = copy.deepcopy(BASE["perf"])
@@ -94,12 +105,12 @@ class Verdict(unittest.TestCase):
                                   "why": "a zero or missing measurement is not a result"}]
         result, reasons = self.decide(perf=perf)
         self.assertEqual(result, "GO WITH RISKS")
-        self.assertEqual([(r["category"], r["audience"]) for r in reasons],
+        self.assertEqual([(r.category, r.audience) for r in reasons],
                          [("untested", "performance")])
-        self.assertIn("at 4096 B on debian-13: not measured: a zero", reasons[0]["text"])
+        self.assertIn("at 4096 B on debian-13: not measured: a zero", reasons[0].text)
         data = copy.deepcopy(BASE)
         data["perf"] = perf
-        text = report_html.render(data)
+        text = report_html.render(record.from_dict(data))
         self.assertIn("Not measured", text)
         self.assertIn("a zero or missing measurement is not a result", text)
 
@@ -107,7 +118,8 @@ class Verdict(unittest.TestCase):
 class Report(unittest.TestCase):
     def data(self):
         data = copy.deepcopy(BASE)
-        data["verdict"], data["reasons"] = verdict.decide(data)
+        data["verdict"], reasons = verdict.decide(record.from_dict(data))
+        data["reasons"] = records.to_json(reasons)
         data["abi"]["findings"] = [dict(finding("private ABI changed", "providers"),
                                         detail="<script>alert(1)</script>")]
         data["consumers"] = [{"path": "/usr/lib/libfabric.so.1", "impact": "fails to load",
@@ -115,7 +127,7 @@ class Report(unittest.TestCase):
         return data
 
     def test_self_contained_escaped_and_complete(self):
-        text = report_html.render(self.data())
+        text = report_html.render(record.from_dict(self.data()))
         self.assertNotIn("<script", text)
         self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", text)
         self.assertNotIn("http://", text.replace('xmlns="http://www.w3.org/2000/svg"', ""))
@@ -132,13 +144,14 @@ class Report(unittest.TestCase):
         data["perf"] = []
         data["phases"][4] = {"name": "perf", "status": "failed", "seconds": 0,
                              "note": "qemu-system-x86_64 is not installed"}
-        text = report_html.render(data)
+        text = report_html.render(record.from_dict(data))
         self.assertIn("Not tested", text)
         self.assertIn("qemu-system-x86_64 is not installed", text)
         self.assertEqual(text.count("<svg"), 0)
 
     def test_single_point_and_equal_values_plot(self):
-        series = {"title": "t", "unit": "us", "points": [point(64, 5, 5)]}
+        series = records.from_json(record.Series, {"name": "t", "title": "t", "kind": "latency",
+                                                   "unit": "us", "points": [point(64, 5, 5)]})
         svg = report_html.plot(series, ("a", "b"))
         self.assertEqual(svg.count('class="ci"'), 2)
         self.assertNotIn("nan", svg)
@@ -146,7 +159,7 @@ class Report(unittest.TestCase):
     def test_renders_in_chromium_without_errors(self):
         self.assertTrue(shutil.which("chromium"), "chromium is not installed: run ci/setup")
         with tempfile.TemporaryDirectory() as tmp:
-            page = report_html.write(self.data(), Path(tmp) / "report.html")
+            page = report_html.write(record.from_dict(self.data()), Path(tmp) / "report.html")
             png = Path(tmp) / "report.png"
             self.assertEqual(browser.screenshot(page, png), [])
             self.assertEqual(png.read_bytes()[:8], b"\x89PNG\r\n\x1a\n")

@@ -1,0 +1,151 @@
+"""upgrade.json: what the gate's phases found, and its verdict.
+
+The gate builds its sections as it goes and writes them through Upgrade
+after every phase (a killed gate leaves a report of what ended); `rdmagate
+report` reads them back through the same definition. A section a phase
+never reached is absent (None here)."""
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import records
+from ..abi.findings import AudienceVerdict, Finding
+
+FORMAT = 1
+WHAT = "an upgrade record (upgrade.json)"
+
+
+@dataclass
+class Side:
+    name: str
+    rdma_core: str | None = None
+    kernel: str | None = None       # the Debian kernel release the lab boots
+    perftest: str | None = None     # its version, when the stack ships it
+
+
+@dataclass
+class Phase:
+    name: str                       # fetch, abi, api, verbs, perf
+    status: str                     # done, failed, not run
+    seconds: float
+    note: str                       # what it found, or why it failed or did not run
+
+
+@dataclass
+class Api:
+    compiles: bool                  # the suites compile against the new stack's headers
+    error: str
+
+
+@dataclass
+class Abi:
+    verdicts: dict[str, AudienceVerdict] = field(default_factory=dict)   # per audience
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class Consumer:
+    path: str
+    impact: str                     # ok, fails to load, fails to resolve, replaced by the upgrade
+    detail: str = ""
+
+
+@dataclass
+class Verbs:
+    columns: list[str]              # old, new, old build on new
+    tests: dict[str, dict[str, str]]             # test -> column -> outcome
+    messages: dict[str, dict[str, str]] = field(default_factory=dict)   # of each non-PASS
+    cut_short: dict[str, str] = field(default_factory=dict)   # column -> why it stopped
+
+
+@dataclass
+class Interval:
+    median: float
+    low: float
+    high: float
+
+
+@dataclass
+class Point:
+    size: int                       # bytes
+    verdict: str                    # faster, same, slower, inconclusive, not compared
+    ratio: float                    # B over A, in time
+    ci: list[float]                 # [low, high] of the ratio
+    a: Interval
+    b: Interval
+
+
+@dataclass
+class Gap:
+    stack: str
+    size: int
+    why: str
+
+
+@dataclass
+class Series:
+    name: str
+    title: str
+    kind: str                       # latency, bandwidth
+    unit: str
+    points: list[Point]
+    unmeasured: list[Gap] | None = None
+
+
+@dataclass
+class AgainstBaseline:
+    name: str
+    size: int
+    verdict: str
+    ratio: float
+    ci: list[float]
+    baseline: str                   # the baseline file, from the repository root
+
+
+@dataclass
+class Reason:
+    category: str                   # breaks, slower, risk, untested
+    audience: str
+    text: str
+    rank: int = 0                   # 1 is the first to read
+
+
+@dataclass
+class Upgrade:
+    run_id: str
+    started: str
+    host: str
+    old: Side = field(metadata={"key": "from"})
+    new: Side = field(metadata={"key": "to"})
+    compat_column: str              # the column of the old build on the new libraries
+    phases: list[Phase]
+    commands: list[str] = field(default_factory=list)   # to reproduce each part
+    versions: dict[str, str] = field(default_factory=dict)
+    nodes: int = 1
+    device_driver: str | None = None
+    api: Api | None = None
+    abi: Abi | None = None
+    consumers: list[Consumer] | None = None
+    verbs: Verbs | None = None
+    # column -> library -> that run's coverage.json entry
+    coverage: dict[str, dict[str, dict[str, Any]]] | None = None
+    perf: list[Series] | None = None
+    baseline: list[AgainstBaseline] | None = None
+    verdict: str | None = None      # GO, GO WITH RISKS, NO-GO
+    reasons: list[Reason] | None = None
+    format: int = FORMAT
+
+
+def from_dict(data: dict) -> Upgrade:
+    """The sections the gate built as an Upgrade (a copy: the gate goes on
+    with its own); records.Mismatch naming the field is a bug of the gate."""
+    return records.from_json(Upgrade, copy.deepcopy(data))
+
+
+def load(path: Path) -> Upgrade:
+    return records.load(Upgrade, path, WHAT)
+
+
+def write(upgrade: Upgrade, path: Path) -> None:
+    records.write(upgrade, path)
