@@ -176,3 +176,31 @@ def build_header_stack(root: Path, **changes: str) -> Path:
     include.mkdir(parents=True)
     (include / "verbs.h").write_text(verbs_header({**HEADER_PARTS, **changes}))
     return root
+
+
+# an upgrade.json of the gate, as the report tests build on it
+def point(size, a, b, verdict_="same", ratio=1.0):
+    return {"size": size, "verdict": verdict_, "ratio": ratio, "ci": [ratio - .05, ratio + .05],
+            "a": {"median": a, "low": a * .9, "high": a * 1.1},
+            "b": {"median": b, "low": b * .9, "high": b * 1.1}}
+
+
+BASE = {
+    "run_id": "20261125-upgrade", "started": "2026-11-25T04:00:00", "host": "h (6.1)",
+    "from": {"name": "debian-11", "rdma_core": "33.2-1", "kernel": "5.10.0-32-amd64"},
+    "to": {"name": "debian-13", "rdma_core": "56.1-1", "kernel": "6.12.117+deb13-amd64"},
+    "compat_column": "debian-11 build on debian-13", "device_driver": "rxe",
+    "phases": [{"name": p, "status": "done", "seconds": 1.0, "note": "ok"}
+               for p in ("fetch", "abi", "api", "verbs", "perf")],
+    "api": {"compiles": True, "error": ""},
+    "abi": {"verdicts": {"applications": {"verdict": "OK", "counts": {"breaking": 0}}},
+            "findings": []},
+    "consumers": [],
+    "verbs": {"columns": ["debian-11", "debian-13", "debian-11 build on debian-13"],
+              "tests": {"verbs.send": {"debian-11": "PASS", "debian-13": "PASS",
+                                       "debian-11 build on debian-13": "PASS"}},
+              "messages": {}},
+    "perf": [{"name": "write_lat", "title": "RDMA WRITE latency", "kind": "latency",
+              "unit": "us", "points": [point(2, 30, 31), point(4096, 60, 62)]}],
+    "commands": ["rdmagate upgrade --from debian-11 --to debian-13"],
+}

@@ -10,7 +10,7 @@ from ..errors import UsageError
 from ..stacks import fetch, inventory, is_fetched, resolve
 from . import abidiff, abixml, baseline, consumers as consumer_impact, headers, suppress, \
     symbols, typerules
-from .findings import AudienceVerdict, Finding, FindingsFile, rank, verdicts
+from .findings import AudienceVerdict, Finding, FindingsFile, of_consumers, rank, verdicts
 
 
 @dataclass
@@ -87,7 +87,7 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
     if consumers is not None:
         say("checking consumers against " + new.inventory["stack"]["name"])
         impacts = consumer_impact.analyze(consumers, new.inventory)
-        findings += consumer_impact.findings(impacts)
+        findings += of_consumers(impacts)
     rules = [rule for path in suppressions for rule in suppress.read(path)]
     findings, dropped = suppress.apply(findings, rules)
     return AbiReport(old.inventory, new.inventory, sorted(findings, key=rank), runs, impacts,

@@ -145,16 +145,3 @@ def analyze(consumers: list[str], target_inventory: dict) -> list[Impact]:
         else:
             impacts += _check_tree(path, target, "")
     return impacts
-
-
-def findings(impacts: list[Impact]) -> list:
-    """Consumers that would break, as findings for applications."""
-    from .findings import Finding
-    def audience(impact: Impact) -> str:
-        # a consumer bound to the private ABI is a provider, out-of-tree or not
-        return "providers" if any("_PRIVATE_" in v for v in impact.missing_versions) \
-            else "applications"
-    return [Finding(i.consumer, f"consumer {i.verdict}", "breaking", audience(i),
-                    "missing: " + ", ".join(i.missing_libraries + i.missing_versions
-                                            + i.missing_symbols[:10]))
-            for i in impacts if i.verdict in ("fails to load", "fails to resolve")]

@@ -76,3 +76,15 @@ def verdicts(findings: list[Finding]) -> dict[str, dict]:
         verdict = {"breaking": "BREAKS", "review": "NEEDS REVIEW"}.get(worst, "OK")
         out[audience] = {"verdict": verdict, "counts": counts}
     return out
+
+
+def of_consumers(impacts: list[Impact]) -> list[Finding]:
+    """Consumers that would break, as findings for applications."""
+    def audience(impact: Impact) -> str:
+        # a consumer bound to the private ABI is a provider, out-of-tree or not
+        return "providers" if any("_PRIVATE_" in v for v in impact.missing_versions) \
+            else "applications"
+    return [Finding(i.consumer, f"consumer {i.verdict}", "breaking", audience(i),
+                    "missing: " + ", ".join(i.missing_libraries + i.missing_versions
+                                            + i.missing_symbols[:10]))
+            for i in impacts if i.verdict in ("fails to load", "fails to resolve")]

@@ -15,8 +15,7 @@ from rdmagate.errors import UsageError
 from rdmagate.perf import record as perf_record
 from rdmagate.progress import Progress
 from rdmagate.upgrade import gate, record
-from tests.support import rdmagate, result_line
-from tests.unit.test_upgrade_report import BASE, point
+from tests.support import BASE, point, rdmagate, result_line
 
 
 class Files(unittest.TestCase):
