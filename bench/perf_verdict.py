@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 try:   # the runner package: PYTHONPATH=runner, as the README says
-    from rdmagate import build
+    from rdmagate.harness import build
     from rdmagate.perf import native, stats, suite
     from rdmagate.stacks import fetch, resolve
     from rdmagate.targets import Lab, lab

@@ -3,7 +3,7 @@
  * The coverage interposer (LD_PRELOAD): which public functions of the
  * stack's libraries the suites called, measured, not listed by hand.
  *
- * The generated stubs (runner/rdmagate/interposer_gen.py) count calls coming from the main
+ * The generated stubs (runner/rdmagate/harness/interposer_gen.py) count calls coming from the main
  * executable, whose text range is found here, into counters in a shared
  * anonymous mapping: every forked test child adds to the same counters (a
  * child that crashes has already counted), and the harness writes them to

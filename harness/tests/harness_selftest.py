@@ -2,7 +2,7 @@
 
 Each test starts the real harness binary (path in RDMAGATE_SELFTEST) and
 checks what lands in results.jsonl and on stdout (KTAP). junit.xml is the
-runner's to write (runner/rdmagate/junit.py), from results.jsonl."""
+runner's to write (runner/rdmagate/outputs/junit.py), from results.jsonl."""
 import json
 import os
 import signal

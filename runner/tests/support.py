@@ -10,7 +10,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from rdmagate.results import read as read_results
+from rdmagate.outputs.results import read as read_results
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -69,7 +69,7 @@ def result_line(test: str, outcome: str, **extra) -> dict:
 
 def result(test: str, outcome: str, **extra):
     """result_line as the Result the runner reads back."""
-    from rdmagate.result import Result
+    from rdmagate.outputs.result import Result
     return Result(**result_line(test, outcome, **extra))
 
 

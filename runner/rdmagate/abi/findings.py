@@ -3,7 +3,7 @@ findings.json, every finding of one comparison with its verdicts."""
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .. import records
+from ..outputs import records
 from .consumers import Impact
 
 SEVERITIES = ("breaking", "review", "benign", "info")   # worst first

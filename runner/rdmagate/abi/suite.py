@@ -3,7 +3,7 @@ written as result lines like every suite (one per audience)."""
 import time
 from pathlib import Path
 
-from ..result import Result, append_results
+from ..outputs.result import append_results, Result
 from ..stacks import kernel_stack, resolve
 from . import findings, suppress
 from .compare import compare_stacks

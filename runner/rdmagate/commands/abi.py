@@ -3,7 +3,8 @@ import json
 import sys
 from pathlib import Path
 
-from .. import options, records, rundir
+from .. import options
+from ..outputs import records, rundir
 from ..abi import findings, suppress
 from ..abi.compare import compare_stacks
 from ..errors import EXIT_OK, EXIT_UNEXPECTED, UsageError

@@ -2,10 +2,11 @@
 import json
 import sys
 
-from .. import options, outcomes, plan, results
+from .. import options, outcomes
+from ..outputs import plan, results
 from ..pipelines.check import CheckRequest, check
 from ..progress import Progress
-from ..result import Result
+from ..outputs.result import Result
 
 
 def register(subparsers) -> None:

@@ -1,7 +1,7 @@
 """rdmagate report: rebuild a run's reports from its results, also after a kill."""
 from pathlib import Path
 
-from .. import junit, results
+from ..outputs import junit, results
 from ..errors import UsageError
 from ..pipelines import upgrade
 from ..upgrade import record, verdict

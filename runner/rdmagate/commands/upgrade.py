@@ -3,7 +3,8 @@ import json
 import sys
 from pathlib import Path
 
-from .. import options, records
+from .. import options
+from ..outputs import records
 from ..errors import UsageError
 from ..pipelines.upgrade import UpgradeRequest, upgrade
 from ..progress import Progress

@@ -3,7 +3,7 @@ the stored baseline (the samples are in the run's native/ directory)."""
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import records
+from ..outputs import records
 
 FORMAT = 1
 

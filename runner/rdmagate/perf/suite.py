@@ -10,8 +10,8 @@ native/ directory."""
 import time
 from pathlib import Path
 
-from .. import build
-from ..result import Result, append_results
+from ..harness import build
+from ..outputs.result import append_results, Result
 from . import baseline, native, record
 
 DEFAULT_THRESHOLD = 0.10

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .. import build, coverage, harness_run, ktap, plan, profiles, results, rundir, stacks, \
-    suites, targets
+from ..harness import build, coverage, driver
+from ..outputs import ktap, plan, results, rundir
+from .. import profiles, stacks, suites, targets
 from ..errors import EXIT_INFRA, EXIT_UNEXPECTED, EXIT_USAGE, InfraError, RunCutShort
 from ..progress import Progress
-from ..result import Result
+from ..outputs.result import Result
 from ..stacks import layout
 
 
@@ -112,7 +113,7 @@ def run_suites(run: SuiteRun, progress: Progress) -> CheckDone:
     stopped = None
     counting = False
     try:
-        argv = harness_run.command(harness, run_dir) if harness else []
+        argv = driver.command(harness, run_dir) if harness else []
         if harness and not own_build:
             # The build's runpath names its own stack: the libraries must be
             # this stack's, as for a binary built elsewhere and copied here.
@@ -131,7 +132,7 @@ def run_suites(run: SuiteRun, progress: Progress) -> CheckDone:
                                  Path(run.profile["path"]).stem if run.profile else target.kind,
                                  run_dir, progress.say)
         for suite in in_runner:   # after the harness, which starts results.jsonl afresh
-            follower = harness_run.Follower(run_dir, progress)
+            follower = driver.Follower(run_dir, progress)
             for line in ktap.document(suite.name, suite.run(context)):
                 follower.line(line)
             follower.close()
@@ -144,7 +145,7 @@ def run_suites(run: SuiteRun, progress: Progress) -> CheckDone:
             record.update(coverage={lib: [d["called"], d["total"]] for lib, d in measured.items()})
             for line in coverage.summary(measured):
                 progress.say(line)
-        finished = harness_run.write_junit(run_dir)
+        finished = driver.write_junit(run_dir)
         code = _exit_code(status, finished)
         record.finish(code, counts=results.counts(finished), harness_status=status,
                       **({"stopped": str(stopped)} if stopped else {}))
@@ -176,7 +177,7 @@ def _api_break(run: SuiteRun, err, progress: Progress) -> CheckDone:
                     message=err.compile_error, stack=run.stack.name, device=run.target.device)
     (run_dir / "results.jsonl").write_text(broken.line())
     progress.say(f"API break: {err.compile_error}")
-    finished = harness_run.write_junit(run_dir)
+    finished = driver.write_junit(run_dir)
     record.finish(EXIT_UNEXPECTED, counts=results.counts(finished), harness_status=None)
     return CheckDone(run_dir, finished, EXIT_UNEXPECTED)
 
@@ -186,7 +187,7 @@ def _include_dir(stack, fetched) -> Path:
 
 
 def _run_harness(target, harness, argv, run_dir, progress, record) -> int:
-    follower = harness_run.Follower(run_dir, progress)
+    follower = driver.Follower(run_dir, progress)
     try:
         ran = target.run(argv, shares=[(run_dir, True), (build.tree_of(harness), False)],
                          on_line=follower.line, say=progress.say)

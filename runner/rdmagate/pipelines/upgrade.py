@@ -4,7 +4,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import report_html, rundir, stacks
+from ..report import page
+from ..outputs import rundir
+from .. import stacks
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..progress import Progress
 from ..upgrade import gate, junit_of
@@ -57,7 +59,7 @@ def upgrade(request: UpgradeRequest, progress: Progress) -> UpgradeDone:
 
 
 def write_outputs(run_dir: Path, upgrade: Upgrade) -> None:
-    report_html.write(upgrade, run_dir / "report.html")
+    page.write(upgrade, run_dir / "report.html")
     junit_of.write(upgrade, run_dir / "junit.xml")
 
 

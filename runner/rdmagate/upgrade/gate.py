@@ -14,7 +14,9 @@ import socket
 import time
 from pathlib import Path
 
-from .. import build, profiles, records, rundir, stacks, suites, targets
+from ..harness import build
+from .. import profiles, stacks, suites, targets
+from ..outputs import records, rundir
 from ..abi import findings, suppress
 from ..abi.compare import compare_stacks
 from ..errors import InfraError, RunCutShort, UsageError

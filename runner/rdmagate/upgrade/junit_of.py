@@ -2,8 +2,8 @@
 the verdict as a test that fails on NO-GO."""
 from pathlib import Path
 
-from .. import junit
-from ..result import Result
+from ..outputs import junit
+from ..outputs.result import Result
 from .record import Upgrade
 
 

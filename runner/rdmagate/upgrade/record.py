@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import records
+from ..outputs import records
 from ..abi.findings import AudienceVerdict, Finding
 
 FORMAT = 1

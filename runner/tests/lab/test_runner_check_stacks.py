@@ -3,8 +3,8 @@ headers, run on its own kernel and root (test_runner_check_host runs those
 that stay on this host)."""
 import unittest
 
-from rdmagate import results
-from rdmagate.result import Result
+from rdmagate.outputs import results
+from rdmagate.outputs.result import Result
 from tests.support import check_run
 
 

@@ -12,7 +12,7 @@ import time
 import unittest
 from pathlib import Path
 
-from rdmagate import browser
+from rdmagate.report import browser
 from tests.support import HAVE_QEMU, RDMAGATE, rdmagate, upgrade_reasons
 
 

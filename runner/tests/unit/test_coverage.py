@@ -6,7 +6,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from rdmagate import coverage, plan
+from rdmagate.harness import coverage
+from rdmagate.outputs import plan
 from rdmagate.errors import InfraError
 from tests.support import BUILD_DIR
 

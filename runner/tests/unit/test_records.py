@@ -8,7 +8,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from rdmagate import records, results, rundir
+from rdmagate.outputs import records, results, rundir
 from rdmagate.abi import findings
 from rdmagate.abi.consumers import Impact
 from rdmagate.errors import UsageError

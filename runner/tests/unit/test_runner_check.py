@@ -5,7 +5,7 @@ import unittest
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from rdmagate import results
+from rdmagate.outputs import results
 from tests.support import rdmagate
 
 

@@ -8,7 +8,8 @@ import unittest
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from rdmagate import harness_run, plan, results
+from rdmagate.harness import driver
+from rdmagate.outputs import plan, results
 from tests.support import BUILD_DIR, BUILT, rdmagate
 
 SELFTEST = BUILD_DIR / "harness" / "tests" / "rdmagate-harness-selftest"
@@ -22,7 +23,7 @@ class KilledHarness(unittest.TestCase):
             plan.write(plan.build("host", "none", ["selftest"],
                                   ["selftest.pass*", "selftest.segfault", "selftest.sleep_long"]),
                        run_dir / "plan.json")
-            proc = subprocess.Popen(harness_run.command(SELFTEST, run_dir),
+            proc = subprocess.Popen(driver.command(SELFTEST, run_dir),
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             jsonl = run_dir / "results.jsonl"
             deadline = time.monotonic() + 60
@@ -37,7 +38,7 @@ class KilledHarness(unittest.TestCase):
             proc.wait()
             self.assertFalse((run_dir / "junit.xml").exists())
 
-            records = harness_run.write_junit(run_dir)
+            records = driver.write_junit(run_dir)
             names = [r.test for r in records]
             self.assertIn("selftest.segfault", names)
             self.assertNotIn("selftest.sleep_long", names)

@@ -1,6 +1,6 @@
 import unittest
 
-from rdmagate import ktap
+from rdmagate.outputs import ktap
 
 SAMPLE = """KTAP version 1
 1..2

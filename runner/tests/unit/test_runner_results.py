@@ -4,7 +4,8 @@ import unittest
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from rdmagate import junit, outcomes, results
+from rdmagate.outputs import junit, results
+from rdmagate import outcomes
 from rdmagate.errors import UsageError
 from tests.support import result, result_line
 

@@ -5,7 +5,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from rdmagate import browser, records, report_html
+from rdmagate.report import browser, page
+from rdmagate.outputs import records
 from rdmagate.upgrade import record, verdict
 from tests.support import BASE, point
 
@@ -84,7 +85,7 @@ class Verdict(unittest.TestCase):
         self.assertIn("at 4096 B on debian-13: not measured: a zero", reasons[0].text)
         data = copy.deepcopy(BASE)
         data["perf"] = perf
-        text = report_html.render(record.from_dict(data))
+        text = page.render(record.from_dict(data))
         self.assertIn("Not measured", text)
         self.assertIn("a zero or missing measurement is not a result", text)
 
@@ -101,7 +102,7 @@ class Report(unittest.TestCase):
         return data
 
     def test_self_contained_escaped_and_complete(self):
-        text = report_html.render(record.from_dict(self.data()))
+        text = page.render(record.from_dict(self.data()))
         self.assertNotIn("<script", text)
         self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", text)
         self.assertNotIn("http://", text.replace('xmlns="http://www.w3.org/2000/svg"', ""))
@@ -118,7 +119,7 @@ class Report(unittest.TestCase):
         data["perf"] = []
         data["phases"][4] = {"name": "perf", "status": "failed", "seconds": 0,
                              "note": "qemu-system-x86_64 is not installed"}
-        text = report_html.render(record.from_dict(data))
+        text = page.render(record.from_dict(data))
         self.assertIn("Not tested", text)
         self.assertIn("qemu-system-x86_64 is not installed", text)
         self.assertEqual(text.count("<svg"), 0)
@@ -126,19 +127,19 @@ class Report(unittest.TestCase):
     def test_single_point_and_equal_values_plot(self):
         series = records.from_json(record.Series, {"name": "t", "title": "t", "kind": "latency",
                                                    "unit": "us", "points": [point(64, 5, 5)]})
-        svg = report_html.plot(series, ("a", "b"))
+        svg = page.plot(series, ("a", "b"))
         self.assertEqual(svg.count('class="ci"'), 2)
         self.assertNotIn("nan", svg)
 
     def test_renders_in_chromium_without_errors(self):
         self.assertTrue(shutil.which("chromium"), "chromium is not installed: run ci/setup")
         with tempfile.TemporaryDirectory() as tmp:
-            page = report_html.write(record.from_dict(self.data()), Path(tmp) / "report.html")
+            written = page.write(record.from_dict(self.data()), Path(tmp) / "report.html")
             png = Path(tmp) / "report.png"
-            self.assertEqual(browser.screenshot(page, png), [])
+            self.assertEqual(browser.screenshot(written, png), [])
             self.assertEqual(png.read_bytes()[:8], b"\x89PNG\r\n\x1a\n")
             self.assertGreater(png.stat().st_size, 10_000)
-            rendered = browser.dom(page)
+            rendered = browser.dom(written)
             self.assertEqual(rendered.count("<svg"), 1)
             self.assertIn("Verdict: GO", rendered)
 

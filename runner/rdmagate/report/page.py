@@ -9,7 +9,7 @@ import html
 import math
 from pathlib import Path
 
-from .upgrade.record import Series, Upgrade
+from ..upgrade.record import Series, Upgrade
 
 COLOURS = {"GO": "#1a7f37", "GO WITH RISKS": "#9a6700", "NO-GO": "#cf222e",
            "INCOMPLETE": "#57606a"}

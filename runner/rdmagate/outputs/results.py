@@ -4,8 +4,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from . import outcomes
-from .errors import UsageError
+from .. import outcomes
+from ..errors import UsageError
 from .result import Result
 
 

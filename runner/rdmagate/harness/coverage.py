@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from . import results
-from .errors import InfraError
-from .paths import REPO_ROOT
+from ..outputs import results
+from ..errors import InfraError
+from ..paths import REPO_ROOT
 
 MAGIC = 0x31305643475244
 INLINE_SLOTS = 4096

@@ -18,7 +18,7 @@ import types
 import typing
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 def key(field: dataclasses.Field) -> str:

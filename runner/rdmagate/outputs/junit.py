@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ET
 from itertools import groupby
 from pathlib import Path
 
-from . import outcomes
+from .. import outcomes
 from .result import Result
 
 

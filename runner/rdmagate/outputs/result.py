@@ -6,8 +6,9 @@ write them through Result, and every reader gets Results back."""
 import json
 from dataclasses import dataclass
 
-from . import outcomes, records
-from .errors import UsageError
+from .. import outcomes
+from . import records
+from ..errors import UsageError
 
 REQUIRED = ("test", "suite", "name", "outcome")
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import records
-from .abi.findings import AudienceVerdict
-from .errors import UsageError
-from .paths import REPO_ROOT
+from ..abi.findings import AudienceVerdict
+from ..errors import UsageError
+from ..paths import REPO_ROOT
 
 
 def _now() -> str:

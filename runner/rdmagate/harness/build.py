@@ -3,8 +3,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .errors import InfraError
-from .paths import REPO_ROOT, build_dir
+from ..errors import InfraError
+from ..paths import build_dir, REPO_ROOT
 
 HARNESS_NAME = "rdmagate-harness"
 

@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import InfraError
+from ..errors import InfraError
 
 CHROMIUM = "chromium"
 

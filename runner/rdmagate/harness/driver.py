@@ -2,9 +2,9 @@
 run's junit.xml written from what it finished."""
 from pathlib import Path
 
-from . import junit, ktap, results
-from .progress import Progress
-from .result import Result
+from ..outputs import junit, ktap, results
+from ..progress import Progress
+from ..outputs.result import Result
 
 
 def command(harness: Path, run_dir: Path) -> list[str]:

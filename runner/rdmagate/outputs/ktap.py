@@ -2,7 +2,7 @@
 import re
 from dataclasses import dataclass, field
 
-from .outcomes import AS_EXPECTED, NAMES
+from ..outcomes import AS_EXPECTED, NAMES
 from .result import Result
 
 _SUBTEST = re.compile(r"^\s*# Subtest: (\S+)")
