@@ -4,10 +4,9 @@ import sys
 from pathlib import Path
 
 from .. import options
-from ..outputs import records, rundir
-from ..abi import findings, suppress
-from ..abi.compare import compare_stacks
-from ..errors import EXIT_OK, EXIT_UNEXPECTED, UsageError
+from ..errors import UsageError
+from ..outputs import records
+from ..pipelines.abi import AbiRequest, diff
 from ..progress import Progress
 
 SHOWN = 25
@@ -41,34 +40,18 @@ def register(subparsers) -> None:
 def run(args) -> int:
     if not args.__dict__.get("from") or not args.to:
         raise UsageError("abi needs --from STACK and --to STACK")
-    for path in args.suppressions:
-        if not Path(path).is_file():
-            raise UsageError(f"--suppressions {path}: no such file")
-    progress = Progress()
-    suppressions = [Path(p) for p in args.suppressions]
-    if not args.no_default_suppressions:
-        suppressions.insert(0, suppress.DEFAULT)
-    report = compare_stacks(args.__dict__["from"], args.to, suppressions, say=progress.say,
-                            consumers=options.consumers(args))
-    run_dir = rundir.create(args.results, "abi", f"{report.old['stack']['name']}-"
-                            f"{report.new['stack']['name']}")
-    record = rundir.RunRecord(run_dir, "abi", stack=report.new["stack"]["name"],
-                              from_stack=report.old["stack"]["name"], where="host", device="none")
-    findings.write(report.record(), run_dir / "findings.json")
-    (run_dir / "abidiff").mkdir()
-    for abidiff_run in report.abidiff_runs:
-        (run_dir / "abidiff" / f"{abidiff_run.library}.txt").write_text(abidiff_run.report)
-    code = EXIT_UNEXPECTED if any(report.verdicts[a]["verdict"] == "BREAKS"
-                    for a in ("applications", "providers")) else EXIT_OK
-    record.finish(code, verdicts=report.verdicts)
+    request = AbiRequest(args.__dict__["from"], args.to,
+                         suppressions=tuple(Path(p) for p in args.suppressions),
+                         default_suppressions=not args.no_default_suppressions,
+                         consumers=options.consumers(args), results_dir=args.results)
+    done = diff(request, Progress())
     if args.json:
-        json.dump({"run_dir": str(run_dir), "exit_code": code,
-                   **records.to_json(report.record())},
-                  sys.stdout, indent=2)
+        json.dump({"run_dir": str(done.run_dir), "exit_code": done.exit_code,
+                   **records.to_json(done.report.record())}, sys.stdout, indent=2)
         print()
     else:
-        _summary(report, run_dir)
-    return code
+        _summary(done.report, done.run_dir)
+    return done.exit_code
 
 
 def _summary(report, run_dir) -> None:

@@ -5,6 +5,7 @@
     profile_capture.capture(CaptureRequest)         a hardware profile from the device
     baseline_record.record(BaselineRequest)         an ABI or perf baseline
     upgrade.upgrade(UpgradeRequest) -> UpgradeDone  the gate, A to B
+    abi.diff(AbiRequest) -> AbiDone                 the ABI of two stacks, per audience
 
 Commands (../commands/) parse options into a request, call one of these and
 print; pipelines print nothing but progress (stderr)."""
