@@ -4,7 +4,6 @@ import sys
 from pathlib import Path
 
 from .. import options
-from ..errors import UsageError
 from ..pipelines.upgrade import UpgradeRequest, upgrade
 from ..progress import Progress
 from ..upgrade import gate
@@ -40,9 +39,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    old, new = args.__dict__.get("from"), args.to
-    if not old or not new:
-        raise UsageError("upgrade needs --from STACK and --to STACK")
+    old, new = options.from_to(args, "upgrade")
     request = UpgradeRequest(old, new, device=args.device, use_lab=args.lab, nodes=args.nodes,
                              consumers=options.consumers(args), skip=tuple(args.skip),
                              results_dir=args.results)

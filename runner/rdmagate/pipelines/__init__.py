@@ -5,6 +5,7 @@
     profile_capture.capture(CaptureRequest)         a hardware profile from the device
     baseline_record.record(BaselineRequest)         an ABI or perf baseline
     upgrade.upgrade(UpgradeRequest) -> UpgradeDone  the gate, A to B
+    kabi.kabi(KabiRequest) -> KabiReport           kernel exports A to B, module loads on B
 
 Commands (../commands/) parse options into a request, call one of these and
 print; pipelines print nothing but progress (stderr)."""
