@@ -48,7 +48,7 @@ def prove(stack_name: str, modules: list, predictions: list, say=lambda text: No
         for index, module in enumerate(modules):
             copy = work / f"m{index}.ko"     # names from input never become paths
             copy.write_bytes(read_plain(module.path))
-            items.append(f"{module.name}={copy}")
+            items += [f"m{index}", module.name, str(copy)]
         target = Lab(stack_name, "kabi --lab")
         lines: list[str] = []
         ran = target.run(["sh", str(work / "kabi_load.sh"), str(out), *items],
@@ -57,17 +57,18 @@ def prove(stack_name: str, modules: list, predictions: list, say=lambda text: No
             raise InfraError(f"the lab's module loads ended with status {ran.exit_status}: "
                              + " / ".join(lines[-3:]))
         proofs = []
-        for module, predicted in zip(modules, predictions):
-            rc_file = out / f"{module.name}.rc"
+        for index, (module, predicted) in enumerate(zip(modules, predictions)):
+            key = out / f"m{index}"
+            rc_file = key.with_suffix(".rc")
             if not rc_file.is_file():
                 raise InfraError(f"the lab guest did not load {module.path}")
             loaded = rc_file.read_text().strip() == "0"
-            kernel_lines = _after_mark((out / f"{module.name}.dmesg").read_text(
-                errors="replace"), module.name)
+            kernel_lines = _after_mark(key.with_suffix(".dmesg").read_text(errors="replace"),
+                                       key.name)
             agrees = loaded == predicted.loads and (loaded or predicted.first in kernel_lines)
             proofs.append(Proof(module.name, ran.kernel, loaded, agrees,
-                                (out / f"{module.name}.insmod").read_text(errors="replace")
-                                .strip(), kernel_lines))
+                                key.with_suffix(".insmod").read_text(errors="replace").strip(),
+                                kernel_lines))
         return proofs
     finally:
         shutil.rmtree(work, ignore_errors=True)
