@@ -171,6 +171,35 @@ def _verbs(data: dict) -> str:
     return stopped + _table(["test", *columns], rows, raw_cells=True)
 
 
+def _kabi(data: dict) -> str:
+    kabi = data.get("kabi") or {}
+    if not kabi:
+        return _missing(data, "kabi")
+    old, new = kabi["releases"]
+    summary = kabi["summary"]
+    parts = [f"<p>Linux {esc(old)} &rarr; {esc(new)}: {esc(kabi['verdict']['verdict'])}; "
+             f"{summary['exports_compared']} RDMA exports compared: "
+             + esc(", ".join(f"{n} {k}" for k, n in sorted(summary["by_kind"].items()))
+                   or "no changes") + " (kabi.json lists each).</p>"]
+    if kabi.get("kernel"):
+        parts.append(_table(["severity", "kernel", "detail"],
+                            [[f["severity"], f["kind"], f["detail"]] for f in kabi["kernel"]]))
+    proofs = {p["module"]: p for p in kabi.get("proofs", [])}
+    if kabi.get("modules"):
+        parts.append(_table(
+            ["module", f"on {new}", "refused by", "what the kernel says", "lab"],
+            [[m["module"], "loads" if m["loads"] else "refused", m["check"] or "-",
+              "\n".join(m["messages"]) or "-",
+              ("-" if m["module"] not in proofs else
+               ("loaded" if proofs[m["module"]]["loaded"] else "refused")
+               + ("" if proofs[m["module"]]["agrees"] else " (DISAGREES)"))]
+             for m in kabi["modules"]]))
+    else:
+        parts.append("<p>No out-of-tree modules were named (<code>--modules</code>): every "
+                     "module built for the old kernel must be rebuilt for the new one.</p>")
+    return "".join(parts)
+
+
 def render(data: dict) -> str:
     old, new = data.get("from", {}), data.get("to", {})
     verdict = data.get("verdict", "INCOMPLETE")
@@ -217,6 +246,7 @@ def render(data: dict) -> str:
                          ["binary", "impact", "detail"],
                          [[c["path"], c["impact"], c.get("detail", "")] for c in consumers])
                          if consumers else ""))
+    parts.append("<h2>Kernel modules</h2>" + _kabi(data))
     parts.append("<h2>Verbs outcomes</h2>" + _verbs(data))
     coverage = data.get("coverage") or {}
     if coverage:
