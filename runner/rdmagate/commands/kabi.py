@@ -69,7 +69,9 @@ def _summary(report, run_dir) -> None:
     kernel = [f for f in report.findings if not f.symbol]
     for finding in kernel:
         print(f"  {finding.severity:<8} kernel: {finding.kind}: {finding.detail}")
-    worst = [f for f in report.findings if f.symbol and f.severity in ("breaking", "review")]
+    # Functions first (tracepoint keys such as __SCK__* say less), then by module.
+    worst = sorted((f for f in report.findings if f.symbol and f.severity in ("breaking", "review")),
+                   key=lambda f: (f.symbol.startswith("__"), f.library, f.symbol))
     for finding in worst[:SHOWN]:
         print(f"  {finding.severity:<8} {finding.library}: {finding.kind} {finding.symbol}: "
               f"{finding.detail}")

@@ -7,7 +7,7 @@ import json
 import lzma
 import subprocess
 import tarfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import InfraError, UsageError
@@ -30,6 +30,7 @@ class KernelSide:
     facts: dict          # release, vermagic, this_module_size, config, exports_total, packages
     source: str          # where it came from, for the report
     area: str            # what exports holds: rdma or all
+    ref: str = ""        # how the stack was named (a manifest path, or its name)
 
 
 def _kernel(stack) -> dict:
@@ -79,37 +80,54 @@ def image_facts(stack, say=lambda text: None) -> dict:
     cached = entry(stack) / "image.json"
     if cached.is_file():
         return json.loads(cached.read_text())
-    for deb in kernel_debs(stack, say=say):
-        module = _probe_module(deb)
-        if module is not None:
-            facts = {"vermagic": module.vermagic, "this_module_size": module.this_module_size}
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            cached.write_text(json.dumps(facts) + "\n")
-            return facts
-    raise InfraError(f"kernel {_kernel(stack)['release']}: no {PROBE} module in its packages")
+    probe = image_modules(stack, [PROBE], say).get(PROBE)
+    if probe is None:
+        raise InfraError(f"kernel {_kernel(stack)['release']}: no {PROBE} module in its packages")
+    module = modules.read(probe)
+    facts = {"vermagic": module.vermagic, "this_module_size": module.this_module_size}
+    cached.write_text(json.dumps(facts) + "\n")
+    return facts
 
 
-def _probe_module(deb: Path) -> modules.Module | None:
-    """The probe module of one .deb, streamed out of its data (nothing unpacked)."""
-    names = tuple(f"/{PROBE}{suffix}" for suffix in modules.KO_SUFFIXES)
+def image_modules(stack, names: list[str], say=lambda text: None) -> dict[str, Path]:
+    """Modules of the kernel image by name, streamed out of its packages
+    (nothing else unpacked) into the cache, decompressed: name -> .ko."""
+    where = entry(stack) / "modules"
+    where.mkdir(parents=True, exist_ok=True)
+    wanted = {n for n in names if not (where / f"{n}.ko").is_file()}
+    if wanted:
+        for deb in kernel_debs(stack, say=say):
+            for name, data in _extract(deb, wanted).items():
+                tmp = where / f".{name}.ko.partial"
+                tmp.write_bytes(data)
+                tmp.replace(where / f"{name}.ko")
+    return {n: where / f"{n}.ko" for n in names if (where / f"{n}.ko").is_file()}
+
+
+def _extract(deb: Path, names: set[str]) -> dict[str, bytes]:
+    suffixes = {f"/{name}{suffix}": name for name in names for suffix in modules.KO_SUFFIXES}
+    found = {}
     with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", "--", str(deb)],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
         try:
             with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
                 for member in tar:
-                    if member.isfile() and member.name.endswith(names):
+                    tail = "/" + member.name.rsplit("/", 1)[-1]
+                    if member.isfile() and tail in suffixes:
                         data = tar.extractfile(member).read()
                         if member.name.endswith(".xz"):
                             data = lzma.decompress(data)
                         elif member.name.endswith(".zst"):
                             data = subprocess.run(["zstd", "-q", "-d", "-c"], input=data,
                                                   capture_output=True, check=True).stdout
-                        return modules.parse(Path(member.name), data)
-        except (tarfile.TarError, subprocess.CalledProcessError) as err:
+                        found[suffixes[tail]] = data
+                        if len(found) == len(names):
+                            break
+        except (tarfile.TarError, lzma.LZMAError, subprocess.CalledProcessError) as err:
             raise InfraError(f"{deb}: cannot read its files ({err})") from None
         finally:
             proc.kill()
-    return None
+    return found
 
 
 def from_headers(stack, say=lambda text: None) -> KernelSide:
@@ -140,5 +158,5 @@ def side(name: str, area: str = "rdma", full: bool = False, say=lambda text: Non
         if recorded is not None:
             exports, facts, where = recorded
             return KernelSide(stack.name, facts["release"], exports, facts,
-                              f"baseline {where}", "rdma")
-    return from_headers(stack, say)
+                              f"baseline {where}", "rdma", name)
+    return replace(from_headers(stack, say), ref=name)

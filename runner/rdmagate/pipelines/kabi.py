@@ -5,7 +5,7 @@ lab, proven by loading it into B's kernel in a guest."""
 from dataclasses import dataclass
 
 from ..errors import InfraError, UsageError
-from ..kabi import compare, facts, modules, predict, symvers
+from ..kabi import btf, compare, facts, modules, predict, symvers
 from ..progress import Progress
 
 
@@ -27,6 +27,7 @@ def kabi(request: KabiRequest, progress: Progress) -> compare.KabiReport:
     old = facts.side(request.old, request.area, full=request.area == "all", say=progress.say)
     new = facts.side(request.new, request.area, full=full, say=progress.say)
     report = compare.compare(old, new, request.area)
+    btf.name_types(report, say=progress.say)   # where both kernels have BTF
     if not request.modules:
         return report
     with modules.gathered(list(request.modules)) as found:

@@ -6,6 +6,8 @@ guest boot per kernel, every module of that kernel loaded in it:
   sees rxe0; the same module with another CRC recorded for
   ib_register_client (as if built for another ABI of 6.1) is refused by
   the CRC check, with the kernel's own words;
+- 6.1.0-47 (another ABI of the same release, tests/fixtures/kabi): refused
+  on the CRC of module_layout;
 - 6.12 (debian-13, the next release): refused on the size of struct module.
 Each real outcome must match the offline prediction."""
 import json
@@ -18,6 +20,7 @@ from tests import kabi_support
 from tests.support import rdmagate
 
 HAVE_QEMU = shutil.which("qemu-system-x86_64") is not None
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kabi"
 
 
 @unittest.skipUnless(HAVE_QEMU, "qemu-system-x86_64 is not installed")
@@ -34,6 +37,7 @@ class KabiLab(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def prove(self, to: str, *modules: Path) -> tuple[int, dict]:
+        to = str(FIXTURES / f"{to}.yaml") if (FIXTURES / f"{to}.yaml").is_file() else to
         done = rdmagate("kabi", "--from", "debian-12", "--to", to, "--lab", "--json",
                         "--results", str(self.tmp / "results"),
                         "--modules", *map(str, modules), env={"TMPDIR": str(self.tmp)})
@@ -67,6 +71,16 @@ class KabiLab(unittest.TestCase):
                          ".gnu.linkonce.this_module section size must match the kernel's "
                          "built struct module size at run time")
         self.assertIn("Invalid module format", proof["insmod"])
+
+    def test_refused_by_another_abi_of_its_release(self):
+        code, data = self.prove("debian-12-abi47", self.ko)
+        self.assertEqual(code, 1)
+        (proof,) = data["proofs"]
+        self.assertEqual(proof["kernel"], "6.1.0-47-amd64")
+        self.assertFalse(proof["loaded"])
+        self.assertTrue(proof["agrees"], proof)
+        self.assertEqual(proof["kernel_lines"][0], "rdmagate_kabi_test: disagrees about "
+                         "version of symbol module_layout")
 
 
 if __name__ == "__main__":
