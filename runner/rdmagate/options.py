@@ -43,3 +43,12 @@ def add_consumers(parser: argparse.ArgumentParser) -> None:
 def consumers(args: argparse.Namespace) -> list[str] | None:
     """What add_consumers gave: None to skip, [] for this host's own."""
     return None if args.no_consumers else (args.consumers or [])
+
+
+def from_to(args: argparse.Namespace, command: str) -> tuple[str, str]:
+    """The --from and --to stacks, both required."""
+    old, new = args.__dict__.get("from"), args.to
+    if not old or not new:
+        from .errors import UsageError
+        raise UsageError(f"{command} needs --from STACK and --to STACK")
+    return old, new

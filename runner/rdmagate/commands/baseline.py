@@ -14,7 +14,8 @@ def register(subparsers) -> None:
         "compare with it without downloading the stack. With --suite perf: run the native "
         "fast-path measurements of the stack on --device, or in the lab (its own kernel, "
         "soft-RoCE; the default where this host has no RDMA device), and store every sample "
-        "under baselines/perf/<profile>/NAME.json.")
+        "under baselines/perf/<profile>/NAME.json. With --suite kabi: the RDMA part of the "
+        "kernel's Module.symvers and its kernel facts under baselines/kabi/NAME/.")
     sub = parser.add_subparsers(dest="baseline_command", metavar="ACTION", required=True)
     recording = sub.add_parser("record", help="record the baseline of a stack")
     options.add_stack(recording, default=None)
@@ -29,7 +30,7 @@ def run_record(args) -> int:
     if not args.stack:
         raise UsageError("baseline record needs --stack NAME")
     if args.suite and len(args.suite) > 1:
-        raise UsageError("baseline record takes one --suite: abi or perf")
+        raise UsageError("baseline record takes one --suite: abi, perf or kabi")
     request = BaselineRequest(stack=args.stack, kind=(args.suite or ["abi"])[0],
                               device=args.device, use_lab=args.lab, iters=args.iters)
     done = record(request, Progress())

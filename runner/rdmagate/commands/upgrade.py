@@ -5,7 +5,6 @@ from pathlib import Path
 
 from .. import options
 from ..outputs import records
-from ..errors import UsageError
 from ..pipelines.upgrade import UpgradeRequest, upgrade
 from ..progress import Progress
 from ..upgrade import gate
@@ -18,7 +17,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "upgrade", help="the upgrade gate: A to B, one verdict (GO, GO WITH RISKS, NO-GO)",
         description="Fetch both stacks, diff their ABI per audience with the consumers of "
-        "this host, build the suites against both (does code written for A still compile "
+        "this host, compare their kernels' RDMA exports and check given out-of-tree modules "
+        "(--modules), build the suites against both (does code written for A still compile "
         "against B? does A's build run on B's libraries?), run the verbs suites on each "
         "stack (on the device, or in the lab on each stack's own kernel), measure A and B "
         "in the same session, and decide: GO, GO WITH RISKS or NO-GO, with the reasons "
@@ -33,6 +33,9 @@ def register(subparsers) -> None:
                         help="lab nodes (implies --lab): with 2, perftest's server and "
                         "client run on two guests joined by a virtual link instead of one "
                         "guest's loopback; the suites and the native latency stay on one")
+    parser.add_argument("--modules", nargs="+", action="extend", default=[], metavar="PATH",
+                        help="out-of-tree kernel modules (.ko, directories, .deb) that must "
+                        "load on --to's kernel: one that would not is NO-GO (phase kabi)")
     parser.add_argument("--skip", action="append", default=[], choices=gate.PHASES,
                         metavar="PHASE", help=f"skip a phase ({', '.join(gate.PHASES)}); "
                         "the verdict then says it was not tested")
@@ -42,11 +45,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    old, new = args.__dict__.get("from"), args.to
-    if not old or not new:
-        raise UsageError("upgrade needs --from STACK and --to STACK")
+    old, new = options.from_to(args, "upgrade")
     request = UpgradeRequest(old, new, device=args.device, use_lab=args.lab, nodes=args.nodes,
                              consumers=options.consumers(args), skip=tuple(args.skip),
+                             modules=tuple(args.modules),
                              results_dir=args.results)
     done = upgrade(request, Progress())
     if args.json:

@@ -9,16 +9,17 @@ from pathlib import Path
 from .. import profiles, stacks, targets
 from ..abi import baseline as abi_baseline
 from ..errors import InfraError, UsageError
+from ..kabi import baseline as kabi_baseline, facts as kabi_facts
 from ..perf import baseline as perf_baseline, native, suite as perf_suite
 from ..progress import Progress
 
-KINDS = ("abi", "perf")
+KINDS = ("abi", "perf", "kabi")
 
 
 @dataclass(frozen=True)
 class BaselineRequest:
     stack: str
-    kind: str = "abi"                 # abi or perf
+    kind: str = "abi"                 # abi, perf or kabi
     device: str | None = None         # perf: where to measure (default: as check chooses)
     use_lab: bool = False
     iters: int = perf_suite.ITERS
@@ -32,9 +33,12 @@ class Recorded:
 
 def record(request: BaselineRequest, progress: Progress) -> Recorded:
     if request.kind not in KINDS:
-        raise UsageError(f"--suite {request.kind}: baselines exist for {' and '.join(KINDS)}")
+        raise UsageError(f"--suite {request.kind}: baselines exist for {', '.join(KINDS)}")
     if request.kind == "abi":
         return Recorded(abi_baseline.record(request.stack, say=progress.say), "ABI baseline")
+    if request.kind == "kabi":
+        side = kabi_facts.from_headers(stacks.resolve(request.stack), say=progress.say)
+        return Recorded(kabi_baseline.record(side), "kABI baseline (RDMA exports, kernel facts)")
     return _record_perf(request, progress)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..report import page
 from ..outputs import rundir
 from .. import stacks
+from ..kabi import modules as kabi_modules
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..progress import Progress
 from ..upgrade import gate, junit_of
@@ -22,6 +23,7 @@ class UpgradeRequest:
     nodes: int = 1                      # 2: perftest's server and client on two lab guests
     consumers: list[str] | None = None  # None: skip consumer impact; []: this host's
     skip: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()       # out-of-tree kernel modules that must load on new
     results_dir: str | None = None
 
 
@@ -38,6 +40,8 @@ def upgrade(request: UpgradeRequest, progress: Progress) -> UpgradeDone:
                          "another host, which the gate does not drive")
     for name in (request.old, request.new):   # a misspelt stack is a usage error, before anything runs
         stacks.resolve(name)
+    with kabi_modules.gathered(list(request.modules)):   # and so is a file that is no module
+        pass
     run_dir = rundir.create(request.results_dir, "upgrade",
                             f"{request.old}-{request.new}").resolve()
     use_lab = request.use_lab or request.nodes == 2
@@ -45,7 +49,8 @@ def upgrade(request: UpgradeRequest, progress: Progress) -> UpgradeDone:
                               device=request.device or "auto",
                               where="lab" if use_lab else "auto")
     the_gate = gate.Gate(request.old, request.new, run_dir, request.device, use_lab,
-                         request.consumers, list(request.skip), progress, nodes=request.nodes)
+                         request.consumers, list(request.skip), progress, nodes=request.nodes,
+                         modules=list(request.modules))
     the_gate.data["commands"].insert(0, " ".join(["rdmagate", *sys.argv[1:]]))
     try:
         the_gate.run()

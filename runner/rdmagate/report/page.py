@@ -173,6 +173,35 @@ def _verbs(upgrade: Upgrade) -> str:
     return stopped + _table(["test", *columns], rows, raw_cells=True)
 
 
+def _kabi(upgrade: Upgrade) -> str:
+    kabi = upgrade.kabi or {}
+    if not kabi:
+        return _missing(upgrade, "kabi")
+    old, new = kabi["releases"]
+    summary = kabi["summary"]
+    parts = [f"<p>Linux {esc(old)} &rarr; {esc(new)}: {esc(kabi['verdict']['verdict'])}; "
+             f"{summary['exports_compared']} RDMA exports compared: "
+             + esc(", ".join(f"{n} {k}" for k, n in sorted(summary["by_kind"].items()))
+                   or "no changes") + " (kabi.json lists each).</p>"]
+    if kabi.get("kernel"):
+        parts.append(_table(["severity", "kernel", "detail"],
+                            [[f["severity"], f["kind"], f["detail"]] for f in kabi["kernel"]]))
+    proofs = {p["module"]: p for p in kabi.get("proofs", [])}
+    if kabi.get("modules"):
+        parts.append(_table(
+            ["module", f"on {new}", "refused by", "what the kernel says", "lab"],
+            [[m["module"], "loads" if m["loads"] else "refused", m["check"] or "-",
+              "\n".join(m["messages"]) or "-",
+              ("-" if m["module"] not in proofs else
+               ("loaded" if proofs[m["module"]]["loaded"] else "refused")
+               + ("" if proofs[m["module"]]["agrees"] else " (DISAGREES)"))]
+             for m in kabi["modules"]]))
+    else:
+        parts.append("<p>No out-of-tree modules were named (<code>--modules</code>): every "
+                     "module built for the old kernel must be rebuilt for the new one.</p>")
+    return "".join(parts)
+
+
 def render(upgrade: Upgrade) -> str:
     old, new = upgrade.old, upgrade.new
     verdict = upgrade.verdict or "INCOMPLETE"
@@ -219,6 +248,7 @@ def render(upgrade: Upgrade) -> str:
                          ["binary", "impact", "detail"],
                          [[c.path, c.impact, c.detail] for c in consumers])
                          if consumers else ""))
+    parts.append("<h2>Kernel modules</h2>" + _kabi(upgrade))
     parts.append("<h2>Verbs outcomes</h2>" + _verbs(upgrade))
     coverage = upgrade.coverage or {}
     if coverage:

@@ -24,7 +24,7 @@ class Stack:
     suite: str | None = None
     rdma_core: str | None = None
     packages: list[tuple[str, str]] = field(default_factory=list)
-    kernel: dict | None = None     # {"release": ..., "packages": [{"name", "version"}]}
+    kernel: dict | None = None     # {"release", "packages", "headers": [{"name", "version"}]}
     prefix: Path | None = None
     manifest: Path | None = None
 
@@ -106,11 +106,13 @@ def _kernel(path: Path, value) -> dict | None:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("release"), str):
         _fail(path, "kernel.release", "missing or not a string")
-    if set(value) - {"release", "packages"}:
-        _fail(path, "kernel", "has fields other than release and packages")
+    if set(value) - {"release", "packages", "headers"}:
+        _fail(path, "kernel", "has fields other than release, packages and headers")
     packages = _packages(path, "kernel.packages", value.get("packages"))
+    headers = _packages(path, "kernel.headers", value["headers"]) if "headers" in value else []
     return {"release": value["release"],
-            "packages": [{"name": n, "version": v} for n, v in packages]}
+            "packages": [{"name": n, "version": v} for n, v in packages],
+            "headers": [{"name": n, "version": v} for n, v in headers]}
 
 
 def kernel_stack(stack):

@@ -2,7 +2,8 @@
 as it ends (done, failed with why, or not run), so a phase that fails does
 not hide what the others found, and a killed gate still has a report.
 
-Phases: fetch (both stacks), abi (A to B, consumers), api (the suites built
+Phases: fetch (both stacks), abi (A to B, consumers), kabi (the RDMA
+kernel exports A to B, and given out-of-tree modules loaded on B), api (the suites built
 against B's headers, and against A's for binary compatibility), verbs (B,
 A, and A's build on B's libraries, each on its own kernel in the lab or on
 the device), perf (A and B measured in the same session: native latency per
@@ -26,7 +27,7 @@ from ..pipelines.check import SuiteRun, run_suites
 from ..progress import Progress
 from . import record, verdict
 
-PHASES = ("fetch", "abi", "api", "verbs", "perf")
+PHASES = ("fetch", "abi", "kabi", "api", "verbs", "perf")
 BW_SWEEP = perftest_run.Sweep(("write_bw",), lat_sizes=(2,), bw_sizes=(64, 4096, 65536),
                               lat_iters=1000, bw_iters=1000)
 
@@ -34,8 +35,9 @@ BW_SWEEP = perftest_run.Sweep(("write_bw",), lat_sizes=(2,), bw_sizes=(64, 4096,
 class Gate:
     def __init__(self, old: str, new: str, run_dir: Path, device: str | None, use_lab: bool,
                  consumers: list[str] | None, skip: list[str], progress: Progress,
-                 nodes: int = 1):
+                 nodes: int = 1, modules: list[str] | None = None):
         self.names = (old, new)
+        self.modules = modules or []   # out-of-tree kernel modules that must load on B
         self.nodes = nodes   # lab guests for perftest: 2 puts its client across a link
         self.run_dir = run_dir
         self.device, self.use_lab = device, use_lab
@@ -66,7 +68,7 @@ class Gate:
         self.save()
 
     def run(self) -> record.Upgrade:
-        steps = {"fetch": self.fetch, "abi": self.abi, "api": self.api, "verbs": self.verbs,
+        steps = {"fetch": self.fetch, "abi": self.abi, "kabi": self.kabi, "api": self.api, "verbs": self.verbs,
                  "perf": self.perf}
         for name in PHASES:
             if name in self.skip:
@@ -113,6 +115,24 @@ class Gate:
                                  + c.missing_symbols[:5])}
             for c in found.consumers]
         return ", ".join(f"{a} {v.verdict}" for a, v in found.verdicts.items())
+
+    def kabi(self) -> str:
+        """The kernel side: RDMA exports A to B and, with modules, whether each
+        loads on B (proven in a guest of B's kernel when the gate runs in the lab)."""
+        from ..pipelines.kabi import KabiRequest, kabi   # the kernel side, one pipeline
+        report = kabi(KabiRequest(self.names[0], self.names[1], tuple(self.modules),
+                                  lab=self.use_lab and bool(self.modules)), self.progress)
+        found = report.as_dict()
+        (self.run_dir / "kabi.json").write_text(json.dumps(found, indent=2) + "\n")
+        self.data["kabi"] = {k: found[k] for k in ("verdict", "summary", "modules", "proofs")}
+        self.data["kabi"].update(
+            given=bool(self.modules), releases=[report.old.release, report.new.release],
+            kernel=[f for f in found["findings"] if not f["symbol"]])
+        loads = sum(1 for m in report.modules if m.loads)
+        return (f"{found['summary']['exports_compared']} RDMA exports, "
+                f"{found['verdict']['verdict']}" +
+                (f"; {loads} of {len(report.modules)} modules load on {report.new.release}"
+                 if self.modules else ""))
 
     def api(self) -> str:
         notes = []

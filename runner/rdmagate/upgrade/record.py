@@ -126,6 +126,8 @@ class Upgrade:
     device_driver: str | None = None
     api: Api | None = None
     abi: Abi | None = None
+    # the kernel side as kabi's pipeline reports it (kabi.json holds all of it)
+    kabi: dict[str, Any] | None = None
     consumers: list[Consumer] | None = None
     verbs: Verbs | None = None
     # column -> library -> that run's coverage.json entry

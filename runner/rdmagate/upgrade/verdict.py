@@ -2,11 +2,13 @@
 
 NO-GO: something that works on A breaks on B for this site: an application
 ABI break (other than a provider for hardware not in use), a consumer on
-this host that no longer loads, the suites no longer compiling against B's
+this host that no longer loads, a given out-of-tree kernel module that
+would not load on B's kernel, the suites no longer compiling against B's
 headers, a verbs test that passed on A failing on B, the A build failing on
 B's libraries. GO WITH RISKS: what hurts someone else or may: providers'
 private ABI, the build audience, review findings, a provider removed for
-hardware not in use, a measurement slower, a phase, a test or a measurement
+hardware not in use, the RDMA kernel interface changed (without modules
+named to check), a measurement slower, a phase, a test or a measurement
 that could not run (an ERROR is the infrastructure's: untested, not a break).
 GO: none of these."""
 
@@ -78,12 +80,47 @@ def _perf_reasons(perf: list[Series] | None) -> list[Reason]:
     return out
 
 
+def _kabi_reasons(kabi: dict | None) -> list[Reason]:
+    """A given module that would not load on B breaks; without modules, how
+    much of the RDMA kernel interface changed is a risk (rebuild them)."""
+    if not kabi:
+        return []
+    out = []
+    release = kabi["releases"][1]
+    for module in kabi.get("modules", []):
+        if not module["loads"]:
+            out.append(Reason("breaks", "kernel modules",
+                              f"{module['module']} ({module['path']}) would not load on "
+                              f"{release}: {module['messages'][0] if module['messages'] else module['check']}"))
+    for proof in kabi.get("proofs", []):
+        if not proof["agrees"]:
+            out.append(Reason("untested", "kernel modules",
+                              f"{proof['module']}: the lab load on {release} disagrees with "
+                              f"rdmagate's prediction ({'loaded' if proof['loaded'] else 'refused'}"
+                              f": {(proof['kernel_lines'] or [proof['insmod']])[0]})"))
+    changed = kabi["summary"]["by_kind"]
+    broken = sum(n for k, n in changed.items() if k != "export added")
+    kernel = [f["kind"] for f in kabi.get("kernel", []) if f["severity"] == "breaking"]
+    if not kabi.get("given") and (broken or kernel):
+        what = ", ".join(f"{n} {k}" for k, n in sorted(changed.items()) if k != "export added")
+        out.append(Reason("risk", "kernel modules",
+                          f"the RDMA kernel interface changes from {kabi['releases'][0]} to "
+                          f"{release}: {what or 'no export'} of "
+                          f"{kabi['summary']['exports_compared']} exports"
+                          + (f"; {', '.join(kernel)}" if kernel else "")
+                          + ": out-of-tree modules (vendor OFED drivers, Lustre o2ib, "
+                          "GPUDirect, storage targets) must be rebuilt for it; name them "
+                          "with --modules to check"))
+    return out
+
+
 def decide(upgrade: Upgrade) -> tuple[str, list[Reason]]:
     old, new = upgrade.old.name, upgrade.new.name
     reasons = []
     if upgrade.api and upgrade.api.compiles is False:
         reasons.append(Reason("breaks", "build", upgrade.api.error))
     reasons += _abi_reasons(upgrade.abi, upgrade.device_driver)
+    reasons += _kabi_reasons(upgrade.kabi)
     reasons += _verbs_reasons(upgrade.verbs, old, new, upgrade.compat_column)
     reasons += _perf_reasons(upgrade.perf)
     for phase in upgrade.phases:

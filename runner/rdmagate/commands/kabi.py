@@ -1,0 +1,90 @@
+"""rdmagate kabi: would out-of-tree kernel modules survive the kernel of B?"""
+import json
+import sys
+
+from .. import options
+from ..outputs import rundir
+from ..pipelines.kabi import KabiRequest, exit_code, kabi
+from ..progress import Progress
+
+SHOWN = 15
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "kabi", help="the kernel side: RDMA kernel exports A to B, and whether given "
+        "out-of-tree modules would load on B",
+        description="Compare the export tables (Module.symvers, from Debian's "
+        "linux-headers packages) of the kernels of two stacks: exports removed, CRC "
+        "changed, moved, now GPL-only, namespace added; and the kernel facts a module "
+        "load depends on (symbol versions on or off, vermagic, the size of struct "
+        "module, signature enforcement). With --modules, apply the kernel's own load "
+        "checks in its own order to each module on B's kernel and print the exact "
+        "message the kernel would; with --lab, load each into B's kernel in a QEMU guest "
+        "and check that the prediction held. A stack whose headers are not in the cache "
+        "is read from baselines/kabi/ (the RDMA exports only). Exit 1 when a given "
+        "module would not load on B, 3 when a lab load disagrees with the prediction.")
+    options.add_stack(parser, default=None, flag="--from", help_text="the stack in use")
+    options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
+    parser.add_argument("--modules", nargs="+", action="extend", default=[], metavar="PATH",
+                        help="out-of-tree modules to check: .ko files, directories of them, "
+                        ".deb packages that contain them")
+    parser.add_argument("--area", choices=("rdma", "all"), default="rdma",
+                        help="the exports compared: the RDMA modules' (ib_core, ib_uverbs, "
+                        "rdma_cm, ib_cm, iw_cm, mlx4/mlx5 cores, rdmavt, rds, smc), or every "
+                        "export (default: %(default)s)")
+    parser.add_argument("--lab", action="store_true",
+                        help="prove each prediction: load the module into B's kernel in a "
+                        "lab guest, record the kernel's messages, unload it")
+    options.add_results(parser)
+    options.add_json(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    old, new = options.from_to(args, "kabi")
+    report = kabi(KabiRequest(old, new, tuple(args.modules), args.area, args.lab), Progress())
+    code = exit_code(report)
+    run_dir = rundir.create(args.results, "kabi", f"{old}-{new}")
+    record = rundir.RunRecord(run_dir, "kabi", stack=new, from_stack=old,
+                              where="lab" if args.lab else "host", device="none")
+    found = report.as_dict()
+    (run_dir / "kabi.json").write_text(json.dumps(found, indent=2) + "\n")
+    record.finish(code, verdict=report.verdict["verdict"])
+    if args.json:
+        json.dump({"run_dir": str(run_dir), "exit_code": code, **found}, sys.stdout, indent=2)
+        print()
+    else:
+        _summary(report, run_dir)
+    return code
+
+
+def _summary(report, run_dir) -> None:
+    old, new = report.old, report.new
+    summary = report.summary()
+    print(f"kABI {old.stack} ({old.release}) -> {new.stack} ({new.release}), "
+          f"area {report.area}: {report.verdict['verdict']}")
+    print(f"  {summary['exports_compared']} exports compared: "
+          + (", ".join(f"{n} {k}" for k, n in sorted(summary["by_kind"].items()))
+             or "no changes"))
+    kernel = [f for f in report.findings if not f.symbol]
+    for finding in kernel:
+        print(f"  {finding.severity:<8} kernel: {finding.kind}: {finding.detail}")
+    # Functions first (tracepoint keys such as __SCK__* say less), then by module.
+    worst = sorted((f for f in report.findings if f.symbol and f.severity in ("breaking", "review")),
+                   key=lambda f: (f.symbol.startswith("__"), f.library, f.symbol))
+    for finding in worst[:SHOWN]:
+        print(f"  {finding.severity:<8} {finding.library}: {finding.kind} {finding.symbol}: "
+              f"{finding.detail}")
+    if len(worst) > SHOWN:
+        print(f"  ... and {len(worst) - SHOWN} more in kabi.json")
+    for prediction in report.modules:
+        state = "loads" if prediction.loads else f"refused ({prediction.check})"
+        print(f"  module {prediction.module} on {prediction.kernel}: {state}"
+              + (f": {prediction.first}" if not prediction.loads else ""))
+    for proof in report.proofs:
+        print(f"  lab {proof.module}: {'loaded' if proof.loaded else 'refused'}"
+              f" ({'agrees' if proof.agrees else 'DISAGREES'} with the prediction)"
+              + (f": {proof.kernel_lines[0]}" if proof.kernel_lines else ""))
+    print(f"  sources: {old.source}; {new.source}")
+    print(f"findings: {run_dir / 'kabi.json'}")
