@@ -4,9 +4,9 @@ import signal
 import sys
 
 from . import errors
-from .commands import abi, baseline, check, lab, profile, report, stacks, upgrade
+from .commands import abi, baseline, check, fleet, lab, profile, report, stacks, upgrade
 
-COMMANDS = (check, stacks, abi, lab, upgrade, report, baseline, profile)
+COMMANDS = (check, stacks, abi, lab, upgrade, report, baseline, profile, fleet)
 
 EPILOG = """\
 exit codes:

@@ -36,7 +36,10 @@ def build(records: list[dict], name: str = "rdmagate") -> ET.ElementTree:
 
 
 def write(records: list[dict], path: Path) -> None:
-    tree = build(records)
+    write_tree(build(records), path)
+
+
+def write_tree(tree: ET.ElementTree, path: Path) -> None:
     ET.indent(tree)
     tmp = path.with_suffix(".xml.tmp")
     tree.write(tmp, encoding="utf-8", xml_declaration=True)

@@ -9,7 +9,7 @@ from .errors import UsageError
 from .paths import REPO_ROOT
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
@@ -48,7 +48,7 @@ class RunRecord:
     def __init__(self, run_dir: Path, command: str, **fields):
         self.path = run_dir / "run.json"
         self.data = {"run_id": run_dir.name, "command": command, "argv": sys.argv,
-                     "started": _now(), "finished": None, "git_revision": git_revision(),
+                     "started": now(), "finished": None, "git_revision": git_revision(),
                      "exit_code": None, **fields}
         self.write()
 
@@ -57,7 +57,7 @@ class RunRecord:
         self.write()
 
     def finish(self, exit_code: int, **fields) -> None:
-        self.update(finished=_now(), exit_code=exit_code, **fields)
+        self.update(finished=now(), exit_code=exit_code, **fields)
 
     @staticmethod
     def amend(run_dir: Path, **fields) -> None:

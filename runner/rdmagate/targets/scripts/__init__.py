@@ -6,6 +6,7 @@ job lists are split into words, never passed to a shell as text.
     native_jobs.sh OUT JOBS          rdmagate-perf jobs, one line each
     perftest_jobs.sh OUT JOBS ADDR [server|client]   perftest's server and client
     capture_devinfo.sh OUT DEV -- ARGV   ibv_devinfo -v into OUT, then exec ARGV
+    preflight.sh                     a node's kernel, taint, devices and ports
 """
 from pathlib import Path
 
@@ -13,3 +14,4 @@ HERE = Path(__file__).resolve().parent
 NATIVE_JOBS = HERE / "native_jobs.sh"
 PERFTEST_JOBS = HERE / "perftest_jobs.sh"
 CAPTURE_DEVINFO = HERE / "capture_devinfo.sh"
+PREFLIGHT = HERE / "preflight.sh"

@@ -1,0 +1,38 @@
+"""junit.xml of a fleet run: every node's results with the node in the
+classname (<node>.<suite>), so names stay unique across nodes; a node not
+tested is one error case <node>.node.tested with the reason; the stack,
+node and kernel as properties of each suite."""
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from .. import junit, results
+from .record import NOT_TESTED, Fleet
+
+
+def records(fleet: Fleet, fleet_dir: Path) -> list[tuple[dict, dict]]:
+    """(node properties, result record renamed for the fleet), in node order."""
+    out = []
+    for node in fleet.nodes:
+        props = {"stack": fleet.stack, "node": node.name, "kernel": node.kernel,
+                 "device": node.device, "profile": node.profile}
+        finished = results.read(fleet_dir / node.run_dir / "results.jsonl") \
+            if node.run_dir else []
+        for record in finished:
+            out.append((props, dict(record, suite=f"{node.name}.{record['suite']}")))
+        if node.status == NOT_TESTED:
+            out.append((props, {"suite": f"{node.name}.node", "name": "tested",
+                                "outcome": "ERROR", "reason": f"not tested: {node.reason}",
+                                "message": node.reason, "duration_s": 0.0}))
+    return out
+
+
+def write(fleet: Fleet, fleet_dir: Path) -> None:
+    pairs = records(fleet, fleet_dir)
+    tree = junit.build([record for _, record in pairs], name="rdmagate fleet")
+    props_of = {record["suite"]: props for props, record in pairs}
+    for suite in tree.getroot().iter("testsuite"):
+        element = ET.Element("properties")
+        for key, value in props_of[suite.get("name")].items():
+            ET.SubElement(element, "property", name=key, value=value)
+        suite.insert(0, element)
+    junit.write_tree(tree, fleet_dir / "junit.xml")

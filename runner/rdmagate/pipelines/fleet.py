@@ -1,0 +1,138 @@
+"""The fleet pipeline: the suites on every node of a cluster, through its
+scheduler (one Slurm job holding the nodes, each step sent to its node) or
+on this machine (--scheduler local, N nodes that are this host); fleet.json
+and junit.xml across the nodes.
+
+Exit code: 1 when a node's tests ended otherwise than expected, else 3 when
+a node was not tested (or the job never ran), else 0."""
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import build, plan, rundir, stacks, suites, targets
+from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
+from ..fleet import follow, job, junit, node as fleet_node
+from ..fleet.record import NOT_TESTED, Fleet, Node
+from ..progress import Progress
+from ..targets.slurm import SlurmNode
+
+SCHEDULERS = ("local", "slurm")
+
+
+@dataclass(frozen=True)
+class FleetRequest:
+    scheduler: str = "local"
+    nodes: int | None = None            # how many (or nodelist)
+    nodelist: str | None = None         # a Slurm hostlist: n[1-4]
+    partition: str | None = None
+    stack: str = "host"
+    suites: tuple[str, ...] = ()
+    results_dir: str | None = None
+    pending_timeout_s: float = 600.0    # a job still pending after this is cancelled
+    timeout_s: int = plan.DEFAULT_TIMEOUT_S
+    hold_s: int = 3600                  # the job's time limit
+
+
+@dataclass
+class FleetDone:
+    run_dir: Path
+    fleet: Fleet
+    exit_code: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _validate(request: FleetRequest) -> None:
+    if request.scheduler not in SCHEDULERS:
+        raise UsageError(f"--scheduler {request.scheduler}: one of {', '.join(SCHEDULERS)}")
+    if request.nodes is not None and request.nodes < 1:
+        raise UsageError(f"--nodes {request.nodes}: at least 1")
+    if request.scheduler == "local" and (request.nodelist or request.partition):
+        raise UsageError("--nodelist and --partition are Slurm's: use them with "
+                         "--scheduler slurm")
+    if request.nodes is None and request.nodelist is None:
+        raise UsageError("--nodes N or --nodelist LIST: which nodes to test")
+    if request.nodes is not None and request.nodelist is not None:
+        raise UsageError("--nodes and --nodelist: give one of them")
+    job.check_name("--nodelist", request.nodelist)
+    job.check_name("--partition", request.partition)
+
+
+def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
+    _validate(request)
+    chosen = suites.select(list(request.suites) or None)
+    stack = stacks.resolve(request.stack)
+    fetched = stacks.fetch(stack, say=progress.say)
+    harness = None
+    if any(s.in_harness for s in chosen):
+        # once, on the checkout's build tree: the nodes must share its path
+        harness = build.build_harness(stack.name, None if stack.kind == "host"
+                                      else fetched.root, say=progress.say)
+    fleet_dir = rundir.create(request.results_dir, "fleet", stack.name).resolve()
+    record = Fleet(stack.name, request.scheduler, [s.name for s in chosen],
+                   started=rundir.now())
+    record.write(fleet_dir / "fleet.json")
+    progress.say(f"fleet of {request.nodes or request.nodelist} node(s) by "
+                 f"{request.scheduler}; results in {fleet_dir}")
+    job_id = None
+    try:
+        if request.scheduler == "slurm":
+            job_id = job.submit(job.JobRequest(fleet_dir, request.nodes, request.nodelist,
+                                               request.partition, request.hold_s))
+            record.job = {"id": job_id, "state": "PENDING"}
+            record.write(fleet_dir / "fleet.json")
+            progress.say(f"Slurm job {job_id} submitted; waiting for it to run")
+            try:
+                started = follow.wait_running(job_id, request.pending_timeout_s)
+            except follow.PendingTooLong as err:
+                record.job.update(state="CANCELLED", reason=str(err))
+                names = follow.hostnames(request.nodelist) if request.nodelist else []
+                record.nodes = [Node(n, reason=str(err)) for n in names]
+                return _finish(record, fleet_dir, progress)
+            record.job.update(state="RUNNING", waited_s=round(started.waited_s, 3))
+            places = [(n, SlurmNode(n, job_id)) for n in started.nodes]
+        else:
+            needs_device = any(s.needs_device for s in chosen)
+            places = [(f"local{i + 1}",
+                       targets.choose(None, False, needs_device,
+                                      fetched.needs_rootfs and harness is not None, stack.name))
+                      for i in range(request.nodes)]
+        record.nodes = [Node(name) for name, _ in places]
+        record.write(fleet_dir / "fleet.json")
+        with ThreadPoolExecutor(max_workers=len(places)) as pool:
+            ran = [pool.submit(fleet_node.run_node, node, target, stack, fetched, chosen,
+                               harness, fleet_dir, request.timeout_s)
+                   for node, (_, target) in zip(record.nodes, places)]
+            for future in ran:
+                done = future.result()
+                progress.say(f"{done.name}: {done.status}"
+                             + (f" ({done.reason})" if done.reason else "")
+                             + (f", {_tally(done.counts)}" if done.counts else ""))
+        if job_id:
+            record.job["state"] = follow.state(job_id)[0] or "ENDED"
+        return _finish(record, fleet_dir, progress)
+    finally:
+        if job_id:
+            job.cancel(job_id)
+
+
+def _finish(record: Fleet, fleet_dir: Path, progress: Progress) -> FleetDone:
+    record.exit_code = exit_code(record)
+    record.finished = rundir.now()
+    record.write(fleet_dir / "fleet.json")
+    junit.write(record, fleet_dir)
+    return FleetDone(fleet_dir, record, record.exit_code)
+
+
+def exit_code(record: Fleet) -> int:
+    codes = [n.exit_code for n in record.nodes]
+    if EXIT_UNEXPECTED in codes:
+        return EXIT_UNEXPECTED
+    if not record.nodes or any(n.status == NOT_TESTED for n in record.nodes) \
+            or any(c not in (EXIT_OK, None) for c in codes):
+        return EXIT_INFRA
+    return EXIT_OK
+
+
+def _tally(counts: dict) -> str:
+    return ", ".join(f"{n} {o.lower()}" for o, n in counts.items() if n)
+
