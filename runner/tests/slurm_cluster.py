@@ -152,6 +152,13 @@ PartitionName=held Nodes={','.join(self.names)} MaxTime=INFINITE State=UP MaxNod
         pairs = (line.split() for line in done.stdout.splitlines())
         return {p[0]: p[1].rstrip("*~#") for p in pairs if len(p) == 2}
 
+    def live_jobs(self) -> list[str]:
+        """The ids of the jobs pending or running (one completing on a dead
+        node stays in the queue, cancelled, until the node returns)."""
+        done = subprocess.run(["squeue", "-h", "-o", "%i", "--states=PENDING,RUNNING"],
+                              capture_output=True, text=True, env=self.env, check=True)
+        return done.stdout.split()
+
     def kill_node(self, name: str) -> None:
         """The node dies: its slurmd and every step it runs."""
         proc = self.procs[name]

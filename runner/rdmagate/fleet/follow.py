@@ -5,7 +5,7 @@ import time
 from dataclasses import dataclass
 
 from ..errors import InfraError
-from .job import call, cancel
+from .job import call
 
 
 @dataclass
@@ -39,7 +39,8 @@ def hostnames(nodelist: str) -> list[str]:
 def wait_running(job_id: str, timeout_s: float, poll_s: float = 0.2,
                  on_state=lambda state, reason: None) -> Started:
     """Wait until the job runs; a job still pending (or requeued, or held)
-    after timeout_s is cancelled and raised as PendingTooLong."""
+    after timeout_s is PendingTooLong (its submitter cancels it, as it
+    cancels every job it submitted)."""
     start = time.monotonic()
     last = None
     while True:
@@ -54,7 +55,6 @@ def wait_running(job_id: str, timeout_s: float, poll_s: float = 0.2,
                              f"({now_state or 'no longer known to squeue'}"
                              + (f", {reason}" if reason and reason != "None" else "") + ")")
         if time.monotonic() - start > timeout_s:
-            cancel(job_id)
             raise PendingTooLong(f"Slurm job {job_id} was still {now_state} ({reason}) after "
                                  f"{timeout_s:g} s: cancelled", f"{now_state} ({reason})")
         time.sleep(poll_s)

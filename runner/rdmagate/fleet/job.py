@@ -54,7 +54,8 @@ def submit(request: JobRequest) -> str:
     done = call(argv(request, script))
     if done.returncode != 0:
         said = done.stderr.strip().splitlines()
-        raise InfraError(f"sbatch failed: {said[-1] if said else f'exit {done.returncode}'}")
+        raise InfraError("sbatch failed: " + (said[-1].removeprefix("sbatch: error: ") if said
+                                              else f"exit {done.returncode}"))
     return done.stdout.strip().split(";")[0]
 
 

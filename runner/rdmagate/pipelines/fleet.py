@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import build, plan, rundir, stacks, suites, targets
-from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
+from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, InfraError, UsageError
 from ..fleet import follow, job, junit, node as fleet_node
 from ..fleet.record import NOT_TESTED, Fleet, Node
 from ..progress import Progress
@@ -110,6 +110,10 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
         if job_id:
             record.job["state"] = follow.state(job_id)[0] or "ENDED"
         return _finish(record, fleet_dir, progress)
+    except InfraError as err:   # the scheduler failed: recorded, then the one error line
+        record.job["reason"] = str(err)
+        _finish(record, fleet_dir, progress)
+        raise
     finally:
         if job_id:
             job.cancel(job_id)

@@ -76,11 +76,15 @@ class SlurmNode(Target):
             raise InfraError(f"scontrol show node {self.node}: the controller does not answer")
         states = set(info.get("State", "").split("+"))
         said = "; ".join(dict.fromkeys(self.srun_said))
-        if not states & BAD_STATES and not any(word in said for word in LOST):
+        if states & BAD_STATES:
+            what = f"node {self.node} is {info.get('State')}" + \
+                (f" ({info['Reason']})" if info.get("Reason") else "")
+        elif any(word in said for word in LOST):
+            what = f"node {self.node} lost its job step (the controller still says " \
+                f"{info.get('State')})"
+        else:
             return ""
-        return (f"node {self.node} is {info.get('State')}"
-                + (f" ({info['Reason']})" if info.get("Reason") else "")
-                + (f"; {said}" if said else ""))
+        return what + (f"; {said}" if said else "")
 
     def describe(self) -> str:
         return f"{self.device} on node {self.node} (Slurm job {self.job_id})"
