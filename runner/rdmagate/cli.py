@@ -4,9 +4,10 @@ import signal
 import sys
 
 from . import errors
-from .commands import abi, baseline, check, fleet, lab, profile, report, stacks, upgrade
+from .commands import abi, baseline, check, fleet, history, lab, profile, report, stacks, \
+    upgrade
 
-COMMANDS = (check, stacks, abi, lab, upgrade, report, baseline, profile, fleet)
+COMMANDS = (check, stacks, abi, lab, upgrade, report, baseline, profile, fleet, history)
 
 EPILOG = """\
 exit codes:

@@ -13,6 +13,19 @@ def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+def read_json(path: Path) -> dict:
+    """A JSON object file of a run; a UsageError naming the file when it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read ({err.strerror})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise UsageError(f"{path}: not JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: not a JSON object")
+    return data
+
+
 def git_revision() -> str:
     try:
         done = subprocess.run(["git", "-C", str(REPO_ROOT), "describe", "--always", "--dirty"],

@@ -1,6 +1,5 @@
 """Following a job with the scheduler's own commands: squeue while it is
 known to the controller, scontrol for its nodes; no accounting database."""
-import subprocess
 import time
 from dataclasses import dataclass
 

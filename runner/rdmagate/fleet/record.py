@@ -7,6 +7,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from types import UnionType
 from pathlib import Path
 
+from .. import rundir
 from ..errors import UsageError
 
 SCHEMA = "rdmagate-fleet"
@@ -69,13 +70,8 @@ class Fleet:
 
 def load(path: Path) -> Fleet:
     """A fleet.json read back; a bad one is a UsageError naming the field."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read ({err.strerror})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UsageError(f"{path}: not JSON ({err})") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+    data = rundir.read_json(path)
+    if data.get("schema") != SCHEMA:
         raise UsageError(f"{path}: field schema: not {SCHEMA!r}: not a fleet.json")
     if data.get("version") != VERSION:
         raise UsageError(f"{path}: field version: {data.get('version')!r}, this rdmagate "
