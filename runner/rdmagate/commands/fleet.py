@@ -33,6 +33,11 @@ def register(subparsers) -> None:
     run_parser.add_argument("--pending-timeout", type=float, default=600, metavar="S",
                             help="cancel the job if it has not started after S seconds "
                             "(default: %(default)s)")
+    run_parser.add_argument("--pairs", choices=("none", "ring", "all"), default="none",
+                            help="perftest between nodes, server on one and client on the "
+                            "other: ring (each node with the next), all (every pair, n-1 "
+                            "rounds), each judged against the fleet's median; nodes without "
+                            "an RDMA device pair as two lab guests (default: %(default)s)")
     options.add_stack(run_parser)
     options.add_suite(run_parser)
     options.add_results(run_parser)
@@ -44,7 +49,7 @@ def run(args) -> int:
     request = FleetRequest(scheduler=args.scheduler, nodes=args.nodes, nodelist=args.nodelist,
                            partition=args.partition, stack=args.stack,
                            suites=tuple(args.suite or ()), results_dir=args.results,
-                           pending_timeout_s=args.pending_timeout)
+                           pending_timeout_s=args.pending_timeout, pairs=args.pairs)
     done = fleet(request, Progress())
     if args.json:
         json.dump({"run_dir": str(done.run_dir), "exit_code": done.exit_code,
@@ -57,6 +62,13 @@ def run(args) -> int:
                   f"{deviation['reason']}")
         if node.reason:
             print(f"{node.name}: {node.status}: {node.reason}")
+    for pair in done.fleet.pairs:
+        for v in pair.verdicts:
+            if v.get("verdict") != "as the fleet":
+                print(f"pair {pair.server}-{pair.client} {v['measurement']}: {v.get('verdict')}"
+                      + (f" ({v['ratio']}x the fleet's median)" if "ratio" in v else ""))
+        if pair.reason:
+            print(f"pair {pair.server}-{pair.client}: {pair.status}: {pair.reason}")
     tested = sum(1 for n in done.fleet.nodes if n.status == "tested")
     why = f" ({done.fleet.job['reason']})" if done.fleet.job.get("reason") else ""
     print(f"{tested} of {len(done.fleet.nodes)} node(s) tested{why} -> {done.run_dir}")

@@ -1,7 +1,8 @@
 """junit.xml of a fleet run: every node's results with the node in the
 classname (<node>.<suite>), so names stay unique across nodes; a node not
-tested is one error case <node>.node.tested with the reason; the stack,
-node and kernel as properties of each suite."""
+tested is one error case <node>.node.tested with the reason; each pair's
+measurements under pair.<server>-<client> (a FAIL when off the fleet's
+median); the stack, node and kernel as properties of each suite."""
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -23,6 +24,20 @@ def records(fleet: Fleet, fleet_dir: Path) -> list[tuple[dict, dict]]:
             out.append((props, {"suite": f"{node.name}.node", "name": "tested",
                                 "outcome": "ERROR", "reason": f"not tested: {node.reason}",
                                 "message": node.reason, "duration_s": 0.0}))
+    for pair in fleet.pairs:
+        props = {"stack": fleet.stack, "server": pair.server, "client": pair.client,
+                 "round": str(pair.round)}
+        suite = f"pair.{pair.server}-{pair.client}"
+        if pair.status == NOT_TESTED:
+            out.append((props, {"suite": suite, "name": "tested", "outcome": "ERROR",
+                                "reason": f"not tested: {pair.reason}", "message": pair.reason}))
+        for v in pair.verdicts:
+            outcome = {"as the fleet": "PASS", "off the fleet": "FAIL"}.get(v.get("verdict"),
+                                                                           "ERROR")
+            text = (f"{v['metric']} {v['value']:.4g}: {v['ratio']}x the fleet's median "
+                    f"{v['fleet_median']:.4g}") if "value" in v else v.get("error", "")
+            out.append((props, {"suite": suite, "name": v["measurement"], "outcome": outcome,
+                                "reason": v.get("verdict", ""), "message": text}))
     return out
 
 

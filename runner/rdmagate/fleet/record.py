@@ -56,6 +56,7 @@ class Fleet:
     job: dict = field(default_factory=dict)        # id, waited_s, state, reason
     nodes: list = field(default_factory=list)      # Node
     pairs: list = field(default_factory=list)      # Pair
+    outliers: dict = field(default_factory=dict)   # nodes, links: off the fleet's median
     drain: list = field(default_factory=list)      # suggested (or run) scontrol lines
     started: str = ""
     finished: str | None = None

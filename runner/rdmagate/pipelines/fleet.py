@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .. import build, plan, rundir, stacks, suites, targets
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, InfraError, UsageError
-from ..fleet import follow, job, junit, node as fleet_node
-from ..fleet.record import NOT_TESTED, Fleet, Node
+from ..fleet import follow, job, junit, node as fleet_node, pairs
+from ..fleet.record import NOT_TESTED, Fleet, Node, Pair
 from ..progress import Progress
 from ..targets.slurm import SlurmNode
 
@@ -31,6 +31,7 @@ class FleetRequest:
     pending_timeout_s: float = 600.0    # a job still pending after this is cancelled
     timeout_s: int = plan.DEFAULT_TIMEOUT_S
     hold_s: int = 3600                  # the job's time limit
+    pairs: str = "none"                 # none | ring | all
 
 
 @dataclass
@@ -53,6 +54,8 @@ def _validate(request: FleetRequest) -> None:
         raise UsageError("--nodes N or --nodelist LIST: which nodes to test")
     if request.nodes is not None and request.nodelist is not None:
         raise UsageError("--nodes and --nodelist: give one of them")
+    if request.pairs not in pairs.MODES:
+        raise UsageError(f"--pairs {request.pairs}: one of {', '.join(pairs.MODES)}")
     job.check_name("--nodelist", request.nodelist)
     job.check_name("--partition", request.partition)
 
@@ -107,6 +110,8 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
                 progress.say(f"{done.name}: {done.status}"
                              + (f" ({done.reason})" if done.reason else "")
                              + (f", {_tally(done.counts)}" if done.counts else ""))
+        record.pairs = _pairs(request.pairs, record.nodes, stack, fleet_dir, progress)
+        record.outliers = dict(zip(("nodes", "links"), pairs.outliers(record.pairs)))
         if job_id:
             record.job["state"] = follow.state(job_id)[0] or "ENDED"
         return _finish(record, fleet_dir, progress)
@@ -119,6 +124,38 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
             job.cancel(job_id)
 
 
+def _pairs(mode: str, nodes: list[Node], stack, fleet_dir: Path, progress) -> list[Pair]:
+    """Each round's pairs of the nodes tested, one pair at a time (one QEMU
+    at a time on one machine), judged against the fleet's median."""
+    tested = {n.name: n for n in nodes if n.status != NOT_TESTED}
+    done = []
+    for number, each in enumerate(pairs.rounds(list(tested), mode), start=1):
+        for server, client in each:
+            pair = Pair(server, client, number)
+            try:
+                target = _pair_target(stack, tested[server], tested[client])
+                pairs.run_pair(pair, target, fleet_dir)
+            except InfraError as err:
+                pair.reason = str(err)
+            progress.say(f"pair {server}-{client} (round {number}): {pair.status}"
+                         + (f" ({pair.reason})" if pair.reason else ""))
+            done.append(pair)
+    pairs.judge(done)
+    return done
+
+
+def _pair_target(stack, server: Node, client: Node) -> targets.Target:
+    """Two lab guests joined by the lab's link stand for two nodes that have
+    no RDMA device (as here); between real devices it is not built yet."""
+    if server.firmware or client.firmware:
+        raise InfraError(f"perftest between the RDMA devices of {server.name} and "
+                         f"{client.name} is not built yet: only lab guests pair")
+    if not targets.lab.available():
+        raise InfraError("a pair's lab guests need qemu-system-x86_64: run ci/setup")
+    return targets.Lab(stack.name, f"pair {server.name}-{client.name}: two lab guests "
+                       "joined by a link stand for the nodes", nodes=2)
+
+
 def _finish(record: Fleet, fleet_dir: Path, progress: Progress) -> FleetDone:
     record.exit_code = exit_code(record)
     record.finished = rundir.now()
@@ -129,10 +166,11 @@ def _finish(record: Fleet, fleet_dir: Path, progress: Progress) -> FleetDone:
 
 def exit_code(record: Fleet) -> int:
     codes = [n.exit_code for n in record.nodes]
-    if EXIT_UNEXPECTED in codes:
+    verdicts = [v.get("verdict") for p in record.pairs for v in p.verdicts]
+    if EXIT_UNEXPECTED in codes or "off the fleet" in verdicts:
         return EXIT_UNEXPECTED
-    if not record.nodes or any(n.status == NOT_TESTED for n in record.nodes) \
-            or any(c not in (EXIT_OK, None) for c in codes):
+    if not record.nodes or any(n.status == NOT_TESTED for n in record.nodes + record.pairs) \
+            or any(c not in (EXIT_OK, None) for c in codes) or "not measured" in verdicts:
         return EXIT_INFRA
     return EXIT_OK
 

@@ -163,3 +163,47 @@ class FleetInput(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PairRounds(unittest.TestCase):
+    def test_all_pairs_every_pair_once_in_n_minus_1_rounds(self):
+        from rdmagate.fleet import pairs
+        for n in (2, 3, 4, 5, 6, 8):
+            nodes = [f"n{i}" for i in range(n)]
+            rounds = pairs.rounds(nodes, "all")
+            self.assertEqual(len(rounds), n - 1 if n % 2 == 0 else n)
+            seen = [frozenset(p) for r in rounds for p in r]
+            self.assertEqual(len(seen), n * (n - 1) // 2)
+            self.assertEqual(len(set(seen)), len(seen))
+            for r in rounds:
+                busy = [node for p in r for node in p]
+                self.assertEqual(len(busy), len(set(busy)), r)
+                if n % 2 == 0:
+                    self.assertEqual(len(r), n // 2)
+
+    def test_ring_pairs_each_node_with_the_next(self):
+        from rdmagate.fleet import pairs
+        self.assertEqual(pairs.rounds(["a", "b"], "ring"), [[("a", "b")]])
+        self.assertEqual(pairs.rounds(["a", "b", "c", "d"], "ring"),
+                         [[("a", "b"), ("c", "d")], [("b", "c"), ("d", "a")]])
+        self.assertEqual(pairs.rounds(["a", "b", "c"], "none"), [])
+        with self.assertRaises(UsageError):
+            pairs.rounds(["a", "b"], "star")
+
+    def test_a_slow_link_and_a_slow_node_stand_out(self):
+        from rdmagate.fleet import pairs
+
+        def measured(latency):
+            found = [record.Pair(s, c, n, "tested", verdicts=[
+                {"measurement": "ib_write_lat-2", "metric": "typical_us",
+                 "value": latency(s, c)}])
+                for n, r in enumerate(pairs.rounds(list("abcdef"), "all"), 1) for s, c in r]
+            pairs.judge(found)
+            return found
+        one_link = measured(lambda s, c: 31 if {s, c} == {"a", "c"} else 10)
+        self.assertEqual([p.verdicts[0]["verdict"] for p in one_link].count("off the fleet"), 1)
+        self.assertEqual(pairs.outliers(one_link), ([], ["a-c"]))
+        slow_d = measured(lambda s, c: 40 if "d" in (s, c) else 31 if {s, c} == {"a", "c"} else 10)
+        self.assertEqual(pairs.outliers(slow_d), (["d"], ["a-c"]))
+        same = measured(lambda s, c: 25)   # a slower stack: every pair alike
+        self.assertEqual(pairs.outliers(same), ([], []))
