@@ -38,6 +38,10 @@ def register(subparsers) -> None:
                             "other: ring (each node with the next), all (every pair, n-1 "
                             "rounds), each judged against the fleet's median; nodes without "
                             "an RDMA device pair as two lab guests (default: %(default)s)")
+    run_parser.add_argument("--drain", action="store_true",
+                            help="drain the nodes found bad (lost, tests not as expected, "
+                            "slow in every pair) with an 'rdmagate:' reason; without it the "
+                            "scontrol line is only suggested")
     options.add_stack(run_parser)
     options.add_suite(run_parser)
     options.add_results(run_parser)
@@ -49,7 +53,8 @@ def run(args) -> int:
     request = FleetRequest(scheduler=args.scheduler, nodes=args.nodes, nodelist=args.nodelist,
                            partition=args.partition, stack=args.stack,
                            suites=tuple(args.suite or ()), results_dir=args.results,
-                           pending_timeout_s=args.pending_timeout, pairs=args.pairs)
+                           pending_timeout_s=args.pending_timeout, pairs=args.pairs,
+                           drain=args.drain)
     done = fleet(request, Progress())
     if args.json:
         json.dump({"run_dir": str(done.run_dir), "exit_code": done.exit_code,
@@ -69,6 +74,8 @@ def run(args) -> int:
                       + (f" ({v['ratio']}x the fleet's median)" if "ratio" in v else ""))
         if pair.reason:
             print(f"pair {pair.server}-{pair.client}: {pair.status}: {pair.reason}")
+    for line in done.fleet.drain:
+        print(f"{'drain' if args.drain else 'to drain'}: {line}")
     tested = sum(1 for n in done.fleet.nodes if n.status == "tested")
     why = f" ({done.fleet.job['reason']})" if done.fleet.job.get("reason") else ""
     print(f"{tested} of {len(done.fleet.nodes)} node(s) tested{why} -> {done.run_dir}")

@@ -71,3 +71,10 @@ def call(command: list[str]) -> subprocess.CompletedProcess:
                          "(slurm-client), or use --scheduler local") from None
     except subprocess.TimeoutExpired:
         raise InfraError(f"{command[0]} did not answer in 60 s: is slurmctld up?") from None
+
+
+def drain_argv(node: str, why: str) -> list[str]:
+    """The scontrol line that drains a node, with an rdmagate: reason."""
+    check_name("node", node)
+    reason = "rdmagate: " + " ".join(why.split())[:120]
+    return ["scontrol", "update", f"NodeName={node}", "State=DRAIN", f"Reason={reason}"]

@@ -5,6 +5,7 @@ and junit.xml across the nodes.
 
 Exit code: 1 when a node's tests ended otherwise than expected, else 3 when
 a node was not tested (or the job never ran), else 0."""
+import shlex
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ class FleetRequest:
     timeout_s: int = plan.DEFAULT_TIMEOUT_S
     hold_s: int = 3600                  # the job's time limit
     pairs: str = "none"                 # none | ring | all
+    drain: bool = False                 # drain the bad nodes (else only suggest it)
 
 
 @dataclass
@@ -113,6 +115,8 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
         record.pairs = _pairs(request.pairs, record.nodes, stack, fleet_dir, progress)
         record.outliers = dict(zip(("nodes", "links"), pairs.outliers(record.pairs)))
         if job_id:
+            _drain(record, request.drain, progress)
+        if job_id:
             record.job["state"] = follow.state(job_id)[0] or "ENDED"
         return _finish(record, fleet_dir, progress)
     except InfraError as err:   # the scheduler failed: recorded, then the one error line
@@ -122,6 +126,21 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
     finally:
         if job_id:
             job.cancel(job_id)
+
+
+def _drain(record: Fleet, drain: bool, progress) -> None:
+    """A node lost mid-run, with tests not as expected, or slow in every
+    pair: its drain line, suggested in fleet.json, run with --drain."""
+    bad = {n.name: n.reason or f"{len(n.deviations)} test(s) not as expected"
+           for n in record.nodes if n.status == NOT_TESTED or n.deviations}
+    bad.update({n: "off the fleet's median in every pair" for n in record.outliers["nodes"]})
+    for node, why in sorted(bad.items()):
+        argv = job.drain_argv(node, why)
+        record.drain.append(shlex.join(argv))
+        if drain:
+            done = job.call(argv)
+            progress.say(f"drained {node}" if done.returncode == 0 else
+                         f"could not drain {node}: {done.stderr.strip()}")
 
 
 def _pairs(mode: str, nodes: list[Node], stack, fleet_dir: Path, progress) -> list[Pair]:

@@ -102,6 +102,7 @@ class SlurmFleet(FleetChecks, unittest.TestCase):
         self.assertGreaterEqual(fleet.job["waited_s"], 0)
         self.assertTrue((self.run_dir / "job.sh").is_file())
         self.assertEqual(self.queue_after, [], "the job outlived the run")
+        self.assertEqual(fleet.drain, [], "a healthy node was to be drained")
 
 
 class FleetInput(unittest.TestCase):

@@ -34,7 +34,7 @@ class NodeDiesMidRun(unittest.TestCase):
         with slurm_cluster.Cluster(2) as cluster:
             proc = subprocess.Popen([sys.executable, str(RDMAGATE), "fleet", "run",
                                      "--scheduler", "slurm", "--nodes", "2", "--suite", "api",
-                                     "--results", cls.tmp.name], env=cluster.env,
+                                     "--drain", "--results", cls.tmp.name], env=cluster.env,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
                 # n2's harness is starting (check opens ktap.log just before it): the node dies
@@ -47,6 +47,8 @@ class NodeDiesMidRun(unittest.TestCase):
                     proc.kill()
                     proc.wait()
             cls.queue_after = cluster.live_jobs()
+            cls.n2_after = subprocess.run(["scontrol", "show", "node", "n2"], env=cluster.env,
+                                          capture_output=True, text=True).stdout
         cls.code = proc.returncode
         cls.run_dir = only_run(cls.tmp.name)
         cls.fleet = record.load(cls.run_dir / "fleet.json")
@@ -64,6 +66,14 @@ class NodeDiesMidRun(unittest.TestCase):
         self.assertRegex(lost.reason, "node n2 (is DOWN|lost its job step)")
         self.assertIn("n2: not tested", self.stdout)
         self.assertEqual(self.queue_after, [], "the job outlived the run")
+
+    def test_the_lost_node_is_drained_with_an_rdmagate_reason(self):
+        self.assertEqual(len(self.fleet.drain), 1, self.fleet.drain)
+        self.assertTrue(self.fleet.drain[0].startswith(
+            "scontrol update NodeName=n2 State=DRAIN 'Reason=rdmagate: node n2"), self.fleet.drain)
+        self.assertIn("drain: scontrol update NodeName=n2", self.stdout)
+        self.assertIn("DRAIN", self.n2_after)
+        self.assertIn("Reason=rdmagate: node n2", self.n2_after)
 
     def test_the_other_node_is_kept(self):
         kept = self.nodes["n1"]
