@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import build, plan, rundir, stacks, suites, targets
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, InfraError, UsageError
-from ..fleet import follow, job, junit, node as fleet_node, pairs
+from ..fleet import follow, job, junit, node as fleet_node, pairs, report
 from ..fleet.record import NOT_TESTED, Fleet, Node, Pair
 from ..progress import Progress
 from ..targets.slurm import SlurmNode
@@ -180,6 +180,7 @@ def _finish(record: Fleet, fleet_dir: Path, progress: Progress) -> FleetDone:
     record.finished = rundir.now()
     record.write(fleet_dir / "fleet.json")
     junit.write(record, fleet_dir)
+    report.write(record, fleet_dir)
     return FleetDone(fleet_dir, record, record.exit_code)
 
 

@@ -2,6 +2,7 @@
 nodes, and on two nodes of a private Slurm cluster; fleet.json, junit.xml,
 the nodes' run directories, exit codes and bad input."""
 import json
+import shutil
 import tempfile
 import unittest
 import xml.etree.ElementTree as ET
@@ -76,6 +77,15 @@ class FleetChecks:
             self.assertTrue(props["kernel"])
 
 
+    def test_report_html_has_every_node_and_test(self):
+        page = (self.run_dir / "report.html").read_text()
+        self.assertIn("0 of 10 test(s) deviate", page)
+        for name in self.names:
+            self.assertIn(f"<th>{name}</th>", page)
+        self.assertIn("<code>api.fork_init</code>", page)
+        self.assertNotIn("<script", page)
+
+
 class LocalFleet(FleetChecks, unittest.TestCase):
     names = ["local1", "local2"]
     where = "host"
@@ -83,6 +93,13 @@ class LocalFleet(FleetChecks, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.run_fleet("local")
+
+    @unittest.skipUnless(shutil.which("chromium"), "chromium is not installed")
+    def test_report_renders_in_a_browser_without_errors(self):
+        from rdmagate import browser
+        png = self.run_dir / "report.png"
+        self.assertEqual(browser.screenshot(self.run_dir / "report.html", png), [])
+        self.assertGreater(png.stat().st_size, 10000)
 
 
 @unittest.skipUnless(slurm_cluster.available(), "Slurm is not installed: run ci/setup")

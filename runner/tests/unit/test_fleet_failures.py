@@ -67,6 +67,15 @@ class NodeDiesMidRun(unittest.TestCase):
         self.assertIn("n2: not tested", self.stdout)
         self.assertEqual(self.queue_after, [], "the job outlived the run")
 
+    def test_report_shows_the_lost_node_and_its_tests_first(self):
+        page = (self.run_dir / "report.html").read_text()
+        self.assertIn("<td>n2</td><td>not tested</td>", page)
+        matrix = page.split("<h2>Node x test</h2>", 1)[1]
+        deviating = int(matrix.split("<p>", 1)[1].split(" of ", 1)[0])
+        self.assertGreater(deviating, 0, "n2's unfinished tests deviate")
+        first_row = matrix.split("</tr><tr>", 1)[1].split("</tr>", 1)[0]
+        self.assertIn("not run", first_row)
+
     def test_the_lost_node_is_drained_with_an_rdmagate_reason(self):
         self.assertEqual(len(self.fleet.drain), 1, self.fleet.drain)
         self.assertTrue(self.fleet.drain[0].startswith(
