@@ -41,9 +41,11 @@ def _free_ports(count: int) -> list[int]:
 
 
 class Cluster:
-    def __init__(self, nodes: int = 2, pending_partition: bool = True):
+    def __init__(self, nodes: int = 2, slow_steps_s: int = 0):
+        """slow_steps_s: every task of a job step starts that much later (a
+        TaskProlog that sleeps), for a run long enough to interrupt."""
         self.names = [f"n{i + 1}" for i in range(nodes)]
-        self.pending_partition = pending_partition
+        self.slow_steps_s = slow_steps_s
         self.procs: dict[str, subprocess.Popen] = {}
         self.tmp = None
 
@@ -80,7 +82,13 @@ class Cluster:
         self._wait(lambda: self.socket.exists(), 10, "munged made no socket")
         ctld, *node_ports = _free_ports(1 + len(self.names))
         self.conf = d / "slurm.conf"
-        self.conf.write_text(self._conf(ctld, node_ports))
+        conf = self._conf(ctld, node_ports)
+        if self.slow_steps_s:
+            prolog = d / "task_prolog.sh"
+            prolog.write_text(f"#!/bin/sh\nsleep {int(self.slow_steps_s)}\n")
+            prolog.chmod(0o755)
+            conf += f"TaskProlog={prolog}\n"
+        self.conf.write_text(conf)
         self._spawn("slurmctld", ["slurmctld", "-D", "-i", "-f", str(self.conf)])
         for name in self.names:
             # its own PID namespace: slurmstepd and the tasks cannot outlive

@@ -1,10 +1,13 @@
 """Following a job with the scheduler's own commands: squeue while it is
 known to the controller, scontrol for its nodes; no accounting database."""
+import re
 import time
 from dataclasses import dataclass
 
 from ..errors import InfraError
 from .job import call
+
+NODE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")   # never "..", never a path
 
 
 @dataclass
@@ -29,10 +32,16 @@ def state(job_id: str) -> tuple[str, str, str]:
 
 
 def hostnames(nodelist: str) -> list[str]:
+    """The nodes of a hostlist; each becomes a directory name (nodes/<node>)."""
     done = call(["scontrol", "show", "hostnames", nodelist])
     if done.returncode != 0:
         raise InfraError(f"scontrol show hostnames {nodelist}: {done.stderr.strip()}")
-    return done.stdout.split()
+    names = done.stdout.split()
+    odd = [n for n in names if not NODE.match(n)]
+    if odd:
+        raise InfraError(f"scontrol show hostnames {nodelist}: node name {odd[0]!r} is not "
+                         "a plain host name")
+    return names
 
 
 def wait_running(job_id: str, timeout_s: float, poll_s: float = 0.2,

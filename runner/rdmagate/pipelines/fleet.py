@@ -103,7 +103,8 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
                       for i in range(request.nodes)]
         record.nodes = [Node(name) for name, _ in places]
         record.write(fleet_dir / "fleet.json")
-        with ThreadPoolExecutor(max_workers=len(places)) as pool:
+        pool = ThreadPoolExecutor(max_workers=len(places))
+        try:
             ran = [pool.submit(fleet_node.run_node, node, target, stack, fetched, chosen,
                                harness, fleet_dir, request.timeout_s)
                    for node, (_, target) in zip(record.nodes, places)]
@@ -112,6 +113,12 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
                 progress.say(f"{done.name}: {done.status}"
                              + (f" ({done.reason})" if done.reason else "")
                              + (f", {_tally(done.counts)}" if done.counts else ""))
+        except BaseException:
+            if job_id:   # Ctrl-C, SIGTERM: the steps end with the job, then their threads
+                job.cancel(job_id)
+            raise
+        finally:
+            pool.shutdown(cancel_futures=True)
         record.pairs = _pairs(request.pairs, record.nodes, stack, fleet_dir, progress)
         record.outliers = dict(zip(("nodes", "links"), pairs.outliers(record.pairs)))
         if job_id:

@@ -102,6 +102,49 @@ class NodeDiesMidRun(unittest.TestCase):
 
 
 @unittest.skipUnless(slurm_cluster.available(), "Slurm is not installed: run ci/setup")
+class RunInterrupted(unittest.TestCase):
+    def test_sigterm_cancels_the_job_and_leaves_nothing_running(self):
+        # each step waits 30 s before its task: without the cancel, the
+        # interrupted run would wait for its steps
+        with tempfile.TemporaryDirectory() as tmp, \
+                slurm_cluster.Cluster(2, slow_steps_s=30) as cluster:
+            proc = subprocess.Popen([sys.executable, str(RDMAGATE), "fleet", "run",
+                                     "--scheduler", "slurm", "--nodes", "2", "--suite", "api",
+                                     "--results", tmp], env=cluster.env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                _wait_for(lambda: len([c for c in _cmdlines() if c.startswith("srun ")
+                                       and f"{tmp}/" in c and "preflight.sh" in c]) == 2, 240,
+                          "the nodes' preflight steps")
+                started = time.monotonic()
+                proc.send_signal(signal.SIGTERM)
+                _, err = proc.communicate(timeout=120)
+                took = time.monotonic() - started
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            live = cluster.live_jobs()
+            _wait_for(lambda: not [p for p in _cmdlines() if tmp in p], 30,
+                      "the harness processes of the run to end")
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertIn("interrupted", err)
+        self.assertNotIn("Traceback", err)
+        self.assertLess(took, 15)
+        self.assertEqual(live, [], "the job outlived the run")
+
+
+def _cmdlines() -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@unittest.skipUnless(slurm_cluster.available(), "Slurm is not installed: run ci/setup")
 class JobStaysPending(unittest.TestCase):
     def test_cancelled_after_the_timeout_and_reported(self):
         with tempfile.TemporaryDirectory() as tmp, slurm_cluster.Cluster(2) as cluster:
@@ -153,15 +196,8 @@ time.sleep(600)
 
     def _running(self, cluster_dir: str) -> list[str]:
         """Command lines of processes of that cluster (daemons, the job's task)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            try:
-                line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except (OSError, ValueError):
-                continue
-            if cluster_dir in line or line.startswith(f"sleep {self.MARK}"):
-                found.append(line)
-        return found
+        return [line for line in _cmdlines()
+                if cluster_dir in line or line.startswith(f"sleep {self.MARK}")]
 
 
 if __name__ == "__main__":
