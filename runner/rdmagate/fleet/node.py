@@ -5,7 +5,7 @@ reason, and what it finished is kept."""
 import shutil
 from pathlib import Path
 
-from .. import profiles, results
+from .. import profiles, results, rundir
 from ..errors import InfraError, RunCutShort
 from ..pipelines.check import SuiteRun, run_suites
 from ..progress import Progress
@@ -67,6 +67,7 @@ def run_node(node: Node, target, stack, fetched, chosen: list, harness: Path | N
         with (run_dir / "progress.log").open("w", encoding="utf-8") as log:
             done = run_suites(run, Progress(log, enabled=False))
         _finished(node, done.finished)
+        node.perf = _perf(run_dir)
         node.exit_code = done.exit_code
         node.status = TESTED
         preflight(target, fleet_dir, node, after=True)
@@ -76,6 +77,15 @@ def run_node(node: Node, target, stack, fetched, chosen: list, harness: Path | N
     except InfraError as err:
         node.status, node.reason, node.exit_code = NOT_TESTED, str(err), err.exit_code
     return node
+
+
+def _perf(run_dir: Path) -> list[dict]:
+    """The perf suite's verdicts against the profile's baseline (perf.json)."""
+    path = run_dir / "perf.json"
+    if not path.is_file():
+        return []
+    verdicts = rundir.read_json(path).get("verdicts") or {}
+    return [dict(v, measurement=name) for name, v in sorted(verdicts.items())]
 
 
 def _finished(node: Node, finished: list[dict]) -> None:

@@ -183,6 +183,16 @@ if __name__ == "__main__":
     unittest.main()
 
 
+class NodePerf(unittest.TestCase):
+    def test_perf_verdicts_of_a_node_come_from_perf_json(self):
+        from rdmagate.fleet import node
+        with tempfile.TemporaryDirectory() as tmp:
+            self.assertEqual(node._perf(Path(tmp)), [])
+            verdict = {"ratio": 1.2, "ci": [1.1, 1.3], "verdict": "slower", "n": [9, 9]}
+            (Path(tmp) / "perf.json").write_text(json.dumps({"verdicts": {"write_2": verdict}}))
+            self.assertEqual(node._perf(Path(tmp)), [dict(verdict, measurement="write_2")])
+
+
 class PairRounds(unittest.TestCase):
     def test_all_pairs_every_pair_once_in_n_minus_1_rounds(self):
         from rdmagate.fleet import pairs

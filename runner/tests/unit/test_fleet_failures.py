@@ -149,7 +149,7 @@ class JobStaysPending(unittest.TestCase):
     def test_cancelled_after_the_timeout_and_reported(self):
         with tempfile.TemporaryDirectory() as tmp, slurm_cluster.Cluster(2) as cluster:
             # the "held" partition allows no node: the job waits forever
-            done = rdmagate("fleet", "run", "--scheduler", "slurm", "--nodes", "2",
+            done = rdmagate("fleet", "run", "--scheduler", "slurm", "--nodelist", "n[1-2]",
                             "--partition", "held", "--pending-timeout", "2", "--suite", "api",
                             "--results", tmp, env=cluster.env)
             queue_after = cluster.live_jobs()
@@ -160,6 +160,10 @@ class JobStaysPending(unittest.TestCase):
         self.assertIn("PENDING (PartitionNodeLimit)", fleet.job["reason"])
         self.assertIn("cancelled", done.stdout)
         self.assertEqual(fleet.exit_code, 3)
+        # the nodes asked for by name are each not tested, with the job's reason
+        self.assertEqual([(n.name, n.status) for n in fleet.nodes],
+                         [("n1", "not tested"), ("n2", "not tested")])
+        self.assertIn("PartitionNodeLimit", fleet.nodes[0].reason)
 
 
 @unittest.skipUnless(slurm_cluster.available(), "Slurm is not installed: run ci/setup")
