@@ -39,12 +39,12 @@ def series(conn, table: str, since: str) -> list[Series]:
     return out
 
 
-def _ok(outcome: str) -> bool:
+def ok(outcome: str) -> bool:
     return outcome in AS_EXPECTED
 
 
 def flips(s: Series) -> int:
-    oks = [_ok(p[2]) for p in s.points]
+    oks = [ok(p[2]) for p in s.points]
     return sum(1 for a, b in zip(oks, oks[1:]) if a != b)
 
 

@@ -3,6 +3,7 @@ self-contained HTML page (inline SVG trend plots, no script, no network)."""
 import html
 from dataclasses import dataclass
 
+from ..report_html import CELL
 from . import analysis
 
 
@@ -14,6 +15,7 @@ class Report:
     flaky: list
     drifts: list
     trends: list      # every perf series
+    timelines: list   # outcome series that were ever not as expected
 
 
 def _where(s: analysis.Series) -> str:
@@ -61,6 +63,13 @@ def _svg(s: analysis.Series, drift: analysis.Drift | None) -> str:
             f'<polyline fill="none" stroke="#246" points="{points}"/>{mark}{dots}</svg>')
 
 
+def _timeline(s: analysis.Series) -> str:
+    cells = "".join(f'<td style="background:{CELL.get(p[2], "#ffd8b5")}" '
+                    f'title="{html.escape(p[0])} {html.escape(p[1])}">{html.escape(p[2])}</td>'
+                    for p in s.points)
+    return f"<tr><td>{html.escape(_where(s))}</td>{cells}</tr>"
+
+
 def page(report: Report) -> str:
     esc = html.escape
     by_series = {id(d.series): d for d in report.drifts}
@@ -69,5 +78,7 @@ def page(report: Report) -> str:
                      for s in report.trends)
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>rdmagate history"
             f"</title></head><body><h1>rdmagate history</h1><p>{esc(text(report)[0])}</p>"
-            f"<ul>{rows}</ul><h2>perf trends</h2>{trends or '<p>no perf measurements</p>'}"
+            f"<ul>{rows}</ul><h2>outcomes over time (tests ever not as expected)</h2>"
+            f"<table>{''.join(_timeline(s) for s in report.timelines)}</table>"
+            f"<h2>perf trends</h2>{trends or '<p>no perf measurements</p>'}"
             f"</body></html>\n")

@@ -61,7 +61,8 @@ def report(request: ReportRequest) -> Report:
     finally:
         conn.close()
     found = Report(start, runs, analysis.changed(outcomes), analysis.flaky(outcomes),
-                   analysis.drifts(trends, request.threshold), trends)
+                   analysis.drifts(trends, request.threshold), trends,
+                   [s for s in outcomes if not all(analysis.ok(p[2]) for p in s.points)])
     if request.html:
         try:
             request.html.write_text(page(found), encoding="utf-8")

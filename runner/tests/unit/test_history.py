@@ -94,6 +94,10 @@ class HistoryOfRecordedRuns(unittest.TestCase):
         page = self.html.read_text()
         self.assertEqual(page.count("<svg"), 2)
         self.assertIn("changed at run night4", page)
+        timelines = page.split("outcomes over time", 1)[1].split("perf trends", 1)[0]
+        self.assertEqual(timelines.count("<tr>"), 2)   # rc_send and ud_send on rxe-6.1
+        self.assertIn("verbs.ud_send", timelines)
+        self.assertNotIn("api.fork_init", timelines)
         for outside in ("<script", "http://", "https://"):
             self.assertNotIn(outside, page.replace('xmlns="http://www.w3.org/2000/svg"', ""))
 
