@@ -4,9 +4,10 @@ import signal
 import sys
 
 from . import errors
-from .commands import abi, baseline, check, kabi, lab, profile, report, stacks, upgrade
+from .commands import abi, baseline, check, fleet, history, kabi, lab, profile, report, \
+    stacks, upgrade
 
-COMMANDS = (check, stacks, abi, kabi, lab, upgrade, report, baseline, profile)
+COMMANDS = (check, stacks, abi, kabi, lab, upgrade, report, baseline, profile, fleet, history)
 
 EPILOG = """\
 exit codes:

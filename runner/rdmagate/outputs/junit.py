@@ -38,7 +38,10 @@ def build(found: list[Result], name: str = "rdmagate") -> ET.ElementTree:
 
 
 def write(found: list[Result], path: Path) -> None:
-    tree = build(found)
+    write_tree(build(found), path)
+
+
+def write_tree(tree: ET.ElementTree, path: Path) -> None:
     ET.indent(tree)
     tmp = path.with_suffix(".xml.tmp")
     tree.write(tmp, encoding="utf-8", xml_declaration=True)

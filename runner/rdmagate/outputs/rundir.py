@@ -1,5 +1,6 @@
 """The run directory: results/<run-id>/ and its run.json."""
 import datetime
+import json
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -11,8 +12,21 @@ from ..errors import UsageError
 from ..paths import REPO_ROOT
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def read_json(path: Path) -> dict:
+    """A JSON object file of a run; a UsageError naming the file when it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read ({err.strerror})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise UsageError(f"{path}: not JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: not a JSON object")
+    return data
 
 
 def git_revision() -> str:
@@ -100,7 +114,7 @@ class RunRecord:
 
     def __init__(self, run_dir: Path, command: str, **fields):
         self.path = run_dir / "run.json"
-        self.run = _with(Run(run_dir.name, command, sys.argv, _now(), None, git_revision(),
+        self.run = _with(Run(run_dir.name, command, sys.argv, now(), None, git_revision(),
                              None), fields, self.path)
         self.write()
 
@@ -109,7 +123,7 @@ class RunRecord:
         self.write()
 
     def finish(self, exit_code: int, **fields) -> None:
-        self.update(finished=_now(), exit_code=exit_code, **fields)
+        self.update(finished=now(), exit_code=exit_code, **fields)
 
     @staticmethod
     def amend(run_dir: Path, **fields) -> None:

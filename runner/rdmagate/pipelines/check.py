@@ -44,6 +44,8 @@ class SuiteRun:
     argv_prefix: Callable[[Path], list[str]] | None = None   # run_dir -> argv before the harness
     filters: tuple[str, ...] = ()
     timeout_s: int = plan.DEFAULT_TIMEOUT_S
+    own_harness: Path | None = None   # the stack's own build, made already (a fleet builds once)
+    run_dir: Path | None = None       # an empty directory to run in (a fleet's nodes/<node>/)
 
 
 @dataclass
@@ -83,9 +85,9 @@ def run_suites(run: SuiteRun, progress: Progress) -> CheckDone:
     stack, fetched, target = run.stack, run.fetched, run.target
     in_harness = [s for s in run.suites if s.in_harness]
     in_runner = [s for s in run.suites if not s.in_harness]
-    harness = run.harness
-    own_build = harness is None
-    if in_harness and own_build:
+    harness = run.harness or run.own_harness
+    own_build = run.harness is None
+    if in_harness and harness is None:
         try:
             harness = build.build_harness(stack.name, None if stack.kind == "host"
                                           else fetched.root, say=progress.say)
@@ -126,8 +128,9 @@ def run_suites(run: SuiteRun, progress: Progress) -> CheckDone:
             argv = run.argv_prefix(run_dir) + argv
         status = _run_harness(target, harness, argv, run_dir, progress, record) \
             if harness else 0
-        if target.vanished():
-            raise InfraError(f"device {target.device} vanished during the run")
+        gone = target.gone()
+        if gone:
+            raise InfraError(gone)
         context = suites.Context(stack, fetched, target, run.profile,
                                  Path(run.profile["path"]).stem if run.profile else target.kind,
                                  run_dir, progress.say)
@@ -159,7 +162,8 @@ def run_suites(run: SuiteRun, progress: Progress) -> CheckDone:
 
 def _start(run: SuiteRun, **fields) -> tuple[Path, rundir.RunRecord]:
     """The run directory and its run.json, as the run starts."""
-    run_dir = rundir.create(run.results_dir, run.command, run.label or run.stack.name).resolve()
+    run_dir = run.run_dir or rundir.create(run.results_dir, run.command,
+                                           run.label or run.stack.name).resolve()
     record = rundir.RunRecord(run_dir, run.command, stack=run.stack.name,
                               device=run.target.device, where=run.target.name,
                               where_why=run.target.why, suites=[s.name for s in run.suites],

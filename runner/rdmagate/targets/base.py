@@ -1,6 +1,6 @@
 """A target: where an argv runs. This host with its RDMA device, soft-RoCE
-on this host, one lab guest, two lab guests joined by a link (and, later,
-cluster nodes). Callers ask a target to run an argv, stream its lines, and
+on this host, one lab guest, two lab guests joined by a link, a node of a
+Slurm cluster. Callers ask a target to run an argv, stream its lines, and
 say which kernel and device it is; none of them branches on where it is.
 
 Shares are host directories the argv needs (a run directory, a build tree),
@@ -52,6 +52,10 @@ class Target:
         """True when the device, there at the start, is gone: failures after
         that are its going, not the stack's."""
         return False
+
+    def gone(self) -> str:
+        """Why the device (or the node) went during the run; "" while it is there."""
+        return f"device {self.device} vanished during the run" if self.vanished() else ""
 
     def flags(self) -> list[str]:
         """The options of rdmagate that choose this target again."""

@@ -14,11 +14,13 @@ from .base import Ran, Target
 RXE_LINK = "rdmagate_rxe0"
 
 
-def run_here(argv: list[str], on_line, env: dict | None = None) -> int:
-    """Run argv here in its own session, each stdout line to on_line; its
-    exit status (negative: killed by a signal). Ctrl-C reaches it first."""
+def run_here(argv: list[str], on_line, env: dict | None = None, with_stderr: bool = False) -> int:
+    """Run argv here in its own session, each stdout line (and stderr's, with
+    with_stderr) to on_line; its exit status (negative: killed by a signal).
+    Ctrl-C reaches it first."""
     try:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                stderr=subprocess.STDOUT if with_stderr else None,
                                 text=True, errors="replace", env=env, start_new_session=True)
     except OSError as err:
         raise InfraError(f"cannot run {argv[0]}: {err.strerror}") from None

@@ -11,7 +11,7 @@ import threading
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child before exec: a SIGKILL of rdmagate (which no cleanup can
     catch) takes QEMU with it, so no guest outlives the run."""
     import ctypes
@@ -27,7 +27,7 @@ class VM:
                                      stderr=subprocess.STDOUT if piped else None,
                                      stdin=subprocess.DEVNULL if piped else None,
                                      start_new_session=piped,
-                                     preexec_fn=_die_with_parent)
+                                     preexec_fn=die_with_parent)
         self.reader = threading.Thread(target=self._read, args=(lines,), daemon=True)
         if piped:
             self.reader.start()

@@ -7,6 +7,7 @@ job lists are split into words, never passed to a shell as text.
     perftest_jobs.sh OUT JOBS ADDR [server|client]   perftest's server and client
     capture_devinfo.sh OUT DEV -- ARGV   ibv_devinfo -v into OUT, then exec ARGV
     kabi_load.sh OUT [KEY NAME KO]...    insmod each module, keep the kernel log, rmmod
+    preflight.sh                     a node's kernel, taint, devices and ports
 """
 from pathlib import Path
 
@@ -15,3 +16,4 @@ NATIVE_JOBS = HERE / "native_jobs.sh"
 PERFTEST_JOBS = HERE / "perftest_jobs.sh"
 CAPTURE_DEVINFO = HERE / "capture_devinfo.sh"
 KABI_LOAD = HERE / "kabi_load.sh"
+PREFLIGHT = HERE / "preflight.sh"

@@ -1,0 +1,82 @@
+"""rdmagate fleet run: the suites on every node of a cluster, through Slurm."""
+import json
+import sys
+
+from .. import options
+from ..pipelines.fleet import SCHEDULERS, FleetRequest, fleet
+from ..progress import Progress
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "fleet", help="run the suites on every node of a cluster (Slurm, or local)",
+        description="Run the suites on many nodes through the cluster's own scheduler.")
+    sub = parser.add_subparsers(dest="fleet_command", metavar="ACTION", required=True)
+    run_parser = sub.add_parser(
+        "run", help="preflight and suites on each node; fleet.json and junit.xml",
+        description="Build the harness once (the nodes must share the checkout's path), "
+        "submit one Slurm job holding the nodes (sbatch; followed with squeue and "
+        "scontrol, no accounting needed), and run on each node, as a job step, a "
+        "preflight (kernel, taint, devices, ports) and the suites into "
+        "nodes/<node>/ (the run-directory format of check). A node that goes mid-run "
+        "is 'not tested' with the scheduler's reason; a job still pending after "
+        "--pending-timeout is cancelled. --scheduler local runs N nodes on this machine. "
+        "Writes fleet.json and junit.xml (classname <node>.<suite>). Exit 1 when a "
+        "node's tests ended otherwise than expected, else 3 when a node was not tested.")
+    run_parser.add_argument("--scheduler", choices=SCHEDULERS, default="slurm",
+                            help="slurm (sbatch, srun, squeue) or local (this machine's "
+                            "nodes, for a site without a scheduler; default: %(default)s)")
+    which = run_parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--nodes", type=int, metavar="N", help="how many nodes")
+    which.add_argument("--nodelist", metavar="LIST", help="these Slurm nodes (n[1-4])")
+    run_parser.add_argument("--partition", metavar="P", help="the Slurm partition")
+    run_parser.add_argument("--pending-timeout", type=float, default=600, metavar="S",
+                            help="cancel the job if it has not started after S seconds "
+                            "(default: %(default)s)")
+    run_parser.add_argument("--pairs", choices=("none", "ring", "all"), default="none",
+                            help="perftest between nodes, server on one and client on the "
+                            "other: ring (each node with the next), all (every pair, n-1 "
+                            "rounds), each judged against the fleet's median; nodes without "
+                            "an RDMA device pair as two lab guests (default: %(default)s)")
+    run_parser.add_argument("--drain", action="store_true",
+                            help="drain the nodes found bad (lost, tests not as expected, "
+                            "slow in every pair) with an 'rdmagate:' reason; without it the "
+                            "scontrol line is only suggested")
+    options.add_stack(run_parser)
+    options.add_suite(run_parser)
+    options.add_results(run_parser)
+    options.add_json(run_parser)
+    run_parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    request = FleetRequest(scheduler=args.scheduler, nodes=args.nodes, nodelist=args.nodelist,
+                           partition=args.partition, stack=args.stack,
+                           suites=tuple(args.suite or ()), results_dir=args.results,
+                           pending_timeout_s=args.pending_timeout, pairs=args.pairs,
+                           drain=args.drain)
+    done = fleet(request, Progress())
+    if args.json:
+        json.dump({"run_dir": str(done.run_dir), "exit_code": done.exit_code,
+                   "nodes": {n.name: n.status for n in done.fleet.nodes}}, sys.stdout, indent=2)
+        print()
+        return done.exit_code
+    for node in done.fleet.nodes:
+        for deviation in node.deviations:
+            print(f"{deviation['outcome']:<8} {node.name}.{deviation['test']}: "
+                  f"{deviation['reason']}")
+        if node.reason:
+            print(f"{node.name}: {node.status}: {node.reason}")
+    for pair in done.fleet.pairs:
+        for v in pair.verdicts:
+            if v.get("verdict") != "as the fleet":
+                print(f"pair {pair.server}-{pair.client} {v['measurement']}: {v.get('verdict')}"
+                      + (f" ({v['ratio']}x the fleet's median)" if "ratio" in v else ""))
+        if pair.reason:
+            print(f"pair {pair.server}-{pair.client}: {pair.status}: {pair.reason}")
+    for line in done.fleet.drain:
+        print(f"{'drain' if args.drain else 'to drain'}: {line}")
+    tested = sum(1 for n in done.fleet.nodes if n.status == "tested")
+    why = f" ({done.fleet.job['reason']})" if done.fleet.job.get("reason") else ""
+    print(f"{tested} of {len(done.fleet.nodes)} node(s) tested{why} -> {done.run_dir}")
+    return done.exit_code

@@ -1,0 +1,55 @@
+"""junit.xml of a fleet run: every node's results with the node in the
+classname (<node>.<suite>), so names stay unique across nodes; a node not
+tested is one error case <node>.node.tested with the reason; each pair's
+measurements under pair.<server>-<client> (a FAIL when off the fleet's
+median); the stack, node and kernel as properties of each suite."""
+import dataclasses
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from ..outputs import junit, results
+from ..outputs.result import Result
+from .record import NOT_TESTED, Fleet
+
+
+def records(fleet: Fleet, fleet_dir: Path) -> list[tuple[dict, Result]]:
+    """(node properties, result record renamed for the fleet), in node order."""
+    out = []
+    for node in fleet.nodes:
+        props = {"stack": fleet.stack, "node": node.name, "kernel": node.kernel,
+                 "device": node.device, "profile": node.profile}
+        finished = results.read(fleet_dir / node.run_dir / "results.jsonl") \
+            if node.run_dir else []
+        for record in finished:
+            out.append((props, dataclasses.replace(record, suite=f"{node.name}.{record.suite}")))
+        if node.status == NOT_TESTED:
+            out.append((props, Result(f"{node.name}.node.tested", f"{node.name}.node", "tested",
+                                      "ERROR", reason=f"not tested: {node.reason}",
+                                      message=node.reason)))
+    for pair in fleet.pairs:
+        props = {"stack": fleet.stack, "server": pair.server, "client": pair.client,
+                 "round": str(pair.round)}
+        suite = f"pair.{pair.server}-{pair.client}"
+        if pair.status == NOT_TESTED:
+            out.append((props, Result(f"{suite}.tested", suite, "tested", "ERROR",
+                                      reason=f"not tested: {pair.reason}", message=pair.reason)))
+        for v in pair.verdicts:
+            outcome = {"as the fleet": "PASS", "off the fleet": "FAIL"}.get(v.get("verdict"),
+                                                                           "ERROR")
+            text = (f"{v['metric']} {v['value']:.4g}: {v['ratio']}x the fleet's median "
+                    f"{v['fleet_median']:.4g}") if "value" in v else v.get("error", "")
+            out.append((props, Result(f"{suite}.{v['measurement']}", suite, v["measurement"],
+                                      outcome, reason=v.get("verdict", ""), message=text)))
+    return out
+
+
+def write(fleet: Fleet, fleet_dir: Path) -> None:
+    pairs = records(fleet, fleet_dir)
+    tree = junit.build([record for _, record in pairs], name="rdmagate fleet")
+    props_of = {record.suite: props for props, record in pairs}
+    for suite in tree.getroot().iter("testsuite"):
+        element = ET.Element("properties")
+        for key, value in props_of[suite.get("name")].items():
+            ET.SubElement(element, "property", name=key, value=value)
+        suite.insert(0, element)
+    junit.write_tree(tree, fleet_dir / "junit.xml")

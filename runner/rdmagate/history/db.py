@@ -1,0 +1,97 @@
+"""The history database. Several writers may add runs at once (two nightly
+pipelines finishing together): the file is in WAL mode, every connection
+waits up to BUSY_S for a lock instead of failing, and each run goes in with
+one BEGIN IMMEDIATE transaction, so a reader sees a run whole or not at all."""
+import contextlib
+import datetime
+import sqlite3
+from pathlib import Path
+
+from ..errors import UsageError
+
+SCHEMA_VERSION = 1
+BUSY_S = 60.0
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, run_key TEXT NOT NULL UNIQUE, command TEXT NOT NULL,
+    started TEXT NOT NULL, stack TEXT NOT NULL, git TEXT, exit_code INTEGER,
+    verdict TEXT, path TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    run INTEGER NOT NULL REFERENCES runs(id), node TEXT NOT NULL, stack TEXT NOT NULL,
+    profile TEXT NOT NULL, test TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT);
+CREATE TABLE IF NOT EXISTS measures (
+    run INTEGER NOT NULL REFERENCES runs(id), node TEXT NOT NULL, stack TEXT NOT NULL,
+    profile TEXT NOT NULL, name TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS results_by_test ON results(node, stack, profile, test);
+CREATE INDEX IF NOT EXISTS measures_by_name ON measures(node, stack, profile, name);
+"""
+
+
+def connect(path: Path, create: bool = True) -> sqlite3.Connection:
+    """The database at path (made when create), checked to be a history."""
+    if not create and not path.is_file():
+        raise UsageError(f"--db {path}: no history there (rdmagate history add makes one)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_S, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_S * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):
+            raise UsageError(f"--db {path}: history schema version {version}, this rdmagate "
+                             f"reads version {SCHEMA_VERSION}")
+        if version == 0:
+            with transaction(conn):
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except sqlite3.DatabaseError as err:
+        raise UsageError(f"--db {path}: not an rdmagate history ({err})") from None
+    except OSError as err:
+        raise UsageError(f"--db {path}: cannot open ({err.strerror})") from None
+    return conn
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection):
+    """BEGIN IMMEDIATE (the write lock taken at once, waited for) ... COMMIT,
+    or ROLLBACK on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def utc(stamp: str) -> str:
+    """An ISO 8601 time (run.json's or upgrade.json's spelling) in UTC."""
+    try:
+        moment = datetime.datetime.fromisoformat(stamp)
+    except ValueError:
+        raise UsageError(f"started {stamp!r}: not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def add(conn: sqlite3.Connection, run) -> bool:
+    """Keep one run (ingest.Run) in one transaction; False when it is kept already."""
+    with transaction(conn):
+        if conn.execute("SELECT 1 FROM runs WHERE run_key = ?", (run.key,)).fetchone():
+            return False
+        run_id = conn.execute(
+            "INSERT INTO runs (run_key, command, started, stack, git, exit_code, verdict, path)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (run.key, run.command, utc(run.started), run.stack, run.git, run.exit_code,
+             run.verdict, run.path)).lastrowid
+        for unit in run.units:
+            where = (run_id, unit.node, unit.stack, unit.profile)
+            conn.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [where + (r.test, r.outcome, r.reason)
+                              for r in unit.results])
+            conn.executemany("INSERT INTO measures VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [where + m for m in unit.measures])
+    return True

@@ -1,0 +1,90 @@
+"""A node of a Slurm cluster as a target: each argv runs as one job step on
+that node (`srun --jobid JOB -w NODE`) inside the allocation a fleet run
+holds (fleet/job.py submits it). The run directory and the build tree must
+be on a file system every node shares at the same path, which a cluster
+has; shares are therefore not copied. srun's own words ("srun: error: Node
+failure on n2") are kept, not streamed, and become the reason when the node
+is found gone."""
+import subprocess
+
+from ..errors import InfraError
+from .base import Ran, Target
+from .host import run_here
+
+BAD_STATES = frozenset({"DOWN", "NOT_RESPONDING", "FAIL", "FAILING", "POWERED_DOWN",
+                        "POWERING_DOWN", "DRAIN", "DRAINED"})
+# what srun says when the step's node is gone before the controller knows
+LOST = ("Node failure", "Communication connection failure", "launch failed")
+
+
+def node_info(node: str) -> dict[str, str]:
+    """scontrol's record of a node as key=value fields ({} when unknown)."""
+    done = subprocess.run(["scontrol", "show", "node", "--oneliner", node],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {}
+    fields, key = {}, None
+    for word in done.stdout.split():
+        if "=" in word:
+            key, value = word.split("=", 1)
+            fields[key] = value
+        elif key:   # Reason=Not responding [slurm@...]: values with spaces
+            fields[key] += " " + word
+    return fields
+
+
+class SlurmNode(Target):
+    name = "slurm"
+
+    def __init__(self, node: str, job_id: str, device: str = "none", why: str = ""):
+        super().__init__(device, why or f"node {node} of Slurm job {job_id}")
+        self.node = node
+        self.job_id = job_id
+        self.release = ""
+        self.srun_said: list[str] = []
+
+    def kernel_release(self) -> str:
+        if not self.release:
+            said: list[str] = []
+            self.run(["uname", "-r"], on_line=said.append)
+            self.release = said[0].strip() if said else ""
+        return self.release
+
+    def run(self, argv, shares=(), on_line=lambda line: None, say=lambda text: None,
+            timeout=None, peer_argv=None) -> Ran:
+        if peer_argv:
+            raise ValueError("a Slurm node target is one node")
+
+        def line(text: str) -> None:
+            if text.startswith(("srun: ", "slurmstepd: ")):
+                self.srun_said.append(text)
+            else:
+                on_line(text)
+        step = ["srun", f"--jobid={self.job_id}", f"--nodelist={self.node}", "--nodes=1",
+                "--ntasks=1", "--overlap", "--kill-on-bad-exit=0", "--quiet", "--", *argv]
+        status = run_here(step, line, with_stderr=True)
+        return Ran(status, self.release, {"slurm": {"job": self.job_id, "node": self.node}})
+
+    def vanished(self) -> bool:
+        return bool(self.gone())
+
+    def gone(self) -> str:
+        """Why the node is gone ("" while it is up): its state and the
+        controller's reason, with what srun said."""
+        info = node_info(self.node)
+        if not info:
+            raise InfraError(f"scontrol show node {self.node}: the controller does not answer")
+        states = set(info.get("State", "").split("+"))
+        said = "; ".join(dict.fromkeys(self.srun_said))
+        if states & BAD_STATES:
+            what = f"node {self.node} is {info.get('State')}" + \
+                (f" ({info['Reason']})" if info.get("Reason") else "")
+        elif any(word in said for word in LOST):
+            what = f"node {self.node} lost its job step (the controller still says " \
+                f"{info.get('State')})"
+        else:
+            return ""
+        return what + (f"; {said}" if said else "")
+
+    def describe(self) -> str:
+        return f"{self.device} on node {self.node} (Slurm job {self.job_id})"

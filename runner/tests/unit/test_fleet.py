@@ -1,0 +1,237 @@
+"""rdmagate fleet run with the api suite (no device, no guest): on two local
+nodes, and on two nodes of a private Slurm cluster; fleet.json, junit.xml,
+the nodes' run directories, exit codes and bad input."""
+import json
+import shutil
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from rdmagate.outputs import results
+from rdmagate.errors import UsageError
+from rdmagate.fleet import record
+from tests import slurm_cluster
+from tests.support import rdmagate
+
+
+def only_run(results_dir: str) -> Path:
+    runs = list(Path(results_dir).iterdir())
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+class FleetChecks:
+    """What every fleet run of the api suite on two healthy nodes shows."""
+    names: list[str]
+
+    @classmethod
+    def run_fleet(cls, scheduler: str, env: dict | None = None) -> None:
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.done = rdmagate("fleet", "run", "--scheduler", scheduler, "--nodes", "2",
+                            "--suite", "api", "--results", cls.tmp.name, env=env)
+        cls.run_dir = only_run(cls.tmp.name)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_exit_code_and_summary(self):
+        self.assertEqual(self.done.returncode, 0, self.done.stderr)
+        self.assertIn("2 of 2 node(s) tested", self.done.stdout)
+
+    def test_fleet_json_has_every_node_tested(self):
+        fleet = record.load(self.run_dir / "fleet.json")
+        self.assertEqual((fleet.schema, fleet.version, fleet.stack, fleet.suites),
+                         ("rdmagate-fleet", 1, "host", ["api"]))
+        self.assertEqual([n.name for n in fleet.nodes], self.names)
+        self.assertEqual(fleet.exit_code, 0)
+        for node in fleet.nodes:
+            self.assertEqual((node.status, node.reason, node.exit_code), ("tested", "", 0))
+            self.assertEqual(node.run_dir, f"nodes/{node.name}")
+            self.assertTrue(node.kernel)
+            self.assertTrue(node.taint_before.isdigit() and node.taint_after.isdigit())
+            self.assertEqual(node.deviations, [])
+            finished = results.read(self.run_dir / node.run_dir / "results.jsonl")
+            self.assertGreater(len(finished), 5)
+            self.assertEqual(node.counts, results.counts(finished))
+
+    def test_each_node_directory_is_a_check_run(self):
+        for name in self.names:
+            node_dir = self.run_dir / "nodes" / name
+            for file in ("plan.json", "run.json", "results.jsonl", "junit.xml", "ktap.log"):
+                self.assertTrue((node_dir / file).is_file(), f"{name}/{file}")
+            run = json.loads((node_dir / "run.json").read_text())
+            self.assertEqual((run["exit_code"], run["where"]), (0, self.where))
+
+    def test_junit_names_are_unique_across_nodes(self):
+        root = ET.parse(self.run_dir / "junit.xml").getroot()
+        cases = root.findall(".//testcase")
+        ids = [(c.get("classname"), c.get("name")) for c in cases]
+        self.assertEqual(len(ids), len(set(ids)))
+        self.assertEqual({c for c, _ in ids}, {f"{n}.api" for n in self.names})
+        for suite in root.iter("testsuite"):
+            props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+            self.assertEqual(props["stack"], "host")
+            self.assertEqual(props["node"], suite.get("name").split(".")[0])
+            self.assertTrue(props["kernel"])
+
+
+    def test_report_html_has_every_node_and_test(self):
+        page = (self.run_dir / "report.html").read_text()
+        self.assertIn("0 of 10 test(s) deviate", page)
+        for name in self.names:
+            self.assertIn(f"<th>{name}</th>", page)
+        self.assertIn("<code>api.fork_init</code>", page)
+        self.assertNotIn("<script", page)
+
+
+class LocalFleet(FleetChecks, unittest.TestCase):
+    names = ["local1", "local2"]
+    where = "host"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.run_fleet("local")
+
+    @unittest.skipUnless(shutil.which("chromium"), "chromium is not installed")
+    def test_report_renders_in_a_browser_without_errors(self):
+        from rdmagate.report import browser
+        png = self.run_dir / "report.png"
+        self.assertEqual(browser.screenshot(self.run_dir / "report.html", png), [])
+        self.assertGreater(png.stat().st_size, 10000)
+
+
+@unittest.skipUnless(slurm_cluster.available(), "Slurm is not installed: run ci/setup")
+class SlurmFleet(FleetChecks, unittest.TestCase):
+    names = ["n1", "n2"]
+    where = "slurm"
+
+    @classmethod
+    def setUpClass(cls):
+        with slurm_cluster.Cluster(2) as cluster:
+            cls.run_fleet("slurm", cluster.env)
+            cls.queue_after = cluster.live_jobs()
+
+    def test_one_job_followed_and_cancelled(self):
+        fleet = record.load(self.run_dir / "fleet.json")
+        self.assertTrue(fleet.job["id"].isdigit(), fleet.job)
+        self.assertGreaterEqual(fleet.job["waited_s"], 0)
+        self.assertTrue((self.run_dir / "job.sh").is_file())
+        self.assertEqual(self.queue_after, [], "the job outlived the run")
+        self.assertEqual(fleet.drain, [], "a healthy node was to be drained")
+
+
+class FleetInput(unittest.TestCase):
+    def assert_one_line(self, done, code: int, *words: str):
+        """One error line, the last, naming what is wrong; no traceback."""
+        self.assertEqual(done.returncode, code, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        self.assertEqual([n for n, line in enumerate(lines) if "error" in line],
+                         [len(lines) - 1], done.stderr)
+        self.assertNotIn("Traceback", done.stderr)
+        for word in words:
+            self.assertIn(word, lines[-1])
+
+    def test_bad_options_are_usage_errors(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for args, word in ((["--scheduler", "local", "--nodes", "0"], "--nodes"),
+                               (["--scheduler", "local", "--nodes", "2", "--partition", "p"],
+                                "--partition"),
+                               (["--nodelist=n1;reboot"], "--nodelist"),
+                               (["--nodes", "2", "--partition=-x"], "--partition"),
+                               (["--scheduler", "local", "--nodes", "1", "--suite", "nope"],
+                                "nope")):
+                done = rdmagate("fleet", "run", *args, "--results", tmp)
+                self.assert_one_line(done, 2, word)
+            self.assertEqual(list(Path(tmp).iterdir()), [], "a bad request made a run")
+
+    def test_no_controller_is_an_infrastructure_error(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = Path(tmp) / "slurm.conf"
+            conf.write_text("ClusterName=none\nSlurmctldHost=localhost(127.0.0.1)\n"
+                            "SlurmctldPort=9\n")
+            done = rdmagate("fleet", "run", "--scheduler", "slurm", "--nodes", "1",
+                            "--suite", "api", "--results", f"{tmp}/runs",
+                            env={"SLURM_CONF": str(conf)})
+            self.assert_one_line(done, 3, "sbatch failed", "slurm controller")
+            fleet = record.load(only_run(f"{tmp}/runs") / "fleet.json")
+            self.assertEqual((fleet.exit_code, fleet.nodes), (3, []))
+            self.assertIn("sbatch failed", fleet.job["reason"])
+
+    def test_fleet_json_loader_names_the_field(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "fleet.json"
+            record.Fleet("host", "local", ["api"], nodes=[record.Node("n1")]).write(path)
+            self.assertEqual(record.load(path).nodes[0].name, "n1")
+            data = json.loads(path.read_text())
+            for change, field in ((lambda d: d.update(version=7), "field version"),
+                                  (lambda d: d["nodes"][0].update(exit_code="0"),
+                                   "field nodes[0].exit_code"),
+                                  (lambda d: d["nodes"][0].pop("name"), "field nodes[0].name"),
+                                  (lambda d: d.update(schema="x"), "field schema")):
+                broken = json.loads(json.dumps(data))
+                change(broken)
+                path.write_text(json.dumps(broken))
+                with self.assertRaises(UsageError) as caught:
+                    record.load(path)
+                self.assertIn(field, str(caught.exception))
+                self.assertIn(str(path), str(caught.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class NodePerf(unittest.TestCase):
+    def test_perf_verdicts_of_a_node_come_from_perf_json(self):
+        from rdmagate.fleet import node
+        with tempfile.TemporaryDirectory() as tmp:
+            self.assertEqual(node._perf(Path(tmp)), [])
+            verdict = {"ratio": 1.2, "ci": [1.1, 1.3], "verdict": "slower", "n": [9, 9]}
+            (Path(tmp) / "perf.json").write_text(json.dumps({"verdicts": {"write_2": verdict}}))
+            self.assertEqual(node._perf(Path(tmp)), [dict(verdict, measurement="write_2")])
+
+
+class PairRounds(unittest.TestCase):
+    def test_all_pairs_every_pair_once_in_n_minus_1_rounds(self):
+        from rdmagate.fleet import pairs
+        for n in (2, 3, 4, 5, 6, 8):
+            nodes = [f"n{i}" for i in range(n)]
+            rounds = pairs.rounds(nodes, "all")
+            self.assertEqual(len(rounds), n - 1 if n % 2 == 0 else n)
+            seen = [frozenset(p) for r in rounds for p in r]
+            self.assertEqual(len(seen), n * (n - 1) // 2)
+            self.assertEqual(len(set(seen)), len(seen))
+            for r in rounds:
+                busy = [node for p in r for node in p]
+                self.assertEqual(len(busy), len(set(busy)), r)
+                if n % 2 == 0:
+                    self.assertEqual(len(r), n // 2)
+
+    def test_ring_pairs_each_node_with_the_next(self):
+        from rdmagate.fleet import pairs
+        self.assertEqual(pairs.rounds(["a", "b"], "ring"), [[("a", "b")]])
+        self.assertEqual(pairs.rounds(["a", "b", "c", "d"], "ring"),
+                         [[("a", "b"), ("c", "d")], [("b", "c"), ("d", "a")]])
+        self.assertEqual(pairs.rounds(["a", "b", "c"], "none"), [])
+        with self.assertRaises(UsageError):
+            pairs.rounds(["a", "b"], "star")
+
+    def test_a_slow_link_and_a_slow_node_stand_out(self):
+        from rdmagate.fleet import pairs
+
+        def measured(latency):
+            found = [record.Pair(s, c, n, "tested", verdicts=[
+                {"measurement": "ib_write_lat-2", "metric": "typical_us",
+                 "value": latency(s, c)}])
+                for n, r in enumerate(pairs.rounds(list("abcdef"), "all"), 1) for s, c in r]
+            pairs.judge(found)
+            return found
+        one_link = measured(lambda s, c: 31 if {s, c} == {"a", "c"} else 10)
+        self.assertEqual([p.verdicts[0]["verdict"] for p in one_link].count("off the fleet"), 1)
+        self.assertEqual(pairs.outliers(one_link), ([], ["a-c"]))
+        slow_d = measured(lambda s, c: 40 if "d" in (s, c) else 31 if {s, c} == {"a", "c"} else 10)
+        self.assertEqual(pairs.outliers(slow_d), (["d"], ["a-c"]))
+        same = measured(lambda s, c: 25)   # a slower stack: every pair alike
+        self.assertEqual(pairs.outliers(same), ([], []))
