@@ -10,7 +10,7 @@ test on another node or stack is another series):
 import statistics
 from dataclasses import dataclass
 
-from ..outputs.results import AS_EXPECTED
+from ..outcomes import AS_EXPECTED
 
 SERIES = ("node", "stack", "profile")
 
