@@ -44,6 +44,7 @@ def register(subparsers) -> None:
                             "scontrol line is only suggested")
     options.add_stack(run_parser)
     options.add_suite(run_parser)
+    options.add_filter(run_parser)
     options.add_results(run_parser)
     options.add_json(run_parser)
     run_parser.set_defaults(func=run)
@@ -52,7 +53,8 @@ def register(subparsers) -> None:
 def run(args) -> int:
     request = FleetRequest(scheduler=args.scheduler, nodes=args.nodes, nodelist=args.nodelist,
                            partition=args.partition, stack=args.stack,
-                           suites=tuple(args.suite or ()), results_dir=args.results,
+                           suites=tuple(args.suite or ()), filters=tuple(args.filter or ()),
+                           results_dir=args.results,
                            pending_timeout_s=args.pending_timeout, pairs=args.pairs,
                            drain=args.drain)
     done = fleet(request, Progress())

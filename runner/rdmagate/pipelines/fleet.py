@@ -28,6 +28,7 @@ class FleetRequest:
     partition: str | None = None
     stack: str = "host"
     suites: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()       # only tests whose id matches
     results_dir: str | None = None
     pending_timeout_s: float = 600.0    # a job still pending after this is cancelled
     timeout_s: int = plan.DEFAULT_TIMEOUT_S
@@ -106,7 +107,7 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
         pool = ThreadPoolExecutor(max_workers=len(places))
         try:
             ran = [pool.submit(fleet_node.run_node, node, target, stack, fetched, chosen,
-                               harness, fleet_dir, request.timeout_s)
+                               harness, fleet_dir, request.timeout_s, request.filters)
                    for node, (_, target) in zip(record.nodes, places)]
             for future in ran:
                 done = future.result()

@@ -183,6 +183,27 @@ if __name__ == "__main__":
     unittest.main()
 
 
+class SlurmTargets(unittest.TestCase):
+    def test_a_node_without_a_device_runs_its_suites_in_a_lab_guest_there(self):
+        from unittest import mock
+        from rdmagate.paths import REPO_ROOT
+        from rdmagate.targets import HostDevice
+        from rdmagate.targets.slurm import SlurmNode
+        self.assertIsNone(HostDevice("none", "here").lab_instead("host"))
+        guest = SlurmNode("n7", "42").lab_instead("debian-12")
+        self.assertEqual((guest.name, guest.device, guest.kind, guest.in_own_root()),
+                         ("slurm-lab", "rxe0", "rxe", True))
+        with mock.patch("rdmagate.targets.slurm.run_here", return_value=0) as run:
+            guest.run(["harness", "--plan", "p"], shares=[(Path("/r/run"), True)], timeout=90)
+        argv = run.call_args.args[0]
+        step = argv[:argv.index("--")]
+        self.assertEqual(step, ["srun", "--jobid=42", "--nodelist=n7", "--nodes=1", "--ntasks=1",
+                                "--overlap", "--kill-on-bad-exit=0", "--quiet"])
+        self.assertEqual(argv[len(step) + 1:],
+                         [str(REPO_ROOT / "rdmagate"), "lab", "run", "--stack=debian-12",
+                          "--timeout=90", "--share=/r/run", "--", "harness", "--plan", "p"])
+
+
 class NodePerf(unittest.TestCase):
     def test_perf_verdicts_of_a_node_come_from_perf_json(self):
         from rdmagate.fleet import node
