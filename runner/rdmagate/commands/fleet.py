@@ -13,7 +13,7 @@ def register(subparsers) -> None:
         description="Run the suites on many nodes through the cluster's own scheduler.")
     sub = parser.add_subparsers(dest="fleet_command", metavar="ACTION", required=True)
     run_parser = sub.add_parser(
-        "run", help="preflight and suites on each node; fleet.json and junit.xml",
+        "run", help="preflight and suites on each node; fleet.json, junit.xml, report.html",
         description="Build the harness once (the nodes must share the checkout's path), "
         "submit one Slurm job holding the nodes (sbatch; followed with squeue and "
         "scontrol, no accounting needed), and run on each node, as a job step, a "
@@ -21,8 +21,11 @@ def register(subparsers) -> None:
         "nodes/<node>/ (the run-directory format of check). A node that goes mid-run "
         "is 'not tested' with the scheduler's reason; a job still pending after "
         "--pending-timeout is cancelled. --scheduler local runs N nodes on this machine. "
-        "Writes fleet.json and junit.xml (classname <node>.<suite>). Exit 1 when a "
-        "node's tests ended otherwise than expected, else 3 when a node was not tested.")
+        "A node without an RDMA device runs the device suites in a lab guest there. "
+        "Writes fleet.json, junit.xml (classname <node>.<suite>, pairs as "
+        "pair.<a>-<b>) and report.html. Exit 1 when a node's tests ended otherwise than "
+        "expected (or a pair is off the fleet's median), else 3 when a node or a pair was "
+        "not tested.")
     run_parser.add_argument("--scheduler", choices=SCHEDULERS, default="slurm",
                             help="slurm (sbatch, srun, squeue) or local (this machine's "
                             "nodes, for a site without a scheduler; default: %(default)s)")
