@@ -36,6 +36,9 @@ def register(subparsers) -> None:
     run_parser.add_argument("--pending-timeout", type=float, default=600, metavar="S",
                             help="cancel the job if it has not started after S seconds "
                             "(default: %(default)s)")
+    run_parser.add_argument("--time-limit", type=int, default=60, metavar="MIN",
+                            help="the job's time limit in minutes: every node's suites and "
+                            "the pairs must end within it (default: %(default)s)")
     run_parser.add_argument("--pairs", choices=("none", "ring", "all"), default="none",
                             help="perftest between nodes, server on one and client on the "
                             "other: ring (each node with the next), all (every pair, n-1 "
@@ -59,6 +62,7 @@ def run(args) -> int:
                            suites=tuple(args.suite or ()), filters=tuple(args.filter or ()),
                            results_dir=args.results,
                            pending_timeout_s=args.pending_timeout, pairs=args.pairs,
+                           hold_s=args.time_limit * 60,
                            drain=args.drain)
     done = fleet(request, Progress())
     if args.json:

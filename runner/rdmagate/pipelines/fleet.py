@@ -48,6 +48,8 @@ class FleetDone:
 def _validate(request: FleetRequest) -> None:
     if request.scheduler not in SCHEDULERS:
         raise UsageError(f"--scheduler {request.scheduler}: one of {', '.join(SCHEDULERS)}")
+    if request.hold_s < 60:
+        raise UsageError(f"--time-limit {request.hold_s // 60}: at least 1 minute")
     if request.nodes is not None and request.nodes < 1:
         raise UsageError(f"--nodes {request.nodes}: at least 1")
     if request.scheduler == "local" and (request.nodelist or request.partition):

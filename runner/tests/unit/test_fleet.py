@@ -141,7 +141,8 @@ class FleetInput(unittest.TestCase):
                                (["--nodelist=n1;reboot"], "--nodelist"),
                                (["--nodes", "2", "--partition=-x"], "--partition"),
                                (["--scheduler", "local", "--nodes", "1", "--suite", "nope"],
-                                "nope")):
+                                "nope"),
+                               (["--nodes", "1", "--time-limit", "0"], "--time-limit")):
                 done = rdmagate("fleet", "run", *args, "--results", tmp)
                 self.assert_one_line(done, 2, word)
             self.assertEqual(list(Path(tmp).iterdir()), [], "a bad request made a run")
@@ -202,6 +203,19 @@ class SlurmTargets(unittest.TestCase):
         self.assertEqual(argv[len(step) + 1:],
                          [str(REPO_ROOT / "rdmagate"), "lab", "run", "--stack=debian-12",
                           "--timeout=90", "--share=/r/run", "--", "harness", "--plan", "p"])
+
+
+class JobScript(unittest.TestCase):
+    def test_the_job_holds_its_nodes_for_its_time_limit_only(self):
+        from rdmagate.fleet import job
+        request = job.JobRequest(Path("/r/run"), nodelist="n[1-2]", partition="rdma",
+                                 hold_s=300)
+        self.assertEqual(job.argv(request, Path("/r/run/job.sh")),
+                         ["sbatch", "--parsable", "--job-name=rdmagate-fleet",
+                          "--nodelist=n[1-2]", "--ntasks-per-node=1", "--no-kill",
+                          "--no-requeue", "--time=5", "--partition=rdma",
+                          "--output=/r/run/job.out", "/r/run/job.sh"])
+        self.assertIn("exec sleep 300", job.SCRIPT.format(seconds=300))
 
 
 class NodePerf(unittest.TestCase):
