@@ -22,6 +22,11 @@ def add_suite(parser: argparse.ArgumentParser) -> None:
                         help="suite to run (repeatable; default: every suite)")
 
 
+def add_filter(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--filter", action="append", metavar="GLOB",
+                        help="only tests whose id suite.name matches (repeatable)")
+
+
 def add_results(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", metavar="DIR", default=None,
                         help="where the run directory goes (default: results/)")

@@ -19,8 +19,7 @@ def register(subparsers) -> None:
     options.add_stack(parser)
     options.add_device(parser)
     options.add_suite(parser)
-    parser.add_argument("--filter", action="append", metavar="GLOB",
-                        help="only tests whose id suite.name matches (repeatable)")
+    options.add_filter(parser)
     parser.add_argument("--timeout", type=int, default=plan.DEFAULT_TIMEOUT_S, metavar="S",
                         help="default per-test timeout in seconds (default: %(default)s)")
     parser.add_argument("--built-for", metavar="STACK",

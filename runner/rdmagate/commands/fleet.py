@@ -13,7 +13,7 @@ def register(subparsers) -> None:
         description="Run the suites on many nodes through the cluster's own scheduler.")
     sub = parser.add_subparsers(dest="fleet_command", metavar="ACTION", required=True)
     run_parser = sub.add_parser(
-        "run", help="preflight and suites on each node; fleet.json and junit.xml",
+        "run", help="preflight and suites on each node; fleet.json, junit.xml, report.html",
         description="Build the harness once (the nodes must share the checkout's path), "
         "submit one Slurm job holding the nodes (sbatch; followed with squeue and "
         "scontrol, no accounting needed), and run on each node, as a job step, a "
@@ -21,8 +21,11 @@ def register(subparsers) -> None:
         "nodes/<node>/ (the run-directory format of check). A node that goes mid-run "
         "is 'not tested' with the scheduler's reason; a job still pending after "
         "--pending-timeout is cancelled. --scheduler local runs N nodes on this machine. "
-        "Writes fleet.json and junit.xml (classname <node>.<suite>). Exit 1 when a "
-        "node's tests ended otherwise than expected, else 3 when a node was not tested.")
+        "A node without an RDMA device runs the device suites in a lab guest there. "
+        "Writes fleet.json, junit.xml (classname <node>.<suite>, pairs as "
+        "pair.<a>-<b>) and report.html. Exit 1 when a node's tests ended otherwise than "
+        "expected (or a pair is off the fleet's median), else 3 when a node or a pair was "
+        "not tested.")
     run_parser.add_argument("--scheduler", choices=SCHEDULERS, default="slurm",
                             help="slurm (sbatch, srun, squeue) or local (this machine's "
                             "nodes, for a site without a scheduler; default: %(default)s)")
@@ -33,6 +36,9 @@ def register(subparsers) -> None:
     run_parser.add_argument("--pending-timeout", type=float, default=600, metavar="S",
                             help="cancel the job if it has not started after S seconds "
                             "(default: %(default)s)")
+    run_parser.add_argument("--time-limit", type=int, default=60, metavar="MIN",
+                            help="the job's time limit in minutes: every node's suites and "
+                            "the pairs must end within it (default: %(default)s)")
     run_parser.add_argument("--pairs", choices=("none", "ring", "all"), default="none",
                             help="perftest between nodes, server on one and client on the "
                             "other: ring (each node with the next), all (every pair, n-1 "
@@ -44,6 +50,7 @@ def register(subparsers) -> None:
                             "scontrol line is only suggested")
     options.add_stack(run_parser)
     options.add_suite(run_parser)
+    options.add_filter(run_parser)
     options.add_results(run_parser)
     options.add_json(run_parser)
     run_parser.set_defaults(func=run)
@@ -52,8 +59,10 @@ def register(subparsers) -> None:
 def run(args) -> int:
     request = FleetRequest(scheduler=args.scheduler, nodes=args.nodes, nodelist=args.nodelist,
                            partition=args.partition, stack=args.stack,
-                           suites=tuple(args.suite or ()), results_dir=args.results,
+                           suites=tuple(args.suite or ()), filters=tuple(args.filter or ()),
+                           results_dir=args.results,
                            pending_timeout_s=args.pending_timeout, pairs=args.pairs,
+                           hold_s=args.time_limit * 60,
                            drain=args.drain)
     done = fleet(request, Progress())
     if args.json:

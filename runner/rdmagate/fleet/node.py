@@ -48,23 +48,30 @@ def preflight(target, fleet_dir: Path, node: Node, after: bool = False) -> None:
 
 
 def run_node(node: Node, target, stack, fetched, chosen: list, harness: Path | None,
-             fleet_dir: Path, timeout_s: int) -> Node:
+             fleet_dir: Path, timeout_s: int, filters: tuple[str, ...] = ()) -> Node:
     """node, filled in; never raises an InfraError (the node is then not tested)."""
     node.where = target.name
     try:
         preflight(target, fleet_dir, node)
+        at = target   # where the suites run: the node, or a lab guest on it
         if target.device == "none" and any(s.needs_device for s in chosen):
-            if not node.firmware:
-                raise InfraError(f"node {node.name} has no RDMA device")
-            target.device = sorted(node.firmware)[0]
-        node.device, node.kind = target.device, target.kind
-        profile = profiles.load_for_device(profiles.name_for(target))
+            if node.firmware:
+                target.device = sorted(node.firmware)[0]
+            else:
+                at = target.lab_instead(stack.name)
+                if at is None:
+                    raise InfraError(f"node {node.name} has no RDMA device")
+        node.device, node.kind, node.where = at.device, at.kind, at.name
+        if at is not target:   # the suites' kernel is the guest's, not the node's
+            node.kernel = at.kernel_release()
+        profile = profiles.load_for_device(profiles.name_for(at))
         node.profile = Path(profile["path"]).stem
         run_dir = fleet_dir / "nodes" / node.name
         run_dir.mkdir(parents=True)
         node.run_dir = str(run_dir.relative_to(fleet_dir))
-        run = SuiteRun(stack, fetched, chosen, target, profile, label=node.name,
-                       own_harness=harness, run_dir=run_dir, timeout_s=timeout_s)
+        run = SuiteRun(stack, fetched, chosen, at, profile, label=node.name,
+                       own_harness=harness, run_dir=run_dir, timeout_s=timeout_s,
+                       filters=filters)
         with (run_dir / "progress.log").open("w", encoding="utf-8") as log:
             done = run_suites(run, Progress(log, enabled=False))
         _finished(node, done.finished)

@@ -30,6 +30,7 @@ class FleetRequest:
     partition: str | None = None
     stack: str = "host"
     suites: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()       # only tests whose id matches
     results_dir: str | None = None
     pending_timeout_s: float = 600.0    # a job still pending after this is cancelled
     timeout_s: int = plan.DEFAULT_TIMEOUT_S
@@ -49,6 +50,8 @@ class FleetDone:
 def _validate(request: FleetRequest) -> None:
     if request.scheduler not in SCHEDULERS:
         raise UsageError(f"--scheduler {request.scheduler}: one of {', '.join(SCHEDULERS)}")
+    if request.hold_s < 60:
+        raise UsageError(f"--time-limit {request.hold_s // 60}: at least 1 minute")
     if request.nodes is not None and request.nodes < 1:
         raise UsageError(f"--nodes {request.nodes}: at least 1")
     if request.scheduler == "local" and (request.nodelist or request.partition):
@@ -85,18 +88,9 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
         if request.scheduler == "slurm":
             job_id = job.submit(job.JobRequest(fleet_dir, request.nodes, request.nodelist,
                                                request.partition, request.hold_s))
-            record.job = {"id": job_id, "state": "PENDING"}
-            record.write(fleet_dir / "fleet.json")
-            progress.say(f"Slurm job {job_id} submitted; waiting for it to run")
-            try:
-                started = follow.wait_running(job_id, request.pending_timeout_s)
-            except follow.PendingTooLong as err:
-                record.job.update(state="CANCELLED", reason=str(err))
-                names = follow.hostnames(request.nodelist) if request.nodelist else []
-                record.nodes = [Node(n, reason=str(err)) for n in names]
+            places = _slurm_places(job_id, request, record, fleet_dir, progress)
+            if places is None:
                 return _finish(record, fleet_dir, progress)
-            record.job.update(state="RUNNING", waited_s=round(started.waited_s, 3))
-            places = [(n, SlurmNode(n, job_id)) for n in started.nodes]
         else:
             needs_device = any(s.needs_device for s in chosen)
             places = [(f"local{i + 1}",
@@ -105,27 +99,13 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
                       for i in range(request.nodes)]
         record.nodes = [Node(name) for name, _ in places]
         record.write(fleet_dir / "fleet.json")
-        pool = ThreadPoolExecutor(max_workers=len(places))
-        try:
-            ran = [pool.submit(fleet_node.run_node, node, target, stack, fetched, chosen,
-                               harness, fleet_dir, request.timeout_s)
-                   for node, (_, target) in zip(record.nodes, places)]
-            for future in ran:
-                done = future.result()
-                progress.say(f"{done.name}: {done.status}"
-                             + (f" ({done.reason})" if done.reason else "")
-                             + (f", {_tally(done.counts)}" if done.counts else ""))
-        except BaseException:
-            if job_id:   # Ctrl-C, SIGTERM: the steps end with the job, then their threads
-                job.cancel(job_id)
-            raise
-        finally:
-            pool.shutdown(cancel_futures=True)
+        _run_nodes(record.nodes, [target for _, target in places], job_id, progress,
+                   stack, fetched, chosen, harness, fleet_dir, request.timeout_s,
+                   request.filters)
         record.pairs = _pairs(request.pairs, record.nodes, stack, fleet_dir, progress)
         record.outliers = dict(zip(("nodes", "links"), pairs.outliers(record.pairs)))
         if job_id:
             _drain(record, request.drain, progress)
-        if job_id:
             record.job["state"] = follow.state(job_id)[0] or "ENDED"
         return _finish(record, fleet_dir, progress)
     except InfraError as err:   # the scheduler failed: recorded, then the one error line
@@ -135,6 +115,43 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
     finally:
         if job_id:
             job.cancel(job_id)
+
+
+def _slurm_places(job_id: str, request: FleetRequest, record: Fleet, fleet_dir: Path,
+                  progress) -> list | None:
+    """(node, target) for each node of the job once it runs; None when it
+    stayed pending too long (each node asked for by name is then not tested)."""
+    record.job = {"id": job_id, "state": "PENDING"}
+    record.write(fleet_dir / "fleet.json")
+    progress.say(f"Slurm job {job_id} submitted; waiting for it to run")
+    try:
+        started = follow.wait_running(job_id, request.pending_timeout_s)
+    except follow.PendingTooLong as err:
+        record.job.update(state="CANCELLED", reason=str(err))
+        names = follow.hostnames(request.nodelist) if request.nodelist else []
+        record.nodes = [Node(n, reason=str(err)) for n in names]
+        return None
+    record.job.update(state="RUNNING", waited_s=round(started.waited_s, 3))
+    return [(n, SlurmNode(n, job_id)) for n in started.nodes]
+
+
+def _run_nodes(nodes: list[Node], places: list, job_id: str | None, progress, *args) -> None:
+    """Every node at once, one thread each (each waits on its own steps)."""
+    pool = ThreadPoolExecutor(max_workers=len(nodes))
+    try:
+        ran = [pool.submit(fleet_node.run_node, node, target, *args)
+               for node, target in zip(nodes, places)]
+        for future in ran:
+            done = future.result()
+            progress.say(f"{done.name}: {done.status}"
+                         + (f" ({done.reason})" if done.reason else "")
+                         + (f", {_tally(done.counts)}" if done.counts else ""))
+    except BaseException:
+        if job_id:   # Ctrl-C, SIGTERM: the steps end with the job, then their threads
+            job.cancel(job_id)
+        raise
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def _drain(record: Fleet, drain: bool, progress) -> None:

@@ -57,6 +57,11 @@ class Target:
         """Why the device (or the node) went during the run; "" while it is there."""
         return f"device {self.device} vanished during the run" if self.vanished() else ""
 
+    def lab_instead(self, stack_name: str) -> "Target | None":
+        """The same place with a lab guest standing in for the device it lacks
+        (a cluster node without one); None where there is no such."""
+        return None
+
     def flags(self) -> list[str]:
         """The options of rdmagate that choose this target again."""
         return []

@@ -4,10 +4,13 @@ holds (fleet/job.py submits it). The run directory and the build tree must
 be on a file system every node shares at the same path, which a cluster
 has; shares are therefore not copied. srun's own words ("srun: error: Node
 failure on n2") are kept, not streamed, and become the reason when the node
-is found gone."""
+is found gone. A node with no RDMA device runs its device suites in a lab
+guest there (SlurmLab)."""
 import subprocess
 
 from ..errors import InfraError
+from ..paths import REPO_ROOT
+from . import lab
 from .base import Ran, Target
 from .host import run_here
 
@@ -88,3 +91,32 @@ class SlurmNode(Target):
 
     def describe(self) -> str:
         return f"{self.device} on node {self.node} (Slurm job {self.job_id})"
+
+    def lab_instead(self, stack_name: str) -> "SlurmLab":
+        return SlurmLab(self.node, self.job_id, stack_name)
+
+
+class SlurmLab(SlurmNode):
+    """A node with no RDMA device: each argv runs in a lab guest booted on
+    that node (`rdmagate lab run` of this checkout as the job step), on
+    soft-RoCE in the stack's own kernel; the shares are the lab's shares."""
+    name = "slurm-lab"
+
+    def __init__(self, node: str, job_id: str, stack_name: str):
+        super().__init__(node, job_id, lab.DEVICE,
+                         f"a lab guest on node {node} of Slurm job {job_id} (no RDMA device "
+                         "there)")
+        self.stack_name = stack_name
+
+    def kernel_release(self) -> str:
+        return lab.Lab(self.stack_name, self.why).kernel_release()
+
+    def in_own_root(self) -> bool:
+        return True
+
+    def run(self, argv, shares=(), on_line=lambda line: None, say=lambda text: None,
+            timeout=None, peer_argv=None) -> Ran:
+        guest = [str(REPO_ROOT / "rdmagate"), "lab", "run", f"--stack={self.stack_name}",
+                 f"--timeout={int(timeout or 600)}",
+                 *[f"--share={path}" for path, _ in shares], "--", *argv]
+        return super().run(guest, shares, on_line, say, timeout, peer_argv)

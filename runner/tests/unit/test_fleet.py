@@ -141,7 +141,8 @@ class FleetInput(unittest.TestCase):
                                (["--nodelist=n1;reboot"], "--nodelist"),
                                (["--nodes", "2", "--partition=-x"], "--partition"),
                                (["--scheduler", "local", "--nodes", "1", "--suite", "nope"],
-                                "nope")):
+                                "nope"),
+                               (["--nodes", "1", "--time-limit", "0"], "--time-limit")):
                 done = rdmagate("fleet", "run", *args, "--results", tmp)
                 self.assert_one_line(done, 2, word)
             self.assertEqual(list(Path(tmp).iterdir()), [], "a bad request made a run")
@@ -181,6 +182,40 @@ class FleetInput(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SlurmTargets(unittest.TestCase):
+    def test_a_node_without_a_device_runs_its_suites_in_a_lab_guest_there(self):
+        from unittest import mock
+        from rdmagate.paths import REPO_ROOT
+        from rdmagate.targets import HostDevice
+        from rdmagate.targets.slurm import SlurmNode
+        self.assertIsNone(HostDevice("none", "here").lab_instead("host"))
+        guest = SlurmNode("n7", "42").lab_instead("debian-12")
+        self.assertEqual((guest.name, guest.device, guest.kind, guest.in_own_root()),
+                         ("slurm-lab", "rxe0", "rxe", True))
+        with mock.patch("rdmagate.targets.slurm.run_here", return_value=0) as run:
+            guest.run(["harness", "--plan", "p"], shares=[(Path("/r/run"), True)], timeout=90)
+        argv = run.call_args.args[0]
+        step = argv[:argv.index("--")]
+        self.assertEqual(step, ["srun", "--jobid=42", "--nodelist=n7", "--nodes=1", "--ntasks=1",
+                                "--overlap", "--kill-on-bad-exit=0", "--quiet"])
+        self.assertEqual(argv[len(step) + 1:],
+                         [str(REPO_ROOT / "rdmagate"), "lab", "run", "--stack=debian-12",
+                          "--timeout=90", "--share=/r/run", "--", "harness", "--plan", "p"])
+
+
+class JobScript(unittest.TestCase):
+    def test_the_job_holds_its_nodes_for_its_time_limit_only(self):
+        from rdmagate.fleet import job
+        request = job.JobRequest(Path("/r/run"), nodelist="n[1-2]", partition="rdma",
+                                 hold_s=300)
+        self.assertEqual(job.argv(request, Path("/r/run/job.sh")),
+                         ["sbatch", "--parsable", "--job-name=rdmagate-fleet",
+                          "--nodelist=n[1-2]", "--ntasks-per-node=1", "--no-kill",
+                          "--no-requeue", "--time=5", "--partition=rdma",
+                          "--output=/r/run/job.out", "/r/run/job.sh"])
+        self.assertIn("exec sleep 300", job.SCRIPT.format(seconds=300))
 
 
 class NodePerf(unittest.TestCase):

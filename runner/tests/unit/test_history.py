@@ -128,6 +128,33 @@ class HistoryOfFleets(unittest.TestCase):
                                 ("n2", "node.tested", "ERROR", "node n2 is DOWN")])
 
 
+class HistoryOfUpgrades(unittest.TestCase):
+    def test_the_verdict_and_the_check_runs_under_runs(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir = Path(tmp) / "up1"
+            check_run(run_dir / "runs", "c-new", "2026-11-30T01:00:00+00:00",
+                      {"verbs.rc_send": "FAIL"}, stack="debian-13", profile="rxe-6.12")
+            check_run(run_dir / "runs", "c-old", "2026-11-30T01:00:00+00:00",
+                      {"verbs.rc_send": "PASS"}, stack="debian-11", profile="rxe-5.10")
+            (run_dir / "run.json").write_text(json.dumps({
+                "run_id": "up1", "command": "upgrade", "started": "2026-11-30T01:00:00+0000",
+                "finished": "2026-11-30T01:09:00+0000", "exit_code": 1}))
+            (run_dir / "upgrade.json").write_text(json.dumps({
+                "from": {"name": "debian-11"}, "to": {"name": "debian-13"},
+                "verdict": "NO-GO"}))
+            db = Path(tmp) / "h.sqlite"
+            done = rdmagate("history", "add", "--db", str(db), str(run_dir))
+            self.assertEqual(done.returncode, 0, done.stderr)
+            with sqlite3.connect(db) as conn:
+                self.assertEqual(conn.execute("SELECT command, stack, verdict, started FROM runs")
+                                 .fetchall(),
+                                 [("upgrade", "debian-11->debian-13", "NO-GO",
+                                   "2026-11-30T01:00:00+00:00")])
+                self.assertEqual(sorted(conn.execute("SELECT stack, profile, outcome FROM results")),
+                                 [("debian-11", "rxe-5.10", "PASS"),
+                                  ("debian-13", "rxe-6.12", "FAIL")])
+
+
 class HistoryInput(unittest.TestCase):
     def assert_usage(self, done, *words):
         self.assertEqual(done.returncode, 2, done.stderr)
