@@ -3,6 +3,7 @@ imports itself through others (a cycle works only until someone reorders a
 line), and no file of the runner or bench/ sets sys.path by hand (the entry
 script's directory is on it already; anything else hides a layout problem)."""
 import ast
+import importlib
 import shutil
 import tempfile
 import unittest
@@ -108,6 +109,17 @@ class Imports(unittest.TestCase):
         self.assertIn("rdmagate.abi.baseline", graph["rdmagate.abi.compare"])
         cycle = find_cycle(graph)
         self.assertIsNone(cycle, "import cycle: " + " -> ".join(cycle or []))
+
+    def test_every_module_imports(self):
+        """A name moved or removed in one module breaks its importers at once,
+        not when a command that reaches them first runs."""
+        package = REPO_ROOT / "runner"
+        for path in sorted((package / "rdmagate").rglob("*.py")):
+            name = ".".join(path.relative_to(package).with_suffix("").parts)
+            if name.endswith("__main__"):
+                continue
+            with self.subTest(module=name):
+                importlib.import_module(name.removesuffix(".__init__"))
 
     def test_no_file_sets_sys_path(self):
         files = sorted(RUNNER.rglob("*.py")) + sorted((REPO_ROOT / "bench").rglob("*.py"))
