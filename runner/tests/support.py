@@ -204,3 +204,10 @@ BASE = {
               "unit": "us", "points": [point(2, 30, 31), point(4096, 60, 62)]}],
     "commands": ["rdmagate upgrade --from debian-11 --to debian-13"],
 }
+
+
+def only_run(results_dir: str) -> Path:
+    """The one run directory a command wrote under results_dir."""
+    runs = list(Path(results_dir).iterdir())
+    assert len(runs) == 1, runs
+    return runs[0]

@@ -69,6 +69,12 @@ class LabRun:
 
 
 @dataclass(frozen=True)
+class SlurmRun:
+    job: str                 # the Slurm job whose step ran it
+    node: str
+
+
+@dataclass(frozen=True)
 class Run:
     """run.json: what ran, where, with which versions, and how it ended."""
     run_id: str
@@ -92,6 +98,7 @@ class Run:
     stopped: str | None = None       # why a run was cut short
     coverage: dict[str, list[int]] | None = None   # library -> [called, total]
     lab: LabRun | None = None
+    slurm: SlurmRun | None = None   # a fleet node's run, as a step of its job
     verdict: str | None = None       # upgrade
     verdicts: dict[str, AudienceVerdict] | None = None   # abi, per audience
     format: int = FORMAT

@@ -9,8 +9,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 from rdmagate.fleet import record
-from tests.support import rdmagate
-from tests.unit.test_fleet import only_run
+from tests.support import only_run, rdmagate
 
 
 @unittest.skipUnless(shutil.which("qemu-system-x86_64"), "qemu-system-x86_64 is not installed")

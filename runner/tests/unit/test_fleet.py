@@ -12,13 +12,7 @@ from rdmagate.outputs import results
 from rdmagate.errors import UsageError
 from rdmagate.fleet import record
 from tests import slurm_cluster
-from tests.support import rdmagate
-
-
-def only_run(results_dir: str) -> Path:
-    runs = list(Path(results_dir).iterdir())
-    assert len(runs) == 1, runs
-    return runs[0]
+from tests.support import only_run, rdmagate
 
 
 class FleetChecks:
@@ -180,8 +174,6 @@ class FleetInput(unittest.TestCase):
                 self.assertIn(str(path), str(caught.exception))
 
 
-if __name__ == "__main__":
-    unittest.main()
 
 
 class SlurmTargets(unittest.TestCase):
@@ -270,3 +262,7 @@ class PairRounds(unittest.TestCase):
         self.assertEqual(pairs.outliers(slow_d), (["d"], ["a-c"]))
         same = measured(lambda s, c: 25)   # a slower stack: every pair alike
         self.assertEqual(pairs.outliers(same), ([], []))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -14,8 +14,7 @@ from pathlib import Path
 from rdmagate.outputs import results
 from rdmagate.fleet import record
 from tests import slurm_cluster
-from tests.support import RDMAGATE, REPO_ROOT, rdmagate
-from tests.unit.test_fleet import only_run
+from tests.support import RDMAGATE, REPO_ROOT, only_run, rdmagate
 
 
 def _wait_for(predicate, seconds: float, what: str) -> None:

@@ -44,6 +44,7 @@ class CommandLine(unittest.TestCase):
                 # (with the top level's usage: it is the one that sees it)
                 self.assertTrue(done.stderr.startswith("usage: rdmagate "), done.stderr)
                 self.assertRegex(done.stderr, r"error: (the following arguments are required: "
+                                 r"|one of the arguments .* is required"
                                  r"|unrecognized arguments: --no-such-option\n)")
 
     def test_unknown_suite_is_a_usage_error(self):
