@@ -6,7 +6,8 @@ BTF comes from the kernel image)."""
 import unittest
 from pathlib import Path
 
-from rdmagate.kabi import btf, compare, facts, modules, predict
+from rdmagate.kabi import btf, build, compare, facts, modules, predict
+from rdmagate.stacks import resolve
 from tests import kabi_support
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kabi"
@@ -53,6 +54,12 @@ class SameRelease(unittest.TestCase):
         # 6.1 ships no BTF vmlinux in its headers: nothing is named, nothing fails.
         other = compare.compare(self.sides["debian-12"], self.sides[ABI47])
         self.assertEqual(btf.name_types(other), 0)
+
+    def test_the_compiler_each_kernel_was_built_with(self):
+        # The host's gcc 12 builds for 6.1; 6.12 needs gcc 14 (a trixie build root).
+        self.assertEqual(build.compiler(facts.headers_dir(resolve("debian-12"))), "gcc-12")
+        self.assertEqual(build.compiler(facts.headers_dir(resolve("debian-13"))),
+                         "x86_64-linux-gnu-gcc-14")
 
 
 if __name__ == "__main__":
