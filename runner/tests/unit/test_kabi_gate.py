@@ -83,6 +83,18 @@ class Rules(unittest.TestCase):
         page = report_html.render(self.data(self.KABI))
         self.assertIn("refused (DISAGREES)", page)
 
+    def test_each_module_gets_its_own_proof_in_the_report(self):
+        # Two files of one module name (a build for A and one for B): told apart.
+        rebuilt = dict(self.KABI["modules"][0], path="/y/m.ko")
+        kabi = dict(self.KABI, modules=[self.KABI["modules"][0], rebuilt],
+                    proofs=[dict(self.KABI["proofs"][0], loaded=True, agrees=True),
+                            self.KABI["proofs"][0]])
+        page = report_html.render(self.data(kabi))
+        row_x = page.split("/x/m.ko", 1)[1].split("</tr>", 1)[0]
+        row_y = page.split("/y/m.ko", 1)[1].split("</tr>", 1)[0]
+        self.assertIn(">loaded<", row_x)
+        self.assertIn("refused (DISAGREES)", row_y)
+
 
 if __name__ == "__main__":
     unittest.main()
