@@ -8,6 +8,8 @@ import unittest
 from pathlib import Path
 
 from rdmagate import report_html
+from rdmagate.kabi import compare, lab, predict
+from rdmagate.pipelines.kabi import exit_code
 from rdmagate.upgrade import verdict
 from tests import kabi_support
 from tests.support import rdmagate
@@ -82,6 +84,16 @@ class Rules(unittest.TestCase):
         self.assertIn("disagrees with rdmagate's prediction", reasons[0]["text"])
         page = report_html.render(self.data(self.KABI))
         self.assertIn("refused (DISAGREES)", page)
+
+    def test_kabi_exit_codes(self):
+        report = compare.KabiReport(None, None, "rdma", [])
+        self.assertEqual(exit_code(report), 0)
+        report.modules = [predict.Prediction("m", "/x/m.ko", "6.1", True, "")]
+        self.assertEqual(exit_code(report), 0)
+        report.modules.append(predict.Prediction("n", "/x/n.ko", "6.1", False, "vermagic"))
+        self.assertEqual(exit_code(report), 1)      # a module would not load: NO-GO
+        report.proofs = [lab.Proof("m", "6.1", False, False, "")]
+        self.assertEqual(exit_code(report), 3)      # rdmagate was wrong: never hidden
 
     def test_each_module_gets_its_own_proof_in_the_report(self):
         # Two files of one module name (a build for A and one for B): told apart.
