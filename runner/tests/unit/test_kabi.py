@@ -276,6 +276,14 @@ class Command(unittest.TestCase):
         self.assert_one_line(done, 2, "6.1.176-99")
         self.assertEqual(sorted(p.name for p in (cache / "kabi").glob("*/*/*")), before)
 
+    def test_a_release_name_never_becomes_a_path_outside_the_cache(self):
+        manifest = self.tmp / "escape.yaml"
+        text = (Path(__file__).resolve().parents[3] / "stacks" / "debian-12.yaml").read_text()
+        manifest.write_text(text.replace("release: 6.1.0-50-amd64", "release: ../../escape"))
+        done = rdmagate("kabi", "--from", str(manifest), "--to", "debian-13",
+                        "--results", str(self.tmp / "results"))
+        self.assert_one_line(done, 2, str(manifest), "kernel.release")
+
     def test_manifest_without_headers(self):
         manifest = self.tmp / "no-headers.yaml"
         text = (Path(__file__).resolve().parents[3] / "stacks" / "debian-12.yaml").read_text()
