@@ -284,6 +284,15 @@ class Command(unittest.TestCase):
                         "--results", str(self.tmp / "results"))
         self.assert_one_line(done, 2, str(manifest), "kernel.release")
 
+    def test_an_unreachable_archive_is_an_infrastructure_error(self):
+        cache = self.tmp / "cache"
+        done = rdmagate("kabi", "--from", "debian-12", "--to", "debian-13", "--area", "all",
+                        "--results", str(self.tmp / "results"),
+                        env={"RDMAGATE_CACHE": str(cache),
+                             "RDMAGATE_MIRROR": "http://127.0.0.1:9/debian"})
+        self.assert_one_line(done, 3, "cannot read the bookworm package lists")
+        self.assertEqual(list(cache.glob("kabi/*/*/headers")), [])   # no entry half made
+
     def test_manifest_without_headers(self):
         manifest = self.tmp / "no-headers.yaml"
         text = (Path(__file__).resolve().parents[3] / "stacks" / "debian-12.yaml").read_text()
