@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..stacks.elf import _Reader
+from . import symvers
 from .modules import _named
 
 MAGIC = 0xEB9F
@@ -172,36 +173,54 @@ def _how(a: tuple, b: tuple) -> str:
 def name_types(report, say=lambda text: None) -> int:
     """Where both kernels ship a BTF vmlinux in their headers, add to each
     CRC-changed finding the structs and unions behind it (from the modules'
-    BTF in the kernel images). Returns how many findings were explained."""
+    BTF in the kernel images). Where a kernel checks no CRCs (no
+    CONFIG_MODVERSIONS), an export kept by both whose types changed is a
+    "type changed" finding of its own: nothing else would say so. Returns how
+    many findings were explained or added."""
     from dataclasses import replace
     from ..stacks import resolve
-    from . import facts
+    from . import compare, facts
 
     sides = (report.old, report.new)
     if not all(s.facts.get("btf_vmlinux") and s.source.startswith("headers ") for s in sides):
         return 0
-    changed = [f for f in report.findings if f.kind == "CRC changed"]
-    if not changed:
+    blind = not all(compare.versioned(s.facts) for s in sides)
+    if blind:
+        kept = [s for s in symvers.area(report.old.exports, report.area) if s in report.new.exports]
+    else:
+        kept = [f.symbol for f in report.findings if f.kind == "CRC changed"]
+    if not kept:
         return 0
-    say("naming the types behind changed CRCs from BTF")
-    owners = sorted({report.old.exports[f.symbol].module_name for f in changed})
+    say("naming from BTF the types behind " + ("the kept exports (no CRCs to compare)"
+                                                if blind else "changed CRCs"))
+    owners = sorted({report.old.exports[s].module_name for s in kept})
     loaded = []
     for side in sides:
         stack = resolve(side.ref or side.stack)
         base = read(facts.headers_dir(stack) / "vmlinux")
         files = facts.image_modules(stack, owners, say)
         loaded.append({name: read(path, base) for name, path in files.items()})
-    explained = 0
-    for index, finding in enumerate(report.findings):
-        if finding.kind != "CRC changed":
-            continue
-        owner = report.old.exports[finding.symbol].module_name
+
+    def types_of(symbol: str) -> list[str]:
+        owner = report.old.exports[symbol].module_name
         old, new = loaded[0].get(owner), loaded[1].get(owner)
-        if old is None or new is None:
-            continue
-        types = changed_types(old, new, finding.symbol)
-        if types:
-            report.findings[index] = replace(finding, detail=finding.detail +
-                                             "; types changed: " + "; ".join(types[:3]))
-            explained += 1
-    return explained
+        return changed_types(old, new, symbol) if old and new else []
+
+    count = 0
+    if blind:
+        for symbol in kept:
+            types = types_of(symbol)
+            if types:
+                report.findings.append(compare._finding(
+                    "type changed", "review", "no CRC to tell (symbol versions off): "
+                    + "; ".join(types), report.old.exports[symbol].module_name, symbol))
+                count += 1
+        return count
+    for index, finding in enumerate(report.findings):
+        if finding.kind == "CRC changed":
+            types = types_of(finding.symbol)
+            if types:
+                report.findings[index] = replace(finding, detail=finding.detail +
+                                                 "; types changed: " + "; ".join(types))
+                count += 1
+    return count

@@ -5,6 +5,7 @@ when the headers are not in the cache, the stack's committed baseline."""
 import hashlib
 import json
 import lzma
+import re
 import subprocess
 import tarfile
 from dataclasses import dataclass, replace
@@ -19,7 +20,8 @@ from . import baseline, modules, symvers
 
 CONFIG_KEYS = ("CONFIG_MODVERSIONS", "CONFIG_MODULE_SIG", "CONFIG_MODULE_SIG_FORCE",
                "CONFIG_MODULE_FORCE_LOAD", "CONFIG_DEBUG_INFO_BTF", "CONFIG_MODULE_ALLOW_BTF_MISMATCH")
-PROBE = "ib_core"   # any module of the image gives vermagic and struct module's size
+PROBE = "ib_core"
+RELEASE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")   # a path component, never ../   # any module of the image gives vermagic and struct module's size
 
 
 @dataclass
@@ -37,6 +39,10 @@ def _kernel(stack) -> dict:
     if stack.kind != "debian" or not stack.kernel:
         raise UsageError(f"stack {stack.name}: kabi compares Debian kernels; this stack "
                          "names no kernel")
+    if not RELEASE.fullmatch(stack.kernel["release"]):
+        raise UsageError(f"{stack.manifest}: field kernel.release: "
+                         f"{stack.kernel['release']!r} is not a kernel release name "
+                         "(letters, digits, '.', '+', '-', '_')")
     if not stack.kernel.get("headers"):
         raise UsageError(f"{stack.manifest}: field kernel.headers: missing (the "
                          "linux-headers-<abi>-amd64, -common and linux-kbuild packages)")

@@ -186,16 +186,16 @@ def _kabi(upgrade: Upgrade) -> str:
     if kabi.get("kernel"):
         parts.append(_table(["severity", "kernel", "detail"],
                             [[f["severity"], f["kind"], f["detail"]] for f in kabi["kernel"]]))
-    proofs = {p["module"]: p for p in kabi.get("proofs", [])}
+    proofs = kabi.get("proofs") or []    # in the order of the modules
     if kabi.get("modules"):
         parts.append(_table(
-            ["module", f"on {new}", "refused by", "what the kernel says", "lab"],
-            [[m["module"], "loads" if m["loads"] else "refused", m["check"] or "-",
+            ["module", "file", f"on {new}", "refused by", "what the kernel says", "lab"],
+            [[m["module"], m["path"], "loads" if m["loads"] else "refused", m["check"] or "-",
               "\n".join(m["messages"]) or "-",
-              ("-" if m["module"] not in proofs else
-               ("loaded" if proofs[m["module"]]["loaded"] else "refused")
-               + ("" if proofs[m["module"]]["agrees"] else " (DISAGREES)"))]
-             for m in kabi["modules"]]))
+              ("-" if i >= len(proofs) else
+               ("loaded" if proofs[i]["loaded"] else "refused")
+               + ("" if proofs[i]["agrees"] else " (DISAGREES)"))]
+             for i, m in enumerate(kabi["modules"])]))
     else:
         parts.append("<p>No out-of-tree modules were named (<code>--modules</code>): every "
                      "module built for the old kernel must be rebuilt for the new one.</p>")

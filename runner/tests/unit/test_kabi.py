@@ -7,6 +7,7 @@ binutils' readelf, modinfo and modprobe --dump-modversions of the built
 module, not from the code under test."""
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import unittest
@@ -215,6 +216,28 @@ class Command(unittest.TestCase):
         self.assertEqual(same.returncode, 0, same.stderr)
         self.assertIn("module rdmagate_kabi_test on 6.1.0-50-amd64: loads", same.stdout)
 
+    def test_a_deb_of_compressed_modules(self):
+        package = self.tmp / "pkg"
+        (package / "DEBIAN").mkdir(parents=True)
+        (package / "DEBIAN" / "control").write_text(
+            "Package: site-kmod\nVersion: 1\nArchitecture: amd64\nMaintainer: t <t@t>\n"
+            "Description: a site's module\n")
+        extra = package / "lib" / "modules" / "6.1.0-50-amd64" / "extra"
+        extra.mkdir(parents=True)
+        shutil.copy2(kabi_support.test_module("debian-12"), extra)
+        subprocess.run(["xz", "--", str(extra / "rdmagate_kabi_test.ko")], check=True)
+        deb = self.tmp / "site-kmod.deb"
+        subprocess.run(["dpkg-deb", "-b", str(package), str(deb)], check=True,
+                       capture_output=True)
+        private = self.tmp / "tmp"      # the unpacked package goes here, and must go
+        private.mkdir()
+        done = rdmagate("kabi", "--from", "debian-12", "--to", "debian-12", "--modules", str(deb),
+                        "--results", str(self.tmp / "results"), "--json",
+                        env={"TMPDIR": str(private)})
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertTrue(json.loads(done.stdout)["modules"][0]["loads"])
+        self.assertEqual(list(private.iterdir()), [])
+
     def test_not_a_module(self):
         text = self.tmp / "notes.ko"
         text.write_text("not a module\n")
@@ -252,6 +275,23 @@ class Command(unittest.TestCase):
                         "--results", str(self.tmp / "results"))
         self.assert_one_line(done, 2, "6.1.176-99")
         self.assertEqual(sorted(p.name for p in (cache / "kabi").glob("*/*/*")), before)
+
+    def test_a_release_name_never_becomes_a_path_outside_the_cache(self):
+        manifest = self.tmp / "escape.yaml"
+        text = (Path(__file__).resolve().parents[3] / "stacks" / "debian-12.yaml").read_text()
+        manifest.write_text(text.replace("release: 6.1.0-50-amd64", "release: ../../escape"))
+        done = rdmagate("kabi", "--from", str(manifest), "--to", "debian-13",
+                        "--results", str(self.tmp / "results"))
+        self.assert_one_line(done, 2, str(manifest), "kernel.release")
+
+    def test_an_unreachable_archive_is_an_infrastructure_error(self):
+        cache = self.tmp / "cache"
+        done = rdmagate("kabi", "--from", "debian-12", "--to", "debian-13", "--area", "all",
+                        "--results", str(self.tmp / "results"),
+                        env={"RDMAGATE_CACHE": str(cache),
+                             "RDMAGATE_MIRROR": "http://127.0.0.1:9/debian"})
+        self.assert_one_line(done, 3, "cannot read the bookworm package lists")
+        self.assertEqual(list(cache.glob("kabi/*/*/headers")), [])   # no entry half made
 
     def test_manifest_without_headers(self):
         manifest = self.tmp / "no-headers.yaml"

@@ -6,7 +6,8 @@ BTF comes from the kernel image)."""
 import unittest
 from pathlib import Path
 
-from rdmagate.kabi import btf, compare, facts, modules, predict
+from rdmagate.kabi import btf, build, compare, facts, modules, predict
+from rdmagate.stacks import resolve
 from tests import kabi_support
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kabi"
@@ -53,6 +54,23 @@ class SameRelease(unittest.TestCase):
         # 6.1 ships no BTF vmlinux in its headers: nothing is named, nothing fails.
         other = compare.compare(self.sides["debian-12"], self.sides[ABI47])
         self.assertEqual(btf.name_types(other), 0)
+
+    def test_without_crcs_btf_says_which_kept_exports_changed_type(self):
+        # sid's 7.2 checks no CRCs: the type changes behind its exports are findings.
+        sid = facts.side("debian-sid", full=True)
+        report = compare.compare(self.sides["debian-13"], sid)
+        self.assertGreater(btf.name_types(report), 100)
+        found = {f.symbol: f for f in report.findings if f.kind == "type changed"}
+        self.assertEqual(found["ib_register_client"].severity, "review")
+        # 6.12.117's struct ib_device is 2944 bytes seen from either side.
+        self.assertIn("struct ib_device (size 2944 -> 3016", found["ib_register_client"].detail)
+        self.assertEqual(report.summary()["by_kind"]["type changed"], len(found))
+
+    def test_the_compiler_each_kernel_was_built_with(self):
+        # The host's gcc 12 builds for 6.1; 6.12 needs gcc 14 (a trixie build root).
+        self.assertEqual(build.compiler(facts.headers_dir(resolve("debian-12"))), "gcc-12")
+        self.assertEqual(build.compiler(facts.headers_dir(resolve("debian-13"))),
+                         "x86_64-linux-gnu-gcc-14")
 
 
 if __name__ == "__main__":

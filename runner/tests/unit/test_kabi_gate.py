@@ -7,6 +7,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
+from rdmagate.kabi import compare, lab, predict
+from rdmagate.pipelines.kabi import exit_code
 from rdmagate.report import page
 from rdmagate.upgrade import record, verdict
 from tests import kabi_support
@@ -83,6 +85,28 @@ class Rules(unittest.TestCase):
         self.assertEqual(reasons[0].category, "untested")
         self.assertIn("disagrees with rdmagate's prediction", reasons[0].text)
         self.assertIn("refused (DISAGREES)", page.render(self.data(self.KABI)))
+
+    def test_kabi_exit_codes(self):
+        report = compare.KabiReport(None, None, "rdma", [])
+        self.assertEqual(exit_code(report), 0)
+        report.modules = [predict.Prediction("m", "/x/m.ko", "6.1", True, "")]
+        self.assertEqual(exit_code(report), 0)
+        report.modules.append(predict.Prediction("n", "/x/n.ko", "6.1", False, "vermagic"))
+        self.assertEqual(exit_code(report), 1)      # a module would not load: NO-GO
+        report.proofs = [lab.Proof("m", "6.1", False, False, "")]
+        self.assertEqual(exit_code(report), 3)      # rdmagate was wrong: never hidden
+
+    def test_each_module_gets_its_own_proof_in_the_report(self):
+        # Two files of one module name (a build for A and one for B): told apart.
+        rebuilt = dict(self.KABI["modules"][0], path="/y/m.ko")
+        kabi = dict(self.KABI, modules=[self.KABI["modules"][0], rebuilt],
+                    proofs=[dict(self.KABI["proofs"][0], loaded=True, agrees=True),
+                            self.KABI["proofs"][0]])
+        html = page.render(self.data(kabi))
+        row_x = html.split("/x/m.ko", 1)[1].split("</tr>", 1)[0]
+        row_y = html.split("/y/m.ko", 1)[1].split("</tr>", 1)[0]
+        self.assertIn(">loaded<", row_x)
+        self.assertIn("refused (DISAGREES)", row_y)
 
 
 if __name__ == "__main__":
