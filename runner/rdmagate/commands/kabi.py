@@ -3,8 +3,7 @@ import json
 import sys
 
 from .. import options
-from ..outputs import rundir
-from ..pipelines.kabi import KabiRequest, exit_code, kabi
+from ..pipelines.kabi import KabiRequest, kabi_run
 from ..progress import Progress
 
 SHOWN = 15
@@ -44,20 +43,15 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     old, new = options.from_to(args, "kabi")
-    report = kabi(KabiRequest(old, new, tuple(args.modules), args.area, args.lab), Progress())
-    code = exit_code(report)
-    run_dir = rundir.create(args.results, "kabi", f"{old}-{new}")
-    record = rundir.RunRecord(run_dir, "kabi", stack=new, from_stack=old,
-                              where="lab" if args.lab else "host", device="none")
-    found = report.as_dict()
-    (run_dir / "kabi.json").write_text(json.dumps(found, indent=2) + "\n")
-    record.finish(code, verdict=report.verdict["verdict"])
+    done = kabi_run(KabiRequest(old, new, tuple(args.modules), args.area, args.lab),
+                    args.results, Progress())
     if args.json:
-        json.dump({"run_dir": str(run_dir), "exit_code": code, **found}, sys.stdout, indent=2)
+        json.dump({"run_dir": str(done.run_dir), "exit_code": done.exit_code,
+                   **done.report.as_dict()}, sys.stdout, indent=2)
         print()
     else:
-        _summary(report, run_dir)
-    return code
+        _summary(done.report, done.run_dir)
+    return done.exit_code
 
 
 def _summary(report, run_dir) -> None:

@@ -2,10 +2,13 @@
 every) export of A's kernel against B's, the kernel-level facts, and for each
 given module the kernel's own load checks on B, predicted offline and, with
 lab, proven by loading it into B's kernel in a guest."""
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import InfraError, UsageError
 from ..kabi import btf, compare, facts, modules, predict, symvers
+from ..outputs import rundir
 from ..progress import Progress
 
 
@@ -44,3 +47,22 @@ def exit_code(report: compare.KabiReport) -> int:
     if any(not p.agrees for p in report.proofs):
         return InfraError.exit_code
     return 1 if any(not m.loads for m in report.modules) else 0
+
+
+@dataclass
+class KabiDone:
+    run_dir: Path
+    report: compare.KabiReport
+    exit_code: int
+
+
+def kabi_run(request: KabiRequest, results_dir: str | None, progress: Progress) -> KabiDone:
+    """kabi() for the command: its run directory with run.json and kabi.json."""
+    report = kabi(request, progress)
+    code = exit_code(report)
+    run_dir = rundir.create(results_dir, "kabi", f"{request.old}-{request.new}")
+    record = rundir.RunRecord(run_dir, "kabi", stack=request.new, from_stack=request.old,
+                              where="lab" if request.lab else "host", device="none")
+    (run_dir / "kabi.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    record.finish(code, verdict=report.verdict["verdict"])
+    return KabiDone(run_dir, report, code)

@@ -204,6 +204,19 @@ class Command(unittest.TestCase):
         for word in words:
             self.assertIn(word, lines[0])
 
+    def test_the_run_directory_keeps_the_report_and_the_run(self):
+        done = self.kabi("--json")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        out = json.loads(done.stdout)
+        run_dir = Path(out["run_dir"])
+        self.assertEqual(run_dir.parent, self.tmp / "results")
+        self.assertEqual(json.loads((run_dir / "kabi.json").read_text())["summary"],
+                         out["summary"])
+        run = json.loads((run_dir / "run.json").read_text())
+        self.assertEqual((run["command"], run["stack"], run["from_stack"], run["exit_code"]),
+                         ("kabi", "debian-13", "debian-12", 0))
+        self.assertEqual(run["verdict"], out["verdict"]["verdict"])
+
     def test_modules_that_would_not_load_are_no_go(self):
         ko = kabi_support.test_module("debian-12")
         done = self.kabi("--modules", str(ko), "--json")
