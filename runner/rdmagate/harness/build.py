@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..errors import InfraError
 from ..paths import build_dir, REPO_ROOT
+from ..stacks.lock import locked
 
 HARNESS_NAME = "rdmagate-harness"
 
@@ -36,7 +37,14 @@ def _build(stack_name: str, stack_root: Path | None, targets: list[str], say) ->
     if shutil.which("cmake") is None:
         raise InfraError("cmake is not installed: run ci/setup")
     tree = build_dir(stack_name)
-    tree.mkdir(parents=True, exist_ok=True)
+    # One build of a tree at a time: two runs of one stack at once (parallel
+    # tests, a fleet beside a check) would configure over each other.
+    with locked(tree):
+        return _build_locked(tree, stack_name, stack_root, targets, say)
+
+
+def _build_locked(tree: Path, stack_name: str, stack_root: Path | None, targets: list[str],
+                  say) -> Path:
     log = tree / "build.log"
     configure = ["cmake", "-S", str(REPO_ROOT), "-B", str(tree),
                  f"-DRDMAGATE_STACK_NAME={stack_name}",

@@ -1,4 +1,5 @@
-"""One fetcher at a time per cache entry, and the mess of a killed one swept.
+"""One writer at a time per directory (a cache entry, a build tree), and the
+mess of a killed fetcher swept.
 
 A fetch killed mid-way leaves its temporary directory (named .*.partial-*)
 but never the final name, so an entry is complete exactly when it exists.
