@@ -4,7 +4,6 @@ import sys
 from pathlib import Path
 
 from .. import options
-from ..errors import UsageError
 from ..outputs import records
 from ..pipelines.abi import AbiRequest, diff
 from ..progress import Progress
@@ -38,9 +37,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    if not args.__dict__.get("from") or not args.to:
-        raise UsageError("abi needs --from STACK and --to STACK")
-    request = AbiRequest(args.__dict__["from"], args.to,
+    old, new = options.from_to(args, "abi")
+    request = AbiRequest(old, new,
                          suppressions=tuple(Path(p) for p in args.suppressions),
                          default_suppressions=not args.no_default_suppressions,
                          consumers=options.consumers(args), results_dir=args.results)
