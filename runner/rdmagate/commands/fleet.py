@@ -42,8 +42,9 @@ def register(subparsers) -> None:
     run_parser.add_argument("--pairs", choices=("none", "ring", "all"), default="none",
                             help="perftest between nodes, server on one and client on the "
                             "other: ring (each node with the next), all (every pair, n-1 "
-                            "rounds), each judged against the fleet's median; nodes without "
-                            "an RDMA device pair as two lab guests (default: %(default)s)")
+                            "rounds), each judged against the fleet's median; Slurm nodes "
+                            "with RDMA devices pair on them, nodes without one as two lab "
+                            "guests (default: %(default)s)")
     run_parser.add_argument("--drain", action="store_true",
                             help="drain the nodes found bad (lost, tests not as expected, "
                             "slow in every pair) with an 'rdmagate:' reason; without it the "

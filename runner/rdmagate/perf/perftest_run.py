@@ -23,6 +23,7 @@ tail (the last lines of the client's and the server's output). A failed job
 is never a zero measurement.
 """
 import math
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,6 @@ from ..targets import scripts
 from . import perftest
 
 JOB_SCRIPT = scripts.PERFTEST_JOBS   # addresses are the target's: debian-13 has no 'localhost'
-GID_INDEX = "1"           # rxe's RoCEv2 GID
 FIRST_PORT = 18515        # perftest's default; one port per job, so no job waits for the last one's socket
 TOOLS = ("write_lat", "read_lat", "send_lat", "atomic_lat",
          "write_bw", "read_bw", "send_bw", "atomic_bw")
@@ -82,19 +82,28 @@ SWEEPS = {
 }
 
 
-def _argv(job: dict) -> list[str]:
-    argv = [f"ib_{job['tool']}", "-d", "rxe0", "-x", GID_INDEX, "-n", str(job["iterations"]), "-F"]
+def _argv(job: dict, device: str, gid_index: str | None) -> list[str]:
+    argv = [f"ib_{job['tool']}", "-d", device, *(["-x", gid_index] if gid_index else []),
+            "-n", str(job["iterations"]), "-F"]
     if not job["tool"].startswith("atomic"):
         argv += ["-s", str(job["size"])]
     return argv
 
 
-def write_jobs(path: Path, jobs: list[dict], limit_s: int) -> None:
-    """One line a job for the guest script: NAME PORT LIMIT TOOL ARG..."""
+def write_jobs(path: Path, jobs: list[dict], limit_s: int, device: str = "rxe0",
+               gid_index: str | None = "1") -> None:
+    """One line a job for the guest script: NAME PORT LIMIT TOOL ARG...;
+    perftest on the target's device and GID index (None: perftest's own)."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", device) or device.startswith("-"):
+        raise InfraError(f"perftest: device name {device!r} is not one word of letters, "
+                         "digits, '_', '.', '-'")
     lines = []
     for index, job in enumerate(jobs):
-        # every word is a tool name from TOOLS, a fixed flag or a number: no spaces
-        lines.append(" ".join([job["name"], str(FIRST_PORT + index), str(limit_s), *_argv(job)]))
+        # every word is a tool name from TOOLS, a fixed flag, a device name
+        # checked above or a number: no spaces
+        words = [job["name"], str(FIRST_PORT + index), str(limit_s),
+                 *_argv(job, device, gid_index)]
+        lines.append(" ".join(words))
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -111,7 +120,7 @@ def run_sweep(target, run_dir: Path, sweep: Sweep, say=lambda text: None,
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):   # an older sweep's files would be read as this one's
         raise UsageError(f"{out} is not empty: one sweep a directory")
-    write_jobs(out / "jobs.txt", jobs, sweep.job_timeout_s)
+    write_jobs(out / "jobs.txt", jobs, sweep.job_timeout_s, target.device, target.gid_index)
     script = out / JOB_SCRIPT.name
     shutil.copyfile(JOB_SCRIPT, script)
     # each job: server and client limits, the grace for the server, a margin

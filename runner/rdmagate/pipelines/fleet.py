@@ -17,7 +17,7 @@ from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, InfraError, UsageErro
 from ..fleet import follow, job, junit, node as fleet_node, pairs, report
 from ..fleet.record import NOT_TESTED, Fleet, Node, Pair
 from ..progress import Progress
-from ..targets.slurm import SlurmNode
+from ..targets.slurm import SlurmNode, SlurmPair
 
 SCHEDULERS = ("local", "slurm")
 
@@ -102,7 +102,7 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
         _run_nodes(record.nodes, [target for _, target in places], job_id, progress,
                    stack, fetched, chosen, harness, fleet_dir, request.timeout_s,
                    request.filters)
-        record.pairs = _pairs(request.pairs, record.nodes, stack, fleet_dir, progress)
+        record.pairs = _pairs(request.pairs, record.nodes, stack, fleet_dir, progress, job_id)
         record.outliers = dict(zip(("nodes", "links"), pairs.outliers(record.pairs)))
         if job_id:
             _drain(record, request.drain, progress)
@@ -169,16 +169,18 @@ def _drain(record: Fleet, drain: bool, progress) -> None:
                          f"could not drain {node}: {done.stderr.strip()}")
 
 
-def _pairs(mode: str, nodes: list[Node], stack, fleet_dir: Path, progress) -> list[Pair]:
+def _pairs(mode: str, nodes: list[Node], stack, fleet_dir: Path, progress,
+           job_id: str | None = None) -> list[Pair]:
     """Each round's pairs of the nodes tested, one pair at a time (one QEMU
-    at a time on one machine), judged against the fleet's median."""
+    at a time on one machine; on real devices, one perftest at a time keeps
+    each pair's figures its own), judged against the fleet's median."""
     tested = {n.name: n for n in nodes if n.status != NOT_TESTED}
     done = []
     for number, each in enumerate(pairs.rounds(list(tested), mode), start=1):
         for server, client in each:
             pair = Pair(server, client, number)
             try:
-                target = _pair_target(stack, tested[server], tested[client])
+                target = _pair_target(stack, tested[server], tested[client], job_id)
                 pairs.run_pair(pair, target, fleet_dir)
             except InfraError as err:
                 pair.reason = str(err)
@@ -189,12 +191,24 @@ def _pairs(mode: str, nodes: list[Node], stack, fleet_dir: Path, progress) -> li
     return done
 
 
-def _pair_target(stack, server: Node, client: Node) -> targets.Target:
-    """Two lab guests joined by the lab's link stand for two nodes that have
-    no RDMA device (as here); between real devices it is not built yet."""
+def _pair_target(stack, server: Node, client: Node, job_id: str | None) -> targets.Target:
+    """Two nodes with RDMA devices of a Slurm job pair on those devices;
+    two lab guests joined by the lab's link stand for two nodes that have
+    none (as here)."""
     if server.firmware or client.firmware:
-        raise InfraError(f"perftest between the RDMA devices of {server.name} and "
-                         f"{client.name} is not built yet: only lab guests pair")
+        if not job_id:
+            raise InfraError(f"{server.name} and {client.name} are this host: a pair of "
+                             "RDMA devices needs two nodes (--scheduler slurm)")
+        if not (server.firmware and client.firmware):
+            lacking = client.name if server.firmware else server.name
+            raise InfraError(f"{lacking} has no RDMA device to pair with")
+        # the device the suites ran on, or (suites that need none) the first one
+        devices = [n.device if n.device in n.firmware else sorted(n.firmware)[0]
+                   for n in (server, client)]
+        if devices[0] != devices[1]:
+            raise InfraError(f"perftest runs one device name on both nodes: {server.name} "
+                             f"has {devices[0]}, {client.name} {devices[1]}")
+        return SlurmPair(server.name, client.name, job_id, devices[0], stack.name)
     if not targets.lab.available():
         raise InfraError("a pair's lab guests need qemu-system-x86_64: run ci/setup")
     return targets.Lab(stack.name, f"pair {server.name}-{client.name}: two lab guests "

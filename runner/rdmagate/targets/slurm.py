@@ -5,8 +5,10 @@ be on a file system every node shares at the same path, which a cluster
 has; shares are therefore not copied. srun's own words ("srun: error: Node
 failure on n2") are kept, not streamed, and become the reason when the node
 is found gone. A node with no RDMA device runs its device suites in a lab
-guest there (SlurmLab)."""
+guest there (SlurmLab). Two nodes with RDMA devices pair as one target
+(SlurmPair): the peer argv on the first, the argv on the second."""
 import subprocess
+import threading
 
 from ..errors import InfraError
 from ..paths import REPO_ROOT
@@ -120,3 +122,67 @@ class SlurmLab(SlurmNode):
                  f"--timeout={int(timeout or 600)}",
                  *[f"--share={path}" for path, _ in shares], "--", *argv]
         return super().run(guest, shares, on_line, say, timeout, peer_argv)
+
+
+class SlurmPair(Target):
+    """Two nodes of a Slurm job with RDMA devices as one target of two
+    nodes, as perftest's server and client need: the peer argv is a job step
+    on the server node, the argv a step on the client node, at once; the
+    client reaches the server at the address the controller has for it
+    (NodeAddr). perftest runs on the nodes' own device; a GID index is not
+    forced (perftest's default), since which index a RoCE port's routable
+    GID has depends on the site's addressing."""
+    name = "slurm-2"
+    nodes = 2
+    runs_perftest = True
+    gid_index = None
+
+    def __init__(self, server: str, client: str, job_id: str, device: str, stack_name: str):
+        super().__init__(device, f"nodes {server} and {client} of Slurm job {job_id}")
+        self.server, self.client = SlurmNode(server, job_id, device), \
+            SlurmNode(client, job_id, device)
+        self.stack_name = stack_name
+
+    @property
+    def server_address(self) -> str:
+        info = node_info(self.server.node)
+        return info.get("NodeAddr") or self.server.node
+
+    @property
+    def kind(self) -> str:
+        return self.client.kind
+
+    def kernel_release(self) -> str:
+        return self.client.kernel_release()
+
+    def run(self, argv, shares=(), on_line=lambda line: None, say=lambda text: None,
+            timeout=None, peer_argv=None) -> Ran:
+        if not peer_argv:
+            raise ValueError("a pair of Slurm nodes runs a peer argv on its first node")
+        server_said: list[str] = []
+        server_ran: list[Ran] = []
+        # the server's step in a thread of its own: both steps run at once
+        thread = threading.Thread(target=lambda: server_ran.append(
+            self.server.run(peer_argv, shares, server_said.append)), daemon=True)
+        thread.start()
+        client = self.client.run(argv, shares, on_line, say, timeout)
+        thread.join(timeout=60)   # perftest_jobs.sh's server ends with the client's last job
+        for line in server_said:
+            on_line(f"{self.server.node}: {line}")
+        if thread.is_alive() or not server_ran:
+            raise InfraError(f"the server step on {self.server.node} did not end after "
+                             "the client's")
+        status = client.exit_status or server_ran[0].exit_status
+        return Ran(status, self.kernel_release(),
+                   {"slurm": {"job": self.server.job_id,
+                              "nodes": [self.server.node, self.client.node]}})
+
+    def vanished(self) -> bool:
+        return bool(self.gone())
+
+    def gone(self) -> str:
+        return self.server.gone() or self.client.gone()
+
+    def describe(self) -> str:
+        return f"{self.device} on nodes {self.server.node} (server) and {self.client.node} " \
+            f"(client) of Slurm job {self.server.job_id}"

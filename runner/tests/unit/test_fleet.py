@@ -2,12 +2,15 @@
 nodes, and on two nodes of a private Slurm cluster; fleet.json, junit.xml,
 the nodes' run directories, exit codes and bad input."""
 import json
+import os
 import shutil
 import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from unittest import mock
 
+from rdmagate import stacks
 from rdmagate.outputs import results
 from rdmagate.errors import UsageError
 from rdmagate.fleet import record
@@ -178,7 +181,6 @@ class FleetInput(unittest.TestCase):
 
 class SlurmTargets(unittest.TestCase):
     def test_a_node_without_a_device_runs_its_suites_in_a_lab_guest_there(self):
-        from unittest import mock
         from rdmagate.paths import REPO_ROOT
         from rdmagate.targets import HostDevice
         from rdmagate.targets.slurm import SlurmNode
@@ -195,6 +197,67 @@ class SlurmTargets(unittest.TestCase):
         self.assertEqual(argv[len(step) + 1:],
                          [str(REPO_ROOT / "rdmagate"), "lab", "run", "--stack=debian-12",
                           "--timeout=90", "--share=/r/run", "--", "harness", "--plan", "p"])
+
+
+class PairTargets(unittest.TestCase):
+    """Which target a pair of nodes gets: their devices in a Slurm job,
+    lab guests for nodes without one, never this host twice."""
+    def pick(self, server, client, job_id="42"):
+        from rdmagate.pipelines import fleet
+        return fleet._pair_target(stacks.resolve("debian-13"), server, client, job_id)
+
+    def test_nodes_with_devices_pair_on_them_in_their_job(self):
+        from rdmagate.errors import InfraError
+        from rdmagate.fleet.record import Node
+        a = Node("n1", device="mlx5_0", firmware={"mlx5_0": "28.39.1002"})
+        b = Node("n2", firmware={"mlx5_1": "28.39.1002", "mlx5_0": "28.39.1002"})
+        target = self.pick(a, b)
+        self.assertEqual((target.name, target.nodes, target.device, target.gid_index,
+                          target.server.node, target.client.node, target.runs_perftest),
+                         ("slurm-2", 2, "mlx5_0", None, "n1", "n2", True))
+        for server, client, job_id, word in (
+                (a, b, None, "this host"),
+                (a, Node("n2"), "42", "n2 has no RDMA device"),
+                (a, Node("n2", device="efa0", firmware={"efa0": "1"}), "42", "one device name")):
+            with self.subTest(word=word), self.assertRaisesRegex(InfraError, word):
+                self.pick(server, client, job_id)
+
+    @unittest.skipUnless(shutil.which("qemu-system-x86_64"), "qemu-system-x86_64 is missing")
+    def test_nodes_without_devices_pair_in_two_lab_guests(self):
+        from rdmagate.fleet.record import Node
+        target = self.pick(Node("n1"), Node("n2"))
+        self.assertEqual((target.name, target.gid_index), ("lab-2", "1"))
+
+
+@unittest.skipUnless(slurm_cluster.available(), "Slurm is not installed: run ci/setup")
+class SlurmPairSteps(unittest.TestCase):
+    def test_the_server_step_and_the_client_step_run_at_once_on_their_nodes(self):
+        """Each step waits for the other's file: run one after the other,
+        they would never end."""
+        from rdmagate.fleet import follow, job
+        from rdmagate.targets.slurm import SlurmPair
+        wait = ('echo "$SLURMD_NODENAME" > "$1/$2"; i=0; '
+                'until [ -f "$1/$3" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done; '
+                'echo "$SLURMD_NODENAME saw $3"; [ -f "$1/$3" ]')
+        with tempfile.TemporaryDirectory() as tmp, slurm_cluster.Cluster(2) as cluster, \
+                mock.patch.dict(os.environ, cluster.env):
+            job_id = job.submit(job.JobRequest(Path(tmp), nodes=2, hold_s=120))
+            try:
+                follow.wait_running(job_id, 60)
+                pair = SlurmPair("n1", "n2", job_id, "mlx5_0", "host")
+                lines: list[str] = []
+                ran = pair.run(["sh", "-c", wait, "-", tmp, "client", "server"],
+                               on_line=lines.append,
+                               peer_argv=["sh", "-c", wait, "-", tmp, "server", "client"])
+                address = pair.server_address
+            finally:
+                job.cancel(job_id)
+            said = {name: (Path(tmp) / name).read_text().strip() for name in ("server", "client")}
+        self.assertEqual(ran.exit_status, 0, lines)
+        self.assertEqual(said, {"server": "n1", "client": "n2"})
+        self.assertEqual(sorted(lines), ["n1: n1 saw client", "n2 saw server"])
+        self.assertEqual(address, "127.0.0.1")
+        self.assertEqual(ran.record["slurm"], {"job": job_id, "nodes": ["n1", "n2"]})
 
 
 class JobScript(unittest.TestCase):

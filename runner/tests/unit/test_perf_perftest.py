@@ -11,7 +11,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from rdmagate.errors import UsageError
+from rdmagate.errors import InfraError, UsageError
 from tests.support import FIXTURES
 from rdmagate.perf import perftest, perftest_run
 
@@ -180,6 +180,17 @@ class Jobs(unittest.TestCase):
                                     "-x", "1", "-n", "1000", "-F", "-s", "2"])
         self.assertEqual(lines[2][:4], ["atomic_lat-8", "18517", "60", "ib_atomic_lat"])
         self.assertNotIn("-s", lines[2])   # the atomics have no size option
+
+    def test_job_lines_on_a_device_keep_perftest_s_gid_and_refuse_odd_names(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "jobs.txt"
+            perftest_run.write_jobs(path, TINY.jobs(), 60, "mlx5_0", None)
+            first = path.read_text().splitlines()[0].split()
+            for bad in ("mlx5 0", "-x", "a;b", ""):
+                with self.subTest(device=bad), self.assertRaisesRegex(InfraError, "device name"):
+                    perftest_run.write_jobs(path, TINY.jobs(), 60, bad, None)
+        self.assertEqual(first, ["read_lat-2", "18515", "60", "ib_read_lat", "-d", "mlx5_0",
+                                 "-n", "1000", "-F", "-s", "2"])
 
     def test_bad_sweeps(self):
         for sweep, error in ((perftest_run.Sweep(("rdma_lat",), (2,), (2,), 5, 5), "unknown tool"),

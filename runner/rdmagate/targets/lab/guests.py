@@ -10,6 +10,7 @@ DEVICE = "rxe0"
 
 class Lab(Target):
     runs_perftest = True
+    gid_index = "1"   # rxe's RoCEv2 GID of the guest's address
 
     def __init__(self, stack_name: str, why: str, nodes: int = 1,
                  kernel_release: str | None = None):
