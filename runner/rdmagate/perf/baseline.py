@@ -14,6 +14,7 @@ import datetime
 import json
 from pathlib import Path
 
+from .. import files
 from ..errors import UsageError
 from ..paths import REPO_ROOT
 from . import stats
@@ -39,10 +40,9 @@ def write(path: Path, profile: str, stack, ran, iters: int, warmup: int,
                                     "samples": m["samples"]}
                              for name, m in sorted(measurements.items()) if "samples" in m}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
     # one sample list per line keeps the file diffable and small
-    tmp.write_text(json.dumps(data, separators=(",", ":")).replace('},"', '},\n"') + "\n")
-    tmp.replace(path)
+    files.write_atomic(path, json.dumps(data, separators=(",", ":")).replace('},"', '},\n"')
+                       + "\n", "the baseline")
     return path
 
 

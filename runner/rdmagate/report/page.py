@@ -9,6 +9,7 @@ import html
 import math
 from pathlib import Path
 
+from .. import files
 from ..upgrade.record import Series, Upgrade
 
 COLOURS = {"GO": "#1a7f37", "GO WITH RISKS": "#9a6700", "NO-GO": "#cf222e",
@@ -267,7 +268,5 @@ def render(upgrade: Upgrade) -> str:
 
 
 def write(upgrade: Upgrade, path: Path) -> Path:
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(render(upgrade), encoding="utf-8")
-    tmp.replace(path)
+    files.write_atomic(path, render(upgrade), "report.html")
     return path

@@ -1,0 +1,163 @@
+"""Bad input and failing writes (issue 19): one definition reads every input
+file (rdmagate.files: bounded, UTF-8, YAML aliases bounded; unknown keys
+named with the nearest known one) and one writes every output file
+(write aside, fsync, rename; exit 3 when it fails; exclusive temp names)."""
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from rdmagate import files, profiles
+from rdmagate.errors import InfraError, UsageError
+from rdmagate.outputs import junit, records, rundir
+from rdmagate.stacks import manifest
+from tests.support import result
+
+RUNNER = Path(__file__).resolve().parents[2]
+PROFILE = "device: rxe\ndescription: soft-RoCE\nexpect:\n  verbs.open_device: {outcome: PASS}\n"
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8))
+
+
+class Case(unittest.TestCase):
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.dir = Path(tmp.name)
+
+
+class Profiles(Case):
+    def write(self, text: str) -> None:
+        (self.dir / "p.yaml").write_text(text, encoding="utf-8")
+
+    def test_a_misspelt_expect_is_refused_with_the_right_key(self):
+        # `expcet:` was dropped: every test was then expected to PASS
+        self.write(PROFILE.replace("expect:", "expcet:"))
+        with self.assertRaisesRegex(UsageError, r'p\.yaml: field expcet: unknown '
+                                    r'\(did you mean "expect"\?\)$'):
+            profiles.load("p", self.dir)
+
+    def test_a_misspelt_entry_key_is_refused(self):
+        self.write(PROFILE.replace("{outcome: PASS}", "{outcome: FAIL, reson: a known bug}"))
+        with self.assertRaisesRegex(UsageError, r'field expect\.verbs\.open_device\.reson: '
+                                    r'unknown \(did you mean "reason"\?\)'):
+            profiles.load("p", self.dir)
+
+    def test_a_good_profile_loads(self):
+        self.write(PROFILE)
+        self.assertEqual(profiles.load("p", self.dir)["expect"]["verbs.open_device"],
+                         {"outcome": "PASS"})
+
+    def test_every_profile_of_the_checkout_loads(self):
+        for path in sorted(profiles.PROFILES_DIR.glob("*.yaml")):
+            with self.subTest(profile=path.stem):
+                profiles.load(path.stem)
+
+    def test_an_alias_bomb_is_refused_at_once(self):
+        self.write(PROFILE + BOMB)   # 10^9 nodes once expanded
+        started = time.monotonic()
+        with self.assertRaisesRegex(UsageError, "more than 200000 YAML nodes once its aliases"):
+            profiles.load("p", self.dir)
+        self.assertLess(time.monotonic() - started, 2)
+
+    def test_an_alias_that_contains_itself_is_refused(self):
+        self.write(PROFILE + "verified: &a [*a]\n")
+        with self.assertRaisesRegex(UsageError, "an alias that contains itself"):
+            profiles.load("p", self.dir)
+
+    def test_deep_nesting_is_refused(self):
+        self.write(PROFILE + "verified: " + "[" * 20000 + "]" * 20000 + "\n")
+        with self.assertRaisesRegex(UsageError, "p.yaml: not (a hardware profile: nested too "
+                                    "deeply|valid YAML)"):
+            profiles.load("p", self.dir)
+
+    def test_not_utf8_names_the_line(self):
+        (self.dir / "p.yaml").write_bytes(PROFILE.encode() + b"verified: caf\xe9\n")
+        with self.assertRaisesRegex(UsageError, r"p\.yaml:5: not a hardware profile: not UTF-8"):
+            profiles.load("p", self.dir)
+
+
+class Manifests(Case):
+    def test_a_misspelt_field_names_the_nearest(self):
+        path = self.dir / "s.yaml"
+        path.write_text("name: s\nkind: debian\nsuite: trixie\npakages: []\n", encoding="utf-8")
+        with self.assertRaisesRegex(UsageError, r'field pakages: unknown field \(did you mean '
+                                    r'"packages"\?\)'):
+            manifest.load(path)
+
+    def test_a_file_larger_than_the_bound_is_refused_unread(self):
+        path = self.dir / "s.yaml"
+        path.write_text("#" * 100 + "\n")
+        with self.assertRaisesRegex(UsageError, "larger than the 64 bytes"):
+            files.read_text(path, "a manifest", limit=64)
+
+
+class Records(Case):
+    def test_an_unknown_key_names_the_nearest_in_every_record(self):
+        run = rundir.Run("r", "check", [], "2026-12-01T00:00:00+00:00", None, "abc", None)
+        path = self.dir / "run.json"
+        records.write(run, path)
+        data = json.loads(path.read_text())
+        data["exit_cdoe"] = 0
+        path.write_text(json.dumps(data))
+        with self.assertRaisesRegex(UsageError, r'field exit_cdoe: unknown \(did you mean '
+                                    r'"exit_code"\?\)'):
+            rundir.load(self.dir)
+
+
+class Writes(Case):
+    def test_a_full_disk_loses_nothing_and_is_exit_3(self):
+        # RLIMIT_FSIZE stands in for a full disk: write() fails with EFBIG
+        path = self.dir / "findings.json"
+        path.write_text('{"old": true}\n')
+        code = f"""
+import resource, signal, sys
+from pathlib import Path
+from rdmagate import files
+from rdmagate.errors import InfraError
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+try:
+    files.write_atomic(Path({str(path)!r}), "x" * 100000, "findings.json")
+except InfraError as err:
+    print(err)
+    sys.exit(err.exit_code)
+"""
+        done = subprocess.run([sys.executable, "-c", code], cwd=RUNNER, capture_output=True,
+                              text=True, timeout=60, check=False)
+        self.assertEqual(done.returncode, 3, done.stderr)
+        self.assertRegex(done.stdout, r"findings\.json: cannot write findings\.json \(File too "
+                         r"large\)\n$")
+        self.assertEqual(path.read_text(), '{"old": true}\n')
+        self.assertEqual(sorted(p.name for p in self.dir.iterdir()), ["findings.json"])
+
+    def test_a_planted_temporary_name_is_never_followed(self):
+        victim = self.dir / "victim"
+        victim.write_text("keep\n")
+        for name in ("junit.xml.tmp", "junit.tmp", ".junit.xml.tmp"):
+            (self.dir / name).symlink_to(victim)
+        junit.write([result("verbs.a", "PASS")], self.dir / "junit.xml")
+        self.assertEqual(victim.read_text(), "keep\n")
+        self.assertTrue((self.dir / "junit.xml").is_file())
+        self.assertFalse((self.dir / "junit.xml").is_symlink())
+
+    def test_a_directory_that_is_gone_is_an_infra_error(self):
+        with self.assertRaisesRegex(InfraError, r"absent/run\.json: cannot write run\.json"):
+            records.write(rundir.Run("r", "check", [], "", None, "abc", None),
+                          self.dir / "absent" / "run.json")
+
+    def test_junit_with_control_characters_is_well_formed(self):
+        path = self.dir / "junit.xml"
+        junit.write([result("verbs.a", "FAIL", reason="bad\x01\x1b[31m", message="x\x00y\x0bz\ud800")],
+                    path)
+        failure = ET.parse(path).getroot().find(".//failure")
+        self.assertEqual(failure.get("message"), "bad\ufffd\ufffd[31m")   # the reason
+        self.assertEqual(failure.text, "x\ufffdy\ufffdz\ufffd")
+
+
+if __name__ == "__main__":
+    unittest.main()
