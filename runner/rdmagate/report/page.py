@@ -13,7 +13,7 @@ from .. import files
 from ..upgrade.record import Series, Upgrade
 
 COLOURS = {"GO": "#1a7f37", "GO WITH RISKS": "#9a6700", "NO-GO": "#cf222e",
-           "INCOMPLETE": "#57606a"}
+           "INCOMPLETE": "#57606a", "NOT TESTED": "#57606a"}
 CELL = {"PASS": "#dafbe1", "XFAIL": "#fff8c5", "UNSUPPORTED": "#eaeef2", "SKIP": "#eaeef2",
         "FAIL": "#ffebe9", "CRASH": "#ffebe9", "TIMEOUT": "#ffebe9", "ERROR": "#ffd8b5"}
 STYLE = """
