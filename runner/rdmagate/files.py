@@ -71,8 +71,9 @@ def _expanded(node, limit: int) -> int:
 def parse_yaml(text: str, where: str, what: str):
     """A YAML document (safe types only) as Python values; UsageError naming
     where when it is not YAML or expands past MAX_YAML_NODES."""
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)   # refuses a NUL or other control character here
         node = loader.get_single_node()
         if node is None:
             return None
@@ -90,7 +91,8 @@ def parse_yaml(text: str, where: str, what: str):
     except RecursionError:
         raise UsageError(f"{where}: not {what}: nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load_yaml(path: Path, what: str):

@@ -2,6 +2,7 @@
 file (rdmagate.files: bounded, UTF-8, YAML aliases bounded; unknown keys
 named with the nearest known one) and one writes every output file
 (write aside, fsync, rename; exit 3 when it fails; exclusive temp names)."""
+import copy
 import json
 import subprocess
 import sys
@@ -12,10 +13,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from rdmagate import files, profiles
+from rdmagate.abi import headers, suppress
 from rdmagate.errors import InfraError, UsageError
 from rdmagate.outputs import junit, records, rundir
 from rdmagate.stacks import manifest
-from tests.support import result
+from rdmagate.upgrade import record as upgrade_record
+from tests.support import BASE, point, result
 
 RUNNER = Path(__file__).resolve().parents[2]
 PROFILE = "device: rxe\ndescription: soft-RoCE\nexpect:\n  verbs.open_device: {outcome: PASS}\n"
@@ -107,6 +110,37 @@ class Records(Case):
         with self.assertRaisesRegex(UsageError, r'field exit_cdoe: unknown \(did you mean '
                                     r'"exit_code"\?\)'):
             rundir.load(self.dir)
+
+
+class FoundByFuzzing(Case):
+    def test_a_nul_in_a_manifest_is_a_usage_error(self):
+        # RDMAGATE_FUZZ_SEED=19: yaml's ReaderError escaped the loader
+        path = self.dir / "s.yaml"
+        path.write_bytes(b"name: s\x00\nkind: debian\n")
+        with self.assertRaisesRegex(UsageError, r"s\.yaml: not valid YAML \(unacceptable "
+                                    "character #x0000"):
+            manifest.load(path)
+
+    def test_suppressions_and_baseline_texts_not_utf8_are_usage_errors(self):
+        # RDMAGATE_FUZZ_SEED=19: UnicodeDecodeError escaped both readers
+        path = self.dir / "s.supp"
+        path.write_bytes(b"[suppress_type]\n  name = caf\xe9\n")
+        with self.assertRaisesRegex(UsageError, r"s\.supp:2: not suppressions: not UTF-8"):
+            suppress.read(path)
+        path.write_bytes(b"struct ibv_\xff\n")
+        with self.assertRaisesRegex(UsageError, r"s\.supp:1: not knowledge\.txt: not UTF-8"):
+            headers.read_knowledge(path)
+
+    def test_an_upgrade_json_point_of_no_size_is_refused_not_a_crash_of_the_report(self):
+        # RDMAGATE_FUZZ_SEED=7, case 526: size -1 crashed report.html in log2
+        data = copy.deepcopy(BASE)
+        data["perf"] = [{"name": "write_lat", "title": "write latency", "kind": "latency",
+                         "unit": "us", "points": [point(-1, 1.0, 1.0)]}]
+        path = self.dir / "upgrade.json"
+        path.write_text(json.dumps(data))
+        with self.assertRaisesRegex(UsageError, r"perf\[0\]\.points\[0\]: field size: -1 is not "
+                                    "a message size"):
+            upgrade_record.load(path)
 
 
 class Writes(Case):
