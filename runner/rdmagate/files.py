@@ -18,7 +18,12 @@ import yaml
 from .errors import InfraError, UsageError
 
 MAX_BYTES = 32 * 1024 * 1024   # far above any file rdmagate reads (the largest, a perf baseline: 0.3 MB)
-MAX_YAML_NODES = 200_000       # the same for a YAML document, aliases expanded
+# YAML files people write (the largest, a profile: 8 KB): bounded in time too,
+# since PyYAML's Python loader composes about 100k nodes a second; its C
+# loader (CSafeLoader) is not used: it overflows the C stack (SIGSEGV) on
+# deeply nested input, where the Python one raises RecursionError.
+MAX_YAML_BYTES = 256 * 1024
+MAX_YAML_NODES = 100_000       # aliases expanded
 
 
 def read_text(path: Path, what: str, limit: int = MAX_BYTES) -> str:
@@ -97,7 +102,7 @@ def parse_yaml(text: str, where: str, what: str):
 
 def load_yaml(path: Path, what: str):
     """An input YAML file: read_text, then parse_yaml."""
-    return parse_yaml(read_text(path, what), str(path), what)
+    return parse_yaml(read_text(path, what, MAX_YAML_BYTES), str(path), what)
 
 
 def nearest(name: str, known) -> str:
