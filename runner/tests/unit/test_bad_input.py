@@ -4,6 +4,9 @@ named with the nearest known one) and one writes every output file
 (write aside, fsync, rename; exit 3 when it fails; exclusive temp names)."""
 import copy
 import json
+import os
+import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -18,7 +21,7 @@ from rdmagate.errors import InfraError, UsageError
 from rdmagate.outputs import junit, records, rundir
 from rdmagate.stacks import manifest
 from rdmagate.upgrade import record as upgrade_record
-from tests.support import BASE, point, result
+from tests.support import BASE, RDMAGATE, UNREACHABLE_MIRROR, point, result
 
 RUNNER = Path(__file__).resolve().parents[2]
 PROFILE = "device: rxe\ndescription: soft-RoCE\nexpect:\n  verbs.open_device: {outcome: PASS}\n"
@@ -174,6 +177,26 @@ except InfraError as err:
                          r"large\)\n$")
         self.assertEqual(path.read_text(), '{"old": true}\n')
         self.assertEqual(sorted(p.name for p in self.dir.iterdir()), ["findings.json"])
+
+    def test_a_full_disk_under_a_real_command_is_exit_3_and_no_torn_file(self):
+        # findings.json was cut at 4,096 bytes and `abi` exited 1 (NO-GO)
+        def small_disk():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+        env = dict(os.environ, RDMAGATE_CACHE=str(self.dir / "cache"),
+                   RDMAGATE_MIRROR=UNREACHABLE_MIRROR)
+        done = subprocess.run([sys.executable, str(RDMAGATE), "abi", "--from", "debian-12",
+                               "--to", "debian-13", "--no-consumers", "--results",
+                               str(self.dir / "r")], capture_output=True, text=True, env=env,
+                              timeout=600, check=False, preexec_fn=small_disk)
+        self.assertEqual(done.returncode, 3, done.stderr[-2000:])
+        last = done.stderr.splitlines()[-1]
+        self.assertRegex(last, r"^rdmagate: error: .*/r/[^/]+/[\w.]+: cannot write .*\(File too "
+                         r"large\)$")
+        self.assertNotIn("Traceback", done.stderr)
+        for path in (self.dir / "r").rglob("*.json"):
+            json.loads(path.read_text())   # every file there whole
+        self.assertEqual(list((self.dir / "r").rglob("*.tmp")), [])
 
     def test_a_planted_temporary_name_is_never_followed(self):
         victim = self.dir / "victim"
