@@ -30,6 +30,14 @@ def load(name: str, profiles_dir: Path = PROFILES_DIR) -> dict:
     for field in ("device", "description"):
         if not isinstance(data.get(field), str):
             raise UsageError(f"{path}: field {field}: missing or not a string")
+    if not isinstance(data.get("verified", False), bool):
+        raise UsageError(f"{path}: field verified: must be true or false")
+    perf = data.get("perf") or {}
+    threshold = perf.get("threshold", 0.1) if isinstance(perf, dict) else None
+    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or \
+            not 0 < threshold < 1:
+        raise UsageError(f"{path}: field perf.threshold: must be a fraction between 0 and 1 "
+                         "(0.1: 10% slower)")
     expect = data.get("expect") or {}
     if not isinstance(expect, dict):
         raise UsageError(f"{path}: field expect: must map test ids to expectations")

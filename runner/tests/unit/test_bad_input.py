@@ -53,6 +53,16 @@ class Profiles(Case):
                                     r'unknown \(did you mean "reason"\?\)'):
             profiles.load("p", self.dir)
 
+    def test_values_of_the_wrong_type_are_refused(self):
+        # perf.threshold "abc" was float()ed by the perf suite: a traceback
+        for extra, field in (("perf: {threshold: abc}", "perf.threshold"),
+                             ("perf: {threshold: 10}", "perf.threshold"),
+                             ("perf: [1]", "perf.threshold"), ("verified: yes please", "verified")):
+            with self.subTest(extra=extra):
+                self.write(PROFILE + extra + "\n")
+                with self.assertRaisesRegex(UsageError, rf"p\.yaml: field {field}: must be"):
+                    profiles.load("p", self.dir)
+
     def test_a_good_profile_loads(self):
         self.write(PROFILE)
         self.assertEqual(profiles.load("p", self.dir)["expect"]["verbs.open_device"],
