@@ -18,7 +18,8 @@ from pathlib import Path
 from rdmagate import files, profiles
 from rdmagate.abi import headers, suppress
 from rdmagate.errors import InfraError, UsageError
-from rdmagate.outputs import junit, records, rundir
+from rdmagate.outputs import junit, records, results, rundir
+from rdmagate.perf import perftest
 from rdmagate.stacks import manifest
 from rdmagate.upgrade import record as upgrade_record
 from tests.support import BASE, RDMAGATE, UNREACHABLE_MIRROR, point, result
@@ -149,6 +150,20 @@ class FoundByFuzzing(Case):
         path.write_bytes(b"struct ibv_\xff\n")
         with self.assertRaisesRegex(UsageError, r"s\.supp:1: not knowledge\.txt: not UTF-8"):
             headers.read_knowledge(path)
+
+    def test_json_nested_past_the_recursion_limit_is_a_usage_error(self):
+        # found by hand: RecursionError escaped perftest's JSON reader and results.jsonl's
+        deep = "[" * 100000 + "]" * 100000
+        with self.assertRaisesRegex(UsageError, "f.json: not a JSON report with results"):
+            perftest.parse_json(deep, "f.json")
+        path = self.dir / "results.jsonl"
+        path.write_text(deep + "\n")
+        with self.assertRaisesRegex(UsageError, r"results\.jsonl:1: not a JSON result line "
+                                    r"\(nested too deeply\)"):
+            results.read(path)
+        path.write_text(deep)
+        with self.assertRaisesRegex(UsageError, "nested too deeply"):
+            records.load(rundir.Run, path, "run.json")
 
     def test_an_upgrade_json_point_of_no_size_is_refused_not_a_crash_of_the_report(self):
         # RDMAGATE_FUZZ_SEED=7, case 526: size -1 crashed report.html in log2

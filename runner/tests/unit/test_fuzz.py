@@ -42,7 +42,7 @@ TOKENS = [b"\xff", b"\xc3", b"\x00", b"\n", b"\r", b"\t", b" ", b"&a ", b"*a", b
           b"[", b"]", b"{", b"}", b'"', b"'", b":", b": ", b"- ", b"#", b"=", b",", b"null",
           b"true", b"-1", b"0", b"1e999", b"-0.0", b"NaN", b"9" * 40, b"\\u0000", b"\\ud800",
           b"!!python/object/apply:os.system ['true']", b"!!binary AAAA", b"<<: *a",
-          b"--- ", b"...", b"%YAML 1.1\n", b"[" * 300, b"A" * 5000, b"\x7fELF", b"\x01\x01\x01"]
+          b"--- ", b"...", b"%YAML 1.1\n", b"[" * 300, b"[" * 5000, b'{"a":' * 3000, b"A" * 5000, b"\x7fELF", b"\x01\x01\x01"]
 SUPPRESSIONS = b"""# seed
 [suppress_function]
   symbol_name_regexp = ^ibv_.*
