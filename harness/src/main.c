@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -71,6 +72,17 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		return -1;
 	}
 	return 0;
+}
+
+/* --results is opened with O_TRUNC: naming the plan (by any path or link)
+ * would destroy it before a line is written. */
+static bool results_is_plan(const struct options *opt)
+{
+	struct stat plan, results;
+
+	if (stat(opt->plan, &plan) || stat(opt->results, &results))
+		return false;
+	return plan.st_dev == results.st_dev && plan.st_ino == results.st_ino;
 }
 
 static bool listed(const struct options *opt, const struct rg_suite *suite,
@@ -163,6 +175,11 @@ int main(int argc, char **argv)
 	}
 	if (opt.list)
 		return list_tests(&opt);
+	if (results_is_plan(&opt)) {
+		fprintf(stderr, "rdmagate-harness: --results %s: is the plan itself; "
+			"results go to a file of their own\n", opt.results);
+		return EXIT_USAGE;
+	}
 	if (rg_registry_load()) {
 		fprintf(stderr, "rdmagate-harness: CUnit registry: %s\n", CU_get_error_msg());
 		return RG_INFRA;

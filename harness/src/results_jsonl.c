@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * results.jsonl: one line per finished test, handed to the kernel with one
- * write() before the next test starts, so a SIGKILLed harness loses nothing
- * it finished.
+ * results.jsonl: one line per finished test, handed to the kernel whole
+ * before the next test starts, so a SIGKILLed harness loses nothing it
+ * finished.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+/* The file's name, for the one line that says a write failed. */
+static const char *results_path = "results";
 
 int rg_jsonl_open(const char *path)
 {
@@ -20,6 +24,8 @@ int rg_jsonl_open(const char *path)
 	if (fd < 0)
 		fprintf(stderr, "rdmagate-harness: %s: cannot write results: %s\n",
 			path, strerror(errno));
+	else
+		results_path = path;
 	return fd;
 }
 
@@ -50,21 +56,46 @@ static struct json_object *to_json(const struct rg_result *res,
 	return obj;
 }
 
+/*
+ * One write() of the whole line, whatever its length (a plan's stack string
+ * of any size reaches every result), so a kill never leaves half of it;
+ * errno is read right after the call that failed, never a stale one.
+ */
 int rg_jsonl_write(int fd, const struct rg_result *res, const struct rg_plan *plan)
 {
 	struct json_object *obj = to_json(res, plan);
-	const char *text;
-	char line[4 * RG_TEXT_MAX + 1024];
-	int len, ret = 0;
+	const char *text, *why = NULL;
+	size_t len, done = 0;
+	char *line;
+	ssize_t n;
+	int ret = -1;
 
 	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
 						   JSON_C_TO_STRING_NOSLASHESCAPE);
-	len = snprintf(line, sizeof(line), "%s\n", text);
-	if (len < 0 || (size_t)len >= sizeof(line) || write(fd, line, len) != len) {
-		fprintf(stderr, "rdmagate-harness: cannot write a result line: %s\n",
-			strerror(errno));
-		ret = -1;
+	len = text ? strlen(text) : 0;
+	line = text ? malloc(len + 2) : NULL;
+	if (!line) {
+		why = "out of memory";
+		goto out;
 	}
+	memcpy(line, text, len);
+	line[len++] = '\n';
+	while (done < len) {
+		n = write(fd, line + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			why = n < 0 ? strerror(errno) : "nothing written";
+			goto out;
+		}
+		done += n;
+	}
+	ret = 0;
+out:
+	if (ret)
+		fprintf(stderr, "rdmagate-harness: %s: cannot write a result line: %s\n",
+			results_path, why);
+	free(line);
 	json_object_put(obj);
 	return ret;
 }

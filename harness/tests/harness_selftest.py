@@ -301,6 +301,43 @@ class PlanErrors(HarnessCase):
         self.assertIn("cannot read the plan", done.stderr)
 
 
+class Faults(HarnessCase):
+    """Outputs the harness cannot write, and inputs past its old limits (issue 19)."""
+
+    def test_a_stack_string_of_any_size_reaches_every_result(self):
+        # over about 4 KB the line did not fit a fixed buffer: the result was
+        # lost and the harness said a stale errno ("No such process")
+        stack = "s" * 70000
+        plan = write_plan(self.dir, stack=stack, filter=["selftest.pass"])
+        done, results, _ = run(self.dir, plan)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(results["pass"]["stack"], stack)
+
+    def test_a_full_results_file_is_exit_3_with_one_line_naming_it(self):
+        plan = write_plan(self.dir, filter=["selftest.pass"])
+        done = subprocess.run([HARNESS, "--plan", str(plan), "--results", "/dev/full"],
+                              capture_output=True, text=True, timeout=60, check=False)
+        self.assertEqual(done.returncode, 3)
+        self.assertEqual(done.stderr.splitlines(),
+                         ["rdmagate-harness: /dev/full: cannot write a result line: "
+                          "No space left on device"])
+
+    def test_results_that_are_the_plan_are_refused_and_the_plan_kept(self):
+        plan = write_plan(self.dir, filter=["selftest.pass"])
+        text = plan.read_text()
+        link = self.dir / "link.json"
+        link.symlink_to(plan)
+        for results in (plan, link):
+            with self.subTest(results=results.name):
+                done = subprocess.run([HARNESS, "--plan", str(plan), "--results", str(results)],
+                                      capture_output=True, text=True, timeout=60, check=False)
+                self.assertEqual(done.returncode, 2)
+                self.assertEqual(done.stderr.splitlines(),
+                                 [f"rdmagate-harness: --results {results}: is the plan itself; "
+                                  "results go to a file of their own"])
+                self.assertEqual(plan.read_text(), text)
+
+
 class Killed(HarnessCase):
     """SIGKILL mid-run: every finished line is intact and parses."""
 

@@ -2,6 +2,7 @@
 import argparse
 import signal
 import sys
+import traceback
 
 from . import errors
 from .commands import abi, baseline, check, fleet, history, kabi, lab, profile, report, \
@@ -14,7 +15,9 @@ exit codes:
   0  go: every test ended as expected
   1  no-go: a test ended otherwise (FAIL, TIMEOUT, CRASH) or a breaking change
   2  usage or configuration error (bad option, manifest, plan or baseline)
-  3  infrastructure error (a missing tool, the network, a VM, the harness)
+  3  infrastructure error (a missing tool, the network, a VM, the harness),
+     a file that cannot be read or written, and any crash of rdmagate itself:
+     one line on stderr, never exit 1 (--debug adds the traceback)
 """
 
 
@@ -24,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="ABI conformance tests for RDMA software stacks: what breaks, "
         "for whom, and how much slower, if this stack replaces that one.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, print the traceback after its line")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.register(sub)
@@ -45,10 +50,41 @@ def main(argv: list[str] | None = None) -> int:
         # argparse exits 2 on a usage error and 0 for --help: keep both.
         return int(exit_.code or 0)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()   # a full or closed stdout fails here, inside the mapping below
+        return code
     except errors.RdmagateError as err:
-        print(f"rdmagate: error: {err}", file=sys.stderr)
-        return err.exit_code
+        return _fail(args, str(err), err.exit_code)
     except KeyboardInterrupt:
         print("rdmagate: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:   # noqa: BLE001 -- a crash must not exit 1 (NO-GO) with a traceback
+        return _fail(args, crash_line(err), errors.EXIT_INFRA)
+
+
+def crash_line(err: BaseException) -> str:
+    """What an error no part of rdmagate mapped says, in one line: a file
+    error names its file (the user can act on that), anything else is
+    rdmagate's own fault and says so."""
+    if isinstance(err, OSError):
+        files = " -> ".join(str(f) for f in (err.filename, err.filename2) if f is not None)
+        text = err.strerror or str(err) or type(err).__name__
+        return f"{files}: {text}" if files else f"{type(err).__name__}: {text}"
+    if isinstance(err, UnicodeDecodeError):
+        return f"input is not UTF-8 text (byte {err.start}: {err.reason})"
+    if isinstance(err, MemoryError):
+        return "out of memory (an input far larger than it should be?)"
+    if isinstance(err, RecursionError):
+        return "input nested too deeply to read"
+    return (f"internal error: {type(err).__name__}: {err} "
+            "(a bug in rdmagate; --debug shows where)")
+
+
+def _fail(args, text: str, code: int) -> int:
+    if getattr(args, "debug", False):
+        traceback.print_exc(file=sys.stderr)
+    try:
+        print("rdmagate: error: " + " ".join(text.split("\n")), file=sys.stderr)
+    except OSError:
+        pass   # stderr itself is gone: the exit code is all that is left
+    return code

@@ -3,12 +3,17 @@ from pathlib import Path
 
 import yaml
 
+from . import files
 from .errors import UsageError
 from .paths import REPO_ROOT
 
 PROFILES_DIR = REPO_ROOT / "hw-profiles"
 EXPECTABLE = ("PASS", "UNSUPPORTED", "FAIL")   # FAIL: a known defect, reason required
 GENERIC = "generic"   # a device of a kind with no profile: every test expected to PASS
+# Every key a profile and an entry of its expect may have: any other is a typo
+# that would drop a check silently (`expcet:` left every test expected to PASS).
+FIELDS = ("device", "description", "expect", "verified", "capabilities", "captured", "perf")
+ENTRY_FIELDS = ("outcome", "reason", "observed", "note")
 
 
 def load(name: str, profiles_dir: Path = PROFILES_DIR) -> dict:
@@ -17,20 +22,29 @@ def load(name: str, profiles_dir: Path = PROFILES_DIR) -> dict:
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in profiles_dir.glob("*.yaml")))
         raise UsageError(f"no hardware profile {name!r} in {profiles_dir} (known: {known})")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise UsageError(f"{path}: not valid YAML ({err})") from None
+    data = files.load_yaml(path, "a hardware profile")
     if not isinstance(data, dict):
         raise UsageError(f"{path}: must be a mapping of fields")
+    for field in sorted(set(data) - set(FIELDS), key=str):
+        raise UsageError(f"{path}: field {field}: unknown{files.nearest(field, FIELDS)}")
     for field in ("device", "description"):
         if not isinstance(data.get(field), str):
             raise UsageError(f"{path}: field {field}: missing or not a string")
+    if not isinstance(data.get("verified", False), bool):
+        raise UsageError(f"{path}: field verified: must be true or false")
+    perf = data.get("perf") or {}
+    threshold = perf.get("threshold", 0.1) if isinstance(perf, dict) else None
+    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or \
+            not 0 < threshold < 1:
+        raise UsageError(f"{path}: field perf.threshold: must be a fraction between 0 and 1 "
+                         "(0.1: 10% slower)")
     expect = data.get("expect") or {}
     if not isinstance(expect, dict):
         raise UsageError(f"{path}: field expect: must map test ids to expectations")
     for test, spec in expect.items():
         where = f"{path}: field expect.{test}"
+        for field in sorted(set(spec if isinstance(spec, dict) else ()) - set(ENTRY_FIELDS), key=str):
+            raise UsageError(f"{where}.{field}: unknown{files.nearest(field, ENTRY_FIELDS)}")
         if not isinstance(spec, dict) or spec.get("outcome") not in EXPECTABLE:
             raise UsageError(f"{where}: outcome must be one of {', '.join(EXPECTABLE)}")
         if spec["outcome"] == "FAIL" and not spec.get("reason"):
@@ -100,7 +114,9 @@ def notes_of(path: Path) -> dict:
     """Hand-written notes of an existing profile, by test id."""
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = files.load_yaml(path, "a hardware profile") or {}
+    if not isinstance(data, dict) or not isinstance(data.get("expect") or {}, dict):
+        return {}
     return {test: spec["note"] for test, spec in (data.get("expect") or {}).items()
             if isinstance(spec, dict) and "note" in spec}
 
@@ -110,7 +126,5 @@ def write(out: Path, profile: dict) -> None:
     header = ("# Captured from the real device by `rdmagate profile capture`; do not edit\n"
               "# the expectations by hand, capture again. A `note` on an entry is kept.\n")
     text = header + yaml.safe_dump(profile, sort_keys=False, allow_unicode=True, width=100)
-    tmp = out.with_suffix(".yaml.tmp")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    files.write_atomic(out, text, "the profile")

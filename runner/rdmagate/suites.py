@@ -9,8 +9,7 @@ against the stored baseline). suite.yaml says which a suite is (runs_in)."""
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from . import files
 from .errors import UsageError
 from .paths import REPO_ROOT
 
@@ -59,10 +58,7 @@ RUNNER_SUITES = {"abi": AbiSuite, "perf": PerfSuite}
 
 
 def _load(path: Path) -> Suite:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise UsageError(f"{path}: cannot read suite description ({err})") from None
+    data = files.load_yaml(path, "a suite description")
     if not isinstance(data, dict) or not isinstance(data.get("needs_device"), bool):
         raise UsageError(f"{path}: field needs_device must be true or false")
     name = path.parent.name

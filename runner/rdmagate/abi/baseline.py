@@ -18,6 +18,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from .. import files
 from ..errors import InfraError, UsageError
 from ..paths import REPO_ROOT
 from ..stacks import fetch, inventory, resolve
@@ -82,17 +83,39 @@ def load(stack) -> dict | None:
             raise UsageError(f"{directory / name}: missing from the baseline of {stack_name} "
                              f"(record it again: rdmagate baseline record --stack {stack_name})")
     try:
-        meta = json.loads((directory / "meta.json").read_text())
-        inv = json.loads((directory / "inventory.json").read_text())
+        meta = json.loads(files.read_text(directory / "meta.json", "a baseline's meta.json"))
+        inv = json.loads(files.read_text(directory / "inventory.json", "a baseline's inventory"))
         if not isinstance(inv.get("libraries"), dict) or "providers" not in inv:
             raise ValueError("no libraries or providers")
-    except (ValueError, AttributeError) as err:
+    except (ValueError, AttributeError, RecursionError) as err:
         bad = "meta.json" if "meta" not in locals() else "inventory.json"
         raise UsageError(f"{directory / bad}: corrupt baseline ({err})") from None
     if meta.get("abidw_version") != headers.abidw_version() or \
             [tuple(p) for p in meta.get("packages", [])] != list(stack.packages):
         return None  # another tool, or another package set: not this stack's ABI
+    # A library whose corpus is missing or cut short would lose its abidiff
+    # check and pass with exit 0: refused instead.
+    _whole(directory / "headers.abi", stack_name)
+    for name, lib in inv["libraries"].items():
+        if lib:
+            _whole(directory / "lib" / f"{name}.abi", stack_name)
     knowledge = headers.read_knowledge(directory / "knowledge.txt")
     libs = {p.stem: p for p in (directory / "lib").glob("*.abi")}
     return {"inventory": inv, "headers": (directory / "headers.abi", knowledge), "libs": libs,
             "meta": meta, "dir": directory}
+
+
+def _whole(corpus: Path, stack_name: str) -> None:
+    """A corpus abidw wrote to its end (its closing element is last)."""
+    again = f"record it again: rdmagate baseline record --stack {stack_name}"
+    try:
+        with open(corpus, "rb") as file:
+            head = file.read(16)
+            file.seek(max(0, file.seek(0, os.SEEK_END) - 64))
+            tail = file.read().rstrip()
+    except OSError as err:
+        raise UsageError(f"{corpus}: missing from the baseline of {stack_name} "
+                         f"({err.strerror}; {again})") from None
+    if not head.startswith(b"<abi-corpus") or not tail.endswith((b"</abi-corpus>",
+                                                                  b"</abi-corpus-group>")):
+        raise UsageError(f"{corpus}: truncated or not an abidw corpus ({again})")

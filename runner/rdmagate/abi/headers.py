@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from .. import files
 from ..errors import InfraError, UsageError
 from ..stacks.layout import headers as list_headers
 
@@ -84,7 +85,7 @@ def write_prototypes(path: Path, found: dict[str, str]) -> None:
 
 def read_prototypes(path: Path) -> dict[str, str]:
     found = {}
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(files.read_text(path, "prototypes").splitlines(), start=1):
         name, tab, signature = line.partition("\t")
         if not tab:
             raise UsageError(f"{path}:{number}: not a 'name<TAB>signature' line")
@@ -154,7 +155,8 @@ def write_knowledge(path: Path, knowledge: dict) -> None:
 def read_knowledge(path: Path) -> dict:
     """knowledge.txt as write_knowledge wrote it; a bad line is an error naming it."""
     knowledge = {kind: set() for kind in KNOWLEDGE_KINDS}
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(files.read_text(path, "knowledge.txt").splitlines(),
+                                  start=1):
         words = line.split()
         if len(words) != 2 or words[0] not in knowledge:
             raise UsageError(f"{path}:{number}: not a 'kind struct' line")

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import files
 from ..errors import UsageError
 from ..paths import REPO_ROOT
 from .findings import Finding, Suppressed
@@ -62,10 +63,7 @@ class Rule:
 
 def read(path: Path) -> list[Rule]:
     rules, section, props, start = [], None, {}, 0
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read suppressions ({err.strerror})") from None
+    lines = files.read_text(path, "suppressions").splitlines()
 
     def close():
         if section and set(props) <= KNOWN[section]:

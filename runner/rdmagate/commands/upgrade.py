@@ -23,8 +23,8 @@ def register(subparsers) -> None:
         "stack (on the device, or in the lab on each stack's own kernel), measure A and B "
         "in the same session, and decide: GO, GO WITH RISKS or NO-GO, with the reasons "
         "ranked. Writes results/<run>/upgrade.json, report.html (self-contained) and "
-        "junit.xml. Exit 0 for GO and GO WITH RISKS, 1 for NO-GO, 3 when nothing could "
-        "be tested.")
+        "junit.xml. Exit 0 for GO and GO WITH RISKS, 1 for NO-GO, 3 for NOT TESTED (no "
+        "phase but fetch ended: all skipped or failed).")
     options.add_stack(parser, default=None, flag="--from", help_text="the stack in use now")
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
     options.add_consumers(parser)

@@ -7,6 +7,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from types import UnionType
 from pathlib import Path
 
+from .. import files
 from ..outputs import rundir
 from ..errors import UsageError
 
@@ -63,10 +64,8 @@ class Fleet:
     exit_code: int | None = None
 
     def write(self, path: Path) -> None:
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n",
-                       encoding="utf-8")
-        tmp.replace(path)
+        files.write_atomic(path, json.dumps(asdict(self), indent=2, sort_keys=True) + "\n",
+                           "fleet.json")
 
 
 def load(path: Path) -> Fleet:

@@ -4,7 +4,7 @@ matrix with the tests that deviate first, the outlier nodes and links, and
 the pairs' latency as a server x client picture (inline SVG)."""
 from pathlib import Path
 
-from .. import outcomes
+from .. import files, outcomes
 from ..outputs import results
 from ..report.page import CELL, esc, STYLE
 from .record import NOT_TESTED, Fleet
@@ -101,7 +101,5 @@ links: {esc(', '.join(outliers.get('links', [])) or 'none')}</p>
 
 def write(fleet: Fleet, fleet_dir: Path) -> Path:
     path = fleet_dir / "report.html"
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(render(fleet, fleet_dir), encoding="utf-8")
-    tmp.replace(path)
+    files.write_atomic(path, render(fleet, fleet_dir), "report.html")
     return path

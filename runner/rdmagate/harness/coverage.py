@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from ..outputs import results
+from .. import files
 from ..errors import InfraError
 from ..paths import REPO_ROOT
 
@@ -128,7 +129,8 @@ def report(harness: Path, run_dir: Path, include: Path) -> dict:
 
 def write(harness: Path, run_dir: Path, include: Path) -> dict:
     data = report(harness, run_dir, include)
-    (run_dir / "coverage.json").write_text(json.dumps(data, indent=2) + "\n")
+    files.write_atomic(run_dir / "coverage.json", json.dumps(data, indent=2) + "\n",
+                       "coverage.json")
     return data
 
 

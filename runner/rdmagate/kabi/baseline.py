@@ -45,7 +45,7 @@ def load(stack) -> tuple[dict, dict, Path] | None:
         facts = json.loads((directory / "facts.json").read_text())
         if not isinstance(facts, dict) or not isinstance(facts.get("release"), str):
             raise ValueError("no release")
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:
         raise UsageError(f"{directory / 'facts.json'}: corrupt kABI baseline ({err})") from None
     packages = [[p["name"], p["version"]] for p in stack.kernel["headers"]]
     if facts.get("packages") != packages:

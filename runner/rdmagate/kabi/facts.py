@@ -11,6 +11,7 @@ import tarfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .. import files
 from ..errors import InfraError, UsageError
 from ..paths import cache_dir
 from ..stacks import archive, resolve
@@ -104,9 +105,7 @@ def image_modules(stack, names: list[str], say=lambda text: None) -> dict[str, P
     if wanted:
         for deb in kernel_debs(stack, say=say):
             for name, data in _extract(deb, wanted).items():
-                tmp = where / f".{name}.ko.partial"
-                tmp.write_bytes(data)
-                tmp.replace(where / f"{name}.ko")
+                files.write_atomic(where / f"{name}.ko", data, "a kernel module")
     return {n: where / f"{n}.ko" for n in names if (where / f"{n}.ko").is_file()}
 
 

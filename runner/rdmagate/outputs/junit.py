@@ -1,10 +1,23 @@
-"""JUnit XML from results, for a run whose harness did not write it."""
+"""JUnit XML from results: the one writer of every junit.xml (check,
+upgrade, fleet, report)."""
+import re
 import xml.etree.ElementTree as ET
 from itertools import groupby
 from pathlib import Path
 
-from .. import outcomes
+from .. import files, outcomes
 from .result import Result
+
+# What XML 1.0 cannot hold even escaped (a test's message can carry any byte
+# a device or a tool printed): replaced, so junit.xml stays well-formed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(element: ET.Element) -> None:
+    for node in element.iter():
+        node.attrib = {name: _NOT_XML.sub("\ufffd", value) for name, value in node.attrib.items()}
+        if node.text:
+            node.text = _NOT_XML.sub("\ufffd", node.text)
 
 
 def _testcase(result: Result) -> ET.Element:
@@ -42,7 +55,7 @@ def write(found: list[Result], path: Path) -> None:
 
 
 def write_tree(tree: ET.ElementTree, path: Path) -> None:
+    _clean(tree.getroot())
     ET.indent(tree)
-    tmp = path.with_suffix(".xml.tmp")
-    tree.write(tmp, encoding="utf-8", xml_declaration=True)
-    tmp.replace(path)
+    files.write_atomic(path, ET.tostring(tree.getroot(), encoding="utf-8", xml_declaration=True),
+                       "junit.xml")

@@ -2,6 +2,8 @@
 import json
 from pathlib import Path
 
+from .. import files
+
 PLAN_VERSION = 1
 DEFAULT_TIMEOUT_S = 30
 
@@ -25,5 +27,5 @@ def build(stack: str, device: str, suites: list[str] | None = None,
 
 
 def write(plan: dict, path: Path) -> Path:
-    path.write_text(json.dumps(plan, indent=2) + "\n", encoding="utf-8")
+    files.write_atomic(path, json.dumps(plan, indent=2) + "\n", "the plan")
     return path

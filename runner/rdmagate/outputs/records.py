@@ -18,6 +18,7 @@ import types
 import typing
 from pathlib import Path
 
+from .. import files
 from ..errors import UsageError
 
 
@@ -95,8 +96,9 @@ def from_json(cls, data, where: str = ""):
     fields = dataclasses.fields(cls)
     unknown = set(data) - {key(f) for f in fields}
     if unknown:
-        name = sorted(unknown)[0]
-        raise _mismatch(f"{where}.{name}" if where else name, "unknown")
+        name = sorted(unknown, key=str)[0]
+        raise _mismatch(f"{where}.{name}" if where else name,
+                        "unknown" + files.nearest(name, [key(f) for f in fields]))
     values = {}
     for f in fields:
         path = f"{where}.{key(f)}" if where else key(f)
@@ -114,11 +116,12 @@ def load(cls, path: Path, what: str):
     """Read and check one JSON file written from cls (what: its name for
     people); UsageError naming the file and the field when it is corrupt,
     foreign or of a newer format."""
+    text = files.read_text(path, what)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read {what} ({err.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        data = json.loads(text)
+    except RecursionError:
+        raise UsageError(f"{path}: not {what}: nested too deeply") from None
+    except json.JSONDecodeError as err:
         raise UsageError(f"{path}: not {what}: not JSON ({err})") from None
     if not isinstance(data, dict):
         raise UsageError(f"{path}: not {what}: a JSON {type(data).__name__}, not an object")
@@ -138,7 +141,5 @@ def load(cls, path: Path, what: str):
 
 def write(record, path: Path, sort_keys: bool = False) -> None:
     """Write a record atomically: a reader sees the old file or the new one."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(to_json(record), indent=2, sort_keys=sort_keys) + "\n",
-                   encoding="utf-8")
-    tmp.replace(path)
+    files.write_atomic(path, json.dumps(to_json(record), indent=2, sort_keys=sort_keys) + "\n",
+                       path.name)

@@ -31,6 +31,9 @@ def read(path: Path, warn=lambda text: print(text, file=sys.stderr)) -> list[Res
             data = json.loads(line)
         except json.JSONDecodeError as err:
             raise UsageError(f"{path}:{number}: not a JSON result line ({err.msg})") from None
+        except RecursionError:
+            raise UsageError(f"{path}:{number}: not a JSON result line (nested too "
+                             "deeply)") from None
         found.append(Result.from_json(data, f"{path}:{number}"))
     return found
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import records
+from .. import files
 from ..abi.findings import AudienceVerdict
 from ..errors import UsageError
 from ..paths import REPO_ROOT
@@ -18,11 +19,10 @@ def now() -> str:
 
 def read_json(path: Path) -> dict:
     """A JSON object file of a run; a UsageError naming the file when it is not one."""
+    text = files.read_text(path, "a JSON file of a run")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read ({err.strerror})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        data = json.loads(text)
+    except (RecursionError, json.JSONDecodeError) as err:
         raise UsageError(f"{path}: not JSON ({err})") from None
     if not isinstance(data, dict):
         raise UsageError(f"{path}: not a JSON object")

@@ -14,6 +14,7 @@ import datetime
 import json
 from pathlib import Path
 
+from .. import files
 from ..errors import UsageError
 from ..paths import REPO_ROOT
 from . import stats
@@ -21,6 +22,11 @@ from .stats import MIN_SAMPLES
 
 BASELINES = REPO_ROOT / "baselines" / "perf"
 FORMAT = 1
+# Ten times what a recording keeps; the comparison's time grows with it
+# (a baseline of 10^6 samples took 76 s to compare).
+MAX_SAMPLES = 20_000
+TYPES = {"profile": str, "stack": str, "rdma_core": str, "kernel": str, "accel": str,
+         "recorded": str, "iters": int, "warmup": int, "clock": str, "unit": str}
 
 
 def path_for(profile: str, stack: str, root: Path = BASELINES) -> Path:
@@ -39,32 +45,37 @@ def write(path: Path, profile: str, stack, ran, iters: int, warmup: int,
                                     "samples": m["samples"]}
                              for name, m in sorted(measurements.items()) if "samples" in m}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
     # one sample list per line keeps the file diffable and small
-    tmp.write_text(json.dumps(data, separators=(",", ":")).replace('},"', '},\n"') + "\n")
-    tmp.replace(path)
+    files.write_atomic(path, json.dumps(data, separators=(",", ":")).replace('},"', '},\n"')
+                       + "\n", "the baseline")
     return path
 
 
 def load(path: Path) -> dict:
     """A baseline, validated; UsageError naming the file and field."""
+    text = files.read_text(path, "a perf baseline")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read the baseline ({err.strerror})") from None
+        data = json.loads(text)
+    except RecursionError:
+        raise UsageError(f"{path}: not a valid baseline (nested too deeply)") from None
     except json.JSONDecodeError as err:
         raise UsageError(f"{path}: not a valid baseline (JSON error at line {err.lineno})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise UsageError(f"{path}: field format: must be {FORMAT}")
+    for name, kind in TYPES.items():
+        if data.get(name) is not None and (not isinstance(data[name], kind) or
+                                           isinstance(data[name], bool)):
+            raise UsageError(f"{path}: field {name}: must be {kind.__name__}, not "
+                             f"{json.dumps(data[name])[:40]}")
     measurements = data.get("measurements")
     if not isinstance(measurements, dict) or not measurements:
         raise UsageError(f"{path}: field measurements: missing or empty")
     for name, m in measurements.items():
         samples = m.get("samples") if isinstance(m, dict) else None
-        if not isinstance(samples, list) or len(samples) < MIN_SAMPLES or not all(
-                isinstance(s, int) and s > 0 for s in samples):
-            raise UsageError(f"{path}: field measurements.{name}.samples: needs at least "
-                             f"{MIN_SAMPLES} positive integers")
+        if not isinstance(samples, list) or not MIN_SAMPLES <= len(samples) <= MAX_SAMPLES or \
+                not all(type(s) is int and s > 0 for s in samples):   # bool is an int too
+            raise UsageError(f"{path}: field measurements.{name}.samples: needs {MIN_SAMPLES} "
+                             f"to {MAX_SAMPLES} positive integers")
         if not isinstance(m.get("higher_is_better"), bool):
             raise UsageError(f"{path}: field measurements.{name}.higher_is_better: "
                              "must be true or false")

@@ -134,7 +134,7 @@ def parse_json(text: str, source: str = "perftest JSON report") -> dict:
     a row; UsageError when it is not JSON (4.5's report is not) or not usable."""
     try:
         results = json.loads(text)["results"]
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):
         raise UsageError(f"{source}: not a JSON report with results") from None
     if not isinstance(results, dict):
         raise UsageError(f"{source}: results is not one object")

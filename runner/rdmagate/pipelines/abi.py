@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..abi import findings, suppress
 from ..abi.compare import compare_stacks
+from .. import files
 from ..errors import EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..outputs import rundir
 from ..progress import Progress
@@ -45,7 +46,8 @@ def diff(request: AbiRequest, progress: Progress) -> AbiDone:
     findings.write(report.record(), run_dir / "findings.json")
     (run_dir / "abidiff").mkdir()
     for abidiff_run in report.abidiff_runs:
-        (run_dir / "abidiff" / f"{abidiff_run.library}.txt").write_text(abidiff_run.report)
+        files.write_atomic(run_dir / "abidiff" / f"{abidiff_run.library}.txt",
+                           abidiff_run.report, "abidiff's report")
     broken = any(report.verdicts[a]["verdict"] == "BREAKS" for a in GATING)
     code = EXIT_UNEXPECTED if broken else EXIT_OK
     record.finish(code, verdicts=report.verdicts)

@@ -10,7 +10,7 @@ from typing import Callable
 
 from ..harness import build, coverage, driver
 from ..outputs import ktap, plan, results, rundir
-from .. import profiles, stacks, suites, targets
+from .. import files, profiles, stacks, suites, targets
 from ..errors import EXIT_INFRA, EXIT_UNEXPECTED, EXIT_USAGE, InfraError, RunCutShort
 from ..progress import Progress
 from ..outputs.result import Result
@@ -179,7 +179,7 @@ def _api_break(run: SuiteRun, err, progress: Progress) -> CheckDone:
     broken = Result("build.compile", "build", "compile", "FAIL", raw_outcome="FAIL",
                     reason="API break: the suites do not compile against the stack's headers",
                     message=err.compile_error, stack=run.stack.name, device=run.target.device)
-    (run_dir / "results.jsonl").write_text(broken.line())
+    files.write_atomic(run_dir / "results.jsonl", broken.line(), "results.jsonl")
     progress.say(f"API break: {err.compile_error}")
     finished = driver.write_junit(run_dir)
     record.finish(EXIT_UNEXPECTED, counts=results.counts(finished), harness_status=None)

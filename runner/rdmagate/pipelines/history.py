@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import files
 from ..errors import InfraError, UsageError
 from ..history import analysis, db, ingest
 from ..history.report import Report, page
@@ -65,7 +66,7 @@ def report(request: ReportRequest) -> Report:
                    [s for s in outcomes if not all(analysis.ok(p[2]) for p in s.points)])
     if request.html:
         try:
-            request.html.write_text(page(found), encoding="utf-8")
+            files.write_atomic(request.html, page(found), "the history page")
         except OSError as err:
             raise UsageError(f"--html {request.html}: cannot write ({err.strerror})") from None
     return found

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import files
 from ..errors import InfraError, UsageError
 from ..kabi import btf, compare, facts, modules, predict, symvers
 from ..outputs import rundir
@@ -63,6 +64,7 @@ def kabi_run(request: KabiRequest, results_dir: str | None, progress: Progress) 
     run_dir = rundir.create(results_dir, "kabi", f"{request.old}-{request.new}")
     record = rundir.RunRecord(run_dir, "kabi", stack=request.new, from_stack=request.old,
                               where="lab" if request.lab else "host", device="none")
-    (run_dir / "kabi.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    files.write_atomic(run_dir / "kabi.json", json.dumps(report.as_dict(), indent=2) + "\n",
+                       "kabi.json")
     record.finish(code, verdict=report.verdict["verdict"])
     return KabiDone(run_dir, report, code)

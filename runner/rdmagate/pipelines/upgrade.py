@@ -10,7 +10,7 @@ from .. import stacks
 from ..kabi import modules as kabi_modules
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..progress import Progress
-from ..upgrade import gate, junit_of
+from ..upgrade import gate, junit_of, verdict
 from ..upgrade.record import Upgrade
 
 
@@ -69,6 +69,6 @@ def write_outputs(run_dir: Path, upgrade: Upgrade) -> None:
 
 
 def exit_code(upgrade: Upgrade) -> int:
-    if all(p.status != "done" for p in upgrade.phases):
+    if upgrade.verdict == verdict.NOT_TESTED or all(p.status != "done" for p in upgrade.phases):
         return EXIT_INFRA
     return EXIT_UNEXPECTED if upgrade.verdict == "NO-GO" else EXIT_OK

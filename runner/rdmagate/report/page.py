@@ -9,10 +9,11 @@ import html
 import math
 from pathlib import Path
 
+from .. import files
 from ..upgrade.record import Series, Upgrade
 
 COLOURS = {"GO": "#1a7f37", "GO WITH RISKS": "#9a6700", "NO-GO": "#cf222e",
-           "INCOMPLETE": "#57606a"}
+           "INCOMPLETE": "#57606a", "NOT TESTED": "#57606a"}
 CELL = {"PASS": "#dafbe1", "XFAIL": "#fff8c5", "UNSUPPORTED": "#eaeef2", "SKIP": "#eaeef2",
         "FAIL": "#ffebe9", "CRASH": "#ffebe9", "TIMEOUT": "#ffebe9", "ERROR": "#ffd8b5"}
 STYLE = """
@@ -267,7 +268,5 @@ def render(upgrade: Upgrade) -> str:
 
 
 def write(upgrade: Upgrade, path: Path) -> Path:
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(render(upgrade), encoding="utf-8")
-    tmp.replace(path)
+    files.write_atomic(path, render(upgrade), "report.html")
     return path

@@ -2,8 +2,7 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from .. import files
 from ..errors import UsageError
 from ..paths import REPO_ROOT
 from .archive import SUITES
@@ -61,19 +60,15 @@ def _fail(path: Path, field_name: str, problem: str):
 
 
 def load(path: Path) -> Stack:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read the manifest ({err.strerror})") from None
-    except yaml.YAMLError as err:
-        raise UsageError(f"{path}: not valid YAML ({err})") from None
+    data = files.load_yaml(path, "a manifest")
     if not isinstance(data, dict):
         raise UsageError(f"{path}: a manifest is a mapping of fields")
     kind = data.get("kind")
     if kind not in FIELDS:
         _fail(path, "kind", f"must be one of {', '.join(FIELDS)}, not {kind!r}")
-    for name in sorted(set(data) - FIELDS[kind]):
-        _fail(path, name, f"unknown field (a {kind} manifest has {', '.join(sorted(FIELDS[kind]))})")
+    for name in sorted(set(data) - FIELDS[kind], key=str):
+        _fail(path, name, f"unknown field{files.nearest(name, FIELDS[kind])} (a {kind} manifest "
+              f"has {', '.join(sorted(FIELDS[kind]))})")
     for name in sorted(REQUIRED[kind] - set(data)):
         _fail(path, name, "missing")
     for name in ("name", "description", "suite", "rdma_core", "path"):

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from ..harness import build
-from .. import profiles, stacks, suites, targets
+from .. import files, profiles, stacks, suites, targets
 from ..outputs import records, rundir
 from ..abi import findings, suppress
 from ..abi.compare import compare_stacks
@@ -123,7 +123,8 @@ class Gate:
         report = kabi(KabiRequest(self.names[0], self.names[1], tuple(self.modules),
                                   lab=self.use_lab and bool(self.modules)), self.progress)
         found = report.as_dict()
-        (self.run_dir / "kabi.json").write_text(json.dumps(found, indent=2) + "\n")
+        files.write_atomic(self.run_dir / "kabi.json", json.dumps(found, indent=2) + "\n",
+                           "kabi.json")
         self.data["kabi"] = {k: found[k] for k in ("verdict", "summary", "modules", "proofs")}
         self.data["kabi"].update(
             given=bool(self.modules), releases=[report.old.release, report.new.release],

@@ -75,6 +75,13 @@ class Point:
     a: Interval
     b: Interval
 
+    def __post_init__(self):
+        # the report plots log2(size) and reads ci as a pair
+        if self.size <= 0:
+            raise ValueError(f"field size: {self.size} is not a message size")
+        if len(self.ci) != 2:
+            raise ValueError("field ci: must be [low, high]")
+
 
 @dataclass
 class Gap:

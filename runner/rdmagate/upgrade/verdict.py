@@ -10,12 +10,14 @@ private ABI, the build audience, review findings, a provider removed for
 hardware not in use, the RDMA kernel interface changed (without modules
 named to check), a measurement slower, a phase, a test or a measurement
 that could not run (an ERROR is the infrastructure's: untested, not a break).
-GO: none of these."""
+GO: none of these. NOT TESTED: no phase but fetch ended (all skipped or
+failed): a gate that tested nothing says so."""
 
 from .. import outcomes
 from .record import Abi, Reason, Series, Upgrade, Verbs
 
 CATEGORIES = ("breaks", "slower", "risk", "untested")   # rank order
+NOT_TESTED = "NOT TESTED"   # no phase that tests anything ended: exit 3, never a GO
 BREAKS = outcomes.UNEXPECTED   # an ERROR (infrastructure) leaves a test untested, not broken
 
 
@@ -132,6 +134,11 @@ def decide(upgrade: Upgrade) -> tuple[str, list[Reason]]:
         reason.rank = rank
     if any(r.category == "breaks" for r in reasons):
         return "NO-GO", reasons
+    # fetching alone, or nothing, tests nothing (a record with no phase
+    # list at all is one made by hand from its sections: judged by them)
+    if upgrade.phases and not any(p.status == "done" and p.name != "fetch"
+                                  for p in upgrade.phases):
+        return NOT_TESTED, reasons
     return ("GO WITH RISKS" if reasons else "GO"), reasons
 
 

@@ -42,6 +42,26 @@ class Baselines(unittest.TestCase):
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertIn(f"{broken}: corrupt baseline", done.stderr)
 
+    def test_a_truncated_or_missing_library_corpus_is_an_error_not_a_lost_check(self):
+        # each once lost that library's abidiff check and exited 0
+        for case in ("truncated", "missing"):
+            with self.subTest(case=case), tempfile.TemporaryDirectory() as tmp:
+                copy = Path(tmp) / "baselines"
+                shutil.copytree(REPO_ROOT / "baselines", copy)
+                broken = copy / "abi" / "debian-13" / "lib" / "libibverbs.abi"
+                if case == "truncated":
+                    broken.write_bytes(broken.read_bytes()[:4096])
+                else:
+                    broken.unlink()
+                env = {"RDMAGATE_BASELINES": str(copy),
+                       "RDMAGATE_CACHE": str(Path(tmp) / "cache"),
+                       "RDMAGATE_MIRROR": UNREACHABLE_MIRROR}
+                done, _ = abi("debian-12", "debian-13", env)
+                self.assertEqual(done.returncode, 2, done.stderr)
+                self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+                self.assertIn(f"{broken}: {case}", done.stderr)
+                self.assertIn("baseline record --stack debian-13", done.stderr)
+
     def test_every_debian_stack_has_a_baseline_of_what_its_packages_export(self):
         for manifest in sorted((REPO_ROOT / "stacks").glob("debian-*.yaml")):
             with self.subTest(stack=manifest.stem):

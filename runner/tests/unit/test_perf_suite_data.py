@@ -42,6 +42,26 @@ class Baselines(unittest.TestCase):
         with self.assertRaisesRegex(UsageError, r"field measurements.write_lat-2.samples"):
             self.load(good)
 
+    def test_values_of_the_wrong_type_are_refused(self):
+        # samples of true once read as 1 ns each, and every run was "slower"
+        def with_(**change):
+            data = {"format": 1, "iters": 2000, "measurements": {"write_lat-2": {
+                "higher_is_better": False, "samples": [31000] * 5}}}
+            data["measurements"]["write_lat-2"].update(change.pop("m", {}))
+            return {**data, **change}
+        for bad, field in ((with_(m={"samples": [True] * 5}), "write_lat-2.samples"),
+                           (with_(m={"samples": [31000.5] * 5}), "write_lat-2.samples"),
+                           (with_(m={"samples": ["31000"] * 5}), "write_lat-2.samples"),
+                           (with_(m={"samples": [31000] * (baseline.MAX_SAMPLES + 1)}),
+                            "write_lat-2.samples"),
+                           (with_(m={"higher_is_better": "false"}), "write_lat-2.higher_is_better"),
+                           (with_(iters="2000"), "iters"), (with_(iters=True), "iters"),
+                           (with_(kernel=6.1), "kernel")):
+            with self.subTest(field=field, bad=str(bad)[:80]):
+                with self.assertRaisesRegex(UsageError, rf"b.json: field (measurements\.)?"
+                                            rf"{field}: "):
+                    self.load(bad)
+
     def test_comparison_goes_the_way_the_baseline_records(self):
         stored = {"format": 1, "measurements": {
             "write_lat-2": {"higher_is_better": False, "samples": [100 + i % 7 for i in range(300)]},

@@ -61,6 +61,26 @@ class GateBadInput(unittest.TestCase):
         self.assertEqual(done.returncode, 0)
         self.assertEqual(leftovers, [])
 
+    def test_a_gate_that_tested_nothing_says_not_tested_and_exits_3(self):
+        # with every phase skipped it said GO WITH RISKS (exit 3); with only
+        # fetch run, GO WITH RISKS and exit 0
+        for stack in ("debian-12", "debian-13"):
+            fetch(resolve(stack), with_rootfs=False)
+        testing = ("abi", "kabi", "api", "verbs", "perf")
+        for skipped in (("fetch", *testing), testing):
+            with self.subTest(skipped=skipped), tempfile.TemporaryDirectory() as results:
+                words = [w for phase in skipped for w in ("--skip", phase)]
+                done = rdmagate("upgrade", "--from", "debian-12", "--to", "debian-13", "--json",
+                                "--results", results, *words)
+                self.assertEqual(done.returncode, 3, done.stderr[-2000:])
+                data = json.loads(done.stdout)
+                self.assertEqual(data["verdict"], "NOT TESTED")
+                phases = {p["name"]: p["status"] for p in data["phases"]}
+                self.assertEqual(phases["fetch"], "not run" if "fetch" in skipped else "done")
+                self.assertIn("NOT TESTED", (Path(data["run_dir"]) / "report.html").read_text())
+                junit = (Path(data["run_dir"]) / "junit.xml").read_text()
+                self.assertRegex(junit, r'name="verdict"[^>]*>\s*<error message="NOT TESTED"')
+
     def test_unknown_stack_is_a_usage_error(self):
         done = rdmagate("upgrade", "--from", "debian-10", "--to", "debian-13")
         self.assertEqual(done.returncode, 2)

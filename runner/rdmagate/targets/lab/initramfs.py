@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from ...errors import InfraError
+from ...files import write_atomic
 from .kernel import Kernel
 
 BUSYBOX = Path("/bin/busybox")
@@ -74,7 +75,5 @@ def build(kernel: Kernel) -> Path:
                               input="\n".join(files).encode(), capture_output=True, check=False)
         if done.returncode != 0:
             raise InfraError(f"cpio failed building the initramfs: {done.stderr.decode().strip()}")
-        partial = target.with_name(target.name + ".partial")
-        partial.write_bytes(gzip.compress(done.stdout, compresslevel=6))
-        partial.replace(target)
+        write_atomic(target, gzip.compress(done.stdout, compresslevel=6), "the initramfs")
     return target

@@ -1,0 +1,144 @@
+"""Files read from people and files written for them, done one way.
+
+Every input file (manifest, profile, baseline, suppression file, a record
+read back) is read through read_text: bounded in size, decoded as UTF-8,
+with one UsageError line naming the file when it is not. YAML goes through
+load_yaml, which also bounds what aliases expand to (an alias bomb is a few
+hundred bytes that a walk over turns into billions of nodes). Every output
+file is written through write_atomic: aside under an exclusive temporary
+name, fsync, rename, so a full disk or a kill leaves the old file or the new
+one, never a torn one, and the failure is an InfraError (exit 3)."""
+import difflib
+import os
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from .errors import InfraError, UsageError
+
+MAX_BYTES = 32 * 1024 * 1024   # far above any file rdmagate reads (the largest, a perf baseline: 0.3 MB)
+# YAML files people write (the largest, a profile: 8 KB): bounded in time too,
+# since PyYAML's Python loader composes about 100k nodes a second; its C
+# loader (CSafeLoader) is not used: it overflows the C stack (SIGSEGV) on
+# deeply nested input, where the Python one raises RecursionError.
+MAX_YAML_BYTES = 256 * 1024
+MAX_YAML_NODES = 100_000       # aliases expanded
+
+
+def read_text(path: Path, what: str, limit: int = MAX_BYTES) -> str:
+    """The text of an input file; UsageError naming it when it cannot be read,
+    is larger than limit or is not UTF-8."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read(limit + 1)
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read {what} ({err.strerror})") from None
+    if len(data) > limit:
+        raise UsageError(f"{path}: not {what}: larger than the {limit} bytes rdmagate reads")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise UsageError(f"{path}:{line}: not {what}: not UTF-8 text (byte {err.start}: "
+                         f"{err.reason})") from None
+
+
+def _expanded(node, limit: int) -> int:
+    """How many nodes the document becomes once every alias is expanded;
+    stops counting past limit and refuses an alias that contains itself."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in open_:
+            raise UsageError("an alias that contains itself")
+        open_.add(id(node))
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > limit:
+                break
+        open_.discard(id(node))
+        sizes[id(node)] = total
+        return total
+    return size(node)
+
+
+def parse_yaml(text: str, where: str, what: str):
+    """A YAML document (safe types only) as Python values; UsageError naming
+    where when it is not YAML or expands past MAX_YAML_NODES."""
+    loader = None
+    try:
+        loader = yaml.SafeLoader(text)   # refuses a NUL or other control character here
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            if _expanded(node, MAX_YAML_NODES) > MAX_YAML_NODES:
+                raise UsageError(f"{where}: not {what}: more than {MAX_YAML_NODES} YAML nodes "
+                                 "once its aliases are expanded")
+        except UsageError as err:
+            if str(err).startswith(where):
+                raise
+            raise UsageError(f"{where}: not {what}: {err}") from None
+        return loader.construct_document(node)
+    except yaml.YAMLError as err:
+        raise UsageError(f"{where}: not valid YAML ({' '.join(str(err).split())})") from None
+    except RecursionError:
+        raise UsageError(f"{where}: not {what}: nested too deeply") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def load_yaml(path: Path, what: str):
+    """An input YAML file: read_text, then parse_yaml."""
+    return parse_yaml(read_text(path, what, MAX_YAML_BYTES), str(path), what)
+
+
+def nearest(name: str, known) -> str:
+    """' (did you mean "expect"?)' for a misspelt key, or ''."""
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def write_atomic(path: Path, content: str | bytes, what: str = "") -> None:
+    """Write a whole file so that a reader, a kill or a full disk sees the old
+    content or the new, never part of it. The temporary file beside it is
+    created exclusively (never a name planted there); InfraError naming the
+    file when the write fails."""
+    path = Path(path)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as file:
+            os.fchmod(file.fileno(), 0o644)
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+        tmp = None
+        directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(directory)   # the rename itself survives a crash
+        finally:
+            os.close(directory)
+    except OSError as err:
+        raise InfraError(f"{path}: cannot write{' ' + what if what else ''} "
+                         f"({err.strerror or err})") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
