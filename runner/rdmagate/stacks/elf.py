@@ -220,6 +220,8 @@ def dynamic_strings_contain(path: Path, needles: list[bytes]) -> bool:
             strings = _dynstr(f)
             if strings is None:
                 return _scan(f, needles)
-    except (OSError, struct.error):
+    except OSError:
         return False
+    except (struct.error, IndexError):
+        return True   # headers too broken to tell: the full reader says what is wrong
     return any(needle in strings for needle in needles)
