@@ -23,12 +23,14 @@ def cache_dir() -> Path:
 
 
 def within(root: Path, *parts: str) -> Path:
-    """root / parts, checked to stay below root once resolved: a name read
-    from input ('..', '../../x', a link) never lands a file outside it."""
+    """root / parts, checked to stay below root: a name read from input
+    ('..', '../../x', '/etc') never lands a file outside it. The check is on
+    the names, not on links: a cache entry linked elsewhere by its owner is
+    theirs to keep."""
     path = Path(root).joinpath(*parts)
-    real_root, real = Path(root).resolve(), path.resolve()
-    if real == real_root or not real.is_relative_to(real_root):
-        raise UsageError(f"{'/'.join(parts)!r}: would be {real}, outside {real_root}; "
+    base, joined = os.path.normpath(os.path.abspath(root)), os.path.normpath(os.path.abspath(path))
+    if joined == base or not joined.startswith(base.rstrip("/") + "/"):
+        raise UsageError(f"{'/'.join(parts)!r}: would be {joined}, outside {base}; "
                          "a name must stay inside its directory")
     return path
 

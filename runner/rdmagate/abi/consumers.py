@@ -153,7 +153,7 @@ def analyze(consumers: list[str], target_inventory: dict) -> list[Impact]:
             raise UsageError(f"--consumers {consumer}: no such file or directory")
         if path.suffix == ".deb":
             with tempfile.TemporaryDirectory(prefix="rdmagate-consumer-") as tmp:
-                done = subprocess.run(["dpkg-deb", "-x", str(path), tmp], capture_output=True,
+                done = subprocess.run(["dpkg-deb", "-x", "--", str(path), tmp], capture_output=True,
                                       text=True, check=False)
                 if done.returncode != 0:
                     raise UsageError(f"--consumers {consumer}: not a readable .deb "

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from ..errors import UsageError
-from ..paths import REPO_ROOT
+from ..paths import REPO_ROOT, within
 from . import stats
 from .stats import MIN_SAMPLES
 
@@ -24,7 +24,7 @@ FORMAT = 1
 
 
 def path_for(profile: str, stack: str, root: Path = BASELINES) -> Path:
-    return root / profile / f"{stack}.json"
+    return within(root, profile, f"{stack}.json")   # both names come from input
 
 
 def write(path: Path, profile: str, stack, ran, iters: int, warmup: int,

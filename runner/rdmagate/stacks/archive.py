@@ -187,7 +187,7 @@ def unpack(debs: list[Path], dest: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
     try:
         for deb in debs:
-            done = subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp)],
+            done = subprocess.run(["dpkg-deb", "-x", "--", str(deb), str(tmp)],
                                   capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise InfraError(f"cannot unpack {deb}: {done.stderr.strip()}")

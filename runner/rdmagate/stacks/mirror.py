@@ -48,6 +48,16 @@ def _entries():
             yield uri, suites, components, path
 
 
+def _usable(uri: str, path: Path) -> bool:
+    """A host entry rdmagate can put in its own sources line (a cdrom: one
+    with brackets cannot be): the next entry is tried otherwise."""
+    try:
+        names.mirror(uri, f"{path}: a Debian mirror")
+    except UsageError:
+        return False
+    return True
+
+
 def find(explicit: str | None = None) -> str:
     """The mirror URI, without a trailing slash."""
     chosen = explicit or os.environ.get("RDMAGATE_MIRROR")
@@ -56,7 +66,7 @@ def find(explicit: str | None = None) -> str:
         return names.mirror(chosen, where).rstrip("/")
     for uri, suites, components, path in _entries():
         plain = [s for s in suites if "-" not in s]  # not -security, -updates
-        if plain and "main" in components and "security" not in uri:
-            return names.mirror(uri, f"{path}: the Debian mirror").rstrip("/")
+        if plain and "main" in components and "security" not in uri and _usable(uri, path):
+            return uri.rstrip("/")
     raise UsageError("no Debian mirror in this host's apt sources "
                      "(/etc/apt/sources.list*); name one with --mirror or RDMAGATE_MIRROR")

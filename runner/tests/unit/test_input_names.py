@@ -11,10 +11,13 @@ import unittest
 from pathlib import Path
 from unittest import mock
 
+from rdmagate.abi import baseline as abi_baseline
 from rdmagate.errors import UsageError
+from rdmagate.kabi import baseline as kabi_baseline
+from rdmagate.perf import baseline as perf_baseline
 from rdmagate.outputs import rundir
 from rdmagate.paths import within
-from rdmagate.stacks import archive, mirror, names
+from rdmagate.stacks import archive, mirror, names, resolve
 from rdmagate.targets.lab import qemu
 from tests.support import REPO_ROOT, UNREACHABLE_MIRROR, rdmagate
 
@@ -82,11 +85,23 @@ class ManifestNames(Temp):
     def test_a_name_joined_to_a_root_stays_inside(self):
         root = self.dir / "root"
         root.mkdir()
-        (root / "link").symlink_to("/etc")
-        for bad in ("..", "../x", "link"):
+        for bad in (("..",), ("../x",), ("a", "../../x"), ("/etc",), ("",)):
             with self.subTest(name=bad), self.assertRaises(UsageError):
-                within(root, bad, "y" if bad == "link" else "")
+                within(root, *bad)
         self.assertEqual(within(root, "debian-12", "abc"), root / "debian-12" / "abc")
+        # a link its owner made in the cache is the owner's: names are checked
+        (root / "elsewhere").symlink_to(self.dir)
+        self.assertEqual(within(root, "elsewhere", "x"), root / "elsewhere" / "x")
+
+    def test_baselines_of_a_prefix_named_with_dots_stay_in_baselines(self):
+        tree = self.dir / "a" / "b" / "c"
+        tree.mkdir(parents=True)
+        climbing = resolve(f"prefix:{tree}/../../../../../../../../../..{tree}")
+        for load in (abi_baseline.load, kabi_baseline.load):
+            with self.subTest(load=load.__module__), self.assertRaises(UsageError):
+                load(climbing)
+        with self.assertRaises(UsageError):
+            perf_baseline.path_for("../../../etc", "passwd")
 
 
 class CachedDebs(Temp):
