@@ -54,11 +54,16 @@ def stack(value, where: str) -> str:
 def mirror(value: str, where: str) -> str:
     """A mirror URI that is one apt source word: a known scheme, no white
     space or control character that would end the sources line early."""
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value) or \
-            any(ch in value for ch in "[]\"'"):
+    try:
+        parts = urllib.parse.urlsplit(value)
+    except ValueError:   # an unbalanced [ in the host
+        parts = None
+    # brackets only around an IPv6 host ([::1]); elsewhere apt reads options
+    outside_host = value.replace(parts.netloc, "", 1) if parts else value
+    if parts is None or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value) \
+            or any(ch in value for ch in "\"'") or any(ch in outside_host for ch in "[]"):
         raise UsageError(f"{where}: {redact(value)!r} is not a mirror URI "
                          "(it holds white space, a control character, a quote or a bracket)")
-    parts = urllib.parse.urlsplit(value)
     if parts.scheme not in MIRROR_SCHEMES or not (parts.netloc or parts.scheme.endswith("file")
                                                   or parts.scheme == "copy"):
         raise UsageError(f"{where}: {redact(value)!r} is not a mirror URI "

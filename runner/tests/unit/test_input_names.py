@@ -166,11 +166,14 @@ class Mirrors(Temp):
 
     def test_other_bad_mirrors(self):
         for bad in ("ftp//nohost", "javascript:alert(1)", "http://a/b c", "[trusted=yes]",
-                    "-oDebug::x=1"):
+                    "-oDebug::x=1", "http://h/debian]", "http://[::1/x", "http://h/'x'"):
             with self.subTest(uri=bad), self.assertRaises(UsageError):
                 mirror.find(bad)
         self.assertEqual(mirror.find("https://deb.example.org/debian/"),
                          "https://deb.example.org/debian")
+        for good in ("http://[::1]:3142/debian", "mirror+file:/etc/apt/mirrors/debian.list",
+                     "file:///srv/mirror/debian"):
+            self.assertEqual(mirror.find(good), good)
 
     def test_credentials_are_never_printed(self):
         done = rdmagate("stacks", "fetch", "debian-11", "--mirror", SECRET_MIRROR,
