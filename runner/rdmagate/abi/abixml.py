@@ -109,3 +109,13 @@ def read(path: Path) -> Corpus:
             corpus.enums.setdefault(name, (header, {e.get("name"): int(e.get("value"))
                                                    for e in node.findall("enumerator")}))
     return corpus
+
+
+def data_symbols(path: Path) -> set[str]:
+    """The names of a library corpus's variable symbols (type='object-type'
+    or 'tls-type' in its elf-variable-symbols), as abidw recorded them."""
+    try:
+        return {node.get("name") for _, node in ET.iterparse(path)
+                if node.tag == "elf-symbol" and node.get("type") in ("object-type", "tls-type")}
+    except (OSError, ET.ParseError) as err:
+        raise UsageError(f"{path}: not a readable ABIXML corpus ({err})") from None

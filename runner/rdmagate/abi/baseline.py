@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import files
 from ..errors import InfraError, UsageError
-from ..paths import REPO_ROOT
+from ..paths import REPO_ROOT, within
 from ..stacks import fetch, inventory, resolve
 from . import headers
 
@@ -41,7 +41,7 @@ def record(stack_name: str, say=lambda text: None) -> Path:
     stack = resolve(stack_name)
     tree = fetch(stack, say=say, with_rootfs=False)
     inv = inventory(tree)
-    dest = root() / stack.name
+    dest = within(root(), stack.name)   # a prefix: name holds '/' and maybe '..'
     partial = dest.with_name(dest.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     (partial / "lib").mkdir(parents=True)
@@ -75,7 +75,7 @@ def load(stack) -> dict | None:
     these exact packages. A baseline that is there but does not parse is an
     error, never 'no changes'."""
     stack_name = stack.name
-    directory = root() / stack_name
+    directory = within(root(), stack_name)
     if not directory.is_dir():
         return None
     for name in FILES:

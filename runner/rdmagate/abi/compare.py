@@ -89,6 +89,8 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
         impacts = consumer_impact.analyze(consumers, new.inventory)
         findings += of_consumers(impacts)
     rules = [rule for path in suppressions for rule in suppress.read(path)]
-    findings, dropped = suppress.apply(findings, rules)
+    libs = suppress.libraries([(old.inventory, old.libs), (new.inventory, new.libs)]) \
+        if rules else {}
+    findings, dropped = suppress.apply(findings, rules, libs)
     return AbiReport(old.inventory, new.inventory, sorted(findings, key=rank), runs, impacts,
                      [old.source, new.source], dropped)

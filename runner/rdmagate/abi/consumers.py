@@ -20,10 +20,12 @@ SCAN_DIRS = ("/usr/bin", "/usr/sbin", "/usr/lib/x86_64-linux-gnu", "/usr/libexec
 @dataclass
 class Impact:
     consumer: str
-    verdict: str          # ok, fails to load, fails to resolve, replaced by the upgrade
+    # ok, fails to load, fails to resolve, replaced by the upgrade, not checked
+    verdict: str
     missing_libraries: list[str] = field(default_factory=list)
     missing_versions: list[str] = field(default_factory=list)
     missing_symbols: list[str] = field(default_factory=list)
+    reason: str | None = None   # why it was not checked
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -68,13 +70,24 @@ def check(info: elf.ElfInfo, target: dict, label: str) -> Impact | None:
     return impact
 
 
+NOT_CHECKED = "not checked"
+
+
 def _elf_files(path: Path):
+    """(file, None) for each ELF file to read; (file, why) for one that was
+    named but cannot be checked. In a directory, files that are not ELF at
+    all (scripts, data) are not consumers; a file named alone is one."""
     if path.is_dir():
         for item in sorted(path.rglob("*")):
             if item.is_file() and not item.is_symlink() and elf.is_elf(item):
-                yield item
-    elif path.is_file() and elf.is_elf(path):
-        yield path
+                yield item, None
+    elif not path.is_file():
+        # never opened: a FIFO would hang the read, a device never end
+        yield path, "not a regular file"
+    elif not elf.is_elf(path):
+        yield path, "not an ELF file"
+    else:
+        yield path, None
 
 
 def _mentions_rdma(path: Path) -> bool:
@@ -85,14 +98,20 @@ def _mentions_rdma(path: Path) -> bool:
 
 def _check_tree(root: Path, target: dict, label_root: str) -> list[Impact]:
     impacts = []
-    for item in _elf_files(root):
+    for item, why in _elf_files(root):
+        label = f"{label_root}{item.relative_to(root) if root.is_dir() else item.name}"
+        if why:
+            impacts.append(Impact(label, NOT_CHECKED, reason=why))
+            continue
         if not _mentions_rdma(item):
             continue
         try:
             info = elf.read_elf(item)
-        except UsageError:
-            continue  # not a shared object or executable we can read: not a consumer
-        found = check(info, target, f"{label_root}{item.relative_to(root) if root.is_dir() else item.name}")
+        except UsageError as err:
+            # a broken ELF file is not known to be safe: said, never dropped
+            impacts.append(Impact(label, NOT_CHECKED, reason=str(err).removeprefix(f"{item}: ")))
+            continue
+        found = check(info, target, label)
         if found:
             impacts.append(found)
     return impacts
@@ -134,7 +153,7 @@ def analyze(consumers: list[str], target_inventory: dict) -> list[Impact]:
             raise UsageError(f"--consumers {consumer}: no such file or directory")
         if path.suffix == ".deb":
             with tempfile.TemporaryDirectory(prefix="rdmagate-consumer-") as tmp:
-                done = subprocess.run(["dpkg-deb", "-x", str(path), tmp], capture_output=True,
+                done = subprocess.run(["dpkg-deb", "-x", "--", str(path), tmp], capture_output=True,
                                       text=True, check=False)
                 if done.returncode != 0:
                     raise UsageError(f"--consumers {consumer}: not a readable .deb "

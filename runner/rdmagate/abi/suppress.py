@@ -1,31 +1,83 @@
 """libabigail suppression files, applied to rdmagate's own findings too.
 
 The same file the user hands abidiff must silence the same changes in
-rdmagate's report, or the two would disagree. Understood: [suppress_type]
-(name, name_regexp), [suppress_function] and [suppress_variable] (name,
-name_regexp, symbol_name, symbol_name_regexp, symbol_version,
-symbol_version_regexp), [suppress_file] (file_name_regexp, soname_regexp);
-a section with a property rdmagate does not know only goes to abidiff."""
+rdmagate's report, or the two would disagree. So the file is read the way
+libabigail 2.2 reads it, as measured with its abidiff on crafted files
+(tests/unit/test_suppress_parity.py):
+
+- a '#' or ';' anywhere starts a comment; lines end at '\n' only (a '\r'
+  stays in the value); key and value are trimmed of blanks and tabs; the
+  first of two equal keys in a section wins; a section name is exact;
+- a symbol change (rdmagate's ELF symbol findings) is silenced by
+  [suppress_function] when the symbol is a function, by [suppress_variable]
+  when it is a variable, and only when the section names the symbol by
+  symbol_name (which then wins over symbol_name_regexp) or
+  symbol_name_regexp, and/or by symbol_version (winning over
+  symbol_version_regexp) or symbol_version_regexp; soname_regexp /
+  soname_not_regexp, file_name_regexp / file_name_not_regexp and
+  change_kind narrow it; name, name_regexp, the *_not_regexp of names and
+  versions and every other property do not concern ELF symbols;
+- [suppress_file] silences everything of a library when the base name of
+  one of the two files abidiff compares matches its file_name_regexp and
+  not its file_name_not_regexp (soname_regexp is ignored there); in the
+  other sections file_name_regexp sees the whole path;
+- [suppress_type] (name, name_regexp, type_kind,
+  has_data_member_inserted_at) applies to rdmagate's header type findings.
+
+Where rdmagate stays stricter than libabigail it refuses the file with one
+line (exit 2) rather than differ silently: an unknown section (abidiff
+ignores it), a line that is not [section] or key = value (abidiff 2.2
+crashes), a bad regular expression (abidiff then silences every symbol)."""
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import files
 from ..errors import UsageError
 from ..paths import REPO_ROOT
+from ..stacks import elf
+from . import abixml
 from .findings import Finding, Suppressed
 
 DEFAULT = REPO_ROOT / "suites" / "abi" / "rdma-core.suppr"
-KNOWN = {
-    "suppress_type": {"name", "name_regexp", "type_kind", "has_data_member_inserted_at", "label"},
-    "suppress_function": {"name", "name_regexp", "symbol_name", "symbol_name_regexp",
-                          "symbol_version", "symbol_version_regexp", "label"},
-    "suppress_variable": {"name", "name_regexp", "symbol_name", "symbol_name_regexp",
-                          "symbol_version", "symbol_version_regexp", "label"},
-    "suppress_file": {"file_name_regexp", "soname_regexp", "label"},
-}
+SECTIONS = ("suppress_type", "suppress_function", "suppress_variable", "suppress_file")
 TYPE_KINDS = ("type added", "type removed", "member", "size", "extended", "union member",
               "enumerator")
+TYPE_PROPERTIES = {"name", "name_regexp", "type_kind", "has_data_member_inserted_at", "label"}
+# change_kind values (comma separated) that cover a symbol removed or added
+CHANGE_KINDS = {("suppress_function", "removed"): "deleted-function",
+                ("suppress_function", "added"): "added-function",
+                ("suppress_variable", "removed"): "deleted-variable",
+                ("suppress_variable", "added"): "added-variable"}
+_BLANKS = " \t"
+
+
+@dataclass
+class Library:
+    """What a rule may test of one library besides the finding itself."""
+    files: list[str] = field(default_factory=list)     # the two files abidiff compares
+    sonames: list[str] = field(default_factory=list)
+    variables: set[str] = field(default_factory=set)   # its data symbols
+
+
+def libraries(sides) -> dict[str, Library]:
+    """Per library, from (inventory, {library: file given to abidiff}) of
+    each side: its files, sonames and variable symbols."""
+    out: dict[str, Library] = {}
+    for inventory, files in sides:
+        for name, path in files.items():
+            lib = out.setdefault(name, Library())
+            lib.files.append(str(path))
+            soname = (inventory["libraries"].get(name) or {}).get("soname")
+            if soname:
+                lib.sonames.append(soname)
+            lib.variables |= elf.read_elf(path).objects if elf.is_elf(path) \
+                else abixml.data_symbols(Path(path))
+    return out
+
+
+def _search(regexp: str, value: str) -> bool:
+    return re.search(regexp, value) is not None
 
 
 @dataclass
@@ -34,69 +86,103 @@ class Rule:
     props: dict
     where: str
 
-    def _match(self, key: str, value: str) -> bool:
-        if key in self.props and self.props[key] != value:
-            return False
-        regexp = self.props.get(key + "_regexp")
-        return not regexp or re.search(regexp, value) is not None
+    def _names(self, key: str, value: str) -> bool | None:
+        """key (exact) wins over key_regexp; None when the rule has neither."""
+        if key in self.props:
+            return self.props[key] == value
+        if key + "_regexp" in self.props:
+            return _search(self.props[key + "_regexp"], value)
+        return None
 
-    def covers(self, finding: Finding) -> bool:
+    def _files(self, values: list[str], key: str) -> bool:
+        """Some value matches key_regexp and not key_not_regexp (each when given)."""
+        wanted, unwanted = self.props.get(key + "_regexp"), self.props.get(key + "_not_regexp")
+        if wanted is None and unwanted is None:
+            return True
+        return any((wanted is None or _search(wanted, v)) and
+                   (unwanted is None or not _search(unwanted, v)) for v in values)
+
+    def covers(self, finding: Finding, library: Library | None = None) -> bool:
+        library = library or Library()
         if self.section == "suppress_file":
-            return self._match("soname", finding.library) and \
-                self._match("file_name", finding.library)
+            if "file_name_regexp" not in self.props and "file_name_not_regexp" not in self.props:
+                return False
+            # a file suppression sees the base name, a symbol's the whole path
+            return bool(library.files) and \
+                self._files([Path(f).name for f in library.files], "file_name")
         if self.section == "suppress_type":
-            if not finding.kind.startswith(TYPE_KINDS):
+            return self._covers_type(finding)
+        if not finding.kind.startswith(("symbol ", "private symbol ")):
+            return False
+        is_variable = finding.symbol in library.variables
+        if is_variable != (self.section == "suppress_variable"):
+            return False
+        name = self._names("symbol_name", finding.symbol)
+        version = self._names("symbol_version", finding.version)
+        if name is None and version is None or name is False or version is False:
+            return False
+        if "change_kind" in self.props:
+            kinds = {k.strip(_BLANKS) for k in self.props["change_kind"].split(",")}
+            change = "removed" if finding.kind.endswith("removed") else "added"
+            if "all" not in kinds and CHANGE_KINDS[(self.section, change)] not in kinds:
                 return False
-            if "type_kind" in self.props and not finding.detail.startswith(self.props["type_kind"]):
-                return False
-            # "inserted at end" silences growth only, never a member that moved
-            if self.props.get("has_data_member_inserted_at") == "end" and \
-                    finding.kind not in ("size grew", "extended compatibly"):
-                return False
-            return self._match("name", finding.symbol.split(".", 1)[0])
-        if finding.kind.startswith(("symbol", "private symbol")):
-            return self._match("name", finding.symbol) and \
-                self._match("symbol_name", finding.symbol) and \
-                self._match("symbol_version", finding.version)
-        return False
+        return self._files(library.sonames, "soname") and self._files(library.files, "file_name")
+
+    def _covers_type(self, finding: Finding) -> bool:
+        if not finding.kind.startswith(TYPE_KINDS) or set(self.props) - TYPE_PROPERTIES:
+            return False   # a property rdmagate does not apply to types: abidiff's alone
+        if "type_kind" in self.props and not finding.detail.startswith(self.props["type_kind"]):
+            return False
+        # "inserted at end" silences growth only, never a member that moved
+        if self.props.get("has_data_member_inserted_at") == "end" and \
+                finding.kind not in ("size grew", "extended compatibly"):
+            return False
+        # types as before this reading was measured: name and name_regexp both hold
+        name = finding.symbol.split(".", 1)[0]
+        return self.props.get("name", name) == name and \
+            _search(self.props.get("name_regexp", ""), name)
 
 
 def read(path: Path) -> list[Rule]:
     rules, section, props, start = [], None, {}, 0
-    lines = files.read_text(path, "suppressions").splitlines()
+    # split on '\n' alone, as libabigail does: a '\r' stays in the value
+    lines = files.read_text(path, "suppressions").split("\n")
 
     def close():
-        if section and set(props) <= KNOWN[section]:
+        if section:
             rules.append(Rule(section, dict(props), f"{path}:{start}"))
 
     for number, raw in enumerate(lines, start=1):
-        line = raw.split("#", 1)[0].strip()
+        line = re.split(r"[#;]", raw, maxsplit=1)[0].strip(_BLANKS)
         if not line:
             continue
         if line.startswith("[") and line.endswith("]"):
             close()
-            section, props, start = line[1:-1].strip(), {}, number
-            if section not in KNOWN:
+            section, props, start = line[1:-1], {}, number
+            if section not in SECTIONS:
                 raise UsageError(f"{path}:{number}: unknown section [{section}]")
             continue
         if section is None or "=" not in line:
             raise UsageError(f"{path}:{number}: expected [section] or property = value")
-        key, value = (part.strip() for part in line.split("=", 1))
+        key, value = (part.strip(_BLANKS) for part in line.split("=", 1))
         if key.endswith("_regexp"):
             try:
                 re.compile(value)
             except re.error as err:
                 raise UsageError(f"{path}:{number}: bad regular expression ({err})") from None
-        props[key] = value
+        props.setdefault(key, value)   # the first of two equal keys wins, as in libabigail
     close()
     return rules
 
 
-def apply(findings: list[Finding], rules: list[Rule]) -> tuple[list[Finding], list[Suppressed]]:
-    """(findings kept, what was suppressed and by which rule)."""
+def apply(findings: list[Finding], rules: list[Rule], libs: dict[str, Library] | None = None
+          ) -> tuple[list[Finding], list[Suppressed]]:
+    """(findings kept, what was suppressed and by which rule); libs: what
+    libraries() says of the libraries the findings name."""
     kept, dropped = [], []
+    libs = libs or {}
     for finding in findings:
-        rule = next((r for r in rules if r.covers(finding)), None)
+        rule = next((r for r in rules if r.covers(finding, libs.get(finding.library))), None)
         if rule is None:
             kept.append(finding)
         else:

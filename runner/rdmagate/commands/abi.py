@@ -69,8 +69,13 @@ def _summary(report, run_dir) -> None:
     if report.consumers:
         broken = [c for c in report.consumers if c.verdict.startswith("fails")]
         replaced = [c for c in report.consumers if c.verdict == "replaced by the upgrade"]
-        print(f"  consumers: {len(report.consumers)} checked, {len(broken)} would break on {new}"
-              + (f", {len(replaced)} replaced by the upgrade itself" if replaced else ""))
+        unchecked = [c for c in report.consumers if c.verdict == "not checked"]
+        print(f"  consumers: {len(report.consumers) - len(unchecked)} checked, "
+              f"{len(broken)} would break on {new}"
+              + (f", {len(replaced)} replaced by the upgrade itself" if replaced else "")
+              + (f", {len(unchecked)} not checked" if unchecked else ""))
+        for consumer in unchecked[:SHOWN]:
+            print(f"  not checked  {consumer.consumer}: {consumer.reason}")
     if report.suppressed:
         print(f"  suppressed: {len(report.suppressed)} (see findings.json)")
     print(f"findings: {run_dir / 'findings.json'}")

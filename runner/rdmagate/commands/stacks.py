@@ -26,7 +26,8 @@ def register(subparsers) -> None:
     getting.add_argument("--kernel", action="store_true",
                          help="also download the stack's kernel packages (for the lab)")
     getting.add_argument("--mirror", metavar="URI",
-                         help="Debian mirror (default: the one this host's apt uses)")
+                         help="Debian mirror (default: the one this host's apt uses); a "
+                         "user:password in it is never printed (apt leaves it out too)")
     getting.set_defaults(func=run_fetch)
 
     showing = sub.add_parser("show", help="inventory: libraries, symbols, providers, tools")

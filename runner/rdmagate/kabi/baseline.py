@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import UsageError
-from ..paths import REPO_ROOT
+from ..paths import REPO_ROOT, within
 from . import symvers
 
 FILES = ("symvers.rdma", "facts.json")
@@ -19,7 +19,7 @@ def root() -> Path:
 
 
 def record(side) -> Path:
-    dest = root() / side.stack
+    dest = within(root(), side.stack)
     partial = dest.with_name(dest.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
@@ -33,7 +33,7 @@ def record(side) -> Path:
 def load(stack) -> tuple[dict, dict, Path] | None:
     """(RDMA exports, facts, directory), or None when there is no baseline of
     these exact headers packages. A baseline that does not parse is an error."""
-    directory = root() / stack.name
+    directory = within(root(), stack.name)
     if not directory.is_dir():
         return None
     for name in FILES:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import InfraError, UsageError
 from ..paths import REPO_ROOT
-from ..stacks import resolve
+from ..stacks import names, resolve
 from ..stacks.archive import KEYRING, mirror_lookup
 from ..stacks.lock import locked
 from ..stacks.rootfs import host_apt_options
@@ -122,7 +122,7 @@ def build_root(stack, cc: str, say=lambda text: None) -> Path:
                  f"deb [signed-by={KEYRING}] {mirror} {stack.suite} main"],
                 capture_output=True, text=True, check=False)
             if done.returncode != 0:
-                tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+                tail = names.redact(" | ".join(done.stderr.strip().splitlines()[-3:]))
                 raise InfraError(f"mmdebstrap of a {stack.suite} build root failed: {tail}")
             _devices(tmp / "root")
             (tmp / "root").rename(dest)

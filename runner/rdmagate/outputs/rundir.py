@@ -11,6 +11,7 @@ from .. import files
 from ..abi.findings import AudienceVerdict
 from ..errors import UsageError
 from ..paths import REPO_ROOT
+from ..stacks import names
 
 
 def now() -> str:
@@ -121,7 +122,9 @@ class RunRecord:
 
     def __init__(self, run_dir: Path, command: str, **fields):
         self.path = run_dir / "run.json"
-        self.run = _with(Run(run_dir.name, command, sys.argv, now(), None, git_revision(),
+        # A mirror URI's user and password never reach a file a CI job keeps.
+        argv = [names.redact(word) for word in sys.argv]
+        self.run = _with(Run(run_dir.name, command, argv, now(), None, git_revision(),
                              None), fields, self.path)
         self.write()
 

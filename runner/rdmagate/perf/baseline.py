@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import files
 from ..errors import UsageError
-from ..paths import REPO_ROOT
+from ..paths import REPO_ROOT, within
 from . import stats
 from .stats import MIN_SAMPLES
 
@@ -30,7 +30,7 @@ TYPES = {"profile": str, "stack": str, "rdma_core": str, "kernel": str, "accel":
 
 
 def path_for(profile: str, stack: str, root: Path = BASELINES) -> Path:
-    return root / profile / f"{stack}.json"
+    return within(root, profile, f"{stack}.json")   # both names come from input
 
 
 def write(path: Path, profile: str, stack, ran, iters: int, warmup: int,

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..report import page
 from ..outputs import rundir
 from .. import stacks
+from ..stacks import names
 from ..kabi import modules as kabi_modules
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..progress import Progress
@@ -51,7 +52,7 @@ def upgrade(request: UpgradeRequest, progress: Progress) -> UpgradeDone:
     the_gate = gate.Gate(request.old, request.new, run_dir, request.device, use_lab,
                          request.consumers, list(request.skip), progress, nodes=request.nodes,
                          modules=list(request.modules))
-    the_gate.data["commands"].insert(0, " ".join(["rdmagate", *sys.argv[1:]]))
+    the_gate.data["commands"].insert(0, names.redact(" ".join(["rdmagate", *sys.argv[1:]])))
     try:
         the_gate.run()
     finally:

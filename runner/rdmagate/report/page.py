@@ -243,9 +243,13 @@ def render(upgrade: Upgrade) -> str:
     if not abi or not abi.verdicts:
         parts.append(_missing(upgrade, "abi"))
     else:
-        broken = [c for c in consumers if c.impact not in ("ok", "replaced by the upgrade")]
-        parts.append(f"<p>{len(consumers)} checked, {len(broken)} would not load on "
-                     f"{esc(new.name)}.</p>" + (_table(
+        unchecked = [c for c in consumers if c.impact == "not checked"]
+        broken = [c for c in consumers
+                  if c.impact not in ("ok", "replaced by the upgrade", "not checked")]
+        parts.append(f"<p>{len(consumers) - len(unchecked)} checked, {len(broken)} would not "
+                     f"load on {esc(new.name)}"
+                     + (f", {len(unchecked)} not checked" if unchecked else "") + ".</p>"
+                     + (_table(
                          ["binary", "impact", "detail"],
                          [[c.path, c.impact, c.detail] for c in consumers])
                          if consumers else ""))

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..errors import InfraError, UsageError
 from ..paths import cache_dir
 from . import mirror as mirror_lookup
+from . import names
 from .lock import locked
 
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
@@ -64,6 +65,7 @@ class Archive:
         sources = self.root / "sources.list"
         if not sources.exists() or sources.read_text() != line:
             sources.write_text(line)
+            sources.chmod(0o600)  # the mirror URI may carry a user and password
             shutil.rmtree(self.root / "state" / "lists", ignore_errors=True)
             (self.root / "state" / "lists" / "partial").mkdir(parents=True)
 
@@ -87,32 +89,44 @@ class Archive:
         self._prepare()
         if self._has_lists() and not force:
             return
-        self.say(f"reading the {self.suite} package lists from {self.mirror}")
+        self.say(f"reading the {self.suite} package lists from {names.redact(self.mirror)}")
         done = self._apt("apt-get", "update")
         if done.returncode != 0 or not self._has_lists() or "W: " in done.stderr and \
                 _NETWORK_TROUBLE.search(done.stderr):
             detail = _first_error(done.stderr)
-            raise InfraError(f"cannot read the {self.suite} package lists from {self.mirror}: "
-                             f"{detail}")
+            raise InfraError(f"cannot read the {self.suite} package lists from "
+                             f"{names.redact(self.mirror)}: {detail}")
         self.fresh = True
 
     # -- queries and downloads -------------------------------------------
     def versions(self, name: str) -> list[str]:
         """Versions of a package the suite offers, newest first."""
         self.update()
-        done = self._apt("apt-cache", "madison", name)
+        names.package(name, "a package to look up")
+        done = self._apt("apt-cache", "madison", "--", name)
         return [parts[1].strip() for parts in
                 (line.split("|") for line in done.stdout.splitlines()) if len(parts) >= 3]
 
     def cached(self, name: str, version: str) -> Path | None:
-        quoted = urllib.parse.quote(version, safe="+~.-")  # apt writes ':' as %3a
-        found = sorted(self.debs.glob(f"{name}_{quoted}_*.deb")) + \
-            sorted(self.debs.glob(f"{name}_{quoted.replace('%3A', '%3a')}_*.deb"))
-        return found[0] if found else None
+        """The cached .deb of exactly this name and version: compared field by
+        field, never globbed, so no name can match another package's file."""
+        if not self.debs.is_dir():
+            return None
+        found = []
+        for deb in self.debs.iterdir():
+            fields = deb.name.removesuffix(".deb").split("_")
+            # apt names it NAME_VERSION_ARCH.deb, ':' written as %3a
+            if deb.name.endswith(".deb") and len(fields) == 3 and fields[0] == name and \
+                    urllib.parse.unquote(fields[1]) == version and deb.is_file():
+                found.append(deb)
+        return min(found) if found else None
 
     def download(self, packages: list[tuple[str, str]]) -> list[Path]:
         """Verified .debs for (name, exact version) pairs, from the cache when
         there; UsageError naming the package the suite does not have."""
+        for n, v in packages:
+            names.package(n, f"package {n!r}")
+            names.version(v, f"package {n}={v!r}")
         wanted = [(n, v) for n, v in packages if self.cached(n, v) is None]
         if wanted:
             with locked(self.debs):
@@ -130,14 +144,14 @@ class Archive:
         with tempfile.TemporaryDirectory(dir=self.debs, prefix=".partial-") as tmp:
             self.say(f"downloading {len(wanted)} packages from {self.suite}: "
                      + ", ".join(f"{n}={v}" for n, v in wanted))
-            done = self._apt("apt-get", "download", *(f"{n}={v}" for n, v in wanted),
+            done = self._apt("apt-get", "download", "--", *(f"{n}={v}" for n, v in wanted),
                              cwd=Path(tmp))
             if done.returncode != 0 and not self.fresh and _stale_lists(done.stderr):
                 # Lists read on an earlier day may lack a newer pin or name a
                 # file the mirror has since dropped: read them again, once.
                 with locked(self.root):
                     self._update(force=True)
-                done = self._apt("apt-get", "download", *(f"{n}={v}" for n, v in wanted),
+                done = self._apt("apt-get", "download", "--", *(f"{n}={v}" for n, v in wanted),
                                  cwd=Path(tmp))
             if done.returncode != 0:
                 raise _download_error(self.suite, done.stderr)
@@ -148,8 +162,8 @@ class Archive:
 def _first_error(stderr: str) -> str:
     for line in stderr.splitlines():
         if line.startswith(("E:", "Err:", "W:")):
-            return line.strip()
-    return stderr.strip().splitlines()[-1] if stderr.strip() else "no output"
+            return names.redact(line.strip())
+    return names.redact(stderr.strip().splitlines()[-1]) if stderr.strip() else "no output"
 
 
 def _stale_lists(stderr: str) -> bool:
@@ -173,7 +187,7 @@ def unpack(debs: list[Path], dest: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
     try:
         for deb in debs:
-            done = subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp)],
+            done = subprocess.run(["dpkg-deb", "-x", "--", str(deb), str(tmp)],
                                   capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise InfraError(f"cannot unpack {deb}: {done.stderr.strip()}")

@@ -3,18 +3,19 @@ symbol table and GNU symbol versions, with the standard library only.
 
 Stripped Debian libraries keep .dynsym and the version sections, which is
 all an ABI at the symbol level is: name, version node, default or not."""
+import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
 
-SHT_DYNSYM, SHT_DYNAMIC = 11, 6
+SHT_DYNSYM, SHT_DYNAMIC, SHT_NOBITS = 11, 6, 8
 SHT_GNU_VERDEF, SHT_GNU_VERNEED, SHT_GNU_VERSYM = 0x6FFFFFFD, 0x6FFFFFFE, 0x6FFFFFFF
 DT_NEEDED, DT_SONAME = 1, 14
 VER_FLG_BASE = 1
 STB_GLOBAL, STB_WEAK = 1, 2
-STT_SECTION, STT_FILE = 3, 4
+STT_OBJECT, STT_SECTION, STT_FILE, STT_TLS = 1, 3, 4, 6
 SHN_ABS = 0xFFF1
 
 
@@ -29,6 +30,9 @@ class ElfInfo:
     imports: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     version_defs: list[str] = field(default_factory=list)
     version_needs: dict[str, list[str]] = field(default_factory=dict)
+    # defined data symbols (STT_OBJECT, STT_TLS): libabigail's variables, which
+    # [suppress_variable] names and [suppress_function] does not
+    objects: set[str] = field(default_factory=set)
 
 
 class _Reader:
@@ -38,7 +42,16 @@ class _Reader:
             raise UsageError(f"{path}: not a 64-bit little-endian ELF file")
         (self.shoff,) = struct.unpack_from("<Q", data, 0x28)
         self.shentsize, self.shnum = struct.unpack_from("<HH", data, 0x3A)
+        # ELF64 section headers are 64 bytes, all inside the file: a forged
+        # count or size is refused before 65,535 of them are built.
+        if self.shnum and (self.shentsize != 64 or self.shoff + 64 * self.shnum > len(data)):
+            raise ValueError("section header table does not fit the file")
         self.sections = [self._section(i) for i in range(self.shnum)]
+        # A section whose contents lie past the end of the file is malformed:
+        # said at once, not after a walk of every entry a forged size claims.
+        for sec in self.sections:
+            if sec["type"] != SHT_NOBITS and sec["offset"] + sec["size"] > len(data):
+                raise ValueError(f"a section (type {sec['type']:#x}) ends past the end of the file")
 
     def _section(self, index: int) -> dict:
         values = struct.unpack_from("<IIQQQQIIQQ", self.data, self.shoff + index * self.shentsize)
@@ -132,6 +145,8 @@ def _symbols(r: _Reader, info: ElfInfo, defs: dict, needs: dict) -> None:
         ver_index, hidden = ver & 0x7FFF, bool(ver & 0x8000)
         if shndx != 0:
             info.exports.append((name, defs.get(ver_index), not hidden))
+            if kind in (STT_OBJECT, STT_TLS):
+                info.objects.add(name)
         else:
             version, library = needs.get(ver_index, (None, None))
             info.imports.append((name, version, library))
@@ -151,7 +166,8 @@ def read_elf(path: Path) -> ElfInfo:
         defs = _version_defs(reader, info)
         needs = _version_needs(reader, info)
         _symbols(reader, info, defs, needs)
-    except (struct.error, ValueError, IndexError) as err:
+    except (struct.error, ValueError, IndexError, OverflowError) as err:
+        # OverflowError: an offset field past 2**63 (found by tests/unit/test_elf_fuzz.py)
         raise UsageError(f"{path}: malformed ELF file ({err})") from None
     return info
 
@@ -171,7 +187,7 @@ def has_debug_info(path: Path) -> bool:
         reader = _Reader(Path(path), Path(path).read_bytes())
         names = reader.sections[struct.unpack_from("<H", reader.data, 0x3E)[0]]
         return any(reader.string(names, s["name"]) == ".debug_info" for s in reader.sections)
-    except (UsageError, OSError, struct.error, ValueError, IndexError):
+    except (UsageError, OSError, struct.error, ValueError, IndexError, OverflowError):
         return False
 
 
@@ -188,14 +204,22 @@ def _dynstr(f) -> bytes | None:
         shentsize, shnum = struct.unpack_from(order + "HH", ident, 0x2E)
     if not shoff or not shnum:
         return None
+    # Sizes are checked against the file before anything is read: a forged
+    # sh_size must not become a read of gigabytes (found by the fuzz test).
+    size = os.fstat(f.fileno()).st_size
+    if shoff + shentsize * shnum > size:
+        raise ValueError("section headers past the end of the file")
     f.seek(shoff)
     table = f.read(shentsize * shnum)
     form = order + ("IIQQQQIIQQ" if wide else "IIIIIIIIII")
     headers = [struct.unpack_from(form, table, i * shentsize) for i in range(shnum)]
     for _name, kind, _flags, _addr, _offset, _size, link, *_ in headers:
         if kind == SHT_DYNAMIC and link < shnum:
-            f.seek(headers[link][4])
-            return f.read(headers[link][5])
+            offset, length = headers[link][4], headers[link][5]
+            if offset + length > size:
+                raise ValueError("dynamic strings past the end of the file")
+            f.seek(offset)
+            return f.read(length)
     return b""
 
 
@@ -220,6 +244,10 @@ def dynamic_strings_contain(path: Path, needles: list[bytes]) -> bool:
             strings = _dynstr(f)
             if strings is None:
                 return _scan(f, needles)
-    except (OSError, struct.error):
+    except OSError:
         return False
+    except (struct.error, IndexError, ValueError, OverflowError):
+        # headers too broken to tell (an offset past 2**63 cannot even be
+        # sought to): the full reader says what is wrong
+        return True
     return any(needle in strings for needle in needles)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from ..paths import cache_dir
+from ..paths import cache_dir, within
 from . import archive, rootfs
 from .lock import locked
 from .glibc import host_glibc, newer
@@ -30,7 +30,7 @@ def stack_cache(stack: Stack, cache: Path | None = None) -> Path:
     """The cache entry of a Debian stack: keyed by its exact package set, so
     an edited manifest never reuses another set's tree."""
     key = hashlib.sha256(json.dumps([stack.suite, stack.packages]).encode()).hexdigest()[:12]
-    return (cache or cache_dir()) / "stacks" / stack.name / key
+    return within((cache or cache_dir()) / "stacks", stack.name, key)
 
 
 def fetch(stack: Stack, say=lambda text: None, cache: Path | None = None,

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from . import elf, glibc, layout
+from . import elf, glibc, layout, tree_safety
 from .manifest import Stack
 
 PRIVATE = re.compile(r"_PRIVATE_(\d+)$")
@@ -48,12 +48,12 @@ def _provider(path: Path, root: Path) -> dict:
 
 
 def providers(root: Path, libibverbs: Path) -> tuple[Path, dict]:
-    directory = layout.provider_dir(root, libibverbs)
+    directory = tree_safety.directory(root, layout.provider_dir(root, libibverbs))
     found = {}
     for path in sorted(directory.glob("lib*-rdmav*.so")):
         match = layout.PROVIDER_FILE.match(path.name)
         if match:
-            found[match.group("name")] = _provider(path, root)
+            found[match.group("name")] = _provider(tree_safety.regular_file(root, path), root)
     return directory, found
 
 
@@ -61,11 +61,20 @@ def drivers(root: Path) -> list[str]:
     """Driver names libibverbs is configured to load (etc/libibverbs.d)."""
     names = set()
     for conf in (root / "etc" / "libibverbs.d").glob("*.driver"):
+        tree_safety.regular_file(root, conf)
         for line in conf.read_text(errors="replace").splitlines():
             words = line.split()
             if len(words) == 2 and words[0] == "driver":
                 names.add(words[1])
     return sorted(names)
+
+
+def _headers(root: Path) -> list[str]:
+    """The public headers, each a regular file of the tree (a compiler reads them)."""
+    found = layout.headers(root)
+    for header in found:
+        tree_safety.regular_file(root, root / "usr" / "include" / header)
+    return found
 
 
 def glibc_floor(root: Path) -> str | None:
@@ -77,7 +86,9 @@ def glibc_floor(root: Path) -> str | None:
             floors.append(glibc.highest(elf.read_elf(path).version_needs.get("libc.so.6", [])))
     libibverbs = layout.find_library(root, layout.LIBRARIES["libibverbs"])
     if libibverbs:
-        for path in layout.provider_dir(root, libibverbs).glob("lib*-rdmav*.so"):
+        directory = tree_safety.directory(root, layout.provider_dir(root, libibverbs))
+        for path in directory.glob("lib*-rdmav*.so"):
+            tree_safety.regular_file(root, path)
             floors.append(glibc.highest(elf.read_elf(path).version_needs.get("libc.so.6", [])))
     floors = [f for f in floors if f]
     return max(floors, key=glibc.parse) if floors else None
@@ -132,7 +143,7 @@ def inventory(fetched) -> dict:
         else str(provider_dir),
         "providers": found,
         "drivers": drivers(root),
-        "headers": layout.headers(root),
+        "headers": _headers(root),
         "tools": tools,
         "kernel": kernel,
     }

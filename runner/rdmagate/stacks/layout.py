@@ -5,6 +5,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from . import tree_safety
+
 LIB_DIRS = ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu", "usr/lib64", "lib64",
             "usr/lib", "lib")
 LIBRARIES = {"libibverbs": "libibverbs.so.1", "librdmacm": "librdmacm.so.1",
@@ -40,8 +42,8 @@ def find_library(root: Path, soname: str) -> Path | None:
             return found
     for lib_dir in LIB_DIRS:
         candidate = root / lib_dir / soname
-        if candidate.exists():
-            return candidate
+        if candidate.exists() or candidate.is_symlink():
+            return tree_safety.regular_file(root, candidate)
     return None
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from .. import files
 from ..errors import UsageError
 from ..paths import REPO_ROOT
+from . import names
 from .archive import SUITES
 
 STACKS_DIR = REPO_ROOT / "stacks"
@@ -74,6 +75,8 @@ def load(path: Path) -> Stack:
     for name in ("name", "description", "suite", "rdma_core", "path"):
         if name in data and not isinstance(data[name], str):
             _fail(path, name, "must be a string")
+    # The name is a directory in the cache and the build tree (stacks/NAME).
+    names.stack(data["name"], f"{path}: field name")
     if kind == "prefix":
         return _prefix(data["name"], Path(data["path"]).expanduser(),
                        data.get("description", ""), path)
@@ -92,7 +95,9 @@ def _packages(path: Path, where: str, value) -> list[tuple[str, str]]:
         if not isinstance(item, dict) or set(item) != {"name", "version"} or \
                 not all(isinstance(v, str) and v for v in item.values()):
             _fail(path, f"{where}[{index}]", "must be {name: PACKAGE, version: EXACT-VERSION}")
-        pairs.append((item["name"], item["version"]))
+        # Both reach apt's argv (NAME=VERSION) and a cached .deb's file name.
+        pairs.append((names.package(item["name"], f"{path}: field {where}[{index}].name"),
+                      names.version(item["version"], f"{path}: field {where}[{index}].version")))
     return pairs
 
 
@@ -103,6 +108,7 @@ def _kernel(path: Path, value) -> dict | None:
         _fail(path, "kernel.release", "missing or not a string")
     if set(value) - {"release", "packages", "headers"}:
         _fail(path, "kernel", "has fields other than release, packages and headers")
+    names.kernel_release(value["release"], f"{path}: field kernel.release")
     packages = _packages(path, "kernel.packages", value.get("packages"))
     headers = _packages(path, "kernel.headers", value["headers"]) if "headers" in value else []
     return {"release": value["release"],

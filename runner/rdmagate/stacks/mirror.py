@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from ..errors import UsageError
+from . import names
 
 SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
 
@@ -43,17 +44,29 @@ def _entries():
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
         parse = _deb822_entries if path.suffix == ".sources" else _one_line_entries
-        yield from parse(text)
+        for uri, suites, components in parse(text):
+            yield uri, suites, components, path
+
+
+def _usable(uri: str, path: Path) -> bool:
+    """A host entry rdmagate can put in its own sources line (a cdrom: one
+    with brackets cannot be): the next entry is tried otherwise."""
+    try:
+        names.mirror(uri, f"{path}: a Debian mirror")
+    except UsageError:
+        return False
+    return True
 
 
 def find(explicit: str | None = None) -> str:
     """The mirror URI, without a trailing slash."""
     chosen = explicit or os.environ.get("RDMAGATE_MIRROR")
     if chosen:
-        return chosen.rstrip("/")
-    for uri, suites, components in _entries():
+        where = "--mirror" if explicit else "RDMAGATE_MIRROR"
+        return names.mirror(chosen, where).rstrip("/")
+    for uri, suites, components, path in _entries():
         plain = [s for s in suites if "-" not in s]  # not -security, -updates
-        if plain and "main" in components and "security" not in uri:
+        if plain and "main" in components and "security" not in uri and _usable(uri, path):
             return uri.rstrip("/")
     raise UsageError("no Debian mirror in this host's apt sources "
                      "(/etc/apt/sources.list*); name one with --mirror or RDMAGATE_MIRROR")

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import InfraError
+from . import names
 from .archive import KEYRING
 
 # What a test run needs besides the stack: tools to bring rxe up, and the
@@ -49,7 +50,7 @@ def build(stack, mirror: str, dest: Path, say) -> Path:
     try:
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+            tail = names.redact(" | ".join(done.stderr.strip().splitlines()[-3:]))
             raise InfraError(f"mmdebstrap of {stack.suite} for {stack.name} failed: {tail}")
         (tmp / "root").rename(dest)
     finally:

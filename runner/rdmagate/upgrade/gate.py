@@ -111,8 +111,8 @@ class Gate:
                                             "findings": found.findings})
         self.data["consumers"] = [
             {"path": c.consumer, "impact": c.verdict,
-             "detail": ", ".join(c.missing_libraries + c.missing_versions
-                                 + c.missing_symbols[:5])}
+             "detail": c.reason or ", ".join(c.missing_libraries + c.missing_versions
+                                             + c.missing_symbols[:5])}
             for c in found.consumers]
         return ", ".join(f"{a} {v.verdict}" for a, v in found.verdicts.items())
 

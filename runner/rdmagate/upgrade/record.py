@@ -47,7 +47,7 @@ class Abi:
 @dataclass
 class Consumer:
     path: str
-    impact: str                     # ok, fails to load, fails to resolve, replaced by the upgrade
+    impact: str                     # ok, fails to load, fails to resolve, replaced by the upgrade, not checked
     detail: str = ""
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import InfraError, UsageError
-from ...paths import cache_dir
-from ...stacks import archive, kernel_stack
+from ...paths import cache_dir, within
+from ...stacks import archive, kernel_stack, names
 from ...stacks.lock import locked
 
 
@@ -76,13 +76,15 @@ def prepare(stack, release: str | None = None, say=lambda text: None,
     """The stack's kernel (or another release of the same suite), ready to boot."""
     stack = kernel_stack(stack)
     kernel = stack.kernel
+    if release:
+        names.kernel_release(release, "--kernel")  # a directory of the cache, then apt names
     if release and (not kernel or release != kernel["release"]):
         kernel = {"release": release, "packages": _packages_for(stack, release)}
     if not kernel:
         raise UsageError(f"stack {stack.name} names no kernel: pass --kernel RELEASE")
     release = kernel["release"]
     root = (cache or cache_dir()) / "kernels"
-    tree = root / release
+    tree = within(root, release)
     with locked(root):
         if not tree.is_dir():
             pairs = [(p["name"], p["version"]) for p in kernel["packages"]]

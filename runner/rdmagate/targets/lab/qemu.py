@@ -55,6 +55,12 @@ def has_netdev(kind: str) -> bool:
     return kind in done.stdout.split()
 
 
+def option_value(value) -> str:
+    """A value inside a QEMU option string (key=value,key=value): QEMU reads a
+    doubled comma as a comma of the value, a single one as the next key."""
+    return str(value).replace(",", ",,")
+
+
 def argv(guest: Guest, accel: str) -> list[str]:
     args = [QEMU, "-nodefaults", "-no-reboot", "-display", "none", "-serial", "stdio",
             "-m", str(guest.memory_mb), "-smp", str(guest.cpus),
@@ -67,7 +73,7 @@ def argv(guest: Guest, accel: str) -> list[str]:
         ["-accel", "tcg,thread=multi", "-cpu", "max"]
     for share in guest.shares:
         ro = "" if share.writable else ",readonly=on"
-        args += ["-virtfs", f"local,path={share.path},mount_tag={share.tag},"
+        args += ["-virtfs", f"local,path={option_value(share.path)},mount_tag={share.tag},"
                  f"security_model=none,multidevs=remap{ro}"]
     return args
 
