@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         "for whom, and how much slower, if this stack replaces that one.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true",
-                        help="on an error, print the traceback after its line")
+                        help="on an error, print the traceback before its one line")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.register(sub)

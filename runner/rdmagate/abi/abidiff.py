@@ -36,7 +36,8 @@ def run(library: str, old: Path, new: Path, suppressions: list[Path] = (),
     argv = ["abidiff", "--no-show-locs"] + (["--non-reachable-types"] if all_types else [])
     for path in suppressions:
         argv += ["--suppressions", str(path)]
-    done = subprocess.run(argv + [str(old), str(new)], capture_output=True, text=True, check=False)
+    done = subprocess.run(argv + [str(old), str(new)], capture_output=True, text=True,
+                          errors="replace", check=False)
     if done.returncode & (ERROR | USAGE):
         raise InfraError(f"abidiff failed on {library} ({old} vs {new}): "
                          f"{(done.stderr or done.stdout).strip().splitlines()[-1:]}")

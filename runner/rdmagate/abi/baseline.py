@@ -56,6 +56,7 @@ def record(stack_name: str, say=lambda text: None) -> Path:
         if lib:
             done = subprocess.run(["abidw", "--out-file", str(partial / "lib" / f"{name}.abi"),
                                    str(tree.root / lib["file"])], capture_output=True, text=True,
+                                  errors="replace",
                                   check=False)
             if done.returncode != 0:
                 raise InfraError(f"abidw failed on {lib['file']}: {done.stderr.strip()}")

@@ -126,13 +126,15 @@ def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
         done = subprocess.run(["gcc", "-w", "-D_GNU_SOURCE", "-g", "-fno-eliminate-unused-debug-types",
                                "-shared", "-fPIC", f"-I{include}", "-aux-info", str(protos),
                                "-o", str(shared), str(unit)], capture_output=True, text=True,
+                              errors="replace",
                               check=False)
         if done.returncode != 0:
             raise InfraError(f"the headers of {root} do not compile together: "
                              f"{done.stderr.strip().splitlines()[-1:]}")
         corpus = out_dir / "headers.abi"
         done = subprocess.run(["abidw", "--load-all-types", "--out-file", str(corpus),
-                               str(shared)], capture_output=True, text=True, check=False)
+                               str(shared)], capture_output=True, text=True,
+                              errors="replace", check=False)
         if done.returncode != 0:
             raise InfraError(f"abidw failed on the headers of {root}: {done.stderr.strip()}")
         aux = protos.read_text(errors="replace")
@@ -166,7 +168,8 @@ def read_knowledge(path: Path) -> dict:
 
 def abidw_version() -> str:
     """The installed abidw's version: a corpus one abidw wrote may not load in another."""
-    done = subprocess.run(["abidw", "--version"], capture_output=True, text=True, check=False)
+    done = subprocess.run(["abidw", "--version"], capture_output=True, text=True,
+                          errors="replace", check=False)
     return done.stdout.split()[-1] if done.stdout.split() else "unknown"
 
 

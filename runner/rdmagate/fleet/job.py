@@ -65,7 +65,8 @@ def cancel(job_id: str) -> None:
 
 def call(command: list[str]) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        return subprocess.run(command, capture_output=True, text=True,
+                              errors="replace", timeout=60, check=False)
     except FileNotFoundError:
         raise InfraError(f"{command[0]} is not installed: run ci/setup "
                          "(slurm-client), or use --scheduler local") from None

@@ -89,7 +89,8 @@ def find_harness(tree: Path) -> Path | None:
 
 def list_tests(harness: Path) -> list[str]:
     """Every test id (suite.name) the built harness has."""
-    done = subprocess.run([str(harness), "--list"], capture_output=True, text=True, check=False)
+    done = subprocess.run([str(harness), "--list"], capture_output=True, text=True,
+                          errors="replace", check=False)
     if done.returncode != 0:
         raise InfraError(f"{harness} --list failed: {done.stderr.strip()}")
     return done.stdout.split()

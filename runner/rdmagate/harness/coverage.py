@@ -50,7 +50,7 @@ def _counts(data: bytes, symbols: list[tuple[str, str]], where: Path):
 
 def _nm(path: Path) -> dict[int, str]:
     done = subprocess.run(["nm", "--defined-only", str(path)], capture_output=True,
-                          text=True, check=False)
+                          text=True, errors="replace", check=False)
     if done.returncode != 0:
         raise InfraError(f"nm {path}: {done.stderr.strip()}")
     out = {}
@@ -73,7 +73,7 @@ def inline_universe(include: Path) -> set[str]:
                                   if (include / h).is_file()))
         done = subprocess.run(["gcc", "-c", "-O0", "-fkeep-inline-functions", "-isystem",
                                str(include), str(source), "-o", str(Path(tmp) / "all.o")],
-                              capture_output=True, text=True, check=False)
+                              capture_output=True, text=True, errors="replace", check=False)
         if done.returncode != 0:
             raise InfraError(f"compiling the headers of {include}: {done.stderr.strip()[:300]}")
         return {name for name in _nm(Path(tmp) / "all.o").values() if _ours(name)}

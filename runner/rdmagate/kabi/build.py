@@ -44,7 +44,7 @@ def _copy_sources(source: Path, dest: Path) -> None:
 
 
 def _make(argv: list[str], what: str) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True, check=False,
+    done = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False,
                           env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"})
     if done.returncode != 0:
         errors = [l for l in done.stderr.splitlines() if "error" in l.lower()] or \
@@ -120,7 +120,7 @@ def build_root(stack, cc: str, say=lambda text: None) -> Path:
                  f"--include={','.join(include)}", f"--keyring={KEYRING}",
                  *host_apt_options(), stack.suite, str(tmp / "root"),
                  f"deb [signed-by={KEYRING}] {mirror} {stack.suite} main"],
-                capture_output=True, text=True, check=False)
+                capture_output=True, text=True, errors="replace", check=False)
             if done.returncode != 0:
                 tail = names.redact(" | ".join(done.stderr.strip().splitlines()[-3:]))
                 raise InfraError(f"mmdebstrap of a {stack.suite} build root failed: {tail}")

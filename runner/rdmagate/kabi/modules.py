@@ -156,7 +156,7 @@ def gathered(paths: list[str]):
                 scratch = scratch or Path(tempfile.mkdtemp(prefix="rdmagate-kabi-"))
                 dest = scratch / str(len(found))
                 done = subprocess.run(["dpkg-deb", "-x", "--", str(path), str(dest)],
-                                      capture_output=True, text=True, check=False)
+                                      capture_output=True, text=True, errors="replace", check=False)
                 if done.returncode != 0:
                     raise UsageError(f"--modules {path}: not a Debian package "
                                      f"({done.stderr.strip().splitlines()[-1:]})")

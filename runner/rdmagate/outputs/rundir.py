@@ -33,7 +33,8 @@ def read_json(path: Path) -> dict:
 def git_revision() -> str:
     try:
         done = subprocess.run(["git", "-C", str(REPO_ROOT), "describe", "--always", "--dirty"],
-                              capture_output=True, text=True, timeout=10, check=False)
+                              capture_output=True, text=True,
+                              errors="replace", timeout=10, check=False)
     except OSError:
         return "unknown"
     return done.stdout.strip() or "unknown"

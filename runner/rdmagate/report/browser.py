@@ -21,7 +21,7 @@ def _run(html: Path, *flags: str, timeout: float = 90) -> subprocess.CompletedPr
                 f"--user-data-dir={profile}", "--window-size=1280,3000", *flags,
                 html.resolve().as_uri()]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True)
+                                text=True, errors="replace", start_new_session=True)
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -26,7 +26,7 @@ HOST_APT_OPTIONS = ("Acquire::Check-Valid-Until", "Acquire::Check-Date",
 
 def host_apt_options() -> list[str]:
     done = subprocess.run(["apt-config", "dump", *HOST_APT_OPTIONS], capture_output=True,
-                          text=True, check=False)
+                          text=True, errors="replace", check=False)
     return [f"--aptopt={line.strip()}" for line in done.stdout.splitlines()
             if line.split(" ", 1)[0] in HOST_APT_OPTIONS]
 
@@ -48,7 +48,7 @@ def build(stack, mirror: str, dest: Path, say) -> Path:
             f"--keyring={KEYRING}", *host_apt_options(), stack.suite, str(tmp / "root"),
             f"deb [signed-by={KEYRING}] {mirror} {stack.suite} main"]
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        done = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
         if done.returncode != 0:
             tail = names.redact(" | ".join(done.stderr.strip().splitlines()[-3:]))
             raise InfraError(f"mmdebstrap of {stack.suite} for {stack.name} failed: {tail}")

@@ -117,7 +117,7 @@ def rxe_link():
     netdev = _interface()
     for argv in (["modprobe", "rdma_rxe"],
                  ["rdma", "link", "add", RXE_LINK, "type", "rxe", "netdev", netdev]):
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        done = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
         if done.returncode != 0:
             raise InfraError(f"soft-RoCE on this host: {' '.join(argv)} failed: "
                              f"{done.stderr.strip() or f'exit {done.returncode}'}")

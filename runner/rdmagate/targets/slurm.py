@@ -25,7 +25,7 @@ LOST = ("Node failure", "Communication connection failure", "launch failed")
 def node_info(node: str) -> dict[str, str]:
     """scontrol's record of a node as key=value fields ({} when unknown)."""
     done = subprocess.run(["scontrol", "show", "node", "--oneliner", node],
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, errors="replace", check=False)
     if done.returncode != 0:
         return {}
     fields, key = {}, None

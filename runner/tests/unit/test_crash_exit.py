@@ -4,13 +4,15 @@ A stand-in for one part of a real command (what `stacks list` asks for)
 raises each kind of error an uncaught bug or a failing file can raise; the
 real entry point, in its own process, must end with exit 3 (never 1, which
 is NO-GO) and one line on stderr, and show the traceback only with --debug."""
+import os
 import re
 import subprocess
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
-from tests.support import rdmagate
+from tests.support import UNREACHABLE_MIRROR, rdmagate
 
 RUNNER = Path(__file__).resolve().parents[2]
 README = RUNNER.parent / "README.md"
@@ -75,6 +77,26 @@ class CrashExit(unittest.TestCase):
         self.assertEqual(done.stderr.splitlines(), ["rdmagate: error: OSError: No space left "
                                                     "on device"])
         self.assertNotIn("Exception ignored", done.stderr)
+
+    def test_a_stand_in_tool_that_fails_each_way_is_exit_3_naming_it(self):
+        # abidiff stood in by a script: garbage that is not UTF-8 (it was a
+        # UnicodeDecodeError), a crash by a signal, a hang-free exit 2
+        scripts = {"not UTF-8": 'printf "\\377\\376 bad\\n" >&2; exit 1',
+                   "killed": "kill -SEGV $$",
+                   "usage": "echo 'abidiff: unknown option' >&2; exit 2"}
+        for kind, body in scripts.items():
+            with self.subTest(kind=kind), tempfile.TemporaryDirectory() as tmp:
+                tool = Path(tmp) / "abidiff"
+                tool.write_text(f"#!/bin/sh\n{body}\n")
+                tool.chmod(0o755)
+                done = rdmagate("abi", "--from", "debian-12", "--to", "debian-13",
+                                "--no-consumers", "--results", str(Path(tmp) / "r"),
+                                env={"PATH": f"{tmp}:{os.environ['PATH']}",
+                                     "RDMAGATE_CACHE": str(Path(tmp) / "cache"),
+                                     "RDMAGATE_MIRROR": UNREACHABLE_MIRROR})
+                self.assertEqual(done.returncode, 3, done.stderr[-1000:])
+                self.assertNotIn("Traceback", done.stderr)
+                self.assertRegex(done.stderr.splitlines()[-1], r"^rdmagate: error: abidiff ")
 
     def test_readme_and_help_say_what_a_crash_exits_with(self):
         table = README.read_text(encoding="utf-8").split("## Exit codes", 1)[1].split("\n## ")[0]

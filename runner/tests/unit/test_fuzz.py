@@ -25,7 +25,7 @@ from pathlib import Path
 
 from rdmagate.abi import baseline as abi_baseline, suppress
 from rdmagate.errors import RdmagateError
-from rdmagate.kabi import modules
+from rdmagate.kabi import baseline as kabi_baseline, modules
 from rdmagate.outputs import results, rundir
 from rdmagate.perf import baseline as perf_baseline, perftest
 from rdmagate import profiles
@@ -196,6 +196,23 @@ class Fuzz(unittest.TestCase):
             abi_baseline.load(stack)
         # each case mutates one file of the five, chosen by rng (its seed: any of them)
         self.fuzz("abi-baseline", list(originals.values()), parse)
+
+    def test_kabi_baselines(self):
+        copy_root = self.dir / "baselines"
+        directory = copy_root / "kabi" / "debian-12"
+        shutil.copytree(REPO_ROOT / "baselines" / "kabi" / "debian-12", directory)
+        stack = resolve("debian-12")
+        originals = {n: (directory / n).read_bytes() for n in kabi_baseline.FILES}
+        rng = random.Random(f"{SEED}:kabi-baseline-file")
+        os.environ["RDMAGATE_BASELINES"] = str(copy_root)
+        self.addCleanup(os.environ.pop, "RDMAGATE_BASELINES")
+
+        def parse(data):
+            for name, text in originals.items():
+                (directory / name).write_bytes(text)
+            (directory / rng.choice(list(originals))).write_bytes(data)
+            kabi_baseline.load(stack)
+        self.fuzz("kabi-baseline", list(originals.values()), parse, json_too=True)
 
     def test_suppression_files(self):
         self.fuzz("suppressions", [SUPPRESSIONS],

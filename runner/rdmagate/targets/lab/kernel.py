@@ -66,6 +66,7 @@ def _index(tree: Path, modules: Path, release: str) -> None:
         base_modules.parent.mkdir(parents=True, exist_ok=True)
         base_modules.symlink_to(Path("..") / "usr" / "lib" / "modules")
     done = subprocess.run(["depmod", "-b", str(tree), release], capture_output=True, text=True,
+                          errors="replace",
                           check=False)
     if done.returncode != 0:
         raise InfraError(f"depmod of kernel {release} failed: {done.stderr.strip()}")

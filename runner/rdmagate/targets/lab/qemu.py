@@ -51,6 +51,7 @@ def link_netdev(node: int, ports: tuple[int, int]) -> str:
 
 def has_netdev(kind: str) -> bool:
     done = subprocess.run([QEMU, "-netdev", "help"], capture_output=True, text=True,
+                          errors="replace",
                           stdin=subprocess.DEVNULL, timeout=30)
     return kind in done.stdout.split()
 
