@@ -164,17 +164,22 @@ def _download_error(suite: str, stderr: str) -> Exception:
     return InfraError(f"downloading from {suite} failed: {detail}")
 
 
-def unpack(debs: list[Path], dest: Path) -> Path:
+def _dpkg_x(deb: Path, dest: Path) -> list[str]:
+    return ["dpkg-deb", "-x", str(deb), str(dest)]
+
+
+def unpack(debs: list[Path], dest: Path, extract=_dpkg_x) -> Path:
     """dpkg -x every .deb into dest, atomically: built beside it under a
-    temporary name and renamed when complete. An existing dest is reused."""
+    temporary name and renamed when complete. An existing dest is reused.
+    extract(package, dir): the argv that unpacks another kind of package."""
     if dest.is_dir():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
     try:
         for deb in debs:
-            done = subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp)],
-                                  capture_output=True, text=True, check=False)
+            done = subprocess.run(extract(deb, tmp), capture_output=True, text=True,
+                                  check=False)
             if done.returncode != 0:
                 raise InfraError(f"cannot unpack {deb}: {done.stderr.strip()}")
         tmp.chmod(0o755)

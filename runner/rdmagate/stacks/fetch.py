@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..paths import cache_dir
-from . import archive, rootfs
+from . import archive, packages, rootfs
 from .lock import locked
 from .glibc import host_glibc, newer
 from .layout import LIBRARIES, find_library
@@ -39,6 +39,9 @@ def fetch(stack: Stack, say=lambda text: None, cache: Path | None = None,
         return _checked(stack, Path("/"), None)
     if stack.kind == "prefix":
         return _checked(stack, stack.prefix, None)
+    if stack.kind in packages.KINDS:
+        return _checked(stack, packages.unpacked(stack.kind, stack.prefix, stack.name, say,
+                                                 cache), None)
     entry = stack_cache(stack, cache)
     root = entry / "root"
     with locked(entry):

@@ -6,6 +6,7 @@ import yaml
 
 from ..errors import UsageError
 from ..paths import REPO_ROOT
+from . import packages
 from .archive import SUITES
 
 STACKS_DIR = REPO_ROOT / "stacks"
@@ -19,7 +20,7 @@ REQUIRED = {"debian": {"name", "kind", "suite", "packages"}, "prefix": {"name", 
 @dataclass
 class Stack:
     name: str
-    kind: str                      # debian, host or prefix
+    kind: str                      # debian, host, prefix, debs or rpms
     description: str = ""
     suite: str | None = None
     rdma_core: str | None = None
@@ -37,6 +38,9 @@ def resolve(name: str) -> Stack:
     """host, a manifest name (debian-12), prefix:/path, or a manifest file."""
     if name == "host":
         return Stack("host", "host", "the RDMA stack installed on this machine")
+    for kind in packages.KINDS:
+        if name.startswith(f"{kind}:"):
+            return _package_set(kind, name)
     if name.startswith("prefix:"):
         path = Path(name[len("prefix:"):]).expanduser()
         return _prefix(name, path, f"the tree at {path}", None)
@@ -44,7 +48,7 @@ def resolve(name: str) -> Stack:
         return load(Path(name))
     path = STACKS_DIR / f"{name}.yaml"
     if not path.is_file():
-        raise UsageError(f"unknown stack {name!r} (known: host, prefix:/path, "
+        raise UsageError(f"unknown stack {name!r} (known: host, prefix:/path, debs:DIR, rpms:DIR, "
                          f"{', '.join(known())}, or a manifest file)")
     return load(path)
 
@@ -54,6 +58,18 @@ def _prefix(name: str, path: Path, description: str, manifest: Path | None) -> S
         where = f"{manifest}: field path" if manifest else f"--stack {name}"
         raise UsageError(f"{where}: {path} is not a directory")
     return Stack(name, "prefix", description, prefix=path.resolve(), manifest=manifest)
+
+
+def _package_set(kind: str, name: str) -> Stack:
+    """debs:DIR or rpms:DIR: the path is the user's, resolved; the packages'
+    names and versions are its inventory's tools, as a Debian stack's."""
+    given = name.split(":", 1)[1]
+    if not given:
+        raise UsageError(f"--stack {name}: give the directory of the packages ({kind}:DIR)")
+    path = Path(given).expanduser().resolve()
+    files = packages.package_files(kind, path, name)
+    return Stack(f"{kind}:{path}", kind, f"the {len(files)} {packages.KINDS[kind]} packages "
+                 f"in {path}", packages=[packages.metadata(kind, f) for f in files], prefix=path)
 
 
 def _fail(path: Path, field_name: str, problem: str):
