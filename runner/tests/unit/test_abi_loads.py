@@ -83,6 +83,20 @@ class RealStacks(unittest.TestCase):
         self.assertIn("providers loaded (providers.json):", done.stdout)
         self.assertIn("mlx5: undefined symbol: ibv_cmd_create_cq_ex2", done.stdout)
 
+    def test_the_gates_abi_phase_loads_them_too(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            done = rdmagate("upgrade", "--from", "debian-12", "--to", "debian-13",
+                            "--consumers", tmp, *[a for p in ("kabi", "api", "verbs", "perf")
+                                                  for a in ("--skip", p)],
+                            "--results", str(Path(tmp) / "results"))
+            self.assertEqual(done.returncode, 0, done.stderr)
+            (run_dir,) = (Path(tmp) / "results").iterdir()
+            found = loads.load_file(run_dir / "providers.json")
+            upgrade = json.loads((run_dir / "upgrade.json").read_text())
+        self.assertEqual([r.direction for r in found.runs], ["upgrade", "downgrade"])
+        (phase,) = [p for p in upgrade["phases"] if p["name"] == "abi"]
+        self.assertIn("providers loaded: upgrade 17/17, downgrade 16/17", phase["note"])
+
     def test_no_load_skips_the_matrix(self):
         done, report = abi_json("debian-12", "debian-13", "--no-consumers", "--no-load")
         self.assertEqual(done.returncode, 0, done.stderr)
