@@ -97,6 +97,17 @@ class RealStacks(unittest.TestCase):
         (phase,) = [p for p in upgrade["phases"] if p["name"] == "abi"]
         self.assertIn("providers loaded: upgrade 17/17, downgrade 16/17", phase["note"])
 
+    def test_stacks_read_from_their_baselines_say_why_nothing_loaded(self):
+        with tempfile.TemporaryDirectory() as cache:
+            done, report = abi_json("debian-12", "debian-13", "--no-consumers",
+                                    env={"RDMAGATE_CACHE": cache})
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertTrue(all(s.startswith("baseline") for s in report["sources"]))
+        self.assertEqual([(r["direction"], r["loads"]) for r in report["provider_loads"]],
+                         [("upgrade", []), ("downgrade", [])])
+        self.assertIn("read from its baseline, not a tree: rdmagate stacks fetch debian-12",
+                      report["provider_loads"][0]["skipped"])
+
     def test_no_load_skips_the_matrix(self):
         done, report = abi_json("debian-12", "debian-13", "--no-consumers", "--no-load")
         self.assertEqual(done.returncode, 0, done.stderr)
