@@ -18,6 +18,14 @@ def add_device(parser: argparse.ArgumentParser) -> None:
                        help="run in the lab: a Debian kernel in QEMU with soft-RoCE")
 
 
+def add_kernel(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kernel", metavar="RELEASE", default=None,
+                        help="run the stack's userspace on another Debian kernel, in the lab: "
+                        "a release (6.12.95+deb12-amd64, looked up in the stack's suite, its "
+                        "backports, then every other suite) or a stack whose kernel it is "
+                        "(debian-13)")
+
+
 def add_suite(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--suite", action="append", metavar="NAME", default=None,
                         help="suite to run (repeatable; default: every suite)")

@@ -19,6 +19,9 @@ from .lock import locked
 
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 SUITES = ("bullseye", "bookworm", "trixie", "sid")
+# Suites a kernel may come from besides a stack's own: the backports of a
+# release carry the newer kernels sites move to first (bookworm's 6.12).
+BACKPORTS = tuple(f"{s}-backports" for s in SUITES if s != "sid")
 _NETWORK_TROUBLE = re.compile(r"Could not connect|Failed to fetch|Temporary failure|"
                               r"Connection refused|Unable to connect|timed out|No route", re.I)
 
@@ -28,9 +31,9 @@ class Archive:
 
     def __init__(self, suite: str, cache: Path | None = None, mirror: str | None = None,
                  say=lambda text: None):
-        if suite not in SUITES:
+        if suite not in SUITES + BACKPORTS:
             raise UsageError(f"suite {suite!r}: not a Debian suite rdmagate knows "
-                             f"({', '.join(SUITES)})")
+                             f"({', '.join(SUITES + BACKPORTS)})")
         self.suite = suite
         self.cache = Path(cache) if cache else cache_dir()
         self.mirror = mirror_lookup.find(mirror)

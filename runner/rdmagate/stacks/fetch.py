@@ -83,5 +83,6 @@ def kernel_debs(stack: Stack, say=lambda text: None, cache: Path | None = None,
     if not stack.kernel:
         raise UsageError(f"stack {stack.name} names no kernel")
     pairs = [(p["name"], p["version"]) for p in stack.kernel["packages"]]
-    return archive.Archive(stack.suite, cache, mirror, say).download(pairs)
+    suite = stack.kernel.get("suite") or stack.suite
+    return archive.Archive(suite, cache, mirror, say).download(pairs)
 

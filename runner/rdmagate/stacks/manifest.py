@@ -7,7 +7,7 @@ import yaml
 from ..errors import UsageError
 from ..paths import REPO_ROOT
 from . import packages
-from .archive import SUITES
+from .archive import BACKPORTS, SUITES
 
 STACKS_DIR = REPO_ROOT / "stacks"
 FIELDS = {
@@ -122,13 +122,18 @@ def _kernel(path: Path, value) -> dict | None:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("release"), str):
         _fail(path, "kernel.release", "missing or not a string")
-    if set(value) - {"release", "packages", "headers"}:
-        _fail(path, "kernel", "has fields other than release, packages and headers")
+    if set(value) - {"release", "packages", "headers", "suite"}:
+        _fail(path, "kernel", "has fields other than release, packages, headers and suite")
+    # another suite's kernel under this userspace (bookworm-backports' 6.12)
+    if "suite" in value and value["suite"] not in SUITES + BACKPORTS:
+        _fail(path, "kernel.suite", f"{value['suite']!r} is not one of "
+              f"{', '.join(SUITES + BACKPORTS)}")
     packages = _packages(path, "kernel.packages", value.get("packages"))
     headers = _packages(path, "kernel.headers", value["headers"]) if "headers" in value else []
     return {"release": value["release"],
             "packages": [{"name": n, "version": v} for n, v in packages],
-            "headers": [{"name": n, "version": v} for n, v in headers]}
+            "headers": [{"name": n, "version": v} for n, v in headers],
+            **({"suite": value["suite"]} if "suite" in value else {})}
 
 
 def kernel_stack(stack):
@@ -143,3 +148,14 @@ def kernel_stack(stack):
         return resolve(name)
     raise UsageError(f"stack {stack.name}: no Debian kernel goes with it on this host; "
                      "run a debian-* stack in the lab")
+
+
+def kernel_release(spec: str | None) -> str | None:
+    """--kernel: a release (6.12.95+deb12-amd64), or a stack whose kernel it is
+    (debian-13), as the release it names."""
+    if spec and spec in known():
+        kernel = resolve(spec).kernel
+        if not kernel:
+            raise UsageError(f"--kernel {spec}: that stack names no kernel")
+        return kernel["release"]
+    return spec

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...errors import InfraError, UsageError
 from ...paths import cache_dir
-from ...stacks import archive, kernel_stack
+from ...stacks import archive, kernel_stack, known, resolve
 from ...stacks.lock import locked
 
 
@@ -76,8 +76,11 @@ def prepare(stack, release: str | None = None, say=lambda text: None,
     """The stack's kernel (or another release of the same suite), ready to boot."""
     stack = kernel_stack(stack)
     kernel = stack.kernel
-    if release and (not kernel or release != kernel["release"]):
-        kernel = {"release": release, "packages": _packages_for(stack, release)}
+    if release and release in known():
+        kernel = dict(resolve(release).kernel, suite=resolve(release).suite)
+    elif release and (not kernel or release != kernel["release"]):
+        suite, packages = _packages_for(stack, release)
+        kernel = {"release": release, "packages": packages, "suite": suite}
     if not kernel:
         raise UsageError(f"stack {stack.name} names no kernel: pass --kernel RELEASE")
     release = kernel["release"]
@@ -86,7 +89,8 @@ def prepare(stack, release: str | None = None, say=lambda text: None,
     with locked(root):
         if not tree.is_dir():
             pairs = [(p["name"], p["version"]) for p in kernel["packages"]]
-            debs = archive.Archive(stack.suite or "bookworm", cache, None, say).download(pairs)
+            suite = kernel.get("suite") or stack.suite or "bookworm"
+            debs = archive.Archive(suite, cache, None, say).download(pairs)
             say(f"unpacking kernel {release}")
             tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{release}.partial-"))
             try:
@@ -100,20 +104,27 @@ def prepare(stack, release: str | None = None, say=lambda text: None,
     return Kernel(release, tree, _vmlinuz(tree, release), _modules_dir(tree, release))
 
 
-def _packages_for(stack, release: str) -> list[dict]:
-    """The packages of another kernel release in the stack's suite."""
-    if not stack.suite:
-        raise UsageError(f"--kernel {release}: stack {stack.name} has no Debian suite to "
-                         "fetch it from; use a debian-* stack")
-    suite = archive.Archive(stack.suite)
-    for name in (f"linux-image-{release}", f"linux-image-{release}-unsigned"):
-        versions = suite.versions(name)
-        if versions:
-            return [{"name": name, "version": versions[0]}]
-    binary, modules = suite.versions(f"linux-binary-{release}"), \
-        suite.versions(f"linux-modules-{release}")
-    if binary and modules:
-        return [{"name": f"linux-binary-{release}", "version": binary[0]},
-                {"name": f"linux-modules-{release}", "version": modules[0]}]
-    raise UsageError(f"--kernel {release}: the {stack.suite} archive has no "
-                     f"linux-image-{release}")
+def _suites_for(stack) -> list[str]:
+    """Where another kernel release is looked for: the stack's suite, its
+    backports, then every other suite rdmagate knows."""
+    own = [stack.suite, f"{stack.suite}-backports"] if stack.suite else []
+    return [s for s in own if s in archive.SUITES + archive.BACKPORTS] + \
+        [s for s in archive.SUITES + archive.BACKPORTS if s not in own]
+
+
+def _packages_for(stack, release: str) -> tuple[str, list[dict]]:
+    """(suite, packages) of another kernel release: the newest version of its
+    image (or, from 7.x, its binary and modules packages)."""
+    for suite_name in _suites_for(stack):
+        suite = archive.Archive(suite_name)
+        for name in (f"linux-image-{release}", f"linux-image-{release}-unsigned"):
+            versions = suite.versions(name)
+            if versions:
+                return suite_name, [{"name": name, "version": versions[0]}]
+        binary, modules = suite.versions(f"linux-binary-{release}"), \
+            suite.versions(f"linux-modules-{release}")
+        if binary and modules:
+            return suite_name, [{"name": f"linux-binary-{release}", "version": binary[0]},
+                                {"name": f"linux-modules-{release}", "version": modules[0]}]
+    raise UsageError(f"--kernel {release}: no Debian suite rdmagate knows has "
+                     f"linux-image-{release} ({', '.join(_suites_for(stack))})")
