@@ -21,7 +21,8 @@ KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 SUITES = ("bullseye", "bookworm", "trixie", "sid")
 # Suites a kernel may come from besides a stack's own: the backports of a
 # release carry the newer kernels sites move to first (bookworm's 6.12).
-BACKPORTS = tuple(f"{s}-backports" for s in SUITES if s != "sid")
+# bullseye-backports has left the main archive (no Release file there).
+BACKPORTS = ("bookworm-backports", "trixie-backports")
 _NETWORK_TROUBLE = re.compile(r"Could not connect|Failed to fetch|Temporary failure|"
                               r"Connection refused|Unable to connect|timed out|No route", re.I)
 

@@ -30,7 +30,8 @@ def stack_cache(stack: Stack, cache: Path | None = None) -> Path:
     """The cache entry of a Debian stack: keyed by its exact package set, so
     an edited manifest never reuses another set's tree."""
     key = hashlib.sha256(json.dumps([stack.suite, stack.packages]).encode()).hexdigest()[:12]
-    return (cache or cache_dir()) / "stacks" / stack.name / key
+    # debian-12@KERNEL is debian-12's userspace: the same tree
+    return (cache or cache_dir()) / "stacks" / stack.name.partition("@")[0] / key
 
 
 def fetch(stack: Stack, say=lambda text: None, cache: Path | None = None,

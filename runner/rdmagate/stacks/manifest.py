@@ -6,7 +6,7 @@ import yaml
 
 from ..errors import UsageError
 from ..paths import REPO_ROOT
-from . import packages
+from . import kernels, packages
 from .archive import BACKPORTS, SUITES
 
 STACKS_DIR = REPO_ROOT / "stacks"
@@ -35,12 +35,20 @@ def known() -> list[str]:
 
 
 def resolve(name: str) -> Stack:
-    """host, a manifest name (debian-12), prefix:/path, or a manifest file."""
+    """host, a manifest name (debian-12), prefix:/path, debs:DIR, rpms:DIR, a
+    manifest file, or any Debian one of them @ another kernel (debian-12@debian-13)."""
     if name == "host":
         return Stack("host", "host", "the RDMA stack installed on this machine")
     for kind in packages.KINDS:
         if name.startswith(f"{kind}:"):
             return _package_set(kind, name)
+    base, at, spec = name.partition("@")
+    if at and not name.startswith("prefix:"):
+        # a stack's userspace on another Debian kernel (stacks/kernels.py)
+        if not spec:
+            raise UsageError(f"stack {name}: give a kernel after @ (a release such as "
+                             "6.12.95+deb12-amd64, or a stack such as debian-13)")
+        return kernels.with_kernel(resolve(base), spec, resolve(spec) if spec in known() else None)
     if name.startswith("prefix:"):
         path = Path(name[len("prefix:"):]).expanduser()
         return _prefix(name, path, f"the tree at {path}", None)

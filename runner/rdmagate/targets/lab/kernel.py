@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...errors import InfraError, UsageError
 from ...paths import cache_dir
-from ...stacks import archive, kernel_stack, known, resolve
+from ...stacks import archive, kernel_stack, kernels, known, resolve
 from ...stacks.lock import locked
 
 
@@ -79,8 +79,7 @@ def prepare(stack, release: str | None = None, say=lambda text: None,
     if release and release in known():
         kernel = dict(resolve(release).kernel, suite=resolve(release).suite)
     elif release and (not kernel or release != kernel["release"]):
-        suite, packages = _packages_for(stack, release)
-        kernel = {"release": release, "packages": packages, "suite": suite}
+        kernel = kernels.lookup(stack.suite, release)
     if not kernel:
         raise UsageError(f"stack {stack.name} names no kernel: pass --kernel RELEASE")
     release = kernel["release"]
@@ -102,29 +101,3 @@ def prepare(stack, release: str | None = None, say=lambda text: None,
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
     return Kernel(release, tree, _vmlinuz(tree, release), _modules_dir(tree, release))
-
-
-def _suites_for(stack) -> list[str]:
-    """Where another kernel release is looked for: the stack's suite, its
-    backports, then every other suite rdmagate knows."""
-    own = [stack.suite, f"{stack.suite}-backports"] if stack.suite else []
-    return [s for s in own if s in archive.SUITES + archive.BACKPORTS] + \
-        [s for s in archive.SUITES + archive.BACKPORTS if s not in own]
-
-
-def _packages_for(stack, release: str) -> tuple[str, list[dict]]:
-    """(suite, packages) of another kernel release: the newest version of its
-    image (or, from 7.x, its binary and modules packages)."""
-    for suite_name in _suites_for(stack):
-        suite = archive.Archive(suite_name)
-        for name in (f"linux-image-{release}", f"linux-image-{release}-unsigned"):
-            versions = suite.versions(name)
-            if versions:
-                return suite_name, [{"name": name, "version": versions[0]}]
-        binary, modules = suite.versions(f"linux-binary-{release}"), \
-            suite.versions(f"linux-modules-{release}")
-        if binary and modules:
-            return suite_name, [{"name": f"linux-binary-{release}", "version": binary[0]},
-                                {"name": f"linux-modules-{release}", "version": modules[0]}]
-    raise UsageError(f"--kernel {release}: no Debian suite rdmagate knows has "
-                     f"linux-image-{release} ({', '.join(_suites_for(stack))})")
