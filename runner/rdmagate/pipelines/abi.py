@@ -43,6 +43,8 @@ def diff(request: AbiRequest, progress: Progress) -> AbiDone:
             raise UsageError(f"--suppressions {path}: no such file")
     suppressions = [suppress.DEFAULT] * request.default_suppressions + list(request.suppressions)
     if request.vendor_providers is not None:
+        if not request.load_providers:
+            raise UsageError("--providers DIR loads those providers: it cannot go with --no-load")
         loads.vendor_files(request.vendor_providers)   # a bad DIR fails before the diff
     report = compare_stacks(request.old, request.new, suppressions, say=progress.say,
                             consumers=request.consumers)

@@ -176,6 +176,13 @@ class VendorProviders(unittest.TestCase):
         self.assertEqual(done.stderr.strip().splitlines(),
                          [f"rdmagate: error: --providers {missing}: not a directory"])
 
+    def test_providers_with_no_load_is_exit_2(self):
+        build_provider(self.dir / "libfine-rdmav34.so", ["verbs_register_driver_34"])
+        done = rdmagate("abi", "--from", "debian-12", "--to", "debian-13", "--no-consumers",
+                        "--providers", str(self.dir), "--no-load")
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn("cannot go with --no-load", done.stderr)
+
     def test_a_directory_without_providers_is_exit_2(self):
         (self.dir / "README").write_text("no providers here\n")
         done = rdmagate("abi", "--from", "debian-12", "--to", "debian-13", "--no-consumers",
