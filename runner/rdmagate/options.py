@@ -6,7 +6,9 @@ def add_stack(parser: argparse.ArgumentParser, default: str | None = "host",
               flag: str = "--stack", help_text: str | None = None) -> None:
     parser.add_argument(flag, default=default, metavar="NAME",
                         help=help_text or "stack: host, debian-11, debian-12, debian-13, "
-                        "debian-sid, prefix:/path, or a manifest file (default: %(default)s)")
+                        "debian-sid, prefix:/path, debs:DIR or rpms:DIR (a directory of vendor packages, "
+                        "unpacked into the cache), a manifest file, or a Debian stack on another "
+                        "Debian kernel, STACK@RELEASE or STACK@STACK (default: %(default)s)")
 
 
 def add_device(parser: argparse.ArgumentParser) -> None:
@@ -15,6 +17,14 @@ def add_device(parser: argparse.ArgumentParser) -> None:
                        help="RDMA device to test (default: the first usable one)")
     where.add_argument("--lab", action="store_true",
                        help="run in the lab: a Debian kernel in QEMU with soft-RoCE")
+
+
+def add_kernel(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kernel", metavar="RELEASE", default=None,
+                        help="run the stack's userspace on another Debian kernel, in the lab: "
+                        "a release (6.12.95+deb12-amd64, looked up in the stack's suite, its "
+                        "backports, then every other suite) or a stack whose kernel it is "
+                        "(debian-13)")
 
 
 def add_suite(parser: argparse.ArgumentParser) -> None:

@@ -135,6 +135,37 @@ def build_fake_stack(root: Path, nodes: dict[str, list[str]], source: str | None
     return root
 
 
+
+def build_provider(path: Path, calls: list[str], private: str = "IBVERBS_PRIVATE_34",
+                   needs: str | None = None) -> Path:
+    """A provider file (path: lib<name>-rdmav<NN>.so) that imports each of
+    calls@private from libibverbs.so.1, linked against a stub libibverbs made
+    beside it and removed after (as an out-of-tree provider is built against
+    its vendor's libibverbs). needs: one more library it links (also a stub,
+    removed after: it is then missing where the provider is loaded)."""
+    work = Path(tempfile.mkdtemp(dir=path.parent, prefix=".stub-"))
+    try:
+        (work / "stub.c").write_text("".join(f"int {c}(void) {{ return 0; }}\n" for c in calls))
+        (work / "stub.map").write_text(f"{private} {{ global: {' '.join(c + ';' for c in calls)} "
+                                       "local: *; };\n")
+        subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(work / "libibverbs.so.1"),
+                        "-Wl,-soname,libibverbs.so.1", f"-Wl,--version-script={work / 'stub.map'}",
+                        str(work / "stub.c")], check=True)
+        extra = []
+        if needs:
+            (work / "extra.c").write_text("int rdmagate_extra(void) { return 0; }\n")
+            subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(work / needs),
+                            f"-Wl,-soname,{needs}", str(work / "extra.c")], check=True)
+            extra = [str(work / needs)]
+        body = " + ".join(f"{c}()" for c in calls + (["rdmagate_extra"] if needs else []))
+        decls = "".join(f"int {c}(void);\n" for c in calls + (["rdmagate_extra"] if needs else []))
+        (work / "provider.c").write_text(f"{decls}int provider_probe(void) {{ return {body}; }}\n")
+        subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(path), str(work / "provider.c"),
+                        str(work / "libibverbs.so.1"), *extra], check=True)
+    finally:
+        shutil.rmtree(work)
+    return path
+
 # The parts of the crafted verbs.h of build_header_stack, each a struct body
 # (or the enum's, or extra prototypes) that a test replaces to make a change.
 HEADER_PARTS = {

@@ -18,6 +18,7 @@ def register(subparsers) -> None:
         "junit.xml, ktap.log).")
     options.add_stack(parser)
     options.add_device(parser)
+    options.add_kernel(parser)
     options.add_suite(parser)
     options.add_filter(parser)
     parser.add_argument("--timeout", type=int, default=plan.DEFAULT_TIMEOUT_S, metavar="S",
@@ -35,7 +36,7 @@ def run(args) -> int:
     request = CheckRequest(stack=args.stack, suites=tuple(args.suite or ()), device=args.device,
                            use_lab=args.lab, filters=tuple(args.filter or ()),
                            timeout_s=args.timeout, results_dir=args.results,
-                           built_for=args.built_for)
+                           built_for=args.built_for, kernel=args.kernel)
     done = check(request, Progress())
     _summarize(done.run_dir, done.finished, done.exit_code, args.json)
     return done.exit_code

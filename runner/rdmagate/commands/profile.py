@@ -25,6 +25,7 @@ def register(subparsers) -> None:
                                  "profile's entries are kept.")
     options.add_stack(capture)
     options.add_device(capture)
+    options.add_kernel(capture)
     options.add_suite(capture)
     capture.add_argument("--out", metavar="FILE",
                          help="where to write the profile (default: hw-profiles/<kind>-<kernel>.yaml)")
@@ -36,7 +37,7 @@ def run(args) -> int:
     request = CaptureRequest(stack=args.stack, suites=tuple(args.suite or ()),
                              device=args.device, use_lab=args.lab,
                              out=Path(args.out) if args.out else None,
-                             results_dir=args.results)
+                             results_dir=args.results, kernel=args.kernel)
     done = capture(request, Progress())
     print(f"wrote {done.path}: {done.expectations} expectations from {done.tests} tests "
           f"(run {done.run_dir})")

@@ -13,8 +13,9 @@ def register(subparsers) -> None:
         "stacks", help="list, fetch and show RDMA software stacks",
         description="Stacks are host (this machine), a manifest in stacks/ (debian-11, "
         "debian-12, debian-13, debian-sid), prefix:/path (a tree such as an unpacked "
-        "vendor OFED), or a manifest file. Fetched stacks go into the cache "
-        "($RDMAGATE_CACHE, default ~/.cache/rdmagate), never into the system.")
+        "vendor OFED), debs:DIR or rpms:DIR (a directory of .deb or .rpm files, as vendors "
+        "ship them, unpacked into the cache, never installed), or a manifest file. Fetched "
+        "stacks go into the cache ($RDMAGATE_CACHE, default ~/.cache/rdmagate), never into the system.")
     sub = parser.add_subparsers(dest="stacks_command", metavar="ACTION", required=True)
 
     listing = sub.add_parser("list", help="the known stacks and which are fetched")
@@ -53,6 +54,8 @@ def run_list(args) -> int:
         mark = "fetched" if row["fetched"] else "-"
         print(f"{row['name']:<12} {mark:<8} {row['description']}")
     print("prefix:/path  a tree you name (an unpacked OFED, a local rdma-core build)")
+    print("debs:DIR      a directory of .deb files (a vendor OFED), unpacked into the cache")
+    print("rpms:DIR      a directory of .rpm files, unpacked into the cache (bsdtar)")
     return EXIT_OK
 
 

@@ -29,6 +29,11 @@ def register(subparsers) -> None:
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
     options.add_consumers(parser)
     options.add_device(parser)
+    parser.add_argument("--kernel", metavar="RELEASE", default=None,
+                        help="--to's userspace on another Debian kernel (a release, or a stack "
+                        "whose kernel it is): the same as --to STACK@RELEASE, e.g. --from "
+                        "debian-12 --to debian-12 --kernel 6.12.95+deb12-amd64, the move to "
+                        "bookworm-backports' 6.12 many sites make first")
     parser.add_argument("--nodes", type=int, choices=(1, 2), default=1,
                         help="lab nodes (implies --lab): with 2, perftest's server and "
                         "client run on two guests joined by a virtual link instead of one "
@@ -46,6 +51,8 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     old, new = options.from_to(args, "upgrade")
+    if args.kernel:
+        new = f"{new}@{args.kernel}"
     request = UpgradeRequest(old, new, device=args.device, use_lab=args.lab, nodes=args.nodes,
                              consumers=options.consumers(args), skip=tuple(args.skip),
                              modules=tuple(args.modules),

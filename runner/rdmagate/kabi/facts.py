@@ -67,7 +67,8 @@ def headers_dir(stack, say=lambda text: None) -> Path:
     if not root.is_dir():
         # Downloaded first: a package that cannot be fetched leaves no entry.
         pairs = [(p["name"], p["version"]) for p in kernel["headers"]]
-        debs = archive.Archive(stack.suite, say=say).download(pairs)
+        # a manifest's kernel may come from another suite (kernel.suite)
+        debs = archive.Archive(kernel.get("suite") or stack.suite, say=say).download(pairs)
         with locked(entry(stack)):
             archive.unpack(debs, root)
     tree = root / "usr" / "src" / f"linux-headers-{kernel['release']}"

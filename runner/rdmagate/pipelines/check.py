@@ -27,6 +27,7 @@ class CheckRequest:
     timeout_s: int = plan.DEFAULT_TIMEOUT_S
     results_dir: str | None = None
     built_for: str | None = None      # binary compatibility: the suites built against this stack
+    kernel: str | None = None         # another Debian kernel (a release, or a stack's) in the lab
 
 
 @dataclass
@@ -62,7 +63,7 @@ def check(request: CheckRequest, progress: Progress) -> CheckDone:
     target = targets.choose(request.device, request.use_lab,
                             any(s.needs_device for s in chosen),
                             fetched.needs_rootfs and any(s.in_harness for s in chosen),
-                            stack.name)
+                            stack.name, kernel=stacks.kernel_release(request.kernel))
     profile = profiles.load_for_device(profiles.name_for(target), say=progress.say)
     run = SuiteRun(stack, fetched, chosen, target, profile, results_dir=request.results_dir,
                    filters=request.filters, timeout_s=request.timeout_s)

@@ -26,6 +26,7 @@ class CaptureRequest:
     device: str | None = None
     use_lab: bool = False
     out: Path | None = None           # default: hw-profiles/<kind>-<kernel>.yaml
+    kernel: str | None = None         # another Debian kernel (a release, or a stack's) in the lab
     results_dir: str | None = None
 
 
@@ -43,7 +44,7 @@ def capture(request: CaptureRequest, progress: Progress) -> Captured:
     stack = stacks.resolve(request.stack)
     fetched = stacks.fetch(stack, say=progress.say)
     target = targets.choose(request.device, request.use_lab, True, fetched.needs_rootfs,
-                            stack.name)
+                            stack.name, kernel=stacks.kernel_release(request.kernel))
     kind = target.kind
     release = target.kernel_release()
     name = f"{kind}-{profiles.kernel_series(release)}"

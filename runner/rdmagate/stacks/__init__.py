@@ -4,7 +4,8 @@
     fetch(stack, say) -> FetchedStack  .root (the tree), .rootfs, .needs_rootfs
     inventory(fetched) -> dict       libraries, symbols by version node, providers, ...
     kernel_stack(stack) -> Stack     the Debian stack whose kernel goes with it
+    kernel_release(spec) -> str      --kernel: a release, or the release of a stack's kernel
 """
 from .fetch import FetchedStack, fetch, is_fetched, kernel_debs  # noqa: F401
 from .inventory import inventory  # noqa: F401
-from .manifest import Stack, kernel_stack, known, resolve  # noqa: F401
+from .manifest import Stack, kernel_release, kernel_stack, known, resolve  # noqa: F401

@@ -20,6 +20,10 @@ from .lock import locked
 
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 SUITES = ("bullseye", "bookworm", "trixie", "sid")
+# Suites a kernel may come from besides a stack's own: the backports of a
+# release carry the newer kernels sites move to first (bookworm's 6.12).
+# bullseye-backports has left the main archive (no Release file there).
+BACKPORTS = ("bookworm-backports", "trixie-backports")
 _NETWORK_TROUBLE = re.compile(r"Could not connect|Failed to fetch|Temporary failure|"
                               r"Connection refused|Unable to connect|timed out|No route", re.I)
 
@@ -29,9 +33,9 @@ class Archive:
 
     def __init__(self, suite: str, cache: Path | None = None, mirror: str | None = None,
                  say=lambda text: None):
-        if suite not in SUITES:
+        if suite not in SUITES + BACKPORTS:
             raise UsageError(f"suite {suite!r}: not a Debian suite rdmagate knows "
-                             f"({', '.join(SUITES)})")
+                             f"({', '.join(SUITES + BACKPORTS)})")
         self.suite = suite
         self.cache = Path(cache) if cache else cache_dir()
         self.mirror = mirror_lookup.find(mirror)
@@ -178,17 +182,22 @@ def _download_error(suite: str, stderr: str) -> Exception:
     return InfraError(f"downloading from {suite} failed: {detail}")
 
 
-def unpack(debs: list[Path], dest: Path) -> Path:
+def _dpkg_x(deb: Path, dest: Path) -> list[str]:
+    return ["dpkg-deb", "-x", "--", str(deb), str(dest)]
+
+
+def unpack(debs: list[Path], dest: Path, extract=_dpkg_x) -> Path:
     """dpkg -x every .deb into dest, atomically: built beside it under a
-    temporary name and renamed when complete. An existing dest is reused."""
+    temporary name and renamed when complete. An existing dest is reused.
+    extract(package, dir): the argv that unpacks another kind of package."""
     if dest.is_dir():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
     try:
         for deb in debs:
-            done = subprocess.run(["dpkg-deb", "-x", "--", str(deb), str(tmp)],
-                                  capture_output=True, text=True, check=False)
+            done = subprocess.run(extract(deb, tmp), capture_output=True, text=True,
+                                  check=False)
             if done.returncode != 0:
                 raise InfraError(f"cannot unpack {deb}: {done.stderr.strip()}")
         tmp.chmod(0o755)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..paths import cache_dir, within
-from . import archive, rootfs
+from . import archive, packages, rootfs
 from .lock import locked
 from .glibc import host_glibc, newer
 from .layout import LIBRARIES, find_library
@@ -30,7 +30,8 @@ def stack_cache(stack: Stack, cache: Path | None = None) -> Path:
     """The cache entry of a Debian stack: keyed by its exact package set, so
     an edited manifest never reuses another set's tree."""
     key = hashlib.sha256(json.dumps([stack.suite, stack.packages]).encode()).hexdigest()[:12]
-    return within((cache or cache_dir()) / "stacks", stack.name, key)
+    # debian-12@KERNEL is debian-12's userspace: the same tree
+    return within((cache or cache_dir()) / "stacks", stack.name.partition("@")[0], key)
 
 
 def fetch(stack: Stack, say=lambda text: None, cache: Path | None = None,
@@ -39,6 +40,9 @@ def fetch(stack: Stack, say=lambda text: None, cache: Path | None = None,
         return _checked(stack, Path("/"), None)
     if stack.kind == "prefix":
         return _checked(stack, stack.prefix, None)
+    if stack.kind in packages.KINDS:
+        return _checked(stack, packages.unpacked(stack.kind, stack.prefix, stack.name, say,
+                                                 cache), None)
     entry = stack_cache(stack, cache)
     root = entry / "root"
     with locked(entry):
@@ -80,5 +84,6 @@ def kernel_debs(stack: Stack, say=lambda text: None, cache: Path | None = None,
     if not stack.kernel:
         raise UsageError(f"stack {stack.name} names no kernel")
     pairs = [(p["name"], p["version"]) for p in stack.kernel["packages"]]
-    return archive.Archive(stack.suite, cache, mirror, say).download(pairs)
+    suite = stack.kernel.get("suite") or stack.suite
+    return archive.Archive(suite, cache, mirror, say).download(pairs)
 

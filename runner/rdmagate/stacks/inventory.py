@@ -122,7 +122,7 @@ def inventory(fetched) -> dict:
         path = layout.find_library(root, soname)
         libraries[name] = _library(path, root) if path else None
     provider_dir, found = providers(root, layout.find_library(root, "libibverbs.so.1"))
-    if stack.kind == "debian":
+    if stack.kind in ("debian", "debs", "rpms"):
         tools = {n: v for n, v in stack.packages}
         kernel = stack.kernel
     elif stack.kind == "host":

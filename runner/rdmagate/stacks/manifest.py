@@ -5,8 +5,8 @@ from pathlib import Path
 from .. import files
 from ..errors import UsageError
 from ..paths import REPO_ROOT
-from . import names
-from .archive import SUITES
+from . import kernels, names, packages
+from .archive import BACKPORTS, SUITES
 
 STACKS_DIR = REPO_ROOT / "stacks"
 FIELDS = {
@@ -19,7 +19,7 @@ REQUIRED = {"debian": {"name", "kind", "suite", "packages"}, "prefix": {"name", 
 @dataclass
 class Stack:
     name: str
-    kind: str                      # debian, host or prefix
+    kind: str                      # debian, host, prefix, debs or rpms
     description: str = ""
     suite: str | None = None
     rdma_core: str | None = None
@@ -34,9 +34,20 @@ def known() -> list[str]:
 
 
 def resolve(name: str) -> Stack:
-    """host, a manifest name (debian-12), prefix:/path, or a manifest file."""
+    """host, a manifest name (debian-12), prefix:/path, debs:DIR, rpms:DIR, a
+    manifest file, or any Debian one of them @ another kernel (debian-12@debian-13)."""
     if name == "host":
         return Stack("host", "host", "the RDMA stack installed on this machine")
+    for kind in packages.KINDS:
+        if name.startswith(f"{kind}:"):
+            return _package_set(kind, name)
+    base, at, spec = name.partition("@")
+    if at and not name.startswith("prefix:"):
+        # a stack's userspace on another Debian kernel (stacks/kernels.py)
+        if not spec:
+            raise UsageError(f"stack {name}: give a kernel after @ (a release such as "
+                             "6.12.95+deb12-amd64, or a stack such as debian-13)")
+        return kernels.with_kernel(resolve(base), spec, resolve(spec) if spec in known() else None)
     if name.startswith("prefix:"):
         path = Path(name[len("prefix:"):]).expanduser()
         return _prefix(name, path, f"the tree at {path}", None)
@@ -44,7 +55,7 @@ def resolve(name: str) -> Stack:
         return load(Path(name))
     path = STACKS_DIR / f"{name}.yaml"
     if not path.is_file():
-        raise UsageError(f"unknown stack {name!r} (known: host, prefix:/path, "
+        raise UsageError(f"unknown stack {name!r} (known: host, prefix:/path, debs:DIR, rpms:DIR, "
                          f"{', '.join(known())}, or a manifest file)")
     return load(path)
 
@@ -54,6 +65,18 @@ def _prefix(name: str, path: Path, description: str, manifest: Path | None) -> S
         where = f"{manifest}: field path" if manifest else f"--stack {name}"
         raise UsageError(f"{where}: {path} is not a directory")
     return Stack(name, "prefix", description, prefix=path.resolve(), manifest=manifest)
+
+
+def _package_set(kind: str, name: str) -> Stack:
+    """debs:DIR or rpms:DIR: the path is the user's, resolved; the packages'
+    names and versions are its inventory's tools, as a Debian stack's."""
+    given = name.split(":", 1)[1]
+    if not given:
+        raise UsageError(f"--stack {name}: give the directory of the packages ({kind}:DIR)")
+    path = Path(given).expanduser().resolve()
+    files = packages.package_files(kind, path, name)
+    return Stack(f"{kind}:{path}", kind, f"the {len(files)} {packages.KINDS[kind]} packages "
+                 f"in {path}", packages=[packages.metadata(kind, f) for f in files], prefix=path)
 
 
 def _fail(path: Path, field_name: str, problem: str):
@@ -106,14 +129,19 @@ def _kernel(path: Path, value) -> dict | None:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("release"), str):
         _fail(path, "kernel.release", "missing or not a string")
-    if set(value) - {"release", "packages", "headers"}:
-        _fail(path, "kernel", "has fields other than release, packages and headers")
+    if set(value) - {"release", "packages", "headers", "suite"}:
+        _fail(path, "kernel", "has fields other than release, packages, headers and suite")
+    # another suite's kernel under this userspace (bookworm-backports' 6.12)
+    if "suite" in value and value["suite"] not in SUITES + BACKPORTS:
+        _fail(path, "kernel.suite", f"{value['suite']!r} is not one of "
+              f"{', '.join(SUITES + BACKPORTS)}")
     names.kernel_release(value["release"], f"{path}: field kernel.release")
     packages = _packages(path, "kernel.packages", value.get("packages"))
     headers = _packages(path, "kernel.headers", value["headers"]) if "headers" in value else []
     return {"release": value["release"],
             "packages": [{"name": n, "version": v} for n, v in packages],
-            "headers": [{"name": n, "version": v} for n, v in headers]}
+            "headers": [{"name": n, "version": v} for n, v in headers],
+            **({"suite": value["suite"]} if "suite" in value else {})}
 
 
 def kernel_stack(stack):
@@ -128,3 +156,14 @@ def kernel_stack(stack):
         return resolve(name)
     raise UsageError(f"stack {stack.name}: no Debian kernel goes with it on this host; "
                      "run a debian-* stack in the lab")
+
+
+def kernel_release(spec: str | None) -> str | None:
+    """--kernel: a release (6.12.95+deb12-amd64), or a stack whose kernel it is
+    (debian-13), as the release it names."""
+    if spec and spec in known():
+        kernel = resolve(spec).kernel
+        if not kernel:
+            raise UsageError(f"--kernel {spec}: that stack names no kernel")
+        return kernel["release"]
+    return spec

@@ -16,13 +16,20 @@ from .lab import Lab
 
 def choose(requested: str | None, use_lab: bool, needs_device: bool, needs_rootfs: bool,
            stack_name: str, nodes: int = 1, present: list[str] | None = None,
-           have_qemu: bool | None = None, rxe_here: bool | None = None) -> Target:
+           have_qemu: bool | None = None, rxe_here: bool | None = None,
+           kernel: str | None = None) -> Target:
+    """kernel: another Debian kernel release for the stack's userspace; only
+    the lab boots a kernel, so it chooses the lab."""
     present = devices.present() if present is None else present
     have_qemu = lab.available() if have_qemu is None else have_qemu
-    if use_lab or nodes > 1:
+    if kernel and requested:
+        raise UsageError(f"--kernel {kernel} boots that kernel in the lab; it cannot go with "
+                         f"--device {requested}")
+    if use_lab or nodes > 1 or kernel:
+        why = "--lab" if use_lab else f"--kernel {kernel}" if kernel else f"--nodes {nodes}"
         if not have_qemu:
-            raise InfraError("--lab: qemu-system-x86_64 is not installed: run ci/setup")
-        return Lab(stack_name, "--lab" if use_lab else f"--nodes {nodes}", nodes)
+            raise InfraError(f"{why}: qemu-system-x86_64 is not installed: run ci/setup")
+        return Lab(stack_name, why, nodes, kernel_release=kernel)
     if requested:
         if requested not in present:
             raise UsageError(f"--device {requested}: no such RDMA device here "

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..harness import build
 from .. import files, profiles, stacks, suites, targets
 from ..outputs import records, rundir
-from ..abi import findings, suppress
+from ..abi import findings, loads, suppress
 from ..abi.compare import compare_stacks
 from ..errors import InfraError, RunCutShort, UsageError
 from ..perf import baseline, native, perftest, perftest_run, stats
@@ -114,7 +114,21 @@ class Gate:
              "detail": c.reason or ", ".join(c.missing_libraries + c.missing_versions
                                              + c.missing_symbols[:5])}
             for c in found.consumers]
-        return ", ".join(f"{a} {v.verdict}" for a, v in found.verdicts.items())
+        return ", ".join(f"{a} {v.verdict}" for a, v in found.verdicts.items()) \
+            + "; providers loaded: " + self.provider_loads(report)
+
+    def provider_loads(self, report) -> str:
+        """Each stack's providers loaded with the other's libibverbs, into
+        providers.json; a load that disagrees with the static rules fails
+        the phase (an error of rdmagate, never hidden)."""
+        sides = [loads.Side(name, self.stacks[key][1], inventory) for key, name, inventory in
+                 (("from", self.names[0], report.old), ("to", self.names[1], report.new))]
+        runs = loads.matrix(*sides)
+        loads.write(loads.LoadsFile(*self.names, runs), self.run_dir / "providers.json")
+        problems = loads.problems(runs, report.findings)
+        if problems:
+            raise InfraError("the provider loads and the static rules disagree: " + problems[0])
+        return loads.summary(runs)
 
     def kabi(self) -> str:
         """The kernel side: RDMA exports A to B and, with modules, whether each

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ...errors import InfraError, UsageError
 from ...paths import cache_dir, within
-from ...stacks import archive, kernel_stack, names
+from ...stacks import archive, kernel_stack, kernels, known, names, resolve
 from ...stacks.lock import locked
 
 
@@ -79,8 +79,10 @@ def prepare(stack, release: str | None = None, say=lambda text: None,
     kernel = stack.kernel
     if release:
         names.kernel_release(release, "--kernel")  # a directory of the cache, then apt names
-    if release and (not kernel or release != kernel["release"]):
-        kernel = {"release": release, "packages": _packages_for(stack, release)}
+    if release and release in known():
+        kernel = dict(resolve(release).kernel, suite=resolve(release).suite)
+    elif release and (not kernel or release != kernel["release"]):
+        kernel = kernels.lookup(stack.suite, release)
     if not kernel:
         raise UsageError(f"stack {stack.name} names no kernel: pass --kernel RELEASE")
     release = kernel["release"]
@@ -89,7 +91,8 @@ def prepare(stack, release: str | None = None, say=lambda text: None,
     with locked(root):
         if not tree.is_dir():
             pairs = [(p["name"], p["version"]) for p in kernel["packages"]]
-            debs = archive.Archive(stack.suite or "bookworm", cache, None, say).download(pairs)
+            suite = kernel.get("suite") or stack.suite or "bookworm"
+            debs = archive.Archive(suite, cache, None, say).download(pairs)
             say(f"unpacking kernel {release}")
             tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{release}.partial-"))
             try:
@@ -101,22 +104,3 @@ def prepare(stack, release: str | None = None, say=lambda text: None,
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
     return Kernel(release, tree, _vmlinuz(tree, release), _modules_dir(tree, release))
-
-
-def _packages_for(stack, release: str) -> list[dict]:
-    """The packages of another kernel release in the stack's suite."""
-    if not stack.suite:
-        raise UsageError(f"--kernel {release}: stack {stack.name} has no Debian suite to "
-                         "fetch it from; use a debian-* stack")
-    suite = archive.Archive(stack.suite)
-    for name in (f"linux-image-{release}", f"linux-image-{release}-unsigned"):
-        versions = suite.versions(name)
-        if versions:
-            return [{"name": name, "version": versions[0]}]
-    binary, modules = suite.versions(f"linux-binary-{release}"), \
-        suite.versions(f"linux-modules-{release}")
-    if binary and modules:
-        return [{"name": f"linux-binary-{release}", "version": binary[0]},
-                {"name": f"linux-modules-{release}", "version": modules[0]}]
-    raise UsageError(f"--kernel {release}: the {stack.suite} archive has no "
-                     f"linux-image-{release}")

@@ -1,0 +1,86 @@
+"""Vendor package sets as stacks: debs:DIR (a directory of .deb files, as
+vendor OFED distributions ship them) and rpms:DIR (.rpm files).
+
+The packages are unpacked into the cache, never installed: .deb with
+dpkg-deb -x, .rpm with bsdtar (libarchive reads the RPM payload itself).
+The entry is keyed by the packages' contents, so a changed set never reuses
+another's tree; the tree is then inventoried like a Debian stack's."""
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+from ..errors import InfraError, UsageError
+from ..paths import cache_dir
+from .archive import unpack
+from .lock import locked
+
+KINDS = {"debs": ".deb", "rpms": ".rpm"}
+# (tool, its Debian package) per kind: what reads the metadata and unpacks
+TOOLS = {"debs": (("dpkg-deb", "dpkg"),), "rpms": (("rpm", "rpm"), ("bsdtar", "libarchive-tools"))}
+_RPM_FORMAT = "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"
+
+
+def package_files(kind: str, directory: Path, name: str) -> list[Path]:
+    """The set's package files; UsageError naming --stack when there are none."""
+    if not directory.is_dir():
+        raise UsageError(f"--stack {name}: {directory} is not a directory")
+    files = sorted(p for p in directory.iterdir() if p.suffix == KINDS[kind] and p.is_file())
+    if not files:
+        raise UsageError(f"--stack {name}: no {KINDS[kind]} files in {directory}")
+    return files
+
+
+def _tool(kind: str, which: int = 0) -> str:
+    tool, package = TOOLS[kind][which]
+    if shutil.which(tool) is None:
+        raise InfraError(f"{tool} is not installed (Debian package {package}): run ci/setup")
+    return tool
+
+
+def metadata(kind: str, path: Path) -> tuple[str, str]:
+    """(package name, version) of one .deb or .rpm; UsageError naming the file
+    when it is not one."""
+    if kind == "debs":
+        argv = [_tool(kind), "-f", str(path), "Package", "Version"]
+    else:
+        argv = [_tool(kind), "-qp", "--nosignature", "--qf", _RPM_FORMAT, str(path)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if kind == "debs":
+        fields = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
+        found = (fields.get("Package", ""), fields.get("Version", ""))
+    else:
+        found = tuple(done.stdout.strip().partition("\t")[::2])
+    if done.returncode != 0 or not all(found):
+        detail = (done.stderr.strip().splitlines() or ["no package fields"])[-1]
+        raise UsageError(f"{path}: not a readable {KINDS[kind]} package ({detail})")
+    return found
+
+
+def _key(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:12]
+
+
+def _extract_argv(kind: str, package: Path, dest: Path) -> list[str]:
+    if kind == "debs":
+        return [_tool(kind), "-x", "--", str(package), str(dest)]
+    return [_tool(kind, 1), "-x", "-f", str(package), "-C", str(dest)]
+
+
+def unpacked(kind: str, directory: Path, name: str, say=lambda text: None,
+             cache: Path | None = None) -> Path:
+    """The set's tree in the cache, unpacked once (atomically)."""
+    files = package_files(kind, directory, name)
+    entry = (cache or cache_dir()) / "stacks" / f"{kind}-{directory.name}" / _key(files)
+    root = entry / "root"
+    with locked(entry):
+        if not root.is_dir():
+            say(f"unpacking {len(files)} {KINDS[kind]} packages from {directory} into {root}")
+            unpack(files, root, lambda package, dest: _extract_argv(kind, package, dest))
+    return root
