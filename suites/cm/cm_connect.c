@@ -321,13 +321,22 @@ CM_TEST(ud)
 	qpn = event->param.ud.qp_num;
 	qkey = event->param.ud.qkey;
 	RG_EXPECT_EQ(qpn, server->qp->qp_num);
+	/* The CM's UDP port space uses one well-known Q_Key, which
+	 * rdma_post_ud_send sends with: the reply must carry it. */
+	RG_EXPECT_EQ(qkey, RDMA_UDP_QKEY);
+	{
+		struct ibv_qp_attr qa;
+		struct ibv_qp_init_attr qi;
+
+		RG_ASSERT_EQ(ibv_query_qp(server->qp, &qa, IBV_QP_QKEY, &qi), 0);
+		RG_EXPECT_EQ(qa.qkey, qkey);
+	}
 	ah = ibv_create_ah(cpd, &event->param.ud.ah_attr);
 	rdma_ack_cm_event(event);
 	RG_ASSERT_NOT_NULL(ah);
 	cmr = ibv_reg_mr(cpd, msg, sizeof(msg), IBV_ACCESS_LOCAL_WRITE);
 	RG_ASSERT_EQ(rdma_post_ud_send(client, NULL, msg, sizeof(msg), cmr,
 						IBV_SEND_SIGNALED, ah, qpn), 0);
-	(void)qkey; /* rdma_post_ud_send uses RDMA_UDP_QKEY, which the CM set */
 	RG_EXPECT_EQ(rdma_get_send_comp(client, &wc), 1);
 	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
 	RG_EXPECT_EQ(rdma_get_recv_comp(server, &wc), 1);
@@ -337,33 +346,74 @@ CM_TEST(ud)
 	rdma_destroy_id(listen_id);
 }
 
-CM_TEST(multicast)
+/* A UDP id bound to this device with a UD QP, which joins group (the join
+ * event, acked, is returned for its address). */
+static struct rdma_cm_event *mc_member(struct rdma_event_channel *ch, struct rdma_cm_id **id,
+				       struct sockaddr_in *group)
 {
-	struct rdma_event_channel *ch = rdma_create_event_channel();
-	struct rdma_cm_event *event;
-	struct rdma_cm_id *id;
-	struct sockaddr_in addr, group = { .sin_family = AF_INET };
+	struct sockaddr_in addr;
 	struct ibv_qp_init_attr attr;
-	struct rdma_cm_join_mc_attr_ex ex = { 0 };
-	int ret;
+	struct rdma_cm_event *event;
 
 	cm_address(&addr, 0);
-	inet_pton(AF_INET, "239.1.2.3", &group.sin_addr);
-	RG_ASSERT_EQ(rdma_create_id(ch, &id, NULL, RDMA_PS_UDP), 0);
-	RG_ASSERT_EQ(rdma_bind_addr(id, (struct sockaddr *)&addr), 0);
+	RG_ASSERT_EQ(rdma_create_id(ch, id, NULL, RDMA_PS_UDP), 0);
+	RG_ASSERT_EQ(rdma_bind_addr(*id, (struct sockaddr *)&addr), 0);
 	cm_qp_attr(&attr, IBV_QPT_UD);
-	RG_ASSERT_EQ(rdma_create_qp(id, NULL, &attr), 0);
-	ret = rdma_join_multicast(id, (struct sockaddr *)&group, NULL);
-	if (ret)
+	RG_ASSERT_EQ(rdma_create_qp(*id, NULL, &attr), 0);
+	if (rdma_join_multicast(*id, (struct sockaddr *)group, NULL))
 		rg_unsupported_or_fail(errno, "rdma_join_multicast");
 	event = cm_next(ch);
 	RG_ASSERT_NOT_NULL(event);
 	if (event->event != RDMA_CM_EVENT_MULTICAST_JOIN)
-		rg_unsupported_or_fail(event->status, "joining 239.1.2.3: %s (status %d)",
+		rg_unsupported_or_fail(event->status, "joining a group: %s (status %d)",
 				       rdma_event_str(event->event), event->status);
-	RG_EXPECT_NOT_NULL(event->param.ud.ah_attr.is_global ? &event->param.ud : NULL);
+	return event;
+}
+
+/* Two members of a group: a datagram one sends to the group's address
+ * reaches the other. Then the extended join of another group. */
+CM_TEST(multicast)
+{
+	struct rdma_event_channel *ch = rdma_create_event_channel();
+	struct rdma_event_channel *rch = rdma_create_event_channel();
+	struct rdma_cm_event *event;
+	struct rdma_cm_id *id, *rx;
+	struct sockaddr_in group = { .sin_family = AF_INET };
+	struct rdma_cm_join_mc_attr_ex ex = { 0 };
+	struct ibv_ah *ah;
+	struct ibv_mr *smr, *rmr;
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED }, *bad;
+	struct ibv_wc wc;
+	static char msg[] = "a datagram to 239.1.2.3", got[40 + 64];
+
+	inet_pton(AF_INET, "239.1.2.3", &group.sin_addr);
+	rdma_ack_cm_event(mc_member(rch, &rx, &group));
+	rmr = ibv_reg_mr(rx->qp->pd, got, sizeof(got), IBV_ACCESS_LOCAL_WRITE);
+	RG_ASSERT_NOT_NULL(rmr);
+	RG_ASSERT_EQ(rdma_post_recv(rx, NULL, got, sizeof(got), rmr), 0);
+	event = mc_member(ch, &id, &group);
+	RG_EXPECT(event->param.ud.ah_attr.is_global);
+	ah = ibv_create_ah(id->qp->pd, &event->param.ud.ah_attr);
+	RG_ASSERT_NOT_NULL(ah);
+	smr = ibv_reg_mr(id->qp->pd, msg, sizeof(msg), IBV_ACCESS_LOCAL_WRITE);
+	RG_ASSERT_NOT_NULL(smr);
+	sge = (struct ibv_sge){ .addr = (uintptr_t)msg, .length = sizeof(msg), .lkey = smr->lkey };
+	wr.wr.ud.ah = ah;
+	wr.wr.ud.remote_qpn = event->param.ud.qp_num;
+	wr.wr.ud.remote_qkey = event->param.ud.qkey;
 	rdma_ack_cm_event(event);
+	RG_ASSERT_EQ(ibv_post_send(id->qp, &wr, &bad), 0);
+	RG_EXPECT_EQ(rdma_get_send_comp(id, &wc), 1);
+	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
+	RG_EXPECT_EQ(rdma_get_recv_comp(rx, &wc), 1);
+	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
+	RG_EXPECT_EQ(wc.byte_len, 40 + sizeof(msg));
+	RG_EXPECT_STR_EQ(got + 40, msg);
+	ibv_destroy_ah(ah);
 	RG_EXPECT_EQ(rdma_leave_multicast(id, (struct sockaddr *)&group), 0);
+	RG_EXPECT_EQ(rdma_leave_multicast(rx, (struct sockaddr *)&group), 0);
 	/* The extended join, full member, of another group. */
 	inet_pton(AF_INET, "239.1.2.4", &group.sin_addr);
 	ex.comp_mask = RDMA_CM_JOIN_MC_ATTR_ADDRESS | RDMA_CM_JOIN_MC_ATTR_JOIN_FLAGS;

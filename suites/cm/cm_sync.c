@@ -82,21 +82,71 @@ static void start(pthread_t *thread, void *(*fn)(void *), void *arg)
 		rg_fail("the passive side did not listen within 5 s");
 }
 
+static void say_listening(void)
+{
+	pthread_mutex_lock(&listening_lock);
+	listening = true;
+	pthread_cond_signal(&listening_cond);
+	pthread_mutex_unlock(&listening_lock);
+}
+
+/* The passive side, all synchronous: rdma_get_request blocks for the
+ * connect, the QP comes with the request (the listener's QP attributes),
+ * accept, then one message each way. status: the step it stopped at. */
+static struct rdma_cm_id *ep_listener;
+
+static void *ep_server(void *arg)
+{
+	struct exchange *x = arg;
+	struct rdma_cm_id *id = NULL;
+	struct ibv_mr *mr;
+	struct ibv_wc wc;
+
+	x->status = 1;
+	say_listening();
+	if (rdma_get_request(ep_listener, &id) || !id || !id->qp)
+		return NULL;
+	x->status = 2;
+	mr = rdma_reg_msgs(id, x->buf, sizeof(x->buf));
+	if (!mr || rdma_post_recv(id, NULL, x->buf, 64, mr))
+		return NULL;
+	x->status = 3;
+	if (rdma_accept(id, NULL))
+		return NULL;
+	x->status = 4;
+	if (rdma_get_recv_comp(id, &wc) != 1 || wc.status != IBV_WC_SUCCESS ||
+	    wc.byte_len != 32 || strcmp(x->buf, "synchronous hello"))
+		return NULL;
+	x->status = 5;
+	strcpy(x->buf + 64, "synchronous reply");
+	if (rdma_post_send(id, NULL, x->buf + 64, 32, mr, IBV_SEND_SIGNALED) ||
+	    rdma_get_send_comp(id, &wc) != 1 || wc.status != IBV_WC_SUCCESS)
+		return NULL;
+	x->status = 0;
+	return NULL;
+}
+
 /* Endpoints from rdma_getaddrinfo: a passive one listens, an active one
- * resolves its address and route and gets its QP, synchronously. */
+ * resolves its address and route and gets its QP, synchronously; they
+ * connect (rdma_get_request's success path) and move a message each way. */
 CM_TEST(addrinfo_ep)
 {
-	struct exchange x;
+	static struct exchange x;
 	struct rdma_addrinfo *passive, *active;
-	struct rdma_cm_id *listen_id, *id;
+	struct rdma_cm_id *id;
 	struct ibv_qp_init_attr attr;
 	struct sockaddr_in *dst;
+	struct ibv_mr *mr;
+	struct ibv_wc wc;
+	static char buf[128];
+	pthread_t server;
 
 	where(&x);
 	passive = lookup(&x, true);
 	RG_EXPECT(passive->ai_flags & RAI_PASSIVE);
-	RG_ASSERT_EQ(rdma_create_ep(&listen_id, passive, NULL, NULL), 0);
-	RG_ASSERT_EQ(rdma_listen(listen_id, 1), 0);
+	cm_qp_attr(&attr, IBV_QPT_RC);
+	RG_ASSERT_EQ(rdma_create_ep(&ep_listener, passive, NULL, &attr), 0);
+	RG_ASSERT_EQ(rdma_listen(ep_listener, 1), 0);
 	active = lookup(&x, false);
 	dst = (struct sockaddr_in *)active->ai_dst_addr;
 	RG_ASSERT_NOT_NULL(dst);
@@ -104,12 +154,71 @@ CM_TEST(addrinfo_ep)
 	cm_qp_attr(&attr, IBV_QPT_RC);
 	RG_ASSERT_EQ(rdma_create_ep(&id, active, NULL, &attr), 0);
 	RG_EXPECT_NOT_NULL(id->verbs);
-	RG_EXPECT_NOT_NULL(id->qp);
+	RG_ASSERT_NOT_NULL(id->qp);
 	RG_EXPECT_NOT_NULL(id->pd);
+	mr = rdma_reg_msgs(id, buf, sizeof(buf));
+	RG_ASSERT_NOT_NULL(mr);
+	RG_ASSERT_EQ(rdma_post_recv(id, NULL, buf + 64, 64, mr), 0);
+	start(&server, ep_server, &x);
+	/* Synchronous: returns once the connection is established. */
+	RG_ASSERT_EQ(rdma_connect(id, NULL), 0);
+	strcpy(buf, "synchronous hello");
+	RG_ASSERT_EQ(rdma_post_send(id, NULL, buf, 32, mr, IBV_SEND_SIGNALED), 0);
+	RG_EXPECT_EQ(rdma_get_send_comp(id, &wc), 1);
+	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
+	RG_EXPECT_EQ(rdma_get_recv_comp(id, &wc), 1);
+	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
+	RG_EXPECT_EQ(wc.byte_len, 32);
+	pthread_join(server, NULL);
+	if (x.status)
+		rg_fail("the synchronous server stopped at step %d (1: get_request, 2: its "
+			"QP's receive, 3: accept, 4: the message, 5: the reply)", x.status);
+	RG_EXPECT_STR_EQ(buf + 64, "synchronous reply");
+	/* No rdma_disconnect: on a synchronous id it waits for the peer's
+	 * answer, which a passive side that has returned never gives;
+	 * destroying the endpoint ends the connection. */
+	rdma_dereg_mr(mr);
 	rdma_destroy_ep(id);
-	rdma_destroy_ep(listen_id);
+	rdma_destroy_ep(ep_listener);
 	rdma_freeaddrinfo(active);
 	rdma_freeaddrinfo(passive);
+}
+
+/* rdma_resolve_addrinfo (RDMACM_1.4): rdma_getaddrinfo's lookup made
+ * asynchronous on an id, answered by an event and read by
+ * rdma_query_addrinfo. */
+CM_TEST(resolve_addrinfo)
+{
+#ifdef HAVE_RDMA_RESOLVE_ADDRINFO
+	struct exchange x;
+	struct rdma_event_channel *ch = rdma_create_event_channel();
+	struct rdma_addrinfo hints = { .ai_port_space = RDMA_PS_TCP }, *info = NULL;
+	struct rdma_cm_event *event;
+	struct rdma_cm_id *id;
+	struct sockaddr_in *dst, want;
+	int ret;
+
+	where(&x);
+	cm_address(&want, (uint16_t)atoi(x.port));
+	RG_ASSERT_NOT_NULL(ch);
+	RG_ASSERT_EQ(rdma_create_id(ch, &id, NULL, RDMA_PS_TCP), 0);
+	ret = rdma_resolve_addrinfo(id, x.host, x.port, &hints);
+	if (ret)
+		rg_unsupported_or_fail(errno, "rdma_resolve_addrinfo(%s, %s)", x.host, x.port);
+	event = cm_expect(ch, RDMA_CM_EVENT_ADDRINFO_RESOLVED, "rdma_resolve_addrinfo");
+	rdma_ack_cm_event(event);
+	RG_ASSERT_EQ(rdma_query_addrinfo(id, &info), 0);
+	RG_ASSERT_NOT_NULL(info);
+	dst = (struct sockaddr_in *)info->ai_dst_addr;
+	RG_ASSERT_NOT_NULL(dst);
+	RG_EXPECT_EQ(dst->sin_addr.s_addr, want.sin_addr.s_addr);
+	RG_EXPECT_EQ(dst->sin_port, want.sin_port);
+	rdma_freeaddrinfo(info);
+	RG_EXPECT_EQ(rdma_destroy_id(id), 0);
+	rdma_destroy_event_channel(ch);
+#else
+	rg_skip("stack lacks rdma_resolve_addrinfo (RDMACM_1.4; rdma-core 56 has not)");
+#endif
 }
 
 /* The rdma_verbs.h helpers on a connection made through the CM: register,
@@ -199,38 +308,45 @@ static void *rs_server(void *arg)
 	off_t offset;
 
 	x->status = 1;
-	pthread_mutex_lock(&listening_lock);
-	listening = true;
-	pthread_cond_signal(&listening_cond);
-	pthread_mutex_unlock(&listening_lock);
+	say_listening();
 	fd = raccept(rs_listener, (struct sockaddr *)&peer, &len);
 	if (fd < 0)
 		return NULL;
 	x->status = 2;
 	(void)mapsize;
 	offset = riomap(fd, x->buf + 128, 64, PROT_WRITE, 0, 0);
-	x->status = offset == 0 ? 3 : 30;
-	n = rrecv(fd, buf, 5, MSG_WAITALL);               /* "hello" */
+	if (offset != 0) /* the client writes at offset 0 */
+		return NULL;
+	/* Each step checks the bytes, not only the count; status names the
+	 * first that went wrong (3: hello ... 9: done). */
+	x->status = 3;
+	n = rrecv(fd, buf, 5, MSG_WAITALL);
 	if (n != 5 || memcmp(buf, "hello", 5))
 		return NULL;
+	x->status = 4;
 	if (rsend(fd, "world", 5, 0) != 5)
 		return NULL;
-	n = rread(fd, buf, 4);                            /* "read" */
-	if (n != 4)
+	x->status = 5;
+	n = rread(fd, buf, 4);
+	if (n != 4 || memcmp(buf, "read", 4))
 		return NULL;
+	x->status = 6;
 	iov.iov_len = 4;      /* a stream: ask for exactly what comes next */
-	n = rrecvmsg(fd, &msg, 0);                        /* "msg!" */
-	if (n != 4)
+	n = rrecvmsg(fd, &msg, 0);
+	if (n != 4 || memcmp(buf, "msg!", 4))
 		return NULL;
-	n = rrecvfrom(fd, buf, 4, 0, NULL, NULL);         /* "from" */
-	if (n != 4)
+	x->status = 7;
+	n = rrecvfrom(fd, buf, 4, 0, NULL, NULL);
+	if (n != 4 || memcmp(buf, "from", 4))
 		return NULL;
+	x->status = 8;
 	iov.iov_len = 6;
-	n = rreadv(fd, &iov, 1);                          /* "vector" */
-	if (n != 6)
+	n = rreadv(fd, &iov, 1);
+	if (n != 6 || memcmp(buf, "vector", 6))
 		return NULL;
-	n = rrecv(fd, buf, 4, MSG_WAITALL);               /* "done": riowrite landed */
-	if (n != 4)
+	x->status = 9;
+	n = rrecv(fd, buf, 4, MSG_WAITALL);               /* riowrite landed before */
+	if (n != 4 || memcmp(buf, "done", 4))
 		return NULL;
 	riounmap(fd, x->buf + 128, 64);
 	x->status = 0;
@@ -294,7 +410,8 @@ CM_TEST(rsockets)
 	RG_EXPECT_EQ(rsend(fd, "done", 4, 0), 4);
 	pthread_join(server, NULL);
 	if (x.status)
-		rg_fail("the rsocket server stopped at step %d", x.status);
+		rg_fail("the rsocket server stopped at step %d (2: riomap, 3-9: hello, world, "
+			"read, msg!, from, vector, done)", x.status);
 	RG_EXPECT_STR_EQ(x.buf + 128, "iomapped");
 	RG_EXPECT_EQ(rfcntl(fd, F_SETFL, O_NONBLOCK), 0);
 	RG_EXPECT(rfcntl(fd, F_GETFL) & O_NONBLOCK);

@@ -58,6 +58,7 @@ struct test {
 	int (*prepare)(struct bench *b);	/* once after setup, or NULL */
 	int (*op)(struct bench *b);		/* the timed part of one sample */
 	int (*check)(struct bench *b);	/* after each op, untimed, or NULL */
+	int (*verify)(struct bench *b);	/* once after the last op, untimed, or NULL */
 };
 
 extern const struct test perf_tests[];

@@ -55,6 +55,66 @@ static int post_and_wait(struct bench *b, struct ibv_send_wr *wr, int want)
 	return wait_cq(b, want);
 }
 
+/*
+ * The data-moving tests check their bytes once, after the last sample
+ * (untimed): the source half holds a pattern, the destination another
+ * byte, so a fast path that moves nothing cannot look fast and pass.
+ */
+#define DEST_BYTE 0x5a
+
+static uint8_t pattern(size_t i)
+{
+	return (uint8_t)(0x31 + i * 7);
+}
+
+static void fill_halves(struct bench *b, char *src, char *dst)
+{
+	size_t i;
+
+	for (i = 0; i < b->size; i++)
+		src[i] = (char)pattern(i);
+	memset(dst, DEST_BYTE, b->size);
+}
+
+/* WRITE and SEND move the local half to the remote one. */
+static int prepare_outbound(struct bench *b)
+{
+	fill_halves(b, b->buf, b->buf + b->half);
+	return 0;
+}
+
+/* READ moves the remote half to the local one. */
+static int prepare_inbound(struct bench *b)
+{
+	fill_halves(b, b->buf + b->half, b->buf);
+	return 0;
+}
+
+static int verify_at(struct bench *b, const char *dst, const char *where)
+{
+	size_t i;
+
+	for (i = 0; i < b->size; i++)
+		if ((uint8_t)dst[i] != pattern(i)) {
+			fprintf(stderr, "rdmagate-perf: data check after the last sample: "
+					"byte %zu of %zu in the %s half is %#x, expected %#x: "
+					"the data did not arrive\n",
+				i, b->size, where, (uint8_t)dst[i], pattern(i));
+			return PERF_FAILED;
+		}
+	return 0;
+}
+
+static int verify_outbound(struct bench *b)
+{
+	return verify_at(b, b->buf + b->half, "remote");
+}
+
+static int verify_inbound(struct bench *b)
+{
+	return verify_at(b, b->buf, "local");
+}
+
 /* One signaled RDMA WRITE or READ between the halves. */
 static int rdma(struct bench *b, enum ibv_wr_opcode opcode, unsigned int flags)
 {
@@ -135,7 +195,7 @@ static int prepare_batch(struct bench *b)
 			b->chain[i].next = &b->chain[i + 1];
 	}
 	b->chain[b->batch - 1].send_flags = IBV_SEND_SIGNALED;
-	return 0;
+	return prepare_outbound(b);
 }
 
 static int op_write_batch(struct bench *b)
@@ -232,17 +292,17 @@ static int op_poll_cq(struct bench *b)
 }
 
 const struct test perf_tests[] = {
-	{ "write", 0, NULL, op_write, NULL },
-	{ "write_inline", T_INLINE, NULL, op_write_inline, NULL },
-	{ "send", 0, NULL, op_send, NULL },
-	{ "read", 0, NULL, op_read, NULL },
-	{ "atomic_cas", T_ATOMIC, prepare_atomic, op_atomic_cas, check_atomic },
-	{ "atomic_faa", T_ATOMIC, prepare_atomic, op_atomic_faa, check_atomic },
-	{ "write_batch", T_BATCH, prepare_batch, op_write_batch, NULL },
-	{ "write_wr", T_QP_EX, NULL, op_write_wr, NULL },
-	{ "reg_mr", 0, NULL, op_reg_mr, NULL },
-	{ "poll_cq", T_NO_SIZE, NULL, op_poll_cq, NULL },
-	{ NULL, 0, NULL, NULL, NULL },
+	{ "write", 0, prepare_outbound, op_write, NULL, verify_outbound },
+	{ "write_inline", T_INLINE, prepare_outbound, op_write_inline, NULL, verify_outbound },
+	{ "send", 0, prepare_outbound, op_send, NULL, verify_outbound },
+	{ "read", 0, prepare_inbound, op_read, NULL, verify_inbound },
+	{ "atomic_cas", T_ATOMIC, prepare_atomic, op_atomic_cas, check_atomic, NULL },
+	{ "atomic_faa", T_ATOMIC, prepare_atomic, op_atomic_faa, check_atomic, NULL },
+	{ "write_batch", T_BATCH, prepare_batch, op_write_batch, NULL, verify_outbound },
+	{ "write_wr", T_QP_EX, prepare_outbound, op_write_wr, NULL, verify_outbound },
+	{ "reg_mr", 0, NULL, op_reg_mr, NULL, NULL },
+	{ "poll_cq", T_NO_SIZE, NULL, op_poll_cq, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
 };
 
 const struct test *perf_find_test(const char *name)

@@ -128,7 +128,7 @@ static int parse(int argc, char **argv, struct options *o, const struct test **t
 	return 0;
 }
 
-/* Warm-up then iters samples; op is timed, check is not. */
+/* Warm-up then iters samples; op is timed, check and verify are not. */
 static int run(struct bench *b, const struct options *o, const struct test *t,
 	       long long *samples)
 {
@@ -148,13 +148,13 @@ static int run(struct bench *b, const struct options *o, const struct test *t,
 		if (i >= 0)
 			samples[i] = (end - start + per / 2) / per;
 	}
-	return 0;
+	return t->verify ? t->verify(b) : 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct bench b = { 0 };
-	const struct test *t;
+	const struct test *t = NULL; /* parse sets it on success */
 	struct options o;
 	long long *samples;
 	FILE *out;

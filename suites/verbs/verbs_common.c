@@ -116,17 +116,26 @@ struct ibv_qp *v_qp(struct vdev *dev, enum ibv_qp_type type, struct ibv_cq *cq,
 		.qp_type = type,
 		.cap = { .max_send_wr = 16, .max_recv_wr = 16,
 			 .max_send_sge = 4, .max_recv_sge = 4,
-			 .max_inline_data = 64 },
+			 .max_inline_data = V_INLINE },
 	};
 	struct ibv_qp *qp = ibv_create_qp(dev->pd, &init);
 
-	if (!qp) {
-		/* Not every device inlines: ask again without it. */
+	if (!qp && errno == EINVAL) {
+		/* Not every device inlines: ask again without it, and say so
+		 * (the tests of inline sends read the QP's own capacity). */
 		init.cap.max_inline_data = 0;
 		qp = ibv_create_qp(dev->pd, &init);
+		if (qp)
+			fprintf(stderr, "ibv_create_qp(type %d): max_inline_data %d refused, "
+				"created without inline\n", type, V_INLINE);
 	}
 	if (!qp)
 		rg_error("ibv_create_qp(type %d): %s", type, strerror(errno));
+	/* A QP created as asked must have what was asked (the call writes the
+	 * capacities it granted back, at least those requested). */
+	if (init.cap.max_inline_data && init.cap.max_inline_data < V_INLINE)
+		rg_fail("ibv_create_qp(type %d) granted max_inline_data %u of %d asked",
+			type, init.cap.max_inline_data, V_INLINE);
 	return qp;
 }
 

@@ -23,6 +23,7 @@
 #define V_PORT 1
 #define V_BUF_SIZE 65536
 #define V_POLL_MS 5000
+#define V_INLINE 64 /* max_inline_data v_qp asks for */
 
 struct vdev {
 	struct ibv_context *ctx;

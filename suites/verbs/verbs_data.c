@@ -220,7 +220,8 @@ RG_TEST_F(verbs, multi_sge, rc_pair)
 }
 
 /* With sq_sig_all off, unsignaled sends complete silently; the signaled one
- * that follows completes alone. */
+ * that follows completes alone, and all three writes landed (each its own
+ * bytes, so a provider that drops an unsignaled one is caught). */
 RG_TEST_F(verbs, selective_signaling, rc_pair)
 {
 	struct ibv_wc wc;
@@ -232,7 +233,8 @@ RG_TEST_F(verbs, selective_signaling, rc_pair)
 					  .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE,
 					  .send_flags = i == 2 ? IBV_SEND_SIGNALED : 0 };
 
-		v_sge(&sge, self->a.buf, 64, self->a.mr->lkey);
+		v_fill(self->a.buf + 64 * i, 64, (uint8_t)(40 + i));
+		v_sge(&sge, self->a.buf + 64 * i, 64, self->a.mr->lkey);
 		wr.wr.rdma.remote_addr = (uintptr_t)self->b.buf + 64 * (uint64_t)i;
 		wr.wr.rdma.rkey = self->b.mr->rkey;
 		v_post_send(self->a.qp, &wr);
@@ -240,6 +242,10 @@ RG_TEST_F(verbs, selective_signaling, rc_pair)
 	v_wait(self->a.cq, &wc, "the signaled write");
 	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 2);
 	RG_EXPECT(v_none_within(self->a.cq, 100));
+	for (i = 0; i < 3; i++)
+		if (!v_check(self->b.buf + 64 * i, 64, (uint8_t)(40 + i)))
+			rg_fail("write %d of 3 (%s) did not land", i + 1,
+				i == 2 ? "signaled" : "unsignaled");
 }
 
 /* UC is the one pair no fixture builds. */

@@ -185,6 +185,18 @@ RG_TEST(verbs, rate_conversions)
 	RG_EXPECT_EQ(mult_to_ibv_rate(3), IBV_RATE_MAX);
 }
 
+/* The header's pure helpers, against values computed by hand from the
+ * RoCE v2 rule (the flow label folded into the UDP source port's low 14
+ * bits, the port kept in 0xC000-0xFFFF) and the QP-type bit mask. */
+RG_TEST(verbs, inline_helpers)
+{
+	RG_EXPECT_EQ(ibv_flow_label_to_udp_sport(0), 0xc000);
+	RG_EXPECT_EQ(ibv_flow_label_to_udp_sport(0x12345), 0xc000 | (0x2345 ^ (0x10000 >> 14)));
+	RG_EXPECT_EQ(ibv_flow_label_to_udp_sport(0xfffff), 0xffc0);
+	RG_EXPECT_EQ(ibv_is_qpt_supported(1u << IBV_QPT_UD, IBV_QPT_UD), 1);
+	RG_EXPECT_EQ(ibv_is_qpt_supported(1u << IBV_QPT_UD, IBV_QPT_RC), 0);
+}
+
 RG_TEST_F(verbs, resolve_eth_l2, device)
 {
 	struct ibv_ah_attr ah;

@@ -53,14 +53,18 @@ RG_TEST_F(verbs, bad_rkey, rc_pair)
 	RG_EXPECT_EQ(self->b.buf[0], 0);
 }
 
+/* The write is refused whole: not even the 10 bytes inside the region land. */
 RG_TEST_F(verbs, write_out_of_bounds, rc_pair)
 {
+	uint8_t *tail = self->b.buf + V_BUF_SIZE - 10;
+
 	v_fill(self->a.buf, 100, 1);
+	v_fill(tail, 10, 200);
 	expect_error_completion("write_status", "write past the region's end",
 				complete(self, IBV_WR_RDMA_WRITE, self->a.mr->lkey,
-					 (uintptr_t)self->b.buf + V_BUF_SIZE - 10,
-					 self->b.mr->rkey,
-					 100));
+					 (uintptr_t)tail, self->b.mr->rkey, 100));
+	if (!v_check(tail, 10, 200))
+		rg_fail("the refused write changed the region's last 10 bytes");
 }
 
 RG_TEST_F(verbs, read_out_of_bounds, rc_pair)

@@ -4,8 +4,11 @@
  * not have, which are then UNSUPPORTED with the device's own answer. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 
 #include "verbs_common.h"
 
@@ -79,18 +82,84 @@ RG_TEST_F(verbs, reg_mr_iova, rc_pair)
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 }
 
-RG_TEST_F(verbs, rereg_mr, device)
+/* a writes 256 bytes of seed into target through rkey; the bytes must land. */
+static void write_through(struct vpair *p, uint32_t rkey, uint8_t *target, uint8_t seed,
+			  const char *what)
+{
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = { .wr_id = 31, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_wc wc;
+
+	v_fill(p->a.buf, 256, seed);
+	v_sge(&sge, p->a.buf, 256, p->a.mr->lkey);
+	wr.wr.rdma.remote_addr = (uintptr_t)target;
+	wr.wr.rdma.rkey = rkey;
+	v_post_send(p->a.qp, &wr);
+	v_wait(p->a.cq, &wc, what);
+	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 31);
+	if (!v_check(target, 256, seed))
+		rg_fail("%s: the bytes did not land", what);
+}
+
+/* Each kind of re-registration, then data through the region as it is now:
+ * a rereg that reports success and changes nothing is caught. */
+static struct ibv_mr *rereg_case(uint8_t *buf, struct ibv_pd *pd, int access,
+				 int flags, struct ibv_pd *new_pd, void *addr, int new_access,
+				 const char *what)
+{
+	struct ibv_mr *mr = ibv_reg_mr(pd, buf, 4096, access);
+	int ret;
+
+	if (!mr)
+		rg_error("ibv_reg_mr: %s", strerror(errno));
+	ret = ibv_rereg_mr(mr, flags, new_pd, addr, 4096, new_access);
+	if (ret)
+		rg_unsupported_or_fail(errno, "ibv_rereg_mr(%s)", what);
+	return mr;
+}
+
+RG_TEST_F(verbs, rereg_mr, rc_pair)
 {
 	uint8_t *buf = v_buf(2 * 4096);
 	struct ibv_mr *mr;
-	int ret;
 
-	mr = v_mr(self, buf, 4096, IBV_ACCESS_LOCAL_WRITE);
-	ret = ibv_rereg_mr(mr, IBV_REREG_MR_CHANGE_TRANSLATION, NULL, buf + 4096, 4096, 0);
-	if (ret)
-		rg_unsupported_or_fail(errno, "ibv_rereg_mr");
-	RG_ASSERT_EQ(ret, 0);
+	mr = rereg_case(buf, self->dev.pd, V_MR_ACCESS, IBV_REREG_MR_CHANGE_TRANSLATION,
+			NULL, buf + 4096, 0, "CHANGE_TRANSLATION");
 	RG_EXPECT_PTR_EQ(mr->addr, buf + 4096);
+	write_through(self, mr->rkey, buf + 4096, 81, "write into the moved region");
+	RG_EXPECT_EQ(buf[0], 0);
+	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
+}
+
+/* Registered in another PD, a write from the pair's QP could not use it;
+ * moved to the pair's PD, it can. */
+RG_TEST_F(verbs, rereg_mr_pd, rc_pair)
+{
+	uint8_t *buf = v_buf(4096);
+	struct ibv_pd *other = ibv_alloc_pd(self->dev.ctx);
+	struct ibv_mr *mr;
+
+	RG_ASSERT_NOT_NULL(other);
+	mr = rereg_case(buf, other, V_MR_ACCESS, IBV_REREG_MR_CHANGE_PD, self->dev.pd,
+			NULL, 0, "CHANGE_PD");
+	RG_EXPECT_PTR_EQ(mr->pd, self->dev.pd);
+	write_through(self, mr->rkey, buf, 82, "write into the region moved to the QP's PD");
+	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
+	RG_EXPECT_EQ(ibv_dealloc_pd(other), 0);
+}
+
+/* Registered for local access only, then given remote write: a remote
+ * write lands. */
+RG_TEST_F(verbs, rereg_mr_access, rc_pair)
+{
+	uint8_t *buf = v_buf(4096);
+	struct ibv_mr *mr;
+
+	mr = rereg_case(buf, self->dev.pd, IBV_ACCESS_LOCAL_WRITE,
+			IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL,
+			IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE, "CHANGE_ACCESS");
+	write_through(self, mr->rkey, buf, 83, "write into the region given remote write");
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 }
 
@@ -128,14 +197,120 @@ RG_TEST_F(verbs, advise_mr, device)
 	rg_observe_errno("advise_mr", "advise_mr(prefetch)", ret);
 }
 
-/* Bind a window over part of b's buffer, let a write through it. */
-static void mw_write(struct vpair *p, uint32_t rkey, uint64_t addr, struct ibv_wc *wc)
+/*
+ * On-demand paging, where the device advertises it (odp_caps): pages the
+ * region covers are faulted in when the device touches them, so each
+ * buffer is fresh from mmap, never touched by the CPU before the device.
+ */
+static void need_odp(struct vdev *dev, uint32_t general, uint32_t rc, const char *what)
+{
+	struct ibv_device_attr_ex ex;
+
+	memset(&ex, 0, sizeof(ex));
+	if (ibv_query_device_ex(dev->ctx, NULL, &ex))
+		rg_error("ibv_query_device_ex: %s", strerror(errno));
+	if ((ex.odp_caps.general_caps & general) != general)
+		rg_unsupported("odp_caps.general_caps 0x%llx lack %s",
+			       (unsigned long long)ex.odp_caps.general_caps, what);
+	if ((ex.odp_caps.per_transport_caps.rc_odp_caps & rc) != rc)
+		rg_unsupported("odp_caps rc_odp_caps 0x%x lack %s",
+			       ex.odp_caps.per_transport_caps.rc_odp_caps, what);
+}
+
+static uint8_t *fresh_pages(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		rg_error("mmap of %zu bytes: %s", len, strerror(errno));
+	return p;
+}
+
+#define V_ODP_ACCESS (IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE)
+
+/* An ODP region takes a remote write and a receive into untouched pages. */
+RG_TEST_F(verbs, odp_mr, rc_pair)
+{
+	uint8_t *buf;
+	struct ibv_mr *mr;
+	struct ibv_wc wc;
+
+	need_odp(&self->dev, IBV_ODP_SUPPORT, IBV_ODP_SUPPORT_WRITE | IBV_ODP_SUPPORT_RECV,
+		 "IBV_ODP_SUPPORT with RC WRITE and RECV");
+	buf = fresh_pages(4 * 4096);
+	mr = ibv_reg_mr(self->dev.pd, buf, 4 * 4096, V_ODP_ACCESS);
+	if (!mr)
+		rg_unsupported_or_fail(errno, "ibv_reg_mr(IBV_ACCESS_ON_DEMAND)");
+	write_through(self, mr->rkey, buf + 4096 + 100, 84, "a write into an ODP region");
+	v_post_recv(self->b.qp, 3, buf + 3 * 4096, 4096, mr->lkey);
+	v_fill(self->a.buf + 8192, 300, 85);
+	{
+		struct ibv_sge sge;
+		struct ibv_send_wr wr = { .wr_id = 4, .sg_list = &sge, .num_sge = 1,
+					  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+
+		v_sge(&sge, self->a.buf + 8192, 300, self->a.mr->lkey);
+		v_post_send(self->a.qp, &wr);
+	}
+	v_wait(self->a.cq, &wc, "a send into an ODP region");
+	v_expect_wc(&wc, IBV_WC_SEND, 4);
+	v_wait(self->b.cq, &wc, "the receive into an ODP region");
+	v_expect_wc(&wc, IBV_WC_RECV, 3);
+	RG_EXPECT_EQ(wc.byte_len, 300);
+	RG_EXPECT(v_check(buf + 3 * 4096, 300, 85));
+	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
+}
+
+/* ibv_advise_mr prefetches an ODP region's pages (synchronously, with the
+ * flush flag), and the region then moves data as before. */
+RG_TEST_F(verbs, odp_prefetch, rc_pair)
+{
+	uint8_t *buf;
+	struct ibv_mr *mr;
+	struct ibv_sge sge;
+	int ret;
+
+	need_odp(&self->dev, IBV_ODP_SUPPORT, IBV_ODP_SUPPORT_WRITE,
+		 "IBV_ODP_SUPPORT with RC WRITE");
+	buf = fresh_pages(2 * 4096);
+	mr = ibv_reg_mr(self->dev.pd, buf, 2 * 4096, V_ODP_ACCESS);
+	if (!mr)
+		rg_unsupported_or_fail(errno, "ibv_reg_mr(IBV_ACCESS_ON_DEMAND)");
+	v_sge(&sge, buf, 2 * 4096, mr->lkey);
+	ret = ibv_advise_mr(self->dev.pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+			    IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1);
+	if (ret)
+		rg_unsupported_or_fail(ret, "ibv_advise_mr(PREFETCH_WRITE) of an ODP region");
+	write_through(self, mr->rkey, buf + 4096, 86, "a write into a prefetched ODP region");
+	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
+}
+
+/* The implicit ODP region (the whole address space, NULL and SIZE_MAX):
+ * a remote write to any address of the process lands there. */
+RG_TEST_F(verbs, odp_implicit, rc_pair)
+{
+	uint8_t *buf;
+	struct ibv_mr *mr;
+
+	need_odp(&self->dev, IBV_ODP_SUPPORT | IBV_ODP_SUPPORT_IMPLICIT, IBV_ODP_SUPPORT_WRITE,
+		 "IBV_ODP_SUPPORT_IMPLICIT with RC WRITE");
+	mr = ibv_reg_mr(self->dev.pd, NULL, SIZE_MAX, V_ODP_ACCESS);
+	if (!mr)
+		rg_unsupported_or_fail(errno, "ibv_reg_mr(NULL, SIZE_MAX, IBV_ACCESS_ON_DEMAND)");
+	buf = fresh_pages(4096);
+	write_through(self, mr->rkey, buf + 200, 87, "a write through the implicit ODP region");
+	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
+}
+
+/* A write of 64 bytes of seed through a window's rkey. */
+static void mw_write(struct vpair *p, uint32_t rkey, uint64_t addr, uint8_t seed,
+		     struct ibv_wc *wc)
 {
 	struct ibv_sge sge;
 	struct ibv_send_wr wr = { .wr_id = 7, .sg_list = &sge, .num_sge = 1,
 				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED };
 
-	v_fill(p->a.buf, 64, 9);
+	v_fill(p->a.buf, 64, seed);
 	v_sge(&sge, p->a.buf, 64, p->a.mr->lkey);
 	wr.wr.rdma.remote_addr = addr;
 	wr.wr.rdma.rkey = rkey;
@@ -176,36 +351,91 @@ RG_TEST_F(verbs, mw_type1, rc_pair)
 	RG_ASSERT_EQ(ret, 0);
 	v_wait(self->b.cq, &wc, "memory window bind");
 	v_expect_wc(&wc, IBV_WC_BIND_MW, 5);
-	mw_write(self, mw->rkey, (uintptr_t)self->b.buf + 4096 + 100, &wc);
+	mw_write(self, mw->rkey, (uintptr_t)self->b.buf + 4096 + 100, 9, &wc);
 	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 7);
 	RG_EXPECT(v_check(self->b.buf + 4096 + 100, 64, 9));
 	RG_EXPECT_EQ(ibv_dealloc_mw(mw), 0);
 }
 
-RG_TEST_F(verbs, mw_type2, rc_pair)
+/* A type 1 window bound with length 0 is unbound: its rkey opens nothing,
+ * and the memory it covered keeps what it held. */
+RG_TEST_F(verbs, mw_type1_unbind, rc_pair)
 {
 	struct ibv_mr *mr;
 	struct ibv_mw *mw;
+	struct ibv_mw_bind bind = { .wr_id = 5, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_wc wc;
+	uint32_t rkey;
+	int ret;
+
+	mr = mw_region(self);
+	mw = ibv_alloc_mw(self->dev.pd, IBV_MW_TYPE_1);
+	if (!mw)
+		rg_unsupported_or_fail(errno, "ibv_alloc_mw(type 1)");
+	bind.bind_info.mr = mr;
+	bind.bind_info.addr = (uintptr_t)self->b.buf;
+	bind.bind_info.length = 4096;
+	bind.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_WRITE;
+	ret = ibv_bind_mw(self->b.qp, mw, &bind);
+	if (ret)
+		rg_unsupported_or_fail(ret, "ibv_bind_mw");
+	v_wait(self->b.cq, &wc, "memory window bind");
+	v_expect_wc(&wc, IBV_WC_BIND_MW, 5);
+	rkey = mw->rkey;
+	mw_write(self, rkey, (uintptr_t)self->b.buf + 64, 9, &wc);
+	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 7);
+	RG_ASSERT(v_check(self->b.buf + 64, 64, 9));
+	/* Unbind: the same call with a zero length. */
+	bind.wr_id = 6;
+	bind.bind_info.length = 0;
+	bind.bind_info.addr = 0;
+	bind.bind_info.mw_access_flags = 0;
+	RG_ASSERT_EQ(ibv_bind_mw(self->b.qp, mw, &bind), 0);
+	v_wait(self->b.cq, &wc, "memory window unbind");
+	v_expect_wc(&wc, IBV_WC_BIND_MW, 6);
+	mw_write(self, rkey, (uintptr_t)self->b.buf + 64, 77, &wc);
+	RG_EXPECT_NE(wc.status, IBV_WC_SUCCESS);
+	RG_EXPECT(v_check(self->b.buf + 64, 64, 9));
+	rg_observe("write_status", "write after unbind", ibv_wc_status_str(wc.status));
+}
+
+/* A type 2 window over b's first page, bound by a work request on b's QP
+ * (wr_id 5); returns its new rkey. */
+static uint32_t mw2_bind(struct vpair *p, struct ibv_mw **mwp)
+{
 	struct ibv_send_wr wr = { .wr_id = 5, .opcode = IBV_WR_BIND_MW,
 				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_mr *mr = mw_region(p);
+	struct ibv_mw *mw;
 	struct ibv_wc wc;
 	uint32_t rkey;
 
-	mr = mw_region(self);
-	mw = ibv_alloc_mw(self->dev.pd, IBV_MW_TYPE_2);
+	mw = ibv_alloc_mw(p->dev.pd, IBV_MW_TYPE_2);
 	if (!mw)
 		rg_unsupported_or_fail(errno, "ibv_alloc_mw(type 2)");
 	rkey = ibv_inc_rkey(mw->rkey);
 	wr.bind_mw.mw = mw;
 	wr.bind_mw.rkey = rkey;
 	wr.bind_mw.bind_info.mr = mr;
-	wr.bind_mw.bind_info.addr = (uintptr_t)self->b.buf;
+	wr.bind_mw.bind_info.addr = (uintptr_t)p->b.buf;
 	wr.bind_mw.bind_info.length = 4096;
 	wr.bind_mw.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_WRITE;
-	v_post_send(self->b.qp, &wr);
-	v_wait(self->b.cq, &wc, "type 2 window bind");
+	v_post_send(p->b.qp, &wr);
+	v_wait(p->b.cq, &wc, "type 2 window bind");
 	v_expect_wc(&wc, IBV_WC_BIND_MW, 5);
-	mw_write(self, rkey, (uintptr_t)self->b.buf + 8, &wc);
+	*mwp = mw;
+	return rkey;
+}
+
+RG_TEST_F(verbs, mw_type2, rc_pair)
+{
+	struct ibv_mw *mw;
+	struct ibv_send_wr wr;
+	struct ibv_wc wc;
+	uint32_t rkey;
+
+	rkey = mw2_bind(self, &mw);
+	mw_write(self, rkey, (uintptr_t)self->b.buf + 8, 9, &wc);
 	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 7);
 	RG_EXPECT(v_check(self->b.buf + 8, 64, 9));
 	/* Invalidated, the same rkey no longer opens the window. */
@@ -217,10 +447,54 @@ RG_TEST_F(verbs, mw_type2, rc_pair)
 	v_post_send(self->b.qp, &wr);
 	v_wait(self->b.cq, &wc, "local invalidate");
 	v_expect_wc(&wc, IBV_WC_LOCAL_INV, 6);
-	mw_write(self, rkey, (uintptr_t)self->b.buf + 8, &wc);
+	/* Another seed: a write that landed anyway would show. */
+	mw_write(self, rkey, (uintptr_t)self->b.buf + 8, 55, &wc);
 	RG_EXPECT_NE(wc.status, IBV_WC_SUCCESS);
+	RG_EXPECT(v_check(self->b.buf + 8, 64, 9));
 	rg_observe("write_status", "write after invalidate",
 		   ibv_wc_status_str(wc.status));
+}
+
+/* Remote invalidate: a SEND with invalidate names b's window; b's receive
+ * says which rkey it invalidated, and that rkey opens nothing after. */
+RG_TEST_F(verbs, mw_remote_invalidate, rc_pair)
+{
+	struct ibv_mw *mw;
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = { .wr_id = 8, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_SEND_WITH_INV,
+				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_wc wc;
+	uint32_t rkey;
+	unsigned int flags;
+
+	rkey = mw2_bind(self, &mw);
+	mw_write(self, rkey, (uintptr_t)self->b.buf + 8, 9, &wc);
+	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 7);
+	RG_ASSERT(v_check(self->b.buf + 8, 64, 9));
+	v_post_recv(self->b.qp, 9, self->b.buf + 8192, 64, self->b.mr->lkey);
+	v_fill(self->a.buf + 1024, 40, 71);
+	v_sge(&sge, self->a.buf + 1024, 40, self->a.mr->lkey);
+	wr.invalidate_rkey = rkey;
+	v_post_send(self->a.qp, &wr);
+	v_wait(self->a.cq, &wc, "send with invalidate");
+	v_expect_wc(&wc, IBV_WC_SEND, 8);
+	v_wait(self->b.cq, &wc, "the invalidating receive");
+	v_expect_wc(&wc, IBV_WC_RECV, 9);
+	flags = wc.wc_flags;
+	RG_EXPECT_EQ(wc.invalidated_rkey, rkey);
+	RG_EXPECT_EQ(wc.byte_len, 40);
+	RG_EXPECT(v_check(self->b.buf + 8192, 40, 71));
+	mw_write(self, rkey, (uintptr_t)self->b.buf + 8, 55, &wc);
+	RG_EXPECT_NE(wc.status, IBV_WC_SUCCESS);
+	RG_EXPECT(v_check(self->b.buf + 8, 64, 9));
+	rg_observe("write_status", "write after remote invalidate",
+		   ibv_wc_status_str(wc.status));
+	/* Last, as its message is what a profile of a device that gets it
+	 * wrong states. */
+	if (!(flags & IBV_WC_WITH_INV))
+		rg_fail("the receive of a SEND with invalidate has wc_flags 0x%x, without "
+			"IBV_WC_WITH_INV (0x%x)", flags, IBV_WC_WITH_INV);
 }
 
 RG_TEST_F(verbs, create_cq, device)
@@ -251,20 +525,58 @@ RG_TEST_F(verbs, resize_cq, device)
 	RG_EXPECT_EQ(ibv_destroy_cq(cq), 0);
 }
 
-RG_TEST_F(verbs, modify_cq, device)
+/* Every completion vector the device counts can carry a CQ; the one past
+ * the last cannot, by either call. */
+RG_TEST_F(verbs, cq_comp_vector, device)
 {
+	struct ibv_cq_init_attr_ex ex = { .cqe = 16 };
+	struct ibv_cq_ex *cqx;
 	struct ibv_cq *cq;
+	int v, n = self->ctx->num_comp_vectors;
+
+	RG_ASSERT(n >= 1);
+	for (v = 0; v < n; v++) {
+		cq = ibv_create_cq(self->ctx, 16, NULL, NULL, v);
+		if (!cq)
+			rg_fail("ibv_create_cq(comp_vector %d of %d): %s", v, n, strerror(errno));
+		RG_EXPECT_EQ(ibv_destroy_cq(cq), 0);
+	}
+	cq = ibv_create_cq(self->ctx, 16, NULL, NULL, n);
+	RG_EXPECT_NULL(cq);
+	rg_observe_errno("create_cq", "create_cq(comp_vector num_comp_vectors)",
+			 cq ? 0 : errno);
+	ex.comp_vector = (uint32_t)n;
+	cqx = ibv_create_cq_ex(self->ctx, &ex);
+	RG_EXPECT_NULL(cqx);
+	rg_observe_errno("create_cq_ex", "create_cq_ex(comp_vector num_comp_vectors)",
+			 cqx ? 0 : errno);
+}
+
+/* Moderation delays completions, never loses them: one write's completion
+ * still arrives (by the period) on a CQ that waits for four. */
+RG_TEST_F(verbs, modify_cq, rc_pair)
+{
 	struct ibv_modify_cq_attr attr = {
 		.attr_mask = IBV_CQ_ATTR_MODERATE,
 		.moderate = { .cq_count = 4, .cq_period = 10 },
 	};
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = { .wr_id = 41, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_wc wc;
 	int ret;
 
-	cq = v_cq(self, 16);
-	ret = ibv_modify_cq(cq, &attr);
+	ret = ibv_modify_cq(self->a.cq, &attr);
 	if (ret)
 		rg_unsupported_or_fail(ret, "ibv_modify_cq (moderation)");
-	RG_EXPECT_EQ(ret, 0);
+	v_fill(self->a.buf, 128, 91);
+	v_sge(&sge, self->a.buf, 128, self->a.mr->lkey);
+	wr.wr.rdma.remote_addr = (uintptr_t)self->b.buf;
+	wr.wr.rdma.rkey = self->b.mr->rkey;
+	v_post_send(self->a.qp, &wr);
+	v_wait(self->a.cq, &wc, "a write on a moderated CQ");
+	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 41);
+	RG_EXPECT(v_check(self->b.buf, 128, 91));
 }
 
 /* A completion wakes the channel: get_cq_event names our CQ and context. */
@@ -302,6 +614,8 @@ static void notify_case(struct vpair *p, int solicited_only)
 	RG_ASSERT_EQ(ibv_req_notify_cq(cq, solicited_only), 0);
 	if (solicited_only)
 		wr.send_flags |= IBV_SEND_SOLICITED;
+	/* A real payload: a wake-up for a receive that moved nothing is no pass. */
+	v_fill(p->a.buf, 32, (uint8_t)(60 + solicited_only));
 	v_sge(&sge, p->a.buf, 32, p->a.mr->lkey);
 	v_post_send(p->a.qp, &wr);
 	RG_ASSERT_EQ(ibv_get_cq_event(channel, &event_cq, &event_ctx), 0);
@@ -309,6 +623,8 @@ static void notify_case(struct vpair *p, int solicited_only)
 	RG_EXPECT_PTR_EQ(event_ctx, &marker);
 	v_wait(cq, &wc, "the notified receive");
 	v_expect_wc(&wc, IBV_WC_RECV, 9);
+	RG_EXPECT_EQ(wc.byte_len, 32);
+	RG_EXPECT(v_check(p->b.buf, 32, (uint8_t)(60 + solicited_only)));
 	ibv_ack_cq_events(cq, 1);
 	RG_EXPECT_EQ(ibv_destroy_qp(rq), 0);
 	RG_EXPECT_EQ(ibv_destroy_cq(cq), 0);
@@ -354,6 +670,7 @@ RG_TEST_F(verbs, cq_ex, rc_pair)
 	v_post_recv(rq, 21, self->b.buf, 128, self->b.mr->lkey);
 	/* Nothing yet: start_poll says ENOENT and must not be ended. */
 	RG_EXPECT_ERRNO(ibv_start_poll(cqx, &poll), ENOENT);
+	v_fill(self->a.buf, 77, 23);
 	v_sge(&sge, self->a.buf, 77, self->a.mr->lkey);
 	v_post_send(self->a.qp, &wr);
 	v_wait(self->a.cq, &wc, "send with immediate");
@@ -369,6 +686,7 @@ RG_TEST_F(verbs, cq_ex, rc_pair)
 	RG_EXPECT_EQ(ibv_wc_read_qp_num(cqx), rq->qp_num);
 	RG_EXPECT_ERRNO(ibv_next_poll(cqx), ENOENT);
 	ibv_end_poll(cqx);
+	RG_EXPECT(v_check(self->b.buf, 77, 23));
 	RG_EXPECT_EQ(ibv_destroy_qp(rq), 0);
 	RG_EXPECT_EQ(ibv_destroy_cq(ibv_cq_ex_to_cq(cqx)), 0);
 }
@@ -427,6 +745,88 @@ RG_TEST_F(verbs, srq, device)
 	RG_EXPECT_EQ(ibv_destroy_srq(srq), 0);
 }
 
+/* An SRQ grown by ibv_modify_srq(IBV_SRQ_MAX_WR) keeps the receives posted
+ * before and takes more than it could hold; they are consumed in order. */
+RG_TEST_F(verbs, srq_resize, device)
+{
+	struct ibv_srq_init_attr init = { .attr = { .max_wr = 4, .max_sge = 1 } };
+	struct ibv_srq_attr attr = { .max_wr = 64 };
+	struct ibv_qp_init_attr qpi = { .qp_type = IBV_QPT_RC,
+					.cap = { .max_send_wr = 16, .max_send_sge = 1 } };
+	struct ibv_srq *srq;
+	struct ibv_qp *rq, *sq;
+	struct ibv_cq *cq;
+	uint8_t *buf = v_buf(65536);
+	struct ibv_mr *mr;
+	struct ibv_sge sge;
+	struct ibv_recv_wr rwr = { .sg_list = &sge, .num_sge = 1 }, *bad;
+	struct ibv_send_wr wr = { .sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_wc wc;
+	uint32_t before;
+	int i, got = 0, sent = 0, ret, posted;
+
+	srq = ibv_create_srq(self->pd, &init);
+	if (!srq)
+		rg_unsupported_or_fail(errno, "ibv_create_srq");
+	mr = v_mr(self, buf, 65536, IBV_ACCESS_LOCAL_WRITE);
+	RG_ASSERT_EQ(ibv_query_srq(srq, &attr), 0);
+	before = attr.max_wr;
+	/* More receives than the SRQ held before it grew. */
+	posted = (int)before + 8;
+	if (posted > 32)
+		rg_error("an SRQ of max_wr 4 reports %u: too large for this test", before);
+	for (i = 0; i < 2; i++) {
+		rwr.wr_id = 100 + (uint64_t)i;
+		v_sge(&sge, buf + 32768 + 1024 * i, 1024, mr->lkey);
+		RG_ASSERT_EQ(ibv_post_srq_recv(srq, &rwr, &bad), 0);
+	}
+	attr.max_wr = before + 32;
+	ret = ibv_modify_srq(srq, &attr, IBV_SRQ_MAX_WR);
+	if (ret)
+		rg_unsupported_or_fail(ret, "ibv_modify_srq(IBV_SRQ_MAX_WR)");
+	RG_ASSERT_EQ(ibv_query_srq(srq, &attr), 0);
+	if (attr.max_wr < before + 32)
+		rg_fail("ibv_modify_srq(max_wr %u) succeeded; query_srq says %u", before + 32,
+			attr.max_wr);
+	for (i = 2; i < posted; i++) {
+		rwr.wr_id = 100 + (uint64_t)i;
+		v_sge(&sge, buf + 32768 + 1024 * i, 1024, mr->lkey);
+		ret = ibv_post_srq_recv(srq, &rwr, &bad);
+		if (ret)
+			rg_fail("receive %d of %d into the grown SRQ (was %u): %s", i + 1, posted,
+				before, strerror(ret));
+	}
+	cq = v_cq(self, 64);
+	qpi.send_cq = qpi.recv_cq = cq;
+	qpi.srq = srq;
+	rq = ibv_create_qp(self->pd, &qpi);
+	RG_ASSERT_NOT_NULL(rq);
+	sq = v_qp(self, IBV_QPT_RC, cq, NULL);
+	v_connect(self, sq, rq, &V_CONN_DEFAULT);
+	for (i = 0; i < posted; i++) {
+		v_fill(buf + 64 * i, 64, (uint8_t)i);
+		v_sge(&sge, buf + 64 * i, 64, mr->lkey);
+		wr.wr_id = (uint64_t)i;
+		v_post_send(sq, &wr);
+		while (got < i + 1 || sent < i + 1) {
+			v_wait(cq, &wc, "a send into the grown SRQ");
+			if (wc.opcode == IBV_WC_SEND) {
+				v_expect_wc(&wc, IBV_WC_SEND, (uint64_t)sent++);
+				continue;
+			}
+			v_expect_wc(&wc, IBV_WC_RECV, 100 + (uint64_t)got);
+			RG_EXPECT_EQ(wc.byte_len, 64);
+			if (!v_check(buf + 32768 + 1024 * got, 64, (uint8_t)got))
+				rg_fail("receive %d in the grown SRQ: wrong bytes", got + 1);
+			got++;
+		}
+	}
+	RG_EXPECT_EQ(ibv_destroy_qp(sq), 0);
+	RG_EXPECT_EQ(ibv_destroy_qp(rq), 0);
+	RG_EXPECT_EQ(ibv_destroy_srq(srq), 0);
+}
+
 RG_TEST_F(verbs, srq_ex, device)
 {
 	struct ibv_srq_init_attr_ex init = {
@@ -449,6 +849,42 @@ RG_TEST_F(verbs, srq_ex, device)
 	RG_EXPECT_EQ(ibv_destroy_srq(srq), 0);
 }
 
+/* XRC's two QP types through the state table (the kernel's required masks). */
+static void xrc_up(struct vdev *dev, struct ibv_qp *qp, uint32_t remote_qpn)
+{
+	struct ibv_qp_attr attr = { .qp_state = IBV_QPS_INIT, .port_num = V_PORT,
+				    .qp_access_flags = IBV_ACCESS_REMOTE_WRITE };
+	int rtr = IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN;
+	bool tgt = qp->qp_type == IBV_QPT_XRC_RECV;
+
+	if (ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
+					    IBV_QP_ACCESS_FLAGS))
+		rg_fail("XRC QP %u to INIT: %s", qp->qp_num, strerror(errno));
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IBV_QPS_RTR;
+	attr.path_mtu = dev->port.active_mtu;
+	attr.dest_qp_num = remote_qpn;
+	attr.max_dest_rd_atomic = 1;
+	attr.min_rnr_timer = 1;
+	v_ah_attr(dev, &attr.ah_attr);
+	if (tgt)
+		rtr |= IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER;
+	if (ibv_modify_qp(qp, &attr, rtr))
+		rg_fail("XRC QP %u to RTR: %s", qp->qp_num, strerror(errno));
+	if (tgt)
+		return; /* a target only receives */
+	attr.qp_state = IBV_QPS_RTS;
+	attr.timeout = 14;
+	attr.retry_cnt = 7;
+	attr.rnr_retry = 7;
+	attr.max_rd_atomic = 1;
+	if (ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
+					    IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC))
+		rg_fail("XRC QP %u to RTS: %s", qp->qp_num, strerror(errno));
+}
+
+/* An XRC domain, its SRQ and receive QP; ibv_open_qp shares that QP; an
+ * XRC send QP delivers a message to the SRQ named by its number. */
 RG_TEST_F(verbs, xrc, device)
 {
 	struct ibv_xrcd_init_attr xattr = {
@@ -462,11 +898,25 @@ RG_TEST_F(verbs, xrc, device)
 			     IBV_SRQ_INIT_ATTR_XRCD | IBV_SRQ_INIT_ATTR_CQ,
 		.srq_type = IBV_SRQT_XRC,
 	};
+	struct ibv_qp_init_attr_ex rattr = { .qp_type = IBV_QPT_XRC_RECV,
+					     .comp_mask = IBV_QP_INIT_ATTR_XRCD };
+	struct ibv_qp_init_attr_ex iattr = { .qp_type = IBV_QPT_XRC_SEND,
+					     .comp_mask = IBV_QP_INIT_ATTR_PD,
+					     .cap = { .max_send_wr = 4, .max_send_sge = 1 } };
 	struct ibv_qp_open_attr oattr = { 0 };
 	struct ibv_xrcd *xrcd;
 	struct ibv_srq *srq;
-	struct ibv_qp *qp;
+	struct ibv_qp *recv, *send, *opened, *qp;
+	struct ibv_cq *cq;
+	uint8_t *buf = v_buf(8192);
+	struct ibv_mr *mr;
+	struct ibv_sge sge;
+	struct ibv_recv_wr rwr = { .wr_id = 61, .sg_list = &sge, .num_sge = 1 }, *rbad;
+	struct ibv_send_wr wr = { .wr_id = 62, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_wc wc;
 	uint32_t num = 0;
+	int i;
 
 	if (!(self->attr.device_cap_flags & IBV_DEVICE_XRC)) {
 		/* Still call it: a device without XRC must refuse, not crash. */
@@ -476,21 +926,57 @@ RG_TEST_F(verbs, xrc, device)
 	}
 	xrcd = ibv_open_xrcd(self->ctx, &xattr);
 	RG_ASSERT_NOT_NULL(xrcd);
+	cq = v_cq(self, 16);
 	sattr.pd = self->pd;
 	sattr.xrcd = xrcd;
-	sattr.cq = v_cq(self, 16);
+	sattr.cq = cq;
 	srq = ibv_create_srq_ex(self->ctx, &sattr);
 	RG_ASSERT_NOT_NULL(srq);
 	RG_EXPECT_EQ(ibv_get_srq_num(srq, &num), 0);
 	RG_EXPECT_NE(num, 0);
-	/* Opening a QP number nobody shares fails, but the call exists. */
+	rattr.xrcd = xrcd;
+	recv = ibv_create_qp_ex(self->ctx, &rattr);
+	RG_ASSERT_NOT_NULL(recv);
+	/* Another process would open the receive QP by its number. */
 	oattr.comp_mask = IBV_QP_OPEN_ATTR_NUM | IBV_QP_OPEN_ATTR_XRCD |
 			  IBV_QP_OPEN_ATTR_TYPE;
-	oattr.qp_num = 0xffffff;
+	oattr.qp_num = recv->qp_num;
 	oattr.xrcd = xrcd;
 	oattr.qp_type = IBV_QPT_XRC_RECV;
+	opened = ibv_open_qp(self->ctx, &oattr);
+	RG_ASSERT_NOT_NULL(opened);
+	RG_EXPECT_EQ(opened->qp_num, recv->qp_num);
+	RG_EXPECT_EQ(opened->qp_type, IBV_QPT_XRC_RECV);
+	/* A number nobody shares opens nothing. */
+	oattr.qp_num = recv->qp_num ^ 0x5a5a5a;
 	qp = ibv_open_qp(self->ctx, &oattr);
 	RG_EXPECT_NULL(qp);
+	iattr.pd = self->pd;
+	iattr.send_cq = iattr.recv_cq = cq;
+	send = ibv_create_qp_ex(self->ctx, &iattr);
+	RG_ASSERT_NOT_NULL(send);
+	xrc_up(self, recv, send->qp_num);
+	xrc_up(self, send, recv->qp_num);
+	mr = v_mr(self, buf, 8192, IBV_ACCESS_LOCAL_WRITE);
+	v_sge(&sge, buf + 4096, 256, mr->lkey);
+	RG_ASSERT_EQ(ibv_post_srq_recv(srq, &rwr, &rbad), 0);
+	v_fill(buf, 120, 37);
+	v_sge(&sge, buf, 120, mr->lkey);
+	wr.qp_type.xrc.remote_srqn = num;
+	v_post_send(send, &wr);
+	for (i = 0; i < 2; i++) {
+		v_wait(cq, &wc, "an XRC send and its receive");
+		if (wc.opcode == IBV_WC_SEND) {
+			v_expect_wc(&wc, IBV_WC_SEND, 62);
+			continue;
+		}
+		v_expect_wc(&wc, IBV_WC_RECV, 61);
+		RG_EXPECT_EQ(wc.byte_len, 120);
+	}
+	RG_EXPECT(v_check(buf + 4096, 120, 37));
+	RG_EXPECT_EQ(ibv_destroy_qp(send), 0);
+	RG_EXPECT_EQ(ibv_destroy_qp(opened), 0);
+	RG_EXPECT_EQ(ibv_destroy_qp(recv), 0);
 	RG_EXPECT_EQ(ibv_destroy_srq(srq), 0);
 	RG_EXPECT_EQ(ibv_close_xrcd(xrcd), 0);
 }
@@ -507,26 +993,79 @@ RG_TEST_F(verbs, create_ah, device)
 	RG_EXPECT_EQ(ibv_destroy_ah(ah), 0);
 }
 
-RG_TEST_F(verbs, mcast_attach, device)
+/*
+ * RoCE v2 multicast leaves as an IP multicast packet, and a soft-RoCE
+ * device (rxe) sees its own only when the kernel loops it back, which it
+ * does for groups this host is a member of on that interface: what
+ * rdma_cm's join arranges (IGMP), and what a verbs program on rxe must
+ * arrange itself. An HCA loops multicast back on its own; the membership
+ * changes nothing there. The socket stays open for the test's life.
+ */
+static void ip_member(const struct vdev *dev, const union ibv_gid *mgid)
 {
-	struct ibv_cq *cq;
-	struct ibv_qp *qp;
+	struct ip_mreq m;
+	int fd;
+
+	if (!dev->roce)
+		return;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		rg_error("socket: %s", strerror(errno));
+	memcpy(&m.imr_multiaddr, mgid->raw + 12, 4);
+	memcpy(&m.imr_interface, dev->gid.raw + 12, 4);
+	if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)))
+		rg_error("joining the IP group of the multicast GID: %s", strerror(errno));
+}
+
+/* A datagram sent to a multicast group reaches the QP attached to it (the
+ * group's own QP number and the group GID as the address). */
+RG_TEST_F(verbs, mcast_attach, ud_pair)
+{
+	struct vend *a = &self->a, *b = &self->b;
+	/* IB: a multicast GID (ff0e::); RoCE v2: the IPv4-mapped group
+	 * address (::ffff:239.1.2.3), as rdma_cm's join builds it. */
 	union ibv_gid mgid = { .raw = { 0xff, 0x0e, [10] = 0xff, [11] = 0xff,
 					[12] = 239, [13] = 1, [14] = 2, [15] = 3 } };
+	struct ibv_ah_attr attr;
+	struct ibv_ah *ah;
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = { .wr_id = 12, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_wc wc;
 	int ret;
 
-	cq = v_cq(self, 16);
-	qp = v_qp(self, IBV_QPT_UD, cq, NULL);
-	v_ud_ready(self, qp);
-	ret = ibv_attach_mcast(qp, &mgid, 0);
+	if (self->dev.roce)
+		mgid.raw[0] = mgid.raw[1] = 0;
+	ret = ibv_attach_mcast(b->qp, &mgid, 0);
 	if (ret)
 		rg_unsupported_or_fail(ret, "ibv_attach_mcast");
-	RG_ASSERT_EQ(ret, 0);
-	RG_EXPECT_EQ(ibv_detach_mcast(qp, &mgid, 0), 0);
+	ip_member(&self->dev, &mgid);
+	v_ah_attr(&self->dev, &attr);
+	attr.is_global = 1;
+	attr.grh.dgid = mgid;
+	attr.dlid = 0xc001; /* a multicast LID; RoCE ignores it */
+	ah = ibv_create_ah(self->dev.pd, &attr);
+	RG_ASSERT_NOT_NULL(ah);
+	v_post_recv(b->qp, 13, b->buf, 40 + 200, b->mr->lkey);
+	v_fill(a->buf, 200, 27);
+	v_sge(&sge, a->buf, 200, a->mr->lkey);
+	wr.wr.ud.ah = ah;
+	wr.wr.ud.remote_qpn = 0xffffff; /* the multicast QPN */
+	wr.wr.ud.remote_qkey = V_QKEY;
+	v_post_send(a->qp, &wr);
+	v_wait(a->cq, &wc, "the multicast send");
+	v_expect_wc(&wc, IBV_WC_SEND, 12);
+	v_wait(b->cq, &wc, "the multicast datagram at the attached QP");
+	v_expect_wc(&wc, IBV_WC_RECV, 13);
+	RG_EXPECT_EQ(wc.byte_len, 40 + 200);
+	RG_EXPECT_EQ(wc.src_qp, a->qp->qp_num);
+	RG_EXPECT(v_check(b->buf + 40, 200, 27));
+	RG_EXPECT_EQ(ibv_detach_mcast(b->qp, &mgid, 0), 0);
 	/* Detaching a group no longer attached must fail. */
-	ret = ibv_detach_mcast(qp, &mgid, 0);
+	ret = ibv_detach_mcast(b->qp, &mgid, 0);
 	RG_EXPECT_NE(ret, 0);
 	rg_observe_errno("detach_twice", "detach_mcast twice", ret);
+	RG_EXPECT_EQ(ibv_destroy_ah(ah), 0);
 }
 
 RG_TEST_F(verbs, flow, device)
@@ -567,18 +1106,25 @@ RG_TEST_F(verbs, counters, device)
 	RG_EXPECT_EQ(ibv_destroy_counters(counters), 0);
 }
 
-RG_TEST_F(verbs, dm, device)
+/* Device memory: copied in and out, and registered as a region that a
+ * remote write lands in (zero-based: addresses are offsets into it). */
+RG_TEST_F(verbs, dm, rc_pair)
 {
-	struct ibv_alloc_dm_attr attr = { .length = 64 };
+	struct ibv_alloc_dm_attr attr = { .length = 4096 };
 	struct ibv_dm *dm;
+	struct ibv_mr *mr;
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = { .wr_id = 81, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_wc wc;
 	uint8_t in[64], out[64];
 
-	dm = ibv_alloc_dm(self->ctx, &attr);
+	dm = ibv_alloc_dm(self->dev.ctx, &attr);
 	if (!dm) {
 		int err = errno;
 
 #ifdef HAVE_IBV_IMPORT_DM
-		RG_EXPECT_NULL(ibv_import_dm(self->ctx, 0));
+		RG_EXPECT_NULL(ibv_import_dm(self->dev.ctx, 0));
 #endif
 		rg_unsupported_or_fail(err, "ibv_alloc_dm");
 	}
@@ -586,6 +1132,20 @@ RG_TEST_F(verbs, dm, device)
 	RG_EXPECT_EQ(ibv_memcpy_to_dm(dm, 0, in, sizeof(in)), 0);
 	RG_EXPECT_EQ(ibv_memcpy_from_dm(out, dm, 0, sizeof(out)), 0);
 	RG_EXPECT(v_check(out, sizeof(out), 4));
+	mr = ibv_reg_dm_mr(self->dev.pd, dm, 0, 4096,
+			   IBV_ACCESS_ZERO_BASED | IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+	if (!mr)
+		rg_fail("ibv_reg_dm_mr: %s", strerror(errno));
+	v_fill(self->a.buf, 64, 94);
+	v_sge(&sge, self->a.buf, 64, self->a.mr->lkey);
+	wr.wr.rdma.remote_addr = 1024;
+	wr.wr.rdma.rkey = mr->rkey;
+	v_post_send(self->a.qp, &wr);
+	v_wait(self->a.cq, &wc, "a write into device memory");
+	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 81);
+	RG_EXPECT_EQ(ibv_memcpy_from_dm(out, dm, 1024, sizeof(out)), 0);
+	RG_EXPECT(v_check(out, sizeof(out), 94));
+	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 	RG_EXPECT_EQ(ibv_free_dm(dm), 0);
 }
 
@@ -599,23 +1159,62 @@ RG_TEST_F(verbs, wq, device)
 	wq = ibv_create_wq(self->ctx, &attr);
 	if (!wq)
 		rg_unsupported_or_fail(errno, "ibv_create_wq");
+	RG_EXPECT_EQ(wq->state, IBV_WQS_RESET);
+	/* Made ready, it takes receives (its traffic needs an RSS QP). */
+	{
+		struct ibv_wq_attr mod = { .attr_mask = IBV_WQ_ATTR_STATE,
+					   .wq_state = IBV_WQS_RDY };
+		uint8_t *buf = v_buf(4096);
+		struct ibv_mr *mr = v_mr(self, buf, 4096, IBV_ACCESS_LOCAL_WRITE);
+		struct ibv_sge sge;
+		struct ibv_recv_wr rwr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1 }, *bad;
+
+		RG_ASSERT_EQ(ibv_modify_wq(wq, &mod), 0);
+		RG_EXPECT_EQ(wq->state, IBV_WQS_RDY);
+		v_sge(&sge, buf, 4096, mr->lkey);
+		RG_EXPECT_EQ(ibv_post_wq_recv(wq, &rwr, &bad), 0);
+	}
 	RG_EXPECT_EQ(ibv_destroy_wq(wq), 0);
 }
 
-RG_TEST_F(verbs, td_parent_domain, device)
+/* A QP created in a parent domain (a PD with a thread domain) sends like
+ * any other: the domain is where it lives, not what it can do. */
+RG_TEST_F(verbs, td_parent_domain, rc_pair)
 {
 	struct ibv_td_init_attr tattr = { 0 };
 	struct ibv_parent_domain_init_attr pattr = { 0 };
+	struct vdev in_parent = self->dev;
 	struct ibv_td *td;
 	struct ibv_pd *parent;
+	struct ibv_qp *qp;
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = { .wr_id = 71, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_wc wc;
 
-	td = ibv_alloc_td(self->ctx, &tattr);
+	td = ibv_alloc_td(self->dev.ctx, &tattr);
 	if (!td)
 		rg_unsupported_or_fail(errno, "ibv_alloc_td");
-	pattr.pd = self->pd;
+	pattr.pd = self->dev.pd;
 	pattr.td = td;
-	parent = ibv_alloc_parent_domain(self->ctx, &pattr);
+	parent = ibv_alloc_parent_domain(self->dev.ctx, &pattr);
 	RG_ASSERT_NOT_NULL(parent);
+	in_parent.pd = parent;
+	qp = v_qp(&in_parent, IBV_QPT_RC, self->a.cq, NULL);
+	RG_EXPECT_PTR_EQ(qp->pd, parent);
+	ibv_destroy_qp(self->b.qp);
+	self->b.qp = v_qp(&self->dev, IBV_QPT_RC, self->b.cq, NULL);
+	v_connect(&self->dev, qp, self->b.qp, &V_CONN_DEFAULT);
+	v_post_recv(self->b.qp, 72, self->b.buf, 256, self->b.mr->lkey);
+	v_fill(self->a.buf, 256, 93);
+	v_sge(&sge, self->a.buf, 256, self->a.mr->lkey);
+	v_post_send(qp, &wr);
+	v_wait(self->a.cq, &wc, "a send from the parent domain's QP");
+	v_expect_wc(&wc, IBV_WC_SEND, 71);
+	v_wait(self->b.cq, &wc, "its receive");
+	v_expect_wc(&wc, IBV_WC_RECV, 72);
+	RG_EXPECT(v_check(self->b.buf, 256, 93));
+	RG_EXPECT_EQ(ibv_destroy_qp(qp), 0);
 	RG_EXPECT_EQ(ibv_dealloc_pd(parent), 0);
 	RG_EXPECT_EQ(ibv_dealloc_td(td), 0);
 }

@@ -1,14 +1,17 @@
 """The coverage interposer on this host: calls from the harness counted,
 inline verbs recorded, a corrupt file refused."""
 import os
+import re
 import subprocess
 import tempfile
 import unittest
 from pathlib import Path
+from types import SimpleNamespace
 
 from rdmagate.harness import coverage
 from rdmagate.outputs import plan
 from rdmagate.errors import InfraError
+from rdmagate.paths import REPO_ROOT
 from tests.support import BUILD_DIR
 
 HARNESS = BUILD_DIR / "harness" / "rdmagate-harness"
@@ -48,6 +51,42 @@ class Interposer(unittest.TestCase):
         return {name for _, name in (line.split("\t") for line in (
             HARNESS.parent / "coverage" / "symbols.txt").read_text().splitlines()
             if line.startswith(lib + "\t"))} - {m["name"] for m in data[lib]["missing"]}
+
+
+class Reasons(unittest.TestCase):
+    """Why a function was not called is computed from the run's outcomes,
+    for inline verbs as for exported ones; no harness needed."""
+
+    def test_a_gate_that_did_not_pass_is_the_reason(self):
+        gates = {"ibv_memcpy_to_dm": "verbs.dm"}
+        unsupported = {"verbs.dm": SimpleNamespace(outcome="UNSUPPORTED",
+                                                   reason="ibv_alloc_dm: Operation not supported")}
+        self.assertEqual(coverage.gated_reason("ibv_memcpy_to_dm", unsupported, gates),
+                         "reached only through verbs.dm, UNSUPPORTED here: "
+                         "ibv_alloc_dm: Operation not supported")
+        passed = {"verbs.dm": SimpleNamespace(outcome="PASS", reason="")}
+        self.assertEqual(coverage.gated_reason("ibv_memcpy_to_dm", passed, gates),
+                         "not called by the suites")
+        self.assertEqual(coverage.gated_reason("ibv_other", unsupported, gates),
+                         "not called by the suites")
+
+    def test_every_gate_is_a_test_of_the_suites(self):
+        sources = "\n".join(p.read_text() for p in (REPO_ROOT / "suites").rglob("*.c"))
+        tests = {f"{m[0]}.{m[1]}" for m in re.findall(
+            r"RG_TEST(?:_F)?\((\w+), (\w+)", sources)}
+        tests |= {f"cm.{m}" for m in re.findall(r"CM_TEST\((\w+)\)", sources)}
+        for name, gate in coverage.REACHED_THROUGH.items():
+            self.assertTrue(gate in tests, f"coverage-reasons.yaml: {name}: no test {gate}")
+
+    def test_the_exported_line_carries_the_inline_figure(self):
+        data = {"libibverbs": {"called": 57, "total": 75, "missing": []},
+                "libibverbs (inline)": {"called": 60, "total": 92,
+                                        "missing": [{"name": "ibv_wr_send_tso",
+                                                     "reason": "not called by the suites"}]}}
+        lines = coverage.summary(data)
+        self.assertEqual(lines[0], "coverage libibverbs: 57/75 called (inline 60/92)")
+        self.assertEqual(lines[1], "coverage libibverbs (inline): 60/92 called; "
+                                   "not: ibv_wr_send_tso")
 
 
 if __name__ == "__main__":
