@@ -42,6 +42,7 @@ static struct json_object *to_json(const struct rg_result *res,
 	json_object_object_add(obj, "reason", json_object_new_string(res->reason));
 	json_object_object_add(obj, "message", json_object_new_string(res->message));
 	json_object_object_add(obj, "observed", json_object_new_string(res->observed));
+	json_object_object_add(obj, "failure", json_object_new_string(res->failure));
 	json_object_object_add(obj, "duration_s", json_object_new_double(res->duration_s));
 	json_object_object_add(obj, "stack", json_object_new_string(plan->stack));
 	json_object_object_add(obj, "device", json_object_new_string(plan->device));
@@ -54,7 +55,7 @@ int rg_jsonl_write(int fd, const struct rg_result *res, const struct rg_plan *pl
 {
 	struct json_object *obj = to_json(res, plan);
 	const char *text;
-	char line[4 * RG_TEXT_MAX + 1024];
+	char line[5 * RG_TEXT_MAX + 1024];
 	int len, ret = 0;
 
 	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |

@@ -359,7 +359,7 @@ CM_TEST(multicast)
 	event = cm_next(ch);
 	RG_ASSERT_NOT_NULL(event);
 	if (event->event != RDMA_CM_EVENT_MULTICAST_JOIN)
-		rg_unsupported_or_fail(event->status, "joining 239.1.2.3: %s (status %d)",
+		rg_unsupported_or_fail(-event->status, "joining 239.1.2.3: %s (status %d)",
 				       rdma_event_str(event->event), event->status);
 	RG_EXPECT_NOT_NULL(event->param.ud.ah_attr.is_global ? &event->param.ud : NULL);
 	rdma_ack_cm_event(event);
