@@ -9,13 +9,18 @@
 
 #include "internal.h"
 
-static void failed(const char *file, int line, bool fatal, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static void failed(const char *file, int line, bool fatal, const char *expr,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void failed(const char *file, int line, bool fatal, const char *fmt, ...)
+/* expr, the condition as written without the values it saw, is the
+ * failure's message id (a profile names it; the values may differ). */
+static void failed(const char *file, int line, bool fatal, const char *expr,
+		   const char *fmt, ...)
 {
 	char text[RG_TEXT_MAX];
 	va_list ap;
+
+	rg_failure_id("%s", expr);
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -32,10 +37,10 @@ void rg__assert_int(const char *file, int line, bool fatal, const char *expr,
 	const char *not = equal ? "" : "not ";
 
 	if (is_signed)
-		failed(file, line, fatal, "%s: got %lld, expected %s%lld", expr,
+		failed(file, line, fatal, expr, "%s: got %lld, expected %s%lld", expr,
 		       (long long)got, not, (long long)want);
 	else
-		failed(file, line, fatal, "%s: got %llu, expected %s%llu", expr,
+		failed(file, line, fatal, expr, "%s: got %llu, expected %s%llu", expr,
 		       got, not, want);
 }
 
@@ -44,14 +49,14 @@ void rg__assert_errno(const char *file, int line, bool fatal, const char *expr,
 {
 	char a[32], b[32];
 
-	failed(file, line, fatal, "%s: got %s, expected %s", expr,
+	failed(file, line, fatal, expr, "%s: got %s, expected %s", expr,
 	       rg_errno_name(got, a, sizeof(a)), rg_errno_name(want, b, sizeof(b)));
 }
 
 void rg__assert_str(const char *file, int line, bool fatal, const char *expr,
 		    bool equal, const char *got, const char *want)
 {
-	failed(file, line, fatal, "%s: got %s%s%s, expected %s%s%s%s", expr,
+	failed(file, line, fatal, expr, "%s: got %s%s%s, expected %s%s%s%s", expr,
 	       got ? "\"" : "", got ? got : "NULL", got ? "\"" : "",
 	       equal ? "" : "not ", want ? "\"" : "", want ? want : "NULL",
 	       want ? "\"" : "");
@@ -66,11 +71,22 @@ void rg__assert_ptr(const char *file, int line, bool fatal, const char *expr,
 		snprintf(a, sizeof(a), "%p", got);
 	if (want)
 		snprintf(b, sizeof(b), "%p", want);
-	failed(file, line, fatal, "%s: got %s, expected %s%s", expr, a,
+	failed(file, line, fatal, expr, "%s: got %s, expected %s%s", expr, a,
 	       equal ? "" : "not ", b);
 }
 
 void rg__assert_true(const char *file, int line, bool fatal, const char *expr)
 {
-	failed(file, line, fatal, "%s: false", expr);
+	failed(file, line, fatal, expr, "%s: false", expr);
+}
+
+void rg_contract_violation(const char *file, int line, bool fatal, const char *id,
+			   const char *what, int err)
+{
+	char msgid[RG_TEXT_MAX], name[32];
+
+	snprintf(msgid, sizeof(msgid), "verbs contract: %s returned a negative errno", id);
+	failed(file, line, fatal, msgid,
+	       "verbs contract: %s returned %d (-%s), not a positive errno", what, err,
+	       rg_errno_name(-err, name, sizeof(name)));
 }

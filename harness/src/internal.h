@@ -34,6 +34,9 @@ struct rg_result {
 	char reason[RG_TEXT_MAX];
 	char message[RG_TEXT_MAX];
 	char observed[RG_TEXT_MAX];
+	/* A FAIL's message id: what failed without the values it saw (the
+	 * assertion's expression, rg_fail's format), for a profile to name. */
+	char failure[RG_TEXT_MAX];
 };
 
 /* A selected test with what the plan says of it. */
@@ -43,6 +46,8 @@ struct rg_selected {
 	enum rg_outcome expected;
 	const char *expected_reason;
 	const char *expected_observed;
+	const char *expected_failure; /* an expected FAIL's message id */
+	bool not_run; /* a known defect whose run harms the machine */
 	unsigned int timeout_s;
 };
 
@@ -68,8 +73,12 @@ int rg_plan_load(const char *path, char **filters, size_t n_filters,
 		 struct rg_plan *plan);
 void rg_plan_free(struct rg_plan *plan);
 
-/* report.c: the child's side of the pipe; "OUTCOME\nreason\nmessage\nobserved\n" */
+/* report.c: the child's side of the pipe;
+ * "OUTCOME\nreason\nmessage\nobserved\nfailure\n" */
 void rg_report_setup(int fd, const struct rg_plan *plan);
+/* The failure's message id; the first one set is kept (the first failure
+ * is the cause, as in the message). */
+void rg_failure_id(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* While a fixture is being set up, a FAIL is reported as ERROR. */
 void rg_report_fixture(const struct rg_fixture *fixture);
 void rg_report(enum rg_outcome outcome, const char *reason,
@@ -84,6 +93,12 @@ void rg_isolate_run(const struct rg_selected *sel, struct rg_result *res,
 /* expect.c */
 void rg_expect_apply(const struct rg_selected *sel, struct rg_result *res,
 		     bool capture);
+void rg_expect_not_run(const struct rg_selected *sel, struct rg_result *res);
+
+/* assert.c: a call that reported an error as a negative number, where the
+ * verbs contract is a positive errno (returned, or in errno) */
+void rg_contract_violation(const char *file, int line, bool fatal, const char *id,
+			   const char *what, int err);
 
 /* writers */
 int rg_jsonl_open(const char *path);

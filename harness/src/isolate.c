@@ -125,32 +125,27 @@ static _Noreturn void child_main(const struct rg_selected *sel, int fd,
 	_exit(0);
 }
 
-/* Parse "OUTCOME\nreason\nmessage\nobserved\n" from the child; false if absent. */
+/* Parse "OUTCOME\nreason\nmessage\nobserved\nfailure\n" from the child;
+ * false if absent or cut short. */
 static bool parse_report(char *buf, struct rg_result *res)
 {
-	char *reason, *message, *observed, *end;
+	char *field[5], *next = buf, *end;
+	size_t i;
 
-	reason = strchr(buf, '\n');
-	if (!reason)
+	for (i = 0; i < 5; i++) {
+		end = strchr(next, '\n');
+		if (!end)
+			return false;
+		*end = '\0';
+		field[i] = next;
+		next = end + 1;
+	}
+	if (rg_outcome_parse(field[0], &res->raw_outcome))
 		return false;
-	*reason++ = '\0';
-	message = strchr(reason, '\n');
-	if (!message)
-		return false;
-	*message++ = '\0';
-	observed = strchr(message, '\n');
-	if (!observed)
-		return false;
-	*observed++ = '\0';
-	end = strchr(observed, '\n');
-	if (!end)
-		return false;
-	*end = '\0';
-	if (rg_outcome_parse(buf, &res->raw_outcome))
-		return false;
-	snprintf(res->reason, sizeof(res->reason), "%s", reason);
-	snprintf(res->message, sizeof(res->message), "%s", message);
-	snprintf(res->observed, sizeof(res->observed), "%s", observed);
+	snprintf(res->reason, sizeof(res->reason), "%s", field[1]);
+	snprintf(res->message, sizeof(res->message), "%s", field[2]);
+	snprintf(res->observed, sizeof(res->observed), "%s", field[3]);
+	snprintf(res->failure, sizeof(res->failure), "%s", field[4]);
 	return true;
 }
 
@@ -201,6 +196,7 @@ static void classify_exit(int status, char *report, struct rg_result *res)
 		return;
 	res->raw_outcome = RG_FAIL;
 	snprintf(res->reason, sizeof(res->reason), "exited before the test ended");
+	snprintf(res->failure, sizeof(res->failure), "%s", res->reason);
 	snprintf(res->message, sizeof(res->message),
 		 "the test process exited with status %d without reporting an outcome (an exit() in the code under test?)",
 		 WEXITSTATUS(status));

@@ -148,8 +148,12 @@ static int run_plan(const struct rg_plan *plan, int fd)
 			number = 0;
 			suite_ok = true;
 		}
-		rg_isolate_run(sel, &res, plan);
-		rg_expect_apply(sel, &res, plan->capture);
+		if (sel->not_run) {
+			rg_expect_not_run(sel, &res);
+		} else {
+			rg_isolate_run(sel, &res, plan);
+			rg_expect_apply(sel, &res, plan->capture);
+		}
 		if (rg_jsonl_write(fd, &res, plan))
 			return RG_INFRA;
 		rg_coverage_flush();

@@ -260,7 +260,8 @@ static const struct rg_test *find_test(const char *id, const struct rg_suite **i
 static int apply_one_expectation(struct rg_plan *plan, const char *id,
 				 struct json_object *spec)
 {
-	struct json_object *outcome, *reason = NULL, *observed = NULL;
+	struct json_object *outcome, *reason = NULL, *observed = NULL, *failure = NULL;
+	struct json_object *run = NULL;
 	const struct rg_suite *suite;
 	const struct rg_test *test;
 	enum rg_outcome expected;
@@ -284,6 +285,20 @@ static int apply_one_expectation(struct rg_plan *plan, const char *id,
 		return plan_error(plan, field, "reason must be a string");
 	if (expected == RG_FAIL && (!reason || !*json_object_get_string(reason)))
 		return plan_error(plan, field, "an expected FAIL (a known defect) needs its reason");
+	if (json_object_object_get_ex(spec, "failure", &failure) && failure &&
+	    !json_object_is_type(failure, json_type_string))
+		return plan_error(plan, field, "failure must be a string");
+	/* Without the failure it expects, any failure of the test would pass
+	 * as the known defect. */
+	if (expected == RG_FAIL && (!failure || !*json_object_get_string(failure)))
+		return plan_error(plan, field,
+				  "an expected FAIL needs the failure it expects (its message id)");
+	if (json_object_object_get_ex(spec, "run", &run) &&
+	    !json_object_is_type(run, json_type_boolean))
+		return plan_error(plan, field, "run must be true or false");
+	/* Only a known defect may stay unrun: one whose run harms the machine. */
+	if (run && !json_object_get_boolean(run) && expected != RG_FAIL)
+		return plan_error(plan, field, "run: false is for an expected FAIL (a known defect)");
 	if (json_object_object_get_ex(spec, "observed", &observed) && observed &&
 	    !json_object_is_type(observed, json_type_string))
 		return plan_error(plan, field, "observed must be a string");
@@ -295,6 +310,9 @@ static int apply_one_expectation(struct rg_plan *plan, const char *id,
 			reason ? json_object_get_string(reason) : NULL;
 		plan->tests[i].expected_observed =
 			observed ? json_object_get_string(observed) : NULL;
+		plan->tests[i].expected_failure =
+			failure ? json_object_get_string(failure) : NULL;
+		plan->tests[i].not_run = run && !json_object_get_boolean(run);
 	}
 	return 0;
 }

@@ -19,6 +19,8 @@ static const struct rg_fixture *setting_up;
 /* "id=value; ..." for the profile, and the same in words for the message */
 static char observed[RG_TEXT_MAX];
 static char observed_text[RG_TEXT_MAX];
+/* Short, so that the five fields fit in one PIPE_BUF write. */
+static char failure_id[256];
 
 void rg_report_setup(int fd, const struct rg_plan *plan)
 {
@@ -37,6 +39,25 @@ static void flatten(char *text)
 	for (; *text; text++)
 		if (*text == '\n' || *text == '\r')
 			*text = ' ';
+}
+
+static void set_failure_id(bool replace, const char *id)
+{
+	if (*failure_id && !replace)
+		return;
+	snprintf(failure_id, sizeof(failure_id), "%s", id);
+	flatten(failure_id);
+}
+
+void rg_failure_id(const char *fmt, ...)
+{
+	char id[sizeof(failure_id)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(id, sizeof(id), fmt, ap);
+	va_end(ap);
+	set_failure_id(false, id);
 }
 
 void rg_report(enum rg_outcome outcome, const char *reason, const char *message)
@@ -61,8 +82,9 @@ void rg_report(enum rg_outcome outcome, const char *reason, const char *message)
 	snprintf(m, sizeof(m), "%s", message);
 	flatten(r);
 	flatten(m);
-	len = snprintf(buf, sizeof(buf), "%s\n%s\n%s\n%s\n",
-		       rg_outcome_name(outcome), r, m, observed);
+	len = snprintf(buf, sizeof(buf), "%s\n%s\n%s\n%s\n%s\n",
+		       rg_outcome_name(outcome), r, m, observed,
+		       outcome == RG_FAIL ? failure_id : "");
 	if (len < 0 || (size_t)len >= sizeof(buf))
 		len = sizeof(buf) - 1;
 	if (report_fd < 0) {
@@ -97,20 +119,54 @@ static _Noreturn void end_test(enum rg_outcome outcome, const char *fmt,
 DEFINE_END(rg_unsupported, RG_UNSUPPORTED)
 DEFINE_END(rg_skip, RG_SKIP)
 DEFINE_END(rg_error, RG_ERROR)
-DEFINE_END(rg_fail, RG_FAIL)
 
-_Noreturn void rg_unsupported_or_fail(int err, const char *fmt, ...)
+/* The failure reported is this one: its format (the text without the values
+ * it saw) is the message id, replacing an earlier assertion's. */
+static _Noreturn void fail_as(const char *id, const char *fmt, va_list ap)
 {
-	char what[RG_TEXT_MAX], name[32];
+	set_failure_id(true, id);
+	end_test(RG_FAIL, fmt, ap);
+}
+
+static _Noreturn void fail_with_id(const char *id, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static _Noreturn void fail_with_id(const char *id, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fail_as(id, fmt, ap);
+}
+
+_Noreturn void rg_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fail_as(fmt, fmt, ap);
+}
+
+_Noreturn void rg__unsupported_or_fail(const char *file, int line, int err,
+				       const char *fmt, ...)
+{
+	char what[RG_TEXT_MAX], id[RG_TEXT_MAX], name[32];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	if (err < 0) {
+		rg_contract_violation(file, line, true, fmt, what, err);
+		_exit(0); /* not reached: the failure above is fatal */
+	}
 	if (rg_unsupported_errno(err))
-		rg_unsupported("%s: %s", what, strerror(abs(err)));
-	rg_fail("%s: %s (%s), not an errno of an unsupported call", what,
-		rg_errno_name(err, name, sizeof(name)), strerror(abs(err)));
+		rg_unsupported("%s: %s", what, strerror(err));
+	/* The id keeps the errno (it is the failure) but not fmt's values. */
+	snprintf(id, sizeof(id), "%s: %s, not an errno of an unsupported call", fmt,
+		 rg_errno_name(err, name, sizeof(name)));
+	fail_with_id(id, "%s: %s (%s), not an errno of an unsupported call", what,
+		     rg_errno_name(err, name, sizeof(name)), strerror(err));
 }
 
 /* Short and stable, since profiles key on it: [a-z0-9_]+. */
@@ -155,11 +211,14 @@ const char *rg_errno_name(int err, char *buf, size_t size)
 	return buf;
 }
 
-void rg_observe_errno(const char *id, const char *what, int err)
+void rg__observe_errno(const char *file, int line, const char *id,
+		       const char *what, int err)
 {
 	char name[32];
 
 	rg_observe(id, what, rg_errno_name(err, name, sizeof(name)));
+	if (err < 0)
+		rg_contract_violation(file, line, false, id, what, err);
 }
 
 const char *rg_param(const char *key)

@@ -99,6 +99,30 @@ class Containment(HarnessCase):
         result = self.outcome("require_refused")
         self.assertEqual(result["outcome"], "FAIL")
         self.assertIn("ibv_alloc_mw(type 2): EINVAL", result["reason"])
+        # The message id keeps the errno but not the format's values.
+        self.assertEqual(result["failure"],
+                         "ibv_alloc_mw(type %d): EINVAL, not an errno of an unsupported call")
+
+    def test_a_negative_errno_breaks_the_verbs_contract(self):
+        result = self.outcome("require_negative")
+        self.assertEqual(result["outcome"], "FAIL")
+        self.assertRegex(result["message"], r"^verbs contract: ibv_alloc_mw\(type 2\) returned -95 "
+                         r"\(-EOPNOTSUPP\), not a positive errno \(selftest_suite\.c:\d+\)$")
+        self.assertEqual(result["failure"],
+                         "verbs contract: ibv_alloc_mw(type %d) returned a negative errno")
+        result = self.outcome("observe_negative")
+        self.assertEqual(result["outcome"], "FAIL")
+        self.assertEqual(result["observed"], "post_send=errno-12")
+        self.assertIn("post_send of one request too many returned -12 (-ENOMEM)",
+                      result["message"])
+        self.assertEqual(result["failure"], "verbs contract: post_send returned a negative errno")
+
+    def test_a_failure_has_a_message_id_without_its_values(self):
+        self.assertEqual(self.outcome("assert_fails")["failure"], "answer == 42")
+        self.assertEqual(self.outcome("fail_two_ways")["failure"],
+                         "a 3-entry SGE list of 600 bytes delivered %d bytes")
+        self.assertEqual(self.outcome("exit_early")["failure"], "exited before the test ended")
+        self.assertEqual(self.outcome("pass")["failure"], "")
 
     def test_segfault_is_crash_with_sigsegv(self):
         result = self.outcome("segfault")
@@ -137,7 +161,8 @@ class Containment(HarnessCase):
         expected = {"pass", "pass_printing", "assert_fails", "assert_errno", "segfault", "abort",
                     "spin", "exit_early", "unsupported", "require_supported", "require_refused",
                     "skip", "error", "fork_child_left", "param", "observe", "fixture_data",
-                    "fixture_broken", "fixture_absent"}
+                    "fixture_broken", "fixture_absent", "require_negative", "observe_negative",
+                    "fail_two_ways"}
         self.assertEqual(set(self.results), expected)
         for result in self.results.values():
             self.assertEqual((result["stack"], result["device"], result["suite"]),
@@ -212,7 +237,8 @@ class Expectations(HarnessCase):
                                  "the bad work request's completion: remote access error")
 
     def test_expected_fail_is_a_known_defect_both_ways(self):
-        known = {"outcome": "FAIL", "reason": "rxe sums the first SGE only (rdma-core#1744)"}
+        known = {"outcome": "FAIL", "reason": "rxe sums the first SGE only (rdma-core#1744)",
+                 "failure": "answer == 42"}
         plan = write_plan(self.dir, filter=["selftest.assert_fails", "selftest.pass"],
                           expect={"selftest.assert_fails": known, "selftest.pass": known})
         done, results, _ = run(self.dir, plan)
@@ -224,16 +250,67 @@ class Expectations(HarnessCase):
         self.assertEqual(done.returncode, 1)
         self.assertIn("# XFAIL", done.stdout)
 
-    def test_expected_fail_alone_exits_0_and_needs_a_reason(self):
+    def test_another_failure_of_a_known_defect_is_fail(self):
+        known = {"outcome": "FAIL", "reason": "rxe sums the first SGE only (rdma-core#1744)",
+                 "failure": "a 3-entry SGE list of 600 bytes delivered %d bytes"}
+        for how, outcome in (("fail", "XFAIL"), ("assert", "FAIL")):
+            plan = write_plan(self.dir, filter=["selftest.fail_two_ways"], params={"how": how},
+                              expect={"selftest.fail_two_ways": known})
+            done, results, _ = run(self.dir, plan)
+            result = results["fail_two_ways"]
+            self.assertEqual((result["raw_outcome"], result["outcome"]), ("FAIL", outcome), how)
+            self.assertEqual(done.returncode, 0 if outcome == "XFAIL" else 1)
+        self.assertEqual(result["failure"], "delivered == 600")
+        self.assertIn("expects the known defect 'a 3-entry SGE list of 600 bytes delivered %d "
+                      "bytes' (rxe sums the first SGE only (rdma-core#1744)), the test failed "
+                      "with 'delivered == 600': delivered == 600: got 300, expected 600",
+                      result["message"])
+
+    def test_expected_fail_alone_exits_0_and_needs_a_reason_and_failure(self):
+        known = {"outcome": "FAIL", "reason": "known", "failure": "answer == 42"}
         plan = write_plan(self.dir, filter=["selftest.assert_fails"],
-                          expect={"selftest.assert_fails": {"outcome": "FAIL", "reason": "known"}})
+                          expect={"selftest.assert_fails": known})
         done, results, _ = run(self.dir, plan)
         self.assertEqual((done.returncode, results["assert_fails"]["outcome"]), (0, "XFAIL"))
-        plan = write_plan(self.dir, filter=["selftest.assert_fails"],
-                          expect={"selftest.assert_fails": {"outcome": "FAIL"}})
+        for spec, words in (({"outcome": "FAIL", "failure": "answer == 42"}, "needs its reason"),
+                            ({"outcome": "FAIL", "reason": "known"}, "needs the failure it expects")):
+            plan = write_plan(self.dir, filter=["selftest.assert_fails"],
+                              expect={"selftest.assert_fails": spec})
+            done, _, _ = run(self.dir, plan)
+            self.assertEqual(done.returncode, 2)
+            self.assertIn(words, done.stderr)
+
+    def test_a_known_defect_that_harms_the_machine_is_not_run(self):
+        known = {"outcome": "FAIL", "reason": "the kernel oopses in its prefetch worker",
+                 "failure": "timed out after %u s", "run": False}
+        plan = write_plan(self.dir, filter=["selftest.spin", "selftest.pass"],
+                          expect={"selftest.spin": known})
+        done, results, elapsed = run(self.dir, plan)
+        result = results["spin"]
+        self.assertEqual((result["raw_outcome"], result["outcome"]), ("SKIP", "XFAIL"))
+        self.assertEqual(result["message"], "not run: the kernel oopses in its prefetch worker")
+        self.assertEqual(result["failure"], "timed out after %u s")
+        self.assertLess(elapsed, 1.0)   # spin's 1 s limit never started
+        self.assertEqual(done.returncode, 0, done.stderr)
+        plan = write_plan(self.dir, filter=["selftest.spin"],
+                          expect={"selftest.spin": {"outcome": "PASS", "run": False}})
         done, _, _ = run(self.dir, plan)
         self.assertEqual(done.returncode, 2)
-        self.assertIn("needs its reason", done.stderr)
+        self.assertIn("run: false is for an expected FAIL", done.stderr)
+
+    def test_unsupported_with_another_reason_is_fail(self):
+        for reason, outcome in (("device lacks type 2 memory windows", "UNSUPPORTED"),
+                                ("device lacks type 1 memory windows", "FAIL")):
+            plan = write_plan(self.dir, filter=["selftest.unsupported"],
+                              expect={"selftest.unsupported": {"outcome": "UNSUPPORTED",
+                                                               "reason": reason}})
+            done, results, _ = run(self.dir, plan)
+            result = results["unsupported"]
+            self.assertEqual(result["outcome"], outcome)
+            self.assertEqual(done.returncode, 0 if outcome == "UNSUPPORTED" else 1)
+        self.assertEqual(result["reason"], "unexpected UNSUPPORTED reason")
+        self.assertIn("expects UNSUPPORTED (device lacks type 1 memory windows), the test "
+                      "reported UNSUPPORTED: device lacks type 2 memory windows", result["message"])
 
     def test_capture_keeps_raw_outcomes(self):
         plan = write_plan(self.dir, filter=["selftest.pass", "selftest.unsupported"],

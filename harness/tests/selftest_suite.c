@@ -105,6 +105,12 @@ RG_TEST(selftest, unsupported)
 /* The one rule: an unsupported errno is UNSUPPORTED, any other a FAIL. */
 RG_TEST(selftest, require_supported)
 {
+	rg_unsupported_or_fail(EOPNOTSUPP, "ibv_alloc_mw(type %d)", 2);
+}
+
+/* A negative errno (rdma-core 33's rxe returns them) breaks the contract. */
+RG_TEST(selftest, require_negative)
+{
 	rg_unsupported_or_fail(-EOPNOTSUPP, "ibv_alloc_mw(type %d)", 2);
 }
 
@@ -148,6 +154,23 @@ RG_TEST(selftest, observe)
 	rg_observe_errno("open", "open of a bad path", EINVAL);
 	rg_observe("completion", "the bad work request's completion",
 		   "remote access error");
+}
+
+/* The same observation as a provider that returns -ENOMEM would give it. */
+RG_TEST(selftest, observe_negative)
+{
+	rg_observe_errno("post_send", "post_send of one request too many", -ENOMEM);
+}
+
+/* One test failing two ways (the plan's "how"), for the known-defect rule. */
+RG_TEST(selftest, fail_two_ways)
+{
+	const char *how = rg_param("how");
+	int delivered = 300;
+
+	if (how && !strcmp(how, "assert"))
+		RG_ASSERT_EQ(delivered, 600);
+	rg_fail("a 3-entry SGE list of 600 bytes delivered %d bytes", delivered);
 }
 
 RG_TEST_F(selftest, fixture_data, answer)

@@ -36,3 +36,16 @@ def kind(device: str, sysfs: Path = SYSFS) -> str:
     if node_type.is_file():
         return "siw" if "RNIC" in node_type.read_text() else "rxe"
     return re.sub(r"_?\d+$", "", device) or device
+
+
+def identity(device: str, sysfs: Path = SYSFS) -> dict:
+    """A hardware device's vendor part id (its PCI device id, in decimal as
+    ibv_devinfo prints vendor_part_id) and firmware version; {} for a soft
+    device (no parent device), whose behaviour is its kernel's."""
+    pci_id = sysfs / device / "device" / "device"
+    if not pci_id.is_file():
+        return {}
+    fw_file = sysfs / device / "fw_ver"
+    firmware = fw_file.read_text().strip() if fw_file.is_file() else ""
+    return {"vendor_part_id": str(int(pci_id.read_text().strip(), 16)),
+            "fw_ver": firmware or "unknown"}

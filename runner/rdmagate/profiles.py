@@ -3,17 +3,20 @@ from pathlib import Path
 
 import yaml
 
-from . import files
-from .errors import UsageError
+from . import files, outcomes
+from .errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from .paths import REPO_ROOT
 
 PROFILES_DIR = REPO_ROOT / "hw-profiles"
-EXPECTABLE = ("PASS", "UNSUPPORTED", "FAIL")   # FAIL: a known defect, reason required
-GENERIC = "generic"   # a device of a kind with no profile: every test expected to PASS
+EXPECTABLE = ("PASS", "UNSUPPORTED", "FAIL")
+# What each expectation must state, so that it cannot bless another outcome:
+# an UNSUPPORTED its reason (another reason is a FAIL), a FAIL (a known
+# defect) why in a person's words and the failure it is (its message id).
+REQUIRED = {"UNSUPPORTED": ("reason",), "FAIL": ("reason", "failure")}
 # Every key a profile and an entry of its expect may have: any other is a typo
 # that would drop a check silently (`expcet:` left every test expected to PASS).
 FIELDS = ("device", "description", "expect", "verified", "capabilities", "captured", "perf")
-ENTRY_FIELDS = ("outcome", "reason", "observed", "note")
+ENTRY_FIELDS = ("outcome", "reason", "observed", "failure", "note", "run")
 
 
 def load(name: str, profiles_dir: Path = PROFILES_DIR) -> dict:
@@ -47,13 +50,22 @@ def load(name: str, profiles_dir: Path = PROFILES_DIR) -> dict:
             raise UsageError(f"{where}.{field}: unknown{files.nearest(field, ENTRY_FIELDS)}")
         if not isinstance(spec, dict) or spec.get("outcome") not in EXPECTABLE:
             raise UsageError(f"{where}: outcome must be one of {', '.join(EXPECTABLE)}")
-        if spec["outcome"] == "FAIL" and not spec.get("reason"):
-            raise UsageError(f"{where}: an expected FAIL (a known defect) needs its reason")
-        for key in ("reason", "observed"):
+        for key in ("reason", "observed", "failure", "note"):
             if not isinstance(spec.get(key, ""), str):
                 raise UsageError(f"{where}: {key} must be a string")
+        if not isinstance(spec.get("run", True), bool):
+            raise UsageError(f"{where}: run must be true or false")
+        if spec.get("run") is False and spec["outcome"] != "FAIL":
+            raise UsageError(f"{where}: run: false is for an expected FAIL (a known defect "
+                             "whose run harms the machine)")
+        for key in REQUIRED.get(spec["outcome"], ()):
+            if not spec.get(key):
+                raise UsageError(f"{where}: an expected {spec['outcome']} needs its {key}"
+                                 + (" (the message id of the failure it expects)"
+                                    if key == "failure" else ""))
     data["expect"] = expect
     data["path"] = str(path)
+    data["judged"] = True
     return data
 
 
@@ -62,29 +74,48 @@ def kernel_series(release: str) -> str:
     return ".".join(release.split("-")[0].split("+")[0].split(".")[:2])
 
 
-def name_for(target, profiles_dir: Path = PROFILES_DIR) -> str:
+def name_for(target) -> str:
     """The profile of the target's device kind on the target's kernel. A
     device behaves as its kernel driver does (soft-RoCE as its kernel's
-    rdma_rxe), so captured profiles are per kernel series (rxe-6.1.yaml,
-    mlx5-6.12.yaml); the kind's own (rxe.yaml) when that kernel has none;
-    load_for_device() falls back to the generic one when the kind has none
-    either."""
+    rdma_rxe), so profiles are per kernel series (rxe-6.12); hardware also
+    by its vendor part id and firmware, since one provider drives several
+    generations of devices (mlx5-part4125-fw22.36.1010-6.12)."""
     kind = target.kind
     if kind == "none":
         return kind
-    specific = f"{kind}-{kernel_series(target.kernel_release())}"
-    return specific if (profiles_dir / f"{specific}.yaml").is_file() else kind
+    identity = target.identity()
+    keyed = [f"part{identity['vendor_part_id']}", f"fw{identity['fw_ver']}"] if identity else []
+    return "-".join([kind, *keyed, kernel_series(target.kernel_release())])
 
 
 def load_for_device(name: str, say=lambda text: None, profiles_dir: Path = PROFILES_DIR) -> dict:
-    """The profile of a device kind; for a kind no profile exists of yet
-    (a device this project never ran on), the generic one, which expects
-    every test to PASS, and a word saying how to capture the real one."""
-    if (profiles_dir / f"{name}.yaml").is_file():
+    """The profile of a device; for one no profile exists of (hardware this
+    project never ran on, a kernel no profile was captured on) an empty one
+    that judges nothing: the run records outcomes and capabilities, and its
+    exit code counts only what is wrong on any device (see unjudged_exit_code)."""
+    path = profiles_dir / f"{name}.yaml"
+    if path.is_file():
         return load(name, profiles_dir)
-    say(f"no hardware profile {name!r} in {profiles_dir}: every test is expected to PASS; "
-        f"`rdmagate profile capture --device DEV` writes one from the device")
-    return load(GENERIC, profiles_dir)
+    say(f"no hardware profile {name!r} in {profiles_dir}: outcomes and capabilities are "
+        f"recorded, not judged; `rdmagate profile capture` with the same --stack and "
+        f"--device (or --lab) writes one")
+    return {"device": name, "description": "no profile: not judged", "judged": False,
+            "expect": {}, "path": str(path)}
+
+
+# Wrong on any device, with or without a profile: a crash, a hang, or bytes
+# that did not arrive as sent (a failure whose message id is a data check).
+DATA_CHECKS = ("v_check(", "memcmp(")
+
+
+def unjudged_exit_code(finished) -> int:
+    """The exit code of a run no profile judges: 1 for a crash, a hang or a
+    failed data check, 3 when only the infrastructure failed, else 0."""
+    wrong = [r for r in finished if r.outcome in ("CRASH", "TIMEOUT") or
+             (r.outcome == "FAIL" and any(check in r.failure for check in DATA_CHECKS))]
+    if wrong:
+        return EXIT_UNEXPECTED
+    return EXIT_INFRA if any(r.outcome in outcomes.INFRA for r in finished) else EXIT_OK
 
 
 def expectations(profile: dict, test_ids: list[str] | None) -> dict:
@@ -99,32 +130,52 @@ def expectations(profile: dict, test_ids: list[str] | None) -> dict:
 
 
 def expectation_of(result) -> dict | None:
-    """What a captured profile says of one raw result; None: the default (PASS)."""
+    """What a captured profile says of one raw result; None: the default
+    (PASS). A FAIL is never captured by itself: see known_defects()."""
     outcome = result.outcome
     if outcome == "UNSUPPORTED":
         return {"outcome": "UNSUPPORTED", "reason": result.reason}
-    if outcome == "FAIL":
-        return {"outcome": "FAIL", "reason": result.why}
     if outcome == "PASS" and result.observed:
         return {"outcome": "PASS", "observed": result.observed}
     return None
 
 
-def notes_of(path: Path) -> dict:
-    """Hand-written notes of an existing profile, by test id."""
+def _entries(path: Path) -> dict:
+    """The expect section of an existing profile file as written (it may be a
+    person's draft with only the known defects in it)."""
     if not path.is_file():
         return {}
     data = files.load_yaml(path, "a hardware profile") or {}
-    if not isinstance(data, dict) or not isinstance(data.get("expect") or {}, dict):
-        return {}
-    return {test: spec["note"] for test, spec in (data.get("expect") or {}).items()
-            if isinstance(spec, dict) and "note" in spec}
+    expect = data.get("expect") if isinstance(data, dict) else None
+    return {test: spec for test, spec in (expect or {}).items() if isinstance(spec, dict)}
+
+
+def notes_of(path: Path) -> dict:
+    """Hand-written notes of an existing profile, by test id."""
+    return {test: spec["note"] for test, spec in _entries(path).items() if "note" in spec}
+
+
+def known_defects(path: Path) -> dict:
+    """The FAILs a person reviewed in an existing profile, by test id: each
+    with its reason and the failure (message id) it is; with run: false, one
+    not to run at all (it oopses or hangs the kernel)."""
+    found = {}
+    for test, spec in _entries(path).items():
+        if spec.get("outcome") != "FAIL":
+            continue
+        if not (isinstance(spec.get("reason"), str) and spec["reason"] and
+                isinstance(spec.get("failure"), str) and spec["failure"]):
+            raise UsageError(f"{path}: field expect.{test}: a known defect needs its reason "
+                             "and failure (the message id the capture printed)")
+        found[test] = spec
+    return found
 
 
 def write(out: Path, profile: dict) -> None:
     """A captured profile, written atomically with the header that says so."""
     header = ("# Captured from the real device by `rdmagate profile capture`; do not edit\n"
-              "# the expectations by hand, capture again. A `note` on an entry is kept.\n")
+              "# the expectations by hand, capture again. A `note` on an entry is kept, and\n"
+              "# so is a FAIL (a known defect) a person wrote with its reason and failure.\n")
     text = header + yaml.safe_dump(profile, sort_keys=False, allow_unicode=True, width=100)
     out.parent.mkdir(parents=True, exist_ok=True)
     files.write_atomic(out, text, "the profile")

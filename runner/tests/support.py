@@ -60,11 +60,29 @@ def upgrade_reasons(data: dict) -> str:
     return "\n".join(f"{r['category']} {r['audience']} {r['text']}" for r in data["reasons"])
 
 
+HOST_LIBDIR = Path("/usr/lib/x86_64-linux-gnu")
+
+
+def copy_host_stack(root: Path) -> Path:
+    """This host's RDMA headers and libraries copied under root, a prefix
+    stack to change (a header edited: an API or ABI change); its include dir."""
+    include = root / "usr" / "include"
+    for sub in ("infiniband", "rdma"):
+        shutil.copytree(Path("/usr/include") / sub, include / sub)
+    libs = root / "usr" / "lib" / "x86_64-linux-gnu"
+    libs.mkdir(parents=True)
+    for lib in HOST_LIBDIR.glob("lib*.so*"):
+        if lib.name.startswith(("libibverbs.", "librdmacm.", "libibumad.")):
+            shutil.copy2(lib, libs / lib.name, follow_symlinks=False)
+    return include
+
+
 def result_line(test: str, outcome: str, **extra) -> dict:
     suite, name = test.split(".", 1)
     return {"test": test, "suite": suite, "name": name, "outcome": outcome,
             "raw_outcome": outcome, "expected": "PASS", "reason": "", "message": "",
-            "observed": "", "duration_s": 0.01, "stack": "host", "device": "none", **extra}
+            "observed": "", "failure": "", "duration_s": 0.01, "stack": "host", "device": "none",
+            **extra}
 
 
 def result(test: str, outcome: str, **extra):

@@ -365,7 +365,7 @@ static struct rdma_cm_event *mc_member(struct rdma_event_channel *ch, struct rdm
 	event = cm_next(ch);
 	RG_ASSERT_NOT_NULL(event);
 	if (event->event != RDMA_CM_EVENT_MULTICAST_JOIN)
-		rg_unsupported_or_fail(event->status, "joining a group: %s (status %d)",
+		rg_unsupported_or_fail(-event->status, "joining a group: %s (status %d)",
 				       rdma_event_str(event->event), event->status);
 	return event;
 }

@@ -144,7 +144,7 @@ RG_TEST_F(verbs, query_gid_table, device)
 
 	n = ibv_query_gid_table(self->ctx, entries, 256, 0);
 	if (n < 0)
-		rg_unsupported_or_fail((int)n, "ibv_query_gid_table");
+		rg_unsupported_or_fail((int)-n, "ibv_query_gid_table");
 	RG_ASSERT(n > 0);
 	for (i = 0; i < n; i++)
 		if (entries[i].gid_index == (uint32_t)self->gid_index &&

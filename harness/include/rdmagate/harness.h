@@ -187,15 +187,21 @@ _Noreturn void rg_fail(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
 /*
- * A call the device may lack failed with err (an errno, either sign): the
- * test ends UNSUPPORTED when rg_unsupported_errno(err) (outcomes.h, the one
- * rule), else FAIL naming the errno. The reason reads "<what>: <strerror>",
- * what formatted from fmt:
+ * A call the device may lack failed with err, a positive errno as the verbs
+ * contract gives it (returned, or in errno): the test ends UNSUPPORTED when
+ * rg_unsupported_errno(err) (outcomes.h, the one rule), else FAIL naming the
+ * errno. A negative err (a provider returning -EOPNOTSUPP) breaks the
+ * contract and is a FAIL saying so; a call documented to return a negative
+ * errno (ibv_query_gid_table) is given -ret. The reason reads
+ * "<what>: <strerror>", what formatted from fmt:
  *	if (!mw)
  *		rg_unsupported_or_fail(errno, "ibv_alloc_mw(type %d)", 2);
  */
-_Noreturn void rg_unsupported_or_fail(int err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+#define rg_unsupported_or_fail(err, ...)                                       \
+	rg__unsupported_or_fail(__FILE__, __LINE__, err, __VA_ARGS__)
+_Noreturn void rg__unsupported_or_fail(const char *file, int line, int err,
+				       const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /*
  * What a call did, for tests of bad input. id is short and stable (it keys
@@ -208,7 +214,12 @@ _Noreturn void rg_unsupported_or_fail(int err, const char *fmt, ...)
  * own assertions decide (e.g. that the call failed at all).
  */
 void rg_observe(const char *id, const char *what, const char *value);
-void rg_observe_errno(const char *id, const char *what, int err);
+/* err is a positive errno (or 0); a negative one breaks the verbs contract
+ * and fails the test (after recording it), as rg_unsupported_or_fail does. */
+#define rg_observe_errno(id, what, err)                                        \
+	rg__observe_errno(__FILE__, __LINE__, id, what, err)
+void rg__observe_errno(const char *file, int line, const char *id,
+		       const char *what, int err);
 
 /* EINVAL for 22, "errno-N" when unknown: the name a profile states. */
 const char *rg_errno_name(int err, char *buf, size_t size);

@@ -36,20 +36,21 @@ enum rg_outcome {
 };
 
 /*
- * The one rule for UNSUPPORTED from a call's errno (either sign: some verbs
- * return -errno): the device, its driver or the kernel lacks the operation.
+ * The one rule for UNSUPPORTED from a call's errno: the device, its driver
+ * or the kernel lacks the operation.
  *   EOPNOTSUPP (ENOTSUP): the provider or kernel does not implement it
  *   ENOSYS: a library or kernel too old to have the command
  *   EPROTONOSUPPORT: rdma-core's answer when the kernel lacks an ioctl method
  *   ENODEV: no RDMA device or subsystem here (librdmacm without one)
  * EINVAL is not among them: it says the test's input is wrong, which is a
- * FAIL to look at. A capability bit the device reports absent is the other
- * way to UNSUPPORTED (rg_unsupported() with the bit in the reason).
+ * FAIL to look at. err is a positive errno, as the verbs contract gives it; a
+ * negative one (-EOPNOTSUPP returned by a provider) is not an errno and so
+ * not unsupported: rg_unsupported_or_fail() reports it as a contract
+ * violation. A capability bit the device reports absent is the other way to
+ * UNSUPPORTED (rg_unsupported() with the bit in the reason).
  */
 static inline bool rg_unsupported_errno(int err)
 {
-	if (err < 0)
-		err = -err;
 	return err == EOPNOTSUPP || err == ENOTSUP || err == ENOSYS ||
 	       err == EPROTONOSUPPORT || err == ENODEV;
 }

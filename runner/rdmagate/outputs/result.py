@@ -24,6 +24,7 @@ class Result:
     reason: str = ""         # why: the capability, the signal, the timeout
     message: str = ""        # for people: file:line: condition, the errno
     observed: str = ""       # what a test of bad input saw (errno, completion status)
+    failure: str = ""        # a FAIL's message id: what failed without its values
     duration_s: float = 0.0
     stack: str = ""
     device: str = ""

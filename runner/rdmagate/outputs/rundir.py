@@ -94,6 +94,7 @@ class Run:
     where_why: str | None = None
     suites: list[str] | None = None
     profile: str | None = None       # the hardware profile's path
+    judged: bool | None = None       # False: no profile exists for the device (path it would have)
     versions: dict[str, str | None] | None = None
     counts: dict[str, int] | None = None      # tests per outcome
     harness_status: int | None = None

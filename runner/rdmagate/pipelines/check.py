@@ -8,13 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import shutil
+
 from ..harness import build, coverage, driver
 from ..outputs import ktap, plan, results, rundir
-from .. import files, profiles, stacks, suites, targets
+from .. import devinfo, files, profiles, stacks, suites, targets
 from ..errors import EXIT_INFRA, EXIT_UNEXPECTED, EXIT_USAGE, InfraError, RunCutShort
 from ..progress import Progress
-from ..outputs.result import Result
+from ..outputs.result import Result, append_results
 from ..stacks import layout
+from ..targets import scripts
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ class SuiteRun:
     fetched: object
     suites: list
     target: targets.Target
-    profile: dict | None              # None: no expectations (profile capture keeps raw outcomes)
+    profile: dict | None              # None: no expectations (profile capture keeps raw outcomes);
+                                      # one with judged False: none exists, nothing is judged
     results_dir: str | None = None
     command: str = "check"
     label: str | None = None          # the run directory's name (default: the stack's)
@@ -47,6 +51,7 @@ class SuiteRun:
     timeout_s: int = plan.DEFAULT_TIMEOUT_S
     own_harness: Path | None = None   # the stack's own build, made already (a fleet builds once)
     run_dir: Path | None = None       # an empty directory to run in (a fleet's nodes/<node>/)
+    not_run: dict = field(default_factory=dict)   # capture: known defects with run: false
 
 
 @dataclass
@@ -99,16 +104,18 @@ def run_suites(run: SuiteRun, progress: Progress) -> CheckDone:
     if not in_harness:
         harness = None
     expect = {}
-    if run.profile is not None:
+    judged = run.profile is not None and run.profile.get("judged", True)
+    if judged:
         # The harness checks the expectations against its tests too; listing
         # them here names the profile in the error, where it can run here.
         known = None if fetched.needs_rootfs or not harness else build.list_tests(harness)
         expect = profiles.expectations(run.profile, known)
+    expect.update(run.not_run)
     run_dir, record = _start(run, versions={"harness": str(harness),
                                             "rdma_core": stack.rdma_core})
     plan.write(plan.build(stack.name, target.device, [s.name for s in in_harness],
                           list(run.filters), expect=expect, timeout_s=run.timeout_s,
-                          capture=run.profile is None),
+                          capture=not judged),
                run_dir / "plan.json")
     progress.say(f"running {', '.join(s.name for s in run.suites)} on {target.describe()}; "
                  f"results in {run_dir}")
@@ -127,11 +134,20 @@ def run_suites(run: SuiteRun, progress: Progress) -> CheckDone:
             argv = ["env", *coverage.preload(harness, run_dir)] + argv
         if harness and run.argv_prefix:
             argv = run.argv_prefix(run_dir) + argv
+        if harness and target.kind != "none":
+            argv = _devinfo_first(run_dir, target) + argv
         status = _run_harness(target, harness, argv, run_dir, progress, record) \
             if harness else 0
         gone = target.gone()
         if gone:
             raise InfraError(gone)
+        if harness and judged and run.profile.get("capabilities"):
+            follower = driver.Follower(run_dir, progress)
+            compared = compare_capabilities(run_dir, run.profile)
+            append_results(compared, run_dir / "results.jsonl")
+            for line in ktap.document("capabilities", compared):
+                follower.line(line)
+            follower.close()
         context = suites.Context(stack, fetched, target, run.profile,
                                  Path(run.profile["path"]).stem if run.profile else target.kind,
                                  run_dir, progress.say)
@@ -151,6 +167,15 @@ def run_suites(run: SuiteRun, progress: Progress) -> CheckDone:
                 progress.say(line)
         finished = driver.write_junit(run_dir)
         code = _exit_code(status, finished)
+        if run.profile is not None and not judged:
+            # Only what is wrong on any device counts; an infrastructure
+            # failure stays one.
+            if code == EXIT_UNEXPECTED:
+                code = profiles.unjudged_exit_code(finished)
+            progress.say(f"not judged: no hardware profile {Path(run.profile['path']).name}; "
+                         f"{len(finished)} outcomes and the device's capabilities (devinfo.txt) "
+                         f"recorded in {run_dir}; `rdmagate profile capture --stack "
+                         f"{stack.name} {' '.join(target.flags())}` writes the profile")
         record.finish(code, counts=results.counts(finished), harness_status=status,
                       **({"stopped": str(stopped)} if stopped else {}))
     if stopped and finished:
@@ -168,7 +193,9 @@ def _start(run: SuiteRun, **fields) -> tuple[Path, rundir.RunRecord]:
     record = rundir.RunRecord(run_dir, run.command, stack=run.stack.name,
                               device=run.target.device, where=run.target.name,
                               where_why=run.target.why, suites=[s.name for s in run.suites],
-                              profile=run.profile["path"] if run.profile else None, **fields)
+                              profile=run.profile["path"] if run.profile else None,
+                              judged=run.profile.get("judged", True) if run.profile else None,
+                              **fields)
     return run_dir, record
 
 
@@ -185,6 +212,32 @@ def _api_break(run: SuiteRun, err, progress: Progress) -> CheckDone:
     finished = driver.write_junit(run_dir)
     record.finish(EXIT_UNEXPECTED, counts=results.counts(finished), harness_status=None)
     return CheckDone(run_dir, finished, EXIT_UNEXPECTED)
+
+
+def _devinfo_first(run_dir: Path, target) -> list[str]:
+    """The argv that records the device's capabilities (devinfo.txt) at the
+    start of the run, where the harness runs, then runs the harness."""
+    shutil.copy2(scripts.CAPTURE_DEVINFO, run_dir / scripts.CAPTURE_DEVINFO.name)
+    return ["sh", str(run_dir / scripts.CAPTURE_DEVINFO.name), str(run_dir / "devinfo.txt"),
+            target.device, "--"]
+
+
+def compare_capabilities(run_dir: Path, profile: dict) -> list[Result]:
+    """The profile's capabilities against the device's at the start of this
+    run: each one that shrank is a FAIL of its own, named, even when the
+    tests that need it now say UNSUPPORTED (which the profile may allow)."""
+    where = run_dir / "devinfo.txt"
+    try:
+        now = devinfo.parse(where.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        return [Result("capabilities.compared", "capabilities", "compared", "ERROR",
+                       raw_outcome="ERROR", reason=f"{where}: no device capabilities ({err})")]
+    found = [Result(f"capabilities.{name}", "capabilities", name, "FAIL", raw_outcome="FAIL",
+                    reason="capability shrank", failure="capability shrank",
+                    message=f"{name}: {was} in {profile['path']}, {is_now} on the device now")
+             for name, was, is_now in devinfo.shrunk(profile["capabilities"], now)]
+    return found or [Result("capabilities.compared", "capabilities", "compared", "PASS",
+                            raw_outcome="PASS", message="no capability of the profile shrank")]
 
 
 def _include_dir(stack, fetched) -> Path:

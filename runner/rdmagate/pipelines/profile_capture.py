@@ -1,9 +1,13 @@
 """The profile capture pipeline: run the device suites with no expectations
 at a target and write hw-profiles/<kind>-<kernel>.yaml from what the device
-did, with its capabilities (ibv_devinfo -v, taken in the same run)."""
+did, with its capabilities (ibv_devinfo -v, taken in the same run).
+
+A FAIL is not captured as expected by itself: the capture stops with the
+failures for a person to review, who records one as a known defect by
+writing its reason and the failure (message id) it is in the profile; the
+next capture keeps that entry while the test fails in exactly that way."""
 import datetime
-import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -12,10 +16,9 @@ from .. import devinfo, outcomes, profiles, stacks, suites, targets
 from ..errors import InfraError
 from ..perf import baseline as perf_baseline, suite as perf_suite
 from ..progress import Progress
-from ..targets import scripts
 from .check import SuiteRun, run_suites
 
-# A FAIL is captured as a known defect; what else went wrong says nothing of the device.
+# A FAIL is reviewed (known defects); what else went wrong says nothing of the device.
 UNCAPTURABLE = (outcomes.UNEXPECTED | outcomes.INFRA) - {"FAIL"}
 
 
@@ -37,43 +40,49 @@ class Captured:
     tests: int
     expectations: int
     known_defects: list[str]
+    # FAILs no known defect of the profile names: nothing was written
+    to_review: list = field(default_factory=list)
 
 
 def capture(request: CaptureRequest, progress: Progress) -> Captured:
     chosen = [s for s in suites.select(list(request.suites) or None) if s.in_harness]
     stack = stacks.resolve(request.stack)
     fetched = stacks.fetch(stack, say=progress.say)
-    target = targets.choose(request.device, request.use_lab, True, fetched.needs_rootfs,
+    target = targets.choose(request.device, request.use_lab,
+                            any(s.needs_device for s in chosen), fetched.needs_rootfs,
                             stack.name, kernel=stacks.kernel_release(request.kernel))
     kind = target.kind
     release = target.kernel_release()
-    name = f"{kind}-{profiles.kernel_series(release)}"
+    name = profiles.name_for(target)
     out = request.out or profiles.PROFILES_DIR / f"{name}.yaml"
+    known = profiles.known_defects(out)   # before the run: a bad entry costs no run
 
-    def devinfo_first(run_dir: Path) -> list[str]:
-        shutil.copy2(scripts.CAPTURE_DEVINFO, run_dir / scripts.CAPTURE_DEVINFO.name)
-        return ["sh", str(run_dir / scripts.CAPTURE_DEVINFO.name), str(run_dir / "devinfo.txt"),
-                target.device, "--"]
-
+    not_run = {test: dict(spec) for test, spec in known.items() if spec.get("run") is False}
     done = run_suites(SuiteRun(stack, fetched, chosen, target, None,
                                results_dir=request.results_dir, command="profile",
-                               label=name, argv_prefix=devinfo_first), progress)
+                               label=name, not_run=not_run), progress)
     run_dir, finished = done.run_dir, done.finished
     broken = [r for r in finished if r.outcome in UNCAPTURABLE]
     if broken or not finished:
         listed = ", ".join(f"{r.test} ({r.outcome})" for r in broken[:5])
         raise InfraError(f"cannot capture a profile from {run_dir}: "
                          f"{listed or 'no test finished'}; {out} left as it was")
+    failed = [r for r in finished if r.outcome == "FAIL"]
+    to_review = [r for r in failed if (known.get(r.test) or {}).get("failure") != r.failure]
+    if to_review:
+        return Captured(out, run_dir, len(finished), 0, [], to_review)
     try:
-        capabilities = devinfo.parse((run_dir / "devinfo.txt").read_text())
+        # no device, no capabilities (a profile of the device-free suites)
+        capabilities = {} if kind == "none" else \
+            devinfo.parse((run_dir / "devinfo.txt").read_text())
     except (OSError, ValueError) as err:
         raise InfraError(f"{run_dir / 'devinfo.txt'}: no device capabilities ({err})") from None
     profile = _profile(kind, release, stack, target, capabilities, finished,
-                       profiles.notes_of(out))
+                       profiles.notes_of(out), known)
     profile["perf"] = _perf_section(name, out)
     profiles.write(out, profile)
     return Captured(out, run_dir, len(finished), len(profile["expect"]),
-                    [r.test for r in finished if r.outcome == "FAIL"])
+                    [r.test for r in failed])
 
 
 def _perf_section(name: str, path: Path) -> dict:
@@ -86,10 +95,13 @@ def _perf_section(name: str, path: Path) -> dict:
             "baselines": [str(p.relative_to(perf_baseline.BASELINES.parents[1])) for p in found]}
 
 
-def _profile(kind, release, stack, target, capabilities, finished, notes) -> dict:
+def _profile(kind, release, stack, target, capabilities, finished, notes, known) -> dict:
     expect = {}
     for result in finished:
         spec = profiles.expectation_of(result)
+        if result.outcome in ("FAIL", "XFAIL"):   # reviewed: a known defect, as it says
+            spec = {key: value for key, value in known[result.test].items()
+                    if key in ("outcome", "failure", "reason", "run")}
         if spec is None:
             continue
         if result.test in notes:

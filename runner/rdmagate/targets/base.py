@@ -34,6 +34,11 @@ class Target:
         or the provider of a device of this host (mlx5, efa, irdma, ...)."""
         return "none" if self.device == "none" else "rxe"
 
+    def identity(self) -> dict:
+        """The hardware's vendor part id and firmware ({} for a soft device,
+        whose kernel is all there is to it), which key its profiles."""
+        return {}
+
     def kernel_release(self) -> str:
         raise NotImplementedError
 

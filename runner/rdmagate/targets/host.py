@@ -50,6 +50,9 @@ class HostDevice(Target):
     def kind(self) -> str:
         return "none" if self.device == "none" else devices.kind(self.device)
 
+    def identity(self) -> dict:
+        return {} if self.device == "none" else devices.identity(self.device)
+
     def kernel_release(self) -> str:
         return os.uname().release
 

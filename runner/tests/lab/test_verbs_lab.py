@@ -10,7 +10,7 @@ from tests.support import rdmagate
 
 @unittest.skipUnless(shutil.which("qemu-system-x86_64"), "qemu-system-x86_64 is not installed")
 class VerbsInTheLab(unittest.TestCase):
-    def check(self, stack: str, profile: str) -> dict:
+    def check(self, stack: str, profile: str, coverage: bool = True) -> dict:
         done = rdmagate("check", "--stack", stack, "--suite", "api", "--suite", "verbs",
                         "--suite", "cm", "--json", timeout=900)
         self.assertEqual(done.returncode, 0, done.stdout[-3000:] + done.stderr[-3000:])
@@ -22,6 +22,10 @@ class VerbsInTheLab(unittest.TestCase):
         run_dir = Path(report["run_dir"])
         run = json.loads((run_dir / "run.json").read_text())
         self.assertTrue(run["profile"].endswith(f"hw-profiles/{profile}.yaml"))
+        # The device's capabilities were compared with the profile's.
+        self.assertEqual(outcomes["capabilities.compared"], "PASS")
+        if not coverage:
+            return outcomes
         # Every public libibverbs function was called, or has a reason.
         measured = json.loads((run_dir / "coverage.json").read_text())
         verbs = measured["libibverbs"]
@@ -46,6 +50,13 @@ class VerbsInTheLab(unittest.TestCase):
         outcomes = self.check("debian-13", "rxe-6.12")
         self.assertEqual(outcomes["verbs.atomic_fetch_add"], "PASS")
         self.assertEqual(outcomes["verbs.qp_ex_sge_list"], "XFAIL")
+
+    def test_debian_sid_on_7_2(self):
+        # sid's new calls have no coverage reasons yet (issue 16's coverage part)
+        outcomes = self.check("debian-sid", "rxe-7.2", coverage=False)
+        self.assertEqual(outcomes["verbs.qp_ex_sge_list"], "PASS")   # fixed in rdma-core 65
+        # 7.2's rxe oopses in its prefetch worker: a known kernel defect, not run
+        self.assertEqual(outcomes["verbs.advise_mr"], "XFAIL")
 
     def test_debian_11_build_on_debian_12_libraries(self):
         """Binary compatibility: the suites built against debian-11 run on

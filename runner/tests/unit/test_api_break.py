@@ -8,9 +8,7 @@ import unittest
 from pathlib import Path
 
 from rdmagate.paths import build_dir
-from tests.support import rdmagate
-
-LIBDIR = Path("/usr/lib/x86_64-linux-gnu")
+from tests.support import HOST_LIBDIR as LIBDIR, copy_host_stack, rdmagate
 
 
 @unittest.skipUnless((LIBDIR / "libibverbs.so").exists(), "the host has no libibverbs-dev")
@@ -18,15 +16,7 @@ class ApiBreak(unittest.TestCase):
     def test_changed_signature_is_an_api_break(self):
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp) / "stack"
-            include = root / "usr" / "include"
-            for sub in ("infiniband", "rdma"):
-                shutil.copytree(Path("/usr/include") / sub, include / sub)
-            libs = root / "usr" / "lib" / "x86_64-linux-gnu"
-            libs.mkdir(parents=True)
-            for lib in LIBDIR.glob("lib*.so*"):
-                if lib.name.startswith(("libibverbs.", "librdmacm.", "libibumad.")):
-                    shutil.copy2(lib, libs / lib.name, follow_symlinks=False)
-            verbs = include / "infiniband" / "verbs.h"
+            verbs = copy_host_stack(root) / "infiniband" / "verbs.h"
             text = verbs.read_text()
             old = "struct ibv_pd *ibv_alloc_pd(struct ibv_context *context);"
             self.assertIn(old, text)
