@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..errors import UsageError
 
-HEADER_DIRS = ("/usr/include/infiniband/", "/usr/include/rdma/")
+# the public headers wherever the tree keeps them (usr/include, include)
+HEADER_DIRS = ("/include/infiniband/", "/include/rdma/")
 
 
 @dataclass

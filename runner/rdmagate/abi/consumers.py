@@ -11,9 +11,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
-from ..stacks import elf
+from ..stacks import elf, layout
 
-RDMA_SONAMES = ("libibverbs.so.1", "librdmacm.so.1", "libibumad.so.3")
+# every public library of rdma-core: the direct-verbs and management ones too
+RDMA_SONAMES = tuple(layout.LIBRARIES.values())
 SCAN_DIRS = ("/usr/bin", "/usr/sbin", "/usr/lib/x86_64-linux-gnu", "/usr/libexec", "/opt")
 
 
@@ -69,12 +70,22 @@ def check(info: elf.ElfInfo, target: dict, label: str) -> Impact | None:
 
 
 def _elf_files(path: Path):
-    if path.is_dir():
-        for item in sorted(path.rglob("*")):
-            if item.is_file() and not item.is_symlink() and elf.is_elf(item):
-                yield item
-    elif path.is_file() and elf.is_elf(path):
-        yield path
+    """Each ELF file once; a symlink counts (providers are symlinks to
+    libX.so.1.*), under its own name unless its target is scanned too."""
+    if not path.is_dir():
+        if path.is_file() and elf.is_elf(path):
+            yield path
+        return
+    chosen: dict[Path, Path] = {}
+    for item in sorted(path.rglob("*")):
+        if not item.is_file():      # follows symlinks: a dangling one is no file
+            continue
+        real = item.resolve()
+        if real not in chosen or (chosen[real].is_symlink() and not item.is_symlink()):
+            chosen[real] = item
+    for item in sorted(chosen.values()):
+        if elf.is_elf(item):
+            yield item
 
 
 def _mentions_rdma(path: Path) -> bool:

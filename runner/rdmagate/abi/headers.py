@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import InfraError, UsageError
-from ..stacks.layout import headers as list_headers
+from ..stacks import layout
 
 ANCHOR = "int rdmagate_abi_anchor(void) { return 0; }\n"   # abidw needs one symbol
 _AUX_LINE = re.compile(r"^/\* (?P<path>[^:]+):\d+:\w+ \*/ (?P<decl>[^;]*\));")
@@ -27,15 +27,25 @@ _DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)", re.M)
 MACRO = "#define"
 
 
-def _compiles(include: Path, headers: list[str], work: Path) -> bool:
+def _includes(include: list[Path]) -> list[str]:
+    return [f"-I{d}" for d in include]
+
+
+def _compiles(include: list[Path], headers: list[str], work: Path) -> bool:
     probe = work / "probe.c"
     probe.write_text("".join(f"#include <{h}>\n" for h in headers))
-    done = subprocess.run(["gcc", "-w", "-D_GNU_SOURCE", "-fsyntax-only", f"-I{include}",
+    done = subprocess.run(["gcc", "-w", "-D_GNU_SOURCE", "-fsyntax-only", *_includes(include),
                            str(probe)], capture_output=True, check=False)
     return done.returncode == 0
 
 
-def _usable(include: Path, candidates: list[str], work: Path) -> list[str]:
+def _text(include: list[Path], header: str) -> str:
+    """A header's text, from the first include directory that has it."""
+    path = next((d / header for d in include if (d / header).is_file()), include[0] / header)
+    return path.read_text(errors="replace")
+
+
+def _usable(include: list[Path], candidates: list[str], work: Path) -> list[str]:
     """The headers that compile together: all of them when they do (a Debian
     stack's do), else each kept only if it compiles with those kept before it
     (a host's /usr/include/rdma also holds kernel headers that clash)."""
@@ -65,7 +75,7 @@ def prototypes(aux_info: str) -> dict[str, str]:
     for line in aux_info.splitlines():
         match = _AUX_LINE.match(line)
         if not match or not any(d in match.group("path") for d in
-                                ("/usr/include/infiniband/", "/usr/include/rdma/")):
+                                ("/include/infiniband/", "/include/rdma/")):
             continue
         decl = re.sub(r"^(extern|static)\s+(inline\s+)?", "", match.group("decl"))
         head, _, params = decl.partition(" (")
@@ -92,21 +102,20 @@ def read_prototypes(path: Path) -> dict[str, str]:
     return found
 
 
-def size_passed(include: Path, used: list[str]) -> set[str]:
+def size_passed(include: list[Path], used: list[str]) -> set[str]:
     """Structs whose size an inline wrapper passes to the library."""
     found = set()
     for header in used:
-        text = (include / header).read_text(errors="replace")
+        text = _text(include, header)
         found |= {struct for struct, _ in _SIZE_PASSED.findall(text)}
         found |= set(_SIZEOF_STRUCT.findall(text))
     return found
 
 
-def macros(include: Path, used: list[str]) -> set[str]:
+def macros(include: list[Path], used: list[str]) -> set[str]:
     """Names the headers #define: a function may become a macro over an inline
     wrapper and still be called the same way."""
-    return {name for header in used
-            for name in _DEFINE.findall((include / header).read_text(errors="replace"))}
+    return {name for header in used for name in _DEFINE.findall(_text(include, header))}
 
 
 def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
@@ -114,16 +123,17 @@ def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
     for tool in ("gcc", "abidw"):
         if shutil.which(tool) is None:
             raise InfraError(f"{tool} is not installed: run ci/setup")
-    include = root / "usr" / "include"
+    found = layout.detect(root)
+    include = found.include_dirs if found and found.include_dirs else [root / "usr" / "include"]
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rdmagate-headers-") as tmp:
         work = Path(tmp)
-        used = _usable(include, list_headers(root), work)
+        used = _usable(include, layout.headers(root, found), work)
         unit = work / "headers.c"
         unit.write_text("".join(f"#include <{h}>\n" for h in used) + ANCHOR)
         shared, protos = work / "headers.so", work / "protos.txt"
         done = subprocess.run(["gcc", "-w", "-D_GNU_SOURCE", "-g", "-fno-eliminate-unused-debug-types",
-                               "-shared", "-fPIC", f"-I{include}", "-aux-info", str(protos),
+                               "-shared", "-fPIC", *_includes(include), "-aux-info", str(protos),
                                "-o", str(shared), str(unit)], capture_output=True, text=True,
                               check=False)
         if done.returncode != 0:
@@ -172,7 +182,8 @@ def of_stack(tree, scratch: Path):
     """(ABIXML of the stack's headers, what its headers say of each struct),
     cached beside a fetched Debian stack (keyed by the abidw version: an older
     abidw may not read a newer one's corpus); None without headers."""
-    if not (tree.root / "usr" / "include" / "infiniband" / "verbs.h").exists():
+    found = layout.detect(tree.root)
+    if not found or not any((d / "infiniband" / "verbs.h").exists() for d in found.include_dirs):
         return None
     cached = tree.root.parent / f"headers-abidw-{abidw_version()}"
     if tree.stack.kind == "debian" and (cached / "prototypes.txt").exists():

@@ -65,6 +65,14 @@ def _private(name: str, a: dict, b: dict) -> list[Finding]:
 
 
 def _providers(a: dict, b: dict) -> list[Finding]:
+    if a["providers"] and not b["providers"] and b["libraries"].get("libibverbs"):
+        # said once: a tree whose providers were not found (a layout not
+        # recognised, an incomplete install) is not a removal of each one
+        why = "; ".join(b.get("warnings") or []) or f"nothing in {b['provider_dir']}"
+        return [Finding("providers", "no providers found", "breaking", "applications",
+                        f"the new stack has a libibverbs but no provider ({why}): the "
+                        f"{len(a['providers'])} providers of the old stack are not checked "
+                        "and applications would find no device")]
     found = []
     for provider in sorted(set(a["providers"]) - set(b["providers"])):
         found.append(Finding(f"provider {provider}", "provider removed", "breaking",

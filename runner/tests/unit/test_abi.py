@@ -115,6 +115,17 @@ class RealDebianStacks(unittest.TestCase):
         self.assertIn(sorted(old_private)[0], change["detail"])
         self.assertNotEqual(report["verdicts"]["applications"]["verdict"], "BREAKS")
 
+    def test_debian_13_to_sid_reports_the_new_version_nodes_of_libmlx5(self):
+        root = {n: fetch(resolve(n), with_rootfs=False).root for n in ("debian-13", "debian-sid")}
+        nodes = [readelf_nodes(root[n] / "usr/lib/x86_64-linux-gnu/libmlx5.so.1") for n in root]
+        new_nodes = nodes[1] - nodes[0]
+        self.assertIn("MLX5_1.25.1", new_nodes)      # a fact of the packages
+        done, report = self.report("debian-13", "debian-sid")
+        added = {f["version"] for f in report["findings"]
+                 if f["library"] == "libmlx5" and f["kind"] == "version node added"}
+        self.assertEqual(added, new_nodes)
+        self.assertIn("libmlx5", report["abidiff"])
+
     def test_debian_11_to_12_reports_the_providers_that_went_away(self):
         dirs = [fetch(resolve(n), with_rootfs=False).root / "usr/lib/x86_64-linux-gnu/libibverbs"
                 for n in ("debian-11", "debian-12")]

@@ -37,6 +37,34 @@ def run_abi(old: str, new: str, deb: Path):
 
 
 class ConsumerImpact(unittest.TestCase):
+    def test_symlinked_providers_are_checked(self):
+        providers = fetch(resolve("debian-13"), with_rootfs=False).root / \
+            "usr/lib/x86_64-linux-gnu/libibverbs"
+        links = sorted(p.name for p in providers.glob("*.so") if p.is_symlink())
+        self.assertIn("libmlx5-rdmav34.so", links)      # a fact of the package
+        done, report = abi_json("debian-13", "debian-sid", "--consumers", str(providers))
+        checked = {Path(c["consumer"]).name: c for c in report["consumers"]}
+        self.assertLessEqual(set(links), set(checked))
+        mlx5 = checked["libmlx5-rdmav34.so"]
+        self.assertEqual(mlx5["verdict"], "fails to load")     # IBVERBS_PRIVATE_34 is gone
+        self.assertIn("IBVERBS_PRIVATE_34 (libibverbs.so.1)", mlx5["missing_versions"])
+
+    def test_imports_of_direct_verbs_libraries_are_checked(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code = Path(tmp) / "app.c"
+            code.write_text("extern int mlx5dv_gone(void);\nint main(void) { return mlx5dv_gone(); }\n")
+            lib = Path(tmp) / "libmlx5.so.1"
+            (Path(tmp) / "lib.map").write_text("MLX5_1.0 { global: mlx5dv_gone; local: *; };\n")
+            (Path(tmp) / "lib.c").write_text("int mlx5dv_gone(void) { return 0; }\n")
+            subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib), "-Wl,-soname,libmlx5.so.1",
+                            f"-Wl,--version-script={tmp}/lib.map", f"{tmp}/lib.c"], check=True)
+            app = Path(tmp) / "app"
+            subprocess.run(["gcc", "-o", str(app), str(code), str(lib)], check=True)
+            done, report = abi_json("debian-13", "debian-sid", "--consumers", str(app))
+        (impact,) = report["consumers"]
+        self.assertEqual(impact["verdict"], "fails to resolve")
+        self.assertEqual(impact["missing_symbols"], ["mlx5dv_gone@MLX5_1.0"])
+
     def test_newer_libfabric_does_not_load_on_an_older_stack(self):
         deb = libfabric_deb("trixie")
         expected_missing = needed_ibverbs_nodes(deb) - defined_nodes("debian-11")
