@@ -3,6 +3,7 @@
 On Debian's stripped libraries abidiff compares ELF symbols and versions
 only. Its exit code is the stable part of its output (a bit field: 1 error,
 2 usage, 4 ABI change, 8 incompatible change); its text is kept as evidence."""
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -13,6 +14,10 @@ from ..stacks import elf
 from .findings import Finding
 
 ERROR, USAGE, CHANGE, INCOMPATIBLE = 1, 2, 4, 8
+# abidiff's summary lines: "Functions changes summary: 0 Removed, 1 Changed
+# (2 filtered out), 3 Added functions", and the same for variables, symbols
+# not referenced by debug info and unreachable types
+_SUMMARY = re.compile(r"summary: (\d+) removed(?:, (\d+) changed)?", re.I)
 
 
 @dataclass
@@ -25,6 +30,12 @@ class AbidiffRun:
     @property
     def incompatible(self) -> bool:
         return bool(self.status & INCOMPATIBLE)
+
+    @property
+    def only_additions(self) -> bool:
+        """Its report lists things added and nothing removed or changed."""
+        counts = [int(n or 0) for match in _SUMMARY.findall(self.report) for n in match]
+        return bool(self.status & CHANGE) and not any(counts)
 
 
 def run(library: str, old: Path, new: Path, suppressions: list[Path] = (),
@@ -57,5 +68,6 @@ def cross_check(runs: list[AbidiffRun], findings: list[Finding]) -> list[Finding
     found += [Finding(r.library, "library types changed", "review", "applications",
                       "abidiff compared this library's own types (it has debug info) and "
                       "reports changes: see abidiff/" + r.library + ".txt")
-              for r in runs if r.typed and r.status & CHANGE and not r.incompatible]
+              for r in runs if r.typed and r.status & CHANGE and not r.incompatible
+              and not r.only_additions]
     return found

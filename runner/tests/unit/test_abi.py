@@ -170,6 +170,21 @@ class DebugInfo(unittest.TestCase):
         self.assertTrue(("libibverbs", "library types changed") in kinds or
                         ("libibverbs", "unclassified incompatible change") in kinds, kinds)
 
+    def test_additions_alone_need_no_review(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            trees = []
+            for name, extra in (("old", ""), ("new", "int ibv_new(struct ibv_obj *o) "
+                                                     "{ return o->b; }\nint ibv_count = 1;\n")):
+                source = ("struct ibv_obj { int a; int b; };\n"
+                          "int ibv_use(struct ibv_obj *o) { return o->a; }\n" + extra)
+                symbols = ["ibv_use"] + (["ibv_new", "ibv_count"] if extra else [])
+                trees.append(build_fake_stack(Path(tmp) / name, {"IBVERBS_1.0": symbols},
+                                              source=source, debug=True))
+            done, report = abi(trees[0], trees[1], Path(tmp) / "results")
+        self.assertEqual(report["abidiff"]["libibverbs"], 4)     # abidiff: a change
+        self.assertEqual(report["verdicts"]["applications"]["verdict"], "OK", report["findings"])
+        self.assertNotIn("library types changed", [f["kind"] for f in report["findings"]])
+
 
 if __name__ == "__main__":
     unittest.main()
