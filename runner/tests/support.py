@@ -228,13 +228,19 @@ def verbs_header(parts: dict) -> str:
         """)
 
 
-def build_header_stack(root: Path, **changes: str) -> Path:
+def build_header_stack(root: Path, exports: tuple[str, ...] = ("ibv_create_qp", "ibv_use_plain"),
+                       more_headers: dict[str, str] | None = None, nodes: dict | None = None,
+                       source: str | None = None, **changes: str) -> Path:
     """A crafted stack with a public infiniband/verbs.h: HEADER_PARTS, with
-    the parts named in changes replaced."""
-    build_fake_stack(root, {"IBVERBS_1.0": ["ibv_create_qp"]})
+    the parts named in changes replaced; its library exports `exports` in
+    IBVERBS_1.0 (or `nodes`, from `source`, as build_fake_stack);
+    more_headers: other headers (name under infiniband/ -> text)."""
+    build_fake_stack(root, nodes or {"IBVERBS_1.0": list(exports)}, source=source)
     include = root / "usr" / "include" / "infiniband"
     include.mkdir(parents=True)
     (include / "verbs.h").write_text(verbs_header({**HEADER_PARTS, **changes}))
+    for name, text in (more_headers or {}).items():
+        (include / name).write_text(text)
     return root
 
 

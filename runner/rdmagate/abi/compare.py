@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
-from ..stacks import fetch, inventory, is_fetched, resolve
+from ..stacks import elf, fetch, inventory, is_fetched, resolve
 from . import abidiff, abixml, baseline, consumers as consumer_impact, headers, suppress, \
     symbols, typerules
 from .findings import AudienceVerdict, Finding, FindingsFile, of_consumers, rank, verdicts
@@ -59,6 +59,39 @@ def side(name: str, scratch: Path, say, from_baseline: bool = False) -> Side:
     return Side(inv, libs, headers.of_stack(tree, scratch), f"tree {tree.root}")
 
 
+def exported_names(inv: dict) -> set[str]:
+    """Every function or variable name any library of the stack exports."""
+    return {key.split("@", 1)[0] for lib in inv["libraries"].values() if lib
+            for kind in ("public", "private") for key in lib["exports"][kind]}
+
+
+def symbol_versions(inv: dict) -> dict[str, tuple[str | None, set[str]]]:
+    """symbol -> (its default version, every version it is exported under)."""
+    out: dict[str, tuple[str | None, set[str]]] = {}
+    for lib in (lib for lib in inv["libraries"].values() if lib):
+        for key, version in lib["exports"]["public"].items():
+            symbol = key.split("@", 1)[0]
+            default, every = out.get(symbol, (None, set()))
+            out[symbol] = (version if "@" not in key else default, every | {version})
+    return out
+
+
+def _private_names(inv: dict) -> set[str]:
+    lib = inv["libraries"].get("libibverbs")
+    return {key.split("@", 1)[0] for key in lib["exports"]["private"]} if lib else set()
+
+
+def _private_signatures(old: Side, new: Side, scratch: Path) -> list[Finding]:
+    """The private ABI's signatures from the libraries' own debug info."""
+    libs = [side.libs.get("libibverbs") for side in (old, new)]
+    if not all(libs) or not all(elf.is_elf(p) and elf.has_debug_info(p) for p in libs):
+        return []
+    scratch.mkdir(parents=True, exist_ok=True)
+    sigs = [abixml.function_signatures(p, scratch / f"libibverbs-{i}.abi")
+            for i, p in enumerate(libs)]
+    return symbols.private_signatures(old.inventory, new.inventory, *sigs, "from debug info")
+
+
 def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
                    say=lambda text: None, consumers: list[str] | None = None,
                    old_from_baseline: bool = False) -> AbiReport:
@@ -72,12 +105,27 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
         runs = [abidiff.run(name, old.libs[name], new.libs[name], suppressions)
                 for name in sorted(set(old.libs) & set(new.libs))]
         findings += abidiff.cross_check(runs, findings)
+        findings += _private_signatures(old, new, Path(tmp))
         if old.headers and new.headers:
-            (old_abi, _), (new_abi, knowledge) = old.headers, new.headers
-            findings += typerules.compare(abixml.read(old_abi), abixml.read(new_abi), knowledge)
-            findings += typerules.compare_prototypes(
-                headers.read_prototypes(old_abi.with_name("prototypes.txt")),
-                headers.read_prototypes(new_abi.with_name("prototypes.txt")))
+            (old_abi, old_knowledge), (new_abi, knowledge) = old.headers, new.headers
+            # the functions old binaries call with arrays (old headers) matter too
+            knowledge = {**knowledge, "old_array_passed": old_knowledge["array_passed"]}
+            old_corpus = abixml.read(old_abi)
+            old_protos = headers.read_prototypes(old_abi.with_name("prototypes.txt"))
+            missing = set(old.inventory["headers"]) - set(new.inventory["headers"])
+            findings += typerules.header_not_shipped(missing, old_corpus, old_protos)
+            findings += typerules.compare(old_corpus, abixml.read(new_abi), knowledge, missing,
+                                          symbol_versions(new.inventory))
+            new_protos = headers.read_prototypes(new_abi.with_name("prototypes.txt"))
+            private = _private_names(old.inventory)
+            findings += [f for f in typerules.compare_prototypes(
+                old_protos, new_protos, exported_names(old.inventory), missing)
+                if not (f.kind == "prototype changed" and f.symbol in private)]
+            findings += symbols.private_signatures(
+                old.inventory, new.inventory,
+                {n: p.signature for n, p in old_protos.items() if n in private},
+                {n: p.signature for n, p in new_protos.items() if n in private},
+                "from infiniband/driver.h")
             runs.append(abidiff.run("headers", old_abi, new_abi, suppressions, all_types=True))
         else:
             findings.append(Finding("headers", "not compared", "review", "build",

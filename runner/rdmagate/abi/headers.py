@@ -10,12 +10,16 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import InfraError, UsageError
 from ..stacks import layout
 
 ANCHOR = "int rdmagate_abi_anchor(void) { return 0; }\n"   # abidw needs one symbol
-_AUX_LINE = re.compile(r"^/\* (?P<path>[^:]+):\d+:\w+ \*/ (?P<decl>[^;]*\));")
+# "/* PATH:LINE:NF */ decl;": N a prototype, F a definition (an inline
+# function of the header), C a declaration only
+_AUX_LINE = re.compile(r"^/\* (?P<path>[^:]+):\d+:(?P<code>\w+) \*/ (?P<decl>[^;]*\));")
+PUBLIC_DIRS = ("/include/infiniband/", "/include/rdma/")
 _C_TYPE_WORDS = {"int", "char", "long", "short", "unsigned", "signed", "double", "float",
                  "void", "_Bool", "const", "volatile", "struct", "union", "enum"}
 _RETURNS_POINTER = re.compile(r"\bextern (?:const )?struct (\w+) \*\s*\w+ \(")
@@ -24,6 +28,11 @@ _RETURNS_POINTER = re.compile(r"\bextern (?:const )?struct (\w+) \*\s*\w+ \(")
 _SIZE_PASSED = re.compile(r"struct (\w+) \*(\w+)\)\s*\{(?:(?!\n\}).)*?sizeof\(\*\2\)", re.S)
 _SIZEOF_STRUCT = re.compile(r"sizeof\s*\(\s*struct (\w+)\s*\)")
 _DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)", re.M)
+# a function (or function pointer) declaration's name and parameter list
+_FUNCTION = re.compile(r"(?:\(\s*\*\s*)?\b(\w+)\s*\)?\s*\(([^;{}()]*)\)\s*[;{]")
+_STRUCT_PARAM = re.compile(r"struct\s+(\w+)\s*(?:\*\s*(?:const\s+)?(\w+)|(\w+)\s*\[\s*\])$")
+# a count beside a struct pointer makes it an array: poll_cq(cq, num_entries, wc)
+_COUNT = re.compile(r"^(n|num|count|cnt|num_\w+|\w+_count|\w*entries|nent)$")
 MACRO = "#define"
 
 
@@ -68,14 +77,28 @@ def _strip_name(parameter: str) -> str:
     return " ".join(words).replace(" *", "*")
 
 
-def prototypes(aux_info: str) -> dict[str, str]:
+class Prototype(NamedTuple):
+    signature: str            # without parameter names; MACRO for a #define
+    header: str = ""          # infiniband/verbs.h ("" in files written before it was kept)
+    inline: bool | None = None   # defined in the header (None: not known)
+
+
+def public_header(path: str) -> str | None:
+    """infiniband/verbs.h of .../include/infiniband/verbs.h; None outside them."""
+    for marker in PUBLIC_DIRS:
+        if marker in path:
+            return marker.split("/")[-2] + "/" + path.split(marker, 1)[1]
+    return None
+
+
+def prototypes(aux_info: str) -> dict[str, Prototype]:
     """Public functions the stack's headers declare or define inline, by name,
     with their signature (parameter names dropped), from gcc's -aux-info."""
     found = {}
     for line in aux_info.splitlines():
         match = _AUX_LINE.match(line)
-        if not match or not any(d in match.group("path") for d in
-                                ("/include/infiniband/", "/include/rdma/")):
+        header = public_header(match.group("path")) if match else None
+        if not header:
             continue
         decl = re.sub(r"^(extern|static)\s+(inline\s+)?", "", match.group("decl"))
         head, _, params = decl.partition(" (")
@@ -84,21 +107,30 @@ def prototypes(aux_info: str) -> dict[str, str]:
             continue  # the library's own helpers behind the public inline functions
         returned = _strip_name(head[: head.rindex(name)] + " x")
         arguments = ", ".join(_strip_name(p) for p in params.rstrip(")").split(", "))
-        found[name] = f"{returned} ({arguments})"
+        found[name] = Prototype(f"{returned} ({arguments})", header, "F" in match.group("code"))
     return found
 
 
-def write_prototypes(path: Path, found: dict[str, str]) -> None:
-    path.write_text("".join(f"{name}\t{signature}\n" for name, signature in sorted(found.items())))
+def write_prototypes(path: Path, found: dict[str, Prototype]) -> None:
+    def inline(p: Prototype) -> str:
+        return {True: "inline", False: "declared", None: "-"}[p.inline]
+    path.write_text("".join(f"{name}\t{p.signature}\t{p.header or '-'}\t{inline(p)}\n"
+                            for name, p in sorted(found.items())))
 
 
-def read_prototypes(path: Path) -> dict[str, str]:
+def read_prototypes(path: Path) -> dict[str, Prototype]:
+    """prototypes.txt: name, signature, header, inline|declared (tab-separated;
+    the last two absent in files written before they were kept)."""
     found = {}
     for number, line in enumerate(path.read_text().splitlines(), start=1):
-        name, tab, signature = line.partition("\t")
-        if not tab:
-            raise UsageError(f"{path}:{number}: not a 'name<TAB>signature' line")
-        found[name] = signature
+        fields = line.split("\t")
+        if len(fields) not in (2, 4) or (len(fields) == 4 and fields[3] not in
+                                         ("inline", "declared", "-")):
+            raise UsageError(f"{path}:{number}: not a 'name<TAB>signature[<TAB>header"
+                             "<TAB>inline|declared]' line")
+        header, inline = (fields[2:] if len(fields) == 4 else ["-", "-"])
+        found[fields[0]] = Prototype(fields[1], "" if header == "-" else header,
+                                     {"inline": True, "declared": False}.get(inline))
     return found
 
 
@@ -112,10 +144,38 @@ def size_passed(include: list[Path], used: list[str]) -> set[str]:
     return found
 
 
-def macros(include: list[Path], used: list[str]) -> set[str]:
-    """Names the headers #define: a function may become a macro over an inline
-    wrapper and still be called the same way."""
-    return {name for header in used for name in _DEFINE.findall(_text(include, header))}
+def array_passed(include: list[Path], used: list[str]) -> set[tuple[str, str]]:
+    """(struct, function) where a function takes an array of the struct: a
+    `struct T x[]` parameter, or a `struct T *` next to a count parameter."""
+    found = set()
+    for header in used:
+        text = re.sub(r"/\*.*?\*/", " ", _text(include, header), flags=re.S)
+        for function, params in _FUNCTION.findall(text):
+            words = [w.strip() for w in params.split(",")]
+            structs = {i: m for i, w in enumerate(words)
+                       if (m := _STRUCT_PARAM.search(w.replace("const ", "")))}
+            arrays = {m.group(1) for m in structs.values() if m.group(3)}
+            if arrays:     # T x[] says it: the pointers beside are single objects
+                found |= {(name, function) for name in arrays}
+                continue
+            counts = [i for i, w in enumerate(words) if len(w.split()) > 1 and "struct" not in w
+                      and _COUNT.match(w.split()[-1].lstrip("*"))]
+            for i in counts:
+                # the object the call is on comes first (when there are two);
+                # the array follows its count (poll_cq(cq, n, wc)) or precedes it
+                # (entries, max_entries)
+                first = 0 if len(structs) == 1 else 1
+                after, before = structs.get(i + 1), structs.get(i - 1) if i - 1 >= first else None
+                if after or before:
+                    found.add(((after or before).group(1), function))
+    return found
+
+
+def macros(include: list[Path], used: list[str]) -> dict[str, str]:
+    """Names the headers #define, with the header: a function may become a
+    macro over an inline wrapper and still be called the same way."""
+    return {name: header for header in reversed(used)
+            for name in _DEFINE.findall(_text(include, header))}
 
 
 def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
@@ -146,19 +206,24 @@ def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
             raise InfraError(f"abidw failed on the headers of {root}: {done.stderr.strip()}")
         aux = protos.read_text(errors="replace")
         knowledge = {"handed_out": set(_RETURNS_POINTER.findall(aux)),
-                     "size_passed": size_passed(include, used)}
+                     "size_passed": size_passed(include, used),
+                     "array_passed": array_passed(include, used)}
         declared = prototypes(aux)
-        declared.update({name: MACRO for name in macros(include, used) if name not in declared})
+        declared.update({name: Prototype(MACRO, header) for name, header in
+                         macros(include, used).items() if name not in declared})
         write_prototypes(out_dir / "prototypes.txt", declared)
     return corpus, knowledge, used
 
 
-KNOWLEDGE_KINDS = ("handed_out", "size_passed")
+KNOWLEDGE_KINDS = ("handed_out", "size_passed", "array_passed")   # array_passed: struct function
+CACHE_FORMAT = 3      # of the files cached beside a stack: 2 keeps each prototype's header, 3 arrays
 
 
 def write_knowledge(path: Path, knowledge: dict) -> None:
-    path.write_text("".join(f"{kind} {name}\n" for kind in KNOWLEDGE_KINDS
-                            for name in sorted(knowledge[kind])))
+    def words(item) -> str:
+        return " ".join(item) if isinstance(item, tuple) else item
+    path.write_text("".join(f"{kind} {words(item)}\n" for kind in KNOWLEDGE_KINDS
+                            for item in sorted(knowledge.get(kind, ()))))
 
 
 def read_knowledge(path: Path) -> dict:
@@ -166,9 +231,11 @@ def read_knowledge(path: Path) -> dict:
     knowledge = {kind: set() for kind in KNOWLEDGE_KINDS}
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         words = line.split()
-        if len(words) != 2 or words[0] not in knowledge:
-            raise UsageError(f"{path}:{number}: not a 'kind struct' line")
-        knowledge[words[0]].add(words[1])
+        if not words or words[0] not in knowledge or \
+                len(words) != (3 if words[0] == "array_passed" else 2):
+            raise UsageError(f"{path}:{number}: not a 'kind struct' (or 'array_passed "
+                             "struct function') line")
+        knowledge[words[0]].add(tuple(words[1:]) if len(words) == 3 else words[1])
     return knowledge
 
 
@@ -185,7 +252,7 @@ def of_stack(tree, scratch: Path):
     found = layout.detect(tree.root)
     if not found or not any((d / "infiniband" / "verbs.h").exists() for d in found.include_dirs):
         return None
-    cached = tree.root.parent / f"headers-abidw-{abidw_version()}"
+    cached = tree.root.parent / f"headers-abidw-{abidw_version()}-{CACHE_FORMAT}"
     if tree.stack.kind == "debian" and (cached / "prototypes.txt").exists():
         return cached / "headers.abi", read_knowledge(cached / "knowledge.txt")
     out = cached if tree.stack.kind == "debian" else scratch

@@ -98,3 +98,26 @@ def compare(a: dict, b: dict) -> list[Finding]:
             found.append(Finding(name, "library added", "info", "applications",
                                  f"{new['soname']} is new"))
     return found + _providers(a, b)
+
+
+def private_signatures(a: dict, b: dict, old: dict[str, str], new: dict[str, str],
+                       source: str) -> list[Finding]:
+    """A private function (IBVERBS_PRIVATE_NN) whose signature changed while
+    its node stayed: every provider built for that node calls it the old way.
+    rdma-core's rule is that such a change takes a new private node.
+    old, new: symbol or symbol@version -> signature, from `source`."""
+    liba, libb = a["libraries"].get("libibverbs"), b["libraries"].get("libibverbs")
+    if not liba or not libb or set(liba["private_versions"]) != set(libb["private_versions"]):
+        return []    # a new node: "private ABI changed" says it, and is the fix
+    found = []
+    for symbol, version in sorted(_pairs(liba["exports"]["private"]) &
+                                  _pairs(libb["exports"]["private"])):
+        before = old.get(f"{symbol}@{version}", old.get(symbol))
+        after = new.get(f"{symbol}@{version}", new.get(symbol))
+        if before and after and before != after:
+            found.append(Finding("libibverbs", "private ABI changed without a new version node",
+                                 "breaking", "providers",
+                                 f"{symbol}@{version}: {before} -> {after} ({source}): providers "
+                                 f"built for {version} call it the old way; the change needs a new "
+                                 "IBVERBS_PRIVATE node", symbol, version))
+    return found

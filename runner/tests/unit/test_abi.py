@@ -126,6 +126,16 @@ class RealDebianStacks(unittest.TestCase):
         self.assertEqual(added, new_nodes)
         self.assertIn("libmlx5", report["abidiff"])
 
+    def test_debian_13_to_sid_keeps_the_old_symbol_of_a_grown_array_struct(self):
+        # rdma-core 65 grew struct mlx5dv_flow_action_attr, passed as an array
+        # to mlx5dv_create_flow: it kept that symbol (old stride) and the
+        # headers now call __mlx5dv_create_flow with the caller's size
+        done, report = self.report("debian-13", "debian-sid")
+        (grew,) = [f for f in report["findings"] if f["symbol"] == "mlx5dv_flow_action_attr"]
+        self.assertEqual((grew["kind"], grew["severity"]), ("extended compatibly", "benign"))
+        self.assertIn("mlx5dv_create_flow@MLX5_1.6 is kept for the old stride", grew["detail"])
+        self.assertIn("__mlx5dv_create_flow@@MLX5_1.25.1", grew["detail"])
+
     def test_debian_11_to_12_reports_the_providers_that_went_away(self):
         dirs = [fetch(resolve(n), with_rootfs=False).root / "usr/lib/x86_64-linux-gnu/libibverbs"
                 for n in ("debian-11", "debian-12")]
@@ -136,6 +146,48 @@ class RealDebianStacks(unittest.TestCase):
                    if f["kind"] == "provider removed"}
         self.assertEqual(removed, names[0] - names[1])
         self.assertTrue(removed)
+
+
+class PrivateSignatures(unittest.TestCase):
+    """A private function's signature changed: under the same node a break for
+    providers, with a new node the node change says it (and is the fix)."""
+    PRIVATE_OLD = "int priv_a(int x) { return x; }\n"
+    PRIVATE_NEW = "int priv_a(int x, int y) { return x + y; }\n"
+
+    def pair(self, tmp: Path, new_node: str, debug: bool, driver_h: bool):
+        trees = []
+        for name, code, node in (("old", self.PRIVATE_OLD, "IBVERBS_PRIVATE_1"),
+                                 ("new", self.PRIVATE_NEW, new_node)):
+            tree = build_fake_stack(tmp / name, {"IBVERBS_1.0": ["ibv_foo"], node: ["priv_a"]},
+                                    source="int ibv_foo(void) { return 0; }\n" + code,
+                                    debug=debug)
+            include = tree / "usr/include/infiniband"
+            include.mkdir(parents=True)
+            (include / "verbs.h").write_text("int ibv_foo(void);\n")
+            if driver_h:
+                (include / "driver.h").write_text(code.split(" {")[0] + ";\n")
+            trees.append(tree)
+        done, report = abi(*trees, tmp / "results")
+        return done, [f for f in report["findings"] if f["symbol"] == "priv_a"
+                      or f["kind"].startswith("private ABI")]
+
+    def test_from_debug_info_and_from_driver_h(self):
+        for debug, driver_h in ((True, False), (False, True)):
+            with self.subTest(debug=debug, driver_h=driver_h), \
+                    tempfile.TemporaryDirectory() as tmp:
+                done, found = self.pair(Path(tmp), "IBVERBS_PRIVATE_1", debug, driver_h)
+                self.assertEqual(done.returncode, 1)
+                (change,) = found
+                self.assertEqual((change["kind"], change["severity"], change["audience"]),
+                                 ("private ABI changed without a new version node", "breaking",
+                                  "providers"))
+                self.assertIn("int(int) -> int(int, int)" if debug else
+                              "int (int) -> int (int, int)", change["detail"])
+
+    def test_a_new_node_is_the_fix(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            done, found = self.pair(Path(tmp), "IBVERBS_PRIVATE_2", True, True)
+        self.assertEqual([f["kind"] for f in found], ["private ABI changed"])
 
 
 class AbiInput(unittest.TestCase):
