@@ -134,7 +134,11 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
     impacts = []
     if consumers is not None:
         say("checking consumers against " + new.inventory["stack"]["name"])
-        impacts = consumer_impact.analyze(consumers, new.inventory)
+        # functions whose signature changed under the same version: "" for a
+        # public one (a header prototype), else the private node it stayed in
+        changed = {f.symbol: f.version for f in findings
+                   if f.kind in ("prototype changed", symbols.CHANGED_PRIVATE)}
+        impacts = consumer_impact.analyze(consumers, new.inventory, changed)
         findings += of_consumers(impacts)
     rules = [rule for path in suppressions for rule in suppress.read(path)]
     findings, dropped = suppress.apply(findings, rules)

@@ -21,10 +21,14 @@ SCAN_DIRS = ("/usr/bin", "/usr/sbin", "/usr/lib/x86_64-linux-gnu", "/usr/libexec
 @dataclass
 class Impact:
     consumer: str
-    verdict: str          # ok, fails to load, fails to resolve, replaced by the upgrade
+    # ok, fails to load, fails to resolve, loads with changed signatures,
+    # replaced by the upgrade
+    verdict: str
     missing_libraries: list[str] = field(default_factory=list)
     missing_versions: list[str] = field(default_factory=list)
     missing_symbols: list[str] = field(default_factory=list)
+    # imported functions whose signature changed under the same version
+    changed_signatures: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -44,8 +48,11 @@ def target_exports(inventory: dict) -> dict[str, tuple[set, set, set]]:
     return out
 
 
-def check(info: elf.ElfInfo, target: dict, label: str) -> Impact | None:
-    """The impact on one ELF file; None when it uses no RDMA library."""
+def check(info: elf.ElfInfo, target: dict, label: str,
+          changed: dict[str, str] | None = None) -> Impact | None:
+    """The impact on one ELF file; None when it uses no RDMA library.
+    changed: symbol -> version of functions whose signature changed while
+    their version stayed (the loader binds them; the call is wrong)."""
     needed = [n for n in info.needed if n in RDMA_SONAMES]
     versioned = {lib: v for lib, v in info.version_needs.items() if lib in RDMA_SONAMES}
     if not needed and not versioned:
@@ -62,10 +69,14 @@ def check(info: elf.ElfInfo, target: dict, label: str) -> Impact | None:
             nodes, pairs, names = target[library]
             if version in nodes and (symbol, version) not in pairs:
                 impact.missing_symbols.append(f"{symbol}@{version}")
+        if changed and symbol in changed and changed[symbol] in ("", version):
+            impact.changed_signatures.append(f"{symbol}@{version}")
     if impact.missing_libraries or impact.missing_versions:
         impact.verdict = "fails to load"
     elif impact.missing_symbols:
         impact.verdict = "fails to resolve"
+    elif impact.changed_signatures:
+        impact.verdict = "loads with changed signatures"
     return impact
 
 
@@ -94,7 +105,8 @@ def _mentions_rdma(path: Path) -> bool:
     return elf.dynamic_strings_contain(path, [s.encode() for s in RDMA_SONAMES])
 
 
-def _check_tree(root: Path, target: dict, label_root: str) -> list[Impact]:
+def _check_tree(root: Path, target: dict, label_root: str,
+                changed: dict[str, str] | None = None) -> list[Impact]:
     impacts = []
     for item in _elf_files(root):
         if not _mentions_rdma(item):
@@ -103,7 +115,8 @@ def _check_tree(root: Path, target: dict, label_root: str) -> list[Impact]:
             info = elf.read_elf(item)
         except UsageError:
             continue  # not a shared object or executable we can read: not a consumer
-        found = check(info, target, f"{label_root}{item.relative_to(root) if root.is_dir() else item.name}")
+        found = check(info, target, f"{label_root}{item.relative_to(root) if root.is_dir() else item.name}",
+                      changed)
         if found:
             impacts.append(found)
     return impacts
@@ -123,21 +136,23 @@ def replaced_by_upgrade(target_inventory: dict) -> set[str]:
     return {str(Path(line).resolve()) for line in done.stdout.splitlines() if line.startswith("/")}
 
 
-def _host_scan(target: dict, target_inventory: dict) -> list[Impact]:
+def _host_scan(target: dict, target_inventory: dict, changed: dict | None) -> list[Impact]:
     replaced = replaced_by_upgrade(target_inventory)
-    impacts = [i for d in SCAN_DIRS if Path(d).is_dir() for i in _check_tree(Path(d), target, f"{d}/")]
+    impacts = [i for d in SCAN_DIRS if Path(d).is_dir()
+               for i in _check_tree(Path(d), target, f"{d}/", changed)]
     for impact in impacts:
         if str(Path(impact.consumer).resolve()) in replaced:
             impact.verdict = "replaced by the upgrade"
     return impacts
 
 
-def analyze(consumers: list[str], target_inventory: dict) -> list[Impact]:
+def analyze(consumers: list[str], target_inventory: dict,
+            changed: dict[str, str] | None = None) -> list[Impact]:
     """Impacts of files, directories and .deb packages; none given: the host's
-    binaries that link the RDMA libraries."""
+    binaries that link the RDMA libraries. changed: as check() takes it."""
     target = target_exports(target_inventory)
     if not consumers:
-        return _host_scan(target, target_inventory)
+        return _host_scan(target, target_inventory, changed)
     impacts = []
     for consumer in consumers:
         path = Path(consumer)
@@ -150,9 +165,9 @@ def analyze(consumers: list[str], target_inventory: dict) -> list[Impact]:
                 if done.returncode != 0:
                     raise UsageError(f"--consumers {consumer}: not a readable .deb "
                                      f"({done.stderr.strip()})")
-                impacts += _check_tree(Path(tmp), target, f"{path.name}:/")
+                impacts += _check_tree(Path(tmp), target, f"{path.name}:/", changed)
         elif path.is_dir():
-            impacts += _check_tree(path, target, f"{path}/")
+            impacts += _check_tree(path, target, f"{path}/", changed)
         else:
-            impacts += _check_tree(path, target, "")
+            impacts += _check_tree(path, target, "", changed)
     return impacts

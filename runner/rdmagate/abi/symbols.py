@@ -8,6 +8,8 @@ provider to the exact libibverbs it was built with."""
 from ..stacks import glibc
 from .findings import Finding
 
+CHANGED_PRIVATE = "private ABI changed without a new version node"
+
 
 def _pairs(exports: dict) -> set[tuple[str, str]]:
     return {(key.split("@", 1)[0], version) for key, version in exports.items()}
@@ -115,8 +117,7 @@ def private_signatures(a: dict, b: dict, old: dict[str, str], new: dict[str, str
         before = old.get(f"{symbol}@{version}", old.get(symbol))
         after = new.get(f"{symbol}@{version}", new.get(symbol))
         if before and after and before != after:
-            found.append(Finding("libibverbs", "private ABI changed without a new version node",
-                                 "breaking", "providers",
+            found.append(Finding("libibverbs", CHANGED_PRIVATE, "breaking", "providers",
                                  f"{symbol}@{version}: {before} -> {after} ({source}): providers "
                                  f"built for {version} call it the old way; the change needs a new "
                                  "IBVERBS_PRIVATE node", symbol, version))

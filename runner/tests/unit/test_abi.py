@@ -1,6 +1,7 @@
 """rdmagate abi on crafted libraries and on the real Debian stacks."""
 import json
 import re
+import subprocess
 import tempfile
 import unittest
 from pathlib import Path
@@ -154,7 +155,7 @@ class PrivateSignatures(unittest.TestCase):
     PRIVATE_OLD = "int priv_a(int x) { return x; }\n"
     PRIVATE_NEW = "int priv_a(int x, int y) { return x + y; }\n"
 
-    def pair(self, tmp: Path, new_node: str, debug: bool, driver_h: bool):
+    def pair(self, tmp: Path, new_node: str, debug: bool, driver_h: bool, *options: str):
         trees = []
         for name, code, node in (("old", self.PRIVATE_OLD, "IBVERBS_PRIVATE_1"),
                                  ("new", self.PRIVATE_NEW, new_node)):
@@ -167,9 +168,27 @@ class PrivateSignatures(unittest.TestCase):
             if driver_h:
                 (include / "driver.h").write_text(code.split(" {")[0] + ";\n")
             trees.append(tree)
-        done, report = abi(*trees, tmp / "results")
-        return done, [f for f in report["findings"] if f["symbol"] == "priv_a"
+            if name == "old":    # a provider built for the old stack
+                (tmp / "prov.c").write_text("extern int priv_a(int);\n"
+                                            "int prov_init(void) { return priv_a(1); }\n")
+                subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp / "libprov-rdmav1.so"),
+                                str(tmp / "prov.c"),
+                                str(tree / "usr/lib/x86_64-linux-gnu/libibverbs.so.1")], check=True)
+        done, self.report = abi_json(f"prefix:{trees[0]}", f"prefix:{trees[1]}",
+                                     *(options or ["--no-consumers"]), results=tmp / "results")
+        return done, [f for f in self.report["findings"] if f["symbol"] == "priv_a"
                       or f["kind"].startswith("private ABI")]
+
+    def test_a_provider_calling_the_changed_function_loads_but_is_not_ok(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            done, _ = self.pair(Path(tmp), "IBVERBS_PRIVATE_1", True, False,
+                                "--consumers", str(Path(tmp) / "libprov-rdmav1.so"))
+        (impact,) = self.report["consumers"]
+        self.assertEqual(impact["verdict"], "loads with changed signatures")
+        self.assertEqual(impact["changed_signatures"], ["priv_a@IBVERBS_PRIVATE_1"])
+        (said,) = [f for f in self.report["findings"] if f["kind"].startswith("consumer")]
+        self.assertEqual((said["kind"], said["severity"], said["audience"]),
+                         ("consumer calls changed functions", "breaking", "providers"))
 
     def test_from_debug_info_and_from_driver_h(self):
         for debug, driver_h in ((True, False), (False, True)):
