@@ -18,18 +18,18 @@ def libfabric_deb(suite: str) -> Path:
     return Archive(suite).download([("libfabric1", LIBFABRIC[suite])])[0]
 
 
-def needed_ibverbs_nodes(deb: Path) -> set[str]:
-    """IBVERBS nodes the .deb's libfabric needs, as binutils reads them."""
+def needed_nodes(deb: Path, soname: str = "libibverbs.so.1") -> set[str]:
+    """Nodes of one library the .deb's libfabric needs, as binutils reads them."""
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["dpkg-deb", "-x", str(deb), tmp], check=True)
         (lib,) = [p for p in Path(tmp).rglob("libfabric.so.1.*") if not p.is_symlink()]
         needs = readelf_versions(lib, "needs")
-    return {node for node in needs["libibverbs.so.1"] if node.startswith("IBVERBS_")}
+    return {node for node in needs.get(soname, ()) if node != soname}
 
 
-def defined_nodes(stack: str) -> set[str]:
-    lib = fetch(resolve(stack), with_rootfs=False).root / "usr/lib/x86_64-linux-gnu/libibverbs.so.1"
-    return {node for node in readelf_versions(lib)[""] if node.startswith("IBVERBS_")}
+def defined_nodes(stack: str, soname: str = "libibverbs.so.1") -> set[str]:
+    lib = fetch(resolve(stack), with_rootfs=False).root / "usr/lib/x86_64-linux-gnu" / soname
+    return {node for node in readelf_versions(lib)[""] if node != soname}
 
 
 def run_abi(old: str, new: str, deb: Path):
@@ -67,7 +67,9 @@ class ConsumerImpact(unittest.TestCase):
 
     def test_newer_libfabric_does_not_load_on_an_older_stack(self):
         deb = libfabric_deb("trixie")
-        expected_missing = needed_ibverbs_nodes(deb) - defined_nodes("debian-11")
+        # of libibverbs and of the direct-verbs library libfabric links (libefa)
+        expected_missing = set().union(*(needed_nodes(deb, so) - defined_nodes("debian-11", so)
+                                         for so in ("libibverbs.so.1", "libefa.so.1")))
         self.assertTrue(expected_missing, "the packages no longer show a downgrade break")
         done, report = run_abi("debian-13", "debian-11", deb)
         self.assertEqual(done.returncode, 1)
@@ -78,7 +80,7 @@ class ConsumerImpact(unittest.TestCase):
 
     def test_older_libfabric_loads_on_a_newer_stack(self):
         deb = libfabric_deb("bullseye")
-        self.assertLessEqual(needed_ibverbs_nodes(deb), defined_nodes("debian-13"))
+        self.assertLessEqual(needed_nodes(deb), defined_nodes("debian-13"))
         done, report = run_abi("debian-11", "debian-13", deb)
         (impact,) = [c for c in report["consumers"] if "libfabric.so" in c["consumer"]]
         self.assertEqual(impact["verdict"], "ok", impact)
