@@ -114,7 +114,9 @@ class Gate:
              "detail": ", ".join(c.missing_libraries + c.missing_versions
                                  + c.missing_symbols[:5])}
             for c in found.consumers]
-        return ", ".join(f"{a} {v.verdict}" for a, v in found.verdicts.items())
+        # told as the verdict counts it (decided() tells it again once the
+        # device, whose provider's removal alone breaks, is known)
+        return verdict.abi_note(record.from_dict(self.data).abi, self.data.get("device_driver"))
 
     def kabi(self) -> str:
         """The kernel side: RDMA exports A to B and, with modules, whether each
