@@ -2,7 +2,9 @@
 
 Each side is a fetched stack, or its recorded baseline when the stack is not
 in the cache (baselines/abi/NAME, see baseline.py)."""
+import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,8 +104,11 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
         old = side(old_name, Path(tmp) / "0", say, from_baseline=old_from_baseline)
         new = side(new_name, Path(tmp) / "1", say)
         findings = symbols.compare(old.inventory, new.inventory)
-        runs = [abidiff.run(name, old.libs[name], new.libs[name], suppressions)
-                for name in sorted(set(old.libs) & set(new.libs))]
+        # one abidiff per library (eleven with the direct-verbs ones), run side by side
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            runs = list(pool.map(lambda name: abidiff.run(name, old.libs[name], new.libs[name],
+                                                          suppressions),
+                                 sorted(set(old.libs) & set(new.libs))))
         findings += abidiff.cross_check(runs, findings)
         findings += _private_signatures(old, new, Path(tmp))
         if old.headers and new.headers:
@@ -114,7 +119,8 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
             old_protos = headers.read_prototypes(old_abi.with_name("prototypes.txt"))
             missing = set(old.inventory["headers"]) - set(new.inventory["headers"])
             findings += typerules.header_not_shipped(missing, old_corpus, old_protos)
-            findings += typerules.compare(old_corpus, abixml.read(new_abi), knowledge, missing,
+            new_corpus = abixml.read(new_abi)
+            findings += typerules.compare(old_corpus, new_corpus, knowledge, missing,
                                           symbol_versions(new.inventory))
             new_protos = headers.read_prototypes(new_abi.with_name("prototypes.txt"))
             private = _private_names(old.inventory)
@@ -127,6 +133,11 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
                 {n: p.signature for n, p in new_protos.items() if n in private},
                 "from infiniband/driver.h")
             runs.append(abidiff.run("headers", old_abi, new_abi, suppressions, all_types=True))
+            # the types of a header not shipped are said by that one finding
+            judged = {n for n, r in old_corpus.records.items() if r.header not in missing} | \
+                {n for n, (h, _) in old_corpus.enums.items() if h not in missing}
+            findings += abidiff.reconcile(runs[-1], findings, judged,
+                                          set(new_corpus.records) | set(new_corpus.enums))
         else:
             findings.append(Finding("headers", "not compared", "review", "build",
                                     "a stack has no public headers (its -dev packages): header "

@@ -4,6 +4,7 @@ A consumer (an application, an MPI or UCX library, an out-of-tree provider)
 imports symbol@version from libibverbs, librdmacm, libibumad. The dynamic
 linker refuses to load it when a needed soname or version node is missing,
 and fails at the first call when a symbol is missing from a node."""
+import os
 import shutil
 import subprocess
 import tempfile
@@ -80,6 +81,24 @@ def check(info: elf.ElfInfo, target: dict, label: str,
     return impact
 
 
+def _walk(top: str):
+    """(path, is a symlink) of every file under top, symlinks to files too,
+    from the directory entries alone (no stat of each of the host's files)."""
+    stack = [top]
+    while stack:
+        try:
+            entries = sorted(os.scandir(stack.pop()), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+            elif entry.is_symlink():
+                yield entry.path, True
+            elif entry.is_file(follow_symlinks=False):
+                yield entry.path, False
+
+
 def _elf_files(path: Path):
     """Each ELF file once; a symlink counts (providers are symlinks to
     libX.so.1.*), under its own name unless its target is scanned too."""
@@ -87,16 +106,22 @@ def _elf_files(path: Path):
         if path.is_file() and elf.is_elf(path):
             yield path
         return
-    chosen: dict[Path, Path] = {}
-    for item in sorted(path.rglob("*")):
-        if not item.is_file():      # follows symlinks: a dangling one is no file
+    files, links = set(), []
+    for item, is_link in _walk(str(path)):
+        (links.append(item) if is_link else files.add(item))
+    chosen, targets = set(files), set()
+    for link in sorted(links):
+        target = os.readlink(link)
+        if "/" not in target and os.path.join(os.path.dirname(link), target) in files:
+            continue      # libfoo.so -> libfoo.so.1.2 beside it: scanned as that file
+        real = os.path.realpath(link)
+        if real in files or real in targets or not os.path.isfile(real):
             continue
-        real = item.resolve()
-        if real not in chosen or (chosen[real].is_symlink() and not item.is_symlink()):
-            chosen[real] = item
-    for item in sorted(chosen.values()):
-        if elf.is_elf(item):
-            yield item
+        targets.add(real)
+        chosen.add(link)
+    for item in sorted(chosen):
+        if elf.is_elf(Path(item)):
+            yield Path(item)
 
 
 def _mentions_rdma(path: Path) -> bool:

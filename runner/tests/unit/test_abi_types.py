@@ -146,6 +146,18 @@ class HeaderRules(unittest.TestCase):
         (grew,) = [f for f in findings if f["symbol"] == "ibv_plain"]
         self.assertEqual(grew["kind"], "size grew")
 
+    def test_abidiff_changes_rdmagate_does_not_classify_are_reconciled(self):
+        # a reserved member's type changed: rdmagate's rules skip reserved
+        # members, abidiff calls it incompatible; the two must not disagree silently
+        code, findings = self.diff(reserved="uint32_t flags;\n\tuint32_t reserved;")
+        (said,) = findings
+        self.assertEqual((said["kind"], said["severity"], said["symbol"]),
+                         ("unreconciled abidiff change", "review", "ibv_resv"))
+        # a change rdmagate classifies is reconciled: no second finding
+        code, findings = self.diff(plain="uint32_t a;\n\tuint64_t b;")
+        self.assertIn("member type changed", [f["kind"] for f in findings])
+        self.assertNotIn("unreconciled abidiff change", [f["kind"] for f in findings])
+
     def test_enumerator_value_change_breaks(self):
         code, findings = self.diff(enum="IBV_THING_A = 0,\nIBV_THING_B = 2,")
         self.assertEqual(code, 1)
