@@ -60,6 +60,8 @@ class Gate:
     def save(self) -> None:
         """upgrade.json from the sections so far, with the verdict they give."""
         self.record = verdict.decided(record.from_dict(self.data))
+        abi = next(p for p in self.record.phases if p.name == "abi")
+        next(p for p in self.data["phases"] if p["name"] == "abi")["note"] = abi.note   # as told
         record.write(self.record, self.run_dir / "upgrade.json")
 
     def phase(self, name: str, status: str, seconds: float, note: str) -> None:
