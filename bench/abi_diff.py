@@ -27,7 +27,9 @@ def main() -> int:
         child.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - start
     peak_mib = usage.ru_maxrss / 1024
-    print(f"abi {old} -> {new}: {wall:.2f} s wall, peak memory {peak_mib:.0f} MiB "
+    # CPU time too: on a shared machine the wall time measures the neighbours
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"abi {old} -> {new}: {wall:.2f} s wall, {cpu:.2f} s CPU, peak memory {peak_mib:.0f} MiB "
           f"(largest process: rdmagate or a tool it ran), exit {child.returncode}")
     return 0
 

@@ -184,6 +184,67 @@ def build_provider(path: Path, calls: list[str], private: str = "IBVERBS_PRIVATE
         shutil.rmtree(work)
     return path
 
+
+# Where each layout of build_tree puts things: (install prefix compiled into
+# libibverbs, lib dir, include dir, configuration dir), relative to the tree;
+# a package set spreads them over one directory per package.
+TREE_LAYOUTS = {
+    "usr-multiarch": ("/usr", "usr/lib/x86_64-linux-gnu", "usr/include", "etc/libibverbs.d"),
+    "usr-lib64": ("/usr", "usr/lib64", "usr/include", "etc/libibverbs.d"),
+    "prefix": ("/srv/rdma-core", "lib", "include", "etc/libibverbs.d"),
+    "destdir": ("/opt/rdma", "opt/rdma/lib", "opt/rdma/include", "etc/opt/rdma/libibverbs.d"),
+    "packages": ("/usr", "libibverbs1/usr/lib/x86_64-linux-gnu", "libibverbs-dev/usr/include",
+                 "ibverbs-providers/etc/libibverbs.d"),
+}
+
+
+def build_tree(root: Path, layout: str, providers: tuple[str, ...] = ("foo", "bar"),
+               debug: bool = True) -> Path:
+    """A small rdma-core-like install in one of TREE_LAYOUTS: a libibverbs.so.1
+    with its provider directory and configuration directory compiled in as
+    rdma-core does ("DIR/lib%s-rdmav34.so", "ETC/libibverbs.d"), built from a
+    source directory named libibverbs with debug info (so DWARF holds a
+    .../libibverbs source path too), providers needing IBVERBS_PRIVATE_34 and
+    their .driver files, and a public infiniband/verbs.h."""
+    prefix, lib, include, config = TREE_LAYOUTS[layout]
+    sysconf = "/etc/opt/rdma" if prefix.startswith("/opt/") else \
+        ("/etc" if prefix == "/usr" else f"{prefix}/etc")
+    libdir = f"{prefix}/{'lib64' if layout == 'usr-lib64' else 'lib'}"
+    if layout in ("usr-multiarch", "packages"):
+        libdir = "/usr/lib/x86_64-linux-gnu"
+    lib_dir = root / lib
+    provider_dir = (root / "ibverbs-providers/usr/lib/x86_64-linux-gnu/libibverbs"
+                    if layout == "packages" else lib_dir / "libibverbs")
+    source = root / "src" / "libibverbs"
+    source.mkdir(parents=True)
+    (source / "init.c").write_text(
+        f'const char *rg_provider_path = "{libdir}/libibverbs/lib%s-rdmav34.so";\n'
+        f'const char *rg_config_dir = "{sysconf}/libibverbs.d";\n'
+        "int ibv_get_device_list(void) { return rg_provider_path[0]; }\n"
+        "int verbs_register_driver_34(void) { return 0; }\n")
+    (source / "lib.map").write_text(
+        "IBVERBS_1.0 { global: ibv_get_device_list; local: *; };\n"
+        "IBVERBS_PRIVATE_34 { global: verbs_register_driver_34; };\n")
+    lib_dir.mkdir(parents=True)
+    subprocess.run(["gcc", "-shared", "-fPIC", *(["-g"] if debug else []),
+                    "-o", str(lib_dir / "libibverbs.so.1"), "-Wl,-soname,libibverbs.so.1",
+                    "-Wl,--version-script=lib.map", "init.c"], cwd=source, check=True)
+    provider_dir.mkdir(parents=True, exist_ok=True)
+    (root / config).mkdir(parents=True)
+    for name in providers:
+        code = source / f"{name}.c"
+        code.write_text("extern int verbs_register_driver_34(void);\n"
+                        f"int {name}_init(void) {{ return verbs_register_driver_34(); }}\n")
+        subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(provider_dir / f"lib{name}-rdmav34.so"),
+                        str(code), str(lib_dir / "libibverbs.so.1")], check=True)
+        (root / config / f"{name}.driver").write_text(f"driver {name}\n")
+    (root / include / "infiniband").mkdir(parents=True)
+    (root / include / "infiniband" / "verbs.h").write_text(
+        "struct ibv_device { int node_type; };\nint ibv_get_device_list(void);\n")
+    shutil.rmtree(root / "src")
+    return root
+
+
 # The parts of the crafted verbs.h of build_header_stack, each a struct body
 # (or the enum's, or extra prototypes) that a test replaces to make a change.
 HEADER_PARTS = {
@@ -217,13 +278,19 @@ def verbs_header(parts: dict) -> str:
         """)
 
 
-def build_header_stack(root: Path, **changes: str) -> Path:
+def build_header_stack(root: Path, exports: tuple[str, ...] = ("ibv_create_qp", "ibv_use_plain"),
+                       more_headers: dict[str, str] | None = None, nodes: dict | None = None,
+                       source: str | None = None, **changes: str) -> Path:
     """A crafted stack with a public infiniband/verbs.h: HEADER_PARTS, with
-    the parts named in changes replaced."""
-    build_fake_stack(root, {"IBVERBS_1.0": ["ibv_create_qp"]})
+    the parts named in changes replaced; its library exports `exports` in
+    IBVERBS_1.0 (or `nodes`, from `source`, as build_fake_stack);
+    more_headers: other headers (name under infiniband/ -> text)."""
+    build_fake_stack(root, nodes or {"IBVERBS_1.0": list(exports)}, source=source)
     include = root / "usr" / "include" / "infiniband"
     include.mkdir(parents=True)
     (include / "verbs.h").write_text(verbs_header({**HEADER_PARTS, **changes}))
+    for name, text in (more_headers or {}).items():
+        (include / name).write_text(text)
     return root
 
 

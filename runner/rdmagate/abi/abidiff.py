@@ -3,6 +3,7 @@
 On Debian's stripped libraries abidiff compares ELF symbols and versions
 only. Its exit code is the stable part of its output (a bit field: 1 error,
 2 usage, 4 ABI change, 8 incompatible change); its text is kept as evidence."""
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -13,6 +14,12 @@ from ..stacks import elf
 from .findings import Finding
 
 ERROR, USAGE, CHANGE, INCOMPATIBLE = 1, 2, 4, 8
+# abidiff's summary lines: "Functions changes summary: 0 Removed, 1 Changed
+# (2 filtered out), 3 Added functions", and the same for variables, symbols
+# not referenced by debug info and unreachable types
+_SUMMARY = re.compile(r"summary: (\d+) removed(?:, (\d+) changed)?", re.I)
+# a type abidiff lists as changed or removed: "  [C] 'struct ibv_wc' changed:"
+_TYPE_ENTRY = re.compile(r"^\s*\[([CD])\] '(struct|union|enum) (\w+)'", re.M)
 
 
 @dataclass
@@ -25,6 +32,12 @@ class AbidiffRun:
     @property
     def incompatible(self) -> bool:
         return bool(self.status & INCOMPATIBLE)
+
+    @property
+    def only_additions(self) -> bool:
+        """Its report lists things added and nothing removed or changed."""
+        counts = [int(n or 0) for match in _SUMMARY.findall(self.report) for n in match]
+        return bool(self.status & CHANGE) and not any(counts)
 
 
 def run(library: str, old: Path, new: Path, suppressions: list[Path] = (),
@@ -58,5 +71,42 @@ def cross_check(runs: list[AbidiffRun], findings: list[Finding]) -> list[Finding
     found += [Finding(r.library, "library types changed", "review", "applications",
                       "abidiff compared this library's own types (it has debug info) and "
                       "reports changes: see abidiff/" + r.library + ".txt")
-              for r in runs if r.typed and r.status & CHANGE and not r.incompatible]
+              for r in runs if r.typed and r.status & CHANGE and not r.incompatible
+              and not r.only_additions]
+    return found
+
+
+def reconcile(run: AbidiffRun, findings: list[Finding], old_types: set[str],
+              new_types: set[str]) -> list[Finding]:
+    """abidiff's opinion of the header corpus against rdmagate's. A public
+    type (one the corpora hold) abidiff lists as changed is reconciled when
+    rdmagate has a finding on it or on a type its entry names (verbs_context
+    changes when the ibv_port_attr its query_port takes grows); as removed,
+    when rdmagate says it is gone, or it is still declared (then abidiff's
+    corpus is wrong, said as info). What is left needs a look. System and
+    anonymous types are not rdmagate's to judge."""
+    def covered(name: str, kind: str) -> bool:
+        return any(f.symbol.split(".", 1)[0] == name or
+                   re.search(rf"\b{kind} {re.escape(name)}\b", f.detail) for f in findings)
+
+    found = []
+    entries = list(_TYPE_ENTRY.finditer(run.report))
+    for i, entry in enumerate(entries):
+        mark, kind, name = entry.groups()
+        if name not in old_types or name.startswith("__anonymous"):
+            continue
+        end = entries[i + 1].start() if i + 1 < len(entries) else len(run.report)
+        named = {(k, n) for k, n in re.findall(r"\b(struct|union|enum) (\w+)",
+                                               run.report[entry.start():end])}
+        if any(covered(n, k) for k, n in named):
+            continue
+        if mark == "D" and name in new_types:
+            found.append(Finding("headers", "abidiff disagrees", "info", "applications",
+                                 f"abidiff reports {kind} {name} removed, but the new headers "
+                                 "declare it with the same members and offsets", name))
+            continue
+        what = "changed" if mark == "C" else "removed"
+        found.append(Finding("headers", "unreconciled abidiff change", "review", "applications",
+                             f"abidiff reports {kind} {name} {what}; rdmagate found no change "
+                             "it classifies: see abidiff/headers.txt", name))
     return found

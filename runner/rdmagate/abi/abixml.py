@@ -1,13 +1,13 @@
 """A small reader of libabigail's ABIXML (what abidw writes): the structs,
 unions and enums a stack's headers declare, with every member's offset and
 type spelled out, so two stacks' corpora can be compared by name."""
+import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UsageError
-
-HEADER_DIRS = ("/usr/include/infiniband/", "/usr/include/rdma/")
+from ..errors import InfraError, UsageError
+from .headers import public_header
 
 
 @dataclass
@@ -66,11 +66,7 @@ class _Types:
 
 
 def _header(node: ET.Element) -> str | None:
-    path = node.get("filepath", "")
-    for marker in HEADER_DIRS:
-        if marker in path:
-            return marker.split("/")[-2] + "/" + path.split(marker, 1)[1]
-    return None
+    return public_header(node.get("filepath", ""))
 
 
 def _members(node: ET.Element, base: int, types: _Types, record: Record) -> None:
@@ -119,3 +115,24 @@ def data_symbols(path: Path) -> set[str]:
                 if node.tag == "elf-symbol" and node.get("type") in ("object-type", "tls-type")}
     except (OSError, ET.ParseError) as err:
         raise UsageError(f"{path}: not a readable ABIXML corpus ({err})") from None
+
+
+def function_signatures(library: Path, corpus: Path) -> dict[str, str]:
+    """symbol@version -> "return(parameters)" of every exported function of a
+    library with debug info (abidw writes its corpus to `corpus`)."""
+    done = subprocess.run(["abidw", "--out-file", str(corpus), str(library)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise InfraError(f"abidw failed on {library}: {done.stderr.strip()}")
+    root = ET.parse(corpus).getroot()
+    types, out = _Types(root), {}
+    for node in root.iter("function-decl"):
+        symbol = node.get("elf-symbol-id")
+        if not symbol:
+            continue
+        params = [types.spell(p.get("type-id")) if p.get("type-id") else "..."
+                  for p in node.findall("parameter")]
+        ret = node.find("return")
+        returned = types.spell(ret.get("type-id")) if ret is not None else "void"
+        out[symbol.replace("@@", "@")] = f"{returned}({', '.join(params)})"
+    return out

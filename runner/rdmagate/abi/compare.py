@@ -2,12 +2,14 @@
 
 Each side is a fetched stack, or its recorded baseline when the stack is not
 in the cache (baselines/abi/NAME, see baseline.py)."""
+import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
-from ..stacks import fetch, inventory, is_fetched, resolve
+from ..stacks import elf, fetch, inventory, is_fetched, resolve
 from . import abidiff, abixml, baseline, consumers as consumer_impact, headers, suppress, \
     symbols, typerules
 from .findings import AudienceVerdict, Finding, FindingsFile, of_consumers, rank, verdicts
@@ -59,6 +61,39 @@ def side(name: str, scratch: Path, say, from_baseline: bool = False) -> Side:
     return Side(inv, libs, headers.of_stack(tree, scratch), f"tree {tree.root}")
 
 
+def exported_names(inv: dict) -> set[str]:
+    """Every function or variable name any library of the stack exports."""
+    return {key.split("@", 1)[0] for lib in inv["libraries"].values() if lib
+            for kind in ("public", "private") for key in lib["exports"][kind]}
+
+
+def symbol_versions(inv: dict) -> dict[str, tuple[str | None, set[str]]]:
+    """symbol -> (its default version, every version it is exported under)."""
+    out: dict[str, tuple[str | None, set[str]]] = {}
+    for lib in (lib for lib in inv["libraries"].values() if lib):
+        for key, version in lib["exports"]["public"].items():
+            symbol = key.split("@", 1)[0]
+            default, every = out.get(symbol, (None, set()))
+            out[symbol] = (version if "@" not in key else default, every | {version})
+    return out
+
+
+def _private_names(inv: dict) -> set[str]:
+    lib = inv["libraries"].get("libibverbs")
+    return {key.split("@", 1)[0] for key in lib["exports"]["private"]} if lib else set()
+
+
+def _private_signatures(old: Side, new: Side, scratch: Path) -> list[Finding]:
+    """The private ABI's signatures from the libraries' own debug info."""
+    libs = [side.libs.get("libibverbs") for side in (old, new)]
+    if not all(libs) or not all(elf.is_elf(p) and elf.has_debug_info(p) for p in libs):
+        return []
+    scratch.mkdir(parents=True, exist_ok=True)
+    sigs = [abixml.function_signatures(p, scratch / f"libibverbs-{i}.abi")
+            for i, p in enumerate(libs)]
+    return symbols.private_signatures(old.inventory, new.inventory, *sigs, "from debug info")
+
+
 def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
                    say=lambda text: None, consumers: list[str] | None = None,
                    old_from_baseline: bool = False) -> AbiReport:
@@ -69,16 +104,40 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
         old = side(old_name, Path(tmp) / "0", say, from_baseline=old_from_baseline)
         new = side(new_name, Path(tmp) / "1", say)
         findings = symbols.compare(old.inventory, new.inventory)
-        runs = [abidiff.run(name, old.libs[name], new.libs[name], suppressions)
-                for name in sorted(set(old.libs) & set(new.libs))]
+        # one abidiff per library (eleven with the direct-verbs ones), run side by side
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            runs = list(pool.map(lambda name: abidiff.run(name, old.libs[name], new.libs[name],
+                                                          suppressions),
+                                 sorted(set(old.libs) & set(new.libs))))
         findings += abidiff.cross_check(runs, findings)
+        findings += _private_signatures(old, new, Path(tmp))
         if old.headers and new.headers:
-            (old_abi, _), (new_abi, knowledge) = old.headers, new.headers
-            findings += typerules.compare(abixml.read(old_abi), abixml.read(new_abi), knowledge)
-            findings += typerules.compare_prototypes(
-                headers.read_prototypes(old_abi.with_name("prototypes.txt")),
-                headers.read_prototypes(new_abi.with_name("prototypes.txt")))
+            (old_abi, old_knowledge), (new_abi, knowledge) = old.headers, new.headers
+            # the functions old binaries call with arrays (old headers) matter too
+            knowledge = {**knowledge, "old_array_passed": old_knowledge["array_passed"]}
+            old_corpus = abixml.read(old_abi)
+            old_protos = headers.read_prototypes(old_abi.with_name("prototypes.txt"))
+            missing = set(old.inventory["headers"]) - set(new.inventory["headers"])
+            findings += typerules.header_not_shipped(missing, old_corpus, old_protos)
+            new_corpus = abixml.read(new_abi)
+            findings += typerules.compare(old_corpus, new_corpus, knowledge, missing,
+                                          symbol_versions(new.inventory))
+            new_protos = headers.read_prototypes(new_abi.with_name("prototypes.txt"))
+            private = _private_names(old.inventory)
+            findings += [f for f in typerules.compare_prototypes(
+                old_protos, new_protos, exported_names(old.inventory), missing)
+                if not (f.kind == "prototype changed" and f.symbol in private)]
+            findings += symbols.private_signatures(
+                old.inventory, new.inventory,
+                {n: p.signature for n, p in old_protos.items() if n in private},
+                {n: p.signature for n, p in new_protos.items() if n in private},
+                "from infiniband/driver.h")
             runs.append(abidiff.run("headers", old_abi, new_abi, suppressions, all_types=True))
+            # the types of a header not shipped are said by that one finding
+            judged = {n for n, r in old_corpus.records.items() if r.header not in missing} | \
+                {n for n, (h, _) in old_corpus.enums.items() if h not in missing}
+            findings += abidiff.reconcile(runs[-1], findings, judged,
+                                          set(new_corpus.records) | set(new_corpus.enums))
         else:
             findings.append(Finding("headers", "not compared", "review", "build",
                                     "a stack has no public headers (its -dev packages): header "
@@ -86,7 +145,11 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
     impacts = []
     if consumers is not None:
         say("checking consumers against " + new.inventory["stack"]["name"])
-        impacts = consumer_impact.analyze(consumers, new.inventory)
+        # functions whose signature changed under the same version: "" for a
+        # public one (a header prototype), else the private node it stayed in
+        changed = {f.symbol: f.version for f in findings
+                   if f.kind in ("prototype changed", symbols.CHANGED_PRIVATE)}
+        impacts = consumer_impact.analyze(consumers, new.inventory, changed)
         findings += of_consumers(impacts)
     rules = [rule for path in suppressions for rule in suppress.read(path)]
     libs = suppress.libraries([(old.inventory, old.libs), (new.inventory, new.libs)]) \

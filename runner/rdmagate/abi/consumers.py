@@ -4,6 +4,7 @@ A consumer (an application, an MPI or UCX library, an out-of-tree provider)
 imports symbol@version from libibverbs, librdmacm, libibumad. The dynamic
 linker refuses to load it when a needed soname or version node is missing,
 and fails at the first call when a symbol is missing from a node."""
+import os
 import shutil
 import subprocess
 import tempfile
@@ -11,21 +12,25 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
-from ..stacks import elf
+from ..stacks import elf, layout
 
-RDMA_SONAMES = ("libibverbs.so.1", "librdmacm.so.1", "libibumad.so.3")
+# every public library of rdma-core: the direct-verbs and management ones too
+RDMA_SONAMES = tuple(layout.LIBRARIES.values())
 SCAN_DIRS = ("/usr/bin", "/usr/sbin", "/usr/lib/x86_64-linux-gnu", "/usr/libexec", "/opt")
 
 
 @dataclass
 class Impact:
     consumer: str
-    # ok, fails to load, fails to resolve, replaced by the upgrade, not checked
+    # ok, fails to load, fails to resolve, loads with changed signatures,
+    # replaced by the upgrade, not checked
     verdict: str
     missing_libraries: list[str] = field(default_factory=list)
     missing_versions: list[str] = field(default_factory=list)
     missing_symbols: list[str] = field(default_factory=list)
     reason: str | None = None   # why it was not checked
+    # imported functions whose signature changed under the same version
+    changed_signatures: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -45,8 +50,11 @@ def target_exports(inventory: dict) -> dict[str, tuple[set, set, set]]:
     return out
 
 
-def check(info: elf.ElfInfo, target: dict, label: str) -> Impact | None:
-    """The impact on one ELF file; None when it uses no RDMA library."""
+def check(info: elf.ElfInfo, target: dict, label: str,
+          changed: dict[str, str] | None = None) -> Impact | None:
+    """The impact on one ELF file; None when it uses no RDMA library.
+    changed: symbol -> version of functions whose signature changed while
+    their version stayed (the loader binds them; the call is wrong)."""
     needed = [n for n in info.needed if n in RDMA_SONAMES]
     versioned = {lib: v for lib, v in info.version_needs.items() if lib in RDMA_SONAMES}
     if not needed and not versioned:
@@ -63,31 +71,69 @@ def check(info: elf.ElfInfo, target: dict, label: str) -> Impact | None:
             nodes, pairs, names = target[library]
             if version in nodes and (symbol, version) not in pairs:
                 impact.missing_symbols.append(f"{symbol}@{version}")
+        if changed and symbol in changed and changed[symbol] in ("", version):
+            impact.changed_signatures.append(f"{symbol}@{version}")
     if impact.missing_libraries or impact.missing_versions:
         impact.verdict = "fails to load"
     elif impact.missing_symbols:
         impact.verdict = "fails to resolve"
+    elif impact.changed_signatures:
+        impact.verdict = "loads with changed signatures"
     return impact
 
 
 NOT_CHECKED = "not checked"
 
 
+def _walk(top: str):
+    """(path, is a symlink) of every file under top, symlinks to files too,
+    from the directory entries alone (no stat of each of the host's files)."""
+    stack = [top]
+    while stack:
+        try:
+            entries = sorted(os.scandir(stack.pop()), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+            elif entry.is_symlink():
+                yield entry.path, True
+            elif entry.is_file(follow_symlinks=False):
+                yield entry.path, False
+
+
 def _elf_files(path: Path):
-    """(file, None) for each ELF file to read; (file, why) for one that was
-    named but cannot be checked. In a directory, files that are not ELF at
-    all (scripts, data) are not consumers; a file named alone is one."""
-    if path.is_dir():
-        for item in sorted(path.rglob("*")):
-            if item.is_file() and not item.is_symlink() and elf.is_elf(item):
-                yield item, None
-    elif not path.is_file():
-        # never opened: a FIFO would hang the read, a device never end
-        yield path, "not a regular file"
-    elif not elf.is_elf(path):
-        yield path, "not an ELF file"
-    else:
-        yield path, None
+    """(file, None) for each ELF file to read, once; (file, why) for one that
+    was named but cannot be checked. In a directory, files that are not ELF
+    at all (scripts, data) are not consumers; a file named alone is one. A
+    symlink counts (providers are symlinks to libX.so.1.*), under its own
+    name unless its target is scanned too."""
+    if not path.is_dir():
+        if not path.is_file():
+            # never opened: a FIFO would hang the read, a device never end
+            yield path, "not a regular file"
+        elif not elf.is_elf(path):
+            yield path, "not an ELF file"
+        else:
+            yield path, None
+        return
+    files, links = set(), []
+    for item, is_link in _walk(str(path)):
+        (links.append(item) if is_link else files.add(item))
+    chosen, targets = set(files), set()
+    for link in sorted(links):
+        target = os.readlink(link)
+        if "/" not in target and os.path.join(os.path.dirname(link), target) in files:
+            continue      # libfoo.so -> libfoo.so.1.2 beside it: scanned as that file
+        real = os.path.realpath(link)
+        if real in files or real in targets or not os.path.isfile(real):
+            continue
+        targets.add(real)
+        chosen.add(link)
+    for item in sorted(chosen):
+        if elf.is_elf(Path(item)):
+            yield Path(item), None
 
 
 def _mentions_rdma(path: Path) -> bool:
@@ -96,7 +142,8 @@ def _mentions_rdma(path: Path) -> bool:
     return elf.dynamic_strings_contain(path, [s.encode() for s in RDMA_SONAMES])
 
 
-def _check_tree(root: Path, target: dict, label_root: str) -> list[Impact]:
+def _check_tree(root: Path, target: dict, label_root: str,
+                changed: dict[str, str] | None = None) -> list[Impact]:
     impacts = []
     for item, why in _elf_files(root):
         label = f"{label_root}{item.relative_to(root) if root.is_dir() else item.name}"
@@ -111,7 +158,7 @@ def _check_tree(root: Path, target: dict, label_root: str) -> list[Impact]:
             # a broken ELF file is not known to be safe: said, never dropped
             impacts.append(Impact(label, NOT_CHECKED, reason=str(err).removeprefix(f"{item}: ")))
             continue
-        found = check(info, target, label)
+        found = check(info, target, label, changed)
         if found:
             impacts.append(found)
     return impacts
@@ -131,21 +178,23 @@ def replaced_by_upgrade(target_inventory: dict) -> set[str]:
     return {str(Path(line).resolve()) for line in done.stdout.splitlines() if line.startswith("/")}
 
 
-def _host_scan(target: dict, target_inventory: dict) -> list[Impact]:
+def _host_scan(target: dict, target_inventory: dict, changed: dict | None) -> list[Impact]:
     replaced = replaced_by_upgrade(target_inventory)
-    impacts = [i for d in SCAN_DIRS if Path(d).is_dir() for i in _check_tree(Path(d), target, f"{d}/")]
+    impacts = [i for d in SCAN_DIRS if Path(d).is_dir()
+               for i in _check_tree(Path(d), target, f"{d}/", changed)]
     for impact in impacts:
         if str(Path(impact.consumer).resolve()) in replaced:
             impact.verdict = "replaced by the upgrade"
     return impacts
 
 
-def analyze(consumers: list[str], target_inventory: dict) -> list[Impact]:
+def analyze(consumers: list[str], target_inventory: dict,
+            changed: dict[str, str] | None = None) -> list[Impact]:
     """Impacts of files, directories and .deb packages; none given: the host's
-    binaries that link the RDMA libraries."""
+    binaries that link the RDMA libraries. changed: as check() takes it."""
     target = target_exports(target_inventory)
     if not consumers:
-        return _host_scan(target, target_inventory)
+        return _host_scan(target, target_inventory, changed)
     impacts = []
     for consumer in consumers:
         path = Path(consumer)
@@ -158,9 +207,9 @@ def analyze(consumers: list[str], target_inventory: dict) -> list[Impact]:
                 if done.returncode != 0:
                     raise UsageError(f"--consumers {consumer}: not a readable .deb "
                                      f"({done.stderr.strip()})")
-                impacts += _check_tree(Path(tmp), target, f"{path.name}:/")
+                impacts += _check_tree(Path(tmp), target, f"{path.name}:/", changed)
         elif path.is_dir():
-            impacts += _check_tree(path, target, f"{path}/")
+            impacts += _check_tree(path, target, f"{path}/", changed)
         else:
-            impacts += _check_tree(path, target, "")
+            impacts += _check_tree(path, target, "", changed)
     return impacts

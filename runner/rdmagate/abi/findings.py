@@ -84,7 +84,18 @@ def of_consumers(impacts: list[Impact]) -> list[Finding]:
         # a consumer bound to the private ABI is a provider, out-of-tree or not
         return "providers" if any("_PRIVATE_" in v for v in impact.missing_versions) \
             else "applications"
-    return [Finding(i.consumer, f"consumer {i.verdict}", "breaking", audience(i),
-                    "missing: " + ", ".join(i.missing_libraries + i.missing_versions
-                                            + i.missing_symbols[:10]))
-            for i in impacts if i.verdict in ("fails to load", "fails to resolve")]
+    found = [Finding(i.consumer, f"consumer {i.verdict}", "breaking", audience(i),
+                     "missing: " + ", ".join(i.missing_libraries + i.missing_versions
+                                             + i.missing_symbols[:10]))
+             for i in impacts if i.verdict in ("fails to load", "fails to resolve")]
+    # it loads, and calls a function whose signature changed: a private one
+    # (the consumer is a provider) breaks, a public one needs review
+    for i in impacts:
+        if i.verdict == "loads with changed signatures":
+            private = any("_PRIVATE_" in s for s in i.changed_signatures)
+            found.append(Finding(i.consumer, "consumer calls changed functions",
+                                 "breaking" if private else "review",
+                                 "providers" if private else "applications",
+                                 "loads, but these changed signature under the same version: "
+                                 + ", ".join(i.changed_signatures[:10])))
+    return found

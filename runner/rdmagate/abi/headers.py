@@ -10,13 +10,17 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from .. import files
 from ..errors import InfraError, UsageError
-from ..stacks.layout import headers as list_headers
+from ..stacks import layout
 
 ANCHOR = "int rdmagate_abi_anchor(void) { return 0; }\n"   # abidw needs one symbol
-_AUX_LINE = re.compile(r"^/\* (?P<path>[^:]+):\d+:\w+ \*/ (?P<decl>[^;]*\));")
+# "/* PATH:LINE:NF */ decl;": N a prototype, F a definition (an inline
+# function of the header), C a declaration only
+_AUX_LINE = re.compile(r"^/\* (?P<path>[^:]+):\d+:(?P<code>\w+) \*/ (?P<decl>[^;]*\));")
+PUBLIC_DIRS = ("/include/infiniband/", "/include/rdma/")
 _C_TYPE_WORDS = {"int", "char", "long", "short", "unsigned", "signed", "double", "float",
                  "void", "_Bool", "const", "volatile", "struct", "union", "enum"}
 _RETURNS_POINTER = re.compile(r"\bextern (?:const )?struct (\w+) \*\s*\w+ \(")
@@ -25,18 +29,33 @@ _RETURNS_POINTER = re.compile(r"\bextern (?:const )?struct (\w+) \*\s*\w+ \(")
 _SIZE_PASSED = re.compile(r"struct (\w+) \*(\w+)\)\s*\{(?:(?!\n\}).)*?sizeof\(\*\2\)", re.S)
 _SIZEOF_STRUCT = re.compile(r"sizeof\s*\(\s*struct (\w+)\s*\)")
 _DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)", re.M)
+# a function (or function pointer) declaration's name and parameter list
+_FUNCTION = re.compile(r"(?:\(\s*\*\s*)?\b(\w+)\s*\)?\s*\(([^;{}()]*)\)\s*[;{]")
+_STRUCT_PARAM = re.compile(r"struct\s+(\w+)\s*(?:\*\s*(?:const\s+)?(\w+)|(\w+)\s*\[\s*\])$")
+# a count beside a struct pointer makes it an array: poll_cq(cq, num_entries, wc)
+_COUNT = re.compile(r"^(n|num|count|cnt|num_\w+|\w+_count|\w*entries|nent)$")
 MACRO = "#define"
 
 
-def _compiles(include: Path, headers: list[str], work: Path) -> bool:
+def _includes(include: list[Path]) -> list[str]:
+    return [f"-I{d}" for d in include]
+
+
+def _compiles(include: list[Path], headers: list[str], work: Path) -> bool:
     probe = work / "probe.c"
     probe.write_text("".join(f"#include <{h}>\n" for h in headers))
-    done = subprocess.run(["gcc", "-w", "-D_GNU_SOURCE", "-fsyntax-only", f"-I{include}",
+    done = subprocess.run(["gcc", "-w", "-D_GNU_SOURCE", "-fsyntax-only", *_includes(include),
                            str(probe)], capture_output=True, check=False)
     return done.returncode == 0
 
 
-def _usable(include: Path, candidates: list[str], work: Path) -> list[str]:
+def _text(include: list[Path], header: str) -> str:
+    """A header's text, from the first include directory that has it."""
+    path = next((d / header for d in include if (d / header).is_file()), include[0] / header)
+    return path.read_text(errors="replace")
+
+
+def _usable(include: list[Path], candidates: list[str], work: Path) -> list[str]:
     """The headers that compile together: all of them when they do (a Debian
     stack's do), else each kept only if it compiles with those kept before it
     (a host's /usr/include/rdma also holds kernel headers that clash)."""
@@ -59,14 +78,28 @@ def _strip_name(parameter: str) -> str:
     return " ".join(words).replace(" *", "*")
 
 
-def prototypes(aux_info: str) -> dict[str, str]:
+class Prototype(NamedTuple):
+    signature: str            # without parameter names; MACRO for a #define
+    header: str = ""          # infiniband/verbs.h ("" in files written before it was kept)
+    inline: bool | None = None   # defined in the header (None: not known)
+
+
+def public_header(path: str) -> str | None:
+    """infiniband/verbs.h of .../include/infiniband/verbs.h; None outside them."""
+    for marker in PUBLIC_DIRS:
+        if marker in path:
+            return marker.split("/")[-2] + "/" + path.split(marker, 1)[1]
+    return None
+
+
+def prototypes(aux_info: str) -> dict[str, Prototype]:
     """Public functions the stack's headers declare or define inline, by name,
     with their signature (parameter names dropped), from gcc's -aux-info."""
     found = {}
     for line in aux_info.splitlines():
         match = _AUX_LINE.match(line)
-        if not match or not any(d in match.group("path") for d in
-                                ("/usr/include/infiniband/", "/usr/include/rdma/")):
+        header = public_header(match.group("path")) if match else None
+        if not header:
             continue
         decl = re.sub(r"^(extern|static)\s+(inline\s+)?", "", match.group("decl"))
         head, _, params = decl.partition(" (")
@@ -75,39 +108,76 @@ def prototypes(aux_info: str) -> dict[str, str]:
             continue  # the library's own helpers behind the public inline functions
         returned = _strip_name(head[: head.rindex(name)] + " x")
         arguments = ", ".join(_strip_name(p) for p in params.rstrip(")").split(", "))
-        found[name] = f"{returned} ({arguments})"
+        found[name] = Prototype(f"{returned} ({arguments})", header, "F" in match.group("code"))
     return found
 
 
-def write_prototypes(path: Path, found: dict[str, str]) -> None:
-    path.write_text("".join(f"{name}\t{signature}\n" for name, signature in sorted(found.items())))
+def write_prototypes(path: Path, found: dict[str, Prototype]) -> None:
+    def inline(p: Prototype) -> str:
+        return {True: "inline", False: "declared", None: "-"}[p.inline]
+    path.write_text("".join(f"{name}\t{p.signature}\t{p.header or '-'}\t{inline(p)}\n"
+                            for name, p in sorted(found.items())))
 
 
-def read_prototypes(path: Path) -> dict[str, str]:
+def read_prototypes(path: Path) -> dict[str, Prototype]:
+    """prototypes.txt: name, signature, header, inline|declared (tab-separated;
+    the last two absent in files written before they were kept)."""
     found = {}
-    for number, line in enumerate(files.read_text(path, "prototypes").splitlines(), start=1):
-        name, tab, signature = line.partition("\t")
-        if not tab:
-            raise UsageError(f"{path}:{number}: not a 'name<TAB>signature' line")
-        found[name] = signature
+    for number, line in enumerate(files.read_text(path, "prototypes").splitlines(),
+                                  start=1):
+        fields = line.split("\t")
+        if len(fields) not in (2, 4) or (len(fields) == 4 and fields[3] not in
+                                         ("inline", "declared", "-")):
+            raise UsageError(f"{path}:{number}: not a 'name<TAB>signature[<TAB>header"
+                             "<TAB>inline|declared]' line")
+        header, inline = (fields[2:] if len(fields) == 4 else ["-", "-"])
+        found[fields[0]] = Prototype(fields[1], "" if header == "-" else header,
+                                     {"inline": True, "declared": False}.get(inline))
     return found
 
 
-def size_passed(include: Path, used: list[str]) -> set[str]:
+def size_passed(include: list[Path], used: list[str]) -> set[str]:
     """Structs whose size an inline wrapper passes to the library."""
     found = set()
     for header in used:
-        text = (include / header).read_text(errors="replace")
+        text = _text(include, header)
         found |= {struct for struct, _ in _SIZE_PASSED.findall(text)}
         found |= set(_SIZEOF_STRUCT.findall(text))
     return found
 
 
-def macros(include: Path, used: list[str]) -> set[str]:
-    """Names the headers #define: a function may become a macro over an inline
-    wrapper and still be called the same way."""
-    return {name for header in used
-            for name in _DEFINE.findall((include / header).read_text(errors="replace"))}
+def array_passed(include: list[Path], used: list[str]) -> set[tuple[str, str]]:
+    """(struct, function) where a function takes an array of the struct: a
+    `struct T x[]` parameter, or a `struct T *` next to a count parameter."""
+    found = set()
+    for header in used:
+        text = re.sub(r"/\*.*?\*/", " ", _text(include, header), flags=re.S)
+        for function, params in _FUNCTION.findall(text):
+            words = [w.strip() for w in params.split(",")]
+            structs = {i: m for i, w in enumerate(words)
+                       if (m := _STRUCT_PARAM.search(w.replace("const ", "")))}
+            arrays = {m.group(1) for m in structs.values() if m.group(3)}
+            if arrays:     # T x[] says it: the pointers beside are single objects
+                found |= {(name, function) for name in arrays}
+                continue
+            counts = [i for i, w in enumerate(words) if len(w.split()) > 1 and "struct" not in w
+                      and _COUNT.match(w.split()[-1].lstrip("*"))]
+            for i in counts:
+                # the object the call is on comes first (when there are two);
+                # the array follows its count (poll_cq(cq, n, wc)) or precedes it
+                # (entries, max_entries)
+                first = 0 if len(structs) == 1 else 1
+                after, before = structs.get(i + 1), structs.get(i - 1) if i - 1 >= first else None
+                if after or before:
+                    found.add(((after or before).group(1), function))
+    return found
+
+
+def macros(include: list[Path], used: list[str]) -> dict[str, str]:
+    """Names the headers #define, with the header: a function may become a
+    macro over an inline wrapper and still be called the same way."""
+    return {name: header for header in reversed(used)
+            for name in _DEFINE.findall(_text(include, header))}
 
 
 def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
@@ -115,16 +185,17 @@ def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
     for tool in ("gcc", "abidw"):
         if shutil.which(tool) is None:
             raise InfraError(f"{tool} is not installed: run ci/setup")
-    include = root / "usr" / "include"
+    found = layout.detect(root)
+    include = found.include_dirs if found and found.include_dirs else [root / "usr" / "include"]
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rdmagate-headers-") as tmp:
         work = Path(tmp)
-        used = _usable(include, list_headers(root), work)
+        used = _usable(include, layout.headers(root, found), work)
         unit = work / "headers.c"
         unit.write_text("".join(f"#include <{h}>\n" for h in used) + ANCHOR)
         shared, protos = work / "headers.so", work / "protos.txt"
         done = subprocess.run(["gcc", "-w", "-D_GNU_SOURCE", "-g", "-fno-eliminate-unused-debug-types",
-                               "-shared", "-fPIC", f"-I{include}", "-aux-info", str(protos),
+                               "-shared", "-fPIC", *_includes(include), "-aux-info", str(protos),
                                "-o", str(shared), str(unit)], capture_output=True, text=True,
                               errors="replace",
                               check=False)
@@ -139,19 +210,24 @@ def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
             raise InfraError(f"abidw failed on the headers of {root}: {done.stderr.strip()}")
         aux = protos.read_text(errors="replace")
         knowledge = {"handed_out": set(_RETURNS_POINTER.findall(aux)),
-                     "size_passed": size_passed(include, used)}
+                     "size_passed": size_passed(include, used),
+                     "array_passed": array_passed(include, used)}
         declared = prototypes(aux)
-        declared.update({name: MACRO for name in macros(include, used) if name not in declared})
+        declared.update({name: Prototype(MACRO, header) for name, header in
+                         macros(include, used).items() if name not in declared})
         write_prototypes(out_dir / "prototypes.txt", declared)
     return corpus, knowledge, used
 
 
-KNOWLEDGE_KINDS = ("handed_out", "size_passed")
+KNOWLEDGE_KINDS = ("handed_out", "size_passed", "array_passed")   # array_passed: struct function
+CACHE_FORMAT = 3      # of the files cached beside a stack: 2 keeps each prototype's header, 3 arrays
 
 
 def write_knowledge(path: Path, knowledge: dict) -> None:
-    path.write_text("".join(f"{kind} {name}\n" for kind in KNOWLEDGE_KINDS
-                            for name in sorted(knowledge[kind])))
+    def words(item) -> str:
+        return " ".join(item) if isinstance(item, tuple) else item
+    path.write_text("".join(f"{kind} {words(item)}\n" for kind in KNOWLEDGE_KINDS
+                            for item in sorted(knowledge.get(kind, ()))))
 
 
 def read_knowledge(path: Path) -> dict:
@@ -160,9 +236,11 @@ def read_knowledge(path: Path) -> dict:
     for number, line in enumerate(files.read_text(path, "knowledge.txt").splitlines(),
                                   start=1):
         words = line.split()
-        if len(words) != 2 or words[0] not in knowledge:
-            raise UsageError(f"{path}:{number}: not a 'kind struct' line")
-        knowledge[words[0]].add(words[1])
+        if not words or words[0] not in knowledge or \
+                len(words) != (3 if words[0] == "array_passed" else 2):
+            raise UsageError(f"{path}:{number}: not a 'kind struct' (or 'array_passed "
+                             "struct function') line")
+        knowledge[words[0]].add(tuple(words[1:]) if len(words) == 3 else words[1])
     return knowledge
 
 
@@ -177,9 +255,10 @@ def of_stack(tree, scratch: Path):
     """(ABIXML of the stack's headers, what its headers say of each struct),
     cached beside a fetched Debian stack (keyed by the abidw version: an older
     abidw may not read a newer one's corpus); None without headers."""
-    if not (tree.root / "usr" / "include" / "infiniband" / "verbs.h").exists():
+    found = layout.detect(tree.root)
+    if not found or not any((d / "infiniband" / "verbs.h").exists() for d in found.include_dirs):
         return None
-    cached = tree.root.parent / f"headers-abidw-{abidw_version()}"
+    cached = tree.root.parent / f"headers-abidw-{abidw_version()}-{CACHE_FORMAT}"
     if tree.stack.kind == "debian" and (cached / "prototypes.txt").exists():
         return cached / "headers.abi", read_knowledge(cached / "knowledge.txt")
     out = cached if tree.stack.kind == "debian" else scratch

@@ -64,8 +64,8 @@ def libraries(sides) -> dict[str, Library]:
     """Per library, from (inventory, {library: file given to abidiff}) of
     each side: its files, sonames and variable symbols."""
     out: dict[str, Library] = {}
-    for inventory, files in sides:
-        for name, path in files.items():
+    for inventory, given in sides:
+        for name, path in given.items():
             lib = out.setdefault(name, Library())
             lib.files.append(str(path))
             soname = (inventory["libraries"].get(name) or {}).get("soname")

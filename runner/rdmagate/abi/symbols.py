@@ -8,6 +8,8 @@ provider to the exact libibverbs it was built with."""
 from ..stacks import glibc
 from .findings import Finding
 
+CHANGED_PRIVATE = "private ABI changed without a new version node"
+
 
 def _pairs(exports: dict) -> set[tuple[str, str]]:
     return {(key.split("@", 1)[0], version) for key, version in exports.items()}
@@ -65,6 +67,14 @@ def _private(name: str, a: dict, b: dict) -> list[Finding]:
 
 
 def _providers(a: dict, b: dict) -> list[Finding]:
+    if a["providers"] and not b["providers"] and b["libraries"].get("libibverbs"):
+        # said once: a tree whose providers were not found (a layout not
+        # recognised, an incomplete install) is not a removal of each one
+        why = "; ".join(b.get("warnings") or []) or f"nothing in {b['provider_dir']}"
+        return [Finding("providers", "no providers found", "breaking", "applications",
+                        f"the new stack has a libibverbs but no provider ({why}): the "
+                        f"{len(a['providers'])} providers of the old stack are not checked "
+                        "and applications would find no device")]
     found = []
     for provider in sorted(set(a["providers"]) - set(b["providers"])):
         found.append(Finding(f"provider {provider}", "provider removed", "breaking",
@@ -90,3 +100,25 @@ def compare(a: dict, b: dict) -> list[Finding]:
             found.append(Finding(name, "library added", "info", "applications",
                                  f"{new['soname']} is new"))
     return found + _providers(a, b)
+
+
+def private_signatures(a: dict, b: dict, old: dict[str, str], new: dict[str, str],
+                       source: str) -> list[Finding]:
+    """A private function (IBVERBS_PRIVATE_NN) whose signature changed while
+    its node stayed: every provider built for that node calls it the old way.
+    rdma-core's rule is that such a change takes a new private node.
+    old, new: symbol or symbol@version -> signature, from `source`."""
+    liba, libb = a["libraries"].get("libibverbs"), b["libraries"].get("libibverbs")
+    if not liba or not libb or set(liba["private_versions"]) != set(libb["private_versions"]):
+        return []    # a new node: "private ABI changed" says it, and is the fix
+    found = []
+    for symbol, version in sorted(_pairs(liba["exports"]["private"]) &
+                                  _pairs(libb["exports"]["private"])):
+        before = old.get(f"{symbol}@{version}", old.get(symbol))
+        after = new.get(f"{symbol}@{version}", new.get(symbol))
+        if before and after and before != after:
+            found.append(Finding("libibverbs", CHANGED_PRIVATE, "breaking", "providers",
+                                 f"{symbol}@{version}: {before} -> {after} ({source}): providers "
+                                 f"built for {version} call it the old way; the change needs a new "
+                                 "IBVERBS_PRIVATE node", symbol, version))
+    return found

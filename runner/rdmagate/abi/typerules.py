@@ -50,7 +50,7 @@ def _anchor(record: Record) -> int:
     return 0
 
 
-def _record(old: Record, new: Record, knowledge: dict) -> list[Finding]:
+def _record(old: Record, new: Record, knowledge: dict, exports: dict) -> list[Finding]:
     where = f"{new.header}"
     name = f"{old.kind} {old.name}"
     found = []
@@ -86,20 +86,57 @@ def _record(old: Record, new: Record, knowledge: dict) -> list[Finding]:
         found.append(Finding(where, "size shrank", "breaking", "applications",
                              f"{name}: {old.size // 8} -> {new.size // 8} bytes", old.name))
     elif new.size > old.size and not moved:
-        found.append(_growth(old, new, knowledge, added))
+        found.append(_growth(old, new, knowledge, added, exports))
     elif added and not moved:
         found.append(Finding(where, "members added", "benign", "applications",
                              f"{name}: {', '.join(added)} in existing space", old.name))
     return found
 
 
-def _growth(old: Record, new: Record, knowledge: dict, added: list[str]) -> Finding:
+def _array_growth(old: Record, new: Record, functions: list[str], old_functions: list[str],
+                  exports: dict, grew: str) -> Finding:
+    """A struct passed as an array that grew: callers compiled with the old
+    size step through it with the old stride, whatever size a wrapper passes,
+    unless the library keeps the old symbol (old stride) beside a new one:
+    the same name under two versions, or (mlx5dv_create_flow in rdma-core
+    65) the old function kept while the headers now call a new symbol."""
+    name = f"{old.kind} {old.name}"
+    for function in functions:
+        default, every = exports.get(function, (None, set()))
+        kept = sorted(v for v in every if v != default)
+        if default and kept:
+            return Finding(new.header, "extended compatibly", "benign", "applications",
+                           f"{name} {grew}, passed as an array to {function}: the old symbol "
+                           f"{function}@{kept[-1]} is kept for the old stride, "
+                           f"{function}@@{default} takes the new one", old.name)
+    kept = [f for f in old_functions if f not in functions and exports.get(f, (None,))[0]]
+    fresh = [f for f in functions if f not in old_functions and exports.get(f, (None,))[0]]
+    if kept and fresh:
+        return Finding(new.header, "extended compatibly", "benign", "applications",
+                       f"{name} {grew}, passed as an array: the old symbol "
+                       f"{kept[0]}@{exports[kept[0]][0]} is kept for the old stride, the headers "
+                       f"now call {fresh[0]}@@{exports[fresh[0]][0]} for the new one", old.name)
+    takes = ", ".join(functions)
+    return Finding(new.header, "array element grew", "breaking", "applications",
+                   f"{name} {grew}, passed as an array to {takes}: binaries compiled with the "
+                   "old size step through it with the old stride (even where an inline wrapper "
+                   "passes sizeof); fix: keep the old symbol with the old stride and export the "
+                   "new layout under a new symbol version", old.name)
+
+
+def _growth(old: Record, new: Record, knowledge: dict, added: list[str],
+            exports: dict | None = None) -> Finding:
     name, grew = f"{old.kind} {old.name}", f"{old.size // 8} -> {new.size // 8} bytes"
     members = ", ".join(added) or "padding"
     if _anchor(old):
         why = "grown toward lower addresses before the embedded ibv_context (verbs_context)"
         return Finding(new.header, "extended compatibly", "benign", "applications",
                        f"{name} {grew}, new {members}: {why}", old.name)
+    arrays = sorted(f for struct, f in knowledge.get("array_passed", ()) if struct == old.name)
+    if arrays:
+        before = sorted(f for struct, f in knowledge.get("old_array_passed", ())
+                        if struct == old.name)
+        return _array_growth(old, new, arrays, before, exports or {}, grew)
     if "comp_mask" in old.members:
         return Finding(new.header, "extended compatibly", "benign", "applications",
                        f"{name} {grew}, new {members}: read only when comp_mask says so",
@@ -134,22 +171,28 @@ def _enum(name: str, old: dict, new: dict, header: str) -> list[Finding]:
     return found
 
 
-def compare(old: Corpus, new: Corpus, knowledge: dict) -> list[Finding]:
+def compare(old: Corpus, new: Corpus, knowledge: dict,
+            not_shipped: set[str] = frozenset(), exports: dict | None = None) -> list[Finding]:
     """knowledge: what the new headers' code says of each struct, from
     headers.build: handed_out (returned by pointer), size_passed (sizeof at
-    the call site)."""
+    the call site), array_passed ((struct, function) taking an array of it);
+    exports: the new stack's symbol -> (default version, every version)."""
     found = []
     for name, record in old.records.items():
+        if record.header in not_shipped:
+            continue     # said once, by header_not_shipped
         if name not in new.records:
             found.append(Finding(record.header, "type removed", "breaking", "build",
                                  f"{record.kind} {name} is no longer declared", name))
         else:
-            found += _record(record, new.records[name], knowledge)
+            found += _record(record, new.records[name], knowledge, exports or {})
     for name, record in new.records.items():
         if name not in old.records:
             found.append(Finding(record.header, "type added", "info", "applications",
                                  f"{record.kind} {name}", name))
     for name, (header, values) in old.enums.items():
+        if header in not_shipped:
+            continue
         if name in new.enums:
             found += _enum(name, values, new.enums[name][1], new.enums[name][0])
         else:
@@ -158,25 +201,53 @@ def compare(old: Corpus, new: Corpus, knowledge: dict) -> list[Finding]:
     return found
 
 
-def compare_prototypes(old: dict[str, str], new: dict[str, str]) -> list[Finding]:
-    """Functions of the public headers: one gone no longer compiles; one whose
-    signature changed is called by old binaries with the old one (inline
-    functions are compiled into them), so it needs review."""
+def compare_prototypes(old: dict, new: dict, exported: set[str] | None = None,
+                       not_shipped: set[str] = frozenset()) -> list[Finding]:
+    """Functions of the public headers (headers.Prototype by name): one gone
+    no longer compiles, unless it was only a declaration no library of the
+    old stack exported (nothing could link it) or its whole header is gone
+    (said once, by header_not_shipped); one whose signature changed is
+    called by old binaries with the old one (inline functions are compiled
+    into them), so it needs review."""
     macro = "#define"
-    functions = {name for name, signature in old.items() if signature != macro}
-    found = [Finding("headers", "prototype removed", "breaking", "build",
-                     f"{name} is no longer declared: code calling it no longer compiles", name)
-             for name in sorted(functions - set(new))]
+    functions = {name for name, p in old.items() if p.signature != macro}
+    found = []
+    for name in sorted(functions - set(new)):
+        if old[name].header in not_shipped:
+            continue
+        if exported is not None and old[name].inline is False and name not in exported:
+            found.append(Finding("headers", "declaration removed", "info", "build",
+                                 f"{name} is no longer declared, but no library of the old stack "
+                                 "exported it: nothing could call it", name))
+            continue
+        found.append(Finding("headers", "prototype removed", "breaking", "build",
+                             f"{name} is no longer declared: code calling it no longer compiles",
+                             name))
     for name in sorted(functions & set(new)):
-        if new[name] == macro:
+        if new[name].signature == macro:
             found.append(Finding("headers", "prototype now a macro", "benign", "build",
                                  f"{name} is now a macro (over an inline wrapper): calls "
                                  "still compile; binaries keep the exported symbol", name))
-        elif old[name] != new[name]:
+        elif old[name].signature != new[name].signature:
             found.append(Finding("headers", "prototype changed", "review", "applications",
-                                 f"{name}: {old[name]} -> {new[name]}", name))
-    added = sorted(n for n in set(new) - set(old) if new[n] != macro)
+                                 f"{name}: {old[name].signature} -> {new[name].signature}", name))
+    added = sorted(n for n in set(new) - set(old) if new[n].signature != macro)
     if added:
         found.append(Finding("headers", "prototypes added", "info", "applications",
                              ", ".join(added)))
+    return found
+
+
+def header_not_shipped(missing: set[str], old: Corpus, old_prototypes: dict) -> list[Finding]:
+    """A public header of the old stack the new one does not ship: one finding,
+    not one per type and function it declared."""
+    found = []
+    for header in sorted(missing):
+        types = sum(1 for r in old.records.values() if r.header == header) + \
+            sum(1 for h, _ in old.enums.values() if h == header)
+        functions = sum(1 for p in old_prototypes.values() if p.header == header)
+        found.append(Finding(header, "header not shipped", "breaking", "build",
+                             f"{header} is not in the new stack: code including it no longer "
+                             f"compiles ({types} types and {functions} functions or macros it "
+                             "declared)", header))
     return found

@@ -81,6 +81,8 @@ def run_show(args) -> int:
         print()
         return EXIT_OK
     _print_inventory(report, args.symbols)
+    for warning in report.get("warnings", []):
+        print(f"rdmagate: warning: {stack.name}: {warning}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -88,6 +90,10 @@ def _print_inventory(inv: dict, symbols: bool) -> None:
     stack = inv["stack"]
     print(f"{stack['name']} ({stack['kind']}): {stack['description']}")
     print(f"  tree: {inv['root']}")
+    where = inv.get("layout") or {}
+    if where.get("kind"):
+        print(f"  layout: {where['kind']} (headers in {', '.join(where.get('include_dirs') or []) or '-'}"
+              f"; configuration in {where.get('config_dir') or '-'})")
     floor = inv["glibc_floor"]
     print(f"  C library floor: glibc {floor} (host has {inv['host_glibc']})"
           + ("; runs in its own root file system" if inv["needs_rootfs"] else ""))
@@ -108,7 +114,7 @@ def _print_inventory(inv: dict, symbols: bool) -> None:
     abis = sorted({p["private_abi"] for p in inv["providers"].values() if p["private_abi"]})
     print(f"  providers ({inv['provider_dir']}, private ABI {', '.join(map(str, abis)) or '-'}): "
           + " ".join(sorted(inv["providers"])))
-    print(f"  headers: {len(inv['headers'])} under usr/include/infiniband and rdma")
+    print(f"  headers: {len(inv['headers'])} under infiniband/ and rdma/")
     tools = inv["tools"]
     if tools:
         print("  packages: " + ", ".join(f"{n} {v}" for n, v in sorted(tools.items())))

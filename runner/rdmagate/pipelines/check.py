@@ -241,7 +241,10 @@ def compare_capabilities(run_dir: Path, profile: dict) -> list[Result]:
 
 
 def _include_dir(stack, fetched) -> Path:
-    return Path("/usr/include") if stack.kind == "host" else fetched.root / "usr" / "include"
+    if stack.kind == "host":
+        return Path("/usr/include")
+    found = layout.detect(fetched.root)   # usr/include, or include/ of a prefix install
+    return found.include_dir if found and found.include_dir else fetched.root / "usr" / "include"
 
 
 def _run_harness(target, harness, argv, run_dir, progress, record) -> int:

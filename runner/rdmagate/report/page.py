@@ -203,6 +203,36 @@ def _kabi(upgrade: Upgrade) -> str:
     return "".join(parts)
 
 
+# the consumers that matter first: those that break, then those that need a
+# look; those the upgrade itself replaces (rdma-core's own tools) only counted
+_IMPACT_ORDER = ("fails to load", "fails to resolve", "loads with changed signatures",
+                 "not checked", "ok")
+
+
+def _consumers(consumers: list, new_name: str) -> str:
+    counts: dict[str, int] = {}
+    for c in consumers:
+        counts[c.impact] = counts.get(c.impact, 0) + 1
+    broken = sum(n for impact, n in counts.items() if impact in _IMPACT_ORDER[:2])
+    summary = ", ".join(f"{n} {esc(impact)}" for impact, n in
+                        sorted(counts.items(), key=lambda i: _rank(i[0])))
+    shown = sorted((c for c in consumers if c.impact != "replaced by the upgrade"),
+                   key=lambda c: (_rank(c.impact), c.path))
+    checked = len(consumers) - counts.get("not checked", 0)   # not ELF, broken, not a file
+    text = (f"<p>{checked} checked ({summary or 'none'}), {broken} would not load "
+            f"on {esc(new_name)}.</p>")
+    if shown:
+        text += _table(["binary", "impact", "detail"], [[c.path, c.impact, c.detail] for c in shown])
+    if counts.get("replaced by the upgrade"):
+        text += (f"<p class=\"small\">{counts['replaced by the upgrade']} replaced by the upgrade "
+                 "(files of the packages it installs) are listed in upgrade.json.</p>")
+    return text
+
+
+def _rank(impact: str) -> int:
+    return _IMPACT_ORDER.index(impact) if impact in _IMPACT_ORDER else len(_IMPACT_ORDER)
+
+
 def render(upgrade: Upgrade) -> str:
     old, new = upgrade.old, upgrade.new
     verdict = upgrade.verdict or "INCOMPLETE"
@@ -243,16 +273,7 @@ def render(upgrade: Upgrade) -> str:
     if not abi or not abi.verdicts:
         parts.append(_missing(upgrade, "abi"))
     else:
-        unchecked = [c for c in consumers if c.impact == "not checked"]
-        broken = [c for c in consumers
-                  if c.impact not in ("ok", "replaced by the upgrade", "not checked")]
-        parts.append(f"<p>{len(consumers) - len(unchecked)} checked, {len(broken)} would not "
-                     f"load on {esc(new.name)}"
-                     + (f", {len(unchecked)} not checked" if unchecked else "") + ".</p>"
-                     + (_table(
-                         ["binary", "impact", "detail"],
-                         [[c.path, c.impact, c.detail] for c in consumers])
-                         if consumers else ""))
+        parts.append(_consumers(consumers, new.name))
     parts.append("<h2>Kernel modules</h2>" + _kabi(upgrade))
     parts.append("<h2>Verbs outcomes</h2>" + _verbs(upgrade))
     coverage = upgrade.coverage or {}

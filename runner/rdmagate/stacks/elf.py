@@ -180,6 +180,20 @@ def is_elf(path: Path) -> bool:
         return False
 
 
+def section(path: Path, name: str) -> bytes | None:
+    """The bytes of one named section (.rodata: the strings a program really
+    uses, not the source paths DWARF records); None when there is none."""
+    try:
+        reader = _Reader(Path(path), Path(path).read_bytes())
+        names = reader.sections[struct.unpack_from("<H", reader.data, 0x3E)[0]]
+        for sec in reader.sections:
+            if reader.string(names, sec["name"]) == name:
+                return reader.data[sec["offset"]:sec["offset"] + sec["size"]]
+    except (UsageError, OSError, struct.error, ValueError, IndexError):
+        pass
+    return None
+
+
 def has_debug_info(path: Path) -> bool:
     """True when the file carries DWARF (.debug_info): a local build, not
     a stripped distribution library."""

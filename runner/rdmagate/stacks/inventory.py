@@ -1,6 +1,6 @@
 """The inventory of a fetched stack: what it exports, to whom, and needs.
 
-Public version nodes (IBVERBS_1.x, RDMACM_1.x, IBUMAD_1.x) are the ABI
+Public version nodes (IBVERBS_1.x, RDMACM_1.x, MLX5_1.x, ...) are the ABI
 applications link against; IBVERBS_PRIVATE_NN binds providers to the
 libibverbs they were built with (rdma-core's private ABI)."""
 import re
@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..errors import UsageError
 from . import elf, glibc, layout, tree_safety
 from .manifest import Stack
 
@@ -47,20 +48,25 @@ def _provider(path: Path, root: Path) -> dict:
             "glibc_floor": glibc.highest(info.version_needs.get("libc.so.6", []))}
 
 
-def providers(root: Path, libibverbs: Path) -> tuple[Path, dict]:
-    directory = tree_safety.directory(root, layout.provider_dir(root, libibverbs))
-    found = {}
+def providers(root: Path, libibverbs: Path | None, found: layout.Layout | None = None
+              ) -> tuple[Path, dict]:
+    found = found or layout.detect(root)
+    directory = tree_safety.directory(root, found.provider_dir if found and found.provider_dir
+                                      else root / layout.DEFAULT_PROVIDER_DIR)
+    out = {}
     for path in sorted(directory.glob("lib*-rdmav*.so")):
         match = layout.PROVIDER_FILE.match(path.name)
-        if match:
-            found[match.group("name")] = _provider(tree_safety.regular_file(root, path), root)
-    return directory, found
+        if match and (path.exists() or path.is_symlink()):
+            out[match.group("name")] = _provider(tree_safety.regular_file(root, path), root)
+    return directory, out
 
 
-def drivers(root: Path) -> list[str]:
-    """Driver names libibverbs is configured to load (etc/libibverbs.d)."""
+def drivers(root: Path, found: layout.Layout | None = None) -> list[str]:
+    """Driver names libibverbs is configured to load (its libibverbs.d)."""
+    found = found or layout.detect(root)
+    config_dirs = found.config_dirs if found else [root / "etc" / "libibverbs.d"]
     names = set()
-    for conf in (root / "etc" / "libibverbs.d").glob("*.driver"):
+    for conf in (c for d in config_dirs for c in d.glob("*.driver")):
         tree_safety.regular_file(root, conf)
         for line in conf.read_text(errors="replace").splitlines():
             words = line.split()
@@ -69,27 +75,49 @@ def drivers(root: Path) -> list[str]:
     return sorted(names)
 
 
-def _headers(root: Path) -> list[str]:
+def library_files(root: Path, found: layout.Layout | None) -> dict[str, Path]:
+    """Every public library of the stack, by name: rdma-core's known ones,
+    and in a tree (not the host, where the linker path holds everything)
+    any other versioned library that links libibverbs (a vendor's own)."""
+    if found is None:
+        return {}
+    out = {name: path for name, soname in layout.LIBRARIES.items()
+           if (path := found.find(soname))}
+    if root == Path("/"):
+        return out
+    known = set(layout.LIBRARIES.values())
+    for lib_dir in found.lib_dirs:
+        for path in sorted(lib_dir.glob("lib*.so.*")):
+            if not re.fullmatch(r"lib[\w+-]+\.so\.\d+", path.name) or path.name in known:
+                continue
+            try:   # only regular files of the tree are opened (a FIFO would hang)
+                tree_safety.regular_file(root, path)
+            except UsageError:
+                continue
+            info = elf.read_elf(path) if elf.is_elf(path) else None
+            if info and info.version_defs and "libibverbs.so.1" in info.needed:
+                out.setdefault(path.name.split(".so", 1)[0], path)
+    return out
+
+
+def _headers(root: Path, found: layout.Layout | None) -> list[str]:
     """The public headers, each a regular file of the tree (a compiler reads them)."""
-    found = layout.headers(root)
-    for header in found:
-        tree_safety.regular_file(root, root / "usr" / "include" / header)
-    return found
+    names = layout.headers(root, found)
+    includes = found.include_dirs if found else [root / "usr" / "include"]
+    for name in names:
+        tree_safety.regular_file(root, next((d / name for d in includes if (d / name).exists()
+                                             or (d / name).is_symlink()), includes[0] / name))
+    return names
 
 
 def glibc_floor(root: Path) -> str | None:
     """The highest GLIBC_x.y any of the stack's libraries or providers needs."""
-    floors = []
-    for soname in layout.LIBRARIES.values():
-        path = layout.find_library(root, soname)
-        if path:
-            floors.append(glibc.highest(elf.read_elf(path).version_needs.get("libc.so.6", [])))
-    libibverbs = layout.find_library(root, layout.LIBRARIES["libibverbs"])
-    if libibverbs:
-        directory = tree_safety.directory(root, layout.provider_dir(root, libibverbs))
-        for path in directory.glob("lib*-rdmav*.so"):
-            tree_safety.regular_file(root, path)
-            floors.append(glibc.highest(elf.read_elf(path).version_needs.get("libc.so.6", [])))
+    found = layout.detect(root)
+    paths = list(library_files(root, found).values())
+    if found and found.provider_dir:
+        paths += [tree_safety.regular_file(root, p)
+                  for p in found.provider_dir.glob("lib*-rdmav*.so") if p.exists() or p.is_symlink()]
+    floors = [glibc.highest(elf.read_elf(p).version_needs.get("libc.so.6", [])) for p in paths]
     floors = [f for f in floors if f]
     return max(floors, key=glibc.parse) if floors else None
 
@@ -114,14 +142,38 @@ def _host_kernel() -> dict:
     return {"release": release, "rdma_modules": modules}
 
 
+def _layout_record(found: layout.Layout | None, root: Path, provider_dir: Path,
+                   providers_found: dict, libraries: dict) -> tuple[dict, list[str]]:
+    """What `stacks show` says of the tree's layout, and what is wrong with it."""
+    if found is None:
+        return {"kind": "none"}, []
+    warnings = list(found.problems)
+    if libraries.get("libibverbs") and not providers_found and not warnings:
+        warnings.append(f"no providers in {provider_dir} (the directory libibverbs loads them "
+                        f"from{', compiled in as ' + found.compiled_provider_dir if found.compiled_provider_dir else ''}): "
+                        "applications would find no device")
+    if libraries.get("libibverbs") and not found.config_dirs:
+        warnings.append("no libibverbs.d configuration directory in the tree"
+                        + (f" (compiled in as {found.compiled_config_dir})"
+                           if found.compiled_config_dir else "")
+                        + ": libibverbs would load no provider")
+    rel = lambda p: layout.real_file(p, root) if p.exists() else str(p)   # noqa: E731
+    return {"kind": found.kind,
+            "include_dirs": [rel(p) for p in found.include_dirs],
+            "config_dir": rel(found.config_dirs[0]) if found.config_dirs else None,
+            "compiled_provider_dir": found.compiled_provider_dir,
+            "compiled_config_dir": found.compiled_config_dir}, warnings
+
+
 def inventory(fetched) -> dict:
     stack: Stack = fetched.stack
     root = fetched.root
-    libraries = {}
-    for name, soname in layout.LIBRARIES.items():
-        path = layout.find_library(root, soname)
-        libraries[name] = _library(path, root) if path else None
-    provider_dir, found = providers(root, layout.find_library(root, "libibverbs.so.1"))
+    found = layout.detect(root)
+    files = library_files(root, found)
+    libraries = {name: None for name in layout.CORE}
+    libraries.update({name: _library(path, root) for name, path in files.items()})
+    provider_dir, providers_found = providers(root, files.get("libibverbs"), found)
+    where, warnings = _layout_record(found, root, provider_dir, providers_found, libraries)
     if stack.kind in ("debian", "debs", "rpms"):
         tools = {n: v for n, v in stack.packages}
         kernel = stack.kernel
@@ -138,12 +190,14 @@ def inventory(fetched) -> dict:
         "glibc_floor": fetched.glibc_floor,
         "host_glibc": glibc.host_glibc(),
         "needs_rootfs": fetched.needs_rootfs,
+        "layout": where,
+        "warnings": warnings,
         "libraries": libraries,
         "provider_dir": layout.real_file(provider_dir, root) if provider_dir.exists()
         else str(provider_dir),
-        "providers": found,
-        "drivers": drivers(root),
-        "headers": _headers(root),
+        "providers": providers_found,
+        "drivers": drivers(root, found),
+        "headers": _headers(root, found),
         "tools": tools,
         "kernel": kernel,
     }

@@ -60,6 +60,8 @@ class Gate:
     def save(self) -> None:
         """upgrade.json from the sections so far, with the verdict they give."""
         self.record = verdict.decided(record.from_dict(self.data))
+        abi = next(p for p in self.record.phases if p.name == "abi")
+        next(p for p in self.data["phases"] if p["name"] == "abi")["note"] = abi.note   # as told
         record.write(self.record, self.run_dir / "upgrade.json")
 
     def phase(self, name: str, status: str, seconds: float, note: str) -> None:
@@ -114,8 +116,10 @@ class Gate:
              "detail": c.reason or ", ".join(c.missing_libraries + c.missing_versions
                                              + c.missing_symbols[:5])}
             for c in found.consumers]
-        return ", ".join(f"{a} {v.verdict}" for a, v in found.verdicts.items()) \
-            + "; providers loaded: " + self.provider_loads(report)
+        # told as the verdict counts it (decided() tells it again once the
+        # device, whose provider's removal alone breaks, is known)
+        return verdict.abi_note(record.from_dict(self.data).abi, self.data.get("device_driver")) \
+            + verdict.PROVIDERS_LOADED + self.provider_loads(report)
 
     def provider_loads(self, report) -> str:
         """Each stack's providers loaded with the other's libibverbs, into

@@ -16,6 +16,8 @@ failed): a gate that tested nothing says so."""
 from .. import outcomes
 from .record import Abi, Reason, Series, Upgrade, Verbs
 
+PROVIDERS_LOADED = "; providers loaded: "   # the abi phase note's part the gate measured
+
 CATEGORIES = ("breaks", "slower", "risk", "untested")   # rank order
 NOT_TESTED = "NOT TESTED"   # no phase that tests anything ended: exit 3, never a GO
 BREAKS = outcomes.UNEXPECTED   # an ERROR (infrastructure) leaves a test untested, not broken
@@ -38,6 +40,21 @@ def _abi_reasons(abi: Abi | None, device_driver: str | None) -> list[Reason]:
         else:
             out.append(Reason("risk", f.audience, text))
     return out
+
+
+def abi_note(abi: Abi | None, device_driver: str | None) -> str:
+    """The abi phase's note, from the reasons the verdict counts (so a
+    provider removed for hardware not in use reads as a risk in both)."""
+    reasons = _abi_reasons(abi, device_driver)
+    parts = []
+    for category, word in (("breaks", "breaks"), ("risk", "risks")):
+        counts: dict[str, int] = {}
+        for reason in reasons:
+            if reason.category == category:
+                counts[reason.audience] = counts.get(reason.audience, 0) + 1
+        if counts:
+            parts.append(f"{word} for " + ", ".join(f"{a} ({n})" for a, n in counts.items()))
+    return "; ".join(parts) or "no ABI break or risk"
 
 
 def _verbs_reasons(verbs: Verbs | None, old: str, new: str, compat: str) -> list[Reason]:
@@ -143,6 +160,12 @@ def decide(upgrade: Upgrade) -> tuple[str, list[Reason]]:
 
 
 def decided(upgrade: Upgrade) -> Upgrade:
-    """upgrade with its verdict and reasons decided again from its sections."""
+    """upgrade with its verdict and reasons decided again from its sections;
+    the abi phase's note told again with the device known by now."""
     upgrade.verdict, upgrade.reasons = decide(upgrade)
+    for phase in upgrade.phases:
+        if phase.name == "abi" and phase.status == "done" and upgrade.abi:
+            # the provider loads' part stays: they were measured, not decided
+            _, said, loaded = phase.note.partition(PROVIDERS_LOADED)
+            phase.note = abi_note(upgrade.abi, upgrade.device_driver) + said + loaded
     return upgrade

@@ -1,6 +1,7 @@
 """rdmagate abi on crafted libraries and on the real Debian stacks."""
 import json
 import re
+import subprocess
 import tempfile
 import unittest
 from pathlib import Path
@@ -115,6 +116,27 @@ class RealDebianStacks(unittest.TestCase):
         self.assertIn(sorted(old_private)[0], change["detail"])
         self.assertNotEqual(report["verdicts"]["applications"]["verdict"], "BREAKS")
 
+    def test_debian_13_to_sid_reports_the_new_version_nodes_of_libmlx5(self):
+        root = {n: fetch(resolve(n), with_rootfs=False).root for n in ("debian-13", "debian-sid")}
+        nodes = [readelf_nodes(root[n] / "usr/lib/x86_64-linux-gnu/libmlx5.so.1") for n in root]
+        new_nodes = nodes[1] - nodes[0]
+        self.assertIn("MLX5_1.25.1", new_nodes)      # a fact of the packages
+        done, report = self.report("debian-13", "debian-sid")
+        added = {f["version"] for f in report["findings"]
+                 if f["library"] == "libmlx5" and f["kind"] == "version node added"}
+        self.assertEqual(added, new_nodes)
+        self.assertIn("libmlx5", report["abidiff"])
+
+    def test_debian_13_to_sid_keeps_the_old_symbol_of_a_grown_array_struct(self):
+        # rdma-core 65 grew struct mlx5dv_flow_action_attr, passed as an array
+        # to mlx5dv_create_flow: it kept that symbol (old stride) and the
+        # headers now call __mlx5dv_create_flow with the caller's size
+        done, report = self.report("debian-13", "debian-sid")
+        (grew,) = [f for f in report["findings"] if f["symbol"] == "mlx5dv_flow_action_attr"]
+        self.assertEqual((grew["kind"], grew["severity"]), ("extended compatibly", "benign"))
+        self.assertIn("mlx5dv_create_flow@MLX5_1.6 is kept for the old stride", grew["detail"])
+        self.assertIn("__mlx5dv_create_flow@@MLX5_1.25.1", grew["detail"])
+
     def test_debian_11_to_12_reports_the_providers_that_went_away(self):
         dirs = [fetch(resolve(n), with_rootfs=False).root / "usr/lib/x86_64-linux-gnu/libibverbs"
                 for n in ("debian-11", "debian-12")]
@@ -125,6 +147,66 @@ class RealDebianStacks(unittest.TestCase):
                    if f["kind"] == "provider removed"}
         self.assertEqual(removed, names[0] - names[1])
         self.assertTrue(removed)
+
+
+class PrivateSignatures(unittest.TestCase):
+    """A private function's signature changed: under the same node a break for
+    providers, with a new node the node change says it (and is the fix)."""
+    PRIVATE_OLD = "int priv_a(int x) { return x; }\n"
+    PRIVATE_NEW = "int priv_a(int x, int y) { return x + y; }\n"
+
+    def pair(self, tmp: Path, new_node: str, debug: bool, driver_h: bool, *options: str):
+        trees = []
+        for name, code, node in (("old", self.PRIVATE_OLD, "IBVERBS_PRIVATE_1"),
+                                 ("new", self.PRIVATE_NEW, new_node)):
+            tree = build_fake_stack(tmp / name, {"IBVERBS_1.0": ["ibv_foo"], node: ["priv_a"]},
+                                    source="int ibv_foo(void) { return 0; }\n" + code,
+                                    debug=debug)
+            include = tree / "usr/include/infiniband"
+            include.mkdir(parents=True)
+            (include / "verbs.h").write_text("int ibv_foo(void);\n")
+            if driver_h:
+                (include / "driver.h").write_text(code.split(" {")[0] + ";\n")
+            trees.append(tree)
+            if name == "old":    # a provider built for the old stack
+                (tmp / "prov.c").write_text("extern int priv_a(int);\n"
+                                            "int prov_init(void) { return priv_a(1); }\n")
+                subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp / "libprov-rdmav1.so"),
+                                str(tmp / "prov.c"),
+                                str(tree / "usr/lib/x86_64-linux-gnu/libibverbs.so.1")], check=True)
+        done, self.report = abi_json(f"prefix:{trees[0]}", f"prefix:{trees[1]}",
+                                     *(options or ["--no-consumers"]), results=tmp / "results")
+        return done, [f for f in self.report["findings"] if f["symbol"] == "priv_a"
+                      or f["kind"].startswith("private ABI")]
+
+    def test_a_provider_calling_the_changed_function_loads_but_is_not_ok(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            done, _ = self.pair(Path(tmp), "IBVERBS_PRIVATE_1", True, False,
+                                "--consumers", str(Path(tmp) / "libprov-rdmav1.so"))
+        (impact,) = self.report["consumers"]
+        self.assertEqual(impact["verdict"], "loads with changed signatures")
+        self.assertEqual(impact["changed_signatures"], ["priv_a@IBVERBS_PRIVATE_1"])
+        (said,) = [f for f in self.report["findings"] if f["kind"].startswith("consumer")]
+        self.assertEqual((said["kind"], said["severity"], said["audience"]),
+                         ("consumer calls changed functions", "breaking", "providers"))
+
+    def test_from_debug_info_and_from_driver_h(self):
+        for debug, driver_h in ((True, False), (False, True)):
+            with self.subTest(debug=debug, driver_h=driver_h), \
+                    tempfile.TemporaryDirectory() as tmp:
+                done, found = self.pair(Path(tmp), "IBVERBS_PRIVATE_1", debug, driver_h)
+                self.assertEqual(done.returncode, 1)
+                (change,) = found
+                self.assertEqual((change["kind"], change["severity"], change["audience"]),
+                                 ("private ABI changed without a new version node", "breaking",
+                                  "providers"))
+                self.assertIn("int(int) -> int(int, int)" if debug else
+                              "int (int) -> int (int, int)", change["detail"])
+
+    def test_a_new_node_is_the_fix(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            done, found = self.pair(Path(tmp), "IBVERBS_PRIVATE_2", True, True)
+        self.assertEqual([f["kind"] for f in found], ["private ABI changed"])
 
 
 class AbiInput(unittest.TestCase):
@@ -158,6 +240,21 @@ class DebugInfo(unittest.TestCase):
         kinds = {(f["library"], f["kind"]) for f in report["findings"]}
         self.assertTrue(("libibverbs", "library types changed") in kinds or
                         ("libibverbs", "unclassified incompatible change") in kinds, kinds)
+
+    def test_additions_alone_need_no_review(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            trees = []
+            for name, extra in (("old", ""), ("new", "int ibv_new(struct ibv_obj *o) "
+                                                     "{ return o->b; }\nint ibv_count = 1;\n")):
+                source = ("struct ibv_obj { int a; int b; };\n"
+                          "int ibv_use(struct ibv_obj *o) { return o->a; }\n" + extra)
+                symbols = ["ibv_use"] + (["ibv_new", "ibv_count"] if extra else [])
+                trees.append(build_fake_stack(Path(tmp) / name, {"IBVERBS_1.0": symbols},
+                                              source=source, debug=True))
+            done, report = abi(trees[0], trees[1], Path(tmp) / "results")
+        self.assertEqual(report["abidiff"]["libibverbs"], 4)     # abidiff: a change
+        self.assertEqual(report["verdicts"]["applications"]["verdict"], "OK", report["findings"])
+        self.assertNotIn("library types changed", [f["kind"] for f in report["findings"]])
 
 
 if __name__ == "__main__":

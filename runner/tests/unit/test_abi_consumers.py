@@ -18,18 +18,18 @@ def libfabric_deb(suite: str) -> Path:
     return Archive(suite).download([("libfabric1", LIBFABRIC[suite])])[0]
 
 
-def needed_ibverbs_nodes(deb: Path) -> set[str]:
-    """IBVERBS nodes the .deb's libfabric needs, as binutils reads them."""
+def needed_nodes(deb: Path, soname: str = "libibverbs.so.1") -> set[str]:
+    """Nodes of one library the .deb's libfabric needs, as binutils reads them."""
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["dpkg-deb", "-x", str(deb), tmp], check=True)
         (lib,) = [p for p in Path(tmp).rglob("libfabric.so.1.*") if not p.is_symlink()]
         needs = readelf_versions(lib, "needs")
-    return {node for node in needs["libibverbs.so.1"] if node.startswith("IBVERBS_")}
+    return {node for node in needs.get(soname, ()) if node != soname}
 
 
-def defined_nodes(stack: str) -> set[str]:
-    lib = fetch(resolve(stack), with_rootfs=False).root / "usr/lib/x86_64-linux-gnu/libibverbs.so.1"
-    return {node for node in readelf_versions(lib)[""] if node.startswith("IBVERBS_")}
+def defined_nodes(stack: str, soname: str = "libibverbs.so.1") -> set[str]:
+    lib = fetch(resolve(stack), with_rootfs=False).root / "usr/lib/x86_64-linux-gnu" / soname
+    return {node for node in readelf_versions(lib)[""] if node != soname}
 
 
 def run_abi(old: str, new: str, deb: Path):
@@ -37,9 +37,39 @@ def run_abi(old: str, new: str, deb: Path):
 
 
 class ConsumerImpact(unittest.TestCase):
+    def test_symlinked_providers_are_checked(self):
+        providers = fetch(resolve("debian-13"), with_rootfs=False).root / \
+            "usr/lib/x86_64-linux-gnu/libibverbs"
+        links = sorted(p.name for p in providers.glob("*.so") if p.is_symlink())
+        self.assertIn("libmlx5-rdmav34.so", links)      # a fact of the package
+        done, report = abi_json("debian-13", "debian-sid", "--consumers", str(providers))
+        checked = {Path(c["consumer"]).name: c for c in report["consumers"]}
+        self.assertLessEqual(set(links), set(checked))
+        mlx5 = checked["libmlx5-rdmav34.so"]
+        self.assertEqual(mlx5["verdict"], "fails to load")     # IBVERBS_PRIVATE_34 is gone
+        self.assertIn("IBVERBS_PRIVATE_34 (libibverbs.so.1)", mlx5["missing_versions"])
+
+    def test_imports_of_direct_verbs_libraries_are_checked(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code = Path(tmp) / "app.c"
+            code.write_text("extern int mlx5dv_gone(void);\nint main(void) { return mlx5dv_gone(); }\n")
+            lib = Path(tmp) / "libmlx5.so.1"
+            (Path(tmp) / "lib.map").write_text("MLX5_1.0 { global: mlx5dv_gone; local: *; };\n")
+            (Path(tmp) / "lib.c").write_text("int mlx5dv_gone(void) { return 0; }\n")
+            subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib), "-Wl,-soname,libmlx5.so.1",
+                            f"-Wl,--version-script={tmp}/lib.map", f"{tmp}/lib.c"], check=True)
+            app = Path(tmp) / "app"
+            subprocess.run(["gcc", "-o", str(app), str(code), str(lib)], check=True)
+            done, report = abi_json("debian-13", "debian-sid", "--consumers", str(app))
+        (impact,) = report["consumers"]
+        self.assertEqual(impact["verdict"], "fails to resolve")
+        self.assertEqual(impact["missing_symbols"], ["mlx5dv_gone@MLX5_1.0"])
+
     def test_newer_libfabric_does_not_load_on_an_older_stack(self):
         deb = libfabric_deb("trixie")
-        expected_missing = needed_ibverbs_nodes(deb) - defined_nodes("debian-11")
+        # of libibverbs and of the direct-verbs library libfabric links (libefa)
+        expected_missing = set().union(*(needed_nodes(deb, so) - defined_nodes("debian-11", so)
+                                         for so in ("libibverbs.so.1", "libefa.so.1")))
         self.assertTrue(expected_missing, "the packages no longer show a downgrade break")
         done, report = run_abi("debian-13", "debian-11", deb)
         self.assertEqual(done.returncode, 1)
@@ -50,7 +80,7 @@ class ConsumerImpact(unittest.TestCase):
 
     def test_older_libfabric_loads_on_a_newer_stack(self):
         deb = libfabric_deb("bullseye")
-        self.assertLessEqual(needed_ibverbs_nodes(deb), defined_nodes("debian-13"))
+        self.assertLessEqual(needed_nodes(deb), defined_nodes("debian-13"))
         done, report = run_abi("debian-11", "debian-13", deb)
         (impact,) = [c for c in report["consumers"] if "libfabric.so" in c["consumer"]]
         self.assertEqual(impact["verdict"], "ok", impact)

@@ -14,13 +14,20 @@ class HeaderRules(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
-    def diff(self, **changes):
+    def diff(self, old_headers=None, new_headers=None, exports=None, new_changes=None,
+             **changes):
+        """changes: to both stacks' headers where new_changes is given (which
+        then holds the new stack's own changes), else to the new one's."""
         pair = Path(tempfile.mkdtemp(dir=self.dir)).name   # several diffs in one test
-        old = build_header_stack(self.dir / pair / "old")
-        new = build_header_stack(self.dir / pair / "new", **changes)
+        more = {"exports": exports} if exports is not None else {}
+        both = changes if new_changes is not None else {}
+        old = build_header_stack(self.dir / pair / "old", more_headers=old_headers, **more, **both)
+        new = build_header_stack(self.dir / pair / "new", more_headers=new_headers, **more,
+                                 **{**changes, **(new_changes or {})})
         done, report = abi_json(f"prefix:{old}", f"prefix:{new}", "--no-consumers",
                                 results=self.dir / "results")
         self.assertIn(done.returncode, (0, 1), done.stderr)
+        self.all_findings = report["findings"]
         return done.returncode, [f for f in report["findings"]
                                  if f["library"] in ("infiniband/verbs.h", "headers")]
 
@@ -94,6 +101,62 @@ class HeaderRules(unittest.TestCase):
         self.assertIn(("prototype removed", "ibv_use_plain"), self.kinds(findings, "breaking"))
         code, findings = self.diff(protos="#define ibv_use_plain(p) ((void)(p))")
         self.assertIn(("prototype now a macro", "ibv_use_plain"), self.kinds(findings, "benign"))
+
+    def test_a_removed_declaration_no_library_exported_is_no_break(self):
+        code, findings = self.diff(protos="", exports=("ibv_create_qp",))
+        self.assertEqual(self.kinds(findings, "breaking"), set())
+        self.assertIn(("declaration removed", "ibv_use_plain"), self.kinds(findings, "info"))
+
+    def test_a_header_not_shipped_is_said_once(self):
+        extra = ("#include <stdint.h>\nstruct ibv_extra_a { uint32_t a; };\n"
+                 "struct ibv_extra_b { uint32_t b; };\nenum ibv_extra_e { IBV_EXTRA_X = 1 };\n"
+                 "int ibv_extra_query(struct ibv_extra_a *a);\n")
+        code, findings = self.diff(old_headers={"extra.h": extra})
+        extra_findings = [f for f in findings if "extra" in f["library"] + f["symbol"]]
+        (said,) = [f for f in self.all_findings if f["library"] == "infiniband/extra.h"]
+        self.assertEqual((said["kind"], said["severity"], said["audience"]),
+                         ("header not shipped", "breaking", "build"))
+        self.assertIn("3 types and 1 functions", said["detail"])
+        self.assertEqual(extra_findings, [])     # no type or prototype removed, one by one
+
+    def test_a_struct_passed_as_an_array_that_grows_breaks_unless_the_old_symbol_stays(self):
+        proto = HEADER_PARTS["protos"] + "\nint ibv_post_plains(struct ibv_plain *plains, int num);"
+        grown = "uint32_t a;\n\tuint32_t b;\n\tuint32_t c;"
+        exports = ("ibv_create_qp", "ibv_use_plain", "ibv_post_plains")
+        code, findings = self.diff(protos=proto, exports=exports, new_changes={"plain": grown})
+        self.assertEqual(code, 1)
+        (grew,) = [f for f in findings if f["symbol"] == "ibv_plain"]
+        self.assertEqual((grew["kind"], grew["severity"]), ("array element grew", "breaking"))
+        self.assertIn("passed as an array to ibv_post_plains", grew["detail"])
+        self.assertIn("fix: keep the old symbol", grew["detail"])
+        # rdma-core's fix: the old symbol (old stride) kept beside a new version
+        versioned = ("int ibv_post_plains_1_0(void) { return 0; }\n"
+                     "int ibv_post_plains_1_1(void) { return 1; }\n"
+                     '__asm__(".symver ibv_post_plains_1_0,ibv_post_plains@IBVERBS_1.0");\n'
+                     '__asm__(".symver ibv_post_plains_1_1,ibv_post_plains@@IBVERBS_1.1");\n'
+                     "int ibv_create_qp(void) { return 0; }\nint ibv_use_plain(void) { return 0; }\n")
+        nodes = {"IBVERBS_1.0": list(exports), "IBVERBS_1.1": ["ibv_post_plains"]}
+        code, findings = self.diff(protos=proto, exports=exports, new_changes={
+            "plain": grown, "nodes": nodes, "source": versioned})
+        (grew,) = [f for f in findings if f["symbol"] == "ibv_plain"]
+        self.assertEqual((grew["kind"], grew["severity"]), ("extended compatibly", "benign"))
+        self.assertIn("ibv_post_plains@IBVERBS_1.0 is kept", grew["detail"])
+        # the same growth, not passed as an array: review, as before
+        code, findings = self.diff(protos=HEADER_PARTS["protos"], plain=grown)
+        (grew,) = [f for f in findings if f["symbol"] == "ibv_plain"]
+        self.assertEqual(grew["kind"], "size grew")
+
+    def test_abidiff_changes_rdmagate_does_not_classify_are_reconciled(self):
+        # a reserved member's type changed: rdmagate's rules skip reserved
+        # members, abidiff calls it incompatible; the two must not disagree silently
+        code, findings = self.diff(reserved="uint32_t flags;\n\tuint32_t reserved;")
+        (said,) = findings
+        self.assertEqual((said["kind"], said["severity"], said["symbol"]),
+                         ("unreconciled abidiff change", "review", "ibv_resv"))
+        # a change rdmagate classifies is reconciled: no second finding
+        code, findings = self.diff(plain="uint32_t a;\n\tuint64_t b;")
+        self.assertIn("member type changed", [f["kind"] for f in findings])
+        self.assertNotIn("unreconciled abidiff change", [f["kind"] for f in findings])
 
     def test_enumerator_value_change_breaks(self):
         code, findings = self.diff(enum="IBV_THING_A = 0,\nIBV_THING_B = 2,")

@@ -55,6 +55,18 @@ class Debian12And13(unittest.TestCase):
             self.assertTrue(all(v.startswith("IBVERBS_PRIVATE_") for v in lib["private_versions"]))
             self.assertFalse(any("PRIVATE" in v for v in lib["public_versions"]))
 
+    def test_every_public_library_of_the_packages_is_inventoried(self):
+        for stack, fetched, inv in ((self.s12, self.f12, self.i12), (self.s13, self.f13, self.i13)):
+            libdir = fetched.root / "usr/lib/x86_64-linux-gnu"
+            # the sonames the packages ship, as the file system has them
+            shipped = {p.name.split(".so")[0] for p in libdir.glob("lib*.so.[0-9]")
+                       if re.fullmatch(r"lib\w+\.so\.\d+", p.name)}
+            self.assertEqual({n for n, lib in inv["libraries"].items() if lib}, shipped)
+            self.assertIn("libmlx5", shipped)
+            mlx5 = inv["libraries"]["libmlx5"]
+            self.assertEqual(set(mlx5["public_versions"]),
+                             readelf_defined(fetched.root / mlx5["file"]) - {"libmlx5.so.1"})
+
     def test_every_provider_is_built_for_its_own_libibverbs_private_abi(self):
         for inv in (self.i12, self.i13):
             (private,) = inv["libraries"]["libibverbs"]["private_versions"]

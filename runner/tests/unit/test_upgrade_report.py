@@ -30,6 +30,20 @@ class Verdict(unittest.TestCase):
         self.assertEqual(self.decide(abi=abi)[0], "GO WITH RISKS")
         self.assertEqual(self.decide(abi=abi, device_driver="i40iw")[0], "NO-GO")
 
+    def test_the_abi_phase_note_tells_the_verdicts_story(self):
+        abi = {"findings": [finding("provider removed", "applications", library="provider i40iw"),
+                            finding("private ABI changed", "providers")]}
+        for driver, result, note in ((None, "GO WITH RISKS",
+                                      "risks for applications (1), providers (1)"),
+                                     ("i40iw", "NO-GO",
+                                      "breaks for applications (1); risks for providers (1)")):
+            data = copy.deepcopy(BASE)
+            data.update(abi=abi, device_driver=driver)
+            upgrade = verdict.decided(record.from_dict(data))
+            self.assertEqual(upgrade.verdict, result)
+            (phase,) = [p for p in upgrade.phases if p.name == "abi"]
+            self.assertEqual(phase.note, note)
+
     def test_private_abi_and_glibc_floor_are_risks(self):
         abi = {"findings": [finding("private ABI changed", "providers"),
                             finding("C library floor raised", "build", "review")]}
@@ -113,6 +127,23 @@ class Report(unittest.TestCase):
         for expected in ("verbs.send", "/usr/lib/libfabric.so.1", "Verdict: GO",
                          "debian-11 build on debian-13", "rdmagate upgrade --from debian-11"):
             self.assertIn(expected, text)
+
+    def test_consumers_are_counted_and_those_that_matter_come_first(self):
+        data = self.data()
+        data["consumers"] = [{"path": f"/usr/bin/ibv_tool{i}", "impact": "replaced by the upgrade",
+                              "detail": ""} for i in range(52)] + [
+            {"path": "/usr/lib/a-ok.so", "impact": "ok", "detail": ""},
+            {"path": "/usr/lib/libprov-rdmav34.so", "impact": "loads with changed signatures",
+             "detail": "priv_a@IBVERBS_PRIVATE_34"},
+            {"path": "/usr/lib/libfabric.so.1", "impact": "fails to load",
+             "detail": "IBVERBS_PRIVATE_33"}]
+        text = page.render(record.from_dict(data))
+        self.assertIn("55 checked (1 fails to load, 1 loads with changed signatures, 1 ok, "
+                      "52 replaced by the upgrade), 1 would not load", text)
+        self.assertNotIn("ibv_tool0", text)
+        self.assertIn("52 replaced by the upgrade (files of the packages", text)
+        order = [text.index(p) for p in ("libfabric.so.1", "libprov-rdmav34.so", "a-ok.so")]
+        self.assertEqual(order, sorted(order))
 
     def test_a_phase_that_did_not_run_says_why(self):
         data = self.data()
