@@ -33,6 +33,7 @@ DEFAULT_PROVIDER_DIR = f"usr/lib/{MULTIARCH}/libibverbs"
 # the directory is what precedes that suffix in libibverbs' read-only data
 # (a source path in DWARF, .../libibverbs, is never it).
 _PROVIDER_DIR = re.compile(rb"\0(/[^\0%]*)/lib%s-rdmav(\d+)\.so\0")
+_BARE_PROVIDER_FILE = re.compile(rb"\0lib%s-rdmav(\d+)\.so\0")
 _CONFIG_DIR = re.compile(rb"\0(/[^\0%]*/libibverbs\.d)\0")
 PROVIDER_FILE = re.compile(r"^lib(?P<name>[\w-]+?)-rdmav(?P<abi>\d+)\.so$")
 
@@ -170,9 +171,15 @@ def _providers_and_config(out: Layout, libibverbs: Path) -> None:
         if not out.provider_dir.is_dir():
             out.problems.append(f"libibverbs ({libibverbs}) loads its providers from {provider}, "
                                 f"which is not in the tree (looked at {out.provider_dir})")
-    else:
+    elif _BARE_PROVIDER_FILE.search(b"\0" + (elf.section(libibverbs, ".rodata") or b"")):
         # built with an empty VERBS_PROVIDER_DIR: providers on the linker path
         out.provider_dir = libibverbs.parent
+    else:
+        # no provider path at all (not rdma-core's libibverbs, or stripped of
+        # it): rdma-core's default, LIBDIR/libibverbs, said as a guess
+        out.provider_dir = tree_safety.directory(out.tree, libibverbs.parent / "libibverbs")
+        out.problems.append(f"libibverbs ({libibverbs}) has no provider path compiled in; "
+                            f"looked in {out.provider_dir}, rdma-core's default")
     config_candidates = (_map(config, out.roots, prefix) if config else []) + \
         [r / "etc" / "libibverbs.d" for r in out.roots]
     if config and prefix and out.roots[0].resolve() == Path(prefix):
