@@ -74,6 +74,38 @@ class Verdict(unittest.TestCase):
         self.assertEqual([r.rank for r in reasons], [1, 2, 3])
         self.assertIn("1.33x", reasons[1].text)
 
+    def test_lab_only_performance_ranks_below_device_findings_and_says_so(self):
+        abi = {"findings": [finding("private ABI changed", "providers")]}
+        perf = copy.deepcopy(BASE["perf"])
+        perf[0]["points"][0] = point(2, 30, 40, "slower", 1.33)
+        perf.append({"name": "write_bw", "title": "RDMA WRITE bandwidth", "kind": "bandwidth",
+                     "unit": "MiB/s", "points": [point(65536, 40, 30, "slower", 1.33)]})
+        for series in perf:
+            series["where"] = "lab"
+        _, reasons = self.decide(perf=perf, abi=abi)
+        self.assertEqual([(r.category, r.where) for r in reasons],
+                         [("risk", None), ("slower", "lab"), ("slower", "lab")])
+        self.assertIn("in the lab: soft-RoCE under an emulated CPU, not a device",
+                      reasons[1].text)
+        self.assertIn("RDMA WRITE bandwidth at 65536 B: 1.33x 1/the rate", reasons[2].text)
+        for series in perf:
+            series["where"] = "device"
+        _, reasons = self.decide(perf=perf, abi=abi)
+        self.assertEqual([r.category for r in reasons], ["slower", "slower", "risk"])
+        self.assertIn("on the device", reasons[0].text)
+        data = copy.deepcopy(BASE)
+        data["perf"] = perf
+        data["baseline"] = [{"name": "write_lat-2", "size": 2, "verdict": "inconclusive",
+                             "ratio": 1.0, "ci": [], "runs": [8, 4], "where": "device",
+                             "note": "not comparable: recorded on X, measured on Y",
+                             "baseline": "baselines/perf/x/debian-13.json"}]
+        text = page.render(record.from_dict(data))
+        self.assertIn("Measured on the device.", text)
+        self.assertIn("not comparable: recorded on X, measured on Y", text)
+        perf[0]["where"] = "lab"
+        self.assertIn("Measured in the lab: soft-RoCE", page.render(record.from_dict(
+            dict(data, perf=perf[:1]))))
+
     def test_a_size_perftest_could_not_measure_is_untested_not_dropped(self):
         perf = copy.deepcopy(BASE["perf"])
         perf[0]["unmeasured"] = [{"stack": "debian-13", "size": 4096,
