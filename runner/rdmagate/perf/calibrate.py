@@ -20,6 +20,7 @@ from . import machine, stats
 
 CALIBRATION = "calibrate"     # its job name (CALIBRATION.K), beside the measurements'
 ITERS = 300
+RUNS_A_BOOT = 2               # its runs in each boot (a boot's speed is what it measures)
 CORRECTION_DOUBT = 0.5        # the correction is trusted to within half of itself
 SAME_SPEED = 0.02             # same machine, calibrations within 2%: no correction
 # facts no calibration can bridge: emulated against real, one device against another

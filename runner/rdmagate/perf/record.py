@@ -33,6 +33,9 @@ class PerfFile:
     machine: dict = field(default_factory=dict)   # perf/machine.py's facts of this run
     boots: int = 0        # boots (or target runs) the measurements took
     seconds: float = 0.0  # spent measuring
+    # against the runs of this machine's last checks (perf/history.py), and how many
+    history: dict[str, Verdict] = field(default_factory=dict)
+    history_checks: int = 0
     format: int = FORMAT
 
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..harness import build
+from ..errors import UsageError
 from ..outputs.result import append_results, Result
-from . import baseline, calibrate, machine, native, record
+from . import baseline, calibrate, history, machine, native, record
 
 DEFAULT_THRESHOLD = 0.10
 ITERS, WARMUP = 500, 200
@@ -59,8 +60,13 @@ class Session:
                 return [str(cal), "--iters", str(calibrate.ITERS)]
             return native.job_words(perf, name, self.iters, self.warmup, self.target.device,
                                     self.env)
-        every = [*names, calibrate.CALIBRATION]
-        jobs = native.passes(every, words, runs)
+        jobs = native.passes(names, words, runs)
+        # the calibration in the first passes of each boot, interleaved like the rest
+        cal_runs = min(runs, calibrate.RUNS_A_BOOT)
+        cal_jobs = native.passes([calibrate.CALIBRATION], words, cal_runs)
+        per_pass = len(names)
+        for k, job in reversed(list(enumerate(cal_jobs))):
+            jobs.insert((k + 1) * per_pass, job)
         self.boots += 1
         out, ran = native.run_jobs(self.target, stack.name, perf, self.run_dir, jobs, say=say,
                                    subdir=f"{self.subdir}/boot{self.boots}")
@@ -68,7 +74,7 @@ class Session:
         for name in names:
             self.results[name] = native.merge(self.results.get(name),
                                               native.runs_of(found, name, runs))
-        self.calibration += native.runs_of(found, calibrate.CALIBRATION, runs).get("runs", [])
+        self.calibration += native.runs_of(found, calibrate.CALIBRATION, cal_runs).get("runs", [])
         self.machine = self.machine or machine.of_target(self.target, ran)
         self.kernel = ran.kernel
 
@@ -104,6 +110,15 @@ def threshold(profile: dict | None) -> float:
     return float(value)
 
 
+def _message(what: str, cmp, limit: float, where: str) -> str:
+    interval = f"99% CI {cmp.low:.3f}-{cmp.high:.3f}" if cmp.as_dict()["ci"] else "no interval"
+    return (f"{cmp.verdict}: {cmp.ratio:.3f}x {what} ({interval}, {cmp.runs_b} runs against "
+            f"{cmp.runs_a}, threshold {limit:.0%}, {where})" + (f"; {cmp.note}" if cmp.note else ""))
+
+
+OUTCOME = {"same": "PASS", "faster": "PASS", "slower": "FAIL"}
+
+
 def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir: Path,
         say=lambda text: None) -> list[Result]:
     started = time.monotonic()
@@ -112,20 +127,37 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
     names = list(base["measurements"]) if base else list(native.SHORT)
     limit = threshold(profile)
     session = Session(stack, fetched, target, run_dir, say=say)
-    verdicts: dict = {}
+    verdicts: dict = {}     # against the baseline
+    recent: dict = {}       # against this machine's last checks (perf/history.py)
+    kept_runs: dict = {}    # its path and entries, read once the machine is known
+
+    def entries() -> list:
+        if "entries" not in kept_runs and session.machine:
+            kept_runs["path"] = history.path_for(run_dir.parent, session.machine,
+                                                 profile_name, stack.name)
+            try:
+                kept_runs["entries"] = history.last(kept_runs["path"])
+            except UsageError as err:   # raised once this run's results are written
+                kept_runs.update(entries=[], error=err)
+        return kept_runs.get("entries", [])
 
     def decided(name: str) -> bool:
         result = session.results.get(name, {})
-        if base is None or "runs" not in result:
-            return True           # nothing to compare: more runs cannot help
-        verdicts[name] = baseline.compare(base, name, result["runs"], limit,
-                                          session.machine, session.calibration)
-        cmp = verdicts[name]
+        if "runs" not in result:
+            return True           # not measured: more runs cannot help
+        found = history.compare(entries(), name, result["runs"], limit, session.machine,
+                                session.calibration)
+        if found:
+            recent[name] = found
+        if base is None:
+            return found is None or found.verdict != "inconclusive"
+        verdicts[name] = cmp = baseline.compare(base, name, result["runs"], limit,
+                                                session.machine, session.calibration)
         return cmp.verdict != "inconclusive" or cmp.note.startswith("not comparable")
 
     spent = adaptive([session], names, decided, say=say)
     where = "lab" if session.machine and session.machine.get("where") == "lab" else "device"
-    lines, kept = [], {}
+    lines, kept, kept_recent = [], {}, {}
     for name in names:
         result = session.results.get(name, {"error": "did not run"})
         outcome, reason, message = "SKIP", "", ""
@@ -133,24 +165,39 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
             outcome, reason = "ERROR", result["error"]
         elif "unsupported" in result:
             reason = f"not measured: {result['unsupported']}"
-        elif base is None:
-            reason = f"no baseline {base_path.relative_to(baseline.BASELINES.parent.parent)}"
         else:
-            cmp = verdicts[name]
-            kept[name] = record.Verdict(**cmp.as_dict(), where=where)
-            message = (f"{cmp.verdict}: {cmp.ratio:.3f}x the baseline "
-                       f"(99% CI {cmp.low:.3f}-{cmp.high:.3f}, {cmp.runs_b} runs against "
-                       f"{cmp.runs_a}, threshold {limit:.0%}, {where})"
-                       + (f"; {cmp.note}" if cmp.note else ""))
-            outcome = {"same": "PASS", "faster": "PASS", "slower": "FAIL"}.get(cmp.verdict, "SKIP")
-            reason = cmp.verdict
+            parts, outcomes = [], []
+            if base is None:
+                parts.append(f"no baseline "
+                             f"{base_path.relative_to(baseline.BASELINES.parent.parent)}")
+                reason = "no baseline"
+            else:
+                cmp = verdicts[name]
+                kept[name] = record.Verdict(**cmp.as_dict(), where=where)
+                parts.append(_message("the baseline", cmp, limit, where))
+                outcomes.append(OUTCOME.get(cmp.verdict, "SKIP"))
+                reason = cmp.verdict
+            if name in recent:   # a drift from this machine's own recent past counts too
+                cmp = recent[name]
+                kept_recent[name] = record.Verdict(**cmp.as_dict(), where=where)
+                parts.append(_message(f"the last {len(entries())} checks here", cmp, limit,
+                                      where))
+                outcomes.append(OUTCOME.get(cmp.verdict, "SKIP"))
+                reason = "slower" if "FAIL" in outcomes else reason or cmp.verdict
+            outcome = "FAIL" if "FAIL" in outcomes else "PASS" if "PASS" in outcomes else "SKIP"
+            message = "; ".join(parts)
         lines.append(Result(f"perf.{name}", "perf", name, outcome, raw_outcome=outcome,
                             reason=reason, message=message or reason,
                             duration_s=round(time.monotonic() - started, 3),
                             stack=stack.name, device=target.device))
     record.write(record.PerfFile(str(base_path) if base else None, limit, kept,
                                  machine=session.machine or {}, boots=session.boots,
-                                 seconds=round(spent, 1)),
+                                 seconds=round(spent, 1), history=kept_recent,
+                                 history_checks=len(entries())),
                  run_dir / "perf.json")
     append_results(lines, run_dir / "results.jsonl")
+    if "error" in kept_runs:
+        raise kept_runs["error"]
+    if "path" in kept_runs:
+        history.append(kept_runs["path"], run_dir.name, session)
     return lines

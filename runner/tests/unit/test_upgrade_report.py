@@ -7,7 +7,8 @@ from pathlib import Path
 
 from rdmagate.report import browser, page
 from rdmagate.outputs import records
-from rdmagate.upgrade import record, verdict
+from rdmagate.progress import Progress
+from rdmagate.upgrade import gate, record, verdict
 from tests.support import BASE, point
 
 
@@ -120,6 +121,30 @@ class Verdict(unittest.TestCase):
         text = page.render(record.from_dict(data))
         self.assertIn("Not measured", text)
         self.assertIn("a zero or missing measurement is not a result", text)
+
+
+class GatePerf(unittest.TestCase):
+    """The perf phase's series from runs (what the lab would measure, made up)."""
+    def test_bandwidth_and_rate_get_verdicts_from_their_runs(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            the_gate = gate.Gate("debian-11", "debian-13", Path(tmp), None, True, None, [],
+                                 Progress(enabled=False))
+            runs = {"from": {("bw", 65536): [40.0, 41.0, 40.5], ("rate", 65536): [0.64, 0.65, 0.64],
+                             ("bw", 64): [2.0, 2.01, 2.0]},
+                    "to": {("bw", 65536): [30.0, 30.4, 30.2], ("rate", 65536): [0.64, 0.64, 0.65],
+                           ("bw", 64): [2.01, 2.0, 2.0]}}
+            bw = the_gate._perftest_series("bw", runs, [], 0.10, "lab")
+            rate = the_gate._perftest_series("rate", runs, [], 0.10, "lab")
+        self.assertEqual([(p["size"], p["verdict"]) for p in bw["points"]],
+                         [(64, "same"), (65536, "slower")])
+        self.assertEqual([p["verdict"] for p in rate["points"]], ["same"])
+        self.assertEqual((bw["kind"], bw["where"], bw["points"][1]["runs"]),
+                         ("bandwidth", "lab", [3, 3]))
+        self.assertAlmostEqual(bw["points"][1]["ratio"], 40.5 / 30.2, delta=0.01)
+        series = records.from_json(record.Series, bw)
+        _, reasons = verdict.decide(record.from_dict(dict(copy.deepcopy(BASE),
+                                                          perf=[records.to_json(series)])))
+        self.assertEqual([(r.category, r.where) for r in reasons], [("slower", "lab")])
 
 
 class Report(unittest.TestCase):
