@@ -75,7 +75,7 @@ def check(stack, fetched, tmp, name, stored, threshold, budget, env=None):
     def decided(n):
         verdicts[n] = baseline.compare(stored, n, s.results[n]["runs"], threshold,
                                        s.machine, s.calibration)
-        return verdicts[n].verdict != "inconclusive" or verdicts[n].note.startswith("not comp")
+        return calibrate.settled(verdicts[n])
     seconds = suite.adaptive([s], [MEASUREMENT], decided, budget_s=budget)
     return verdicts[MEASUREMENT], s, seconds
 

@@ -23,6 +23,7 @@ ITERS = 300
 RUNS_A_BOOT = 2               # its runs in each boot (a boot's speed is what it measures)
 CORRECTION_DOUBT = 0.5        # the correction is trusted to within half of itself
 SAME_SPEED = 0.02             # same machine, calibrations within 2%: no correction
+NOT_COMPARABLE = "not comparable"
 # facts no calibration can bridge: emulated against real, one device against another
 INCOMPARABLE = ("where", "accel", "device")
 
@@ -32,11 +33,11 @@ def adjustment(base_machine: dict | None, base_cal: list | None, now_machine: di
     """(adjustment or None, why not comparable or ""). None with "" means
     the same machine at the same speed: compare as measured."""
     if not base_machine:
-        return None, (f"not comparable: recorded on an unknown machine (a format-1 "
+        return None, (f"{NOT_COMPARABLE}: recorded on an unknown machine (a format-1 "
                       f"baseline), measured on {machine.describe(now_machine)}")
     differs = machine.differences(base_machine, now_machine)
     bridged = [d for d in differs if d.split(":")[0] in INCOMPARABLE]
-    not_comparable = (f"not comparable: recorded on {machine.describe(base_machine)}, "
+    not_comparable = (f"{NOT_COMPARABLE}: recorded on {machine.describe(base_machine)}, "
                       f"measured on {machine.describe(now_machine)}")
     if bridged:
         return None, f"{not_comparable} ({'; '.join(bridged)})"
@@ -63,3 +64,9 @@ def note(adjust: stats.Adjustment | None) -> str:
         return ""
     return (f"corrected by the calibration ratio {math.exp(adjust.shift):.3f} "
             f"(this machine over the baseline's)")
+
+
+def settled(cmp: stats.Comparison) -> bool:
+    """Whether more runs could change the verdict: not when it is decisive,
+    nor when the two sides cannot be compared at all."""
+    return cmp.verdict != "inconclusive" or cmp.note.startswith(NOT_COMPARABLE)

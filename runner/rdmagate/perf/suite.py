@@ -150,10 +150,10 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
         if found:
             recent[name] = found
         if base is None:
-            return found is None or found.verdict != "inconclusive"
+            return found is None or calibrate.settled(found)
         verdicts[name] = cmp = baseline.compare(base, name, result["runs"], limit,
                                                 session.machine, session.calibration)
-        return cmp.verdict != "inconclusive" or cmp.note.startswith("not comparable")
+        return calibrate.settled(cmp)
 
     spent = adaptive([session], names, decided, say=say)
     where = "lab" if session.machine and session.machine.get("where") == "lab" else "device"

@@ -9,7 +9,7 @@ import unittest
 from pathlib import Path
 
 from rdmagate.errors import InfraError, UsageError
-from rdmagate.perf import baseline, native
+from rdmagate.perf import baseline, native, stats, suite
 from tests.support import REPO_ROOT, rdmagate
 
 RUN = [100 + i % 7 for i in range(50)]
@@ -139,6 +139,45 @@ class Baselines(unittest.TestCase):
         # another machine and no calibration measured now
         cmp = baseline.compare(stored, "write_lat-2", slow, 0.1, other, None)
         self.assertRegex(cmp.note, r"not comparable: .*no calibration on both sides")
+
+
+class Synthetic:
+    """A side whose boots give runs of known medians (what Session.boot keeps)."""
+    def __init__(self, medians):
+        self.medians, self.results, self.booted = iter(medians), {}, []
+
+    def boot(self, names, runs):
+        self.booted.append(list(names))
+        for name in names:
+            got = self.results.setdefault(name, {"runs": [], "higher_is_better": False})
+            got["runs"] += [[next(self.medians)] * 5 for _ in range(runs)]
+
+    def runs(self, name):
+        return len(self.results.get(name, {}).get("runs", []))
+
+
+class Adaptive(unittest.TestCase):
+    def decided_by(self, a, b):
+        return lambda name: stats.compare(a.results[name]["runs"], b.results[name]["runs"],
+                                          0.10).verdict != "inconclusive"
+
+    def test_runs_are_added_only_where_undecided_up_to_the_cap(self):
+        rng = random.Random(9)
+        steady = lambda: (100 * rng.lognormvariate(0, 0.005) for _ in range(99))  # noqa: E731
+        noisy = (100 * rng.lognormvariate(0, 0.3) for _ in range(99))
+        a, b = Synthetic(steady()), Synthetic(steady())
+        suite.adaptive([a, b], ["m"], self.decided_by(a, b), budget_s=None, runs=4)
+        self.assertEqual((a.booted, b.runs("m")), ([["m"]], 4))   # decided after one boot
+        a, b = Synthetic(steady()), Synthetic(noisy)
+        suite.adaptive([a, b], ["m"], self.decided_by(a, b), budget_s=None, runs=4, max_runs=12)
+        self.assertEqual((len(a.booted), b.runs("m")), (3, 12))   # undecided: to the cap
+
+    def test_the_budget_stops_the_next_boot(self):
+        rng = random.Random(10)
+        a = Synthetic(100 * rng.lognormvariate(0, 0.3) for _ in range(99))
+        b = Synthetic(100 * rng.lognormvariate(0, 0.3) for _ in range(99))
+        suite.adaptive([a, b], ["m"], self.decided_by(a, b), budget_s=0.0, runs=4)
+        self.assertEqual(len(a.booted), 1)   # the first boot always runs
 
 
 class NativeRuns(unittest.TestCase):
