@@ -76,7 +76,8 @@ def check(stack, fetched, tmp, name, stored, threshold, budget, env=None):
         verdicts[n] = baseline.compare(stored, n, s.results[n]["runs"], threshold,
                                        s.machine, s.calibration)
         return calibrate.settled(verdicts[n])
-    seconds = suite.adaptive([s], [MEASUREMENT], decided, budget_s=budget)
+    seconds = suite.adaptive([s], [MEASUREMENT], decided, budget_s=budget,
+                             jobs_a_boot=suite.JOBS_A_BOOT)
     return verdicts[MEASUREMENT], s, seconds
 
 

@@ -29,6 +29,7 @@ ITERS, WARMUP = 500, 200
 RUNS = 4          # runs of each measurement in one boot (interleaved passes)
 MAX_RUNS = 16     # per measurement and side: then it is inconclusive
 BUDGET_S = 240.0  # seconds of measuring for a check, over all its boots
+JOBS_A_BOOT = 48  # runs a check's boot holds: the first boot's 12 measurements x RUNS
 
 
 @dataclass
@@ -83,15 +84,25 @@ class Session:
 
 
 def adaptive(sessions: list[Session], names, decided, budget_s: float | None = BUDGET_S,
-             max_runs: int = MAX_RUNS, runs: int = RUNS, say=lambda text: None) -> float:
+             max_runs: int = MAX_RUNS, runs: int = RUNS, jobs_a_boot: int | None = None,
+             say=lambda text: None) -> float:
     """Boot every session over the measurements still pending until each is
     decided (decided(name) is True), has max_runs runs on every side, or the
-    next round would pass the budget (None: no budget). Seconds spent."""
+    next round would pass the budget (None: no budget). Seconds spent.
+
+    A boot costs far more than a run in it (under TCG here about a minute
+    against a few seconds), so with jobs_a_boot a boot over fewer pending
+    measurements gives each more runs: about jobs_a_boot runs a boot in all,
+    at least `runs` each, never past max_runs."""
     started, pending = time.monotonic(), list(names)
+    per = runs
     while pending:
         round_started = time.monotonic()
+        if jobs_a_boot:
+            most = min(max_runs - max(s.runs(n) for s in sessions) for n in pending)
+            per = max(runs, min(most, jobs_a_boot // len(pending)))
         for session in sessions:
-            session.boot(pending, runs)
+            session.boot(pending, per)
         took = time.monotonic() - round_started
         pending = [n for n in pending if not decided(n)
                    and all(s.runs(n) + runs <= max_runs for s in sessions)
@@ -155,7 +166,7 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
                                                 session.machine, session.calibration)
         return calibrate.settled(cmp)
 
-    spent = adaptive([session], names, decided, say=say)
+    spent = adaptive([session], names, decided, jobs_a_boot=JOBS_A_BOOT, say=say)
     where = "lab" if session.machine and session.machine.get("where") == "lab" else "device"
     lines, kept, kept_recent = [], {}, {}
     for name in names:

@@ -248,7 +248,8 @@ class Gate:
         # runs go where they decide, within what the phase took with one boot a side
         budget = max(0.0, PERF_BUDGET_S - (time.monotonic() - started))
         perf_suite.adaptive([a, b], list(native.SWEEP), decided, budget_s=budget,
-                            runs=GATE_RUNS, say=self.progress.say)
+                            runs=GATE_RUNS, jobs_a_boot=GATE_RUNS * len(native.SWEEP),
+                            say=self.progress.say)
         where = "lab" if (b.machine or {}).get("where") == "lab" else "device"
         samples = {key: {n: m["runs"] for n, m in s.results.items() if "runs" in m}
                    for key, s in sessions.items()}

@@ -172,6 +172,15 @@ class Adaptive(unittest.TestCase):
         suite.adaptive([a, b], ["m"], self.decided_by(a, b), budget_s=None, runs=4, max_runs=12)
         self.assertEqual((len(a.booted), b.runs("m")), (3, 12))   # undecided: to the cap
 
+    def test_a_boot_over_fewer_measurements_gives_each_more_runs(self):
+        rng = random.Random(11)
+        a = Synthetic(100 * rng.lognormvariate(0, 0.3) for _ in range(999))
+        b = Synthetic(100 * rng.lognormvariate(0, 0.3) for _ in range(999))
+        suite.adaptive([a, b], ["m", "n", "o"], lambda name: name != "m", budget_s=None,
+                       runs=4, max_runs=16, jobs_a_boot=12)
+        self.assertEqual(a.booted, [["m", "n", "o"], ["m"]])
+        self.assertEqual((a.runs("m"), a.runs("n")), (16, 4))   # 4, then the 12 left
+
     def test_the_budget_stops_the_next_boot(self):
         rng = random.Random(10)
         a = Synthetic(100 * rng.lognormvariate(0, 0.3) for _ in range(99))
