@@ -47,9 +47,12 @@ def adjustment(base_machine: dict | None, base_cal: list | None, now_machine: di
         return None, f"{not_comparable}, and no calibration on both sides"
     a, b = stats.side(base_cal, "calibration (baseline)"), stats.side(now_cal, "calibration")
     shift = b.mean - a.mean
-    if not differs and abs(shift) <= math.log1p(SAME_SPEED):
-        return None, ""
     var_a, var_b = a.var / a.runs, b.var / b.runs
+    # on the same machine, correct only for a change of speed the calibration
+    # shows clearly: a correction by its noise would only widen every interval
+    noise = stats.t_quantile(0.995, max(1, a.runs + b.runs - 2)) * math.sqrt(var_a + var_b)
+    if not differs and abs(shift) <= max(math.log1p(SAME_SPEED), noise):
+        return None, ""
     doubt = (CORRECTION_DOUBT * shift) ** 2
     # the doubt term is a judgement, not an estimate: it gets the calibration's df
     df_terms = [(var_a, a.runs - 1), (var_b, b.runs - 1)]

@@ -109,7 +109,7 @@ def side(runs, what: str) -> Side:
     return Side(fmean(logs), variance(logs) if len(logs) > 1 else math.nan, len(logs), count)
 
 
-def _t_quantile(p: float, df: float) -> float:
+def t_quantile(p: float, df: float) -> float:
     """Student's t quantile (p > 0.5) by bisection on its CDF, the CDF from
     the regularized incomplete beta function (continued fraction)."""
     if df > 1e6:
@@ -194,7 +194,7 @@ def compare(a_runs, b_runs, threshold: float, confidence: float = 0.99,
     var = sum(v for v, _ in terms)
     # Welch-Satterthwaite; a zero variance (identical runs) gives the df of the rest
     df = var ** 2 / sum(v ** 2 / d for v, d in terms if v > 0) if var > 0 else math.inf
-    half = _t_quantile(0.5 + confidence / 2, df) * math.sqrt(var)
+    half = t_quantile(0.5 + confidence / 2, df) * math.sqrt(var)
     low, high = math.exp(diff - half), math.exp(diff + half)
     return Comparison(math.exp(diff), low, high, verdict_of(low, high, threshold),
                       a.samples, b.samples, a.runs, b.runs)

@@ -130,6 +130,14 @@ class Baselines(unittest.TestCase):
         # the same machine, same speed: no correction, a plain verdict
         self.assertEqual(baseline.compare(stored, "write_lat-2", base_runs, 0.1, LAB,
                                           stored["calibration"]["runs"]).note, "")
+        # the same machine running 30% slower (a guest beside it): corrected
+        cmp = baseline.compare(stored, "write_lat-2", slow, 0.1, LAB, slow_cal)
+        self.assertRegex(cmp.note, r"corrected by the calibration ratio 1.30")
+        # the same machine, calibrations apart by less than their own noise: left alone
+        noisy = [[round(v * f) for v in run] for run, f in
+                 zip(stored["calibration"]["runs"][:2], (0.97, 1.09))]
+        self.assertEqual(baseline.compare(stored, "write_lat-2", base_runs, 0.1, LAB,
+                                          noisy).note, "")
         # emulator against a device: nothing bridges that
         device = dict(LAB, where="device", device="mlx5 mlx5_0")
         cmp = baseline.compare(stored, "write_lat-2", base_runs, 0.1, device, slow_cal)
