@@ -1,7 +1,9 @@
 """rdmagate baseline: record a stack's ABI or performance into baselines/ (committed)."""
+from pathlib import Path
+
 from .. import options
 from ..errors import UsageError
-from ..perf import suite as perf_suite
+from ..perf import baseline as perf_baseline, suite as perf_suite
 from ..pipelines.baseline_record import BaselineRequest, record
 from ..progress import Progress
 
@@ -22,17 +24,36 @@ def register(subparsers) -> None:
     options.add_suite(recording)
     options.add_device(recording)
     recording.add_argument("--iters", type=int, default=perf_suite.ITERS, metavar="N",
-                           help="perf: samples per measurement (default: %(default)s)")
+                           help="perf: samples per run (default: %(default)s)")
+    recording.add_argument("--boots", type=int, default=2, metavar="N",
+                           help=f"perf: boots (target runs) to spread the runs over, "
+                           f"{perf_suite.RUNS} runs of each measurement in each "
+                           "(default: %(default)s)")
     recording.set_defaults(func=run_record)
+    showing = sub.add_parser("show", help="check a perf baseline and say where and when it "
+                             "was recorded")
+    showing.add_argument("path", metavar="FILE", help="a perf baseline, e.g. "
+                         "baselines/perf/rxe-6.1/debian-12.json")
+    showing.set_defaults(func=run_show)
 
 
 def run_record(args) -> int:
     if not args.stack:
         raise UsageError("baseline record needs --stack NAME")
+    if args.iters < 5 or args.boots < 1:
+        raise UsageError(f"--iters {args.iters} --boots {args.boots}: at least 5 samples a run "
+                         "and one boot")
     if args.suite and len(args.suite) > 1:
         raise UsageError("baseline record takes one --suite: abi, perf or kabi")
     request = BaselineRequest(stack=args.stack, kind=(args.suite or ["abi"])[0],
-                              device=args.device, use_lab=args.lab, iters=args.iters)
+                              device=args.device, use_lab=args.lab, iters=args.iters,
+                              boots=args.boots)
     done = record(request, Progress())
     print(f"{args.stack}: {done.what} recorded in {done.path}")
+    return 0
+
+
+def run_show(args) -> int:
+    for line in perf_baseline.summary(perf_baseline.load(Path(args.path))):
+        print(line)
     return 0

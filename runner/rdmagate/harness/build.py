@@ -12,6 +12,7 @@ HARNESS_NAME = "rdmagate-harness"
 
 PERF_NAME = "rdmagate-perf"
 SHIM_NAME = "librdmagate-slowdown.so"
+CALIBRATE_NAME = "rdmagate-calibrate"   # beside rdmagate-perf (perf/calibrate.py)
 
 
 def build_harness(stack_name: str, stack_root: Path | None, say=print) -> Path:
@@ -28,8 +29,9 @@ def build_harness(stack_name: str, stack_root: Path | None, say=print) -> Path:
 
 
 def build_perf(stack_name: str, stack_root: Path | None, say=print) -> Path:
-    """rdmagate-perf built against a stack (and the slowdown shim beside it)."""
-    tree = _build(stack_name, stack_root, [PERF_NAME, "rdmagate-slowdown"], say)
+    """rdmagate-perf built against a stack (and the slowdown shim and the
+    calibration workload beside it)."""
+    tree = _build(stack_name, stack_root, [PERF_NAME, "rdmagate-slowdown", CALIBRATE_NAME], say)
     return tree / "suites" / "perf" / PERF_NAME
 
 

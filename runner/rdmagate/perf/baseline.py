@@ -1,15 +1,22 @@
-"""Performance baselines: baselines/perf/<profile>/<stack>.json, the
-distribution (every sample, ns per operation) of each measurement of one
-stack on one kind of device, recorded by `rdmagate baseline record --suite
-perf`. Format (version 1):
+"""Performance baselines: baselines/perf/<profile>/<stack>.json, every run
+(every sample of each, ns per operation) of each measurement of one stack on
+one kind of device, with the machine it was recorded on and a calibration
+measured in the same boots, recorded by `rdmagate baseline record --suite
+perf`. Format (version 2):
 
-    {"format": 1, "profile": "rxe-6.1", "stack": "debian-12",
+    {"format": 2, "profile": "rxe-6.1", "stack": "debian-12",
      "rdma_core": "44.0-2", "kernel": "6.1.0-50-amd64", "accel": "tcg",
-     "recorded": "2026-11-25", "iters": 2000, "warmup": 200,
+     "recorded": "2026-12-02", "iters": 500, "warmup": 200, "boots": 2,
      "clock": "CLOCK_MONOTONIC_RAW", "unit": "ns",
+     "machine": {"where": "lab", "cpu_model": "AMD EPYC", "cores": 2, ...},
+     "calibration": {"runs": [[8612, ...], ...]},
      "measurements": {"write_lat-2": {"higher_is_better": false,
-                                      "samples": [31012, ...]}}}
-"""
+                                      "runs": [[31012, ...], [30980, ...]]}}}
+
+Format 1 (one run a measurement, "samples", no machine) still loads: its
+one run becomes "runs": [samples], and its machine is unknown, so a check
+against it is "not comparable" (perf/calibrate.py) until it is recorded
+again."""
 import datetime
 import json
 from pathlib import Path
@@ -17,42 +24,61 @@ from pathlib import Path
 from .. import files
 from ..errors import UsageError
 from ..paths import REPO_ROOT, within
-from . import stats
+from . import calibrate, machine, stats
 from .stats import MIN_SAMPLES
 
 BASELINES = REPO_ROOT / "baselines" / "perf"
-FORMAT = 1
-# Ten times what a recording keeps; the comparison's time grows with it
-# (a baseline of 10^6 samples took 76 s to compare).
+FORMAT = 2
+# Ten times what a run keeps; the comparison's time grows with it (a
+# baseline of 10^6 samples took 76 s to compare).
 MAX_SAMPLES = 20_000
+MAX_RUNS = 64       # four times the most runs a recording takes
 TYPES = {"profile": str, "stack": str, "rdma_core": str, "kernel": str, "accel": str,
-         "recorded": str, "iters": int, "warmup": int, "clock": str, "unit": str}
+         "recorded": str, "iters": int, "warmup": int, "boots": int, "clock": str,
+         "unit": str}
 
 
 def path_for(profile: str, stack: str, root: Path = BASELINES) -> Path:
     return within(root, profile, f"{stack}.json")   # both names come from input
 
 
-def write(path: Path, profile: str, stack, ran, iters: int, warmup: int,
-          measurements: dict) -> Path:
-    """ran: the target's Ran of the measurement (its kernel; the lab's accelerator)."""
+def write(path: Path, profile: str, session, measurements: dict) -> Path:
+    """session: the perf suite's Session that measured (its stack, machine,
+    kernel, boots, calibration runs)."""
+    stack = session.stack
     data = {"format": FORMAT, "profile": profile, "stack": stack.name,
-            "rdma_core": stack.rdma_core, "kernel": ran.kernel,
-            "accel": ran.record.get("lab", {}).get("accel", "none (on the host's device)"),
-            "recorded": datetime.date.today().isoformat(), "iters": iters, "warmup": warmup,
-            "clock": "CLOCK_MONOTONIC_RAW", "unit": "ns",
+            "rdma_core": stack.rdma_core, "kernel": session.kernel,
+            "accel": session.machine.get("accel", "none (on the host's device)"),
+            "recorded": datetime.date.today().isoformat(), "iters": session.iters,
+            "warmup": session.warmup, "boots": session.boots,
+            "clock": "CLOCK_MONOTONIC_RAW", "unit": "ns", "machine": session.machine,
+            "calibration": {"runs": session.calibration},
             "measurements": {name: {"higher_is_better": m["higher_is_better"],
-                                    "samples": m["samples"]}
-                             for name, m in sorted(measurements.items()) if "samples" in m}}
+                                    "runs": m["runs"]}
+                             for name, m in sorted(measurements.items()) if "runs" in m}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    # one sample list per line keeps the file diffable and small
-    files.write_atomic(path, json.dumps(data, separators=(",", ":")).replace('},"', '},\n"')
-                       + "\n", "the baseline")
+    # one run per line keeps the file diffable
+    text = json.dumps(data, separators=(",", ":")).replace('],[', '],\n[').replace('},"', '},\n"')
+    files.write_atomic(path, text + "\n", "the baseline")
     return path
 
 
+def _runs(path: Path, where: str, runs, indexed: bool = True) -> list:
+    """runs, each a list of MIN_SAMPLES to MAX_SAMPLES positive integers (a
+    bool is an int to Python: a sample of true once read as 1 ns)."""
+    if not isinstance(runs, list) or not runs or len(runs) > MAX_RUNS:
+        raise UsageError(f"{path}: field {where}: needs 1 to {MAX_RUNS} runs")
+    for k, run in enumerate(runs):
+        if not isinstance(run, list) or not MIN_SAMPLES <= len(run) <= MAX_SAMPLES or \
+                not all(type(s) is int and s > 0 for s in run):
+            raise UsageError(f"{path}: field {where}{f'[{k}]' if indexed else ''}: needs "
+                             f"{MIN_SAMPLES} to {MAX_SAMPLES} positive integers")
+    return runs
+
+
 def load(path: Path) -> dict:
-    """A baseline, validated; UsageError naming the file and field."""
+    """A baseline, validated and in format 2's shape (a format-1 file with
+    machine None); UsageError naming the file and field."""
     text = files.read_text(path, "a perf baseline")
     try:
         data = json.loads(text)
@@ -60,8 +86,8 @@ def load(path: Path) -> dict:
         raise UsageError(f"{path}: not a valid baseline (nested too deeply)") from None
     except json.JSONDecodeError as err:
         raise UsageError(f"{path}: not a valid baseline (JSON error at line {err.lineno})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise UsageError(f"{path}: field format: must be {FORMAT}")
+    if not isinstance(data, dict) or data.get("format") not in (1, FORMAT):
+        raise UsageError(f"{path}: field format: must be 1 or {FORMAT}")
     for name, kind in TYPES.items():
         if data.get(name) is not None and (not isinstance(data[name], kind) or
                                            isinstance(data[name], bool)):
@@ -70,21 +96,68 @@ def load(path: Path) -> dict:
     measurements = data.get("measurements")
     if not isinstance(measurements, dict) or not measurements:
         raise UsageError(f"{path}: field measurements: missing or empty")
+    for field, named in (("stack", path.stem), ("profile", path.parent.name)):
+        if field in data and data[field] != named:   # copied or renamed by hand
+            raise UsageError(f"{path}: field {field}: {data[field]!r}, but the file is the "
+                             f"baseline of {named!r} (record it again for {named})")
+    old = data["format"] == 1
     for name, m in measurements.items():
-        samples = m.get("samples") if isinstance(m, dict) else None
-        if not isinstance(samples, list) or not MIN_SAMPLES <= len(samples) <= MAX_SAMPLES or \
-                not all(type(s) is int and s > 0 for s in samples):   # bool is an int too
-            raise UsageError(f"{path}: field measurements.{name}.samples: needs {MIN_SAMPLES} "
-                             f"to {MAX_SAMPLES} positive integers")
+        if not isinstance(m, dict):
+            raise UsageError(f"{path}: field measurements.{name}: must be an object")
+        if old:    # one run, the best of three, in "samples"
+            m["runs"] = _runs(path, f"measurements.{name}.samples", [m.pop("samples", None)],
+                              indexed=False)
+        else:
+            _runs(path, f"measurements.{name}.runs", m.get("runs"))
         if not isinstance(m.get("higher_is_better"), bool):
             raise UsageError(f"{path}: field measurements.{name}.higher_is_better: "
                              "must be true or false")
+    if old:
+        data.update(machine=None, calibration={"runs": []})
+    else:
+        if not isinstance(data.get("machine"), dict) or not data["machine"].get("where"):
+            raise UsageError(f"{path}: field machine: must say where it was recorded "
+                             "(record the baseline again)")
+        cal = data.get("calibration")
+        if not isinstance(cal, dict):
+            raise UsageError(f"{path}: field calibration: must be an object with runs")
+        if cal.get("runs"):
+            _runs(path, "calibration.runs", cal["runs"])
+        else:
+            cal["runs"] = []
     return data
 
 
-def compare(stored: dict, name: str, samples: list, threshold: float):
-    """The verdict of new samples of measurement NAME against a loaded
-    baseline (perf/stats.compare, in the direction the baseline records)."""
+def compare(stored: dict, name: str, runs: list, threshold: float,
+            machine: dict | None = None, calibration: list | None = None) -> stats.Comparison:
+    """The verdict of new runs of measurement NAME (measured on `machine`,
+    with `calibration` runs of the same boots) against a loaded baseline, in
+    the direction the baseline records. A baseline from another machine is
+    corrected by the calibration, or not comparable (inconclusive, with why)."""
     kept = stored["measurements"][name]
-    return stats.compare(kept["samples"], samples, threshold,
-                         higher_is_better=kept["higher_is_better"])
+    adjust, why = calibrate.adjustment(stored["machine"], stored["calibration"]["runs"],
+                                       machine or {}, calibration)
+    cmp = stats.compare(kept["runs"], runs, threshold, higher_is_better=kept["higher_is_better"],
+                        adjust=adjust)
+    if why:
+        return stats.Comparison(cmp.ratio, 0.0, float("inf"), "inconclusive", cmp.n_a,
+                                cmp.n_b, cmp.runs_a, cmp.runs_b, why)
+    if adjust is not None:
+        return stats.Comparison(**{**cmp.__dict__, "note": calibrate.note(adjust)})
+    return cmp
+
+
+def summary(data: dict) -> list[str]:
+    """A loaded baseline in a few lines: where, when, and each measurement's runs."""
+    cal = data["calibration"]["runs"]
+    lines = [f"format {data['format']}, {data.get('profile', '?')} / {data.get('stack', '?')}, "
+             f"recorded {data.get('recorded', '?')} in {data.get('boots', 1)} boot(s) on "
+             f"{machine.describe(data['machine'])}",
+             f"calibration: {len(cal)} runs" + (
+                 f", median {stats.run_spread(cal)[0]:.0f} ns" if cal else " (none)")]
+    for name, m in sorted(data["measurements"].items()):
+        centre, low, high = stats.run_spread(m["runs"])
+        lines.append(f"{name}: {len(m['runs'])} runs, median {centre:.0f} ns "
+                     f"(runs {low:.0f}-{high:.0f})"
+                     + (" higher is better" if m["higher_is_better"] else ""))
+    return lines

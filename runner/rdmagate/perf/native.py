@@ -91,19 +91,28 @@ def passes(names, words_of, rounds: int) -> list[tuple[str, list[str]]]:
     return [(f"{name}.{k}", words_of(name)) for k in range(rounds) for name in names]
 
 
-def best_of(found: dict, name: str, rounds: int) -> dict:
-    """The run of a measurement with the lowest median among its passes.
-
-    A run that something else on the machine slowed (another VM, the host's
-    own work) is slower as a whole; taking the best run of each side, for the
-    baseline as for the check, keeps such runs out of the verdict, and what
-    the stack itself costs is in every run."""
-    runs = [found[f"{name}.{k}"] for k in range(rounds)]
-    good = [r for r in runs if "samples" in r]
+def runs_of(found: dict, name: str, rounds: int) -> dict:
+    """Every run of a measurement among its passes, each kept whole (the
+    run is the unit of replication, perf/stats.py): {"runs": [[samples],
+    ...], "higher_is_better": bool, "failed": N}, or the first pass's
+    error or unsupported when no pass gave samples."""
+    passes = [found[f"{name}.{k}"] for k in range(rounds)]
+    good = [r for r in passes if "samples" in r]
     if not good:
-        return runs[0]
-    best = min(good, key=lambda r: sorted(r["samples"])[len(r["samples"]) // 2])
-    return dict(best, runs=len(good))
+        return passes[0]
+    return {"runs": [r["samples"] for r in good],
+            "higher_is_better": good[0]["higher_is_better"], "failed": len(passes) - len(good)}
+
+
+def merge(into: dict, more: dict) -> dict:
+    """The runs of a measurement from two boots, as one (errors kept when
+    neither boot measured it)."""
+    if "runs" not in more:
+        return into or more
+    if "runs" not in (into or {}):
+        return dict(more)
+    return dict(into, runs=into["runs"] + more["runs"],
+                failed=into.get("failed", 0) + more.get("failed", 0))
 
 
 def run_jobs(target, stack_name: str, perf: Path, run_dir: Path,

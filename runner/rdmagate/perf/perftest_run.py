@@ -50,11 +50,19 @@ class Sweep:
     lat_iters: int
     bw_iters: int
     job_timeout_s: int = 60   # per server and per client: one hang cannot eat the run
+    repeats: int = 1          # runs of each job (NAME.K), interleaved: a verdict needs several
 
     def jobs(self) -> list[dict]:
+        once = self._jobs()
+        if self.repeats == 1:
+            return once
+        return [dict(job, name=f"{job['name']}.{k}", run=k)
+                for k in range(self.repeats) for job in once]
+
+    def _jobs(self) -> list[dict]:
         out = []
         numbers = (*self.lat_sizes, *self.bw_sizes, self.lat_iters, self.bw_iters,
-                   self.job_timeout_s)
+                   self.job_timeout_s, self.repeats)
         if not all(isinstance(n, int) and n > 0 for n in numbers):
             raise UsageError("perftest sweep: sizes, iterations and the timeout are positive integers")
         for tool in self.tools:

@@ -1,26 +1,60 @@
 """Is B slower than A? A verdict that says "inconclusive" when the data
 cannot tell, rather than a false alarm.
 
-The estimate is the Hodges-Lehmann shift of log(sample): the median of all
-pairwise differences log(b) - log(a), so exp(shift) is a ratio (1.2 = B takes
-20% longer) that a few outliers cannot drag. Its confidence interval is the
-distribution-free one that goes with the Mann-Whitney test: the k-th smallest
-and k-th largest pairwise differences, k from the normal approximation of
-the rank-sum statistic. Pairwise differences are never listed (n*m of them):
-the k-th smallest is found by bisection on its value, counting the pairs
-below a candidate with one pass over the two sorted samples.
+The run is the unit of replication. Samples within one run share its
+process, its boot, its CPU placement and its machine, so they are not
+independent draws: thousands of them make a narrow interval around that
+run's own conditions, not around the stack's cost. Each side of a
+comparison is therefore several runs (fresh processes; in the lab, more than
+one boot where the budget allows), and the verdict is a test on per-run
+statistics:
+
+- each run is summarised by the log of its median (robust to TCG's tail; a
+  median of hundreds of samples is close to normal);
+- a side's estimate is the mean of its runs' log-medians, its variance the
+  sample variance between them (which holds the within-run noise of the
+  median too, so nothing is counted twice);
+- the ratio B/A is exp(mean_b - mean_a), with Welch's t interval
+  (Welch-Satterthwaite degrees of freedom): with few runs the t quantile is
+  large and so the interval is wide, as it should be;
+- an adjustment (a calibration ratio between two machines, perf/calibrate.py)
+  shifts the difference and adds its own variance and degrees of freedom.
+
+Assumptions: runs are exchangeable within a side (interleaved passes, so a
+drift over the sitting spreads over all measurements), per-run log-medians
+are roughly normal, and effects shared by all runs of a side (one boot, one
+day) are either replicated (several boots) or corrected by the calibration
+measurement of the same boot; what neither covers is the threshold's job.
 
 The verdict compares the interval with a practical threshold t (per hardware
 profile): slower when the whole interval lies above 1+t, faster when below
-1/(1+t), same when it lies within [1/(1+t), 1+t], inconclusive otherwise. A
-noisy comparison has a wide interval, and so is inconclusive."""
+1/(1+t), same when it lies within [1/(1+t), 1+t], inconclusive otherwise."""
 import math
 from dataclasses import dataclass
-from statistics import NormalDist, median as statistics_median
+from statistics import NormalDist, fmean, median as statistics_median, variance
 
 from ..errors import UsageError
 
 MIN_SAMPLES = 5
+MIN_RUNS = 2          # a side needs two runs to show how much runs differ
+VERDICTS = ("faster", "same", "slower", "inconclusive")
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side's runs, summarised: mean and variance of the runs' log-medians."""
+    mean: float
+    var: float
+    runs: int
+    samples: int
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A known shift of log(B/A) (a calibration ratio), its variance and df."""
+    shift: float
+    var: float
+    df: float
 
 
 @dataclass(frozen=True)
@@ -29,78 +63,150 @@ class Comparison:
     low: float
     high: float
     verdict: str          # faster, same, slower, inconclusive
-    n_a: int
+    n_a: int              # samples
     n_b: int
+    runs_a: int = 0
+    runs_b: int = 0
+    note: str = ""        # why it is inconclusive, when the data are not the reason
 
     def as_dict(self) -> dict:
-        return {"ratio": self.ratio, "ci": [self.low, self.high], "verdict": self.verdict,
-                "n": [self.n_a, self.n_b]}
+        bounded = math.isfinite(self.high)
+        return {"ratio": self.ratio, "ci": [self.low, self.high] if bounded else [],
+                "verdict": self.verdict,
+                "n": [self.n_a, self.n_b], "runs": [self.runs_a, self.runs_b],
+                "note": self.note}
 
 
-def _count_below(xs: list[float], ys: list[float], d: float) -> int:
-    """Pairs (x, y) with y - x <= d; xs and ys sorted ascending."""
-    count, j = 0, 0
-    for x in xs:                       # as x grows, y <= x + d admits more y
-        while j < len(ys) and ys[j] <= x + d:
-            j += 1
-        count += j
-    return count
-
-
-def _kth_difference(xs: list[float], ys: list[float], k: int) -> float:
-    """The k-th smallest (1-based) of all y - x."""
-    low, high = ys[0] - xs[-1], ys[-1] - xs[0]
-    for _ in range(100):               # bisection on the value: 2^-100 of the range
-        mid = (low + high) / 2
-        if _count_below(xs, ys, mid) >= k:
-            high = mid
-        else:
-            low = mid
-        if high - low <= 1e-12 * max(1.0, abs(high)):
-            break
-    return high
-
-
-def _logs(samples, what: str) -> list[float]:
+def _checked(samples, what: str) -> list[float]:
     values = [float(s) for s in samples]
     if len(values) < MIN_SAMPLES:
         raise UsageError(f"{what}: {len(values)} samples, at least {MIN_SAMPLES} are needed")
     if any(not math.isfinite(v) or v <= 0 for v in values):
         raise UsageError(f"{what}: samples must be positive finite numbers")
-    return sorted(math.log(v) for v in values)
+    return values
 
 
-def shift_interval(a, b, confidence: float = 0.99) -> tuple[float, float, float]:
-    """(ratio, low, high): Hodges-Lehmann ratio of b over a and its interval."""
-    xs, ys = _logs(a, "sample A"), _logs(b, "sample B")
-    n, m = len(xs), len(ys)
-    pairs = n * m
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    k = max(1, math.floor(pairs / 2 - z * math.sqrt(n * m * (n + m + 1) / 12)))
-    median = (_kth_difference(xs, ys, (pairs + 1) // 2) + _kth_difference(xs, ys, pairs // 2 + 1)) / 2
-    low, high = _kth_difference(xs, ys, k), _kth_difference(xs, ys, pairs - k + 1)
-    return math.exp(median), math.exp(low), math.exp(high)
+def run_statistic(samples, what: str = "a run") -> float:
+    """The log of a run's median: the one number a run contributes."""
+    return math.log(statistics_median(_checked(samples, what)))
 
 
-def compare(a, b, threshold: float, confidence: float = 0.99,
-            higher_is_better: bool = False) -> Comparison:
-    """Verdict on B against A. Latency: higher is worse; bandwidth and message
-    rate: pass higher_is_better, and the ratio is turned into time terms."""
-    if threshold <= 0:
-        raise UsageError(f"threshold {threshold}: must be positive (e.g. 0.05 for 5%)")
-    ratio, low, high = shift_interval(a, b, confidence)
-    if higher_is_better:               # twice the bandwidth = half the time
-        ratio, low, high = 1 / ratio, 1 / high, 1 / low
+def side(runs, what: str) -> Side:
+    """Runs (each a list of samples, or a single positive number: a run that
+    reports one summary, as perftest does) summarised."""
+    logs, count = [], 0
+    for k, run in enumerate(runs):
+        if isinstance(run, (int, float)):
+            if not math.isfinite(run) or run <= 0:
+                raise UsageError(f"{what}, run {k}: must be a positive finite number")
+            logs.append(math.log(run))
+            count += 1
+        else:
+            logs.append(run_statistic(run, f"{what}, run {k}"))
+            count += len(run)
+    if not logs:
+        raise UsageError(f"{what}: no runs")
+    return Side(fmean(logs), variance(logs) if len(logs) > 1 else math.nan, len(logs), count)
+
+
+def t_quantile(p: float, df: float) -> float:
+    """Student's t quantile (p > 0.5) by bisection on its CDF, the CDF from
+    the regularized incomplete beta function (continued fraction)."""
+    if df > 1e6:
+        return NormalDist().inv_cdf(p)
+    low, high = 0.0, 1e6
+    for _ in range(200):
+        mid = (low + high) / 2
+        if _t_cdf(mid, df) < p:
+            low = mid
+        else:
+            high = mid
+        if high - low < 1e-10 * max(1.0, mid):
+            break
+    return high
+
+
+def _t_cdf(t: float, df: float) -> float:
+    x = df / (df + t * t)
+    tail = 0.5 * _betainc(df / 2, 0.5, x)
+    return 1 - tail if t >= 0 else tail
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x > (a + 1) / (a + b + 2):      # the fraction converges on this side
+        return 1 - _betainc(b, a, 1 - x)
+    # Lentz's method for the continued fraction (Numerical Recipes 6.4)
+    tiny = 1e-300
+    c, d = 1.0, 1 - (a + b) * x / (a + 1)
+    d = 1 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1 + num * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1) < 1e-14:
+            break
+    return front * h / a
+
+
+def verdict_of(low: float, high: float, threshold: float) -> str:
     slow, fast = 1 + threshold, 1 / (1 + threshold)
     if low > slow:
-        verdict = "slower"
-    elif high < fast:
-        verdict = "faster"
-    elif fast <= low and high <= slow:
-        verdict = "same"
-    else:
-        verdict = "inconclusive"
-    return Comparison(ratio, low, high, verdict, len(a), len(b))
+        return "slower"
+    if high < fast:
+        return "faster"
+    if fast <= low and high <= slow:
+        return "same"
+    return "inconclusive"
+
+
+def compare(a_runs, b_runs, threshold: float, confidence: float = 0.99,
+            higher_is_better: bool = False, adjust: Adjustment | None = None) -> Comparison:
+    """Verdict on B against A, each a list of runs. Latency: higher is worse;
+    bandwidth and message rate: pass higher_is_better, and the ratio is
+    turned into time terms. adjust: a shift of log(B/A) to remove (a
+    calibration ratio between machines), with its uncertainty."""
+    if threshold <= 0:
+        raise UsageError(f"threshold {threshold}: must be positive (e.g. 0.05 for 5%)")
+    a, b = side(a_runs, "side A"), side(b_runs, "side B")
+    # in time terms: twice the bandwidth = half the time; the adjustment is
+    # a shift in time terms too (a machine 10% slower takes 10% longer)
+    diff = (a.mean - b.mean if higher_is_better else b.mean - a.mean) \
+        - (adjust.shift if adjust else 0.0)
+    if min(a.runs, b.runs) < MIN_RUNS:
+        ratio = math.exp(diff)
+        return Comparison(ratio, 0.0, math.inf, "inconclusive", a.samples, b.samples,
+                          a.runs, b.runs, f"{min(a.runs, b.runs)} run on a side: how much "
+                          "runs differ is unknown")
+    terms = [(a.var / a.runs, a.runs - 1), (b.var / b.runs, b.runs - 1)]
+    if adjust:
+        terms.append((adjust.var, adjust.df))
+    var = sum(v for v, _ in terms)
+    # Welch-Satterthwaite; a zero variance (identical runs) gives the df of the rest
+    df = var ** 2 / sum(v ** 2 / d for v, d in terms if v > 0) if var > 0 else math.inf
+    half = t_quantile(0.5 + confidence / 2, df) * math.sqrt(var)
+    low, high = math.exp(diff - half), math.exp(diff + half)
+    return Comparison(math.exp(diff), low, high, verdict_of(low, high, threshold),
+                      a.samples, b.samples, a.runs, b.runs)
+
+
+def run_spread(runs) -> tuple[float, float, float]:
+    """(centre, low, high) of a side for plots: the geometric mean of its
+    runs' medians, and the lowest and highest of them (how much runs differ)."""
+    logs = [math.log(r) if isinstance(r, (int, float)) else run_statistic(r) for r in runs]
+    if not logs:
+        raise UsageError("no runs")
+    return math.exp(fmean(logs)), math.exp(min(logs)), math.exp(max(logs))
 
 
 def median_interval(samples, confidence: float = 0.99) -> tuple[float, float, float]:

@@ -2,37 +2,132 @@
 stack, here or in the lab, each compared with the stored baseline of its
 hardware profile and stack by the statistical verdict (perf/stats.py).
 
+Each measurement is several runs (fresh processes, interleaved passes), and
+runs are added where they decide: after each boot the undecided
+measurements get another boot's worth of runs, until each is decisive
+against the threshold, has MAX_RUNS runs, or the time budget is spent (then
+it stays inconclusive). A calibration workload (perf/calibrate.py) runs in
+every boot beside them.
+
 One result line per measurement: PASS when the verdict is same or faster,
-FAIL when slower, SKIP when the data cannot tell (inconclusive), when the
-device lacks the operation, or when no baseline exists; the verdict, the
-ratio and its interval are in the message, and every sample in the run's
-native/ directory."""
+FAIL when slower, SKIP when the data cannot tell (inconclusive, or not
+comparable with a baseline from another machine), when the device lacks
+the operation, or when no baseline exists; the verdict, the ratio, its
+interval and where it was measured (lab or device) are in the message, and
+every sample in the run's native/ directory."""
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..harness import build
+from ..errors import UsageError
 from ..outputs.result import append_results, Result
-from . import baseline, native, record
+from . import baseline, calibrate, history, machine, native, record
 
 DEFAULT_THRESHOLD = 0.10
-ITERS, WARMUP = 2000, 200
-ROUNDS = 3   # passes per measurement; the best run of each is compared
+ITERS, WARMUP = 500, 200
+RUNS = 4          # runs of each measurement in one boot (interleaved passes)
+MAX_RUNS = 16     # per measurement and side: then it is inconclusive
+BUDGET_S = 240.0  # seconds of measuring for a check, over all its boots
+JOBS_A_BOOT = 48  # runs a check's boot holds: the first boot's 12 measurements x RUNS
 
 
-def measure(stack, fetched, target, run_dir: Path, names, iters=ITERS, warmup=WARMUP,
-            say=lambda text: None, env: dict | None = None, subdir: str = "native"):
-    """Run the measurements once at the target; (results by name, its Ran)."""
-    perf = build.build_perf(stack.name, None if stack.kind == "host" else fetched.root, say=say)
-    jobs = native.passes(names, lambda name: native.job_words(perf, name, iters, warmup,
-                                                            target.device, env), ROUNDS)
-    out, ran = native.run_jobs(target, stack.name, perf, run_dir, jobs, say=say, subdir=subdir)
-    found = native.collect(out, [name for name, _ in jobs])
-    return {name: native.best_of(found, name, ROUNDS) for name in names}, ran
+@dataclass
+class Session:
+    """One side's measurements at a target, boot after boot, every run kept."""
+    stack: object
+    fetched: object
+    target: object
+    run_dir: Path
+    subdir: str = "native"
+    iters: int = ITERS
+    warmup: int = WARMUP
+    env: dict | None = None
+    say: object = lambda text: None
+    results: dict = field(default_factory=dict)       # name -> native.runs_of shape
+    calibration: list = field(default_factory=list)   # runs of rdmagate-calibrate
+    machine: dict | None = None
+    kernel: str = ""
+    boots: int = 0
+
+    def boot(self, names, runs: int = RUNS) -> None:
+        stack, say = self.stack, self.say
+        perf = build.build_perf(stack.name, None if stack.kind == "host" else self.fetched.root,
+                                say=say)
+        cal = perf.parent / build.CALIBRATE_NAME
+
+        def words(name):
+            if name == calibrate.CALIBRATION:
+                return [str(cal), "--iters", str(calibrate.ITERS)]
+            return native.job_words(perf, name, self.iters, self.warmup, self.target.device,
+                                    self.env)
+        jobs = native.passes(names, words, runs)
+        # the calibration in the first passes of each boot, interleaved like the rest
+        cal_runs = min(runs, calibrate.RUNS_A_BOOT)
+        cal_jobs = native.passes([calibrate.CALIBRATION], words, cal_runs)
+        per_pass = len(names)
+        for k, job in reversed(list(enumerate(cal_jobs))):
+            jobs.insert((k + 1) * per_pass, job)
+        self.boots += 1
+        out, ran = native.run_jobs(self.target, stack.name, perf, self.run_dir, jobs, say=say,
+                                   subdir=f"{self.subdir}/boot{self.boots}")
+        found = native.collect(out, [name for name, _ in jobs])
+        for name in names:
+            self.results[name] = native.merge(self.results.get(name),
+                                              native.runs_of(found, name, runs))
+        self.calibration += native.runs_of(found, calibrate.CALIBRATION, cal_runs).get("runs", [])
+        self.machine = self.machine or machine.of_target(self.target, ran)
+        self.kernel = ran.kernel
+
+    def runs(self, name: str) -> int:
+        return len(self.results.get(name, {}).get("runs", []))
+
+
+def adaptive(sessions: list[Session], names, decided, budget_s: float | None = BUDGET_S,
+             max_runs: int = MAX_RUNS, runs: int = RUNS, jobs_a_boot: int | None = None,
+             say=lambda text: None) -> float:
+    """Boot every session over the measurements still pending until each is
+    decided (decided(name) is True), has max_runs runs on every side, or the
+    next round would pass the budget (None: no budget). Seconds spent.
+
+    A boot costs far more than a run in it (under TCG here about a minute
+    against a few seconds), so with jobs_a_boot a boot over fewer pending
+    measurements gives each more runs: about jobs_a_boot runs a boot in all,
+    at least `runs` each, never past max_runs."""
+    started, pending = time.monotonic(), list(names)
+    per = runs
+    while pending:
+        round_started = time.monotonic()
+        if jobs_a_boot:
+            most = min(max_runs - max(s.runs(n) for s in sessions) for n in pending)
+            per = max(runs, min(most, jobs_a_boot // len(pending)))
+        for session in sessions:
+            session.boot(pending, per)
+        took = time.monotonic() - round_started
+        pending = [n for n in pending if not decided(n)
+                   and all(s.runs(n) + runs <= max_runs for s in sessions)
+                   and any("runs" in s.results.get(n, {}) for s in sessions)]
+        spent = time.monotonic() - started
+        # the next round measures no more than this one did, so it takes no longer
+        if pending and budget_s is not None and spent + took > budget_s:
+            say(f"perf: budget of {budget_s:.0f} s spent; {len(pending)} measurement(s) "
+                "stay inconclusive")
+            break
+    return time.monotonic() - started
 
 
 def threshold(profile: dict | None) -> float:
     value = ((profile or {}).get("perf") or {}).get("threshold", DEFAULT_THRESHOLD)
     return float(value)
+
+
+def _message(what: str, cmp, limit: float, where: str) -> str:
+    interval = f"99% CI {cmp.low:.3f}-{cmp.high:.3f}" if cmp.as_dict()["ci"] else "no interval"
+    return (f"{cmp.verdict}: {cmp.ratio:.3f}x {what} ({interval}, {cmp.runs_b} runs against "
+            f"{cmp.runs_a}, threshold {limit:.0%}, {where})" + (f"; {cmp.note}" if cmp.note else ""))
+
+
+OUTCOME = {"same": "PASS", "faster": "PASS", "slower": "FAIL"}
 
 
 def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir: Path,
@@ -41,30 +136,79 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
     base_path = baseline.path_for(profile_name, stack.name)
     base = baseline.load(base_path) if base_path.is_file() else None
     names = list(base["measurements"]) if base else list(native.SHORT)
-    measured, _ = measure(stack, fetched, target, run_dir, names, say=say)
     limit = threshold(profile)
-    lines, verdicts = [], {}
+    session = Session(stack, fetched, target, run_dir, say=say)
+    verdicts: dict = {}     # against the baseline
+    recent: dict = {}       # against this machine's last checks (perf/history.py)
+    kept_runs: dict = {}    # its path and entries, read once the machine is known
+
+    def entries() -> list:
+        if "entries" not in kept_runs and session.machine:
+            kept_runs["path"] = history.path_for(run_dir.parent, session.machine,
+                                                 profile_name, stack.name)
+            try:
+                kept_runs["entries"] = history.last(kept_runs["path"])
+            except UsageError as err:   # raised once this run's results are written
+                kept_runs.update(entries=[], error=err)
+        return kept_runs.get("entries", [])
+
+    def decided(name: str) -> bool:
+        result = session.results.get(name, {})
+        if "runs" not in result:
+            return True           # not measured: more runs cannot help
+        found = history.compare(entries(), name, result["runs"], limit, session.machine,
+                                session.calibration)
+        if found:
+            recent[name] = found
+        if base is None:
+            return found is None or calibrate.settled(found)
+        verdicts[name] = cmp = baseline.compare(base, name, result["runs"], limit,
+                                                session.machine, session.calibration)
+        return calibrate.settled(cmp)
+
+    spent = adaptive([session], names, decided, jobs_a_boot=JOBS_A_BOOT, say=say)
+    where = "lab" if session.machine and session.machine.get("where") == "lab" else "device"
+    lines, kept, kept_recent = [], {}, {}
     for name in names:
-        result = measured[name]
+        result = session.results.get(name, {"error": "did not run"})
         outcome, reason, message = "SKIP", "", ""
         if "error" in result:
             outcome, reason = "ERROR", result["error"]
         elif "unsupported" in result:
             reason = f"not measured: {result['unsupported']}"
-        elif base is None:
-            reason = f"no baseline {base_path.relative_to(baseline.BASELINES.parent.parent)}"
         else:
-            cmp = baseline.compare(base, name, result["samples"], limit)
-            verdicts[name] = record.Verdict(**cmp.as_dict())
-            message = (f"{cmp.verdict}: {cmp.ratio:.3f}x the baseline "
-                       f"(99% CI {cmp.low:.3f}-{cmp.high:.3f}, threshold {limit:.0%})")
-            outcome = {"same": "PASS", "faster": "PASS", "slower": "FAIL"}.get(cmp.verdict, "SKIP")
-            reason = cmp.verdict
+            parts, outcomes = [], []
+            if base is None:
+                parts.append(f"no baseline "
+                             f"{base_path.relative_to(baseline.BASELINES.parent.parent)}")
+                reason = "no baseline"
+            else:
+                cmp = verdicts[name]
+                kept[name] = record.Verdict(**cmp.as_dict(), where=where)
+                parts.append(_message("the baseline", cmp, limit, where))
+                outcomes.append(OUTCOME.get(cmp.verdict, "SKIP"))
+                reason = cmp.verdict
+            if name in recent:   # a drift from this machine's own recent past counts too
+                cmp = recent[name]
+                kept_recent[name] = record.Verdict(**cmp.as_dict(), where=where)
+                parts.append(_message(f"the last {len(entries())} checks here", cmp, limit,
+                                      where))
+                outcomes.append(OUTCOME.get(cmp.verdict, "SKIP"))
+                reason = "slower" if "FAIL" in outcomes else reason or cmp.verdict
+            outcome = "FAIL" if "FAIL" in outcomes else "PASS" if "PASS" in outcomes else "SKIP"
+            message = "; ".join(parts)
         lines.append(Result(f"perf.{name}", "perf", name, outcome, raw_outcome=outcome,
                             reason=reason, message=message or reason,
                             duration_s=round(time.monotonic() - started, 3),
                             stack=stack.name, device=target.device))
-    record.write(record.PerfFile(str(base_path) if base else None, limit, verdicts),
+    record.write(record.PerfFile(str(base_path) if base else None, limit, kept,
+                                 machine=session.machine or {}, boots=session.boots,
+                                 seconds=round(spent, 1), history=kept_recent,
+                                 history_checks=len(entries())),
                  run_dir / "perf.json")
     append_results(lines, run_dir / "results.jsonl")
+    if "error" in kept_runs:
+        raise kept_runs["error"]
+    if "path" in kept_runs:
+        history.append(kept_runs["path"], run_dir.name, session)
     return lines

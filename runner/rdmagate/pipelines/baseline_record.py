@@ -10,7 +10,7 @@ from .. import profiles, stacks, targets
 from ..abi import baseline as abi_baseline
 from ..errors import InfraError, UsageError
 from ..kabi import baseline as kabi_baseline, facts as kabi_facts
-from ..perf import baseline as perf_baseline, native, suite as perf_suite
+from ..perf import baseline as perf_baseline, machine, native, suite as perf_suite
 from ..progress import Progress
 
 KINDS = ("abi", "perf", "kabi")
@@ -23,6 +23,7 @@ class BaselineRequest:
     device: str | None = None         # perf: where to measure (default: as check chooses)
     use_lab: bool = False
     iters: int = perf_suite.ITERS
+    boots: int = 2                    # perf: boots (target runs) the runs are spread over
 
 
 @dataclass
@@ -49,14 +50,23 @@ def _record_perf(request: BaselineRequest, progress: Progress) -> Recorded:
                             stack.name)
     profile = profiles.name_for(target)
     with tempfile.TemporaryDirectory(prefix="rdmagate-perf-") as tmp:
-        measured, ran = perf_suite.measure(stack, fetched, target, Path(tmp),
-                                           list(native.MEASUREMENTS), iters=request.iters,
-                                           say=progress.say)
+        session = perf_suite.Session(stack, fetched, target, Path(tmp), iters=request.iters,
+                                     say=progress.say)
+        # a fixed number of boots, each with the suite's runs: every measurement
+        # gets runs from more than one boot, so the baseline holds the boot's share
+        perf_suite.adaptive([session], list(native.MEASUREMENTS), lambda name: False,
+                            budget_s=None, max_runs=perf_suite.RUNS * request.boots,
+                            say=progress.say)
+    measured = session.results
     failed = {n: m["error"] for n, m in measured.items() if "error" in m}
     if failed:
         raise InfraError(f"perf baseline of {stack.name}: {', '.join(failed)} failed "
                          f"({next(iter(failed.values()))}); nothing written")
-    path = perf_baseline.write(perf_baseline.path_for(profile, stack.name), profile, stack,
-                               ran, request.iters, perf_suite.WARMUP, measured)
-    kept = [n for n, m in measured.items() if "samples" in m]
-    return Recorded(path, f"perf baseline of {len(kept)} measurements")
+    if len(session.calibration) < 2:
+        raise InfraError(f"perf baseline of {stack.name}: the calibration workload gave "
+                         f"{len(session.calibration)} runs (2 needed); nothing written")
+    path = perf_baseline.write(perf_baseline.path_for(profile, stack.name), profile, session,
+                               measured)
+    kept = [n for n, m in measured.items() if "runs" in m]
+    return Recorded(path, f"perf baseline of {len(kept)} measurements, {session.boots} boots, "
+                    f"on {machine.describe(session.machine)}")

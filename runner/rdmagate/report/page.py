@@ -128,18 +128,33 @@ def plot(series: Series, names: tuple[str, str], width: int = 640, height: int =
     return "".join(out)
 
 
+def _ci(ci: list[float]) -> str:
+    return f"{ci[0]:.3f}-{ci[1]:.3f}" if len(ci) == 2 else "none"
+
+
+WHERE = {"lab": "Measured in the lab: soft-RoCE under an emulated CPU. A difference here is "
+         "about the kernel's rxe path under emulation, not about a device; it ranks below "
+         "every finding measured on a device.",
+         "device": "Measured on the device."}
+
+
 def _perf(upgrade: Upgrade) -> str:
     series = upgrade.perf or []
     if not series:
         return _missing(upgrade, "perf")
     names = (upgrade.old.name, upgrade.new.name)
     parts = []
+    where = next((s.where for s in series if s.where), "")
+    if where:
+        parts.append(f'<p class="where">{esc(WHERE.get(where, where))}</p>')
     for s in series:
+        if not s.points and not s.unmeasured:
+            continue
         parts.append(f"<h3>{esc(s.title)}</h3>{plot(s, names)}")
-        rows = [[_size_label(p.size), p.verdict, f"{p.ratio:.3f}",
-                 f"{p.ci[0]:.3f}-{p.ci[1]:.3f}", f"{p.a.median:.2f}",
+        rows = [[_size_label(p.size), p.verdict, f"{p.ratio:.3f}", _ci(p.ci),
+                 "/".join(map(str, p.runs or [1, 1])), f"{p.a.median:.2f}",
                  f"{p.b.median:.2f}"] for p in s.points]
-        parts.append(_table(["size", "verdict", "ratio B/A (time)", "99% CI",
+        parts.append(_table(["size", "verdict", "ratio B/A (time)", "99% CI", "runs A/B",
                              f"{names[0]} ({s.unit})", f"{names[1]} ({s.unit})"],
                             rows))
         if s.unmeasured:
@@ -147,10 +162,12 @@ def _perf(upgrade: Upgrade) -> str:
                 ["stack", "size", "why"],
                 [[gap.stack, _size_label(gap.size), gap.why] for gap in s.unmeasured]))
     if upgrade.baseline:
-        rows = [[b.name, b.verdict, f"{b.ratio:.3f}", f"{b.ci[0]:.3f}-{b.ci[1]:.3f}",
-                 b.baseline] for b in upgrade.baseline]
+        rows = [[b.name, b.verdict, f"{b.ratio:.3f}", _ci(b.ci),
+                 "/".join(map(str, b.runs or [1, 1])), b.note or "", b.baseline]
+                for b in upgrade.baseline]
         parts.append("<h3>The new stack against its stored baseline</h3>"
-                     + _table(["measurement", "verdict", "ratio", "99% CI", "baseline"], rows))
+                     + _table(["measurement", "verdict", "ratio", "99% CI", "runs then/now",
+                               "note", "baseline"], rows))
     return "".join(parts)
 
 

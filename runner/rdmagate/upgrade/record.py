@@ -12,7 +12,7 @@ from typing import Any
 from ..outputs import records
 from ..abi.findings import AudienceVerdict, Finding
 
-FORMAT = 1
+FORMAT = 2   # 2: perf points and baseline rows say their runs, where and why
 WHAT = "an upgrade record (upgrade.json)"
 
 
@@ -71,9 +71,10 @@ class Point:
     size: int                       # bytes
     verdict: str                    # faster, same, slower, inconclusive, not compared
     ratio: float                    # B over A, in time
-    ci: list[float]                 # [low, high] of the ratio
-    a: Interval
+    ci: list[float]                 # [low, high] of the ratio; [] when there is none
+    a: Interval                     # the runs: their centre and range
     b: Interval
+    runs: list[int] | None = None   # [A's runs, B's runs]
 
     def __post_init__(self):
         # the report plots log2(size) and reads ci as a pair
@@ -94,10 +95,11 @@ class Gap:
 class Series:
     name: str
     title: str
-    kind: str                       # latency, bandwidth
+    kind: str                       # latency, bandwidth, rate (the last two: higher is better)
     unit: str
     points: list[Point]
     unmeasured: list[Gap] | None = None
+    where: str | None = None        # lab (soft-RoCE under emulation) or device
 
 
 @dataclass
@@ -106,8 +108,11 @@ class AgainstBaseline:
     size: int
     verdict: str
     ratio: float
-    ci: list[float]
+    ci: list[float]                 # [] when there is none (not comparable)
     baseline: str                   # the baseline file, from the repository root
+    runs: list[int] | None = None   # [baseline runs, runs now]
+    note: str | None = None         # not comparable: why; or the calibration correction
+    where: str | None = None        # lab or device
 
 
 @dataclass
@@ -116,6 +121,7 @@ class Reason:
     audience: str
     text: str
     rank: int = 0                   # 1 is the first to read
+    where: str | None = None        # a performance finding: lab or device
 
 
 @dataclass

@@ -82,21 +82,37 @@ def _verbs_reasons(verbs: Verbs | None, old: str, new: str, compat: str) -> list
     return out
 
 
+WHERE = {"lab": "in the lab: soft-RoCE under an emulated CPU, not a device",
+         "device": "on the device"}
+
+
 def _perf_reasons(perf: list[Series] | None) -> list[Reason]:
     out = []
     for series in perf or []:
+        where = WHERE.get(series.where or "", "")
         for point in series.points:
             if point.verdict == "slower":
                 low, high = point.ci
+                measure = "the time" if series.kind == "latency" else "1/the rate"
                 out.append(Reason("slower", "performance",
                                   f"{series.title} at {point.size} B: "
-                                  f"{point.ratio:.2f}x the time on the new stack "
-                                  f"(99% CI {low:.2f}-{high:.2f})"))
+                                  f"{point.ratio:.2f}x {measure} on the new stack "
+                                  f"(99% CI {low:.2f}-{high:.2f})"
+                                  + (f", {where}" if where else ""), where=series.where))
         for gap in series.unmeasured or []:
             out.append(Reason("untested", "performance",
                               f"{series.title} at {gap.size} B on {gap.stack}: "
                               f"not measured: {gap.why}"))
     return out
+
+
+def _order(reason: Reason) -> float:
+    """Rank: a performance finding of the lab only comes after every risk
+    (what soft-RoCE does under emulation says little about a customer's
+    HCA), before what could not be tested."""
+    if reason.category == "slower" and reason.where == "lab":
+        return CATEGORIES.index("risk") + 0.5
+    return CATEGORIES.index(reason.category)
 
 
 def _kabi_reasons(kabi: dict | None) -> list[Reason]:
@@ -146,7 +162,7 @@ def decide(upgrade: Upgrade) -> tuple[str, list[Reason]]:
         if phase.status != "done":
             reasons.append(Reason("untested", phase.name,
                                   f"phase {phase.name} {phase.status}: {phase.note}"))
-    reasons.sort(key=lambda r: CATEGORIES.index(r.category))
+    reasons.sort(key=_order)
     for rank, reason in enumerate(reasons, start=1):
         reason.rank = rank
     if any(r.category == "breaks" for r in reasons):

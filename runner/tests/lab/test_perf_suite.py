@@ -21,10 +21,15 @@ class PerfSuiteInTheLab(unittest.TestCase):
         for record in results:
             self.assertIn(record["outcome"], ("PASS", "FAIL", "SKIP"), record)
             self.assertRegex(record["message"], r"^(same|faster|slower|inconclusive): "
-                             r"\d+\.\d+x the baseline \(99% CI")
+                             r"\d+\.\d+x the baseline \((99% CI|no interval).* runs against "
+                             r"\d+, threshold 10%, lab\)")
             print(f"\n{record['test']}: {record['message']}", end="")
         run_dir = Path(report["run_dir"])
-        self.assertTrue(any((run_dir / "native").glob("write_lat-2.*.txt")))
+        self.assertTrue(any((run_dir / "native").glob("boot*/write_lat-2.*.txt")))
+        self.assertTrue(any((run_dir / "native").glob("boot*/calibrate.*.txt")))
+        perf = json.loads((run_dir / "perf.json").read_text())
+        self.assertEqual((perf["format"], perf["machine"]["where"]), (2, "lab"))
+        self.assertGreaterEqual(perf["boots"], 1)
 
 
 if __name__ == "__main__":

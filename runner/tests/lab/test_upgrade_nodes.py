@@ -32,8 +32,8 @@ class GateAcrossTwoNodes(unittest.TestCase):
             run_dir = Path(data["run_dir"])
             for stack in ("debian-12", "debian-13"):
                 out = run_dir / f"perftest-{stack}"
-                client = (out / "write_bw-4096.client.txt").read_text()
-                server = (out / "write_bw-4096.server.txt").read_text()
+                client = (out / "write_bw-4096.0.client.txt").read_text()   # run 0 of 3
+                server = (out / "write_bw-4096.0.server.txt").read_text()
                 # each side names its own GID first: node 2's client, node 1's server
                 self.assertLess(client.index("10:77:00:02"), client.index("10:77:00:01"), client)
                 self.assertLess(server.index("10:77:00:01"), server.index("10:77:00:02"), server)

@@ -1,5 +1,10 @@
-"""The verdict on synthetic samples with known answers."""
+"""The verdict on synthetic runs with known answers, among them data with a
+known variance between runs: an interval that treats the samples of a run
+as independent draws fails these tests (test_runs_not_samples_are_the_unit
+shows it on the same data)."""
+import math
 import random
+import statistics
 import unittest
 
 from rdmagate.errors import UsageError
@@ -17,77 +22,121 @@ def latencies(rng, n, median=20.0, spread=0.05, tail=0.0, tail_factor=10.0):
     return out
 
 
-class Estimator(unittest.TestCase):
-    def test_hodges_lehmann_recovers_a_known_ratio_exactly_on_shifted_data(self):
-        a = [10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0]
-        b = [x * 1.25 for x in a]
-        ratio, low, high = stats.shift_interval(a, b)
-        self.assertAlmostEqual(ratio, 1.25, places=6)
-        self.assertLessEqual(low, 1.25)
-        self.assertGreaterEqual(high, 1.25)
-
-    def test_matches_the_brute_force_median_of_pairwise_ratios(self):
-        rng = random.Random(7)
-        a, b = latencies(rng, 41, spread=0.3), latencies(rng, 37, median=25, spread=0.3)
-        pairs = sorted(y / x for x in a for y in b)
-        mid = len(pairs) // 2
-        brute = pairs[mid] if len(pairs) % 2 else (pairs[mid - 1] * pairs[mid]) ** 0.5
-        self.assertAlmostEqual(stats.shift_interval(a, b)[0], brute, places=6)
+def runs(rng, count, median=20.0, between=0.05, n=300, **within):
+    """`count` runs; each run's own median is off by a lognormal factor of sd
+    `between` (its boot, its placement), its samples spread around that."""
+    return [latencies(rng, n, median * rng.lognormvariate(0, between), **within)
+            for _ in range(count)]
 
 
-class Verdicts(unittest.TestCase):
-    def test_same_distribution_is_same(self):
-        rng = random.Random(1)
-        result = stats.compare(latencies(rng, 2000), latencies(rng, 2000), threshold=0.05)
-        self.assertEqual(result.verdict, "same", result)
+def naive(a_runs, b_runs, confidence=0.99):
+    """The interval this suite used to give, in effect: every sample an
+    independent draw (a normal interval on the difference of mean logs)."""
+    xa = [math.log(v) for r in a_runs for v in r]
+    xb = [math.log(v) for r in b_runs for v in r]
+    se = math.sqrt(statistics.variance(xa) / len(xa) + statistics.variance(xb) / len(xb))
+    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
+    d = statistics.fmean(xb) - statistics.fmean(xa)
+    return math.exp(d - z * se), math.exp(d + z * se)
+
+
+class TQuantile(unittest.TestCase):
+    def test_known_values(self):
+        for df, p, value in ((1, 0.995, 63.657), (4, 0.995, 4.604), (10, 0.995, 3.169),
+                             (30, 0.975, 2.042), (1e7, 0.975, 1.960)):
+            self.assertAlmostEqual(stats.t_quantile(p, df), value, places=2)
+
+
+class RunsAreTheUnit(unittest.TestCase):
+    def test_runs_not_samples_are_the_unit(self):
+        # 300 A/A comparisons, 6 runs a side, 5% between runs: the true ratio
+        # is 1. The interval must hold it about 99% of the time; one that
+        # ignores the variance between runs holds it far less often.
+        rng = random.Random(11)
+        covered = naive_covered = 0
+        trials = 300
+        for _ in range(trials):
+            a, b = runs(rng, 6), runs(rng, 6)
+            cmp = stats.compare(a, b, 0.10)
+            covered += cmp.low <= 1 <= cmp.high
+            low, high = naive(a, b)
+            naive_covered += low <= 1 <= high
+        self.assertGreaterEqual(covered / trials, 0.97)
+        self.assertLess(naive_covered / trials, 0.5)
+
+    def test_a_and_a_false_verdicts_are_rare(self):
+        rng = random.Random(12)
+        verdicts = [stats.compare(runs(rng, 8, between=0.04), runs(rng, 8, between=0.04),
+                                  0.10).verdict for _ in range(300)]
+        self.assertLessEqual(verdicts.count("slower"), 3)
+        self.assertLessEqual(verdicts.count("faster"), 3)
+        self.assertGreater(verdicts.count("same"), 150)   # and it can still say same
 
     def test_a_known_20_percent_slowdown_is_slower_with_the_ratio_in_the_interval(self):
         rng = random.Random(2)
-        result = stats.compare(latencies(rng, 1000), latencies(rng, 1000, median=24.0),
-                               threshold=0.05)
-        self.assertEqual(result.verdict, "slower")
+        result = stats.compare(runs(rng, 8, between=0.03), runs(rng, 8, median=24.0,
+                                                                between=0.03), 0.10)
+        self.assertEqual(result.verdict, "slower", result)
         self.assertLess(result.low, 1.2)
         self.assertGreater(result.high, 1.2)
+        self.assertEqual((result.runs_a, result.runs_b, result.n_a), (8, 8, 2400))
 
     def test_a_speedup_is_faster(self):
         rng = random.Random(3)
-        result = stats.compare(latencies(rng, 500), latencies(rng, 500, median=15.0), 0.05)
-        self.assertEqual(result.verdict, "faster")
+        result = stats.compare(runs(rng, 6, between=0.02), runs(rng, 6, median=15.0,
+                                                                between=0.02), 0.10)
+        self.assertEqual(result.verdict, "faster", result)
 
-    def test_heavy_noise_is_inconclusive_not_a_false_alarm(self):
+    def test_few_noisy_runs_are_inconclusive_not_a_false_alarm(self):
         rng = random.Random(4)
-        noisy = dict(spread=0.8, tail=0.2)
-        result = stats.compare(latencies(rng, 12, **noisy), latencies(rng, 12, median=22, **noisy),
-                               threshold=0.05)
+        result = stats.compare(runs(rng, 3, between=0.15), runs(rng, 3, median=23.0,
+                                                                between=0.15), 0.10)
         self.assertEqual(result.verdict, "inconclusive", result)
 
-    def test_outliers_do_not_make_a_slowdown(self):
+    def test_one_run_a_side_cannot_tell(self):
         rng = random.Random(5)
-        base = latencies(rng, 3000)
-        tailed = latencies(rng, 3000, tail=0.02, tail_factor=15)   # like TCG's 290 us tail
-        self.assertNotEqual(stats.compare(base, tailed, threshold=0.05).verdict, "slower")
+        result = stats.compare(runs(rng, 1), runs(rng, 6, median=40.0), 0.10)
+        self.assertEqual(result.verdict, "inconclusive")
+        self.assertIn("1 run on a side", result.note)
+        self.assertEqual(result.as_dict()["ci"], [])
 
-    def test_bandwidth_direction(self):
+    def test_outliers_within_runs_do_not_make_a_slowdown(self):
         rng = random.Random(6)
-        result = stats.compare(latencies(rng, 500, median=40), latencies(rng, 500, median=30),
-                               threshold=0.05, higher_is_better=True)
-        self.assertEqual(result.verdict, "slower")
-        self.assertAlmostEqual(result.ratio, 40 / 30, delta=0.03)
+        base = runs(rng, 6, between=0.02)
+        tailed = runs(rng, 6, between=0.02, tail=0.02, tail_factor=15)   # TCG's 290 us tail
+        self.assertNotEqual(stats.compare(base, tailed, 0.10).verdict, "slower")
 
-    def test_false_alarm_rate_on_a_and_a(self):
-        # 200 A/A comparisons of the same distribution: a false "slower" in at
-        # most 1% of them (the interval's 99% and the threshold both guard)
-        rng = random.Random(8)
-        alarms = sum(stats.compare(latencies(rng, 200, spread=0.2),
-                                   latencies(rng, 200, spread=0.2), 0.05).verdict == "slower"
-                     for _ in range(200))
-        self.assertLessEqual(alarms, 2)
+    def test_bandwidth_direction_and_one_number_runs(self):
+        # perftest reports one figure a run: runs may be numbers
+        a, b = [40.0, 41.0, 39.5, 40.2], [30.0, 30.5, 29.8, 30.1]
+        result = stats.compare(a, b, 0.05, higher_is_better=True)
+        self.assertEqual(result.verdict, "slower")
+        self.assertAlmostEqual(result.ratio, 40.2 / 30.1, delta=0.03)
+
+    def test_an_adjustment_shifts_and_widens(self):
+        rng = random.Random(7)
+        a = runs(rng, 8, between=0.02)
+        b = [[v * 1.3 for v in r] for r in runs(rng, 8, between=0.02)]
+        plain = stats.compare(a, b, 0.10)
+        adjusted = stats.compare(a, b, 0.10, adjust=stats.Adjustment(math.log(1.3), 0.02 ** 2, 7))
+        self.assertEqual(plain.verdict, "slower")
+        self.assertAlmostEqual(adjusted.ratio, plain.ratio / 1.3, places=6)
+        self.assertGreater(math.log(adjusted.high / adjusted.low),
+                           math.log(plain.high / plain.low))
+        # a slower machine lowers bandwidth: the same shift, in time terms
+        bw = stats.compare([10.0, 10.1, 9.9], [7.7, 7.8, 7.6], 0.10, higher_is_better=True,
+                           adjust=stats.Adjustment(math.log(1.3), 0.0, math.inf))
+        self.assertAlmostEqual(bw.ratio, 1.0, delta=0.02)
 
     def test_bad_samples_are_errors(self):
         with self.assertRaisesRegex(UsageError, "at least 5"):
-            stats.compare([1, 2], [1, 2, 3, 4, 5], 0.05)
+            stats.compare([[1, 2]], [[1, 2, 3, 4, 5]], 0.05)
         with self.assertRaisesRegex(UsageError, "positive finite"):
-            stats.compare([1, 2, 3, 4, 0], [1, 2, 3, 4, 5], 0.05)
+            stats.compare([[1, 2, 3, 4, 0]], [[1, 2, 3, 4, 5]], 0.05)
+        with self.assertRaisesRegex(UsageError, "no runs"):
+            stats.compare([], [[1, 2, 3, 4, 5]], 0.05)
+        with self.assertRaisesRegex(UsageError, "threshold"):
+            stats.compare([[1, 2, 3, 4, 5]], [[1, 2, 3, 4, 5]], 0)
 
 
 if __name__ == "__main__":

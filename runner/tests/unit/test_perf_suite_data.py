@@ -1,14 +1,28 @@
 """What the perf suite reads, no guest: perf baselines (bad ones refused
-clearly, compared in the direction they record) and rdmagate-perf's outputs
-(the best run chosen, garbage refused)."""
+clearly, format 1 as an unknown machine, compared in the direction they
+record, another machine through the calibration) and rdmagate-perf's
+outputs (every run kept, garbage refused)."""
 import json
+import random
 import tempfile
 import unittest
 from pathlib import Path
 
 from rdmagate.errors import InfraError, UsageError
-from rdmagate.perf import baseline, native
-from tests.support import REPO_ROOT
+from rdmagate.perf import baseline, native, stats, suite
+from tests.support import REPO_ROOT, rdmagate
+
+RUN = [100 + i % 7 for i in range(50)]
+CAL = [9000 + i % 5 for i in range(50)]
+LAB = {"where": "lab", "cpu_model": "AMD EPYC", "cpu_flags": "ab12", "cores": 2,
+       "memory_gib": 24, "host_kernel": "6.1.0-27-amd64", "qemu": "7.2.22 (Debian)",
+       "accel": "tcg", "guest_cpus": 2, "guest_memory_mb": 1024}
+
+
+def format2(lat_runs, rate_runs) -> dict:
+    return {"format": 2, "machine": dict(LAB), "calibration": {"runs": [CAL, CAL]},
+            "measurements": {"write_lat-2": {"higher_is_better": False, "runs": lat_runs},
+                             "write_rate-64": {"higher_is_better": False, "runs": rate_runs}}}
 
 
 class Baselines(unittest.TestCase):
@@ -26,21 +40,60 @@ class Baselines(unittest.TestCase):
     def test_committed_baselines_load(self):
         for path in sorted((REPO_ROOT / "baselines" / "perf").glob("*/*.json")):
             data = baseline.load(path)
-            self.assertGreaterEqual(len(data["measurements"]["write_lat-2"]["samples"]), 1000)
+            self.assertGreaterEqual(len(data["measurements"]["write_lat-2"]["runs"]), 1)
         self.assertTrue((REPO_ROOT / "baselines/perf/rxe-6.1/debian-12.json").is_file())
         self.assertTrue((REPO_ROOT / "baselines/perf/rxe-6.12/debian-13.json").is_file())
 
     def test_corrupt_baselines_name_file_and_field(self):
         with self.assertRaisesRegex(UsageError, r"b.json: not a valid baseline \(JSON"):
-            self.load('{"format": 1, "measurements": {')
-        with self.assertRaisesRegex(UsageError, r"b.json: field format"):
-            self.load({"format": 2})
+            self.load('{"format": 2, "measurements": {')
+        with self.assertRaisesRegex(UsageError, r"b.json: field format: must be 1 or 2"):
+            self.load({"format": 3, "measurements": {}})
         good = {"format": 1, "measurements": {"write_lat-2": {"higher_is_better": False,
                                                               "samples": [1, 2, 3, 4, 5]}}}
         self.assertEqual(self.load(good)["format"], 1)
         good["measurements"]["write_lat-2"]["samples"][2] = 0   # never a zero latency
         with self.assertRaisesRegex(UsageError, r"field measurements.write_lat-2.samples"):
             self.load(good)
+        new = format2([RUN, RUN], [RUN, RUN])
+        self.assertEqual(self.load(new)["machine"]["where"], "lab")
+        new["measurements"]["write_lat-2"]["runs"][1] = [1, 2]
+        with self.assertRaisesRegex(UsageError, r"field measurements.write_lat-2.runs\[1\]"):
+            self.load(new)
+        new = format2([RUN, RUN], [RUN, RUN])
+        del new["machine"]       # a format-2 file says where it was recorded
+        with self.assertRaisesRegex(UsageError, r"b.json: field machine"):
+            self.load(new)
+
+    def test_a_bad_or_mismatched_baseline_is_exit_2_with_one_line(self):
+        profile = Path(self.tmp.name) / "rxe-6.1"
+        profile.mkdir()
+        mismatched = profile / "debian-12.json"
+        mismatched.write_text(json.dumps(dict(format2([RUN, RUN], [RUN, RUN]), stack="debian-13")))
+        corrupt = profile / "debian-13.json"
+        corrupt.write_text('{"format": 2, "measurements": {"write_lat-2": {"runs": 3}}}')
+        for path, why in ((mismatched, r"field stack: 'debian-13', but the file is the "
+                           r"baseline of 'debian-12'"),
+                          (corrupt, r"field measurements.write_lat-2.runs: needs at least")):
+            done = rdmagate("baseline", "show", str(path))
+            self.assertEqual(done.returncode, 2, done.stderr)
+            self.assertEqual(len(done.stderr.strip().splitlines()), 1, done.stderr)
+            self.assertRegex(done.stderr, f"^rdmagate: error: {path}: {why}")
+        good = profile / "debian-11.json"
+        good.write_text(json.dumps(dict(format2([RUN, RUN], [RUN, RUN]), stack="debian-11")))
+        done = rdmagate("baseline", "show", str(good))
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertRegex(done.stdout, r"format 2, .* on AMD EPYC, 2 cores.*\ncalibration: 2 runs.*\nwrite_lat-2: 2 runs")
+
+    def test_a_format_1_baseline_is_an_unknown_machine(self):
+        old = self.load({"format": 1, "measurements": {"write_lat-2": {
+            "higher_is_better": False, "samples": RUN}}})
+        self.assertIsNone(old["machine"])
+        cmp = baseline.compare(old, "write_lat-2", [RUN, RUN, RUN], 0.1, LAB, [CAL, CAL])
+        self.assertEqual(cmp.verdict, "inconclusive")
+        self.assertRegex(cmp.note, r"^not comparable: recorded on an unknown machine .*format-1"
+                         r".*, measured on AMD EPYC")
+        self.assertEqual(cmp.as_dict()["ci"], [])
 
     def test_values_of_the_wrong_type_are_refused(self):
         # samples of true once read as 1 ns each, and every run was "slower"
@@ -63,21 +116,118 @@ class Baselines(unittest.TestCase):
                     self.load(bad)
 
     def test_comparison_goes_the_way_the_baseline_records(self):
-        stored = {"format": 1, "measurements": {
-            "write_lat-2": {"higher_is_better": False, "samples": [100 + i % 7 for i in range(300)]},
-            "write_rate-64": {"higher_is_better": True, "samples": [100 + i % 7 for i in range(300)]}}}
-        halved = [50 + i % 4 for i in range(300)]
-        self.assertEqual(baseline.compare(stored, "write_lat-2", halved, 0.1).verdict, "faster")
-        self.assertEqual(baseline.compare(stored, "write_rate-64", halved, 0.1).verdict, "slower")
+        runs = [[100 + (i + k) % 7 for i in range(300)] for k in range(4)]
+        stored = format2(runs, runs)
+        stored["measurements"]["write_rate-64"]["higher_is_better"] = True
+        self.path.write_text(json.dumps(stored))
+        stored = baseline.load(self.path)
+        halved = [[50 + (i + k) % 4 for i in range(300)] for k in range(4)]
+        self.assertEqual(baseline.compare(stored, "write_lat-2", halved, 0.1, LAB,
+                                          [CAL, CAL]).verdict, "faster")
+        self.assertEqual(baseline.compare(stored, "write_rate-64", halved, 0.1, LAB,
+                                          [CAL, CAL]).verdict, "slower")
+
+    def test_another_machine_is_corrected_by_calibration_or_not_comparable(self):
+        rng = random.Random(3)
+        base_runs = [[round(20000 * rng.lognormvariate(0, 0.02)) for _ in range(50)]
+                     for _ in range(8)]
+        stored = format2(base_runs, base_runs)
+        stored["calibration"]["runs"] = [[round(9000 * rng.lognormvariate(0, 0.01))
+                                          for _ in range(50)] for _ in range(8)]
+        self.path.write_text(json.dumps(stored))
+        stored = baseline.load(self.path)
+        # the same stack on a machine 30% slower at everything: its calibration says so
+        slow = [[round(v * 1.3) for v in run] for run in base_runs]
+        slow_cal = [[round(v * 1.3) for v in run] for run in stored["calibration"]["runs"]]
+        other = dict(LAB, cpu_model="Intel Xeon", cores=4)
+        cmp = baseline.compare(stored, "write_lat-2", slow, 0.1, other, slow_cal)
+        self.assertNotIn(cmp.verdict, ("slower", "faster"), cmp)
+        self.assertAlmostEqual(cmp.ratio, 1.0, delta=0.02)
+        self.assertRegex(cmp.note, r"corrected by the calibration ratio 1.30")
+        # uncorrected, the same data would be called slower: the correction matters
+        self.assertEqual(baseline.compare(stored, "write_lat-2", slow, 0.1, LAB, None).verdict,
+                         "slower")
+        # the same machine, same speed: no correction, a plain verdict
+        self.assertEqual(baseline.compare(stored, "write_lat-2", base_runs, 0.1, LAB,
+                                          stored["calibration"]["runs"]).note, "")
+        # the same machine running 30% slower (a guest beside it): corrected
+        cmp = baseline.compare(stored, "write_lat-2", slow, 0.1, LAB, slow_cal)
+        self.assertRegex(cmp.note, r"corrected by the calibration ratio 1.30")
+        # the same machine, calibrations apart by less than their own noise: left alone
+        noisy = [[round(v * f) for v in run] for run, f in
+                 zip(stored["calibration"]["runs"][:2], (0.97, 1.09))]
+        self.assertEqual(baseline.compare(stored, "write_lat-2", base_runs, 0.1, LAB,
+                                          noisy).note, "")
+        # emulator against a device: nothing bridges that
+        device = dict(LAB, where="device", device="mlx5 mlx5_0")
+        cmp = baseline.compare(stored, "write_lat-2", base_runs, 0.1, device, slow_cal)
+        self.assertEqual(cmp.verdict, "inconclusive")
+        self.assertRegex(cmp.note, r"^not comparable: recorded on AMD EPYC.*lab: QEMU 7.2.22 "
+                         r"tcg.*, measured on .*device mlx5 mlx5_0")
+        # another machine and no calibration measured now
+        cmp = baseline.compare(stored, "write_lat-2", slow, 0.1, other, None)
+        self.assertRegex(cmp.note, r"not comparable: .*no calibration on both sides")
+
+
+class Synthetic:
+    """A side whose boots give runs of known medians (what Session.boot keeps)."""
+    def __init__(self, medians):
+        self.medians, self.results, self.booted = iter(medians), {}, []
+
+    def boot(self, names, runs):
+        self.booted.append(list(names))
+        for name in names:
+            got = self.results.setdefault(name, {"runs": [], "higher_is_better": False})
+            got["runs"] += [[next(self.medians)] * 5 for _ in range(runs)]
+
+    def runs(self, name):
+        return len(self.results.get(name, {}).get("runs", []))
+
+
+class Adaptive(unittest.TestCase):
+    def decided_by(self, a, b):
+        return lambda name: stats.compare(a.results[name]["runs"], b.results[name]["runs"],
+                                          0.10).verdict != "inconclusive"
+
+    def test_runs_are_added_only_where_undecided_up_to_the_cap(self):
+        rng = random.Random(9)
+        steady = lambda: (100 * rng.lognormvariate(0, 0.005) for _ in range(99))  # noqa: E731
+        noisy = (100 * rng.lognormvariate(0, 0.3) for _ in range(99))
+        a, b = Synthetic(steady()), Synthetic(steady())
+        suite.adaptive([a, b], ["m"], self.decided_by(a, b), budget_s=None, runs=4)
+        self.assertEqual((a.booted, b.runs("m")), ([["m"]], 4))   # decided after one boot
+        a, b = Synthetic(steady()), Synthetic(noisy)
+        suite.adaptive([a, b], ["m"], self.decided_by(a, b), budget_s=None, runs=4, max_runs=12)
+        self.assertEqual((len(a.booted), b.runs("m")), (3, 12))   # undecided: to the cap
+
+    def test_a_boot_over_fewer_measurements_gives_each_more_runs(self):
+        rng = random.Random(11)
+        a = Synthetic(100 * rng.lognormvariate(0, 0.3) for _ in range(999))
+        b = Synthetic(100 * rng.lognormvariate(0, 0.3) for _ in range(999))
+        suite.adaptive([a, b], ["m", "n", "o"], lambda name: name != "m", budget_s=None,
+                       runs=4, max_runs=16, jobs_a_boot=12)
+        self.assertEqual(a.booted, [["m", "n", "o"], ["m"]])
+        self.assertEqual((a.runs("m"), a.runs("n")), (16, 4))   # 4, then the 12 left
+
+    def test_the_budget_stops_the_next_boot(self):
+        rng = random.Random(10)
+        a = Synthetic(100 * rng.lognormvariate(0, 0.3) for _ in range(99))
+        b = Synthetic(100 * rng.lognormvariate(0, 0.3) for _ in range(99))
+        suite.adaptive([a, b], ["m"], self.decided_by(a, b), budget_s=0.0, runs=4)
+        self.assertEqual(len(a.booted), 1)   # the first boot always runs
 
 
 class NativeRuns(unittest.TestCase):
-    def test_best_run_is_the_lowest_median(self):
-        found = {"m.0": {"samples": [30, 31, 90]}, "m.1": {"samples": [20, 21, 22]},
+    def test_every_run_is_kept(self):
+        found = {"m.0": {"samples": [30, 31, 90], "higher_is_better": False},
+                 "m.1": {"samples": [20, 21, 22], "higher_is_better": False},
                  "m.2": {"error": "exit 1"}}
-        best = native.best_of(found, "m", 3)
-        self.assertEqual((best["samples"], best["runs"]), ([20, 21, 22], 2))
-        self.assertEqual(native.best_of({"m.0": {"error": "x"}}, "m", 1), {"error": "x"})
+        runs = native.runs_of(found, "m", 3)
+        self.assertEqual((runs["runs"], runs["failed"]), ([[30, 31, 90], [20, 21, 22]], 1))
+        self.assertEqual(native.runs_of({"m.0": {"error": "x"}}, "m", 1), {"error": "x"})
+        both = native.merge(runs, native.runs_of(found, "m", 2))
+        self.assertEqual((len(both["runs"]), both["failed"]), (4, 1))
+        self.assertEqual(native.merge(None, {"error": "x"}), {"error": "x"})
 
     def test_garbage_output_and_unsafe_words_are_refused(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -36,14 +36,14 @@ class Files(unittest.TestCase):
         self.assertTrue(str(caught.exception).startswith(str(path)), caught.exception)
         self.assertNotIn("\n", str(caught.exception))
 
-    def versions_are_checked(self, load, path: Path):
+    def versions_are_checked(self, load, path: Path, known: int = 1):
         self.rewrite(path, lambda d: d.update(format=99))
         self.assertFileError(load, path, r"field format: version 99 .* newer than this "
-                             r"rdmagate reads \(1\)")
+                             rf"rdmagate reads \({known}\)")
         self.rewrite(path, lambda d: d.update(format="one"))
         self.assertFileError(load, path, r"field format: \"one\" is not a version")
         self.rewrite(path, lambda d: d.pop("format"))   # written before formats had versions
-        self.assertEqual(load().format, 1)
+        self.assertEqual(load().format, known)   # read into the current shape
 
     def test_run_json(self):
         run = rundir.RunRecord(self.run_dir, "check", stack="host", device="none",
@@ -98,12 +98,21 @@ class Files(unittest.TestCase):
 
     def test_perf_json(self):
         found = perf_record.PerfFile("baselines/perf/rxe-6.12/debian-13.json", 0.1, {
-            "write_lat-2": perf_record.Verdict(1.02, [0.98, 1.05], "same", [2000, 2000])})
+            "write_lat-2": perf_record.Verdict(1.02, [0.98, 1.05], "same", [2000, 2000],
+                                               [8, 4], "", "lab")},
+            machine={"where": "lab", "cores": 2}, boots=1, seconds=40.5)
         path = self.run_dir / "perf.json"
         perf_record.write(found, path)
         self.assertEqual(perf_record.load(path), found)
+        # a format-1 perf.json (no runs, machine or where) still reads
+        self.rewrite(path, lambda d: [d.update(format=1), d.pop("machine"), d.pop("boots"),
+                                      [v.pop(k) for v in d["verdicts"].values()
+                                       for k in ("runs", "note", "where")]])
+        old = perf_record.load(path)
+        self.assertEqual((old.machine, old.verdicts["write_lat-2"].runs), ({}, []))
+        perf_record.write(found, path)
         load = lambda: perf_record.load(path)  # noqa: E731
-        self.versions_are_checked(load, path)
+        self.versions_are_checked(load, path, known=perf_record.FORMAT)
         self.rewrite(path, lambda d: d["verdicts"]["write_lat-2"].update(n=[1, "x"]))
         self.assertFileError(load, path, r"field verdicts.write_lat-2.n\[1\]: expected int")
 
@@ -136,7 +145,7 @@ class Files(unittest.TestCase):
         self.assertEqual((loaded.verdict, loaded.perf[1].unmeasured[0].size),
                          ("GO WITH RISKS", 4096))
         load = lambda: record.load(path)  # noqa: E731
-        self.versions_are_checked(load, path)
+        self.versions_are_checked(load, path, known=record.FORMAT)
         self.rewrite(path, lambda d: d["phases"][2].pop("status"))
         self.assertFileError(load, path, r"not an upgrade record \(upgrade.json\): "
                              r"field phases\[2\].status: missing")

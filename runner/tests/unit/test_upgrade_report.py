@@ -7,7 +7,8 @@ from pathlib import Path
 
 from rdmagate.report import browser, page
 from rdmagate.outputs import records
-from rdmagate.upgrade import record, verdict
+from rdmagate.progress import Progress
+from rdmagate.upgrade import gate, record, verdict
 from tests.support import BASE, point
 
 
@@ -88,6 +89,38 @@ class Verdict(unittest.TestCase):
         self.assertEqual([r.rank for r in reasons], [1, 2, 3])
         self.assertIn("1.33x", reasons[1].text)
 
+    def test_lab_only_performance_ranks_below_device_findings_and_says_so(self):
+        abi = {"findings": [finding("private ABI changed", "providers")]}
+        perf = copy.deepcopy(BASE["perf"])
+        perf[0]["points"][0] = point(2, 30, 40, "slower", 1.33)
+        perf.append({"name": "write_bw", "title": "RDMA WRITE bandwidth", "kind": "bandwidth",
+                     "unit": "MiB/s", "points": [point(65536, 40, 30, "slower", 1.33)]})
+        for series in perf:
+            series["where"] = "lab"
+        _, reasons = self.decide(perf=perf, abi=abi)
+        self.assertEqual([(r.category, r.where) for r in reasons],
+                         [("risk", None), ("slower", "lab"), ("slower", "lab")])
+        self.assertIn("in the lab: soft-RoCE under an emulated CPU, not a device",
+                      reasons[1].text)
+        self.assertIn("RDMA WRITE bandwidth at 65536 B: 1.33x 1/the rate", reasons[2].text)
+        for series in perf:
+            series["where"] = "device"
+        _, reasons = self.decide(perf=perf, abi=abi)
+        self.assertEqual([r.category for r in reasons], ["slower", "slower", "risk"])
+        self.assertIn("on the device", reasons[0].text)
+        data = copy.deepcopy(BASE)
+        data["perf"] = perf
+        data["baseline"] = [{"name": "write_lat-2", "size": 2, "verdict": "inconclusive",
+                             "ratio": 1.0, "ci": [], "runs": [8, 4], "where": "device",
+                             "note": "not comparable: recorded on X, measured on Y",
+                             "baseline": "baselines/perf/x/debian-13.json"}]
+        text = page.render(record.from_dict(data))
+        self.assertIn("Measured on the device.", text)
+        self.assertIn("not comparable: recorded on X, measured on Y", text)
+        perf[0]["where"] = "lab"
+        self.assertIn("Measured in the lab: soft-RoCE", page.render(record.from_dict(
+            dict(data, perf=perf[:1]))))
+
     def test_a_size_perftest_could_not_measure_is_untested_not_dropped(self):
         perf = copy.deepcopy(BASE["perf"])
         perf[0]["unmeasured"] = [{"stack": "debian-13", "size": 4096,
@@ -102,6 +135,30 @@ class Verdict(unittest.TestCase):
         text = page.render(record.from_dict(data))
         self.assertIn("Not measured", text)
         self.assertIn("a zero or missing measurement is not a result", text)
+
+
+class GatePerf(unittest.TestCase):
+    """The perf phase's series from runs (what the lab would measure, made up)."""
+    def test_bandwidth_and_rate_get_verdicts_from_their_runs(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            the_gate = gate.Gate("debian-11", "debian-13", Path(tmp), None, True, None, [],
+                                 Progress(enabled=False))
+            runs = {"from": {("bw", 65536): [40.0, 41.0, 40.5], ("rate", 65536): [0.64, 0.65, 0.64],
+                             ("bw", 64): [2.0, 2.01, 2.0]},
+                    "to": {("bw", 65536): [30.0, 30.4, 30.2], ("rate", 65536): [0.64, 0.64, 0.65],
+                           ("bw", 64): [2.01, 2.0, 2.0]}}
+            bw = the_gate._perftest_series("bw", runs, [], 0.10, "lab")
+            rate = the_gate._perftest_series("rate", runs, [], 0.10, "lab")
+        self.assertEqual([(p["size"], p["verdict"]) for p in bw["points"]],
+                         [(64, "same"), (65536, "slower")])
+        self.assertEqual([p["verdict"] for p in rate["points"]], ["same"])
+        self.assertEqual((bw["kind"], bw["where"], bw["points"][1]["runs"]),
+                         ("bandwidth", "lab", [3, 3]))
+        self.assertAlmostEqual(bw["points"][1]["ratio"], 40.5 / 30.2, delta=0.01)
+        series = records.from_json(record.Series, bw)
+        _, reasons = verdict.decide(record.from_dict(dict(copy.deepcopy(BASE),
+                                                          perf=[records.to_json(series)])))
+        self.assertEqual([(r.category, r.where) for r in reasons], [("slower", "lab")])
 
 
 class Report(unittest.TestCase):

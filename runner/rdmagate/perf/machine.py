@@ -1,0 +1,119 @@
+"""Where a measurement was taken: the machine's facts that decide how fast
+the same code runs (perf baselines record them; a check compares them).
+
+In the lab the fast path is soft-RoCE inside an emulated CPU, so what
+matters is the host (CPU model and flags, cores, memory, kernel) and the
+emulator (QEMU's version, its accelerator, the guest's CPUs and memory). On
+a device it is the host and the device (its kind, firmware, PCIe link).
+Two machines are the same when every fact of the fingerprint is equal;
+memory counts in whole GiB (a kernel's reservations move MemTotal a little)."""
+import hashlib
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+# the facts that make two machines the same one (everything else is shown only)
+FINGERPRINT = ("where", "cpu_model", "cpu_flags", "cores", "memory_gib", "host_kernel",
+               "qemu", "accel", "guest_cpus", "guest_memory_mb", "device", "firmware",
+               "pcie_link")
+SYSFS_IB = Path("/sys/class/infiniband")
+
+
+def _cpuinfo() -> dict:
+    facts = {}
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return facts
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key in ("model name", "flags") and key not in facts:
+            facts[key] = " ".join(value.split())
+    return facts
+
+
+def _memory_gib() -> int:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / (1024 * 1024))
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def qemu_version(qemu: str) -> str:
+    try:
+        done = subprocess.run([qemu, "--version"], capture_output=True, text=True,
+                              check=False, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    first = (done.stdout.splitlines() or ["unknown"])[0]
+    return first.replace("QEMU emulator version ", "").strip() or "unknown"
+
+
+def _sysfs(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+def _host() -> dict:
+    cpu = _cpuinfo()
+    flags = cpu.get("flags", "")
+    return {"cpu_model": cpu.get("model name", platform.processor() or "unknown"),
+            # the flags themselves are long; their digest decides, the count is shown
+            "cpu_flags": hashlib.sha256(flags.encode()).hexdigest()[:16],
+            "cpu_flag_count": len(flags.split()),
+            "cores": os.cpu_count() or 0, "memory_gib": _memory_gib(),
+            "host_kernel": os.uname().release}
+
+
+def of_lab(accel: str, guest_cpus: int, guest_memory_mb: int, qemu: str) -> dict:
+    return {"where": "lab", **_host(), "qemu": qemu_version(qemu), "accel": accel,
+            "guest_cpus": guest_cpus, "guest_memory_mb": guest_memory_mb}
+
+
+def of_device(device: str, kind: str) -> dict:
+    """This host with an RDMA device of its own (a real HCA, or rxe here)."""
+    facts = {"where": "device", **_host(), "device": f"{kind} {device}",
+             "firmware": _sysfs(SYSFS_IB / device / "fw_ver")}
+    speed = _sysfs(SYSFS_IB / device / "device" / "current_link_speed")
+    width = _sysfs(SYSFS_IB / device / "device" / "current_link_width")
+    facts["pcie_link"] = "none" if speed == width == "unknown" else f"{speed} x{width}"
+    return facts
+
+
+def of_target(target, ran) -> dict:
+    """The machine a target's run (its Ran) measured on."""
+    lab = ran.record.get("lab")
+    if lab is not None:
+        from ..targets.lab import qemu
+        cpus, memory = qemu.Guest.cpus, qemu.Guest.memory_mb
+        return of_lab(lab.get("accel", "unknown"), lab.get("guest_cpus", cpus),
+                      lab.get("guest_memory_mb", memory), qemu.QEMU)
+    return of_device(target.device, target.kind)
+
+
+def same(a: dict | None, b: dict | None) -> bool:
+    return bool(a) and bool(b) and all(a.get(k) == b.get(k) for k in FINGERPRINT)
+
+
+def describe(m: dict | None) -> str:
+    """One line: 'AMD EPYC, 2 cores, 24 GiB, Linux 6.1.0-27; lab: QEMU 7.2.22 tcg, 2 guest CPUs'."""
+    if not m:
+        return "an unknown machine"
+    host = (f"{m.get('cpu_model')}, {m.get('cores')} cores, {m.get('memory_gib')} GiB, "
+            f"Linux {m.get('host_kernel')}")
+    if m.get("where") == "lab":
+        return (f"{host}; lab: QEMU {str(m.get('qemu')).split()[0]} {m.get('accel')}, "
+                f"{m.get('guest_cpus')} guest CPUs")
+    return f"{host}; device {m.get('device')} firmware {m.get('firmware')}"
+
+
+def differences(a: dict, b: dict) -> list[str]:
+    """The fingerprint facts that differ, as 'fact: A vs B'."""
+    return [f"{k}: {a.get(k)} vs {b.get(k)}" for k in FINGERPRINT if a.get(k) != b.get(k)]
