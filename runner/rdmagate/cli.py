@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:
         # argparse exits 2 on a usage error and 0 for --help: keep both.
         return int(exit_.code or 0)
+    except errors.RdmagateError as err:   # an option's own check (type=) refused it
+        debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+        return _fail(argparse.Namespace(debug=debug), str(err), err.exit_code)
     try:
         code = args.func(args)
         sys.stdout.flush()   # a full or closed stdout fails here, inside the mapping below

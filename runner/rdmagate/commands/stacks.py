@@ -5,7 +5,13 @@ import sys
 from .. import options
 from ..errors import EXIT_OK
 from ..progress import Progress
-from ..stacks import fetch, inventory, is_fetched, kernel_debs, known, resolve
+from ..stacks import fetch, inventory, is_fetched, kernel_debs, known, names, resolve
+
+
+def _mirror(value: str) -> str:
+    """--mirror checked when given, not only when a fetch uses it (a cached
+    stack would otherwise accept a bad one in silence)."""
+    return names.mirror(value, "--mirror")
 
 
 def register(subparsers) -> None:
@@ -26,7 +32,7 @@ def register(subparsers) -> None:
     getting.add_argument("name", metavar="NAME")
     getting.add_argument("--kernel", action="store_true",
                          help="also download the stack's kernel packages (for the lab)")
-    getting.add_argument("--mirror", metavar="URI",
+    getting.add_argument("--mirror", metavar="URI", type=_mirror,
                          help="Debian mirror (default: the one this host's apt uses); a "
                          "user:password in it is never printed (apt leaves it out too)")
     getting.set_defaults(func=run_fetch)
@@ -34,7 +40,7 @@ def register(subparsers) -> None:
     showing = sub.add_parser("show", help="inventory: libraries, symbols, providers, tools")
     showing.add_argument("name", metavar="NAME")
     showing.add_argument("--symbols", action="store_true", help="list every exported symbol")
-    showing.add_argument("--mirror", metavar="URI", help="Debian mirror, if it must be fetched")
+    showing.add_argument("--mirror", metavar="URI", type=_mirror, help="Debian mirror, if it must be fetched")
     options.add_json(showing)
     showing.set_defaults(func=run_show)
 

@@ -164,6 +164,13 @@ class Mirrors(Temp):
         sources = list((self.dir / "cache").rglob("sources.list"))
         self.assertEqual([p for p in sources if "trusted=yes" in p.read_text()], [])
 
+    def test_a_bad_mirror_is_refused_even_where_the_stack_is_cached(self):
+        """The option is checked when given: a cached stack needs no mirror,
+        and once accepted the same line would reach apt on the next fetch."""
+        done = rdmagate("stacks", "fetch", "debian-12", "--mirror", "http://x\ndeb http://evil x",
+                        timeout=120)
+        self.assert_one_line(done, 2, "--mirror: ")
+
     def test_other_bad_mirrors(self):
         for bad in ("ftp//nohost", "javascript:alert(1)", "http://a/b c", "[trusted=yes]",
                     "-oDebug::x=1", "http://h/debian]", "http://[::1/x", "http://h/'x'"):
