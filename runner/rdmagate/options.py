@@ -1,6 +1,8 @@
 """The common options, spelled once so every subcommand spells them alike."""
 import argparse
 
+from . import stacks
+
 
 def add_stack(parser: argparse.ArgumentParser, default: str | None = "host",
               flag: str = "--stack", help_text: str | None = None) -> None:
@@ -19,8 +21,17 @@ def add_device(parser: argparse.ArgumentParser) -> None:
                        help="run in the lab: a Debian kernel in QEMU with soft-RoCE")
 
 
+def kernel_spec(value: str) -> str:
+    """--kernel checked when given, before a build or a boot is spent on it:
+    a stack's name, or what a Debian kernel release may be (it becomes a
+    directory of the cache and an apt package name)."""
+    if value in stacks.known():
+        return value
+    return stacks.names.kernel_release(value, "--kernel")
+
+
 def add_kernel(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--kernel", metavar="RELEASE", default=None,
+    parser.add_argument("--kernel", metavar="RELEASE", default=None, type=kernel_spec,
                         help="run the stack's userspace on another Debian kernel, in the lab: "
                         "a release (6.12.95+deb12-amd64, looked up in the stack's suite, its "
                         "backports, then every other suite) or a stack whose kernel it is "

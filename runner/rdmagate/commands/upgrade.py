@@ -29,7 +29,7 @@ def register(subparsers) -> None:
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
     options.add_consumers(parser)
     options.add_device(parser)
-    parser.add_argument("--kernel", metavar="RELEASE", default=None,
+    parser.add_argument("--kernel", metavar="RELEASE", default=None, type=options.kernel_spec,
                         help="--to's userspace on another Debian kernel (a release, or a stack "
                         "whose kernel it is): the same as --to STACK@RELEASE, e.g. --from "
                         "debian-12 --to debian-12 --kernel 6.12.95+deb12-amd64, the move to "

@@ -166,4 +166,4 @@ def kernel_release(spec: str | None) -> str | None:
         if not kernel:
             raise UsageError(f"--kernel {spec}: that stack names no kernel")
         return kernel["release"]
-    return spec
+    return names.kernel_release(spec, "--kernel") if spec else spec

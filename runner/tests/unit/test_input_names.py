@@ -104,6 +104,18 @@ class ManifestNames(Temp):
             perf_baseline.path_for("../../../etc", "passwd")
 
 
+class KernelOption(Temp):
+    def test_a_kernel_that_is_no_release_is_refused_before_any_build(self):
+        for argv in (["check", "--stack", "debian-12", "--kernel", "../../etc"],
+                     ["profile", "capture", "--stack", "debian-12", "--kernel", "6.1/../x"],
+                     ["upgrade", "--from", "debian-12", "--to", "debian-12", "--kernel=-oX"]):
+            with self.subTest(argv=argv):
+                done = rdmagate(*argv, "--results", str(self.dir), timeout=60)
+                self.assert_one_line(done, 2, "--kernel: ")
+                self.assertNotIn("building", done.stdout + done.stderr)
+        self.assertEqual(list(self.dir.iterdir()), [])
+
+
 class CachedDebs(Temp):
     """apt checks what it downloads; a cached .deb is picked by exact name and
     version only, so no name reaches another suite's or package's file."""
