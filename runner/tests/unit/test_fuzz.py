@@ -177,15 +177,15 @@ class Fuzz(unittest.TestCase):
             perf_baseline.compare(stored, name, [30000 + i for i in range(50)], 0.1)
         self.fuzz("perf-baseline", seeds, parse, json_too=True)
 
-    def test_abi_baselines(self):
+    def fuzz_baseline_files(self, kind: str, names: list[str], load, json_too: bool = False):
+        """Each case mutates one file of debian-12's committed kind baseline
+        (a copy), the file chosen by an rng of its own seed, and loads it."""
         copy_root = self.dir / "baselines"
-        shutil.copytree(REPO_ROOT / "baselines" / "abi" / "debian-12", copy_root / "abi" / "debian-12")
+        directory = copy_root / kind / "debian-12"
+        shutil.copytree(REPO_ROOT / "baselines" / kind / "debian-12", directory)
         stack = resolve("debian-12")
-        directory = copy_root / "abi" / "debian-12"
-        names = ["meta.json", "inventory.json", "knowledge.txt", "prototypes.txt",
-                 "lib/libibverbs.abi"]
         originals = {n: (directory / n).read_bytes() for n in names}
-        rng = random.Random(f"{SEED}:abi-baseline-file")
+        rng = random.Random(f"{SEED}:{kind}-baseline-file")
         os.environ["RDMAGATE_BASELINES"] = str(copy_root)
         self.addCleanup(os.environ.pop, "RDMAGATE_BASELINES")
 
@@ -193,26 +193,17 @@ class Fuzz(unittest.TestCase):
             for name, text in originals.items():
                 (directory / name).write_bytes(text)
             (directory / rng.choice(names)).write_bytes(data)
-            abi_baseline.load(stack)
-        # each case mutates one file of the five, chosen by rng (its seed: any of them)
-        self.fuzz("abi-baseline", list(originals.values()), parse)
+            load(stack)
+        self.fuzz(f"{kind}-baseline", list(originals.values()), parse, json_too=json_too)
+
+    def test_abi_baselines(self):
+        self.fuzz_baseline_files("abi", ["meta.json", "inventory.json", "knowledge.txt",
+                                         "prototypes.txt", "lib/libibverbs.abi"],
+                                 abi_baseline.load)
 
     def test_kabi_baselines(self):
-        copy_root = self.dir / "baselines"
-        directory = copy_root / "kabi" / "debian-12"
-        shutil.copytree(REPO_ROOT / "baselines" / "kabi" / "debian-12", directory)
-        stack = resolve("debian-12")
-        originals = {n: (directory / n).read_bytes() for n in kabi_baseline.FILES}
-        rng = random.Random(f"{SEED}:kabi-baseline-file")
-        os.environ["RDMAGATE_BASELINES"] = str(copy_root)
-        self.addCleanup(os.environ.pop, "RDMAGATE_BASELINES")
-
-        def parse(data):
-            for name, text in originals.items():
-                (directory / name).write_bytes(text)
-            (directory / rng.choice(list(originals))).write_bytes(data)
-            kabi_baseline.load(stack)
-        self.fuzz("kabi-baseline", list(originals.values()), parse, json_too=True)
+        self.fuzz_baseline_files("kabi", list(kabi_baseline.FILES), kabi_baseline.load,
+                                 json_too=True)
 
     def test_suppression_files(self):
         self.fuzz("suppressions", [SUPPRESSIONS],
