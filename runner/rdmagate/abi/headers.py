@@ -32,6 +32,8 @@ _DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)", re.M)
 # a function (or function pointer) declaration's name and parameter list
 _FUNCTION = re.compile(r"(?:\(\s*\*\s*)?\b(\w+)\s*\)?\s*\(([^;{}()]*)\)\s*[;{]")
 _STRUCT_PARAM = re.compile(r"struct\s+(\w+)\s*(?:\*\s*(?:const\s+)?(\w+)|(\w+)\s*\[\s*\])$")
+# an array of pointers (T *x[], T **x): its stride is a pointer's, whatever T's size
+_POINTERS = re.compile(r"\*\s*(?:const\s+)?\w+\s*\[\s*\]$|\*\s*\*")
 # a count beside a struct pointer makes it an array: poll_cq(cq, num_entries, wc)
 _COUNT = re.compile(r"^(n|num|count|cnt|num_\w+|\w+_count|\w*entries|nent)$")
 MACRO = "#define"
@@ -163,6 +165,8 @@ def array_passed(include: list[Path], used: list[str]) -> set[tuple[str, str]]:
             counts = [i for i, w in enumerate(words) if len(w.split()) > 1 and "struct" not in w
                       and _COUNT.match(w.split()[-1].lstrip("*"))]
             for i in counts:
+                if i + 1 < len(words) and _POINTERS.search(words[i + 1]):
+                    continue   # the count is of an array of pointers: no struct stride
                 # the object the call is on comes first (when there are two);
                 # the array follows its count (poll_cq(cq, n, wc)) or precedes it
                 # (entries, max_entries)
@@ -195,16 +199,16 @@ def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
         unit.write_text("".join(f"#include <{h}>\n" for h in used) + ANCHOR)
         shared, protos = work / "headers.so", work / "protos.txt"
         done = subprocess.run(["gcc", "-w", "-D_GNU_SOURCE", "-g", "-fno-eliminate-unused-debug-types",
-                               "-shared", "-fPIC", *_includes(include), "-aux-info", str(protos),
-                               "-o", str(shared), str(unit)], capture_output=True, text=True,
-                              errors="replace",
+                               *_prefix_maps(root, work), "-shared", "-fPIC", *_includes(include),
+                               "-aux-info", str(protos), "-o", str(shared), str(unit)],
+                              cwd=work, capture_output=True, text=True, errors="replace",
                               check=False)
         if done.returncode != 0:
             raise InfraError(f"the headers of {root} do not compile together: "
                              f"{done.stderr.strip().splitlines()[-1:]}")
         corpus = out_dir / "headers.abi"
-        done = subprocess.run(["abidw", "--load-all-types", "--out-file", str(corpus),
-                               str(shared)], capture_output=True, text=True,
+        done = subprocess.run(["abidw", "--load-all-types", "--out-file", str(corpus.resolve()),
+                               shared.name], cwd=work, capture_output=True, text=True,
                               errors="replace", check=False)
         if done.returncode != 0:
             raise InfraError(f"abidw failed on the headers of {root}: {done.stderr.strip()}")
@@ -219,8 +223,20 @@ def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
     return corpus, knowledge, used
 
 
+def _prefix_maps(root: Path, work: Path) -> list[str]:
+    """gcc options that record the corpus's paths as the stack installs them
+    (/usr/include/...) and the scratch unit under a fixed name, so a corpus
+    (and a committed baseline) does not change with the cache's or the
+    temporary directory's name."""
+    maps = [f"-fdebug-prefix-map={work}=/rdmagate-headers"]
+    if root.resolve() != Path("/"):
+        maps += [f"-fdebug-prefix-map={path}=" for path in dict.fromkeys((root, root.resolve()))]
+    return maps
+
+
 KNOWLEDGE_KINDS = ("handed_out", "size_passed", "array_passed")   # array_passed: struct function
-CACHE_FORMAT = 3      # of the files cached beside a stack: 2 keeps each prototype's header, 3 arrays
+CACHE_FORMAT = 4      # of the files cached beside a stack: 2 keeps each prototype's header, 3 arrays,
+                      # 4 the corpus's paths as installed
 
 
 def write_knowledge(path: Path, knowledge: dict) -> None:

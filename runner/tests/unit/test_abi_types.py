@@ -146,6 +146,23 @@ class HeaderRules(unittest.TestCase):
         (grew,) = [f for f in findings if f["symbol"] == "ibv_plain"]
         self.assertEqual(grew["kind"], "size grew")
 
+    def test_which_parameters_are_arrays_of_structs(self):
+        from rdmagate.abi import headers
+        text = ("struct ibv_cq; struct ibv_wc; struct ibv_plain; struct dr_dom; struct dr_dest;\n"
+                "int ibv_poll_cq(struct ibv_cq *cq, int num_entries, struct ibv_wc *wc);\n"
+                "int ibv_post_plains(struct ibv_plain plains[], int n);\n"
+                "void *dr_create_dest_array(struct dr_dom *domain, size_t num_dest,\n"
+                "                           struct dr_dest *dests[]);\n"
+                "void *dr_create_dests(struct dr_dom *domain, size_t num_dest,\n"
+                "                      struct dr_dest **dests);\n")
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "infiniband").mkdir()
+            (Path(tmp) / "infiniband" / "arrays.h").write_text(text)
+            found = headers.array_passed([Path(tmp)], ["infiniband/arrays.h"])
+        # an array of pointers has a pointer's stride: neither the object the
+        # call is on nor the pointed-to struct is passed as an array
+        self.assertEqual(found, {("ibv_wc", "ibv_poll_cq"), ("ibv_plain", "ibv_post_plains")})
+
     def test_abidiff_changes_rdmagate_does_not_classify_are_reconciled(self):
         # a reserved member's type changed: rdmagate's rules skip reserved
         # members, abidiff calls it incompatible; the two must not disagree silently
