@@ -54,13 +54,15 @@ def record(stack_name: str, say=lambda text: None) -> Path:
             shutil.copy2(corpus[0].parent / name, partial / name)
     for name, lib in inv["libraries"].items():
         if lib:
-            done = subprocess.run(["abidw", "--out-file", str(partial / "lib" / f"{name}.abi"),
-                                   str(tree.root / lib["file"])], capture_output=True, text=True,
-                                  errors="replace",
-                                  check=False)
+            # run in the stack's root, so the corpus names the library as installed
+            done = subprocess.run(["abidw", "--out-file",
+                                   str((partial / "lib" / f"{name}.abi").resolve()), lib["file"]],
+                                  cwd=tree.root, capture_output=True, text=True,
+                                  errors="replace", check=False)
             if done.returncode != 0:
                 raise InfraError(f"abidw failed on {lib['file']}: {done.stderr.strip()}")
-    (partial / "inventory.json").write_text(json.dumps(inv, indent=1, sort_keys=True) + "\n")
+    (partial / "inventory.json").write_text(json.dumps(_portable(inv), indent=1, sort_keys=True)
+                                            + "\n")
     meta = {"stack": stack.name, "packages": [list(p) for p in stack.packages],
             "abidw_version": headers.abidw_version(),
             "abixml_version": _format_version(partial / "headers.abi"),
@@ -69,6 +71,18 @@ def record(stack_name: str, say=lambda text: None) -> Path:
     shutil.rmtree(dest, ignore_errors=True)
     partial.rename(dest)
     return dest
+
+
+def _portable(inv: dict) -> dict:
+    """The inventory without this machine's paths (the cache, the checkout),
+    so a baseline recorded again on another machine changes only where the
+    stack did."""
+    stack = dict(inv["stack"])
+    if stack.get("manifest"):
+        manifest = Path(stack["manifest"])
+        stack["manifest"] = str(manifest.relative_to(REPO_ROOT)) \
+            if manifest.is_relative_to(REPO_ROOT) else manifest.name
+    return dict(inv, stack=stack, root=".", rootfs=None)
 
 
 def load(stack) -> dict | None:
