@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -208,7 +209,7 @@ void rg_isolate_run(const struct rg_selected *sel, struct rg_result *res,
 	char report[PIPE_BUF + 1];
 	int fds[2], status = 0;
 	double start;
-	pid_t pid;
+	pid_t pid, parent;
 
 	memset(res, 0, sizeof(*res));
 	res->suite = sel->suite;
@@ -223,6 +224,7 @@ void rg_isolate_run(const struct rg_selected *sel, struct rg_result *res,
 	}
 	fflush(NULL);
 	start = now_s();
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		res->raw_outcome = RG_ERROR;
@@ -230,6 +232,10 @@ void rg_isolate_run(const struct rg_selected *sel, struct rg_result *res,
 		goto close_pipe;
 	}
 	if (pid == 0) {
+		/* A harness killed outright (SIGKILL, a runner's timeout) takes
+		 * its test with it: no test left running, holding the device. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != parent)
+			_exit(0);
 		close(fds[0]);
 		child_main(sel, fds[1], plan);
 	}

@@ -415,6 +415,27 @@ class Faults(HarnessCase):
                 self.assertEqual(plan.read_text(), text)
 
 
+def children(pid: int) -> list[int]:
+    """The live processes whose parent is pid, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie no one reaps is dead)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 class Killed(HarnessCase):
     """SIGKILL mid-run: every finished line is intact and parses."""
 
@@ -430,8 +451,16 @@ class Killed(HarnessCase):
                 break
             time.sleep(0.05)
         time.sleep(0.3)
+        tests = children(proc.pid)     # sleep_long's process, by now
+        self.assertEqual(len(tests), 1)
+        self.addCleanup(lambda: [os.kill(pid, signal.SIGKILL) for pid in tests if alive(pid)])
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        # the test process dies with its harness, not 120 s later
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(alive(pid) for pid in tests):
+            time.sleep(0.05)
+        self.assertEqual([pid for pid in tests if alive(pid)], [])
         text = results.read_text()
         self.assertTrue(text.endswith("\n"))
         records = [json.loads(line) for line in text.splitlines()]
