@@ -4,7 +4,7 @@ import signal
 import sys
 import traceback
 
-from . import errors
+from . import errors, interrupt
 from .commands import abi, baseline, check, fleet, history, kabi, lab, profile, report, \
     stacks, upgrade
 
@@ -36,13 +36,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _stop(signum, _frame):
-    # Unwind like Ctrl-C, so every finally (VMs, temp dirs, locks) runs.
+    # Unwind like Ctrl-C, so every finally (VMs, temp dirs, locks) runs, in
+    # the threads that do work too (they cannot get a KeyboardInterrupt).
+    interrupt.request()
     raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGHUP, _stop)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

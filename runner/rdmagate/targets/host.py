@@ -7,7 +7,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from .. import devices
+from .. import devices, interrupt
 from ..errors import InfraError
 from .base import Ran, Target
 
@@ -25,9 +25,12 @@ def run_here(argv: list[str], on_line, env: dict | None = None, with_stderr: boo
     except OSError as err:
         raise InfraError(f"cannot run {argv[0]}: {err.strerror}") from None
     try:
-        for line in proc.stdout:
-            on_line(line.rstrip("\n"))
-        return proc.wait()
+        with interrupt.Registered(proc):
+            for line in proc.stdout:
+                on_line(line.rstrip("\n"))
+            status = proc.wait()
+        interrupt.check()   # interrupted from another thread: no status to go on with
+        return status
     except KeyboardInterrupt:
         proc.send_signal(signal.SIGINT)
         try:

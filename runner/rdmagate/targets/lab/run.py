@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ... import interrupt
 from ...errors import InfraError
 from ...stacks import fetch, resolve
 from . import initramfs, kernel as kernels, qemu
@@ -98,6 +99,7 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
     if nodes == 2 and not qemu.has_netdev("dgram"):
         raise InfraError(f"{qemu.QEMU} has no dgram netdev (QEMU 7.2 or later), which "
                          "joins two lab nodes")
+    interrupt.check()   # a stopped run starts no guest
     preparing = time.monotonic()
     stack = resolve(stack_name)
     fetched = fetch(stack, say=say)
@@ -168,6 +170,7 @@ def _follow(vms, lines, nodes, started, boot_timeout, run_timeout, on_line) -> d
     boot_deadline = time.monotonic() + boot_timeout
     run_deadline = None
     while len(ended) < len(vms):
+        interrupt.check()
         now = time.monotonic()
         if run_deadline is None and now > boot_deadline:
             raise InfraError(f"soft-RoCE was not ACTIVE within {boot_timeout:.0f} s of boot; "
