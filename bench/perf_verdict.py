@@ -38,6 +38,7 @@ try:   # the runner package: PYTHONPATH=runner, as the README says
     from rdmagate.errors import InfraError
     from rdmagate.harness import build
     from rdmagate.perf import baseline, calibrate, suite
+    from rdmagate.perf.budget import Budget
     from rdmagate.stacks import fetch, resolve
     from rdmagate.targets import Lab
 except ModuleNotFoundError:
@@ -65,8 +66,7 @@ def session(stack, fetched, tmp: Path, name: str, env=None):
 def record(stack, fetched, tmp: Path, name: str, boots: int) -> dict:
     """A baseline as `baseline record` makes one, loaded back as a check reads it."""
     s = session(stack, fetched, tmp, name)
-    suite.adaptive([s], [MEASUREMENT], lambda n: False, budget_s=None,
-                   max_runs=suite.RUNS * boots)
+    suite.adaptive([s], [MEASUREMENT], lambda n: False, max_runs=suite.RUNS * boots)
     path = baseline.write(tmp / "baselines" / "rxe" / f"{stack.name}.json", "rxe", s,
                           s.results)
     data = baseline.load(path)
@@ -89,7 +89,7 @@ def check(stack, fetched, tmp, name, stored, threshold, budget, env=None):
         verdicts[n] = baseline.compare(stored, n, s.results[n]["runs"], threshold,
                                        s.machine, s.calibration)
         return calibrate.settled(verdicts[n])
-    seconds = suite.adaptive([s], [MEASUREMENT], decided, budget_s=budget,
+    seconds = suite.adaptive([s], [MEASUREMENT], decided, Budget(budget),
                              jobs_a_boot=suite.JOBS_A_BOOT)
     return verdicts[MEASUREMENT], s, seconds
 

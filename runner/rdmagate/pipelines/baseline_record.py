@@ -55,7 +55,7 @@ def _record_perf(request: BaselineRequest, progress: Progress) -> Recorded:
         # a fixed number of boots, each with the suite's runs: every measurement
         # gets runs from more than one boot, so the baseline holds the boot's share
         perf_suite.adaptive([session], list(native.MEASUREMENTS), lambda name: False,
-                            budget_s=None, max_runs=perf_suite.RUNS * request.boots,
+                            max_runs=perf_suite.RUNS * request.boots,
                             say=progress.say)
     measured = session.results
     failed = {n: m["error"] for n, m in measured.items() if "error" in m}
