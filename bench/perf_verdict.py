@@ -8,8 +8,10 @@ records one (--baseline-boots boots, every run kept, the calibration beside).
 
   (a) A/A across boots: this machine's baseline against new sessions
   (b) A/A against a baseline from "another machine", simulated honestly: it
-      is recorded while CPU hogs (--hogs busy processes) share the machine,
-      so the same stack runs slower there and the calibration shows it
+      is recorded with the guest given --other-guest-cpus CPUs (1; the
+      lab's --guest-cpus, so its machine record says so and the comparison
+      corrects by the calibration or says not comparable), and while
+      --hogs busy processes (0) share the machine
   (c) an injected slowdown of --slowdown (librdmagate-slowdown.so, a busy
       wait in every ibv_post_send, a fraction of the median) against (a)'s
       baseline
@@ -22,7 +24,8 @@ baseline: the same measured data judged against two references. Targets
 Prints the seconds each comparison took (its boots).
 
 Usage: PYTHONPATH=runner bench/perf_verdict.py [--stack debian-12]
-       [--comparisons 20] [--slowdown 0.10] [--hogs 1] [--budget S]"""
+       [--comparisons 20] [--slowdown 0.10] [--other-guest-cpus 1] [--hogs 0]
+       [--budget S]"""
 import argparse
 import os
 import signal
@@ -59,13 +62,14 @@ class Session(suite.Session):
             super().boot(names, runs)
 
 
-def session(stack, fetched, tmp: Path, name: str, env=None):
-    return Session(stack, fetched, Lab(stack.name, "bench"), tmp, subdir=name, env=env)
+def session(stack, fetched, tmp: Path, name: str, env=None, guest_cpus=None):
+    return Session(stack, fetched, Lab(stack.name, "bench", guest_cpus=guest_cpus), tmp,
+                   subdir=name, env=env)
 
 
-def record(stack, fetched, tmp: Path, name: str, boots: int) -> dict:
+def record(stack, fetched, tmp: Path, name: str, boots: int, guest_cpus=None) -> dict:
     """A baseline as `baseline record` makes one, loaded back as a check reads it."""
-    s = session(stack, fetched, tmp, name)
+    s = session(stack, fetched, tmp, name, guest_cpus=guest_cpus)
     suite.adaptive([s], [MEASUREMENT], lambda n: False, max_runs=suite.RUNS * boots)
     path = baseline.write(tmp / "baselines" / "rxe" / f"{stack.name}.json", "rxe", s,
                           s.results)
@@ -101,7 +105,8 @@ def main() -> int:
     parser.add_argument("--comparisons", type=int, default=20)
     parser.add_argument("--slowdown", type=float, default=0.10)
     parser.add_argument("--threshold", type=float, default=suite.DEFAULT_THRESHOLD)
-    parser.add_argument("--hogs", type=int, default=1)
+    parser.add_argument("--hogs", type=int, default=0)
+    parser.add_argument("--other-guest-cpus", type=int, default=1)
     parser.add_argument("--baseline-boots", type=int, default=2)
     parser.add_argument("--budget", type=float, default=suite.BUDGET_S,
                         help="seconds a comparison may spend on boots (default: check's)")
@@ -118,7 +123,8 @@ def main() -> int:
         here = record(stack, fetched, tmp, "baseline-here", args.baseline_boots)
         running = hogs(args.hogs)
         try:
-            other = record(stack, fetched, tmp, "baseline-other", args.baseline_boots)
+            other = record(stack, fetched, tmp, "baseline-other", args.baseline_boots,
+                           args.other_guest_cpus)
         finally:
             for p in running:
                 os.killpg(p.pid, signal.SIGKILL)
@@ -145,7 +151,8 @@ def main() -> int:
                       f"({s.boots} boots, {s.runs(MEASUREMENT)} runs); {slowed}{i}: "
                       f"{against.verdict} {against.ratio:.3f} {against.note[:60]}", flush=True)
     titles = {"a": "A/A across boots, this machine",
-              "b": f"A/A vs other-machine baseline ({args.hogs} CPU hog)",
+              "b": f"A/A vs other-machine baseline ({args.other_guest_cpus} guest CPU, "
+                   f"{args.hogs} hog)",
               "c": f"+{args.slowdown:.0%} slowdown ({delay / 1000:.1f} us), this machine",
               "d": f"+{args.slowdown:.0%} slowdown vs other-machine baseline"}
     print(f"\nstack {stack.name}, {MEASUREMENT}, threshold {args.threshold:.0%}, "

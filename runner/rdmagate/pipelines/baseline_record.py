@@ -24,6 +24,7 @@ class BaselineRequest:
     use_lab: bool = False
     iters: int = perf_suite.ITERS
     boots: int = 2                    # perf: boots (target runs) the runs are spread over
+    guest_cpus: int | None = None     # perf in the lab: the guest's CPUs
 
 
 @dataclass
@@ -47,7 +48,7 @@ def _record_perf(request: BaselineRequest, progress: Progress) -> Recorded:
     stack = stacks.resolve(request.stack)
     fetched = stacks.fetch(stack, say=progress.say)
     target = targets.choose(request.device, request.use_lab, True, fetched.needs_rootfs,
-                            stack.name)
+                            stack.name, guest_cpus=request.guest_cpus)
     profile = profiles.name_for(target)
     with tempfile.TemporaryDirectory(prefix="rdmagate-perf-") as tmp:
         session = perf_suite.Session(stack, fetched, target, Path(tmp), iters=request.iters,

@@ -10,7 +10,7 @@ import unittest
 from pathlib import Path
 
 from rdmagate.errors import InfraError, UsageError
-from rdmagate.perf import baseline, budget, calibrate, native, stats, suite
+from rdmagate.perf import baseline, budget, calibrate, machine, native, stats, suite
 from rdmagate.perf.budget import Budget
 from tests.support import REPO_ROOT, rdmagate
 
@@ -128,6 +128,35 @@ class Baselines(unittest.TestCase):
                                           [CAL, CAL]).verdict, "faster")
         self.assertEqual(baseline.compare(stored, "write_rate-64", halved, 0.1, LAB,
                                           [CAL, CAL]).verdict, "slower")
+
+    def test_another_guest_cpu_count_is_another_machine(self):
+        """--guest-cpus goes from the option to QEMU's -smp and into the run's
+        machine record, and a baseline of another count is another machine."""
+        from rdmagate.targets import Ran, choose
+        from rdmagate.targets.lab import qemu
+        lab = choose(None, True, True, False, "debian-12", present=[], have_qemu=True,
+                     guest_cpus=1)
+        self.assertEqual((lab.guest_cpus, lab.flags()), (1, ["--lab", "--guest-cpus=1"]))
+        with self.assertRaisesRegex(UsageError, r"^--guest-cpus 1 sizes the lab's guest; it "
+                                    r"goes with --lab$"):
+            choose("mlx5_0", False, True, False, "debian-12", present=["mlx5_0"],
+                   guest_cpus=1)
+        argv = qemu.argv(qemu.Guest(Path("k"), Path("i"), "", cpus=1), "tcg")
+        self.assertEqual(argv[argv.index("-smp") + 1], "1")
+        measured = machine.of_target(lab, Ran(0, "6.1.0-27-amd64", {"lab": {
+            "accel": "tcg", "guest_cpus": 1, "guest_memory_mb": 1024}}))
+        self.assertEqual(measured["guest_cpus"], 1)
+        now = dict(LAB, guest_cpus=1)
+        self.assertEqual(machine.differences(LAB, now), ["guest_cpus: 2 vs 1"])
+        stored = self.load(format2([RUN] * 4, [RUN] * 4))
+        slow_cal = [[round(v * 1.2) for v in CAL]] * 2
+        cmp = baseline.compare(stored, "write_lat-2", [[round(v * 1.2) for v in RUN]] * 4,
+                               0.1, now, slow_cal)
+        self.assertRegex(cmp.note, r"^corrected by the calibration ratio 1.200")
+        cmp = baseline.compare(stored, "write_lat-2", [RUN] * 4, 0.1, now, None)
+        self.assertEqual(cmp.verdict, "inconclusive")
+        self.assertRegex(cmp.note, r"^not comparable: .*2 guest CPUs, measured on .*1 guest "
+                         r"CPUs, and no calibration on both sides$")
 
     def test_another_machine_is_corrected_by_calibration_or_not_comparable(self):
         rng = random.Random(3)
