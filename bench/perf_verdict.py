@@ -25,8 +25,9 @@ Prints the seconds each comparison took (its boots).
 
 Usage: PYTHONPATH=runner bench/perf_verdict.py [--stack debian-12]
        [--comparisons 20] [--slowdown 0.10] [--other-guest-cpus 1] [--hogs 0]
-       [--budget S]"""
+       [--budget S] [--minutes M]"""
 import argparse
+import json
 import os
 import signal
 import statistics
@@ -98,6 +99,15 @@ def check(stack, fetched, tmp, name, stored, threshold, budget, env=None):
     return verdicts[MEASUREMENT], s, seconds
 
 
+def save(path: str, name: str, s, slowed_ns: int, load: float, seconds: float) -> None:
+    line = {"boot": name, "slowed_ns": slowed_ns, "load": [load, os.getloadavg()[0]],
+            "seconds": round(seconds, 1),
+            "runs": [statistics.median(r) for r in s.results[MEASUREMENT]["runs"]],
+            "calibration": [statistics.median(r) for r in s.calibration]}
+    with open(path, "a") as out:
+        out.write(json.dumps(line) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -108,6 +118,12 @@ def main() -> int:
     parser.add_argument("--hogs", type=int, default=0)
     parser.add_argument("--other-guest-cpus", type=int, default=1)
     parser.add_argument("--baseline-boots", type=int, default=2)
+    parser.add_argument("--save", metavar="FILE", default=None,
+                        help="append each session's run and calibration medians, one JSON "
+                        "line (bench/perf_drift.py --analyse reads them)")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="start no comparison after this many minutes (the table then "
+                        "has fewer a set)")
     parser.add_argument("--budget", type=float, default=suite.BUDGET_S,
                         help="seconds a comparison may spend on boots (default: check's)")
     args = parser.parse_args()
@@ -137,11 +153,19 @@ def main() -> int:
                                    for s in run)
         delay = int(median * args.slowdown)
         env = {"LD_PRELOAD": str(shim), "RDMAGATE_SLOWDOWN_NS": str(delay)}
+        loads = [os.getloadavg()[0]]
+        done = 0
         for i in range(args.comparisons):
+            if args.minutes and time.monotonic() - started > args.minutes * 60:
+                print(f"  --minutes {args.minutes:g} passed: {done} comparisons a set", flush=True)
+                break
+            done += 1
             for plain, slowed, extra in (("a", "b", None), ("c", "d", env)):
                 cmp, s, seconds = check(stack, fetched, tmp, f"{plain}{i}", here,
                                         args.threshold, args.budget, extra)
                 rows[plain].append((cmp.verdict, cmp.ratio, seconds, s.boots, cmp.note))
+                if args.save:
+                    save(args.save, f"{plain}{i}", s, delay if extra else 0, loads[-1], seconds)
                 t0 = time.monotonic()
                 against = baseline.compare(other, MEASUREMENT, s.results[MEASUREMENT]["runs"],
                                            args.threshold, s.machine, s.calibration)
@@ -150,14 +174,16 @@ def main() -> int:
                 print(f"  {plain}{i}: {cmp.verdict} {cmp.ratio:.3f} in {seconds:.0f} s "
                       f"({s.boots} boots, {s.runs(MEASUREMENT)} runs); {slowed}{i}: "
                       f"{against.verdict} {against.ratio:.3f} {against.note[:60]}", flush=True)
+                loads.append(os.getloadavg()[0])
     titles = {"a": "A/A across boots, this machine",
               "b": f"A/A vs other-machine baseline ({args.other_guest_cpus} guest CPU, "
                    f"{args.hogs} hog)",
               "c": f"+{args.slowdown:.0%} slowdown ({delay / 1000:.1f} us), this machine",
               "d": f"+{args.slowdown:.0%} slowdown vs other-machine baseline"}
     print(f"\nstack {stack.name}, {MEASUREMENT}, threshold {args.threshold:.0%}, "
-          f"{args.comparisons} comparisons a set, median {median / 1000:.1f} us, "
-          f"{suite.ITERS} samples a run")
+          f"{done} comparisons a set, median {median / 1000:.1f} us, "
+          f"{suite.ITERS} samples a run; host load {min(loads):.1f} to {max(loads):.1f} "
+          f"(median {statistics.median(loads):.1f}) on {os.cpu_count()} cores")
     print(f"{'set':<52} {'slower':>6} {'same':>5} {'faster':>6} {'inconcl':>7} "
           f"{'median ratio':>12} {'s/comparison':>12} {'boots':>5}")
     for key, title in titles.items():
