@@ -34,7 +34,7 @@ def guest_cpus(value: str) -> int:
 def add_guest_cpus(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--guest-cpus", metavar="N", type=guest_cpus, default=None,
                         help="with --lab: the guest's CPUs (default 2); a perf baseline records "
-                        "it, and another count is another machine")
+                        "it, and one of another count is not comparable")
 
 
 def kernel_spec(value: str) -> str:
