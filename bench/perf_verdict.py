@@ -8,8 +8,10 @@ records one (--baseline-boots boots, every run kept, the calibration beside).
 
   (a) A/A across boots: this machine's baseline against new sessions
   (b) A/A against a baseline from "another machine", simulated honestly: it
-      is recorded while CPU hogs (--hogs busy processes) share the machine,
-      so the same stack runs slower there and the calibration shows it
+      is recorded with the guest given --other-guest-cpus CPUs (1; the
+      lab's --guest-cpus, so its machine record says so and the comparison
+      corrects by the calibration or says not comparable), and while
+      --hogs busy processes (0) share the machine
   (c) an injected slowdown of --slowdown (librdmagate-slowdown.so, a busy
       wait in every ibv_post_send, a fraction of the median) against (a)'s
       baseline
@@ -22,8 +24,10 @@ baseline: the same measured data judged against two references. Targets
 Prints the seconds each comparison took (its boots).
 
 Usage: PYTHONPATH=runner bench/perf_verdict.py [--stack debian-12]
-       [--comparisons 20] [--slowdown 0.10] [--hogs 1] [--budget S]"""
+       [--comparisons 20] [--slowdown 0.10] [--other-guest-cpus 1] [--hogs 0]
+       [--budget S] [--minutes M]"""
 import argparse
+import json
 import os
 import signal
 import statistics
@@ -38,6 +42,7 @@ try:   # the runner package: PYTHONPATH=runner, as the README says
     from rdmagate.errors import InfraError
     from rdmagate.harness import build
     from rdmagate.perf import baseline, calibrate, suite
+    from rdmagate.perf.budget import Budget
     from rdmagate.stacks import fetch, resolve
     from rdmagate.targets import Lab
 except ModuleNotFoundError:
@@ -58,15 +63,15 @@ class Session(suite.Session):
             super().boot(names, runs)
 
 
-def session(stack, fetched, tmp: Path, name: str, env=None):
-    return Session(stack, fetched, Lab(stack.name, "bench"), tmp, subdir=name, env=env)
+def session(stack, fetched, tmp: Path, name: str, env=None, guest_cpus=None):
+    return Session(stack, fetched, Lab(stack.name, "bench", guest_cpus=guest_cpus), tmp,
+                   subdir=name, env=env)
 
 
-def record(stack, fetched, tmp: Path, name: str, boots: int) -> dict:
+def record(stack, fetched, tmp: Path, name: str, boots: int, guest_cpus=None) -> dict:
     """A baseline as `baseline record` makes one, loaded back as a check reads it."""
-    s = session(stack, fetched, tmp, name)
-    suite.adaptive([s], [MEASUREMENT], lambda n: False, budget_s=None,
-                   max_runs=suite.RUNS * boots)
+    s = session(stack, fetched, tmp, name, guest_cpus=guest_cpus)
+    suite.adaptive([s], [MEASUREMENT], lambda n: False, max_runs=suite.RUNS * boots)
     path = baseline.write(tmp / "baselines" / "rxe" / f"{stack.name}.json", "rxe", s,
                           s.results)
     data = baseline.load(path)
@@ -89,9 +94,18 @@ def check(stack, fetched, tmp, name, stored, threshold, budget, env=None):
         verdicts[n] = baseline.compare(stored, n, s.results[n]["runs"], threshold,
                                        s.machine, s.calibration)
         return calibrate.settled(verdicts[n])
-    seconds = suite.adaptive([s], [MEASUREMENT], decided, budget_s=budget,
+    seconds = suite.adaptive([s], [MEASUREMENT], decided, Budget(budget),
                              jobs_a_boot=suite.JOBS_A_BOOT)
     return verdicts[MEASUREMENT], s, seconds
+
+
+def save(path: str, name: str, s, slowed_ns: int, load: float, seconds: float) -> None:
+    line = {"boot": name, "slowed_ns": slowed_ns, "load": [load, os.getloadavg()[0]],
+            "seconds": round(seconds, 1),
+            "runs": [statistics.median(r) for r in s.results[MEASUREMENT]["runs"]],
+            "calibration": [statistics.median(r) for r in s.calibration]}
+    with open(path, "a") as out:
+        out.write(json.dumps(line) + "\n")
 
 
 def main() -> int:
@@ -101,8 +115,15 @@ def main() -> int:
     parser.add_argument("--comparisons", type=int, default=20)
     parser.add_argument("--slowdown", type=float, default=0.10)
     parser.add_argument("--threshold", type=float, default=suite.DEFAULT_THRESHOLD)
-    parser.add_argument("--hogs", type=int, default=1)
+    parser.add_argument("--hogs", type=int, default=0)
+    parser.add_argument("--other-guest-cpus", type=int, default=1)
     parser.add_argument("--baseline-boots", type=int, default=2)
+    parser.add_argument("--save", metavar="FILE", default=None,
+                        help="append each session's run and calibration medians, one JSON "
+                        "line (bench/perf_drift.py --analyse reads them)")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="start no comparison after this many minutes (the table then "
+                        "has fewer a set)")
     parser.add_argument("--budget", type=float, default=suite.BUDGET_S,
                         help="seconds a comparison may spend on boots (default: check's)")
     args = parser.parse_args()
@@ -118,7 +139,8 @@ def main() -> int:
         here = record(stack, fetched, tmp, "baseline-here", args.baseline_boots)
         running = hogs(args.hogs)
         try:
-            other = record(stack, fetched, tmp, "baseline-other", args.baseline_boots)
+            other = record(stack, fetched, tmp, "baseline-other", args.baseline_boots,
+                           args.other_guest_cpus)
         finally:
             for p in running:
                 os.killpg(p.pid, signal.SIGKILL)
@@ -131,11 +153,19 @@ def main() -> int:
                                    for s in run)
         delay = int(median * args.slowdown)
         env = {"LD_PRELOAD": str(shim), "RDMAGATE_SLOWDOWN_NS": str(delay)}
+        loads = [os.getloadavg()[0]]
+        done = 0
         for i in range(args.comparisons):
+            if args.minutes and time.monotonic() - started > args.minutes * 60:
+                print(f"  --minutes {args.minutes:g} passed: {done} comparisons a set", flush=True)
+                break
+            done += 1
             for plain, slowed, extra in (("a", "b", None), ("c", "d", env)):
                 cmp, s, seconds = check(stack, fetched, tmp, f"{plain}{i}", here,
                                         args.threshold, args.budget, extra)
                 rows[plain].append((cmp.verdict, cmp.ratio, seconds, s.boots, cmp.note))
+                if args.save:
+                    save(args.save, f"{plain}{i}", s, delay if extra else 0, loads[-1], seconds)
                 t0 = time.monotonic()
                 against = baseline.compare(other, MEASUREMENT, s.results[MEASUREMENT]["runs"],
                                            args.threshold, s.machine, s.calibration)
@@ -144,13 +174,16 @@ def main() -> int:
                 print(f"  {plain}{i}: {cmp.verdict} {cmp.ratio:.3f} in {seconds:.0f} s "
                       f"({s.boots} boots, {s.runs(MEASUREMENT)} runs); {slowed}{i}: "
                       f"{against.verdict} {against.ratio:.3f} {against.note[:60]}", flush=True)
+                loads.append(os.getloadavg()[0])
     titles = {"a": "A/A across boots, this machine",
-              "b": f"A/A vs other-machine baseline ({args.hogs} CPU hog)",
+              "b": f"A/A vs other-machine baseline ({args.other_guest_cpus} guest CPU, "
+                   f"{args.hogs} hog)",
               "c": f"+{args.slowdown:.0%} slowdown ({delay / 1000:.1f} us), this machine",
               "d": f"+{args.slowdown:.0%} slowdown vs other-machine baseline"}
     print(f"\nstack {stack.name}, {MEASUREMENT}, threshold {args.threshold:.0%}, "
-          f"{args.comparisons} comparisons a set, median {median / 1000:.1f} us, "
-          f"{suite.ITERS} samples a run")
+          f"{done} comparisons a set, median {median / 1000:.1f} us, "
+          f"{suite.ITERS} samples a run; host load {min(loads):.1f} to {max(loads):.1f} "
+          f"(median {statistics.median(loads):.1f}) on {os.cpu_count()} cores")
     print(f"{'set':<52} {'slower':>6} {'same':>5} {'faster':>6} {'inconcl':>7} "
           f"{'median ratio':>12} {'s/comparison':>12} {'boots':>5}")
     for key, title in titles.items():

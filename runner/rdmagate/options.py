@@ -21,6 +21,22 @@ def add_device(parser: argparse.ArgumentParser) -> None:
                        help="run in the lab: a Debian kernel in QEMU with soft-RoCE")
 
 
+GUEST_CPUS_MAX = 64
+
+
+def guest_cpus(value: str) -> int:
+    """--guest-cpus checked when given: a CPU count QEMU's -smp takes."""
+    if not value.isdigit() or not 1 <= int(value) <= GUEST_CPUS_MAX:
+        raise argparse.ArgumentTypeError(f"{value!r}: a whole number from 1 to {GUEST_CPUS_MAX}")
+    return int(value)
+
+
+def add_guest_cpus(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--guest-cpus", metavar="N", type=guest_cpus, default=None,
+                        help="with --lab: the guest's CPUs (default 2); a perf baseline records "
+                        "it, and one of another count is not comparable")
+
+
 def kernel_spec(value: str) -> str:
     """--kernel checked when given, before a build or a boot is spent on it:
     a stack's name, or what a Debian kernel release may be (it becomes a

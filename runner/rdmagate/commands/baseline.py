@@ -23,6 +23,7 @@ def register(subparsers) -> None:
     options.add_stack(recording, default=None)
     options.add_suite(recording)
     options.add_device(recording)
+    options.add_guest_cpus(recording)
     recording.add_argument("--iters", type=int, default=perf_suite.ITERS, metavar="N",
                            help="perf: samples per run (default: %(default)s)")
     recording.add_argument("--boots", type=int, default=2, metavar="N",
@@ -47,7 +48,7 @@ def run_record(args) -> int:
         raise UsageError("baseline record takes one --suite: abi, perf or kabi")
     request = BaselineRequest(stack=args.stack, kind=(args.suite or ["abi"])[0],
                               device=args.device, use_lab=args.lab, iters=args.iters,
-                              boots=args.boots)
+                              boots=args.boots, guest_cpus=args.guest_cpus)
     done = record(request, Progress())
     print(f"{args.stack}: {done.what} recorded in {done.path}")
     return 0

@@ -19,6 +19,7 @@ def register(subparsers) -> None:
     options.add_stack(parser)
     options.add_device(parser)
     options.add_kernel(parser)
+    options.add_guest_cpus(parser)
     options.add_suite(parser)
     options.add_filter(parser)
     parser.add_argument("--timeout", type=int, default=plan.DEFAULT_TIMEOUT_S, metavar="S",
@@ -36,7 +37,8 @@ def run(args) -> int:
     request = CheckRequest(stack=args.stack, suites=tuple(args.suite or ()), device=args.device,
                            use_lab=args.lab, filters=tuple(args.filter or ()),
                            timeout_s=args.timeout, results_dir=args.results,
-                           built_for=args.built_for, kernel=args.kernel)
+                           built_for=args.built_for, kernel=args.kernel,
+                           guest_cpus=args.guest_cpus)
     done = check(request, Progress())
     _summarize(done.run_dir, done.finished, done.exit_code, args.json)
     return done.exit_code

@@ -68,6 +68,8 @@ class LabRun:
     kernel: str
     accel: str               # kvm or tcg
     boot_to_active_s: dict[str, float]    # per node: seconds from QEMU start to an ACTIVE port
+    guest_cpus: int = 0      # each guest's (0: not recorded, before --guest-cpus)
+    guest_memory_mb: int = 0
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ class PerfFile:
     # against the runs of this machine's last checks (perf/history.py), and how many
     history: dict[str, Verdict] = field(default_factory=dict)
     history_checks: int = 0
+    budget: str = ""      # how the seconds went: each round, estimated and taken (perf/budget.py)
     format: int = FORMAT
 
 

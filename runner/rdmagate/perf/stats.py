@@ -192,8 +192,10 @@ def compare(a_runs, b_runs, threshold: float, confidence: float = 0.99,
     if adjust:
         terms.append((adjust.var, adjust.df))
     var = sum(v for v, _ in terms)
-    # Welch-Satterthwaite; a zero variance (identical runs) gives the df of the rest
-    df = var ** 2 / sum(v ** 2 / d for v, d in terms if v > 0) if var > 0 else math.inf
+    # Welch-Satterthwaite; a zero variance (identical runs) gives the df of the rest,
+    # and a variance known exactly (df infinite: identical calibrations) counts none
+    spread = sum(v ** 2 / d for v, d in terms if v > 0)
+    df = var ** 2 / spread if spread > 0 else math.inf
     half = t_quantile(0.5 + confidence / 2, df) * math.sqrt(var)
     low, high = math.exp(diff - half), math.exp(diff + half)
     return Comparison(math.exp(diff), low, high, verdict_of(low, high, threshold),

@@ -22,7 +22,8 @@ from pathlib import Path
 from ..harness import build
 from ..errors import UsageError
 from ..outputs.result import append_results, Result
-from . import baseline, calibrate, history, machine, native, record
+from . import baseline, calibrate, history, machine, native, record, stats
+from .budget import Budget
 
 DEFAULT_THRESHOLD = 0.10
 ITERS, WARMUP = 500, 200
@@ -83,37 +84,45 @@ class Session:
         return len(self.results.get(name, {}).get("runs", []))
 
 
-def adaptive(sessions: list[Session], names, decided, budget_s: float | None = BUDGET_S,
+def adaptive(sessions: list[Session], names, decided, budget: Budget | None = None,
              max_runs: int = MAX_RUNS, runs: int = RUNS, jobs_a_boot: int | None = None,
              say=lambda text: None) -> float:
     """Boot every session over the measurements still pending until each is
     decided (decided(name) is True), has max_runs runs on every side, or the
-    next round would pass the budget (None: no budget). Seconds spent.
+    budget (perf/budget.py; None: no limit) cannot hold another round.
+    Seconds spent.
 
     A boot costs far more than a run in it (under TCG here about a minute
     against a few seconds), so with jobs_a_boot a boot over fewer pending
     measurements gives each more runs: about jobs_a_boot runs a boot in all,
-    at least `runs` each, never past max_runs."""
-    started, pending = time.monotonic(), list(names)
-    per = runs
+    at least `runs` each, never past max_runs. A round the budget cannot
+    hold gets fewer runs a measurement, down to stats.MIN_RUNS (the fewest
+    a verdict can use), and is not started when even that does not fit."""
+    budget = budget or Budget(None)
+    pending, rounds = list(names), 0
     while pending:
-        round_started = time.monotonic()
+        per = runs
         if jobs_a_boot:
             most = min(max_runs - max(s.runs(n) for s in sessions) for n in pending)
             per = max(runs, min(most, jobs_a_boot // len(pending)))
-        for session in sessions:
-            session.boot(pending, per)
-        took = time.monotonic() - round_started
+
+        def estimate(k):   # the calibration runs beside them, as Session.boot adds them
+            return budget.estimate(len(sessions),
+                                   k * len(pending) + min(k, calibrate.RUNS_A_BOOT))
+        while per > stats.MIN_RUNS and not budget.fits(estimate(per)):
+            per -= 1
+        what = (f"round {rounds + 1} ({len(sessions)} boot(s), {per} runs of "
+                f"{len(pending)} measurement(s))")
+        if not budget.fits(estimate(per)):
+            say(f"perf: {budget.refuse(what, estimate(per))}; {len(pending)} measurement(s) "
+                "stay inconclusive")
+            break
+        budget.spend(what, estimate(per), lambda: [s.boot(pending, per) for s in sessions])
+        rounds += 1
         pending = [n for n in pending if not decided(n)
                    and all(s.runs(n) + runs <= max_runs for s in sessions)
                    and any("runs" in s.results.get(n, {}) for s in sessions)]
-        spent = time.monotonic() - started
-        # the next round measures no more than this one did, so it takes no longer
-        if pending and budget_s is not None and spent + took > budget_s:
-            say(f"perf: budget of {budget_s:.0f} s spent; {len(pending)} measurement(s) "
-                "stay inconclusive")
-            break
-    return time.monotonic() - started
+    return budget.spent()
 
 
 def threshold(profile: dict | None) -> float:
@@ -166,11 +175,15 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
                                                 session.machine, session.calibration)
         return calibrate.settled(cmp)
 
-    spent = adaptive([session], names, decided, jobs_a_boot=JOBS_A_BOOT, say=say)
+    budget = Budget(BUDGET_S)
+    spent = adaptive([session], names, decided, budget, jobs_a_boot=JOBS_A_BOOT, say=say)
+    say(f"perf: {budget.summary()}")
     where = "lab" if session.machine and session.machine.get("where") == "lab" else "device"
     lines, kept, kept_recent = [], {}, {}
     for name in names:
-        result = session.results.get(name, {"error": "did not run"})
+        # not measured because no round fitted the budget: the data cannot tell
+        result = session.results.get(name, {"unsupported": budget.log[-1]} if budget.refused()
+                                     else {"error": "did not run"})
         outcome, reason, message = "SKIP", "", ""
         if "error" in result:
             outcome, reason = "ERROR", result["error"]
@@ -204,7 +217,8 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
     record.write(record.PerfFile(str(base_path) if base else None, limit, kept,
                                  machine=session.machine or {}, boots=session.boots,
                                  seconds=round(spent, 1), history=kept_recent,
-                                 history_checks=len(entries())),
+                                 history_checks=len(entries()),
+                                 budget=budget.summary()),
                  run_dir / "perf.json")
     append_results(lines, run_dir / "results.jsonl")
     if "error" in kept_runs:

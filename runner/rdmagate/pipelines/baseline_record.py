@@ -24,6 +24,7 @@ class BaselineRequest:
     use_lab: bool = False
     iters: int = perf_suite.ITERS
     boots: int = 2                    # perf: boots (target runs) the runs are spread over
+    guest_cpus: int | None = None     # perf in the lab: the guest's CPUs
 
 
 @dataclass
@@ -47,7 +48,7 @@ def _record_perf(request: BaselineRequest, progress: Progress) -> Recorded:
     stack = stacks.resolve(request.stack)
     fetched = stacks.fetch(stack, say=progress.say)
     target = targets.choose(request.device, request.use_lab, True, fetched.needs_rootfs,
-                            stack.name)
+                            stack.name, guest_cpus=request.guest_cpus)
     profile = profiles.name_for(target)
     with tempfile.TemporaryDirectory(prefix="rdmagate-perf-") as tmp:
         session = perf_suite.Session(stack, fetched, target, Path(tmp), iters=request.iters,
@@ -55,7 +56,7 @@ def _record_perf(request: BaselineRequest, progress: Progress) -> Recorded:
         # a fixed number of boots, each with the suite's runs: every measurement
         # gets runs from more than one boot, so the baseline holds the boot's share
         perf_suite.adaptive([session], list(native.MEASUREMENTS), lambda name: False,
-                            budget_s=None, max_runs=perf_suite.RUNS * request.boots,
+                            max_runs=perf_suite.RUNS * request.boots,
                             say=progress.say)
     measured = session.results
     failed = {n: m["error"] for n, m in measured.items() if "error" in m}

@@ -31,6 +31,7 @@ class CheckRequest:
     results_dir: str | None = None
     built_for: str | None = None      # binary compatibility: the suites built against this stack
     kernel: str | None = None         # another Debian kernel (a release, or a stack's) in the lab
+    guest_cpus: int | None = None     # the lab guest's CPUs (default: the lab's)
 
 
 @dataclass
@@ -68,7 +69,8 @@ def check(request: CheckRequest, progress: Progress) -> CheckDone:
     target = targets.choose(request.device, request.use_lab,
                             any(s.needs_device for s in chosen),
                             fetched.needs_rootfs and any(s.in_harness for s in chosen),
-                            stack.name, kernel=stacks.kernel_release(request.kernel))
+                            stack.name, kernel=stacks.kernel_release(request.kernel),
+                            guest_cpus=request.guest_cpus)
     profile = profiles.load_for_device(profiles.name_for(target), say=progress.say)
     run = SuiteRun(stack, fetched, chosen, target, profile, results_dir=request.results_dir,
                    filters=request.filters, timeout_s=request.timeout_s)

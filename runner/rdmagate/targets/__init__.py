@@ -17,9 +17,10 @@ from .lab import Lab
 def choose(requested: str | None, use_lab: bool, needs_device: bool, needs_rootfs: bool,
            stack_name: str, nodes: int = 1, present: list[str] | None = None,
            have_qemu: bool | None = None, rxe_here: bool | None = None,
-           kernel: str | None = None) -> Target:
+           kernel: str | None = None, guest_cpus: int | None = None) -> Target:
     """kernel: another Debian kernel release for the stack's userspace; only
-    the lab boots a kernel, so it chooses the lab."""
+    the lab boots a kernel, so it chooses the lab. guest_cpus: the lab
+    guest's CPUs (--guest-cpus), only with the lab."""
     present = devices.present() if present is None else present
     have_qemu = lab.available() if have_qemu is None else have_qemu
     if kernel and requested:
@@ -29,7 +30,9 @@ def choose(requested: str | None, use_lab: bool, needs_device: bool, needs_rootf
         why = "--lab" if use_lab else f"--kernel {kernel}" if kernel else f"--nodes {nodes}"
         if not have_qemu:
             raise InfraError(f"{why}: qemu-system-x86_64 is not installed: run ci/setup")
-        return Lab(stack_name, why, nodes, kernel_release=kernel)
+        return Lab(stack_name, why, nodes, kernel_release=kernel, guest_cpus=guest_cpus)
+    if guest_cpus:
+        raise UsageError(f"--guest-cpus {guest_cpus} sizes the lab's guest; it goes with --lab")
     if requested:
         if requested not in present:
             raise UsageError(f"--device {requested}: no such RDMA device here "

@@ -22,7 +22,8 @@ from ..abi import findings, loads, suppress
 from ..abi.compare import compare_stacks
 from ..errors import InfraError, RunCutShort, UsageError
 from ..perf import baseline, native, perftest, perftest_run, stats
-from ..perf import suite as perf_suite
+from ..perf import budget as budget_mod, suite as perf_suite
+from ..perf.budget import Budget
 from ..pipelines.check import SuiteRun, run_suites
 from ..progress import Progress
 from . import record, verdict
@@ -232,32 +233,45 @@ class Gate:
         return f"{len(tests)} tests in {len(columns)} columns"
 
     def perf(self) -> str:
-        started = time.monotonic()
         threshold = perf_suite.threshold(None)
+        budget = Budget(PERF_BUDGET_S)
         sessions: dict = {}
         perftest_runs: dict = {}   # key -> (metric, size) -> a value per run
         unmeasured: list = []      # perftest jobs that gave no figure, with why
         for key in ("from", "to"):
             stack, fetched = self.stacks[key]
-            target = self._target(key)
-            sessions[key] = perf_suite.Session(stack, fetched, target, self.run_dir,
+            sessions[key] = perf_suite.Session(stack, fetched, self._target(key), self.run_dir,
                                                subdir=f"native-{stack.name}",
                                                say=self.progress.say)
-            if target.runs_perftest:   # bandwidth is perftest's, run in the lab
-                found = perftest_run.run_sweep(self._target(key, self.nodes), self.run_dir,
-                                               BW_SWEEP, say=lambda text: None,
-                                               name=f"perftest-{stack.name}")
-                runs = perftest_runs.setdefault(key, {})
-                for r in found:
-                    if not r.get("ok"):
-                        unmeasured.append({"stack": stack.name, "size": r["size"],
-                                           "why": r["error"]})
-                        continue
-                    runs.setdefault(("bw", r["size"]), []).append(
-                        r["metrics"]["bw_avg_Bps"] / perftest.MIB)
-                    if r["metrics"].get("msg_rate_Mpps"):
-                        runs.setdefault(("rate", r["size"]), []).append(
-                            r["metrics"]["msg_rate_Mpps"])
+        # perftest only when both sides fit with the smallest native round after
+        # them: the native latency is what the baseline judges
+        jobs = len(BW_SWEEP.jobs())
+        one = budget.estimate(1, jobs, budget_mod.PERFTEST_RUN_S)
+        smallest = budget.estimate(2, stats.MIN_RUNS * len(native.SWEEP) + stats.MIN_RUNS)
+        keys = [k for k in ("from", "to") if sessions[k].target.runs_perftest]
+        if keys and not budget.fits(len(keys) * one + smallest):
+            why = budget.refuse(f"perftest ({len(keys)} boot(s), {jobs} runs each)",
+                                len(keys) * one)
+            unmeasured += [{"stack": self.stacks[k][0].name, "size": size, "why": why}
+                           for k in keys for size in BW_SWEEP.bw_sizes]
+            keys = []
+        for key in keys:
+            stack, _ = self.stacks[key]
+            found = budget.spend(f"perftest on {stack.name} (1 boot, {jobs} runs)", one,
+                                 lambda: perftest_run.run_sweep(
+                                     self._target(key, self.nodes), self.run_dir, BW_SWEEP,
+                                     say=lambda text: None, name=f"perftest-{stack.name}"))
+            runs = perftest_runs.setdefault(key, {})
+            for r in found:
+                if not r.get("ok"):
+                    unmeasured.append({"stack": stack.name, "size": r["size"],
+                                       "why": r["error"]})
+                    continue
+                runs.setdefault(("bw", r["size"]), []).append(
+                    r["metrics"]["bw_avg_Bps"] / perftest.MIB)
+                if r["metrics"].get("msg_rate_Mpps"):
+                    runs.setdefault(("rate", r["size"]), []).append(
+                        r["metrics"]["msg_rate_Mpps"])
         a, b = sessions["from"], sessions["to"]
 
         def decided(name: str) -> bool:
@@ -265,10 +279,10 @@ class Gate:
             return "runs" not in ra or "runs" not in rb or \
                 stats.compare(ra["runs"], rb["runs"], threshold).verdict != "inconclusive"
         # runs go where they decide, within what the phase took with one boot a side
-        budget = max(0.0, PERF_BUDGET_S - (time.monotonic() - started))
-        perf_suite.adaptive([a, b], list(native.SWEEP), decided, budget_s=budget,
+        perf_suite.adaptive([a, b], list(native.SWEEP), decided, budget,
                             runs=GATE_RUNS, jobs_a_boot=GATE_RUNS * len(native.SWEEP),
                             say=self.progress.say)
+        self.progress.say(f"perf: {budget.summary()}")
         where = "lab" if (b.machine or {}).get("where") == "lab" else "device"
         samples = {key: {n: m["runs"] for n, m in s.results.items() if "runs" in m}
                    for key, s in sessions.items()}
@@ -279,7 +293,7 @@ class Gate:
         self.data["baseline"] = self._against_baseline(b, threshold, where)
         boots = f"{a.boots} and {b.boots} boots" if where == "lab" else f"{a.boots} and {b.boots} runs"
         return (f"{sum(len(s) for s in samples.values())} measurements in {boots}, "
-                f"threshold {threshold:.0%}, {where}")
+                f"threshold {threshold:.0%}, {where}; {budget.summary()}")
 
     @staticmethod
     def _point(size: int, a_runs: list, b_runs: list, threshold: float,

@@ -105,6 +105,14 @@ class ManifestNames(Temp):
 
 
 class KernelOption(Temp):
+    def test_a_guest_cpu_count_that_is_none_is_refused_before_any_build(self):
+        for argv in (["check", "--stack", "debian-12", "--lab", "--guest-cpus", "0"],
+                     ["baseline", "record", "--stack", "debian-12", "--suite", "perf",
+                      "--lab", "--guest-cpus=-smp"]):
+            with self.subTest(argv=argv):
+                done = rdmagate(*argv, env=self.env)
+                self.assert_one_line(done, 2, "--guest-cpus: ")
+
     def test_a_kernel_that_is_no_release_is_refused_before_any_build(self):
         for argv in (["check", "--stack", "debian-12", "--kernel", "../../etc"],
                      ["profile", "capture", "--stack", "debian-12", "--kernel", "6.1/../x"],

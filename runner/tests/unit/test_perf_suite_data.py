@@ -3,13 +3,15 @@ clearly, format 1 as an unknown machine, compared in the direction they
 record, another machine through the calibration) and rdmagate-perf's
 outputs (every run kept, garbage refused)."""
 import json
+import os
 import random
 import tempfile
 import unittest
 from pathlib import Path
 
 from rdmagate.errors import InfraError, UsageError
-from rdmagate.perf import baseline, native, stats, suite
+from rdmagate.perf import baseline, budget, calibrate, machine, native, stats, suite
+from rdmagate.perf.budget import Budget
 from tests.support import REPO_ROOT, rdmagate
 
 RUN = [100 + i % 7 for i in range(50)]
@@ -127,6 +129,35 @@ class Baselines(unittest.TestCase):
         self.assertEqual(baseline.compare(stored, "write_rate-64", halved, 0.1, LAB,
                                           [CAL, CAL]).verdict, "slower")
 
+    def test_another_guest_cpu_count_is_another_machine(self):
+        """--guest-cpus goes from the option to QEMU's -smp and into the run's
+        machine record, and a baseline of another count is another machine."""
+        from rdmagate.targets import Ran, choose
+        from rdmagate.targets.lab import qemu
+        lab = choose(None, True, True, False, "debian-12", present=[], have_qemu=True,
+                     guest_cpus=1)
+        self.assertEqual((lab.guest_cpus, lab.flags()), (1, ["--lab", "--guest-cpus=1"]))
+        with self.assertRaisesRegex(UsageError, r"^--guest-cpus 1 sizes the lab's guest; it "
+                                    r"goes with --lab$"):
+            choose("mlx5_0", False, True, False, "debian-12", present=["mlx5_0"],
+                   guest_cpus=1)
+        argv = qemu.argv(qemu.Guest(Path("k"), Path("i"), "", cpus=1), "tcg")
+        self.assertEqual(argv[argv.index("-smp") + 1], "1")
+        measured = machine.of_target(lab, Ran(0, "6.1.0-27-amd64", {"lab": {
+            "accel": "tcg", "guest_cpus": 1, "guest_memory_mb": 1024}}))
+        self.assertEqual(measured["guest_cpus"], 1)
+        now = dict(LAB, guest_cpus=1)
+        self.assertEqual(machine.differences(LAB, now), ["guest_cpus: 2 vs 1"])
+        stored = self.load(format2([RUN] * 4, [RUN] * 4))
+        # the rxe path changes with the guest's CPUs where a CPU loop does not:
+        # even calibrations that agree bridge nothing
+        for cal in ([CAL] * 2, None):
+            cmp = baseline.compare(stored, "write_lat-2", [[v * 2 for v in RUN]] * 4, 0.1,
+                                   now, cal)
+            self.assertEqual(cmp.verdict, "inconclusive")
+            self.assertRegex(cmp.note, r"^not comparable: .*2 guest CPUs, measured on .*1 "
+                             r"guest CPUs \(guest_cpus: 2 vs 1\)$")
+
     def test_another_machine_is_corrected_by_calibration_or_not_comparable(self):
         rng = random.Random(3)
         base_runs = [[round(20000 * rng.lognormvariate(0, 0.02)) for _ in range(50)]
@@ -194,27 +225,97 @@ class Adaptive(unittest.TestCase):
         steady = lambda: (100 * rng.lognormvariate(0, 0.005) for _ in range(99))  # noqa: E731
         noisy = (100 * rng.lognormvariate(0, 0.3) for _ in range(99))
         a, b = Synthetic(steady()), Synthetic(steady())
-        suite.adaptive([a, b], ["m"], self.decided_by(a, b), budget_s=None, runs=4)
+        suite.adaptive([a, b], ["m"], self.decided_by(a, b), runs=4)
         self.assertEqual((a.booted, b.runs("m")), ([["m"]], 4))   # decided after one boot
         a, b = Synthetic(steady()), Synthetic(noisy)
-        suite.adaptive([a, b], ["m"], self.decided_by(a, b), budget_s=None, runs=4, max_runs=12)
+        suite.adaptive([a, b], ["m"], self.decided_by(a, b), runs=4, max_runs=12)
         self.assertEqual((len(a.booted), b.runs("m")), (3, 12))   # undecided: to the cap
 
     def test_a_boot_over_fewer_measurements_gives_each_more_runs(self):
         rng = random.Random(11)
         a = Synthetic(100 * rng.lognormvariate(0, 0.3) for _ in range(999))
         b = Synthetic(100 * rng.lognormvariate(0, 0.3) for _ in range(999))
-        suite.adaptive([a, b], ["m", "n", "o"], lambda name: name != "m", budget_s=None,
+        suite.adaptive([a, b], ["m", "n", "o"], lambda name: name != "m", 
                        runs=4, max_runs=16, jobs_a_boot=12)
         self.assertEqual(a.booted, [["m", "n", "o"], ["m"]])
         self.assertEqual((a.runs("m"), a.runs("n")), (16, 4))   # 4, then the 12 left
 
     def test_the_budget_stops_the_next_boot(self):
         rng = random.Random(10)
-        a = Synthetic(100 * rng.lognormvariate(0, 0.3) for _ in range(99))
-        b = Synthetic(100 * rng.lognormvariate(0, 0.3) for _ in range(99))
-        suite.adaptive([a, b], ["m"], self.decided_by(a, b), budget_s=0.0, runs=4)
-        self.assertEqual(len(a.booted), 1)   # the first boot always runs
+        clock = FakeClock()
+        a = Timed((100 * rng.lognormvariate(0, 0.3) for _ in range(99)), clock)
+        b = Timed((100 * rng.lognormvariate(0, 0.3) for _ in range(99)), clock)
+        spent = suite.adaptive([a, b], ["m"], self.decided_by(a, b),
+                               Budget(60.0, clock, load=0), runs=4)
+        # 2 x (10 + 4 + 2) s, then the 28 s left hold a round of 2 runs, not of 4
+        self.assertEqual((a.per, spent), ([4, 2], 60.0))
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+class Timed(Synthetic):
+    """A session whose boot takes `slow` times the budget's quiet figures."""
+    def __init__(self, medians, clock, slow=1.0):
+        super().__init__(medians)
+        self.clock, self.slow, self.per = clock, slow, []
+
+    def boot(self, names, runs):
+        super().boot(names, runs)
+        self.per.append(runs)
+        jobs = runs * len(names) + min(runs, calibrate.RUNS_A_BOOT)
+        self.clock.now += self.slow * (budget.BOOT_S + jobs * budget.RUN_S)
+
+
+class BudgetRounds(unittest.TestCase):
+    """The budget holds the first round too: sized from it, or not started."""
+    SWEEP = ["s2", "s64", "s1k", "s4k", "s64k"]
+
+    def sides(self, clock, slow=1.0):
+        rng = random.Random(4)
+        return [Timed((100 * rng.lognormvariate(0, 0.3) for _ in range(999)), clock, slow)
+                for _ in range(2)]
+
+    def run_gate_like(self, seconds, slow=1.0, load_per_core=0.0):
+        clock = FakeClock()
+        a, b = self.sides(clock, slow)
+        spend = Budget(seconds, clock, load=load_per_core * (os.cpu_count() or 1))
+        spent = suite.adaptive([a, b], self.SWEEP, lambda name: False, spend, runs=3,
+                               max_runs=16, jobs_a_boot=15)
+        return a, spend, spent
+
+    def test_a_short_budget_gets_a_smaller_first_round(self):
+        a, spend, _ = self.run_gate_like(100.0)   # 3 runs: 2 x (10 + 15 + 2) = 54 s
+        self.assertEqual(a.per[0], 3)
+        a, spend, spent = self.run_gate_like(50.0)   # 2 runs: 2 x (10 + 10 + 2) = 44 s
+        self.assertEqual(a.per, [2])
+        self.assertLessEqual(spent, 50.0)
+        self.assertRegex(spend.summary(), r"^budget 50 s, 44 s spent: round 1 \(2 boot\(s\), "
+                         r"2 runs of 5 measurement\(s\)\) 44 s \(estimated 44\); round 2 .* "
+                         r"not started: about 44 s, 6 s left$")
+
+    def test_a_round_that_cannot_fit_is_not_started(self):
+        a, spend, spent = self.run_gate_like(40.0)
+        self.assertEqual((a.booted, spent), ([], 0.0))
+        self.assertTrue(spend.refused())
+        self.assertIn("round 1 (2 boot(s), 2 runs of 5 measurement(s)) not started: about "
+                      "44 s, 40 s left", spend.summary())
+
+    def test_a_loaded_host_is_foreseen_and_the_budget_holds(self):
+        # the host runs 6 times slower than quiet, and its load says so
+        for seconds in (100.0, 170.0, 300.0, 600.0, 2000.0):
+            a, spend, spent = self.run_gate_like(seconds, slow=6.0, load_per_core=6.0)
+            self.assertLessEqual(spent, seconds, spend.summary())
+        self.assertEqual(self.run_gate_like(170.0, 6.0, 6.0)[0].booted, [])   # 264 s at least
+        # unforeseen (the load said quiet): the first round overruns, the next is measured
+        a, spend, spent = self.run_gate_like(400.0, slow=6.0)
+        self.assertEqual(len(a.booted), 1)
+        self.assertAlmostEqual(spend.scale, 6.0)
 
 
 class NativeRuns(unittest.TestCase):

@@ -13,8 +13,9 @@ class Lab(Target):
     gid_index = "1"   # rxe's RoCEv2 GID of the guest's address
 
     def __init__(self, stack_name: str, why: str, nodes: int = 1,
-                 kernel_release: str | None = None):
+                 kernel_release: str | None = None, guest_cpus: int | None = None):
         super().__init__(DEVICE, why)
+        self.guest_cpus = guest_cpus
         self.stack_name = stack_name
         self.nodes = nodes
         self.name = "lab" if nodes == 1 else f"lab-{nodes}"
@@ -37,13 +38,15 @@ class Lab(Target):
         result = boot_and_run(self.stack_name, argv, nodes=self.nodes,
                               kernel_release=self.release, binds=list(shares),
                               server_argv=peer_argv, on_line=on_line, say=say,
-                              run_timeout=timeout or 600)
+                              run_timeout=timeout or 600, guest_cpus=self.guest_cpus)
         return Ran(result.exit_status, result.kernel,
                    {"lab": {"kernel": result.kernel, "accel": result.accel,
-                            "boot_to_active_s": result.boot_to_active_s}})
+                            "boot_to_active_s": result.boot_to_active_s,
+                            "guest_cpus": result.guest_cpus,
+                            "guest_memory_mb": result.guest_memory_mb}})
 
     def in_own_root(self) -> bool:
         return True
 
     def flags(self) -> list[str]:
-        return ["--lab"]
+        return ["--lab", *([f"--guest-cpus={self.guest_cpus}"] if self.guest_cpus else [])]

@@ -44,6 +44,8 @@ class LabResult:
     boot_to_active_s: dict = field(default_factory=dict)
     total_s: float = 0.0      # from the first QEMU start to the last power-off
     prepare_s: float = 0.0    # before QEMU: stack fetch, kernel, initramfs, KVM probe
+    guest_cpus: int = 0       # each guest's
+    guest_memory_mb: int = 0
 
 
 def _free_udp_ports() -> tuple[int, int]:
@@ -91,7 +93,10 @@ def _guest_root(fetched) -> tuple[Path, Path | None]:
 def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | None = None,
         boot_timeout: float = 120, run_timeout: float = 600,
         binds: list[tuple[Path, bool]] = (), server_argv: list[str] | None = None,
-        on_line=print, say=lambda text: None, interactive: bool = False) -> LabResult:
+        on_line=print, say=lambda text: None, interactive: bool = False,
+        guest_cpus: int | None = None) -> LabResult:
+    """guest_cpus: each guest's CPUs (default 2 alone, 1 each of two nodes:
+    the host has 2 cores)."""
     if not qemu.available():
         raise InfraError(f"{qemu.QEMU} is not installed: run ci/setup")
     if nodes not in (1, 2):
@@ -131,7 +136,7 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
             guests.append(qemu.Guest(kern.vmlinuz, initrd,
                                      f"console=ttyS0 panic=-1 quiet loglevel=3 rdmagate.node={node}",
                                      shares, netdev, f"52:54:00:12:34:0{node}",
-                                     cpus=2 if nodes == 1 else 1))
+                                     cpus=guest_cpus or (2 if nodes == 1 else 1)))
         if interactive:  # lab shell: the console is this terminal, no limits
             say(f"booting kernel {kern.release} ({accel}); leave the shell to stop the guest")
             vms.append(VM("node1", qemu.argv(guests[0], accel), None))
@@ -156,7 +161,7 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
         if status == 125:
             raise InfraError("the guest could not set up soft-RoCE or the command (see above)")
         return LabResult(status, accel, kern.release, active, time.monotonic() - started,
-                         prepare_s)
+                         prepare_s, guests[0].cpus, guests[0].memory_mb)
     finally:
         for vm in vms:
             vm.kill()
