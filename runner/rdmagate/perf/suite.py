@@ -28,6 +28,7 @@ from .budget import Budget
 DEFAULT_THRESHOLD = 0.10
 ITERS, WARMUP = 500, 200
 RUNS = 4          # runs of each measurement in one boot (interleaved passes)
+FIRST_ROUND_RUNS = 3   # the fewest a first round is cut to: 2 a side decide next to nothing
 MAX_RUNS = 16     # per measurement and side: then it is inconclusive
 BUDGET_S = 240.0  # seconds of measuring for a check, over all its boots
 JOBS_A_BOOT = 48  # runs a check's boot holds: the first boot's 12 measurements x RUNS
@@ -97,7 +98,10 @@ def adaptive(sessions: list[Session], names, decided, budget: Budget | None = No
     measurements gives each more runs: about jobs_a_boot runs a boot in all,
     at least `runs` each, never past max_runs. A round the budget cannot
     hold gets fewer runs a measurement, down to stats.MIN_RUNS (the fewest
-    a verdict can use), and is not started when even that does not fit."""
+    a verdict can use), and is not started when even that does not fit;
+    except the first: it is made smaller down to FIRST_ROUND_RUNS, then run
+    even over the budget (a loaded host), since without it there is nothing
+    to judge at all; the budget's summary says it overran."""
     budget = budget or Budget(None)
     pending, rounds = list(names), 0
     while pending:
@@ -109,11 +113,14 @@ def adaptive(sessions: list[Session], names, decided, budget: Budget | None = No
         def estimate(k):   # the calibration runs beside them, as Session.boot adds them
             return budget.estimate(len(sessions),
                                    k * len(pending) + min(k, calibrate.RUNS_A_BOOT))
-        while per > stats.MIN_RUNS and not budget.fits(estimate(per)):
+        fewest = min(per, FIRST_ROUND_RUNS) if rounds == 0 else stats.MIN_RUNS
+        while per > fewest and not budget.fits(estimate(per)):
             per -= 1
         what = (f"round {rounds + 1} ({len(sessions)} boot(s), {per} runs of "
                 f"{len(pending)} measurement(s))")
-        if not budget.fits(estimate(per)):
+        if rounds == 0 and not budget.fits(estimate(per)):
+            what += f" over budget (host load {budget.load:.1f})"
+        elif not budget.fits(estimate(per)):
             say(f"perf: {budget.refuse(what, estimate(per))}; {len(pending)} measurement(s) "
                 "stay inconclusive")
             break
@@ -181,9 +188,7 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
     where = "lab" if session.machine and session.machine.get("where") == "lab" else "device"
     lines, kept, kept_recent = [], {}, {}
     for name in names:
-        # not measured because no round fitted the budget: the data cannot tell
-        result = session.results.get(name, {"unsupported": budget.log[-1]} if budget.refused()
-                                     else {"error": "did not run"})
+        result = session.results.get(name, {"error": "did not run"})
         outcome, reason, message = "SKIP", "", ""
         if "error" in result:
             outcome, reason = "ERROR", result["error"]
