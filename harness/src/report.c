@@ -19,7 +19,7 @@ static const struct rg_fixture *setting_up;
 /* "id=value; ..." for the profile, and the same in words for the message */
 static char observed[RG_TEXT_MAX];
 static char observed_text[RG_TEXT_MAX];
-/* Short, so that the five fields fit in one PIPE_BUF write. */
+/* Short, so that the six fields fit in one PIPE_BUF write. */
 static char failure_id[256];
 static bool failure_is_data;
 
