@@ -9,18 +9,19 @@
 
 #include "internal.h"
 
-static void failed(const char *file, int line, bool fatal, const char *expr,
-		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void failed_as(bool data, const char *file, int line, bool fatal, const char *expr,
+		      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* expr, the condition as written without the values it saw, is the
- * failure's message id (a profile names it; the values may differ). */
-static void failed(const char *file, int line, bool fatal, const char *expr,
-		   const char *fmt, ...)
+ * failure's message id (a profile names it; the values may differ); data:
+ * the condition was a data check (RG_EXPECT_DATA). */
+static void failed_as(bool data, const char *file, int line, bool fatal, const char *expr,
+		      const char *fmt, ...)
 {
 	char text[RG_TEXT_MAX];
 	va_list ap;
 
-	rg_failure_id("%s", expr);
+	rg_failure_id(data, "%s", expr);
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -37,10 +38,10 @@ void rg__assert_int(const char *file, int line, bool fatal, const char *expr,
 	const char *not = equal ? "" : "not ";
 
 	if (is_signed)
-		failed(file, line, fatal, expr, "%s: got %lld, expected %s%lld", expr,
+		failed_as(false, file, line, fatal, expr, "%s: got %lld, expected %s%lld", expr,
 		       (long long)got, not, (long long)want);
 	else
-		failed(file, line, fatal, expr, "%s: got %llu, expected %s%llu", expr,
+		failed_as(false, file, line, fatal, expr, "%s: got %llu, expected %s%llu", expr,
 		       got, not, want);
 }
 
@@ -49,14 +50,14 @@ void rg__assert_errno(const char *file, int line, bool fatal, const char *expr,
 {
 	char a[32], b[32];
 
-	failed(file, line, fatal, expr, "%s: got %s, expected %s", expr,
+	failed_as(false, file, line, fatal, expr, "%s: got %s, expected %s", expr,
 	       rg_errno_name(got, a, sizeof(a)), rg_errno_name(want, b, sizeof(b)));
 }
 
 void rg__assert_str(const char *file, int line, bool fatal, const char *expr,
 		    bool equal, const char *got, const char *want)
 {
-	failed(file, line, fatal, expr, "%s: got %s%s%s, expected %s%s%s%s", expr,
+	failed_as(false, file, line, fatal, expr, "%s: got %s%s%s, expected %s%s%s%s", expr,
 	       got ? "\"" : "", got ? got : "NULL", got ? "\"" : "",
 	       equal ? "" : "not ", want ? "\"" : "", want ? want : "NULL",
 	       want ? "\"" : "");
@@ -71,13 +72,18 @@ void rg__assert_ptr(const char *file, int line, bool fatal, const char *expr,
 		snprintf(a, sizeof(a), "%p", got);
 	if (want)
 		snprintf(b, sizeof(b), "%p", want);
-	failed(file, line, fatal, expr, "%s: got %s, expected %s%s", expr, a,
+	failed_as(false, file, line, fatal, expr, "%s: got %s, expected %s%s", expr, a,
 	       equal ? "" : "not ", b);
 }
 
 void rg__assert_true(const char *file, int line, bool fatal, const char *expr)
 {
-	failed(file, line, fatal, expr, "%s: false", expr);
+	failed_as(false, file, line, fatal, expr, "%s: false", expr);
+}
+
+void rg__assert_data(const char *file, int line, bool fatal, const char *expr)
+{
+	failed_as(true, file, line, fatal, expr, "%s: false (a data check)", expr);
 }
 
 void rg_contract_violation(const char *file, int line, bool fatal, const char *id,
@@ -86,7 +92,7 @@ void rg_contract_violation(const char *file, int line, bool fatal, const char *i
 	char msgid[RG_TEXT_MAX], name[32];
 
 	snprintf(msgid, sizeof(msgid), "verbs contract: %s returned a negative errno", id);
-	failed(file, line, fatal, msgid,
+	failed_as(false, file, line, fatal, msgid,
 	       "verbs contract: %s returned %d (-%s), not a positive errno", what, err,
 	       rg_errno_name(-err, name, sizeof(name)));
 }

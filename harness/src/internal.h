@@ -37,6 +37,7 @@ struct rg_result {
 	/* A FAIL's message id: what failed without the values it saw (the
 	 * assertion's expression, rg_fail's format), for a profile to name. */
 	char failure[RG_TEXT_MAX];
+	bool data_check; /* the failure is a data check (RG_EXPECT_DATA) */
 };
 
 /* A selected test with what the plan says of it. */
@@ -74,11 +75,12 @@ int rg_plan_load(const char *path, char **filters, size_t n_filters,
 void rg_plan_free(struct rg_plan *plan);
 
 /* report.c: the child's side of the pipe;
- * "OUTCOME\nreason\nmessage\nobserved\nfailure\n" */
+ * "OUTCOME\nreason\nmessage\nobserved\nfailure\ndata\n" (data: "1" when
+ * the failure is a data check) */
 void rg_report_setup(int fd, const struct rg_plan *plan);
-/* The failure's message id; the first one set is kept (the first failure
- * is the cause, as in the message). */
-void rg_failure_id(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The failure's message id, and whether it is a data check; the first one
+ * set is kept (the first failure is the cause, as in the message). */
+void rg_failure_id(bool data, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* While a fixture is being set up, a FAIL is reported as ERROR. */
 void rg_report_fixture(const struct rg_fixture *fixture);
 void rg_report(enum rg_outcome outcome, const char *reason,

@@ -126,14 +126,14 @@ static _Noreturn void child_main(const struct rg_selected *sel, int fd,
 	_exit(0);
 }
 
-/* Parse "OUTCOME\nreason\nmessage\nobserved\nfailure\n" from the child;
- * false if absent or cut short. */
+/* Parse "OUTCOME\nreason\nmessage\nobserved\nfailure\ndata\n" from the
+ * child; false if absent or cut short. */
 static bool parse_report(char *buf, struct rg_result *res)
 {
-	char *field[5], *next = buf, *end;
+	char *field[6], *next = buf, *end;
 	size_t i;
 
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 6; i++) {
 		end = strchr(next, '\n');
 		if (!end)
 			return false;
@@ -147,6 +147,7 @@ static bool parse_report(char *buf, struct rg_result *res)
 	snprintf(res->message, sizeof(res->message), "%s", field[2]);
 	snprintf(res->observed, sizeof(res->observed), "%s", field[3]);
 	snprintf(res->failure, sizeof(res->failure), "%s", field[4]);
+	res->data_check = !strcmp(field[5], "1");
 	return true;
 }
 

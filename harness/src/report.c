@@ -19,8 +19,9 @@ static const struct rg_fixture *setting_up;
 /* "id=value; ..." for the profile, and the same in words for the message */
 static char observed[RG_TEXT_MAX];
 static char observed_text[RG_TEXT_MAX];
-/* Short, so that the five fields fit in one PIPE_BUF write. */
+/* Short, so that the six fields fit in one PIPE_BUF write. */
 static char failure_id[256];
+static bool failure_is_data;
 
 void rg_report_setup(int fd, const struct rg_plan *plan)
 {
@@ -41,15 +42,16 @@ static void flatten(char *text)
 			*text = ' ';
 }
 
-static void set_failure_id(bool replace, const char *id)
+static void set_failure_id(bool replace, bool data, const char *id)
 {
 	if (*failure_id && !replace)
 		return;
 	snprintf(failure_id, sizeof(failure_id), "%s", id);
 	flatten(failure_id);
+	failure_is_data = data;
 }
 
-void rg_failure_id(const char *fmt, ...)
+void rg_failure_id(bool data, const char *fmt, ...)
 {
 	char id[sizeof(failure_id)];
 	va_list ap;
@@ -57,7 +59,7 @@ void rg_failure_id(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(id, sizeof(id), fmt, ap);
 	va_end(ap);
-	set_failure_id(false, id);
+	set_failure_id(false, data, id);
 }
 
 void rg_report(enum rg_outcome outcome, const char *reason, const char *message)
@@ -82,9 +84,10 @@ void rg_report(enum rg_outcome outcome, const char *reason, const char *message)
 	snprintf(m, sizeof(m), "%s", message);
 	flatten(r);
 	flatten(m);
-	len = snprintf(buf, sizeof(buf), "%s\n%s\n%s\n%s\n%s\n",
+	len = snprintf(buf, sizeof(buf), "%s\n%s\n%s\n%s\n%s\n%d\n",
 		       rg_outcome_name(outcome), r, m, observed,
-		       outcome == RG_FAIL ? failure_id : "");
+		       outcome == RG_FAIL ? failure_id : "",
+		       outcome == RG_FAIL && failure_is_data);
 	if (len < 0 || (size_t)len >= sizeof(buf))
 		len = sizeof(buf) - 1;
 	if (report_fd < 0) {
@@ -122,9 +125,9 @@ DEFINE_END(rg_error, RG_ERROR)
 
 /* The failure reported is this one: its format (the text without the values
  * it saw) is the message id, replacing an earlier assertion's. */
-static _Noreturn void fail_as(const char *id, const char *fmt, va_list ap)
+static _Noreturn void fail_as(bool data, const char *id, const char *fmt, va_list ap)
 {
-	set_failure_id(true, id);
+	set_failure_id(true, data, id);
 	end_test(RG_FAIL, fmt, ap);
 }
 
@@ -136,7 +139,7 @@ static _Noreturn void fail_with_id(const char *id, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fail_as(id, fmt, ap);
+	fail_as(false, id, fmt, ap);
 }
 
 _Noreturn void rg_fail(const char *fmt, ...)
@@ -144,7 +147,15 @@ _Noreturn void rg_fail(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fail_as(fmt, fmt, ap);
+	fail_as(false, fmt, fmt, ap);
+}
+
+_Noreturn void rg_fail_data(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fail_as(true, fmt, fmt, ap);
 }
 
 _Noreturn void rg__unsupported_or_fail(const char *file, int line, int err,

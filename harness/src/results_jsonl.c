@@ -49,6 +49,7 @@ static struct json_object *to_json(const struct rg_result *res,
 	json_object_object_add(obj, "message", json_object_new_string(res->message));
 	json_object_object_add(obj, "observed", json_object_new_string(res->observed));
 	json_object_object_add(obj, "failure", json_object_new_string(res->failure));
+	json_object_object_add(obj, "data_check", json_object_new_boolean(res->data_check));
 	json_object_object_add(obj, "duration_s", json_object_new_double(res->duration_s));
 	json_object_object_add(obj, "stack", json_object_new_string(plan->stack));
 	json_object_object_add(obj, "device", json_object_new_string(plan->device));

@@ -124,6 +124,14 @@ class Containment(HarnessCase):
         self.assertEqual(self.outcome("exit_early")["failure"], "exited before the test ended")
         self.assertEqual(self.outcome("pass")["failure"], "")
 
+    def test_a_data_check_is_marked_as_one_and_nothing_else_is(self):
+        result = self.outcome("data_check_fails")
+        self.assertEqual((result["outcome"], result["failure"], result["data_check"]),
+                         ("FAIL", '!memcmp(buf, "\\1\\2\\3\\4", 4)', True))
+        self.assertIn("(a data check)", result["message"])
+        for test in ("assert_fails", "fail_two_ways", "exit_early", "pass", "segfault"):
+            self.assertIs(self.outcome(test)["data_check"], False, test)
+
     def test_segfault_is_crash_with_sigsegv(self):
         result = self.outcome("segfault")
         self.assertEqual((result["outcome"], result["signal"], result["reason"]),
@@ -162,7 +170,7 @@ class Containment(HarnessCase):
                     "spin", "exit_early", "unsupported", "require_supported", "require_refused",
                     "skip", "error", "fork_child_left", "param", "observe", "fixture_data",
                     "fixture_broken", "fixture_absent", "require_negative", "observe_negative",
-                    "fail_two_ways"}
+                    "fail_two_ways", "data_check_fails"}
         self.assertEqual(set(self.results), expected)
         for result in self.results.values():
             self.assertEqual((result["stack"], result["device"], result["suite"]),
@@ -249,6 +257,13 @@ class Expectations(HarnessCase):
         self.assertIn("expects FAIL (rxe sums the first SGE only", results["pass"]["message"])
         self.assertEqual(done.returncode, 1)
         self.assertIn("# XFAIL", done.stdout)
+
+    def test_rg_fail_data_is_a_data_check(self):
+        plan = write_plan(self.dir, filter=["selftest.data_check_fails"], params={"how": "fail"})
+        _, results, _ = run(self.dir, plan)
+        result = results["data_check_fails"]
+        self.assertEqual((result["outcome"], result["failure"], result["data_check"]),
+                         ("FAIL", "%d bytes did not arrive as sent", True))
 
     def test_another_failure_of_a_known_defect_is_fail(self):
         known = {"outcome": "FAIL", "reason": "rxe sums the first SGE only (rdma-core#1744)",

@@ -173,6 +173,19 @@ RG_TEST(selftest, fail_two_ways)
 	rg_fail("a 3-entry SGE list of 600 bytes delivered %d bytes", delivered);
 }
 
+/* A data check failing (the plan's "how": the macro or rg_fail_data), after
+ * an ordinary expectation that held. */
+RG_TEST(selftest, data_check_fails)
+{
+	const char *how = rg_param("how");
+	unsigned char buf[4] = { 1, 2, 3, 5 };
+
+	RG_EXPECT_EQ(buf[0], 1);
+	if (how && !strcmp(how, "fail"))
+		rg_fail_data("%d bytes did not arrive as sent", 1);
+	RG_EXPECT_DATA(!memcmp(buf, "\1\2\3\4", 4));
+}
+
 RG_TEST_F(selftest, fixture_data, answer)
 {
 	RG_EXPECT_EQ(self->value, 42);

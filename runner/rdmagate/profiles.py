@@ -103,16 +103,13 @@ def load_for_device(name: str, say=lambda text: None, profiles_dir: Path = PROFI
             "expect": {}, "path": str(path)}
 
 
-# Wrong on any device, with or without a profile: a crash, a hang, or bytes
-# that did not arrive as sent (a failure whose message id is a data check).
-DATA_CHECKS = ("v_check(", "memcmp(")
-
-
 def unjudged_exit_code(finished) -> int:
-    """The exit code of a run no profile judges: 1 for a crash, a hang or a
-    failed data check, 3 when only the infrastructure failed, else 0."""
+    """The exit code of a run no profile judges: 1 for what is wrong on any
+    device (a crash, a hang, or bytes that did not arrive as sent: a failure
+    the test declared a data check), 3 when only the infrastructure failed,
+    else 0."""
     wrong = [r for r in finished if r.outcome in ("CRASH", "TIMEOUT") or
-             (r.outcome == "FAIL" and any(check in r.failure for check in DATA_CHECKS))]
+             (r.outcome == "FAIL" and r.data_check)]
     if wrong:
         return EXIT_UNEXPECTED
     return EXIT_INFRA if any(r.outcome in outcomes.INFRA for r in finished) else EXIT_OK

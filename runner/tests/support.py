@@ -81,7 +81,8 @@ def result_line(test: str, outcome: str, **extra) -> dict:
     suite, name = test.split(".", 1)
     return {"test": test, "suite": suite, "name": name, "outcome": outcome,
             "raw_outcome": outcome, "expected": "PASS", "reason": "", "message": "",
-            "observed": "", "failure": "", "duration_s": 0.01, "stack": "host", "device": "none",
+            "observed": "", "failure": "", "data_check": False, "duration_s": 0.01,
+            "stack": "host", "device": "none",
             **extra}
 
 

@@ -344,6 +344,28 @@ void v_wait(struct ibv_cq *cq, struct ibv_wc *wc, const char *what)
 		rg_fail("no completion for %s within %d ms", what, V_POLL_MS);
 }
 
+void v_send_and_recv(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_cq *cq,
+		     uint64_t recv_wr_id, struct ibv_wc *recv, const char *what)
+{
+	struct ibv_wc wc;
+	bool sent = false, received = false;
+
+	v_post_send(qp, wr);
+	while (!sent || !received) {
+		v_wait(cq, &wc, what);
+		if (wc.opcode == IBV_WC_SEND && !sent) {
+			v_expect_wc(&wc, IBV_WC_SEND, wr->wr_id);
+			sent = true;
+		} else {
+			v_expect_wc(&wc, IBV_WC_RECV, recv_wr_id);
+			if (received)
+				rg_fail("%s: a second receive completion", what);
+			*recv = wc;
+			received = true;
+		}
+	}
+}
+
 bool v_none_within(struct ibv_cq *cq, int ms)
 {
 	struct ibv_wc wc;

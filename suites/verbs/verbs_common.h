@@ -105,6 +105,12 @@ void v_sge(struct ibv_sge *sge, void *addr, uint32_t len, uint32_t lkey);
 
 /* One completion within V_POLL_MS, or a FAIL naming what was awaited. */
 void v_wait(struct ibv_cq *cq, struct ibv_wc *wc, const char *what);
+/* Post wr (a signaled SEND) on qp and wait for both of its completions on
+ * cq, which the sender and the receiver share, in whichever order they
+ * come: the send's (wr->wr_id) and the receive's (recv_wr_id), which is
+ * returned in *recv for the caller to check its length and bytes. */
+void v_send_and_recv(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_cq *cq,
+		     uint64_t recv_wr_id, struct ibv_wc *recv, const char *what);
 /* True when no completion arrives within ms. */
 bool v_none_within(struct ibv_cq *cq, int ms);
 /* The completion succeeded with this opcode and wr_id. */

@@ -54,7 +54,7 @@ static void send_case(struct vpair *p, enum ibv_wr_opcode opcode, unsigned int f
 	} else {
 		RG_EXPECT(!(wc.wc_flags & IBV_WC_WITH_IMM));
 	}
-	RG_EXPECT(v_check(p->b.buf, len, 11));
+	RG_EXPECT_DATA(v_check(p->b.buf, len, 11));
 }
 
 RG_TEST_F(verbs, send, rc_pair)
@@ -87,7 +87,7 @@ RG_TEST_F(verbs, rdma_write, rc_pair)
 		 (uintptr_t)self->b.buf + 1000, self->b.mr->rkey, 0);
 	v_wait(self->a.cq, &wc, "RDMA WRITE");
 	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 1);
-	RG_EXPECT(v_check(self->b.buf + 1000, 10000, 2));
+	RG_EXPECT_DATA(v_check(self->b.buf + 1000, 10000, 2));
 	/* Bytes around the target are untouched, and no receive was consumed. */
 	RG_EXPECT_EQ(self->b.buf[999], 0);
 	RG_EXPECT_EQ(self->b.buf[11000], 0);
@@ -109,7 +109,7 @@ RG_TEST_F(verbs, rdma_write_with_imm, rc_pair)
 	RG_EXPECT(wc.wc_flags & IBV_WC_WITH_IMM);
 	RG_EXPECT_EQ(be32toh(wc.imm_data), 0xc0ffee);
 	RG_EXPECT_EQ(wc.byte_len, 512);
-	RG_EXPECT(v_check(self->b.buf, 512, 6));
+	RG_EXPECT_DATA(v_check(self->b.buf, 512, 6));
 }
 
 RG_TEST_F(verbs, rdma_read, rc_pair)
@@ -122,7 +122,7 @@ RG_TEST_F(verbs, rdma_read, rc_pair)
 	v_wait(self->a.cq, &wc, "RDMA READ");
 	v_expect_wc(&wc, IBV_WC_RDMA_READ, 3);
 	RG_EXPECT_EQ(wc.byte_len, 6000);
-	RG_EXPECT(v_check(self->a.buf, 6000, 8));
+	RG_EXPECT_DATA(v_check(self->a.buf, 6000, 8));
 }
 
 static void atomic_post(struct vpair *p, enum ibv_wr_opcode opcode, uint64_t wr_id,
@@ -215,8 +215,8 @@ RG_TEST_F(verbs, multi_sge, rc_pair)
 	v_wait(self->b.cq, &wc, "scattered receive");
 	v_expect_wc(&wc, IBV_WC_RECV, 2);
 	RG_EXPECT_EQ(wc.byte_len, 300);
-	RG_EXPECT_EQ(memcmp(self->b.buf, expect, 150), 0);
-	RG_EXPECT_EQ(memcmp(self->b.buf + 8192, expect + 150, 150), 0);
+	RG_EXPECT_DATA(!memcmp(self->b.buf, expect, 150));
+	RG_EXPECT_DATA(!memcmp(self->b.buf + 8192, expect + 150, 150));
 }
 
 /* With sq_sig_all off, unsignaled sends complete silently; the signaled one
@@ -244,7 +244,7 @@ RG_TEST_F(verbs, selective_signaling, rc_pair)
 	RG_EXPECT(v_none_within(self->a.cq, 100));
 	for (i = 0; i < 3; i++)
 		if (!v_check(self->b.buf + 64 * i, 64, (uint8_t)(40 + i)))
-			rg_fail("write %d of 3 (%s) did not land", i + 1,
+			rg_fail_data("write %d of 3 (%s) did not land", i + 1,
 				i == 2 ? "signaled" : "unsignaled");
 }
 
@@ -266,8 +266,8 @@ RG_TEST(verbs, uc_write_send)
 	v_expect_wc(&wc, IBV_WC_RECV, 5);
 	RG_EXPECT_EQ(wc.byte_len, 1000);
 	/* UC is unreliable but not lossy in loopback: both landed. */
-	RG_EXPECT(v_check(p.b.buf, 1000, 21));
-	RG_EXPECT(v_check(p.b.buf + 4096, 1000, 21));
+	RG_EXPECT_DATA(v_check(p.b.buf, 1000, 21));
+	RG_EXPECT_DATA(v_check(p.b.buf + 4096, 1000, 21));
 }
 
 /* UD: a datagram carries a 40-byte GRH in front of the payload; the
@@ -302,7 +302,7 @@ RG_TEST_F(verbs, ud_send_and_ah_from_wc, ud_pair)
 	RG_EXPECT_EQ(wc.byte_len, 40 + 256);
 	RG_EXPECT_EQ(wc.src_qp, a->qp->qp_num);
 	RG_EXPECT(wc.wc_flags & IBV_WC_GRH);
-	RG_EXPECT(v_check(b->buf + 4096 + 40, 256, 17));
+	RG_EXPECT_DATA(v_check(b->buf + 4096 + 40, 256, 17));
 	grh = (struct ibv_grh *)(b->buf + 4096);
 
 	/* The reply's address comes from the completion and the GRH. */
@@ -324,7 +324,7 @@ RG_TEST_F(verbs, ud_send_and_ah_from_wc, ud_pair)
 	v_wait(a->cq, &wc, "UD reply received");
 	v_expect_wc(&wc, IBV_WC_RECV, 2);
 	RG_EXPECT_EQ(wc.byte_len, 40 + 100);
-	RG_EXPECT(v_check(a->buf + 8192 + 40, 100, 19));
+	RG_EXPECT_DATA(v_check(a->buf + 8192 + 40, 100, 19));
 	RG_EXPECT_EQ(ibv_destroy_ah(reply_ah), 0);
 	RG_EXPECT_EQ(ibv_destroy_ah(ah), 0);
 }

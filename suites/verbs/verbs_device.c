@@ -85,6 +85,35 @@ RG_TEST_F(verbs, query_port, device)
 	RG_EXPECT_NE(ibv_query_port(self->ctx, self->attr.phys_port_cnt + 1, &port), 0);
 }
 
+/* The port's effective bandwidth in 100 Mb/s, as the kernel's sysfs "rate"
+ * ("10 Gb/sec (4X QDR)", "2.5 Gb/sec ...") gives it too. */
+RG_TEST_F(verbs, query_port_speed, device)
+{
+#ifdef HAVE_IBV_QUERY_PORT_SPEED
+	uint64_t speed = 0;
+	char path[256], rate[64] = "";
+	FILE *f;
+	int ret;
+
+	ret = ibv_query_port_speed(self->ctx, V_PORT, &speed);
+	if (ret)
+		rg_unsupported_or_fail(ret, "ibv_query_port_speed");
+	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/%d/rate", rg_device(),
+		 V_PORT);
+	f = fopen(path, "r");
+	if (!f)
+		rg_error("%s: %s", path, strerror(errno));
+	if (!fgets(rate, sizeof(rate), f))
+		rate[0] = '\0';
+	fclose(f);
+	RG_EXPECT(speed > 0);
+	RG_EXPECT_EQ(speed, (uint64_t)(strtod(rate, NULL) * 10 + 0.5));
+	RG_EXPECT_NE(ibv_query_port_speed(self->ctx, self->attr.phys_port_cnt + 1, &speed), 0);
+#else
+	rg_skip("stack lacks ibv_query_port_speed (newer than this rdma-core)");
+#endif
+}
+
 /* The GID as the kernel shows it in sysfs, "fe80:0000:...". */
 static void sysfs_gid(const char *dev, int index, char *out, size_t size)
 {

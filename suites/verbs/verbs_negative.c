@@ -64,7 +64,7 @@ RG_TEST_F(verbs, write_out_of_bounds, rc_pair)
 				complete(self, IBV_WR_RDMA_WRITE, self->a.mr->lkey,
 					 (uintptr_t)tail, self->b.mr->rkey, 100));
 	if (!v_check(tail, 10, 200))
-		rg_fail("the refused write changed the region's last 10 bytes");
+		rg_fail_data("the refused write changed the region's last 10 bytes");
 }
 
 RG_TEST_F(verbs, read_out_of_bounds, rc_pair)

@@ -328,8 +328,8 @@ RG_TEST_F(verbs, qp_ex_wr_api, rc_pair)
 	v_expect_wc(&wc, IBV_WC_RECV, 50);
 	RG_EXPECT_EQ(be32toh(wc.imm_data), 42);
 	RG_EXPECT_EQ(wc.byte_len, 5);
-	RG_EXPECT(v_check(self->b.buf, 300, 1));
-	RG_EXPECT_EQ(memcmp(self->b.buf + 8192, "hello", 5), 0);
+	RG_EXPECT_DATA(v_check(self->b.buf, 300, 1));
+	RG_EXPECT_DATA(!memcmp(self->b.buf + 8192, "hello", 5));
 
 	/* READ it back, then the two atomics. */
 	ibv_wr_start(qpx);
@@ -339,7 +339,7 @@ RG_TEST_F(verbs, qp_ex_wr_api, rc_pair)
 	RG_ASSERT_EQ(ibv_wr_complete(qpx), 0);
 	v_wait(self->a.cq, &wc, "ibv_wr_rdma_read");
 	v_expect_wc(&wc, IBV_WC_RDMA_READ, 3);
-	RG_EXPECT(v_check(self->a.buf + 4096, 300, 1));
+	RG_EXPECT_DATA(v_check(self->a.buf + 4096, 300, 1));
 
 	atomic_target = (uint64_t *)(self->b.buf + 16384);
 	*atomic_target = 1000;
@@ -415,7 +415,7 @@ RG_TEST_F(verbs, qp_ex_sge_list, rc_pair)
 
 		while (good < 600 && self->b.buf[good] == (uint8_t)(31 + good * 7))
 			good++;
-		rg_fail("a 3-entry SGE list of 600 bytes delivered %zu bytes", good);
+		rg_fail_data("a 3-entry SGE list of 600 bytes delivered %zu bytes", good);
 	}
 }
 
@@ -435,7 +435,7 @@ RG_TEST_F(verbs, atomic_write, rc_pair)
 	qpx->wr_flags = IBV_SEND_SIGNALED;
 	ibv_wr_atomic_write(qpx, self->b.mr->rkey, (uintptr_t)target, &value);
 	wr_done(qpx, self->a.cq, IBV_WC_ATOMIC_WRITE, 1, "ibv_wr_atomic_write");
-	RG_EXPECT_EQ(memcmp(target, &value, 8), 0);
+	RG_EXPECT_DATA(!memcmp(target, &value, 8));
 	/* Only those 8 bytes. */
 	RG_EXPECT_EQ(target[-1], 0xee);
 	RG_EXPECT_EQ(target[8], 0xee);
@@ -445,7 +445,7 @@ RG_TEST_F(verbs, atomic_write, rc_pair)
 	qpx->wr_flags = IBV_SEND_SIGNALED;
 	ibv_wr_atomic_write(qpx, self->b.mr->rkey, (uintptr_t)target, &second);
 	wr_done(qpx, self->a.cq, IBV_WC_ATOMIC_WRITE, 2, "a second ibv_wr_atomic_write");
-	RG_EXPECT_EQ(memcmp(target, &second, 8), 0);
+	RG_EXPECT_DATA(!memcmp(target, &second, 8));
 #else
 	rg_skip("stack lacks ibv_wr_atomic_write (rdma-core < 43)");
 #endif
@@ -486,7 +486,7 @@ RG_TEST_F(verbs, flush, rc_pair)
 	/* type is the placement (enum ibv_placement_type), level the
 	 * selectivity (enum ibv_selectivity_level), as in rdma-core's tests. */
 	wr_done(qpx, self->a.cq, IBV_WC_FLUSH, 2, "ibv_wr_flush");
-	RG_EXPECT(v_check(target + 256, 512, 47));
+	RG_EXPECT_DATA(v_check(target + 256, 512, 47));
 	/* Last: the refusal leaves the QP in error. */
 	ibv_wr_start(qpx);
 	qpx->wr_id = 3;
@@ -563,9 +563,9 @@ RG_TEST_F(verbs, qp_ex_mw, rc_pair)
 	rkey1 = wr_bind(self, qb, mr, &first, w1, 1);
 	rkey2 = wr_bind(self, qb, mr, &second, w2, 2);
 	RG_ASSERT_EQ(wr_write(self, qa, rkey1, w1, 5, 3), IBV_WC_SUCCESS);
-	RG_ASSERT(v_check(w1, 64, 5));
+	RG_ASSERT_DATA(v_check(w1, 64, 5));
 	RG_ASSERT_EQ(wr_write(self, qa, rkey2, w2, 6, 4), IBV_WC_SUCCESS);
-	RG_ASSERT(v_check(w2, 64, 6));
+	RG_ASSERT_DATA(v_check(w2, 64, 6));
 
 	/* The first invalidated by the sender's ibv_wr_send_inv (the key's
 	 * death after it, and the receive's flags, are mw_remote_invalidate's
@@ -581,11 +581,11 @@ RG_TEST_F(verbs, qp_ex_mw, rc_pair)
 	v_wait(self->b.cq, &wc, "the receive that invalidates");
 	v_expect_wc(&wc, IBV_WC_RECV, 5);
 	RG_EXPECT_EQ(wc.invalidated_rkey, rkey1);
-	RG_EXPECT(v_check(self->b.buf, 16, 7));
+	RG_EXPECT_DATA(v_check(self->b.buf, 16, 7));
 
 	/* The second invalidated locally; still open until then. */
 	RG_ASSERT_EQ(wr_write(self, qa, rkey2, w2, 8, 7), IBV_WC_SUCCESS);
-	RG_ASSERT(v_check(w2, 64, 8));
+	RG_ASSERT_DATA(v_check(w2, 64, 8));
 	ibv_wr_start(qb);
 	qb->wr_id = 8;
 	qb->wr_flags = IBV_SEND_SIGNALED;
@@ -596,7 +596,7 @@ RG_TEST_F(verbs, qp_ex_mw, rc_pair)
 	 * key opens nothing, and the window keeps its bytes. */
 	st = wr_write(self, qa, rkey2, w2, 9, 9);
 	RG_EXPECT_NE(st, IBV_WC_SUCCESS);
-	RG_EXPECT(v_check(w2, 64, 8));
+	RG_EXPECT_DATA(v_check(w2, 64, 8));
 	rg_observe("write_status", "write after ibv_wr_local_inv", ibv_wc_status_str(st));
 	(void)first;
 	(void)second;
@@ -643,12 +643,12 @@ RG_TEST_F(verbs, qp_ex_ud, ud_pair)
 	v_expect_wc(&wc, IBV_WC_RECV, 20);
 	RG_EXPECT_EQ(wc.byte_len, 40 + 300);
 	RG_EXPECT_EQ(wc.src_qp, qp->qp_num);
-	RG_EXPECT(v_check(self->b.buf + 40, 300, 51));
+	RG_EXPECT_DATA(v_check(self->b.buf + 40, 300, 51));
 	v_wait(self->b.cq, &wc, "the second datagram");
 	v_expect_wc(&wc, IBV_WC_RECV, 21);
 	RG_EXPECT_EQ(wc.byte_len, 40 + 100);
 	RG_EXPECT(wc.wc_flags & IBV_WC_WITH_IMM);
 	RG_EXPECT_EQ(be32toh(wc.imm_data), 0xabcd);
-	RG_EXPECT(v_check(self->b.buf + 4096 + 40, 100, 52));
+	RG_EXPECT_DATA(v_check(self->b.buf + 4096 + 40, 100, 52));
 	RG_EXPECT_EQ(ibv_destroy_ah(ah), 0);
 }

@@ -117,6 +117,7 @@ void rg__assert_str(const char *file, int line, bool fatal, const char *expr,
 void rg__assert_ptr(const char *file, int line, bool fatal, const char *expr,
 		    bool equal, const void *got, const void *want);
 void rg__assert_true(const char *file, int line, bool fatal, const char *expr);
+void rg__assert_data(const char *file, int line, bool fatal, const char *expr);
 
 #define RG__SIGNED(x) ((__typeof__(x))-1 < (__typeof__(x))1)
 
@@ -160,6 +161,12 @@ void rg__assert_true(const char *file, int line, bool fatal, const char *expr);
 			rg__assert_true(__FILE__, __LINE__, fatal, expr);      \
 	} while (0)
 
+#define RG__DATA(fatal, cond, expr)                                            \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			rg__assert_data(__FILE__, __LINE__, fatal, expr);      \
+	} while (0)
+
 /* The expression is spelled here, before its macros (EINVAL, NULL) expand. */
 #define RG_EXPECT(cond) RG__TRUE(false, cond, #cond)
 #define RG_ASSERT(cond) RG__TRUE(true, cond, #cond)
@@ -175,6 +182,15 @@ void rg__assert_true(const char *file, int line, bool fatal, const char *expr);
 #define RG_ASSERT_NULL(p) RG__PTR(true, p, ==, NULL, true, #p " == NULL")
 #define RG_EXPECT_NOT_NULL(p) RG__PTR(false, p, !=, NULL, false, #p " != NULL")
 #define RG_ASSERT_NOT_NULL(p) RG__PTR(true, p, !=, NULL, false, #p " != NULL")
+/*
+ * A data check: the bytes a call moved are not the bytes sent. Wrong on any
+ * device, so its failure is marked as one ("data_check" in results.jsonl):
+ * a run no profile judges still fails on it. rg_fail_data() is the same as
+ * rg_fail() for a check the condition alone cannot say.
+ *	RG_EXPECT_DATA(v_check(buf, 300, 85));
+ */
+#define RG_EXPECT_DATA(cond) RG__DATA(false, cond, #cond)
+#define RG_ASSERT_DATA(cond) RG__DATA(true, cond, #cond)
 
 /* End the running test now with this outcome; the reason says why. */
 _Noreturn void rg_unsupported(const char *fmt, ...)
@@ -184,6 +200,8 @@ _Noreturn void rg_skip(const char *fmt, ...)
 _Noreturn void rg_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 _Noreturn void rg_fail(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+_Noreturn void rg_fail_data(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
 /*

@@ -25,6 +25,7 @@ class Result:
     message: str = ""        # for people: file:line: condition, the errno
     observed: str = ""       # what a test of bad input saw (errno, completion status)
     failure: str = ""        # a FAIL's message id: what failed without its values
+    data_check: bool = False  # that failure is a data check (RG_EXPECT_DATA, rg_fail_data)
     duration_s: float = 0.0
     stack: str = ""
     device: str = ""
