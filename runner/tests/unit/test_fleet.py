@@ -279,8 +279,18 @@ class NodePerf(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             self.assertEqual(node._perf(Path(tmp)), [])
             verdict = {"ratio": 1.2, "ci": [1.1, 1.3], "verdict": "slower", "n": [9, 9]}
-            (Path(tmp) / "perf.json").write_text(json.dumps({"verdicts": {"write_2": verdict}}))
-            self.assertEqual(node._perf(Path(tmp)), [dict(verdict, measurement="write_2")])
+            path = Path(tmp) / "perf.json"
+            # format 1 (before runs and machines): read through perf/record.py, defaults filled
+            path.write_text(json.dumps({"baseline": None, "threshold": 0.1,
+                                        "verdicts": {"write_2": verdict}}))
+            self.assertEqual(node._perf(Path(tmp)),
+                             [dict(verdict, runs=[], note="", where="", measurement="write_2")])
+            path.write_text(json.dumps({"baseline": None, "threshold": 0.1,
+                                        "verdicts": {"write_2": dict(verdict, ratio="x")}}))
+            with self.assertRaises(UsageError) as caught:
+                node._perf(Path(tmp))
+            self.assertIn(f"{path}: not a perf suite record (perf.json): field "
+                          "verdicts.write_2.ratio", str(caught.exception))
 
 
 class PairRounds(unittest.TestCase):
