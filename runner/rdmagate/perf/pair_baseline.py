@@ -53,7 +53,7 @@ class Measurement:
 class PairBaseline:
     profile: str
     stack: str
-    rdma_core: str
+    rdma_core: str | None   # None: the host stack (this machine's own libraries)
     kernel: str
     perftest: str           # the perftest package's version
     recorded: str           # the date
@@ -134,7 +134,7 @@ def compare(stored: PairBaseline, name: str, runs: list[float], threshold: float
 def summary(b: PairBaseline) -> list[str]:
     """A loaded pair baseline in a few lines: where, when, each measurement's runs."""
     lines = [f"perftest pair baseline, format {b.format}, {b.profile} / {b.stack} "
-             f"(rdma-core {b.rdma_core}, perftest {b.perftest}, kernel {b.kernel}), "
+             f"(rdma-core {b.rdma_core or 'of the host'}, perftest {b.perftest}, kernel {b.kernel}), "
              f"recorded {b.recorded} in {b.boots} boot(s) between {b.pair} on "
              f"{machine.describe(b.machine)}"]
     for name, m in sorted(b.measurements.items()):

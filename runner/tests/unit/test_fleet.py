@@ -364,7 +364,7 @@ class PairsAgainstTheirBaseline(unittest.TestCase):
                                                 ("ib_write_bw", 65536, "bw_avg_Bps", BW))
              for value in values], {"ib_write_lat": "typical_us", "ib_write_bw": "bw_avg_Bps"})
         pair_baseline.write(pair_baseline.PairBaseline(
-            "rxe-6.1", "host", "44.0-2", "6.1.0-50-amd64", "4.5+0.17-1", "2026-12-02", 2,
+            "rxe-6.1", "host", None, "6.1.0-50-amd64", "4.5+0.17-1", "2026-12-02", 2,
             "two lab guests", machine, measured), self.path)
 
     def judged(self, lat_scale: float, machine: dict, path=None) -> record.Pair:
