@@ -73,7 +73,8 @@ def run_pair(pair: Pair, target, fleet_dir: Path, say=lambda text: None) -> Pair
                   and not r["ok"]]
         if name in measured:
             runs = measured[name].runs
-            entry.update(value=stats.run_spread(runs)[0], runs=runs)
+            entry.update(value=stats.run_spread(runs)[0], runs=runs,
+                         iterations=measured[name].iterations)
             if failed:
                 entry["failed_runs"] = len(failed)
         else:
@@ -120,6 +121,13 @@ def against_baseline(pairs: list[Pair], path: Path, threshold: float) -> None:
             elif v["measurement"] not in stored.measurements:
                 v["baseline"] = {"verdict": "none stored", "path": shown,
                                  "note": f"{shown} has no {v['measurement']}"}
+            elif stored.measurements[v["measurement"]].iterations != v.get("iterations"):
+                # runs of another length are another measurement (a sweep changed since)
+                v["baseline"] = {"verdict": "none stored", "path": shown,
+                                 "note": f"{shown} has {v['measurement']} of "
+                                 f"{stored.measurements[v['measurement']].iterations} "
+                                 f"iterations, the pair ran {v.get('iterations')}: record "
+                                 "it again"}
             else:
                 cmp = pair_baseline.compare(stored, v["measurement"], v["runs"], threshold,
                                             pair.machine)

@@ -371,9 +371,9 @@ class PairsAgainstTheirBaseline(unittest.TestCase):
         from rdmagate.fleet import pairs
         pair = record.Pair("n1", "n2", 1, "tested", machine=machine, verdicts=[
             {"measurement": "ib_write_lat-2", "metric": "typical_us", "value": 20.0 * lat_scale,
-             "runs": [v * lat_scale for v in LAT[3:6]]},
+             "runs": [v * lat_scale for v in LAT[3:6]], "iterations": 300},
             {"measurement": "ib_write_bw-65536", "metric": "bw_avg_Bps", "value": 41e6,
-             "runs": BW[3:6]}])
+             "runs": BW[3:6], "iterations": 300}])
         pairs.against_baseline([pair], path or self.path, 0.1)
         pairs.judge([pair])
         return pair
@@ -411,6 +411,13 @@ class PairsAgainstTheirBaseline(unittest.TestCase):
         self.assertEqual(pair.verdicts[0]["baseline"]["verdict"], "none stored")
         self.assertIn("no baseline stored for rxe-6.1/debian-12",
                       pair.verdicts[0]["baseline"]["note"])
+        longer = self.judged(1.5, LAB)
+        longer.verdicts[0]["iterations"] = 1000
+        from rdmagate.fleet import pairs
+        pairs.against_baseline([longer], self.path, 0.1)
+        self.assertEqual(longer.verdicts[0]["baseline"]["verdict"], "none stored")
+        self.assertIn("of 300 iterations, the pair ran 1000",
+                      longer.verdicts[0]["baseline"]["note"])
 
     def test_junit_report_and_exit_code_carry_it(self):
         from rdmagate.fleet import junit, report
