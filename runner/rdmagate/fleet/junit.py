@@ -41,6 +41,9 @@ def records(fleet: Fleet, fleet_dir: Path) -> list[tuple[dict, Result]]:
             reason = v.get("verdict", "")
             text = (f"{v['metric']} {v['value']:.4g}: {v['ratio']}x the fleet's median "
                     f"{v['fleet_median']:.4g}") if "value" in v else v.get("error", "")
+            if v.get("failed_runs"):
+                text += (f"; {len(v['failed_runs'])} run(s) gave no figure: "
+                         f"{v['failed_runs'][0]}")
             if pairs.against(v):
                 text += f"; {pairs.baseline_text(v['baseline'])}"
                 if v["baseline"]["verdict"] == "slower":

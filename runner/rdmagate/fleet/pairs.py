@@ -75,8 +75,8 @@ def run_pair(pair: Pair, target, fleet_dir: Path, say=lambda text: None) -> Pair
             runs = measured[name].runs
             entry.update(value=stats.run_spread(runs)[0], runs=runs,
                          iterations=measured[name].iterations)
-            if failed:
-                entry["failed_runs"] = len(failed)
+            if failed:   # judged on the runs that gave a figure; why the others did not
+                entry["failed_runs"] = failed
         else:
             entry["error"] = failed[0] if failed else "not run"
         pair.verdicts.append(entry)

@@ -429,13 +429,16 @@ class PairsAgainstTheirBaseline(unittest.TestCase):
                 record.Node("n1", "tested", exit_code=0), record.Node("n2", "tested",
                                                                       exit_code=0)])
             self.assertEqual(exit_code(fleet), code, where)
+        slow.verdicts[1]["failed_runs"] = ["the client was stopped (exit 124: timeout)"]
         cases = {r.test: r for _, r in junit.records(fleet, Path(self.tmp.name))}
         lat = cases["pair.n1-n2.ib_write_lat-2"]
         self.assertEqual((lat.outcome, lat.reason),
                          ("FAIL", "slower than its baseline, as the fleet"))
         self.assertRegex(lat.message, r"slower: 1\.[45]\d\dx the baseline .*host\.json \(99% CI "
                          r"1\.\d+-1\.\d+, 3 runs against 8, threshold 10%, device\)")
-        self.assertEqual(cases["pair.n1-n2.ib_write_bw-65536"].outcome, "PASS")
+        bw = cases["pair.n1-n2.ib_write_bw-65536"]
+        self.assertEqual(bw.outcome, "PASS")
+        self.assertIn("1 run(s) gave no figure: the client was stopped", bw.message)
         page = report.render(fleet, Path(self.tmp.name))
         self.assertIn('stroke="#cf222e"', page)
         self.assertIn("<td>slower</td>", page)
