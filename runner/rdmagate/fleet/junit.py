@@ -2,13 +2,15 @@
 classname (<node>.<suite>), so names stay unique across nodes; a node not
 tested is one error case <node>.node.tested with the reason; each pair's
 measurements under pair.<server>-<client> (a FAIL when off the fleet's
-median); the stack, node and kernel as properties of each suite."""
+median or slower than the stored pair baseline, with its ratio and
+interval); the stack, node and kernel as properties of each suite."""
 import dataclasses
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..outputs import junit, results
 from ..outputs.result import Result
+from . import pairs
 from .record import NOT_TESTED, Fleet
 
 
@@ -36,10 +38,20 @@ def records(fleet: Fleet, fleet_dir: Path) -> list[tuple[dict, Result]]:
         for v in pair.verdicts:
             outcome = {"as the fleet": "PASS", "off the fleet": "FAIL"}.get(v.get("verdict"),
                                                                            "ERROR")
+            reason = v.get("verdict", "")
             text = (f"{v['metric']} {v['value']:.4g}: {v['ratio']}x the fleet's median "
                     f"{v['fleet_median']:.4g}") if "value" in v else v.get("error", "")
+            if v.get("failed_runs"):
+                text += (f"; {len(v['failed_runs'])} run(s) gave no figure: "
+                         f"{v['failed_runs'][0]}")
+            if pairs.against(v):
+                text += f"; {pairs.baseline_text(v['baseline'])}"
+                if v["baseline"]["verdict"] == "slower":
+                    outcome = "FAIL"
+                    reason = "slower than its baseline" + (
+                        "" if reason == "off the fleet" else f", {reason}")
             out.append((props, Result(f"{suite}.{v['measurement']}", suite, v["measurement"],
-                                      outcome, reason=v.get("verdict", ""), message=text)))
+                                      outcome, reason=reason, message=text)))
     return out
 
 

@@ -6,7 +6,8 @@ import shutil
 from pathlib import Path
 
 from .. import outcomes, profiles
-from ..outputs import results, rundir
+from ..outputs import records, results
+from ..perf import record as perf_record
 from ..errors import InfraError, RunCutShort
 from ..pipelines.check import SuiteRun, run_suites
 from ..progress import Progress
@@ -92,8 +93,8 @@ def _perf(run_dir: Path) -> list[dict]:
     path = run_dir / "perf.json"
     if not path.is_file():
         return []
-    verdicts = rundir.read_json(path).get("verdicts") or {}
-    return [dict(v, measurement=name) for name, v in sorted(verdicts.items())]
+    return [dict(records.to_json(v), measurement=name)
+            for name, v in sorted(perf_record.load(path).verdicts.items())]
 
 
 def _finished(node: Node, finished: list) -> None:

@@ -1,14 +1,10 @@
 """fleet.json: what a fleet run found, per node and per pair; one typed,
-versioned definition, written as the run goes and loaded back (rdmagate
-report, history add) with every field checked."""
-import json
-import typing
-from dataclasses import MISSING, asdict, dataclass, field, fields
-from types import UnionType
+versioned definition (outputs/records.py), written as the run goes and
+loaded back (rdmagate report, history add) with every field checked."""
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import files
-from ..outputs import rundir
+from ..outputs import records, rundir
 from ..errors import UsageError
 
 SCHEMA = "rdmagate-fleet"
@@ -44,7 +40,9 @@ class Pair:
     round: int
     status: str = NOT_TESTED
     reason: str = ""
-    verdicts: list = field(default_factory=list)
+    # per measurement: runs, value, the fleet's median, and the stored pair baseline's verdict
+    verdicts: list[dict] = field(default_factory=list)
+    machine: dict = field(default_factory=dict)      # perf/machine.py's facts of the pair
 
 
 @dataclass
@@ -55,8 +53,8 @@ class Fleet:
     schema: str = SCHEMA
     version: int = VERSION
     job: dict = field(default_factory=dict)        # id, waited_s, state, reason
-    nodes: list = field(default_factory=list)      # Node
-    pairs: list = field(default_factory=list)      # Pair
+    nodes: list[Node] = field(default_factory=list)
+    pairs: list[Pair] = field(default_factory=list)
     outliers: dict = field(default_factory=dict)   # nodes, links: off the fleet's median
     drain: list = field(default_factory=list)      # suggested (or run) scontrol lines
     started: str = ""
@@ -64,8 +62,7 @@ class Fleet:
     exit_code: int | None = None
 
     def write(self, path: Path) -> None:
-        files.write_atomic(path, json.dumps(asdict(self), indent=2, sort_keys=True) + "\n",
-                           "fleet.json")
+        records.write(self, path, sort_keys=True)
 
 
 def load(path: Path) -> Fleet:
@@ -76,30 +73,7 @@ def load(path: Path) -> Fleet:
     if data.get("version") != VERSION:
         raise UsageError(f"{path}: field version: {data.get('version')!r}, this rdmagate "
                          f"reads version {VERSION}")
-    fleet = _typed(Fleet, data, path, "")
-    fleet.nodes = [_typed(Node, n, path, f"nodes[{i}].") for i, n in enumerate(fleet.nodes)]
-    fleet.pairs = [_typed(Pair, p, path, f"pairs[{i}].") for i, p in enumerate(fleet.pairs)]
-    return fleet
-
-
-def _typed(cls, data, path: Path, where: str):
-    """cls from a JSON object, each field present (or defaulted) and of its type."""
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: field {where.rstrip('.') or '(top)'}: not an object")
-    hints = typing.get_type_hints(cls)
-    values = {}
-    for f in fields(cls):
-        if f.name not in data:
-            if f.default is MISSING and f.default_factory is MISSING:
-                raise UsageError(f"{path}: field {where}{f.name}: missing")
-            continue
-        hint = hints[f.name]
-        accepted = tuple(typing.get_origin(a) or a
-                         for a in (typing.get_args(hint) if isinstance(hint, UnionType)
-                                   else (hint,)))
-        value = data[f.name]
-        if not isinstance(value, accepted) or (isinstance(value, bool) and bool not in accepted):
-            raise UsageError(f"{path}: field {where}{f.name}: {type(value).__name__}, "
-                             f"expected {' or '.join(a.__name__ for a in accepted)}")
-        values[f.name] = value
-    return cls(**values)
+    try:
+        return records.from_json(Fleet, data)
+    except records.Mismatch as err:
+        raise UsageError(f"{path}: not a fleet.json: {err}") from None

@@ -1,12 +1,15 @@
 """A fleet run's report.html: one self-contained page (no script, no
 network; everything from the data escaped): the nodes, a node x test
 matrix with the tests that deviate first, the outlier nodes and links, and
-the pairs' latency as a server x client picture (inline SVG)."""
+the pairs' latency as a server x client picture (inline SVG) with each
+pair's verdict against the stored pair baseline, and those verdicts ranked
+(slower on a device first, lab findings after)."""
 from pathlib import Path
 
 from .. import files, outcomes
 from ..outputs import results
-from ..report.page import CELL, esc, STYLE
+from ..report.page import CELL, esc, STYLE, WHERE
+from . import pairs
 from .record import NOT_TESTED, Fleet
 
 
@@ -59,13 +62,40 @@ def _pair_picture(fleet: Fleet) -> str:
         colour = f"rgb({200 + red // 5},{230 - red // 2},{200 - red // 2})" if "value" in v \
             else "#ddd"
         label = f"{v['value']:.4g}" if "value" in v else "n/m"
+        against = (pairs.against(v) or {}).get("verdict", "none stored")
+        # a pair slower than its stored baseline: outlined, and said under the figure
+        edge = ' stroke="#cf222e" stroke-width="3"' if against == "slower" else ""
         parts.append(f'<rect x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}" '
-                     f'fill="{colour}"><title>{esc(server)} to {esc(client)}: '
-                     f'{esc(v.get("measurement"))} {esc(label)} us, {esc(v.get("verdict"))}'
-                     f'</title></rect><text x="{x + 4}" y="{y + cell // 2}">{esc(label)}</text>')
+                     f'fill="{colour}"{edge}><title>{esc(server)} to {esc(client)}: '
+                     f'{esc(v.get("measurement"))} {esc(label)} us, {esc(v.get("verdict"))}; '
+                     f'baseline: {esc(against)}</title></rect>'
+                     f'<text x="{x + 4}" y="{y + cell // 2}">{esc(label)}</text>'
+                     f'<text x="{x + 4}" y="{y + cell // 2 + 14}">{esc(against)}</text>')
     parts.append("</svg>")
     return ("<p>rows: server, columns: client; typical 2-byte RDMA WRITE latency in us, "
-            "redder the further above the fleet's median.</p>" + "".join(parts))
+            "redder the further above the fleet's median; under it the verdict against the "
+            "stored pair baseline (outlined red: slower).</p>" + "".join(parts))
+
+
+def _against_baseline(fleet: Fleet) -> str:
+    """Every measured pair against the stored pair baseline: slower on a
+    device first, then slower in the lab (a lab finding), then the rest."""
+    rows = [(p, v) for p in fleet.pairs for v in p.verdicts if pairs.against(v)]
+    if not rows:
+        return "<p>no pair measured against a stored baseline.</p>"
+
+    def rank(row) -> int:
+        b = row[1]["baseline"]
+        return 0 if b["verdict"] == "slower" and b.get("where") == "device" else \
+            1 if b["verdict"] == "slower" else 2
+    cells = "".join(
+        f"<tr><td>{esc(p.server)}-{esc(p.client)}</td><td>{esc(v['measurement'])}</td>"
+        f"<td>{esc(v['baseline']['verdict'])}</td><td>{esc(pairs.baseline_text(v['baseline']))}"
+        f"</td></tr>" for p, v in sorted(rows, key=rank))
+    lab = any(v["baseline"].get("where") == "lab" for _, v in rows)
+    return ((f"<p>{esc(WHERE['lab'])}</p>" if lab else "")
+            + f"<table><tr><th>pair</th><th>measurement</th><th>against the baseline</th>"
+            f"<th>why</th></tr>{cells}</table>")
 
 
 def render(fleet: Fleet, fleet_dir: Path) -> str:
@@ -94,6 +124,7 @@ exit code {esc(fleet.exit_code)}; suites {esc(', '.join(fleet.suites))};
 <h2>Outliers</h2><p>nodes: {esc(', '.join(outliers.get('nodes', [])) or 'none')};
 links: {esc(', '.join(outliers.get('links', [])) or 'none')}</p>
 <h2>Pairs</h2>{_pair_picture(fleet)}
+<h3>Pairs against the stored pair baseline</h3>{_against_baseline(fleet)}
 <h2>To drain</h2>{f"<ul>{drain}</ul>" if drain else "<p>none.</p>"}
 </body></html>
 """

@@ -9,6 +9,7 @@ from ..outputs import results, rundir
 from ..outputs.result import Result
 from ..errors import UsageError
 from ..fleet import record as fleet_record
+from ..perf import record as perf_record
 
 HERE = "local"    # the node of a check run: the machine it ran on
 
@@ -83,10 +84,8 @@ def _measures(run_dir: Path) -> list[tuple[str, float, str]]:
     path = run_dir / "perf.json"
     if not path.is_file():
         return []
-    verdicts = rundir.read_json(path).get("verdicts") or {}
-    return [(f"perf.{name}", float(v["ratio"]), "x baseline")
-            for name, v in sorted(verdicts.items())
-            if isinstance(v, dict) and isinstance(v.get("ratio"), (int, float))]
+    return [(f"perf.{name}", float(v.ratio), "x baseline")
+            for name, v in sorted(perf_record.load(path).verdicts.items())]
 
 
 def _fleet(run_dir: Path) -> Run:

@@ -92,7 +92,8 @@ def of_target(target, ran) -> dict:
     lab = ran.record.get("lab")
     if lab is not None:
         from ..targets.lab import qemu
-        cpus, memory = qemu.Guest.cpus, qemu.Guest.memory_mb
+        from ..targets.lab.run import default_guest_cpus
+        cpus, memory = default_guest_cpus(target.nodes), qemu.Guest.memory_mb
         return of_lab(lab.get("accel", "unknown"), lab.get("guest_cpus", cpus),
                       lab.get("guest_memory_mb", memory), qemu.QEMU)
     return of_device(target.device, target.kind)

@@ -19,8 +19,9 @@ relative to the run directory; earlier tries under "earlier_tries"), tries
 (a job whose perftest could not calibrate its clock runs again, up to three
 times), ok; then source ("json" or "table") and
 metrics (perftest.parse's keys: *_us, *_Bps, msg_rate_Mpps), or error and
-tail (the last lines of the client's and the server's output). A failed job
-is never a zero measurement.
+tail (the last lines of the client's and the server's output); and machine
+(perf/machine.py's facts of where it ran). A failed job is never a zero
+measurement.
 """
 import math
 import re
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from ..errors import InfraError, UsageError
 from ..targets import scripts
-from . import perftest
+from . import machine, perftest
 
 JOB_SCRIPT = scripts.PERFTEST_JOBS   # addresses are the target's: debian-13 has no 'localhost'
 FIRST_PORT = 18515        # perftest's default; one port per job, so no job waits for the last one's socket
@@ -146,7 +147,9 @@ def run_sweep(target, run_dir: Path, sweep: Sweep, say=lambda text: None,
     if ran.exit_status != 0:
         raise InfraError(f"perftest: the guest script failed (exit {ran.exit_status}); "
                          f"see {out}")
-    return collect(out, jobs, stack=target.stack_name, kernel=ran.kernel)
+    found = collect(out, jobs, stack=target.stack_name, kernel=ran.kernel)
+    facts = machine.of_target(target, ran)   # a baseline is judged by where it was measured
+    return [dict(result, machine=facts) for result in found]
 
 
 def _versions(out: Path) -> dict:

@@ -1,7 +1,10 @@
 """The baseline pipeline: record a stack's ABI (symbols, abidw corpora of its
 libraries and public header types) under baselines/abi/NAME/, or every
 sample of its fast-path measurements at a target under
-baselines/perf/<profile>/NAME.json."""
+baselines/perf/<profile>/NAME.json and the runs of the fleet's perftest
+pair under baselines/perftest/<profile>/NAME.json (perf), or the pair alone
+(perftest)."""
+import datetime
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,16 +13,18 @@ from .. import profiles, stacks, targets
 from ..abi import baseline as abi_baseline
 from ..errors import InfraError, UsageError
 from ..kabi import baseline as kabi_baseline, facts as kabi_facts
-from ..perf import baseline as perf_baseline, machine, native, suite as perf_suite
+from ..fleet import pairs
+from ..perf import baseline as perf_baseline, machine, native, pair_baseline, perftest_run
+from ..perf import suite as perf_suite
 from ..progress import Progress
 
-KINDS = ("abi", "perf", "kabi")
+KINDS = ("abi", "perf", "perftest", "kabi")
 
 
 @dataclass(frozen=True)
 class BaselineRequest:
     stack: str
-    kind: str = "abi"                 # abi, perf or kabi
+    kind: str = "abi"                 # abi, perf, perftest or kabi
     device: str | None = None         # perf: where to measure (default: as check chooses)
     use_lab: bool = False
     iters: int = perf_suite.ITERS
@@ -41,7 +46,13 @@ def record(request: BaselineRequest, progress: Progress) -> Recorded:
     if request.kind == "kabi":
         side = kabi_facts.from_headers(stacks.resolve(request.stack), say=progress.say)
         return Recorded(kabi_baseline.record(side), "kABI baseline (RDMA exports, kernel facts)")
-    return _record_perf(request, progress)
+    if request.kind == "perftest":
+        return _record_pair(request, progress)
+    native_done = _record_perf(request, progress)
+    if request.device:   # a pair needs two nodes: the fleet's, not this command's
+        return native_done
+    pair_done = _record_pair(request, progress)
+    return Recorded(native_done.path, f"{native_done.what}; {pair_done.what} in {pair_done.path}")
 
 
 def _record_perf(request: BaselineRequest, progress: Progress) -> Recorded:
@@ -71,3 +82,40 @@ def _record_perf(request: BaselineRequest, progress: Progress) -> Recorded:
     kept = [n for n, m in measured.items() if "runs" in m]
     return Recorded(path, f"perf baseline of {len(kept)} measurements, {session.boots} boots, "
                     f"on {machine.describe(session.machine)}")
+
+
+def _record_pair(request: BaselineRequest, progress: Progress) -> Recorded:
+    """The fleet's pair sweep (fleet/pairs.py) between two lab guests joined
+    by the lab's link, request.boots times: every run of each measurement."""
+    if request.device:
+        raise UsageError(f"--suite perftest --device {request.device}: a pair baseline is "
+                         "recorded between two lab guests (a pair of devices needs two "
+                         "nodes); leave out --device")
+    stack = stacks.resolve(request.stack)
+    stacks.fetch(stack, say=progress.say)
+    if not targets.lab.available():
+        raise InfraError("a pair baseline's lab guests need qemu-system-x86_64: run ci/setup")
+    target = targets.Lab(stack.name, "two lab guests joined by a link stand for a pair",
+                         nodes=2)
+    profile = profiles.name_for(target)
+    found: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="rdmagate-pair-") as tmp:
+        for boot in range(request.boots):
+            progress.say(f"pair baseline: boot {boot + 1} of {request.boots}")
+            found += perftest_run.run_sweep(target, Path(tmp) / f"boot{boot + 1}",
+                                            pairs.BASELINE_SWEEP, say=progress.say)
+    failed = [f"{r['tool']}-{r['size']}: {r['error']}" for r in found if not r["ok"]]
+    if failed:
+        raise InfraError(f"perftest pair baseline of {stack.name}: {len(failed)} run(s) "
+                         f"failed ({failed[0]}); nothing written")
+    first = found[0]
+    stored = pair_baseline.PairBaseline(
+        profile, stack.name, stack.rdma_core, first["kernel"],
+        first["perftest_package"] or "unknown", datetime.date.today().isoformat(),
+        request.boots, "two lab guests joined by the lab's link", first["machine"],
+        pair_baseline.measurements(found, pairs.METRICS))
+    path = pair_baseline.write(stored, pair_baseline.path_for(profile, stack.name))
+    runs = sorted({len(m.runs) for m in stored.measurements.values()})
+    return Recorded(path, f"perftest pair baseline of {len(stored.measurements)} measurements, "
+                    f"{'/'.join(map(str, runs))} runs each in {request.boots} boots, on "
+                    f"{machine.describe(stored.machine)}")

@@ -3,7 +3,9 @@ scheduler (one Slurm job holding the nodes, each step sent to its node) or
 on this machine (--scheduler local, N nodes that are this host); fleet.json
 and junit.xml across the nodes.
 
-Exit code: 1 when a node's tests ended otherwise than expected, else 3 when
+Exit code: 1 when a node's tests ended otherwise than expected, a pair is
+off the fleet's median or slower than its stored baseline on a device (in
+the lab that is a finding, not 1), else 3 when
 a node was not tested (or the job never ran), else 0."""
 import shlex
 from concurrent.futures import ThreadPoolExecutor
@@ -12,10 +14,11 @@ from pathlib import Path
 
 from ..harness import build
 from ..outputs import plan, rundir
-from .. import stacks, suites, targets
+from .. import profiles, stacks, suites, targets
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, InfraError, UsageError
 from ..fleet import follow, job, junit, node as fleet_node, pairs, report
 from ..fleet.record import NOT_TESTED, Fleet, Node, Pair
+from ..perf import pair_baseline, suite as perf_suite
 from ..progress import Progress
 from ..targets.slurm import SlurmNode, SlurmPair
 
@@ -182,8 +185,13 @@ def _pairs(mode: str, nodes: list[Node], stack, fleet_dir: Path, progress,
             try:
                 target = _pair_target(stack, tested[server], tested[client], job_id)
                 pairs.run_pair(pair, target, fleet_dir)
+                if pair.status != NOT_TESTED:
+                    # the profile of the pair's device (the lab's: the guests' kernel)
+                    name = profiles.name_for(target)
+                    pairs.against_baseline([pair], pair_baseline.path_for(name, stack.name),
+                                           perf_suite.threshold(profiles.load_for_device(name)))
             except InfraError as err:
-                pair.reason = str(err)
+                pair.status, pair.reason = NOT_TESTED, str(err)
             progress.say(f"pair {server}-{client} (round {number}): {pair.status}"
                          + (f" ({pair.reason})" if pair.reason else ""))
             done.append(pair)
@@ -225,9 +233,12 @@ def _finish(record: Fleet, fleet_dir: Path, progress: Progress) -> FleetDone:
 
 
 def exit_code(record: Fleet) -> int:
+    """A pair slower than its stored baseline deviates on a device; in the lab
+    (soft-RoCE under an emulated CPU) it is a lab finding: reported, not 1."""
     codes = [n.exit_code for n in record.nodes]
     verdicts = [v.get("verdict") for p in record.pairs for v in p.verdicts]
-    if EXIT_UNEXPECTED in codes or "off the fleet" in verdicts:
+    if EXIT_UNEXPECTED in codes or "off the fleet" in verdicts \
+            or pairs.slower(record.pairs, "device"):
         return EXIT_UNEXPECTED
     if not record.nodes or any(n.status == NOT_TESTED for n in record.nodes + record.pairs) \
             or any(c not in (EXIT_OK, None) for c in codes) or "not measured" in verdicts:

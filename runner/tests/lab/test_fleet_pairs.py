@@ -1,14 +1,17 @@
 """rdmagate fleet run --pairs ring on two local nodes: the api suite on
 each, then perftest's server on one and client on the other across two lab
-guests joined by the lab's link (real soft-RoCE, real perftest), judged
-against the fleet's median; nothing left behind."""
+guests joined by the lab's link (real soft-RoCE, real perftest), three
+runs a measurement, judged against the fleet's median and against the
+committed pair baseline baselines/perftest/rxe-6.1/host.json (recorded on
+this kind of machine); nothing left behind."""
 import os
 import shutil
 import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
-from rdmagate.fleet import record
+from rdmagate.fleet import pairs, record
+from rdmagate.perf import pair_baseline, stats
 from tests.support import only_run, rdmagate
 
 
@@ -23,7 +26,7 @@ class PairAcrossTwoGuests(unittest.TestCase):
             fleet = record.load(run_dir / "fleet.json")
             cases = ET.parse(run_dir / "junit.xml").getroot().findall(".//testcase")
             raw = run_dir / "pairs" / "local1-local2" / "perftest"
-            client_txt = raw / "write_lat-2.client.txt"
+            client_txt = raw / "write_lat-2.0.client.txt"   # the first of its runs
             client = client_txt.read_text() if client_txt.exists() else ""
             leftovers = os.listdir(tmp)
         self.assertEqual(done.returncode, 0, done.stderr[-3000:])
@@ -31,9 +34,20 @@ class PairAcrossTwoGuests(unittest.TestCase):
                          [("local1", "local2", 1, "tested")])
         verdicts = {v["measurement"]: v for v in fleet.pairs[0].verdicts}
         self.assertEqual(set(verdicts), {"ib_write_lat-2", "ib_write_bw-65536"})
-        for v in verdicts.values():
+        stored = pair_baseline.load(pair_baseline.path_for("rxe-6.1", "host"))
+        for name, v in verdicts.items():
             self.assertGreater(v["value"], 0, v)
+            # a run perftest could not finish under load is left out, and said
+            self.assertEqual(len(v["runs"]) + len(v.get("failed_runs", [])),
+                             pairs.SWEEP.repeats, v)
             self.assertEqual((v["ratio"], v["verdict"]), (1.0, "as the fleet"))
+            against = v["baseline"]
+            # the verdict came from the stored baseline, on the same machine
+            self.assertIn(against["verdict"], stats.VERDICTS, against)
+            self.assertEqual((against["path"], against["where"], against["runs"]),
+                             ("baselines/perftest/rxe-6.1/host.json", "lab",
+                              [len(stored.measurements[name].runs), pairs.SWEEP.repeats]))
+            self.assertFalse(against["note"].startswith("not comparable"), against)
         self.assertEqual(fleet.outliers, {"nodes": [], "links": []})
         self.assertEqual(sorted(c.get("name") for c in cases
                                 if c.get("classname") == "pair.local1-local2"),

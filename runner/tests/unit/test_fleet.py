@@ -279,8 +279,18 @@ class NodePerf(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             self.assertEqual(node._perf(Path(tmp)), [])
             verdict = {"ratio": 1.2, "ci": [1.1, 1.3], "verdict": "slower", "n": [9, 9]}
-            (Path(tmp) / "perf.json").write_text(json.dumps({"verdicts": {"write_2": verdict}}))
-            self.assertEqual(node._perf(Path(tmp)), [dict(verdict, measurement="write_2")])
+            path = Path(tmp) / "perf.json"
+            # format 1 (before runs and machines): read through perf/record.py, defaults filled
+            path.write_text(json.dumps({"baseline": None, "threshold": 0.1,
+                                        "verdicts": {"write_2": verdict}}))
+            self.assertEqual(node._perf(Path(tmp)),
+                             [dict(verdict, runs=[], note="", where="", measurement="write_2")])
+            path.write_text(json.dumps({"baseline": None, "threshold": 0.1,
+                                        "verdicts": {"write_2": dict(verdict, ratio="x")}}))
+            with self.assertRaises(UsageError) as caught:
+                node._perf(Path(tmp))
+            self.assertIn(f"{path}: not a perf suite record (perf.json): field "
+                          "verdicts.write_2.ratio", str(caught.exception))
 
 
 class PairRounds(unittest.TestCase):
@@ -325,6 +335,163 @@ class PairRounds(unittest.TestCase):
         self.assertEqual(pairs.outliers(slow_d), (["d"], ["a-c"]))
         same = measured(lambda s, c: 25)   # a slower stack: every pair alike
         self.assertEqual(pairs.outliers(same), ([], []))
+
+
+LAB = {"where": "lab", "cpu_model": "AMD EPYC", "cpu_flags": "0d60", "cores": 2,
+       "memory_gib": 24, "host_kernel": "6.18", "qemu": "7.2.22", "accel": "tcg",
+       "guest_cpus": 1, "guest_memory_mb": 1024}
+LAT = [20.0, 21.0, 19.5, 20.5, 20.2, 19.8, 20.1, 20.4]           # us a run
+BW = [41e6, 40e6, 42e6, 40.5e6, 41.5e6, 40.8e6, 41.2e6, 40.1e6]  # bytes/s a run
+
+
+class PairsAgainstTheirBaseline(unittest.TestCase):
+    """fleet/pairs.py's verdict against a stored pair baseline, on synthetic
+    pair results: the statistics of check --suite perf, by machine."""
+
+    def setUp(self):
+        from rdmagate.perf import pair_baseline
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.path = pair_baseline.path_for("rxe-6.1", "host", Path(self.tmp.name))
+        self.store(LAB)
+
+    def store(self, machine: dict) -> None:
+        from rdmagate.perf import pair_baseline
+        measured = pair_baseline.measurements(
+            [{"ok": True, "tool": tool, "size": size, "iterations": 300,
+              "metrics": {metric: value}}
+             for tool, size, metric, values in (("ib_write_lat", 2, "typical_us", LAT),
+                                                ("ib_write_bw", 65536, "bw_avg_Bps", BW))
+             for value in values], {"ib_write_lat": "typical_us", "ib_write_bw": "bw_avg_Bps"})
+        pair_baseline.write(pair_baseline.PairBaseline(
+            "rxe-6.1", "host", None, "6.1.0-50-amd64", "4.5+0.17-1", "2026-12-02", 2,
+            "two lab guests", machine, measured), self.path)
+
+    def judged(self, lat_scale: float, machine: dict, path=None) -> record.Pair:
+        from rdmagate.fleet import pairs
+        pair = record.Pair("n1", "n2", 1, "tested", machine=machine, verdicts=[
+            {"measurement": "ib_write_lat-2", "metric": "typical_us", "value": 20.0 * lat_scale,
+             "runs": [v * lat_scale for v in LAT[3:6]], "iterations": 300},
+            {"measurement": "ib_write_bw-65536", "metric": "bw_avg_Bps", "value": 41e6,
+             "runs": BW[3:6], "iterations": 300}])
+        pairs.against_baseline([pair], path or self.path, 0.1)
+        pairs.judge([pair])
+        return pair
+
+    def test_a_slower_pair_is_slower_and_a_same_one_is_not(self):
+        slow = self.judged(1.5, LAB)
+        lat, bw = (v["baseline"] for v in slow.verdicts)
+        self.assertEqual((lat["verdict"], bw["verdict"]), ("slower", "same"), slow.verdicts)
+        self.assertGreater(lat["ci"][0], 1.1)
+        self.assertEqual((lat["runs"], lat["where"]), ([8, 3], "lab"))
+        self.assertEqual(lat["path"], str(self.path))
+        same = self.judged(1.0, LAB)
+        self.assertEqual([v["baseline"]["verdict"] for v in same.verdicts], ["same", "same"])
+
+    def test_another_machines_baseline_is_not_comparable(self):
+        other = self.judged(1.5, dict(LAB, cpu_model="Intel Xeon"))
+        for v in other.verdicts:
+            self.assertEqual(v["baseline"]["verdict"], "inconclusive")
+            self.assertTrue(v["baseline"]["note"].startswith("not comparable: recorded on "
+                                                             "AMD EPYC"), v["baseline"])
+        device = self.judged(1.5, dict(LAB, where="device"))
+        self.assertIn("where: lab vs device", device.verdicts[0]["baseline"]["note"])
+
+    def test_a_pair_of_guests_is_its_own_machine(self):
+        from rdmagate.perf import machine
+        from rdmagate.targets import Lab, Ran
+        ran = Ran(0, "6.1.0-50-amd64", {"lab": {"accel": "tcg"}})
+        # two guests get one CPU each: a pair's machine is not the one guest's
+        self.assertEqual([machine.of_target(Lab("host", "x", nodes=n), ran)["guest_cpus"]
+                          for n in (1, 2)], [2, 1])
+
+    def test_no_baseline_stored_is_said(self):
+        missing = self.path.with_name("debian-12.json")
+        pair = self.judged(1.5, LAB, missing)
+        self.assertEqual(pair.verdicts[0]["baseline"]["verdict"], "none stored")
+        self.assertIn("no baseline stored for rxe-6.1/debian-12",
+                      pair.verdicts[0]["baseline"]["note"])
+        longer = self.judged(1.5, LAB)
+        longer.verdicts[0]["iterations"] = 1000
+        from rdmagate.fleet import pairs
+        pairs.against_baseline([longer], self.path, 0.1)
+        self.assertEqual(longer.verdicts[0]["baseline"]["verdict"], "none stored")
+        self.assertIn("of 300 iterations, the pair ran 1000",
+                      longer.verdicts[0]["baseline"]["note"])
+
+    def test_junit_report_and_exit_code_carry_it(self):
+        from rdmagate.fleet import junit, report
+        from rdmagate.pipelines.fleet import exit_code
+        for where, code in (("lab", 0), ("device", 1)):
+            self.store(dict(LAB, where=where))   # a baseline of the same machine
+            slow = self.judged(1.5, dict(LAB, where=where))
+            fleet = record.Fleet("host", "local", ["api"], pairs=[slow], nodes=[
+                record.Node("n1", "tested", exit_code=0), record.Node("n2", "tested",
+                                                                      exit_code=0)])
+            self.assertEqual(exit_code(fleet), code, where)
+        slow.verdicts[1]["failed_runs"] = ["the client was stopped (exit 124: timeout)"]
+        cases = {r.test: r for _, r in junit.records(fleet, Path(self.tmp.name))}
+        lat = cases["pair.n1-n2.ib_write_lat-2"]
+        self.assertEqual((lat.outcome, lat.reason),
+                         ("FAIL", "slower than its baseline, as the fleet"))
+        self.assertRegex(lat.message, r"slower: 1\.[45]\d\dx the baseline .*host\.json \(99% CI "
+                         r"1\.\d+-1\.\d+, 3 runs against 8, threshold 10%, device\)")
+        bw = cases["pair.n1-n2.ib_write_bw-65536"]
+        self.assertEqual(bw.outcome, "PASS")
+        self.assertIn("1 run(s) gave no figure: the client was stopped", bw.message)
+        page = report.render(fleet, Path(self.tmp.name))
+        self.assertIn('stroke="#cf222e"', page)
+        self.assertIn("<td>slower</td>", page)
+        path = Path(self.tmp.name) / "fleet.json"   # and fleet.json keeps it, typed
+        fleet.write(path)
+        self.assertEqual(record.load(path).pairs[0].verdicts[0]["baseline"]["verdict"], "slower")
+
+    def test_a_fleet_json_from_before_pair_baselines_still_reports(self):
+        from rdmagate.fleet import junit, report
+        from rdmagate.pipelines.fleet import exit_code
+        old = record.Pair("n1", "n2", 1, "tested", verdicts=[
+            {"measurement": "ib_write_lat-2", "metric": "typical_us", "value": 20.0,
+             "fleet_median": 20.0, "ratio": 1.0, "verdict": "as the fleet",
+             "baseline": "none stored"}])
+        fleet = record.Fleet("host", "local", ["api"], pairs=[old],
+                             nodes=[record.Node("n1", "tested", exit_code=0)])
+        self.assertEqual(exit_code(fleet), 0)
+        self.assertEqual([r.outcome for _, r in junit.records(fleet, Path(self.tmp.name))],
+                         ["PASS"])
+        self.assertIn("no pair measured against a stored baseline",
+                      report.render(fleet, Path(self.tmp.name)))
+
+    def test_a_bad_pair_baseline_names_its_field(self):
+        from rdmagate.perf import pair_baseline
+        data = json.loads(self.path.read_text())
+        for change, words in ((lambda d: d["measurements"]["ib_write_lat-2"].update(runs=[0]),
+                               "measurements.ib_write_lat-2: field runs: needs 1 to 64"),
+                              (lambda d: d.update(stack="debian-12"), "field stack"),
+                              (lambda d: d.update(format=9), "field format"),
+                              (lambda d: d.pop("machine"), "field machine: missing")):
+            broken = json.loads(json.dumps(data))
+            change(broken)
+            self.path.write_text(json.dumps(broken))
+            with self.assertRaises(UsageError) as caught:
+                pair_baseline.load(self.path)
+            self.assertIn(str(self.path), str(caught.exception))
+            self.assertIn(words, str(caught.exception))
+
+    def test_baseline_show_prints_a_pair_baseline(self):
+        done = rdmagate("baseline", "show", str(self.path))
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("perftest pair baseline, format 1, rxe-6.1 / host", done.stdout)
+        self.assertIn("ib_write_lat-2: 8 runs of 300 iterations, typical_us median 20.18",
+                      done.stdout)
+        self.path.write_text("{")
+        bad = rdmagate("baseline", "show", str(self.path))
+        self.assertEqual((bad.returncode, len(bad.stderr.splitlines())), (2, 1), bad.stderr)
+        # a pair of devices is two nodes: not this command's to record
+        device = rdmagate("baseline", "record", "--stack", "host", "--suite", "perftest",
+                          "--device", "mlx5_0")
+        self.assertEqual((device.returncode, len(device.stderr.splitlines())), (2, 1),
+                         device.stderr)
+        self.assertIn("between two lab guests", device.stderr)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,11 @@ def check_run(base: Path, key: str, started: str, outcomes: dict, perf: dict | N
         json.dumps(result_line(test, outcome, stack=stack)) + "\n"
         for test, outcome in outcomes.items()))
     if perf:
-        (run_dir / "perf.json").write_text(json.dumps({"verdicts": {
-            name: {"ratio": ratio, "ci": [ratio, ratio], "verdict": "same", "n": [1, 1]}
-            for name, ratio in perf.items()}}))
+        # a format-1 perf.json (no format field, runs, machine): still read
+        (run_dir / "perf.json").write_text(json.dumps({
+            "baseline": "baselines/perf/rxe-6.1/debian-12.json", "threshold": 0.1,
+            "verdicts": {name: {"ratio": ratio, "ci": [ratio, ratio], "verdict": "same",
+                                "n": [1, 1]} for name, ratio in perf.items()}}))
     return run_dir
 
 
@@ -183,6 +185,13 @@ class HistoryInput(unittest.TestCase):
                               "junk.sqlite", "not an rdmagate history")
             good = check_run(base, "r2", "2026-11-30T01:00:00+00:00", {"api.x": "PASS"})
             self.assertEqual(rdmagate("history", "add", "--db", str(db), str(good)).returncode, 0)
+            bad_perf = check_run(base, "r3", "2026-11-30T02:00:00+00:00", {"api.x": "PASS"},
+                                 {"write_lat_2": 1.0})
+            data = json.loads((bad_perf / "perf.json").read_text())
+            data["verdicts"]["write_lat_2"]["ratio"] = "fast"
+            (bad_perf / "perf.json").write_text(json.dumps(data))
+            self.assert_usage(rdmagate("history", "add", "--db", str(db), str(bad_perf)),
+                              "perf.json", "field verdicts.write_lat_2.ratio")
             self.assert_usage(rdmagate("history", "report", "--db", str(db), "--since", "2w"),
                               "--since 2w")
 

@@ -90,6 +90,11 @@ def _guest_root(fetched) -> tuple[Path, Path | None]:
     return Path("/"), fetched.root
 
 
+def default_guest_cpus(nodes: int) -> int:
+    """Each guest's CPUs unless --guest-cpus says: two guests on a 2-core machine get one each."""
+    return 2 if nodes == 1 else 1
+
+
 def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | None = None,
         boot_timeout: float = 120, run_timeout: float = 600,
         binds: list[tuple[Path, bool]] = (), server_argv: list[str] | None = None,
@@ -136,7 +141,7 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
             guests.append(qemu.Guest(kern.vmlinuz, initrd,
                                      f"console=ttyS0 panic=-1 quiet loglevel=3 rdmagate.node={node}",
                                      shares, netdev, f"52:54:00:12:34:0{node}",
-                                     cpus=guest_cpus or (2 if nodes == 1 else 1)))
+                                     cpus=guest_cpus or default_guest_cpus(nodes)))
         if interactive:  # lab shell: the console is this terminal, no limits
             say(f"booting kernel {kern.release} ({accel}); leave the shell to stop the guest")
             vms.append(VM("node1", qemu.argv(guests[0], accel), None))
