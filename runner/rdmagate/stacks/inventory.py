@@ -48,9 +48,7 @@ def _provider(path: Path, root: Path) -> dict:
             "glibc_floor": glibc.highest(info.version_needs.get("libc.so.6", []))}
 
 
-def providers(root: Path, libibverbs: Path | None, found: layout.Layout | None = None
-              ) -> tuple[Path, dict]:
-    found = found or layout.detect(root)
+def providers(root: Path, found: layout.Layout | None) -> tuple[Path, dict]:
     directory = tree_safety.directory(root, found.provider_dir if found and found.provider_dir
                                       else root / layout.DEFAULT_PROVIDER_DIR)
     out = {}
@@ -61,9 +59,8 @@ def providers(root: Path, libibverbs: Path | None, found: layout.Layout | None =
     return directory, out
 
 
-def drivers(root: Path, found: layout.Layout | None = None) -> list[str]:
+def drivers(root: Path, found: layout.Layout | None) -> list[str]:
     """Driver names libibverbs is configured to load (its libibverbs.d)."""
-    found = found or layout.detect(root)
     config_dirs = found.config_dirs if found else [root / "etc" / "libibverbs.d"]
     names = set()
     for conf in (c for d in config_dirs for c in d.glob("*.driver")):
@@ -110,9 +107,8 @@ def _headers(root: Path, found: layout.Layout | None) -> list[str]:
     return names
 
 
-def glibc_floor(root: Path) -> str | None:
+def glibc_floor(root: Path, found: layout.Layout | None) -> str | None:
     """The highest GLIBC_x.y any of the stack's libraries or providers needs."""
-    found = layout.detect(root)
     paths = list(library_files(root, found).values())
     if found and found.provider_dir:
         paths += [tree_safety.regular_file(root, p)
@@ -168,11 +164,11 @@ def _layout_record(found: layout.Layout | None, root: Path, provider_dir: Path,
 def inventory(fetched) -> dict:
     stack: Stack = fetched.stack
     root = fetched.root
-    found = layout.detect(root)
+    found = fetched.layout
     files = library_files(root, found)
     libraries = {name: None for name in layout.CORE}
     libraries.update({name: _library(path, root) for name, path in files.items()})
-    provider_dir, providers_found = providers(root, files.get("libibverbs"), found)
+    provider_dir, providers_found = providers(root, found)
     where, warnings = _layout_record(found, root, provider_dir, providers_found, libraries)
     if stack.kind in ("debian", "debs", "rpms"):
         tools = {n: v for n, v in stack.packages}
