@@ -184,12 +184,11 @@ def macros(include: list[Path], used: list[str]) -> dict[str, str]:
             for name in _DEFINE.findall(_text(include, header))}
 
 
-def build(root: Path, out_dir: Path) -> tuple[Path, dict, list[str]]:
+def build(root: Path, found, out_dir: Path) -> tuple[Path, dict, list[str]]:
     """(ABIXML corpus, what the headers' code says of each struct, headers used)."""
     for tool in ("gcc", "abidw"):
         if shutil.which(tool) is None:
             raise InfraError(f"{tool} is not installed: run ci/setup")
-    found = layout.detect(root)
     include = found.include_dirs if found and found.include_dirs else [root / "usr" / "include"]
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rdmagate-headers-") as tmp:
@@ -271,13 +270,13 @@ def of_stack(tree, scratch: Path):
     """(ABIXML of the stack's headers, what its headers say of each struct),
     cached beside a fetched Debian stack (keyed by the abidw version: an older
     abidw may not read a newer one's corpus); None without headers."""
-    found = layout.detect(tree.root)
+    found = tree.layout
     if not found or not any((d / "infiniband" / "verbs.h").exists() for d in found.include_dirs):
         return None
     cached = tree.root.parent / f"headers-abidw-{abidw_version()}-{CACHE_FORMAT}"
     if tree.stack.kind == "debian" and (cached / "prototypes.txt").exists():
         return cached / "headers.abi", read_knowledge(cached / "knowledge.txt")
     out = cached if tree.stack.kind == "debian" else scratch
-    built, knowledge, _ = build(tree.root, out)
+    built, knowledge, _ = build(tree.root, found, out)
     write_knowledge(out / "knowledge.txt", knowledge)
     return built, knowledge

@@ -154,12 +154,31 @@ def _growth(old: Record, new: Record, knowledge: dict, added: list[str],
                    "uses arrays of it was compiled with the old size", old.name)
 
 
+_COUNT_NAME = re.compile(r"(^|_)(LAST|MAX|NUM|COUNT|END)(_|$)")
+
+
+def _end_marker(enumerator: str, old: dict, new: dict) -> bool:
+    """rdma-core's "must be last" enumerator (IB_FIELD_LAST_ of libibmad's
+    MAD_FIELDS): named as a count, the highest value before and after, and
+    moved only because enumerators were added while every other one kept
+    its value."""
+    return bool(_COUNT_NAME.search(enumerator)) and old[enumerator] == max(old.values()) \
+        and new[enumerator] == max(new.values()) and new[enumerator] > old[enumerator] \
+        and all(new.get(e) == v for e, v in old.items() if e != enumerator)
+
+
 def _enum(name: str, old: dict, new: dict, header: str) -> list[Finding]:
     found = []
     for enumerator, value in old.items():
         if enumerator not in new:
             found.append(Finding(header, "enumerator removed", "breaking", "build",
                                  f"enum {name}: {enumerator} is gone", enumerator))
+        elif new[enumerator] != value and _end_marker(enumerator, old, new):
+            found.append(Finding(header, "end marker moved", "review", "applications",
+                                 f"enum {name}: {enumerator} {value} -> {new[enumerator]}: "
+                                 "enumerators were added before its last one, a count; code "
+                                 "that sizes arrays by it or compares with it was compiled "
+                                 "with the old count", enumerator))
         elif new[enumerator] != value:
             found.append(Finding(header, "enumerator value changed", "breaking", "applications",
                                  f"enum {name}: {enumerator} {value} -> {new[enumerator]}",

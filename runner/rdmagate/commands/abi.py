@@ -24,7 +24,8 @@ def register(subparsers) -> None:
         "baseline (baselines/abi/). Providers really loaded: every provider of --from is "
         "opened with --to's libibverbs and every provider of --to with --from's (a "
         "downgrade), as libibverbs opens them (dlopen RTLD_NOW, in a root whose C library runs "
-        "both), and each result is checked against the static rules. Exit 1 when something "
+        "both), and each result is checked against the static rules. The run directory's "
+        "report.html shows the verdicts, the findings and each load. Exit 1 when something "
         "breaks for applications or providers, 3 when a load disagrees with the static rules.")
     options.add_stack(parser, default=None, flag="--from", help_text="the stack in use")
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
@@ -95,7 +96,7 @@ def _summary(report, run_dir, loads) -> None:
     if report.suppressed:
         print(f"  suppressed: {len(report.suppressed)} (see findings.json)")
     _loads(loads)
-    print(f"findings: {run_dir / 'findings.json'}")
+    print(f"findings: {run_dir / 'findings.json'}; report: {run_dir / 'report.html'}")
 
 
 def _reason(message: str) -> str:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from ..outputs import junit, results
 from ..errors import UsageError
-from ..pipelines import upgrade
+from ..pipelines import abi, upgrade
 from ..upgrade import record, verdict
 
 
@@ -13,7 +13,8 @@ def register(subparsers) -> None:
         description="Rebuild a run's reports from what it recorded, also for a run that "
         "was killed: for a fleet run, report.html and junit.xml from fleet.json; for an "
         "upgrade run, report.html and junit.xml from upgrade.json (the "
-        "verdict is decided again from the phases that ended); for a check, junit.xml "
+        "verdict is decided again from the phases that ended); for an abi run, report.html "
+        "from findings.json and providers.json; for a check, junit.xml "
         "and the summary from results.jsonl.")
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a directory under results/")
     parser.set_defaults(func=run)
@@ -26,6 +27,10 @@ def run(args) -> int:
     if (run_dir / "fleet.json").is_file():
         return _fleet(run_dir)
     source = run_dir / "results.jsonl"
+    if (run_dir / "findings.json").is_file() and not source.is_file():   # an abi run
+        code = abi.rebuild_report(run_dir)
+        print(f"{run_dir}: ABI diff, exit {code}; wrote report.html")
+        return code
     if not source.is_file():
         raise UsageError(f"{run_dir}: not a run directory (no results.jsonl or upgrade.json)")
     records = results.read(source)

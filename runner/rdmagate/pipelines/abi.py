@@ -11,6 +11,7 @@ from ..abi.findings import Finding
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..stacks import fetch, is_fetched, resolve
 from ..outputs import rundir
+from ..report import page
 from ..progress import Progress
 
 # who must not be broken for the diff to pass (the build audience is a risk)
@@ -61,11 +62,28 @@ def diff(request: AbiRequest, progress: Progress) -> AbiDone:
                            abidiff_run.report, "abidiff's report")
     if runs:
         loads.write(loads.LoadsFile(old, new, runs), run_dir / "providers.json")
-    broken = any(report.verdicts[a]["verdict"] == "BREAKS" for a in GATING)
-    # a load that disagrees with the static rules is rdmagate's own error
-    code = EXIT_INFRA if problems else EXIT_UNEXPECTED if broken else EXIT_OK
+    page.write_abi(report.record(), runs if request.load_providers else None,
+                   run_dir / "report.html")
+    code = exit_code(report.verdicts, problems)
     record.finish(code, verdicts=report.verdicts)
     return AbiDone(run_dir, report, code, runs, problems)
+
+
+def exit_code(verdicts: dict, problems: list[str]) -> int:
+    """3 when a load disagrees with the static rules (rdmagate's own error),
+    1 when applications or providers break, else 0."""
+    broken = any(verdicts[a]["verdict"] == "BREAKS" for a in GATING)
+    return EXIT_INFRA if problems else EXIT_UNEXPECTED if broken else EXIT_OK
+
+
+def rebuild_report(run_dir: Path) -> int:
+    """report.html of an abi run again, from its findings.json and providers.json."""
+    found = findings.load(run_dir / "findings.json")
+    runs = loads.load_file(run_dir / "providers.json").runs \
+        if (run_dir / "providers.json").is_file() else None
+    page.write_abi(found, runs, run_dir / "report.html")
+    return exit_code({a: {"verdict": v.verdict} for a, v in found.verdicts.items()},
+                     loads.problems(runs or [], found.findings))
 
 
 def _loads(request: AbiRequest, report, progress: Progress) -> tuple[list, list[str]]:

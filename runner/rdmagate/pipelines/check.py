@@ -245,7 +245,7 @@ def compare_capabilities(run_dir: Path, profile: dict) -> list[Result]:
 def _include_dir(stack, fetched) -> Path:
     if stack.kind == "host":
         return Path("/usr/include")
-    found = layout.detect(fetched.root)   # usr/include, or include/ of a prefix install
+    found = fetched.layout   # usr/include, or include/ of a prefix install
     return found.include_dir if found and found.include_dir else fetched.root / "usr" / "include"
 
 

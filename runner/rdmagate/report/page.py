@@ -1,16 +1,17 @@
-"""The upgrade gate's report: one self-contained HTML file (no network, no
-script), readable by an operator and a vendor. Everything taken from the
-data is escaped; the plots are inline SVG drawn here.
+"""The upgrade gate's report and the abi command's: one self-contained HTML
+file (no network, no script), readable by an operator and a vendor.
+Everything taken from the data is escaped; the plots are inline SVG drawn here.
 
     render(upgrade) -> str       an Upgrade (upgrade.json; any section may be missing)
     write(upgrade, path) -> Path
+    write_abi(found, runs, path) -> Path   findings.json and providers.json' runs
 """
 import html
 import math
 from pathlib import Path
 
 from .. import files
-from ..upgrade.record import Series, Upgrade
+from ..upgrade.record import Abi, Series, Upgrade
 
 COLOURS = {"GO": "#1a7f37", "GO WITH RISKS": "#9a6700", "NO-GO": "#cf222e",
            "INCOMPLETE": "#57606a", "NOT TESTED": "#57606a"}
@@ -250,6 +251,45 @@ def _rank(impact: str) -> int:
     return _IMPACT_ORDER.index(impact) if impact in _IMPACT_ORDER else len(_IMPACT_ORDER)
 
 
+def _abi(abi: Abi) -> str:
+    """The verdict per audience and the findings that matter."""
+    shown = [f for f in abi.findings if f.severity in ("breaking", "review")]
+    return (_table(["audience", "verdict", "breaking", "review", "benign", "info"],
+                   [[a, v.verdict, *(v.counts.get(s, 0) for s in
+                                     ("breaking", "review", "benign", "info"))]
+                    for a, v in abi.verdicts.items()])
+            + _table(["severity", "audience", "library", "kind", "detail"],
+                     [[f.severity, f.audience, f.library, f.kind, f.detail] for f in shown])
+            + f"<p class=\"small\">{len(abi.findings) - len(shown)} benign "
+            "and informational findings are in findings.json.</p>")
+
+
+def _loads(runs: list | None) -> str:
+    """Each provider as the loader answered beside what the static rules
+    said; a disagreement (rdmagate's own error) marked."""
+    if runs is None:
+        return "<p>Not loaded (<code>--no-load</code>, or the phase did not get that far).</p>"
+    parts = []
+    for run in runs:
+        loaded = sum(p.loaded for p in run.loads)
+        parts.append(f"<h3>{esc(run.direction)}: {esc(run.providers_of)}'s providers with "
+                     f"{esc(run.libibverbs_of)}'s libibverbs</h3>")
+        if run.skipped:
+            parts.append(f"<p><strong>Not loaded</strong>: {esc(run.skipped)}</p>")
+            continue
+        wrong = len(run.disagreements)
+        parts.append(f"<p>{loaded} of {len(run.loads)} loaded (root {esc(run.root)}); "
+                     + (f"<strong>{wrong} DISAGREE with the static rules</strong> "
+                        "(an error of rdmagate)" if wrong else "the static rules predicted each")
+                     + ".</p>")
+        parts.append(_table(["provider", "file", "loaded", "static rules", "agree"],
+                            [[p.provider, p.file,
+                              "loaded" if p.loaded else f"not loaded: {p.message}",
+                              p.predicted, "yes" if p.agrees else "DISAGREES"]
+                             for p in run.loads]))
+    return "".join(parts)
+
+
 def render(upgrade: Upgrade) -> str:
     old, new = upgrade.old, upgrade.new
     verdict = upgrade.verdict or "INCOMPLETE"
@@ -273,16 +313,7 @@ def render(upgrade: Upgrade) -> str:
     abi = upgrade.abi
     parts.append("<h2>ABI, per audience</h2>")
     if abi and abi.verdicts:
-        parts.append(_table(["audience", "verdict", "breaking", "review", "benign", "info"],
-                            [[a, v.verdict, *(v.counts.get(s, 0) for s in
-                                              ("breaking", "review", "benign", "info"))]
-                             for a, v in abi.verdicts.items()]))
-        shown = [f for f in abi.findings if f.severity in ("breaking", "review")]
-        parts.append(_table(["severity", "audience", "library", "kind", "detail"],
-                            [[f.severity, f.audience, f.library, f.kind,
-                              f.detail] for f in shown]))
-        parts.append(f"<p class=\"small\">{len(abi.findings) - len(shown)} benign "
-                     "and informational findings are in findings.json.</p>")
+        parts.append(_abi(abi) + "<h2>Providers loaded</h2>" + _loads(abi.loads))
     else:
         parts.append(_missing(upgrade, "abi"))
     parts.append("<h2>Consumers on this host</h2>")
@@ -311,4 +342,27 @@ def render(upgrade: Upgrade) -> str:
 
 def write(upgrade: Upgrade, path: Path) -> Path:
     files.write_atomic(path, render(upgrade), "report.html")
+    return path
+
+
+def render_abi(found, runs: list | None) -> str:
+    """The abi command's page: found a findings.json (abi.findings.FindingsFile),
+    runs the provider loads (None: not loaded)."""
+    old, new = found.old.get("name"), found.new.get("name")
+    broken = [c for c in found.consumers if c.verdict.startswith("fails")]
+    return "".join([
+        f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>rdmagate abi: {esc(old)} to {esc(new)}</title><style>{STYLE}</style>"
+        f"</head><body><h1>ABI {esc(old)} &rarr; {esc(new)}</h1>",
+        f"<p class=\"small\">from {esc(', '.join(found.sources))}</p>",
+        "<h2>ABI, per audience</h2>", _abi(Abi(found.verdicts, found.findings)),
+        "<h2>Providers loaded</h2>", _loads(runs),
+        f"<h2>Consumers</h2><p>{len(found.consumers)} checked, {len(broken)} would not load "
+        f"on {esc(new)}" + "".join(f"; {esc(c.consumer)}" for c in broken[:20])
+        + " (findings.json lists each).</p>",
+        "</body></html>\n"])
+
+
+def write_abi(found, runs: list | None, path: Path) -> Path:
+    files.write_atomic(path, render_abi(found, runs), "report.html")
     return path

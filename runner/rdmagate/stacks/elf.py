@@ -3,7 +3,9 @@ symbol table and GNU symbol versions, with the standard library only.
 
 Stripped Debian libraries keep .dynsym and the version sections, which is
 all an ABI at the symbol level is: name, version node, default or not."""
+import functools
 import os
+import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,10 +228,13 @@ def _dynstr(f) -> bytes | None:
     f.seek(shoff)
     table = f.read(shentsize * shnum)
     form = order + ("IIQQQQIIQQ" if wide else "IIIIIIIIII")
-    headers = [struct.unpack_from(form, table, i * shentsize) for i in range(shnum)]
-    for _name, kind, _flags, _addr, _offset, _size, link, *_ in headers:
+    # only each header's type is unpacked to find SHT_DYNAMIC (a host scan
+    # reads thousands of files: this was its hot spot, bench/abi_diff.py)
+    kinds = [struct.unpack_from(order + "I", table, i * shentsize + 4)[0] for i in range(shnum)]
+    for index, kind in enumerate(kinds):
+        link = struct.unpack_from(form, table, index * shentsize)[6] if kind == SHT_DYNAMIC else 0
         if kind == SHT_DYNAMIC and link < shnum:
-            offset, length = headers[link][4], headers[link][5]
+            offset, length = struct.unpack_from(form, table, link * shentsize)[4:6]
             if offset + length > size:
                 raise ValueError("dynamic strings past the end of the file")
             f.seek(offset)
@@ -264,4 +269,10 @@ def dynamic_strings_contain(path: Path, needles: list[bytes]) -> bool:
         # headers too broken to tell (an offset past 2**63 cannot even be
         # sought to): the full reader says what is wrong
         return True
-    return any(needle in strings for needle in needles)
+    return _any_of(tuple(needles)).search(strings) is not None
+
+
+@functools.lru_cache(maxsize=8)
+def _any_of(needles: tuple[bytes, ...]) -> re.Pattern:
+    """One search for every needle (a generator over them per file was slow)."""
+    return re.compile(b"|".join(re.escape(n) for n in needles))

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..paths import cache_dir, within
-from . import archive, packages, rootfs
+from . import archive, layout, packages, rootfs
 from .lock import locked
 from .glibc import host_glibc, newer
-from .layout import LIBRARIES, find_library
+from .layout import Layout
 from .manifest import Stack
 
 
@@ -24,6 +24,7 @@ class FetchedStack:
     rootfs: Path | None      # where the stack's binaries run, when not the host
     needs_rootfs: bool
     glibc_floor: str | None
+    layout: Layout | None = None   # detected once here: reading libibverbs' .rodata is not free
 
 
 def stack_cache(stack: Stack, cache: Path | None = None) -> Path:
@@ -62,14 +63,14 @@ def fetch(stack: Stack, say=lambda text: None, cache: Path | None = None,
 def _checked(stack: Stack, root: Path, rootfs_dir: Path | None) -> FetchedStack:
     from .inventory import glibc_floor  # inventory reads what fetch made
 
-    libibverbs = find_library(root, LIBRARIES["libibverbs"])
-    if libibverbs is None:
+    found = layout.detect(root)
+    if layout.find_library(root, layout.LIBRARIES["libibverbs"], found) is None:
         what = "this host" if stack.kind == "host" else str(root)
         raise UsageError(f"stack {stack.name}: no libibverbs.so.1 in {what} "
                          "(looked in usr/lib/x86_64-linux-gnu, usr/lib64, lib, ...)")
-    floor = glibc_floor(root)
+    floor = glibc_floor(root, found)
     needs = stack.kind != "host" and floor is not None and newer(floor, host_glibc())
-    return FetchedStack(stack, root, rootfs_dir, needs, floor)
+    return FetchedStack(stack, root, rootfs_dir, needs, floor, found)
 
 
 def is_fetched(stack: Stack, cache: Path | None = None) -> bool:

@@ -3,6 +3,7 @@
 Public version nodes (IBVERBS_1.x, RDMACM_1.x, MLX5_1.x, ...) are the ABI
 applications link against; IBVERBS_PRIVATE_NN binds providers to the
 libibverbs they were built with (rdma-core's private ABI)."""
+import os
 import re
 import shutil
 import subprocess
@@ -48,22 +49,31 @@ def _provider(path: Path, root: Path) -> dict:
             "glibc_floor": glibc.highest(info.version_needs.get("libc.so.6", []))}
 
 
-def providers(root: Path, libibverbs: Path | None, found: layout.Layout | None = None
-              ) -> tuple[Path, dict]:
-    found = found or layout.detect(root)
+def _dangling(root: Path, path: Path) -> bool:
+    """A link to a file the tree lacks, inside the tree (a tree copied
+    without its target): never read, and libibverbs could not load it."""
+    return path.is_symlink() and not path.exists() and \
+        Path(os.path.realpath(path)).is_relative_to(root.resolve())
+
+
+def providers(root: Path, found: layout.Layout | None) -> tuple[Path, dict, list[str]]:
+    """(their directory, the providers by name, what is wrong with the others)."""
     directory = tree_safety.directory(root, found.provider_dir if found and found.provider_dir
                                       else root / layout.DEFAULT_PROVIDER_DIR)
-    out = {}
+    out, broken = {}, []
     for path in sorted(directory.glob("lib*-rdmav*.so")):
         match = layout.PROVIDER_FILE.match(path.name)
-        if match and (path.exists() or path.is_symlink()):
+        if match and _dangling(root, path):
+            broken.append(f"provider {match.group('name')}: {path} links to "
+                          f"{os.readlink(path)}, which is not in the tree: libibverbs "
+                          "cannot load it")
+        elif match and (path.exists() or path.is_symlink()):
             out[match.group("name")] = _provider(tree_safety.regular_file(root, path), root)
-    return directory, out
+    return directory, out, broken
 
 
-def drivers(root: Path, found: layout.Layout | None = None) -> list[str]:
+def drivers(root: Path, found: layout.Layout | None) -> list[str]:
     """Driver names libibverbs is configured to load (its libibverbs.d)."""
-    found = found or layout.detect(root)
     config_dirs = found.config_dirs if found else [root / "etc" / "libibverbs.d"]
     names = set()
     for conf in (c for d in config_dirs for c in d.glob("*.driver")):
@@ -110,13 +120,13 @@ def _headers(root: Path, found: layout.Layout | None) -> list[str]:
     return names
 
 
-def glibc_floor(root: Path) -> str | None:
+def glibc_floor(root: Path, found: layout.Layout | None) -> str | None:
     """The highest GLIBC_x.y any of the stack's libraries or providers needs."""
-    found = layout.detect(root)
     paths = list(library_files(root, found).values())
     if found and found.provider_dir:
         paths += [tree_safety.regular_file(root, p)
-                  for p in found.provider_dir.glob("lib*-rdmav*.so") if p.exists() or p.is_symlink()]
+                  for p in found.provider_dir.glob("lib*-rdmav*.so")
+                  if (p.exists() or p.is_symlink()) and not _dangling(root, p)]
     floors = [glibc.highest(elf.read_elf(p).version_needs.get("libc.so.6", [])) for p in paths]
     floors = [f for f in floors if f]
     return max(floors, key=glibc.parse) if floors else None
@@ -168,12 +178,13 @@ def _layout_record(found: layout.Layout | None, root: Path, provider_dir: Path,
 def inventory(fetched) -> dict:
     stack: Stack = fetched.stack
     root = fetched.root
-    found = layout.detect(root)
+    found = fetched.layout
     files = library_files(root, found)
     libraries = {name: None for name in layout.CORE}
     libraries.update({name: _library(path, root) for name, path in files.items()})
-    provider_dir, providers_found = providers(root, files.get("libibverbs"), found)
+    provider_dir, providers_found, broken = providers(root, found)
     where, warnings = _layout_record(found, root, provider_dir, providers_found, libraries)
+    warnings += broken
     if stack.kind in ("debian", "debs", "rpms"):
         tools = {n: v for n, v in stack.packages}
         kernel = stack.kernel

@@ -191,10 +191,10 @@ def _providers_and_config(out: Layout, libibverbs: Path) -> None:
     out.config_dirs = [tree_safety.directory(out.tree, d) for d in seen[:1]]
 
 
-def find_library(root: Path, soname: str) -> Path | None:
-    """The file a soname resolves to under root: for the host, where the
-    dynamic linker finds it; for a tree, its first library directory."""
-    found = detect(root)
+def find_library(root: Path, soname: str, found: Layout | None) -> Path | None:
+    """The file a soname resolves to under root (found: its detected layout);
+    in a tree detect() did not recognise, its usual library directories (a
+    link there that leaves the tree or loops is refused, not passed over)."""
     if found:
         return found.find(soname)
     candidate = next((root / d / soname for d in LIB_DIRS
@@ -202,20 +202,13 @@ def find_library(root: Path, soname: str) -> Path | None:
     return tree_safety.regular_file(root, candidate) if candidate else None
 
 
-def provider_dir(root: Path, libibverbs: Path) -> Path:
-    """The providers directory libibverbs dlopens from, inside root."""
-    found = detect(root)
-    return found.provider_dir if found and found.provider_dir else root / DEFAULT_PROVIDER_DIR
-
-
 def real_file(path: Path, root: Path) -> str:
     """The real file behind a soname symlink, relative to root."""
     return os.path.relpath(path.resolve(), root.resolve())
 
 
-def headers(root: Path, found: Layout | None = None) -> list[str]:
+def headers(root: Path, found: Layout | None) -> list[str]:
     """The public headers (infiniband/, rdma/) of a tree, relative to its include dirs."""
-    found = found or detect(root)
     includes = found.include_dirs if found else [root / "usr" / "include"]
     names: set[str] = set()
     for include in includes:
@@ -228,6 +221,7 @@ def runtime_libdir(fetched, in_own_root: bool) -> str:
     """Where a stack's libibverbs is found at run time: where the stack is
     the root's own /usr (the lab), the default; on this host, its tree (or
     the host's library)."""
-    root = Path("/") if in_own_root or fetched.stack.kind == "host" else fetched.root
-    found = find_library(root, LIBRARIES["libibverbs"]) if not in_own_root else None
+    if in_own_root:
+        return f"/usr/lib/{MULTIARCH}"
+    found = fetched.layout.find(LIBRARIES["libibverbs"]) if fetched.layout else None
     return str(found.parent) if found else f"/usr/lib/{MULTIARCH}"

@@ -11,8 +11,9 @@ from typing import Any
 
 from ..outputs import records
 from ..abi.findings import AudienceVerdict, Finding
+from ..abi.loads import LoadRun
 
-FORMAT = 2   # 2: perf points and baseline rows say their runs, where and why
+FORMAT = 3   # 3: abi.loads; 2: perf points and baseline rows say their runs, where and why
 WHAT = "an upgrade record (upgrade.json)"
 
 
@@ -42,6 +43,7 @@ class Api:
 class Abi:
     verdicts: dict[str, AudienceVerdict] = field(default_factory=dict)   # per audience
     findings: list[Finding] = field(default_factory=list)
+    loads: list[LoadRun] | None = None   # providers really loaded (as providers.json); None: not loaded
 
 
 @dataclass

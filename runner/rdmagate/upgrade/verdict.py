@@ -14,9 +14,8 @@ GO: none of these. NOT TESTED: no phase but fetch ended (all skipped or
 failed): a gate that tested nothing says so."""
 
 from .. import outcomes
+from ..abi import loads
 from .record import Abi, Reason, Series, Upgrade, Verbs
-
-PROVIDERS_LOADED = "; providers loaded: "   # the abi phase note's part the gate measured
 
 CATEGORIES = ("breaks", "slower", "risk", "untested")   # rank order
 NOT_TESTED = "NOT TESTED"   # no phase that tests anything ended: exit 3, never a GO
@@ -44,7 +43,8 @@ def _abi_reasons(abi: Abi | None, device_driver: str | None) -> list[Reason]:
 
 def abi_note(abi: Abi | None, device_driver: str | None) -> str:
     """The abi phase's note, from the reasons the verdict counts (so a
-    provider removed for hardware not in use reads as a risk in both)."""
+    provider removed for hardware not in use reads as a risk in both), and
+    how many providers really loaded."""
     reasons = _abi_reasons(abi, device_driver)
     parts = []
     for category, word in (("breaks", "breaks"), ("risk", "risks")):
@@ -54,7 +54,10 @@ def abi_note(abi: Abi | None, device_driver: str | None) -> str:
                 counts[reason.audience] = counts.get(reason.audience, 0) + 1
         if counts:
             parts.append(f"{word} for " + ", ".join(f"{a} ({n})" for a, n in counts.items()))
-    return "; ".join(parts) or "no ABI break or risk"
+    note = "; ".join(parts) or "no ABI break or risk"
+    if abi and abi.loads is not None:
+        note += "; providers loaded: " + loads.summary(abi.loads)
+    return note
 
 
 def _verbs_reasons(verbs: Verbs | None, old: str, new: str, compat: str) -> list[Reason]:
@@ -181,7 +184,5 @@ def decided(upgrade: Upgrade) -> Upgrade:
     upgrade.verdict, upgrade.reasons = decide(upgrade)
     for phase in upgrade.phases:
         if phase.name == "abi" and phase.status == "done" and upgrade.abi:
-            # the provider loads' part stays: they were measured, not decided
-            _, said, loaded = phase.note.partition(PROVIDERS_LOADED)
-            phase.note = abi_note(upgrade.abi, upgrade.device_driver) + said + loaded
+            phase.note = abi_note(upgrade.abi, upgrade.device_driver)
     return upgrade

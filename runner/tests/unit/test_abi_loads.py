@@ -59,6 +59,24 @@ class RealStacks(unittest.TestCase):
         # the static findings say the same: providers OK going up
         self.assertEqual(report["verdicts"]["providers"]["verdict"], "OK")
 
+    def test_the_abi_runs_report_shows_each_load_and_is_rebuilt_the_same(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            done, _ = abi_json("debian-12", "debian-13", "--no-consumers", results=Path(tmp))
+            self.assertEqual(done.returncode, 0, done.stderr)
+            (run_dir,) = Path(tmp).iterdir()
+            written = (run_dir / "report.html").read_text()
+            (run_dir / "report.html").unlink()
+            again = rdmagate("report", str(run_dir))
+            self.assertEqual(again.returncode, 0, again.stderr)
+            self.assertEqual((run_dir / "report.html").read_text(), written)
+        self.assertIn("<h2>Providers loaded</h2>", written)
+        self.assertIn("17 of 17 loaded", written)
+        self.assertIn("16 of 17 loaded", written)
+        self.assertIn("not loaded: ", written)   # the loader's words for debian-13's mlx5
+        self.assertIn("undefined symbol: ibv_cmd_create_cq_ex2", written)
+        self.assertIn("fails to resolve: missing ibv_cmd_create_cq_ex2@IBVERBS_PRIVATE_34", written)
+        self.assertNotIn("DISAGREES", written)
+
     def test_debian_13_to_sid_no_provider_loads_as_the_findings_say(self):
         done, report = self.report("debian-13", "debian-sid")
         self.assertEqual(done.returncode, 1, done.stderr)

@@ -180,6 +180,23 @@ class HeaderRules(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertIn(("enumerator value changed", "IBV_THING_B"), self.kinds(findings, "breaking"))
 
+    def test_an_end_marker_moved_by_additions_needs_review_not_a_break(self):
+        # libibmad 44.0 -> 56.1: enumerators added before IB_FIELD_LAST_ /* must be last */
+        code, findings = self.diff(enum="IBV_THING_A = 0,\n\tIBV_THING_B = 1,\n\tIBV_THING_LAST_",
+                                   new_changes={"enum": "IBV_THING_A = 0,\n\tIBV_THING_B = 1,"
+                                                "\n\tIBV_THING_C,\n\tIBV_THING_LAST_"})
+        self.assertEqual(code, 0, findings)
+        self.assertIn(("end marker moved", "IBV_THING_LAST_"), self.kinds(findings, "review"))
+        self.assertEqual(self.kinds(findings, "breaking"), set())
+        # the same move with another enumerator renumbered still breaks
+        code, findings = self.diff(enum="IBV_THING_A = 0,\n\tIBV_THING_B = 1,\n\tIBV_THING_LAST_",
+                                   new_changes={"enum": "IBV_THING_A = 0,\n\tIBV_THING_C,"
+                                                "\n\tIBV_THING_B,\n\tIBV_THING_LAST_"})
+        self.assertEqual(code, 1)
+        self.assertIn(("enumerator value changed", "IBV_THING_B"), self.kinds(findings, "breaking"))
+        self.assertIn(("enumerator value changed", "IBV_THING_LAST_"),
+                      self.kinds(findings, "breaking"))
+
     def test_enumerator_addition_is_benign(self):
         code, findings = self.diff(enum=HEADER_PARTS["enum"] + "\nIBV_THING_C = 2,")
         self.assertEqual(code, 0)

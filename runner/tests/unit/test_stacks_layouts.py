@@ -6,7 +6,10 @@ import shutil
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
+from rdmagate import stacks
+from rdmagate.stacks import layout as stack_layout
 from tests.support import TREE_LAYOUTS, abi_json, build_tree, rdmagate
 
 KINDS = {"usr-multiarch": "/usr (multiarch)", "usr-lib64": "/usr (lib64)", "prefix": "prefix",
@@ -92,6 +95,14 @@ class Layouts(unittest.TestCase):
         kinds = {(f["library"], f["kind"]) for f in report["findings"]}
         self.assertNotIn(("headers", "not compared"), kinds)
         self.assertIn(("infiniband/verbs.h", "member type changed"), kinds)
+
+    def test_a_tree_is_detected_once_from_fetch_to_inventory(self):
+        tree = build_tree(self.dir / "t", "destdir")
+        with mock.patch.object(stack_layout, "detect", wraps=stack_layout.detect) as detect:
+            fetched = stacks.fetch(stacks.resolve(f"prefix:{tree}"))
+            inv = stacks.inventory(fetched)
+        self.assertEqual(set(inv["providers"]), {"foo", "bar"})
+        self.assertEqual(detect.call_count, 1)   # libibverbs' .rodata read once per tree
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """No silent wrong answer from a tree or a consumer (issue 19, cause 6): a
 prefix tree's files are regular files inside it or refused before they are
 opened; a consumer that cannot be checked is said to be so, never dropped."""
+import json
 import os
 import tempfile
 import unittest
@@ -62,6 +63,18 @@ class Tree(unittest.TestCase):
         done = self.show()
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertIn("libfoo.so.1", done.stdout)
+
+    def test_a_provider_link_to_a_file_the_tree_lacks_is_a_warning_not_a_refusal(self):
+        # rdma-core 44.0 installed to /opt, then copied into usr/lib: libmlx5-rdmav34.so
+        # -> ../libmlx5.so.1.24.44.0 is left behind without its target
+        (self.lib / "libibverbs" / "libfoo-rdmav34.so").symlink_to("../libfoo.so.1")
+        done = self.show()
+        self.assertEqual(done.returncode, 0, done.stderr)
+        inv = json.loads(done.stdout)
+        self.assertNotIn("foo", inv["providers"])
+        (warning,) = [w for w in inv["warnings"] if "provider foo" in w]
+        self.assertIn("libfoo-rdmav34.so links to ../libfoo.so.1, which is not in the tree: "
+                      "libibverbs cannot load it", warning)
 
     def test_a_driver_file_that_links_out(self):
         conf = self.root / "etc" / "libibverbs.d"

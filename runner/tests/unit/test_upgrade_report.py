@@ -202,6 +202,32 @@ class Report(unittest.TestCase):
         order = [text.index(p) for p in ("libfabric.so.1", "libprov-rdmav34.so", "a-ok.so")]
         self.assertEqual(order, sorted(order))
 
+    def test_provider_loads_are_shown_with_the_static_rules_and_disagreements_marked(self):
+        data = self.data()
+        load = {"provider": "mlx5", "file": "/t/libmlx5-rdmav34.so", "named": True,
+                "loaded": False, "message": "undefined symbol: ibv_cmd_x", "predicted": "loads",
+                "agrees": False}
+        data["abi"]["loads"] = [
+            {"direction": "upgrade", "providers_of": "debian-11", "libibverbs_of": "debian-13",
+             "libibverbs": "/t/libibverbs.so.1", "opens": "lib%s-rdmav34.so", "root": "/",
+             "loads": [load, dict(load, provider="rxe", loaded=True, message="",
+                                  agrees=True)]},
+            {"direction": "downgrade", "providers_of": "debian-13", "libibverbs_of": "debian-11",
+             "libibverbs": "", "opens": "", "root": "", "skipped": "no root with glibc 2.38"}]
+        upgrade = verdict.decided(record.from_dict(data))
+        (phase,) = [p for p in upgrade.phases if p.name == "abi"]
+        self.assertIn("; providers loaded: upgrade 1/2, downgrade not loaded", phase.note)
+        text = page.render(upgrade)
+        self.assertIn("<h2>Providers loaded</h2>", text)
+        self.assertIn("1 of 2 loaded (root /); <strong>1 DISAGREE", text)
+        self.assertIn("<td>not loaded: undefined symbol: ibv_cmd_x</td><td>loads</td>"
+                      "<td>DISAGREES</td>", text)
+        self.assertIn("<td>loaded</td><td>loads</td><td>yes</td>", text)
+        self.assertIn("no root with glibc 2.38", text)
+        # read back through upgrade.json's definition, field by field
+        self.assertEqual(record.from_dict(records.to_json(upgrade)).abi.loads[0].loads[0].message,
+                         "undefined symbol: ibv_cmd_x")
+
     def test_a_phase_that_did_not_run_says_why(self):
         data = self.data()
         data["perf"] = []
