@@ -149,8 +149,8 @@ def baseline_text(b: dict) -> str:
         return b["note"]
     low, high = b["ci"] or (0.0, math.inf)
     cmp = stats.Comparison(b["ratio"], low, high, b["verdict"], *b["n"], *b["runs"], b["note"])
-    return perf_suite.message(f"the baseline {b['path']}", cmp, b["threshold"],
-                              b["where"] or "where unknown")
+    return perf_suite.verdict_message(f"the baseline {b['path']}", cmp, b["threshold"],
+                                      b["where"] or "where unknown")
 
 
 def slower(pairs: list[Pair], where: str | None = None) -> list[tuple[Pair, dict]]:

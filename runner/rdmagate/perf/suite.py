@@ -137,7 +137,7 @@ def threshold(profile: dict | None) -> float:
     return float(value)
 
 
-def message(what: str, cmp, limit: float, where: str) -> str:
+def verdict_message(what: str, cmp, limit: float, where: str) -> str:
     interval = f"99% CI {cmp.low:.3f}-{cmp.high:.3f}" if cmp.as_dict()["ci"] else "no interval"
     return (f"{cmp.verdict}: {cmp.ratio:.3f}x {what} ({interval}, {cmp.runs_b} runs against "
             f"{cmp.runs_a}, threshold {limit:.0%}, {where})" + (f"; {cmp.note}" if cmp.note else ""))
@@ -203,14 +203,14 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
             else:
                 cmp = verdicts[name]
                 kept[name] = record.Verdict(**cmp.as_dict(), where=where)
-                parts.append(message("the baseline", cmp, limit, where))
+                parts.append(verdict_message("the baseline", cmp, limit, where))
                 outcomes.append(OUTCOME.get(cmp.verdict, "SKIP"))
                 reason = cmp.verdict
             if name in recent:   # a drift from this machine's own recent past counts too
                 cmp = recent[name]
                 kept_recent[name] = record.Verdict(**cmp.as_dict(), where=where)
-                parts.append(message(f"the last {len(entries())} checks here", cmp, limit,
-                                      where))
+                parts.append(verdict_message(f"the last {len(entries())} checks here", cmp,
+                                             limit, where))
                 outcomes.append(OUTCOME.get(cmp.verdict, "SKIP"))
                 reason = "slower" if "FAIL" in outcomes else reason or cmp.verdict
             outcome = "FAIL" if "FAIL" in outcomes else "PASS" if "PASS" in outcomes else "SKIP"
