@@ -14,10 +14,12 @@ from .base import Ran, Target
 RXE_LINK = "rdmagate_rxe0"
 
 
-def run_here(argv: list[str], on_line, env: dict | None = None, with_stderr: bool = False) -> int:
+def run_here(argv: list[str], on_line, env: dict | None = None, with_stderr: bool = False,
+             interruptible: bool = True) -> int:
     """Run argv here in its own session, each stdout line (and stderr's, with
     with_stderr) to on_line; its exit status (negative: killed by a signal).
-    Ctrl-C reaches it first."""
+    Ctrl-C reaches it first; with interruptible, a stop asked from another
+    thread too (interrupt.py)."""
     try:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                 stderr=subprocess.STDOUT if with_stderr else None,
@@ -25,7 +27,7 @@ def run_here(argv: list[str], on_line, env: dict | None = None, with_stderr: boo
     except OSError as err:
         raise InfraError(f"cannot run {argv[0]}: {err.strerror}") from None
     try:
-        with interrupt.Registered(proc):
+        with interrupt.Registered(proc) if interruptible else contextlib.nullcontext():
             for line in proc.stdout:
                 on_line(line.rstrip("\n"))
             status = proc.wait()

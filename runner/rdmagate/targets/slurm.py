@@ -67,7 +67,9 @@ class SlurmNode(Target):
                 on_line(text)
         step = ["srun", f"--jobid={self.job_id}", f"--nodelist={self.node}", "--nodes=1",
                 "--ntasks=1", "--overlap", "--kill-on-bad-exit=0", "--quiet", "--", *argv]
-        status = run_here(step, line, with_stderr=True)
+        # not interruptible: a step ends with its job, which the fleet cancels;
+        # srun takes a lone SIGINT as a request for the step's status
+        status = run_here(step, line, with_stderr=True, interruptible=False)
         return Ran(status, self.release, {"slurm": {"job": self.job_id, "node": self.node}})
 
     def vanished(self) -> bool:
