@@ -38,7 +38,11 @@ class Registered:
     def __enter__(self):
         with _lock:
             _running.add(self.proc)
-        check()   # a stop that came while it started
+        try:
+            check()   # a stop that came while it started
+        except KeyboardInterrupt:
+            self.__exit__()   # __exit__ is not called when __enter__ raises
+            raise
         return self.proc
 
     def __exit__(self, *_exc):
