@@ -25,7 +25,7 @@ Prints the seconds each comparison took (its boots).
 
 Usage: PYTHONPATH=runner bench/perf_verdict.py [--stack debian-12]
        [--comparisons 20] [--slowdown 0.10] [--other-guest-cpus 1] [--hogs 0]
-       [--budget S] [--minutes M]"""
+       [--budget S] [--minutes M] [--save FILE] [--replay FILE]"""
 import argparse
 import json
 import os
@@ -92,20 +92,67 @@ def check(stack, fetched, tmp, name, stored, threshold, budget, env=None):
 
     def decided(n):
         verdicts[n] = baseline.compare(stored, n, s.results[n]["runs"], threshold,
-                                       s.machine, s.calibration)
+                                       s.machine, s.calibration, s.results[n]["boots"])
         return calibrate.settled(verdicts[n])
-    seconds = suite.adaptive([s], [MEASUREMENT], decided, Budget(budget),
-                             jobs_a_boot=suite.JOBS_A_BOOT)
+    # a check's shape: RUNS runs a boot (a check boots over its 12 measurements
+    # at 4 runs each), boots added until decisive, MAX_RUNS or the budget
+    seconds = suite.adaptive([s], [MEASUREMENT], decided, Budget(budget))
     return verdicts[MEASUREMENT], s, seconds
 
 
 def save(path: str, name: str, s, slowed_ns: int, load: float, seconds: float) -> None:
     line = {"boot": name, "slowed_ns": slowed_ns, "load": [load, os.getloadavg()[0]],
-            "seconds": round(seconds, 1),
+            "seconds": round(seconds, 1), "boots": s.boots,
             "runs": [statistics.median(r) for r in s.results[MEASUREMENT]["runs"]],
             "calibration": [statistics.median(r) for r in s.calibration]}
     with open(path, "a") as out:
         out.write(json.dumps(line) + "\n")
+
+
+def replay(path: str, comparisons: int, threshold: float, base_boots: int = 6,
+           check_boots: int = 4) -> int:
+    """Sets (a) and (c) judged again from saved sessions (--save lines), each
+    line a boot or more of runs: a baseline of base_boots plain sessions drawn
+    at random, a check of check_boots others, plain (a) or slowed (c), judged
+    as check judges (the lab's boot effect, perf/stats.py). The draws share
+    sessions, so the comparisons are not independent: a view of the method on
+    real boots, not a new measurement. Also the boot effect the lines show:
+    the sd of their log-means beside what their runs' spread predicts."""
+    import math
+    import random
+    from rdmagate.perf import machine, stats
+    lines = [json.loads(text) for text in Path(path).read_text().splitlines() if text.strip()]
+    plain = [x for x in lines if not x["slowed_ns"]]
+    slowed = [x for x in lines if x["slowed_ns"]]
+    for name, group in (("plain", plain), ("slowed", slowed)):
+        means = [statistics.fmean(map(math.log, x["runs"])) for x in group]
+        within = statistics.fmean(statistics.stdev(map(math.log, x["runs"])) /
+                                  math.sqrt(len(x["runs"])) for x in group)
+        print(f"{name}: {len(group)} sessions, their log-means sd {statistics.stdev(means):.3f}, "
+              f"their runs predict {within:.3f}")
+    if len(plain) < base_boots + check_boots or len(slowed) < check_boots:
+        print(f"replay needs {base_boots + check_boots} plain and {check_boots} slowed sessions")
+        return 2
+    rng = random.Random(1)
+    rows = {"a": [], "c": []}
+    for _ in range(comparisons):
+        drawn = rng.sample(plain, base_boots + check_boots)
+        base, now = drawn[:base_boots], drawn[base_boots:]
+        for key, side in (("a", now), ("c", rng.sample(slowed, check_boots))):
+            cmp = stats.compare([r for x in base for r in x["runs"]],
+                                [r for x in side for r in x["runs"]], threshold,
+                                boot=machine.LAB_BOOT_EFFECT,
+                                boots=(sum(x.get("boots", 1) for x in base),
+                                       sum(x.get("boots", 1) for x in side)))
+            rows[key].append((cmp.verdict, cmp.ratio))
+    print(f"replay of {path}: {comparisons} comparisons a set, baselines of {base_boots} "
+          f"sessions, checks of {check_boots}, boot effect sd {machine.LAB_BOOT_EFFECT.sd}")
+    for key, title in (("a", "A/A across boots"), ("c", "slowed against plain")):
+        got = Counter(v for v, _ in rows[key])
+        print(f"({key}) {title:<24} slower {got['slower']:>3} same {got['same']:>3} faster "
+              f"{got['faster']:>3} inconclusive {got['inconclusive']:>3} median ratio "
+              f"{statistics.median(r for _, r in rows[key]):.3f}")
+    return 0
 
 
 def main() -> int:
@@ -126,7 +173,12 @@ def main() -> int:
                         "has fewer a set)")
     parser.add_argument("--budget", type=float, default=suite.BUDGET_S,
                         help="seconds a comparison may spend on boots (default: check's)")
+    parser.add_argument("--replay", metavar="FILE", default=None,
+                        help="boot nothing: judge sets (a) and (c) again from the sessions a "
+                        "--save FILE kept (see replay())")
     args = parser.parse_args()
+    if args.replay:
+        return replay(args.replay, args.comparisons, args.threshold)
     stack = resolve(args.stack)
     fetched = fetch(stack)
     perf = build.build_perf(stack.name, None if stack.kind == "host" else fetched.root,
@@ -168,7 +220,8 @@ def main() -> int:
                     save(args.save, f"{plain}{i}", s, delay if extra else 0, loads[-1], seconds)
                 t0 = time.monotonic()
                 against = baseline.compare(other, MEASUREMENT, s.results[MEASUREMENT]["runs"],
-                                           args.threshold, s.machine, s.calibration)
+                                           args.threshold, s.machine, s.calibration,
+                                           s.results[MEASUREMENT]["boots"])
                 rows[slowed].append((against.verdict, against.ratio,
                                      seconds + time.monotonic() - t0, s.boots, against.note))
                 print(f"  {plain}{i}: {cmp.verdict} {cmp.ratio:.3f} in {seconds:.0f} s "

@@ -4,7 +4,7 @@ from pathlib import Path
 from .. import options
 from ..errors import UsageError
 from ..perf import baseline as perf_baseline, pair_baseline, suite as perf_suite
-from ..pipelines.baseline_record import BaselineRequest, record
+from ..pipelines.baseline_record import NATIVE_BOOTS, PAIR_BOOTS, BaselineRequest, record
 from ..progress import Progress
 
 
@@ -31,10 +31,11 @@ def register(subparsers) -> None:
     options.add_guest_cpus(recording)
     recording.add_argument("--iters", type=int, default=perf_suite.ITERS, metavar="N",
                            help="perf: samples per run (default: %(default)s)")
-    recording.add_argument("--boots", type=int, default=2, metavar="N",
+    recording.add_argument("--boots", type=int, default=None, metavar="N",
                            help=f"perf, perftest: boots (target runs) to spread the runs over, "
-                           f"{perf_suite.RUNS} runs of each measurement in each "
-                           "(default: %(default)s)")
+                           f"{perf_suite.RUNS} runs of each measurement in each (default: "
+                           f"{NATIVE_BOOTS} for perf's native runs, {PAIR_BOOTS} for the "
+                           "perftest pair)")
     recording.set_defaults(func=run_record)
     showing = sub.add_parser("show", help="check a perf or perftest pair baseline and say "
                              "where and when it was recorded")
@@ -47,7 +48,7 @@ def register(subparsers) -> None:
 def run_record(args) -> int:
     if not args.stack:
         raise UsageError("baseline record needs --stack NAME")
-    if args.iters < 5 or args.boots < 1:
+    if args.iters < 5 or (args.boots is not None and args.boots < 1):
         raise UsageError(f"--iters {args.iters} --boots {args.boots}: at least 5 samples a run "
                          "and one boot")
     if args.suite and len(args.suite) > 1:

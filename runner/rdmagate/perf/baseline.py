@@ -25,6 +25,7 @@ from .. import files
 from ..errors import UsageError
 from ..paths import REPO_ROOT, within
 from . import calibrate, machine, stats
+from .machine import boot_effect   # compare's parameter `machine` hides the module
 from .stats import MIN_SAMPLES
 
 BASELINES = REPO_ROOT / "baselines" / "perf"
@@ -129,16 +130,19 @@ def load(path: Path) -> dict:
 
 
 def compare(stored: dict, name: str, runs: list, threshold: float,
-            machine: dict | None = None, calibration: list | None = None) -> stats.Comparison:
-    """The verdict of new runs of measurement NAME (measured on `machine`,
-    with `calibration` runs of the same boots) against a loaded baseline, in
-    the direction the baseline records. A baseline from another machine is
-    corrected by the calibration, or not comparable (inconclusive, with why)."""
+            machine: dict | None = None, calibration: list | None = None,
+            boots: int = 1) -> stats.Comparison:
+    """The verdict of new runs of measurement NAME (measured on `machine`
+    in `boots` boots, with `calibration` runs of the same boots) against a
+    loaded baseline, in the direction the baseline records. A baseline from
+    another machine is corrected by the calibration, or not comparable
+    (inconclusive, with why)."""
     kept = stored["measurements"][name]
     adjust, why = calibrate.adjustment(stored["machine"], stored["calibration"]["runs"],
                                        machine or {}, calibration)
     cmp = stats.compare(kept["runs"], runs, threshold, higher_is_better=kept["higher_is_better"],
-                        adjust=adjust)
+                        adjust=adjust, boot=boot_effect(machine),
+                        boots=(stored.get("boots") or 1, boots))
     if why:
         return stats.Comparison(cmp.ratio, 0.0, float("inf"), "inconclusive", cmp.n_a,
                                 cmp.n_b, cmp.runs_a, cmp.runs_b, why)

@@ -78,9 +78,10 @@ def last(path: Path, count: int = LAST) -> list[dict]:
 
 
 def compare(entries: list[dict], name: str, runs: list, threshold: float, facts: dict,
-            calibration: list) -> stats.Comparison | None:
-    """New runs of NAME against the pooled runs of the checks kept; None
-    when fewer than two runs of it were kept."""
+            calibration: list, boots: int = 1) -> stats.Comparison | None:
+    """New runs of NAME (from `boots` boots) against the pooled runs of the
+    checks kept (a boot or more each); None when fewer than two runs of it
+    were kept."""
     kept = [e["measurements"][name] for e in entries if name in e["measurements"]]
     medians = [m for k in kept for m in k["medians"]]
     if len(medians) < stats.MIN_RUNS:
@@ -89,7 +90,8 @@ def compare(entries: list[dict], name: str, runs: list, threshold: float, facts:
         base_cal = [c for e in entries for c in e["calibration"]]
         adjust, why = calibrate.adjustment(entries[-1]["machine"], base_cal, facts, calibration)
         cmp = stats.compare(medians, runs, threshold, higher_is_better=kept[-1]["higher_is_better"],
-                            adjust=adjust)
+                            adjust=adjust, boot=machine.boot_effect(facts),
+                            boots=(len(kept), boots))
     except (KeyError, TypeError) as err:
         raise UsageError(f"perf history of {name}: a line lacks {err}") from None
     if why:

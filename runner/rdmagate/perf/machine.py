@@ -13,11 +13,20 @@ import platform
 import subprocess
 from pathlib import Path
 
+from .stats import BootEffect
+
 # the facts that make two machines the same one (everything else is shown only)
 FINGERPRINT = ("where", "cpu_model", "cpu_flags", "cores", "memory_gib", "host_kernel",
                "qemu", "accel", "guest_cpus", "guest_memory_mb", "device", "firmware",
                "pcie_link")
 SYSFS_IB = Path("/sys/class/infiniband")
+# How much lab boots of one stack differ beyond their runs (perf/stats.py):
+# bench/perf_verdict.py on 2026-12-02, 20 plain and 20 slowed sessions of 16
+# runs each (write_lat-2, debian-12, rxe-6.1, 2 guest CPUs, host load 1.2 to
+# 4.3 on 2 cores): the sessions' log-medians spread by sd 0.131 and 0.082
+# where their runs predicted 0.028, a boot component of about 0.08 to 0.13.
+# On a device the runs are fresh processes with no boot between them: none.
+LAB_BOOT_EFFECT = BootEffect(sd=0.10, df=19)
 
 
 def _cpuinfo() -> dict:
@@ -97,6 +106,11 @@ def of_target(target, ran) -> dict:
         return of_lab(lab.get("accel", "unknown"), lab.get("guest_cpus", cpus),
                       lab.get("guest_memory_mb", memory), qemu.QEMU)
     return of_device(target.device, target.kind)
+
+
+def boot_effect(facts: dict | None) -> BootEffect | None:
+    """The boot effect where `facts` measured (perf/stats.py), or None."""
+    return LAB_BOOT_EFFECT if (facts or {}).get("where") == "lab" else None
 
 
 def same(a: dict | None, b: dict | None) -> bool:

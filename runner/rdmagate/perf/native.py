@@ -100,7 +100,7 @@ def runs_of(found: dict, name: str, rounds: int) -> dict:
     good = [r for r in passes if "samples" in r]
     if not good:
         return passes[0]
-    return {"runs": [r["samples"] for r in good],
+    return {"runs": [r["samples"] for r in good], "boots": 1,
             "higher_is_better": good[0]["higher_is_better"], "failed": len(passes) - len(good)}
 
 
@@ -112,6 +112,7 @@ def merge(into: dict, more: dict) -> dict:
     if "runs" not in (into or {}):
         return dict(more)
     return dict(into, runs=into["runs"] + more["runs"],
+                boots=into.get("boots", 1) + more.get("boots", 1),
                 failed=into.get("failed", 0) + more.get("failed", 0))
 
 

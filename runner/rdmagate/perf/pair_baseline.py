@@ -124,7 +124,9 @@ def compare(stored: PairBaseline, name: str, runs: list[float], threshold: float
     the baseline records; another machine is not comparable (inconclusive, why)."""
     kept = stored.measurements[name]
     _, why = calibrate.adjustment(stored.machine, None, now_machine, None)
-    cmp = stats.compare(kept.runs, runs, threshold, higher_is_better=kept.higher_is_better)
+    # the pair's runs are one job on one boot of each guest; the baseline's span its boots
+    cmp = stats.compare(kept.runs, runs, threshold, higher_is_better=kept.higher_is_better,
+                        boot=machine.boot_effect(now_machine), boots=(stored.boots, 1))
     if why:
         return stats.Comparison(cmp.ratio, 0.0, math.inf, "inconclusive", cmp.n_a, cmp.n_b,
                                 cmp.runs_a, cmp.runs_b, why)

@@ -18,7 +18,15 @@ statistics:
   (Welch-Satterthwaite degrees of freedom): with few runs the t quantile is
   large and so the interval is wide, as it should be;
 - an adjustment (a calibration ratio between two machines, perf/calibrate.py)
-  shifts the difference and adds its own variance and degrees of freedom.
+  shifts the difference and adds its own variance and degrees of freedom;
+- in the lab the boot is a unit too: runs of one boot share its placement
+  of the guest's CPUs on the host's and the host's load while it ran, and
+  boots of one stack differ by more than their runs say (20 sessions of 16
+  runs here: the sessions' log-medians spread by sd 0.08 to 0.13 where the
+  runs' spread predicted 0.028). A side's runs cannot show that when they
+  come from one or two boots, so a known boot effect (BootEffect: its sd,
+  measured by bench/perf_verdict.py, and the df of that estimate) adds
+  sd^2/boots of each side to the variance.
 
 Assumptions: runs are exchangeable within a side (interleaved passes, so a
 drift over the sitting spreads over all measurements), per-run log-medians
@@ -71,6 +79,14 @@ class Adjustment:
     """A known shift of log(B/A) (a calibration ratio), its variance and df."""
     shift: float
     var: float
+    df: float
+
+
+@dataclass(frozen=True)
+class BootEffect:
+    """How much boots of one stack differ beyond their runs: the sd of a
+    boot's log-median around the stack's, and the df of that estimate."""
+    sd: float
     df: float
 
 
@@ -189,11 +205,14 @@ def verdict_of(ratio: float, low: float, high: float, threshold: float) -> str:
 
 
 def compare(a_runs, b_runs, threshold: float, confidence: float = 0.99,
-            higher_is_better: bool = False, adjust: Adjustment | None = None) -> Comparison:
+            higher_is_better: bool = False, adjust: Adjustment | None = None,
+            boot: BootEffect | None = None, boots: tuple[int, int] = (0, 0)) -> Comparison:
     """Verdict on B against A, each a list of runs. Latency: higher is worse;
     bandwidth and message rate: pass higher_is_better, and the ratio is
     turned into time terms. adjust: a shift of log(B/A) to remove (a
-    calibration ratio between machines), with its uncertainty."""
+    calibration ratio between machines), with its uncertainty. boot: the
+    boot effect, with boots the number of boots each side's runs came from
+    (0: that side's runs already span many boots, as a history of checks)."""
     if threshold <= 0:
         raise UsageError(f"threshold {threshold}: must be positive (e.g. 0.05 for 5%)")
     a, b = side(a_runs, "side A"), side(b_runs, "side B")
@@ -209,6 +228,8 @@ def compare(a_runs, b_runs, threshold: float, confidence: float = 0.99,
     terms = [(a.var / a.runs, a.runs - 1), (b.var / b.runs, b.runs - 1)]
     if adjust:
         terms.append((adjust.var, adjust.df))
+    if boot and boot.sd > 0 and any(boots):
+        terms.append((boot.sd ** 2 * sum(1 / n for n in boots if n > 0), boot.df))
     var = sum(v for v, _ in terms)
     # Welch-Satterthwaite; a zero variance (identical runs) gives the df of the rest,
     # and a variance known exactly (df infinite: identical calibrations) counts none

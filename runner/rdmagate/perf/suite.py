@@ -173,13 +173,14 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
         if "runs" not in result:
             return True           # not measured: more runs cannot help
         found = history.compare(entries(), name, result["runs"], limit, session.machine,
-                                session.calibration)
+                                session.calibration, result.get("boots", 1))
         if found:
             recent[name] = found
         if base is None:
             return found is None or calibrate.settled(found)
         verdicts[name] = cmp = baseline.compare(base, name, result["runs"], limit,
-                                                session.machine, session.calibration)
+                                                session.machine, session.calibration,
+                                                result.get("boots", 1))
         return calibrate.settled(cmp)
 
     budget = Budget(BUDGET_S)

@@ -28,8 +28,15 @@ class BaselineRequest:
     device: str | None = None         # perf: where to measure (default: as check chooses)
     use_lab: bool = False
     iters: int = perf_suite.ITERS
-    boots: int = 2                    # perf: boots (target runs) the runs are spread over
+    boots: int | None = None          # boots the runs are spread over (None: the defaults below)
     guest_cpus: int | None = None     # perf in the lab: the guest's CPUs
+
+
+# A check judges its boots against the baseline's, each boot counted with the
+# lab's boot effect (perf/stats.py): a baseline of 2 lab boots leaves every
+# interval too wide to decide; 6 (about 6 minutes quiet) narrows it to what
+# a check's 4 boots can meet. The perftest pair takes 6 minutes a boot.
+NATIVE_BOOTS, PAIR_BOOTS = 6, 2
 
 
 @dataclass
@@ -67,7 +74,7 @@ def _record_perf(request: BaselineRequest, progress: Progress) -> Recorded:
         # a fixed number of boots, each with the suite's runs: every measurement
         # gets runs from more than one boot, so the baseline holds the boot's share
         perf_suite.adaptive([session], list(native.MEASUREMENTS), lambda name: False,
-                            max_runs=perf_suite.RUNS * request.boots,
+                            max_runs=perf_suite.RUNS * (request.boots or NATIVE_BOOTS),
                             say=progress.say)
     measured = session.results
     failed = {n: m["error"] for n, m in measured.items() if "error" in m}
@@ -86,7 +93,7 @@ def _record_perf(request: BaselineRequest, progress: Progress) -> Recorded:
 
 def _record_pair(request: BaselineRequest, progress: Progress) -> Recorded:
     """The fleet's pair sweep (fleet/pairs.py) between two lab guests joined
-    by the lab's link, request.boots times: every run of each measurement."""
+    by the lab's link, over PAIR_BOOTS boots (or request.boots): every run of each measurement."""
     if request.device:
         raise UsageError(f"--suite perftest --device {request.device}: a pair baseline is "
                          "recorded between two lab guests (a pair of devices needs two "
@@ -99,9 +106,10 @@ def _record_pair(request: BaselineRequest, progress: Progress) -> Recorded:
                          nodes=2)
     profile = profiles.name_for(target)
     found: list[dict] = []
+    boots = request.boots or PAIR_BOOTS
     with tempfile.TemporaryDirectory(prefix="rdmagate-pair-") as tmp:
-        for boot in range(request.boots):
-            progress.say(f"pair baseline: boot {boot + 1} of {request.boots}")
+        for boot in range(boots):
+            progress.say(f"pair baseline: boot {boot + 1} of {boots}")
             found += perftest_run.run_sweep(target, Path(tmp) / f"boot{boot + 1}",
                                             pairs.BASELINE_SWEEP, say=progress.say)
     failed = [f"{r['tool']}-{r['size']}: {r['error']}" for r in found if not r["ok"]]
@@ -112,10 +120,10 @@ def _record_pair(request: BaselineRequest, progress: Progress) -> Recorded:
     stored = pair_baseline.PairBaseline(
         profile, stack.name, stack.rdma_core, first["kernel"],
         first["perftest_package"] or "unknown", datetime.date.today().isoformat(),
-        request.boots, "two lab guests joined by the lab's link", first["machine"],
+        boots, "two lab guests joined by the lab's link", first["machine"],
         pair_baseline.measurements(found, pairs.METRICS))
     path = pair_baseline.write(stored, pair_baseline.path_for(profile, stack.name))
     runs = sorted({len(m.runs) for m in stored.measurements.values()})
     return Recorded(path, f"perftest pair baseline of {len(stored.measurements)} measurements, "
-                    f"{'/'.join(map(str, runs))} runs each in {request.boots} boots, on "
+                    f"{'/'.join(map(str, runs))} runs each in {boots} boots, on "
                     f"{machine.describe(stored.machine)}")

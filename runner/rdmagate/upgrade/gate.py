@@ -21,7 +21,7 @@ from ..outputs import records, rundir
 from ..abi import findings, loads, suppress
 from ..abi.compare import compare_stacks
 from ..errors import InfraError, RunCutShort, UsageError
-from ..perf import baseline, native, perftest, perftest_run, stats
+from ..perf import baseline, machine, native, perftest, perftest_run, stats
 from ..perf import budget as budget_mod, suite as perf_suite
 from ..perf.budget import Budget
 from ..pipelines.check import SuiteRun, run_suites
@@ -270,7 +270,8 @@ class Gate:
         def decided(name: str) -> bool:
             ra, rb = a.results.get(name, {}), b.results.get(name, {})
             return "runs" not in ra or "runs" not in rb or \
-                stats.compare(ra["runs"], rb["runs"], threshold).verdict != "inconclusive"
+                stats.compare(ra["runs"], rb["runs"], threshold, boot=machine.boot_effect(b.machine),
+                              boots=(ra.get("boots", 1), rb.get("boots", 1))).verdict != "inconclusive"
         # runs go where they decide, within what the phase took with one boot a side
         perf_suite.adaptive([a, b], list(native.SWEEP), decided, budget,
                             runs=GATE_RUNS, jobs_a_boot=GATE_RUNS * len(native.SWEEP),
@@ -279,10 +280,12 @@ class Gate:
         where = "lab" if (b.machine or {}).get("where") == "lab" else "device"
         samples = {key: {n: m["runs"] for n, m in s.results.items() if "runs" in m}
                    for key, s in sessions.items()}
-        self.data["perf"] = [self._latency_series(samples, threshold, where),
-                             self._perftest_series("bw", perftest_runs, unmeasured, threshold,
-                                                   where),
-                             self._perftest_series("rate", perftest_runs, [], threshold, where)]
+        boot = machine.boot_effect(b.machine)
+        self.data["perf"] = [self._latency_series(sessions, boot, threshold, where),
+                             self._perftest_series("bw", perftest_runs, unmeasured, boot,
+                                                   threshold, where),
+                             self._perftest_series("rate", perftest_runs, [], boot, threshold,
+                                                   where)]
         self.data["baseline"] = self._against_baseline(b, threshold, where)
         boots = f"{a.boots} and {b.boots} boots" if where == "lab" else f"{a.boots} and {b.boots} runs"
         return (f"{sum(len(s) for s in samples.values())} measurements in {boots}, "
@@ -290,8 +293,10 @@ class Gate:
 
     @staticmethod
     def _point(size: int, a_runs: list, b_runs: list, threshold: float,
+               boot: stats.BootEffect | None, boots: tuple[int, int] = (1, 1),
                higher_is_better: bool = False, scale: float = 1.0) -> dict:
-        cmp = stats.compare(a_runs, b_runs, threshold, higher_is_better=higher_is_better)
+        cmp = stats.compare(a_runs, b_runs, threshold, higher_is_better=higher_is_better,
+                            boot=boot, boots=boots)
         point = {"size": size, "verdict": cmp.verdict, "ratio": cmp.ratio,
                  "ci": cmp.as_dict()["ci"], "runs": [cmp.runs_a, cmp.runs_b]}
         for side, runs in (("a", a_runs), ("b", b_runs)):
@@ -299,21 +304,25 @@ class Gate:
             point[side] = {"median": centre * scale, "low": low * scale, "high": high * scale}
         return point
 
-    def _latency_series(self, samples: dict, threshold: float, where: str) -> dict:
-        points = [self._point(int(name.rsplit("-", 1)[1]), samples["from"][name],
-                              samples["to"][name], threshold, scale=1 / 1000)
-                  for name in native.SWEEP if name in samples["from"] and name in samples["to"]]
+    def _latency_series(self, sessions: dict, boot, threshold: float, where: str) -> dict:
+        a, b = (sessions[k].results for k in ("from", "to"))
+        points = [self._point(int(name.rsplit("-", 1)[1]), a[name]["runs"], b[name]["runs"],
+                              threshold, boot, (a[name].get("boots", 1), b[name].get("boots", 1)),
+                              scale=1 / 1000)
+                  for name in native.SWEEP
+                  if "runs" in a.get(name, {}) and "runs" in b.get(name, {})]
         return {"name": "write_lat", "title": "RDMA WRITE round-trip latency (median of each "
                 "run; bars: the runs' range)", "kind": "latency", "unit": "us",
                 "points": points, "where": where}
 
-    def _perftest_series(self, metric: str, runs: dict, unmeasured: list[dict],
+    def _perftest_series(self, metric: str, runs: dict, unmeasured: list[dict], boot,
                          threshold: float, where: str) -> dict:
         points = []
         a, b = runs.get("from", {}), runs.get("to", {})
         for size in sorted({s for m, s in a if m == metric} & {s for m, s in b if m == metric}):
+            # perftest runs one boot a side
             points.append(self._point(size, a[(metric, size)], b[(metric, size)], threshold,
-                                      higher_is_better=True))
+                                      boot, higher_is_better=True))
         across = "across two lab nodes, " if self.nodes == 2 else ""
         title, kind, unit = {
             "bw": ("RDMA WRITE bandwidth", "bandwidth", "MiB/s"),
@@ -333,7 +342,7 @@ class Gate:
         for measurement, result in session.results.items():
             if measurement in stored["measurements"] and "runs" in result:
                 cmp = baseline.compare(stored, measurement, result["runs"], threshold,
-                                       session.machine, session.calibration)
+                                       session.machine, session.calibration, result.get("boots", 1))
                 out.append({"name": measurement, "size": int(measurement.rsplit("-", 1)[1]),
                             "verdict": cmp.verdict, "ratio": cmp.ratio,
                             "ci": cmp.as_dict()["ci"], "runs": [cmp.runs_a, cmp.runs_b],

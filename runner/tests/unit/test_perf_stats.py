@@ -106,6 +106,35 @@ class RunsAreTheUnit(unittest.TestCase):
         self.assertEqual(stats.verdict_of(0.94, 0.89, 0.99, 0.10), "faster")
         self.assertEqual(stats.verdict_of(0.97, 0.89, 0.995, 0.10), "inconclusive")
 
+    def test_the_boot_is_a_unit_in_the_lab(self):
+        # lab-like sides: each boot shifts all its runs by a factor of sd 0.10
+        # (as bench/perf_verdict.py measured), runs within it by 0.03. A check
+        # of one boot against a baseline of two: ignoring the boot effect
+        # gives false verdicts in about a third of A/A comparisons; with it,
+        # rarely, and a large slowdown over enough boots is still slower.
+        rng = random.Random(31)
+
+        def booted(boots, median=20.0):
+            out = []
+            for _ in range(boots):
+                out += runs(rng, 4, median * rng.lognormvariate(0, 0.10), between=0.03, n=50)
+            return out
+        effect = stats.BootEffect(0.10, 19)
+        blind, aware = Counter(), Counter()
+        for _ in range(200):
+            base, now = booted(2), booted(1)
+            blind[stats.compare(base, now, 0.10).verdict] += 1
+            aware[stats.compare(base, now, 0.10, boot=effect, boots=(2, 1)).verdict] += 1
+        self.assertGreater(blind["slower"] + blind["faster"], 40, blind)
+        self.assertLessEqual(aware["slower"] + aware["faster"], 2, aware)
+        slower = [stats.compare(booted(12), booted(12, median=30.0), 0.10, boot=effect,
+                                boots=(12, 12)).verdict for _ in range(50)]
+        self.assertGreaterEqual(slower.count("slower"), 45, Counter(slower))
+        # boots 0: that side's runs already span many boots (a history of checks)
+        one = stats.compare(booted(2), booted(1), 0.10, boot=effect, boots=(2, 1))
+        none = stats.compare(booted(2), booted(1), 0.10, boot=effect, boots=(0, 0))
+        self.assertGreater(one.high / one.low, none.high / none.low)
+
     def test_a_speedup_is_faster(self):
         rng = random.Random(3)
         result = stats.compare(runs(rng, 6, between=0.02), runs(rng, 6, median=15.0,

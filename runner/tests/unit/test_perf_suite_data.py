@@ -8,6 +8,7 @@ import random
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 from rdmagate.errors import InfraError, UsageError
 from rdmagate.perf import baseline, budget, calibrate, machine, native, stats, suite
@@ -27,10 +28,49 @@ def format2(lat_runs, rate_runs) -> dict:
                              "write_rate-64": {"higher_is_better": False, "runs": rate_runs}}}
 
 
+class LabBoots(unittest.TestCase):
+    """A check in the lab counts its boots and the baseline's (perf/stats.py's
+    boot effect); on a device there is no boot between runs."""
+
+    def test_the_boots_of_both_sides_set_the_width_in_the_lab_only(self):
+        rng = random.Random(5)
+        runs = [[round(20000 * rng.lognormvariate(0, 0.02)) for _ in range(50)]
+                for _ in range(8)]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "b.json"
+            path.write_text(json.dumps(dict(format2(runs, runs), boots=2)))
+            stored = baseline.load(path)
+
+        def width(facts, boots, stored=stored):
+            cmp = baseline.compare(stored, "write_lat-2", runs, 0.1, facts, None, boots)
+            return cmp.high / cmp.low, cmp.verdict
+        device = dict(LAB, where="device", device="mlx5 mlx5_0")
+        stored_device = dict(stored, machine=device)
+        one, four, on_device = width(LAB, 1), width(LAB, 4), width(device, 1, stored_device)
+        # the same runs: same on a device, inconclusive in the lab from one boot
+        self.assertEqual((on_device[1], one[1]), ("same", "inconclusive"))
+        self.assertGreater(one[0], four[0])
+        self.assertGreater(four[0], on_device[0])
+        # a baseline of more boots narrows it too
+        stored_more = dict(stored, boots=8)
+        self.assertGreater(one[0], width(LAB, 1, stored_more)[0])
+        # the boots a check measured in are counted where its runs were merged
+        merged = native.merge(native.runs_of({"write_lat-2.0": {"samples": RUN,
+                                                                "higher_is_better": False}},
+                                             "write_lat-2", 1),
+                              {"runs": [RUN], "boots": 1})
+        self.assertEqual((len(merged["runs"]), merged["boots"]), (2, 2))
+
+
 class Baselines(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
         self.path = Path(self.tmp.name) / "b.json"
+        # the verdict's logic on runs of one boot; the lab's boot effect has its own
+        # tests (test_perf_stats, and LabBoots below)
+        patcher = mock.patch.object(machine, "LAB_BOOT_EFFECT", None)
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
     def tearDown(self):
         self.tmp.cleanup()

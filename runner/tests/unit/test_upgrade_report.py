@@ -147,8 +147,8 @@ class GatePerf(unittest.TestCase):
                              ("bw", 64): [2.0, 2.01, 2.0]},
                     "to": {("bw", 65536): [30.0, 30.4, 30.2], ("rate", 65536): [0.64, 0.64, 0.65],
                            ("bw", 64): [2.01, 2.0, 2.0]}}
-            bw = the_gate._perftest_series("bw", runs, [], 0.10, "lab")
-            rate = the_gate._perftest_series("rate", runs, [], 0.10, "lab")
+            bw = the_gate._perftest_series("bw", runs, [], None, 0.10, "lab")
+            rate = the_gate._perftest_series("rate", runs, [], None, 0.10, "lab")
         self.assertEqual([(p["size"], p["verdict"]) for p in bw["points"]],
                          [(64, "same"), (65536, "slower")])
         self.assertEqual([p["verdict"] for p in rate["points"]], ["same"])
