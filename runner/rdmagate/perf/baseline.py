@@ -147,7 +147,8 @@ def compare(stored: dict, name: str, runs: list, threshold: float,
         return stats.Comparison(cmp.ratio, 0.0, float("inf"), "inconclusive", cmp.n_a,
                                 cmp.n_b, cmp.runs_a, cmp.runs_b, why)
     if adjust is not None:
-        return stats.Comparison(**{**cmp.__dict__, "note": calibrate.note(adjust)})
+        return stats.Comparison(**{**cmp.__dict__, "note": "; ".join(
+            filter(None, (calibrate.note(adjust), cmp.note)))})
     return cmp
 
 

@@ -228,8 +228,10 @@ def compare(a_runs, b_runs, threshold: float, confidence: float = 0.99,
     terms = [(a.var / a.runs, a.runs - 1), (b.var / b.runs, b.runs - 1)]
     if adjust:
         terms.append((adjust.var, adjust.df))
-    if boot and boot.sd > 0 and any(boots):
-        terms.append((boot.sd ** 2 * sum(1 / n for n in boots if n > 0), boot.df))
+    boot_var = boot.sd ** 2 * sum(1 / n for n in boots if n > 0) \
+        if boot and boot.sd > 0 and any(boots) else 0.0
+    if boot_var:
+        terms.append((boot_var, boot.df))
     var = sum(v for v, _ in terms)
     # Welch-Satterthwaite; a zero variance (identical runs) gives the df of the rest,
     # and a variance known exactly (df infinite: identical calibrations) counts none
@@ -237,8 +239,13 @@ def compare(a_runs, b_runs, threshold: float, confidence: float = 0.99,
     df = var ** 2 / spread if spread > 0 else math.inf
     half = t_quantile(0.5 + confidence / 2, df) * math.sqrt(var)
     low, high = math.exp(diff - half), math.exp(diff + half)
-    return Comparison(math.exp(diff), low, high, verdict_of(math.exp(diff), low, high, threshold),
-                      a.samples, b.samples, a.runs, b.runs)
+    verdict = verdict_of(math.exp(diff), low, high, threshold)
+    note = ""
+    if verdict == "inconclusive" and boot_var > var / 2:   # say why it cannot tell
+        note = (f"boots differ by sd {boot.sd:.2f} here: {' and '.join(map(str, boots))} "
+                "boots leave the interval wider than the threshold (more boots narrow it)")
+    return Comparison(math.exp(diff), low, high, verdict, a.samples, b.samples, a.runs,
+                      b.runs, note)
 
 
 def run_spread(runs) -> tuple[float, float, float]:
