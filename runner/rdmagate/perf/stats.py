@@ -228,6 +228,8 @@ def compare(a_runs, b_runs, threshold: float, confidence: float = 0.99,
     terms = [(a.var / a.runs, a.runs - 1), (b.var / b.runs, b.runs - 1)]
     if adjust:
         terms.append((adjust.var, adjust.df))
+    # the runs' own variance already holds a little of the boot effect (1/runs
+    # of it a side); adding the whole of it again errs on the wide side
     boot_var = boot.sd ** 2 * sum(1 / n for n in boots if n > 0) \
         if boot and boot.sd > 0 and any(boots) else 0.0
     if boot_var:
