@@ -38,8 +38,9 @@ TYPES = {"profile": str, "stack": str, "rdma_core": str, "kernel": str, "accel":
          "unit": str}
 
 
-def path_for(profile: str, stack: str, root: Path = BASELINES) -> Path:
-    return within(root, profile, f"{stack}.json")   # both names come from input
+def path_for(profile: str, stack: str, root: Path | None = None) -> Path:
+    # BASELINES read when called, so a test can point it at its own directory
+    return within(root or BASELINES, profile, f"{stack}.json")   # both names come from input
 
 
 def write(path: Path, profile: str, session, measurements: dict) -> Path:

@@ -1,0 +1,76 @@
+"""Perf measurements without a guest, for the tests of `check --suite perf`
+and the gate's perf phase: a baseline written to a test's own directory,
+and Session.boot replaced by one that keeps runs of planned medians the way
+the real boot keeps rdmagate-perf's (every run, the calibration beside
+them, the machine of the first boot)."""
+import json
+import random
+from pathlib import Path
+
+LAB = {"where": "lab", "cpu_model": "AMD EPYC", "cpu_flags": "ab12", "cores": 2,
+       "memory_gib": 24, "host_kernel": "6.1.0-27-amd64", "qemu": "7.2.22 (Debian)",
+       "accel": "tcg", "guest_cpus": 2, "guest_memory_mb": 1024}
+DEVICE = {"where": "device", "cpu_model": "AMD EPYC", "cpu_flags": "ab12", "cores": 2,
+          "memory_gib": 24, "host_kernel": "6.1.0-27-amd64", "device": "rxe rxe0",
+          "firmware": "unknown", "pcie_link": "none"}
+CAL_NS = 9000.0
+
+
+class Target:
+    """What the perf code asks of a target (and profiles.name_for of it)."""
+    kind, device, runs_perftest, nodes = "rxe", "rxe0", True, 1
+
+    def __init__(self, facts=LAB, kernel="6.1.0-27-amd64"):
+        self.facts, self.kernel = facts, kernel
+
+    def identity(self):
+        return None
+
+    def kernel_release(self):
+        return self.kernel
+
+
+def runs(rng, median: float, count: int, spread: float = 0.01) -> list[list[int]]:
+    """count runs of 20 samples, each run's median `median` times a
+    run-to-run factor of about `spread` (lognormal)."""
+    out = []
+    for _ in range(count):
+        centre = median * rng.lognormvariate(0, spread)
+        out.append([max(1, round(centre * rng.lognormvariate(0, 0.002))) for _ in range(20)])
+    return out
+
+
+def write_baseline(root: Path, profile: str, stack: str, medians: dict, facts=LAB,
+                   count: int = 8, seed: int = 1) -> Path:
+    """A format-2 baseline of `count` runs a measurement (name -> median ns)."""
+    rng = random.Random(seed)
+    path = root / profile / f"{stack}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "format": 2, "profile": profile, "stack": stack, "boots": 2, "machine": dict(facts),
+        "calibration": {"runs": runs(rng, CAL_NS, count)},
+        "measurements": {name: {"higher_is_better": False, "runs": runs(rng, ns, count)}
+                         for name, ns in medians.items()}}))
+    return path
+
+
+def fake_boot(plan: dict, seed: int = 2):
+    """A Session.boot: plan is name -> a median in ns, (median, spread), or
+    {"error": why} / {"unsupported": why} (what native.runs_of gives then).
+    A name not in the plan did not run."""
+    rng = random.Random(seed)
+
+    def boot(session, names, runs_a_boot=4):
+        session.boots += 1
+        session.machine = session.machine or dict(session.target.facts)
+        session.kernel = session.target.kernel
+        session.calibration += runs(rng, CAL_NS, min(runs_a_boot, 2))
+        for name in names:
+            what = plan.get(name, {"error": "did not run"})
+            if isinstance(what, dict):
+                session.results[name] = dict(what)
+                continue
+            median, spread = what if isinstance(what, tuple) else (what, 0.01)
+            got = session.results.setdefault(name, {"higher_is_better": False, "runs": []})
+            got["runs"] += runs(rng, median, runs_a_boot, spread)
+    return boot
