@@ -5,7 +5,11 @@ the real boot keeps rdmagate-perf's (every run, the calibration beside
 them, the machine of the first boot)."""
 import json
 import random
+import tempfile
 from pathlib import Path
+from unittest import mock
+
+from rdmagate.perf import baseline
 
 LAB = {"where": "lab", "cpu_model": "AMD EPYC", "cpu_flags": "ab12", "cores": 2,
        "memory_gib": 24, "host_kernel": "6.1.0-27-amd64", "qemu": "7.2.22 (Debian)",
@@ -18,16 +22,30 @@ CAL_NS = 9000.0
 
 class Target:
     """What the perf code asks of a target (and profiles.name_for of it)."""
-    kind, device, runs_perftest, nodes = "rxe", "rxe0", True, 1
+    kind, device, nodes = "rxe", "rxe0", 1
 
-    def __init__(self, facts=LAB, kernel="6.1.0-27-amd64"):
-        self.facts, self.kernel = facts, kernel
+    def __init__(self, facts=LAB, kernel="6.1.0-27-amd64", stack_name=""):
+        self.facts, self.kernel, self.stack_name = facts, kernel, stack_name
+        self.runs_perftest = facts["where"] == "lab"
 
     def identity(self):
         return None
 
     def kernel_release(self):
         return self.kernel
+
+
+def own_baselines(test) -> tuple[Path, Path]:
+    """A temporary directory for the test, its baselines/perf the one
+    perf/baseline.py reads: (the directory, the baselines); both undone
+    when the test ends."""
+    tmp = tempfile.TemporaryDirectory()
+    test.addCleanup(tmp.cleanup)
+    root = Path(tmp.name)
+    patched = mock.patch.object(baseline, "BASELINES", root / "baselines" / "perf")
+    patched.start()
+    test.addCleanup(patched.stop)
+    return root, root / "baselines" / "perf"
 
 
 def runs(rng, median: float, count: int, spread: float = 0.01) -> list[list[int]]:
@@ -57,16 +75,18 @@ def write_baseline(root: Path, profile: str, stack: str, medians: dict, facts=LA
 def fake_boot(plan: dict, seed: int = 2):
     """A Session.boot: plan is name -> a median in ns, (median, spread), or
     {"error": why} / {"unsupported": why} (what native.runs_of gives then).
-    A name not in the plan did not run."""
+    A name not in the plan did not run. A plan may instead map stack names
+    to plans (two sides of a gate)."""
     rng = random.Random(seed)
 
     def boot(session, names, runs_a_boot=4):
+        side = plan.get(session.stack.name, plan)
         session.boots += 1
         session.machine = session.machine or dict(session.target.facts)
         session.kernel = session.target.kernel
         session.calibration += runs(rng, CAL_NS, min(runs_a_boot, 2))
         for name in names:
-            what = plan.get(name, {"error": "did not run"})
+            what = side.get(name, {"error": "did not run"})
             if isinstance(what, dict):
                 session.results[name] = dict(what)
                 continue
@@ -74,3 +94,26 @@ def fake_boot(plan: dict, seed: int = 2):
             got = session.results.setdefault(name, {"higher_is_better": False, "runs": []})
             got["runs"] += runs(rng, median, runs_a_boot, spread)
     return boot
+
+
+def fake_sweep(plan: dict, calls: list):
+    """A perftest_run.run_sweep: plan is stack name -> size -> MiB/s (its
+    runs about 1% apart) or an error (the job failed); each call is kept in
+    calls."""
+    rng = random.Random(3)
+
+    def run_sweep(target, run_dir, sweep, say=lambda text: None, name="perftest"):
+        calls.append(name)
+        out = []
+        for job in sweep.jobs():
+            what = plan[target.stack_name][job["size"]]
+            if isinstance(what, str):
+                out.append({"tool": f"ib_{job['tool']}", "size": job["size"], "ok": False,
+                            "error": what})
+                continue
+            mib = what * rng.lognormvariate(0, 0.01)
+            out.append({"tool": f"ib_{job['tool']}", "size": job["size"], "ok": True,
+                        "metrics": {"bw_avg_Bps": mib * 1024 * 1024,
+                                    "msg_rate_Mpps": mib / job["size"]}})
+        return out
+    return run_sweep

@@ -6,15 +6,14 @@ result lines and perf.json. A lab test caught a rename that crashed every
 check with a baseline ('str' object is not callable); this one runs in a
 second."""
 import json
-import tempfile
 import unittest
 from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
 
 from rdmagate.outputs.result import Result
-from rdmagate.perf import baseline, record, suite
-from tests.perf_support import Target, fake_boot, write_baseline
+from rdmagate.perf import record, suite
+from tests.perf_support import Target, fake_boot, own_baselines, write_baseline
 
 STACK = SimpleNamespace(name="debian-12", kind="debian")
 BASE = {"write_lat-2": 20000, "write_lat-4096": 40000, "send_lat-2": 20000,
@@ -28,13 +27,7 @@ PLAN = {"write_lat-2": 19000, "write_lat-4096": 60000, "send_lat-2": 10000,
 
 class Run(unittest.TestCase):
     def setUp(self):
-        tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(tmp.cleanup)
-        self.root = Path(tmp.name)
-        self.baselines = self.root / "baselines" / "perf"
-        patched = mock.patch.object(baseline, "BASELINES", self.baselines)
-        patched.start()
-        self.addCleanup(patched.stop)
+        self.root, self.baselines = own_baselines(self)
         self.said: list[str] = []
 
     def check(self, number: int, plan: dict, stack=STACK) -> tuple[dict, Path]:
