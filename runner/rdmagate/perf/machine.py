@@ -6,7 +6,14 @@ matters is the host (CPU model and flags, cores, memory, kernel) and the
 emulator (QEMU's version, its accelerator, the guest's CPUs and memory). On
 a device it is the host and the device (its kind, firmware, PCIe link).
 Two machines are the same when every fact of the fingerprint is equal;
-memory counts in whole GiB (a kernel's reservations move MemTotal a little)."""
+memory counts in whole GiB (a kernel's reservations move MemTotal a little).
+
+Beside the fingerprint a measurement keeps host_load: the host's load per
+core (the 1-minute average over the cores), the highest taken before its
+first boot and after each. Under TCG the guest's CPUs are host threads, so
+a busy host slows every figure of a lab run (a baseline recorded at a peak
+of load had a median of 31.8 us where quiet runs gave 21-24 us); it is not
+a fact of the machine, so it makes no other machine."""
 import hashlib
 import os
 import platform
@@ -18,6 +25,7 @@ FINGERPRINT = ("where", "cpu_model", "cpu_flags", "cores", "memory_gib", "host_k
                "qemu", "accel", "guest_cpus", "guest_memory_mb", "device", "firmware",
                "pcie_link")
 SYSFS_IB = Path("/sys/class/infiniband")
+LOADED = 1.0   # host load per core above which a lab run's figures are slow
 
 
 def _cpuinfo() -> dict:
@@ -97,6 +105,20 @@ def of_target(target, ran) -> dict:
         return of_lab(lab.get("accel", "unknown"), lab.get("guest_cpus", cpus),
                       lab.get("guest_memory_mb", memory), qemu.QEMU)
     return of_device(target.device, target.kind)
+
+
+def host_load() -> float:
+    """The host's load per core now."""
+    return round(os.getloadavg()[0] / (os.cpu_count() or 1), 2)
+
+
+def loaded(m: dict | None) -> float | None:
+    """The host load per core of a lab measurement when it passed LOADED
+    (its figures are slow); None otherwise, or when it was not kept."""
+    load = (m or {}).get("host_load")
+    if (m or {}).get("where") != "lab" or not isinstance(load, (int, float)) or load <= LOADED:
+        return None
+    return float(load)
 
 
 def same(a: dict | None, b: dict | None) -> bool:
