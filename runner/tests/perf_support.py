@@ -2,7 +2,8 @@
 and the gate's perf phase: a baseline written to a test's own directory,
 and Session.boot replaced by one that keeps runs of planned medians the way
 the real boot keeps rdmagate-perf's (every run, the calibration beside
-them, the machine of the first boot)."""
+them, the machine of the first boot); or, for the real boot, a target
+whose run leaves the outputs the guest's job script would."""
 import json
 import random
 import tempfile
@@ -10,6 +11,7 @@ from pathlib import Path
 from unittest import mock
 
 from rdmagate.perf import baseline
+from rdmagate.targets import Ran
 
 LAB = {"where": "lab", "cpu_model": "AMD EPYC", "cpu_flags": "ab12", "cores": 2,
        "memory_gib": 24, "host_kernel": "6.1.0-27-amd64", "qemu": "7.2.22 (Debian)",
@@ -37,7 +39,6 @@ class Target:
     def run(self, argv, shares=(), say=None, timeout=None, **_):
         """What the guest's perf job script leaves (perf/native.py collect()):
         every job of argv's jobs.txt ran, 20 samples of 1000 ns."""
-        from rdmagate.targets import Ran
         out, jobs = Path(argv[2]), Path(argv[3]).read_text().splitlines()
         names = [line.split()[0] for line in jobs]
         (out / "status.txt").write_text("".join(f"{name} 0\n" for name in names))
