@@ -110,8 +110,8 @@ class HostLoad(unittest.TestCase):
 
     def test_recording_on_a_loaded_host_warns_and_show_says_the_load(self):
         said = self.record(1.6)
-        self.assertIn("perf baseline: warning: host load: 1.60 per core (over 1.0: the figures "
-                      "are slow; record it again on a quiet machine)\n", said)
+        self.assertIn("perf baseline: warning: recorded at host load 1.60 per core (over 1.0): "
+                      "the figures will be slow; record it again on a quiet machine\n", said)
         path = self.baselines / "rxe-6.1" / "debian-12.json"
         lines = baseline.summary(baseline.load(path))
         self.assertEqual(lines[2], "host load: 1.60 per core (over 1.0: the figures are slow; "
