@@ -38,7 +38,8 @@ def register(subparsers) -> None:
                            "perftest pair)")
     recording.set_defaults(func=run_record)
     showing = sub.add_parser("show", help="check a perf or perftest pair baseline and say "
-                             "where and when it was recorded")
+                             "where and when it was recorded (a perf baseline: at what "
+                             "host load too)")
     showing.add_argument("path", metavar="FILE", help="a perf baseline, e.g. "
                          "baselines/perf/rxe-6.1/debian-12.json, or a pair baseline, e.g. "
                          "baselines/perftest/rxe-6.1/host.json")

@@ -19,6 +19,7 @@ against it is "not comparable" (perf/calibrate.py) until it is recorded
 again."""
 import datetime
 import json
+import math
 from pathlib import Path
 
 from .. import files
@@ -39,8 +40,9 @@ TYPES = {"profile": str, "stack": str, "rdma_core": str, "kernel": str, "accel":
          "unit": str}
 
 
-def path_for(profile: str, stack: str, root: Path = BASELINES) -> Path:
-    return within(root, profile, f"{stack}.json")   # both names come from input
+def path_for(profile: str, stack: str, root: Path | None = None) -> Path:
+    # BASELINES read when called, so a test can point it at its own directory
+    return within(root or BASELINES, profile, f"{stack}.json")   # both names come from input
 
 
 def write(path: Path, profile: str, session, measurements: dict) -> Path:
@@ -119,6 +121,10 @@ def load(path: Path) -> dict:
         if not isinstance(data.get("machine"), dict) or not data["machine"].get("where"):
             raise UsageError(f"{path}: field machine: must say where it was recorded "
                              "(record the baseline again)")
+        load = data["machine"].get("host_load")   # absent in baselines recorded before it
+        if load is not None and (type(load) not in (int, float) or not 0 <= load < math.inf):
+            raise UsageError(f"{path}: field machine.host_load: must be a load per core "
+                             f"(a number), not {json.dumps(load)[:40]}")
         cal = data.get("calibration")
         if not isinstance(cal, dict):
             raise UsageError(f"{path}: field calibration: must be an object with runs")
@@ -147,9 +153,19 @@ def compare(stored: dict, name: str, runs: list, threshold: float,
         return stats.Comparison(cmp.ratio, 0.0, float("inf"), "inconclusive", cmp.n_a,
                                 cmp.n_b, cmp.runs_a, cmp.runs_b, why)
     if adjust is not None:
-        return stats.Comparison(**{**cmp.__dict__, "note": "; ".join(
+        cmp = stats.Comparison(**{**cmp.__dict__, "note": "; ".join(
             filter(None, (calibrate.note(adjust), cmp.note)))})
-    return cmp
+    return calibrate.against_load(stored["machine"], cmp)
+
+
+def host_load(facts: dict | None) -> str:
+    """The host's load when the measurements were taken, in a line."""
+    load = (facts or {}).get("host_load")
+    if load is None:
+        return "host load: not recorded"
+    return f"host load: {load:.2f} per core" + (
+        f" (over {machine.LOADED:.1f}: the figures are slow; record it again on a quiet machine)"
+        if machine.loaded(facts) else "")
 
 
 def summary(data: dict) -> list[str]:
@@ -159,7 +175,8 @@ def summary(data: dict) -> list[str]:
              f"recorded {data.get('recorded', '?')} in {data.get('boots', 1)} boot(s) on "
              f"{machine.describe(data['machine'])}",
              f"calibration: {len(cal)} runs" + (
-                 f", median {stats.run_spread(cal)[0]:.0f} ns" if cal else " (none)")]
+                 f", median {stats.run_spread(cal)[0]:.0f} ns" if cal else " (none)"),
+             host_load(data["machine"])]
     for name, m in sorted(data["measurements"].items()):
         centre, low, high = stats.run_spread(m["runs"])
         lines.append(f"{name}: {len(m['runs'])} runs, median {centre:.0f} ns "

@@ -13,7 +13,14 @@ does not scale exactly as a CPU loop does, so a large correction is a
 doubtful one, and a doubtful comparison ends inconclusive rather than
 slower. Where no calibration exists on a side, or the machines differ in a
 way no CPU loop measures (an emulator against a device, another device),
-the comparison is "not comparable: recorded on X, measured on Y"."""
+the comparison is "not comparable: recorded on X, measured on Y".
+
+A lab baseline recorded while the host was loaded (perf/machine.py's
+host_load) has slow figures, which its calibration did not correct in the
+case measured (same-stack checks against it said faster): a comparison
+against it says so, and a "faster" against it is inconclusive, since faster
+than a slow baseline is the false alarm that load gives."""
+import dataclasses
 import math
 
 from . import machine, stats
@@ -24,6 +31,7 @@ RUNS_A_BOOT = 2               # its runs in each boot (a boot's speed is what it
 CORRECTION_DOUBT = 0.5        # the correction is trusted to within half of itself
 SAME_SPEED = 0.02             # same machine, calibrations within 2%: no correction
 NOT_COMPARABLE = "not comparable"
+SLOW_BASELINE = "faster than a slow baseline"
 # facts no calibration can bridge: emulated against real, one device against another,
 # and the guest's CPUs: soft-RoCE's loopback in the guest changed speed with them
 # (write_lat-2 about 1.2 times slower on 2 guest CPUs than on 1, bench/perf_verdict.py
@@ -72,7 +80,22 @@ def note(adjust: stats.Adjustment | None) -> str:
             f"(this machine over the baseline's)")
 
 
+def against_load(base_machine: dict | None, cmp: stats.Comparison) -> stats.Comparison:
+    """cmp with a note when the baseline was recorded in the lab on a loaded
+    host, and made inconclusive when it says faster."""
+    load = machine.loaded(base_machine)
+    if load is None:
+        return cmp
+    said = (f"the baseline was recorded at host load {load:.1f} per core (over "
+            f"{machine.LOADED:.1f}: its figures are slow; record it again on a quiet machine)")
+    if cmp.verdict == "faster":
+        return dataclasses.replace(cmp, verdict="inconclusive", note="; ".join(
+            filter(None, (f"{SLOW_BASELINE}: {said}", cmp.note))))
+    return dataclasses.replace(cmp, note="; ".join(filter(None, (cmp.note, said))))
+
+
 def settled(cmp: stats.Comparison) -> bool:
     """Whether more runs could change the verdict: not when it is decisive,
-    nor when the two sides cannot be compared at all."""
-    return cmp.verdict != "inconclusive" or cmp.note.startswith(NOT_COMPARABLE)
+    nor when the two sides cannot be compared at all, nor when it is faster
+    than a baseline that is slow (more runs would only make it surer)."""
+    return cmp.verdict != "inconclusive" or cmp.note.startswith((NOT_COMPARABLE, SLOW_BASELINE))

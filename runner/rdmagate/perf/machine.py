@@ -6,7 +6,15 @@ matters is the host (CPU model and flags, cores, memory, kernel) and the
 emulator (QEMU's version, its accelerator, the guest's CPUs and memory). On
 a device it is the host and the device (its kind, firmware, PCIe link).
 Two machines are the same when every fact of the fingerprint is equal;
-memory counts in whole GiB (a kernel's reservations move MemTotal a little)."""
+memory counts in whole GiB (a kernel's reservations move MemTotal a little).
+
+Beside the fingerprint a measurement keeps host_load: the host's load per
+core (the 1-minute average over the cores), the highest taken before its
+first boot and after each (less the guest's own CPUs, which that average
+still holds after a boot). Under TCG the guest's CPUs are host threads, so
+a busy host slows every figure of a lab run (a baseline recorded at a peak
+of load had a median of 31.8 us where quiet runs gave 21-24 us); it is not
+a fact of the machine, so it makes no other machine."""
 import hashlib
 import os
 import platform
@@ -27,6 +35,7 @@ SYSFS_IB = Path("/sys/class/infiniband")
 # where their runs predicted 0.028, a boot component of about 0.08 to 0.13.
 # On a device the runs are fresh processes with no boot between them: none.
 LAB_BOOT_EFFECT = BootEffect(sd=0.10, df=19)
+LOADED = 1.0   # host load per core above which a lab run's figures are slow
 
 
 def _cpuinfo() -> dict:
@@ -111,6 +120,20 @@ def of_target(target, ran) -> dict:
 def boot_effect(facts: dict | None) -> BootEffect | None:
     """The boot effect where `facts` measured (perf/stats.py), or None."""
     return LAB_BOOT_EFFECT if (facts or {}).get("where") == "lab" else None
+
+
+def host_load(own: int = 0) -> float:
+    """The host's load per core now, less `own` runnable threads of ours."""
+    return round(max(0.0, os.getloadavg()[0] - own) / (os.cpu_count() or 1), 2)
+
+
+def loaded(m: dict | None) -> float | None:
+    """The host load per core of a lab measurement when it passed LOADED
+    (its figures are slow); None otherwise, or when it was not kept."""
+    load = (m or {}).get("host_load")
+    if (m or {}).get("where") != "lab" or not isinstance(load, (int, float)) or load <= LOADED:
+        return None
+    return float(load)
 
 
 def same(a: dict | None, b: dict | None) -> bool:

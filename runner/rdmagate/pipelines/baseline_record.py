@@ -86,6 +86,11 @@ def _record_perf(request: BaselineRequest, progress: Progress) -> Recorded:
                          f"{len(session.calibration)} runs (2 needed); nothing written")
     path = perf_baseline.write(perf_baseline.path_for(profile, stack.name), profile, session,
                                measured)
+    load = machine.loaded(session.machine)
+    if load:
+        progress.say(f"perf baseline: warning: recorded at host load {load:.2f} per core (over "
+                     f"{machine.LOADED:.1f}): the figures will be slow; record it again on a "
+                     "quiet machine")
     kept = [n for n, m in measured.items() if "runs" in m]
     return Recorded(path, f"perf baseline of {len(kept)} measurements, {session.boots} boots, "
                     f"on {machine.describe(session.machine)}")

@@ -30,6 +30,8 @@ class PerfSuiteInTheLab(unittest.TestCase):
         perf = json.loads((run_dir / "perf.json").read_text())
         self.assertEqual((perf["format"], perf["machine"]["where"]), (2, "lab"))
         self.assertGreaterEqual(perf["boots"], 1)
+        # the host's load per core while measuring, kept beside the machine's facts
+        self.assertGreaterEqual(perf["machine"]["host_load"], 0.0)
 
 
 if __name__ == "__main__":

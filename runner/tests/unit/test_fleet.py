@@ -349,14 +349,11 @@ class PairsAgainstTheirBaseline(unittest.TestCase):
     pair results: the statistics of check --suite perf, by machine."""
 
     def setUp(self):
-        from rdmagate.perf import machine, pair_baseline
+        from rdmagate.perf import pair_baseline
+        from tests.perf_support import without_boot_effect
         self.tmp = tempfile.TemporaryDirectory()
         self.addCleanup(self.tmp.cleanup)
-        # the verdict's logic on runs of one boot; the lab's boot effect has its own
-        # tests (test_perf_stats, and the one below where it is named)
-        patcher = mock.patch.object(machine, "LAB_BOOT_EFFECT", None)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        without_boot_effect(self)   # a rule on runs of one boot
         self.path = pair_baseline.path_for("rxe-6.1", "host", Path(self.tmp.name))
         self.store(LAB)
 

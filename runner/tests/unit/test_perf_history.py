@@ -8,10 +8,10 @@ import tempfile
 import unittest
 from pathlib import Path
 from types import SimpleNamespace
-from unittest import mock
 
 from rdmagate.errors import UsageError
-from rdmagate.perf import history, machine
+from rdmagate.perf import history
+from tests.perf_support import without_boot_effect
 
 LAB = {"where": "lab", "cpu_model": "AMD EPYC", "cores": 2, "accel": "tcg"}
 
@@ -33,11 +33,7 @@ class History(unittest.TestCase):
         self.tmp = tempfile.TemporaryDirectory()
         self.addCleanup(self.tmp.cleanup)
         self.results = Path(self.tmp.name)
-        # the verdict's logic on runs of one boot; the lab's boot effect has its own
-        # tests (test_perf_stats, and the one below where it is named)
-        patcher = mock.patch.object(machine, "LAB_BOOT_EFFECT", None)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        without_boot_effect(self)   # a rule on runs of one boot
 
     def test_the_last_checks_are_the_side_to_compare_with(self):
         rng = random.Random(1)

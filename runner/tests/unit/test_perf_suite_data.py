@@ -8,11 +8,11 @@ import random
 import tempfile
 import unittest
 from pathlib import Path
-from unittest import mock
 
 from rdmagate.errors import InfraError, UsageError
 from rdmagate.perf import baseline, budget, calibrate, machine, native, stats, suite
 from rdmagate.perf.budget import Budget
+from tests.perf_support import without_boot_effect
 from tests.support import REPO_ROOT, rdmagate
 
 RUN = [100 + i % 7 for i in range(50)]
@@ -69,11 +69,7 @@ class Baselines(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
         self.path = Path(self.tmp.name) / "b.json"
-        # the verdict's logic on runs of one boot; the lab's boot effect has its own
-        # tests (test_perf_stats, and LabBoots below)
-        patcher = mock.patch.object(machine, "LAB_BOOT_EFFECT", None)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        without_boot_effect(self)   # a rule on runs of one boot
 
     def tearDown(self):
         self.tmp.cleanup()
@@ -128,7 +124,8 @@ class Baselines(unittest.TestCase):
         good.write_text(json.dumps(dict(format2([RUN, RUN], [RUN, RUN]), stack="debian-11")))
         done = rdmagate("baseline", "show", str(good))
         self.assertEqual(done.returncode, 0, done.stderr)
-        self.assertRegex(done.stdout, r"format 2, .* on AMD EPYC, 2 cores.*\ncalibration: 2 runs.*\nwrite_lat-2: 2 runs")
+        self.assertRegex(done.stdout, r"format 2, .* on AMD EPYC, 2 cores.*\ncalibration: 2 runs.*\nhost load: not recorded\n"
+                         r"write_lat-2: 2 runs")
 
     def test_a_format_1_baseline_is_an_unknown_machine(self):
         old = self.load({"format": 1, "measurements": {"write_lat-2": {

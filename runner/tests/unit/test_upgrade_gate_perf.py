@@ -1,0 +1,115 @@
+"""The gate's perf phase without a guest (upgrade/gate.py perf()): the
+targets, Session.boot and perftest's sweep replaced by planned figures
+(tests/perf_support.py), the rest real: the budget, the adaptive rounds,
+the series, the comparison with B's baseline and the verdict's ranking of
+lab against device findings."""
+import io
+import unittest
+from types import SimpleNamespace
+from unittest import mock
+
+from rdmagate.perf import native, perftest_run, suite
+from rdmagate.progress import Progress
+from rdmagate.upgrade import gate
+from tests.perf_support import (DEVICE, LAB, Target, fake_boot, fake_sweep, own_baselines,
+                                without_boot_effect, write_baseline)
+
+OLD, NEW = "debian-12", "debian-13"
+SAME = {name: 20000 for name in native.SWEEP}
+BW = {64: 2.0, 4096: 100.0, 65536: 400.0}
+
+
+class GatePerfPhase(unittest.TestCase):
+    def setUp(self):
+        self.root, self.baselines = own_baselines(self)
+        without_boot_effect(self)   # the ranking of verdicts on runs of one boot
+
+    def perf(self, native_plan: dict, bw_plan: dict | None = None, facts=LAB,
+             budget_s: float = gate.PERF_BUDGET_S):
+        """The phase run on planned figures; (the gate, perftest's calls, its note)."""
+        run_dir = self.root / "run"
+        run_dir.mkdir()
+        the_gate = gate.Gate(OLD, NEW, run_dir, None if facts is LAB else "rxe0",
+                             facts is LAB, None, [], Progress(io.StringIO(), enabled=False))
+        the_gate.stacks = {key: (SimpleNamespace(name=name, kind="debian"), None)
+                           for key, name in (("from", OLD), ("to", NEW))}
+        # this phase only: the others are done with nothing found
+        for phase in the_gate.data["phases"]:
+            phase.update(status="done", note="")
+        calls: list = []
+        target = lambda key, nodes=1: Target(  # noqa: E731
+            facts, "6.12.38+deb13-amd64", the_gate.stacks[key][0].name)
+        with mock.patch.object(gate.Gate, "_target", staticmethod(target)), \
+                mock.patch.object(suite.Session, "boot", fake_boot(native_plan)), \
+                mock.patch.object(perftest_run, "run_sweep", fake_sweep(
+                    bw_plan or {OLD: BW, NEW: BW}, calls)), \
+                mock.patch.object(gate, "PERF_BUDGET_S", budget_s):
+            note = the_gate.perf()
+        the_gate.phase("perf", "done", 1.0, note)
+        return the_gate, calls, note
+
+    def test_perftest_runs_even_when_the_budget_is_spent(self):
+        noisy = {name: (20000, 0.3) for name in native.SWEEP}   # would want more rounds
+        the_gate, calls, note = self.perf({OLD: noisy, NEW: noisy}, budget_s=0.0)
+        self.assertEqual(calls, [f"perftest-{OLD}", f"perftest-{NEW}"])
+        self.assertRegex(note, r"budget 0 s, .* perftest on debian-12 \(1 boot, 9 runs\) .*"
+                         r"perftest on debian-13 .* round 1 \(2 boot\(s\), 3 runs of 5 "
+                         r"measurement\(s\)\) over budget .* round 2 .* not started")
+        bw = the_gate.data["perf"][1]
+        self.assertEqual([(p["size"], p["runs"]) for p in bw["points"]],
+                         [(64, [3, 3]), (4096, [3, 3]), (65536, [3, 3])])
+        self.assertEqual({p["runs"][0] for p in the_gate.data["perf"][0]["points"]}, {3})
+
+    def test_a_failed_bandwidth_job_is_unmeasured_with_its_reason(self):
+        failed = {**BW, 4096: "the client exited with 1"}
+        the_gate, _, _ = self.perf({OLD: SAME, NEW: SAME}, {OLD: BW, NEW: failed})
+        bw = the_gate.data["perf"][1]
+        self.assertEqual([p["size"] for p in bw["points"]], [64, 65536])
+        self.assertEqual(bw["unmeasured"], [{"stack": NEW, "size": 4096,
+                                             "why": "the client exited with 1"}] * 3)
+        self.assertEqual(the_gate.record.verdict, "GO WITH RISKS")
+        self.assertEqual({(r.category, r.text) for r in the_gate.record.reasons},
+                         {("untested", "RDMA WRITE bandwidth (perftest ib_write_bw, 3 runs a "
+                           "size; higher is better) at 4096 B on debian-13: not measured: "
+                           "the client exited with 1")})
+
+    def slower_with_a_risk(self, facts):
+        """B's write_lat-2 1.5 times A's and its bandwidth at 64 KiB 3/4 of A's,
+        beside a review finding of the ABI (a risk)."""
+        write_baseline(self.baselines, "rxe-6.12", NEW, dict(SAME, **{"write_lat-2": 30000}),
+                       facts=facts)
+        the_gate, _, _ = self.perf({OLD: SAME, NEW: dict(SAME, **{"write_lat-2": 30000})},
+                                   {OLD: BW, NEW: {**BW, 65536: 300.0}}, facts=facts)
+        the_gate.data["abi"] = {"findings": [{
+            "library": "libibverbs", "kind": "private ABI changed", "severity": "review",
+            "audience": "providers", "detail": "d", "symbol": "", "version": ""}]}
+        the_gate.save()
+        return the_gate
+
+    def test_slower_in_the_lab_ranks_below_the_risks_and_is_no_no_go(self):
+        the_gate = self.slower_with_a_risk(LAB)
+        reasons = the_gate.record.reasons
+        self.assertEqual(the_gate.record.verdict, "GO WITH RISKS")
+        self.assertEqual([(r.category, r.where) for r in reasons],
+                         [("risk", None), ("slower", "lab"), ("slower", "lab"),
+                          ("slower", "lab")])
+        self.assertRegex(reasons[1].text, r"^RDMA WRITE round-trip latency .* at 2 B: 1\.5\dx "
+                         r"the time on the new stack \(99% CI .*\), in the lab: soft-RoCE")
+        self.assertRegex(reasons[2].text, r"^RDMA WRITE bandwidth .* at 65536 B: 1\.3\dx")
+        self.assertRegex(reasons[3].text, r"^RDMA WRITE message rate .* at 65536 B")
+        # B against its own baseline: the same everywhere, measured in the lab
+        self.assertEqual({(b["verdict"], b["where"]) for b in the_gate.data["baseline"]},
+                         {("same", "lab")})
+        self.assertEqual(len(the_gate.data["baseline"]), len(native.SWEEP))
+
+    def test_slower_on_a_device_ranks_above_the_risks(self):
+        the_gate = self.slower_with_a_risk(DEVICE)
+        self.assertEqual(the_gate.record.verdict, "GO WITH RISKS")
+        self.assertEqual([(r.category, r.where) for r in the_gate.record.reasons],
+                         [("slower", "device"), ("risk", None)])   # no perftest on a device
+        self.assertIn(", on the device", the_gate.record.reasons[0].text)
+        self.assertEqual(the_gate.data["perf"][1]["points"], [])
+
+
+if __name__ == "__main__":
+    unittest.main()
