@@ -373,6 +373,10 @@ RG_TEST_F(verbs, qp_ex_wr_api, rc_pair)
 	v_wait(self->b.cq, &wc, "the write-with-immediate's receive");
 	v_expect_wc(&wc, IBV_WC_RECV_RDMA_WITH_IMM, 51);
 	RG_EXPECT_EQ(be32toh(wc.imm_data), 7);
+	/* The 16 bytes landed at offset 100, which held bytes 100-115 of the
+	 * first write's pattern: another pattern, so a write that moved
+	 * nothing shows. */
+	RG_EXPECT_DATA(v_check(self->b.buf + 100, 16, 1));
 
 	/* An aborted batch posts nothing. */
 	ibv_wr_start(qpx);
