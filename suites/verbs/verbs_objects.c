@@ -352,12 +352,18 @@ static uint8_t *fresh_pages(size_t len)
 
 #define V_ODP_ACCESS (IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE)
 
-/* An ODP region takes a remote write and a receive into untouched pages. */
+/* An ODP region takes a receive and a remote write into untouched pages.
+ * The receive first: a write that fails (Linux 7.2's rxe drops its offset
+ * within the page, a known defect) ends the test, and the receive would
+ * then never be checked on the one kernel whose rxe has ODP. */
 RG_TEST_F(verbs, odp_mr, rc_pair)
 {
 	uint8_t *buf;
 	struct ibv_mr *mr;
 	struct ibv_wc wc;
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = { .wr_id = 4, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
 
 	need_odp(&self->dev, IBV_ODP_SUPPORT, IBV_ODP_SUPPORT_WRITE | IBV_ODP_SUPPORT_RECV,
 		 "IBV_ODP_SUPPORT with RC WRITE and RECV");
@@ -365,23 +371,17 @@ RG_TEST_F(verbs, odp_mr, rc_pair)
 	mr = ibv_reg_mr(self->dev.pd, buf, 4 * 4096, V_ODP_ACCESS);
 	if (!mr)
 		rg_unsupported_or_fail(errno, "ibv_reg_mr(IBV_ACCESS_ON_DEMAND)");
-	write_through(self, mr->rkey, buf + 4096 + 100, 84, "a write into an ODP region");
 	v_post_recv(self->b.qp, 3, buf + 3 * 4096, 4096, mr->lkey);
 	v_fill(self->a.buf + 8192, 300, 85);
-	{
-		struct ibv_sge sge;
-		struct ibv_send_wr wr = { .wr_id = 4, .sg_list = &sge, .num_sge = 1,
-					  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
-
-		v_sge(&sge, self->a.buf + 8192, 300, self->a.mr->lkey);
-		v_post_send(self->a.qp, &wr);
-	}
+	v_sge(&sge, self->a.buf + 8192, 300, self->a.mr->lkey);
+	v_post_send(self->a.qp, &wr);
 	v_wait(self->a.cq, &wc, "a send into an ODP region");
 	v_expect_wc(&wc, IBV_WC_SEND, 4);
 	v_wait(self->b.cq, &wc, "the receive into an ODP region");
 	v_expect_wc(&wc, IBV_WC_RECV, 3);
 	RG_EXPECT_EQ(wc.byte_len, 300);
 	RG_EXPECT_DATA(v_check(buf + 3 * 4096, 300, 85));
+	write_through(self, mr->rkey, buf + 4096 + 100, 84, "a write into an ODP region");
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 }
 
