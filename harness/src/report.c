@@ -42,13 +42,17 @@ static void flatten(char *text)
 			*text = ' ';
 }
 
-static void set_failure_id(bool replace, bool data, const char *id)
+/* The first failure is the test's id: a later one may be its consequence,
+ * and an explicit rg_fail() (a known defect's id, often the test's last
+ * check) must not hide an earlier failed assertion under that id. Any
+ * failed data check marks the result. */
+static void set_failure_id(bool data, const char *id)
 {
-	if (*failure_id && !replace)
+	failure_is_data |= data;
+	if (*failure_id)
 		return;
 	snprintf(failure_id, sizeof(failure_id), "%s", id);
 	flatten(failure_id);
-	failure_is_data = data;
 }
 
 void rg_failure_id(bool data, const char *fmt, ...)
@@ -59,7 +63,7 @@ void rg_failure_id(bool data, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(id, sizeof(id), fmt, ap);
 	va_end(ap);
-	set_failure_id(false, data, id);
+	set_failure_id(data, id);
 }
 
 void rg_report(enum rg_outcome outcome, const char *reason, const char *message)
@@ -124,10 +128,10 @@ DEFINE_END(rg_skip, RG_SKIP)
 DEFINE_END(rg_error, RG_ERROR)
 
 /* The failure reported is this one: its format (the text without the values
- * it saw) is the message id, replacing an earlier assertion's. */
+ * it saw) is the message id, unless an assertion failed before it. */
 static _Noreturn void fail_as(bool data, const char *id, const char *fmt, va_list ap)
 {
-	set_failure_id(true, data, id);
+	set_failure_id(data, id);
 	end_test(RG_FAIL, fmt, ap);
 }
 

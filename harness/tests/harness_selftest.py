@@ -268,7 +268,8 @@ class Expectations(HarnessCase):
     def test_another_failure_of_a_known_defect_is_fail(self):
         known = {"outcome": "FAIL", "reason": "rxe sums the first SGE only (rdma-core#1744)",
                  "failure": "a 3-entry SGE list of 600 bytes delivered %d bytes"}
-        for how, outcome in (("fail", "XFAIL"), ("assert", "FAIL")):
+        # expect: an assertion failed before the known defect's rg_fail
+        for how, outcome in (("fail", "XFAIL"), ("expect", "FAIL"), ("assert", "FAIL")):
             plan = write_plan(self.dir, filter=["selftest.fail_two_ways"], params={"how": how},
                               expect={"selftest.fail_two_ways": known})
             done, results, _ = run(self.dir, plan)

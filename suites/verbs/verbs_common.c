@@ -391,12 +391,16 @@ void v_fill(uint8_t *buf, size_t len, uint8_t seed)
 		buf[i] = (uint8_t)(seed + i * 7);
 }
 
-bool v_check(const uint8_t *buf, size_t len, uint8_t seed)
+size_t v_arrived(const uint8_t *buf, size_t len, uint8_t seed)
 {
 	size_t i;
 
-	for (i = 0; i < len; i++)
-		if (buf[i] != (uint8_t)(seed + i * 7))
-			return false;
-	return true;
+	for (i = 0; i < len && buf[i] == (uint8_t)(seed + i * 7); i++)
+		;
+	return i;
+}
+
+bool v_check(const uint8_t *buf, size_t len, uint8_t seed)
+{
+	return v_arrived(buf, len, seed) == len;
 }

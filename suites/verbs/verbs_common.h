@@ -122,5 +122,8 @@ void v_expect_wc(const struct ibv_wc *wc, enum ibv_wc_opcode opcode,
 void *v_buf(size_t len);
 void v_fill(uint8_t *buf, size_t len, uint8_t seed);
 bool v_check(const uint8_t *buf, size_t len, uint8_t seed);
+/* How many of the first len bytes are v_fill's: where a partial delivery
+ * stopped, for a message that says so. */
+size_t v_arrived(const uint8_t *buf, size_t len, uint8_t seed);
 
 #endif

@@ -352,12 +352,18 @@ static uint8_t *fresh_pages(size_t len)
 
 #define V_ODP_ACCESS (IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE)
 
-/* An ODP region takes a remote write and a receive into untouched pages. */
+/* An ODP region takes a receive and a remote write into untouched pages.
+ * The receive first: a write that fails (Linux 7.2's rxe drops its offset
+ * within the page, a known defect) ends the test, and the receive would
+ * then never be checked on the one kernel whose rxe has ODP. */
 RG_TEST_F(verbs, odp_mr, rc_pair)
 {
 	uint8_t *buf;
 	struct ibv_mr *mr;
 	struct ibv_wc wc;
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = { .wr_id = 4, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
 
 	need_odp(&self->dev, IBV_ODP_SUPPORT, IBV_ODP_SUPPORT_WRITE | IBV_ODP_SUPPORT_RECV,
 		 "IBV_ODP_SUPPORT with RC WRITE and RECV");
@@ -365,23 +371,17 @@ RG_TEST_F(verbs, odp_mr, rc_pair)
 	mr = ibv_reg_mr(self->dev.pd, buf, 4 * 4096, V_ODP_ACCESS);
 	if (!mr)
 		rg_unsupported_or_fail(errno, "ibv_reg_mr(IBV_ACCESS_ON_DEMAND)");
-	write_through(self, mr->rkey, buf + 4096 + 100, 84, "a write into an ODP region");
 	v_post_recv(self->b.qp, 3, buf + 3 * 4096, 4096, mr->lkey);
 	v_fill(self->a.buf + 8192, 300, 85);
-	{
-		struct ibv_sge sge;
-		struct ibv_send_wr wr = { .wr_id = 4, .sg_list = &sge, .num_sge = 1,
-					  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
-
-		v_sge(&sge, self->a.buf + 8192, 300, self->a.mr->lkey);
-		v_post_send(self->a.qp, &wr);
-	}
+	v_sge(&sge, self->a.buf + 8192, 300, self->a.mr->lkey);
+	v_post_send(self->a.qp, &wr);
 	v_wait(self->a.cq, &wc, "a send into an ODP region");
 	v_expect_wc(&wc, IBV_WC_SEND, 4);
 	v_wait(self->b.cq, &wc, "the receive into an ODP region");
 	v_expect_wc(&wc, IBV_WC_RECV, 3);
 	RG_EXPECT_EQ(wc.byte_len, 300);
 	RG_EXPECT_DATA(v_check(buf + 3 * 4096, 300, 85));
+	write_through(self, mr->rkey, buf + 4096 + 100, 84, "a write into an ODP region");
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 }
 
@@ -782,12 +782,24 @@ RG_TEST_F(verbs, cq_ex, rc_pair)
 				  .send_flags = IBV_SEND_SIGNALED,
 				  .imm_data = htobe32(0xfeedf00d) };
 	struct ibv_wc wc;
+	const uint64_t path = IBV_WC_EX_WITH_SLID | IBV_WC_EX_WITH_SL |
+			      IBV_WC_EX_WITH_DLID_PATH_BITS;
 	int ret, tries = 0;
 
+	/* With the path fields where the device has them; without, the rest
+	 * is still tested, and the observation says which (a profile that
+	 * records it turns a device that stops having them into a FAIL). */
+	attr.wc_flags |= path;
 	cqx = ibv_create_cq_ex(self->dev.ctx, &attr);
+	if (!cqx && rg_unsupported_errno(errno)) {
+		attr.wc_flags &= ~path;
+		cqx = ibv_create_cq_ex(self->dev.ctx, &attr);
+	}
 	if (!cqx)
 		rg_unsupported_or_fail(errno, "ibv_create_cq_ex");
 	RG_ASSERT_NOT_NULL(cqx);
+	rg_observe("path_fields", "SLID, SL and DLID path bits in an extended CQ",
+		   attr.wc_flags & path ? "read" : "refused");
 	rq = v_qp(&self->dev, IBV_QPT_RC, ibv_cq_ex_to_cq(cqx), NULL);
 	self->a.qp = v_qp(&self->dev, IBV_QPT_RC, self->a.cq, NULL);
 	v_connect(&self->dev, self->a.qp, rq, &V_CONN_DEFAULT);
@@ -808,6 +820,13 @@ RG_TEST_F(verbs, cq_ex, rc_pair)
 	RG_EXPECT(ibv_wc_read_wc_flags(cqx) & IBV_WC_WITH_IMM);
 	RG_EXPECT_EQ(be32toh(ibv_wc_read_imm_data(cqx)), 0xfeedf00d);
 	RG_EXPECT_EQ(ibv_wc_read_qp_num(cqx), rq->qp_num);
+	if (attr.wc_flags & path) {
+		/* Loopback, with v_ah_attr's address: from this port's own
+		 * LID (0 on RoCE), service level 0, the base LID. */
+		RG_EXPECT_EQ(ibv_wc_read_slid(cqx), self->dev.port.lid);
+		RG_EXPECT_EQ(ibv_wc_read_sl(cqx), 0);
+		RG_EXPECT_EQ(ibv_wc_read_dlid_path_bits(cqx), 0);
+	}
 	RG_EXPECT_ERRNO(ibv_next_poll(cqx), ENOENT);
 	ibv_end_poll(cqx);
 	RG_EXPECT_DATA(v_check(self->b.buf, 77, 23));
