@@ -23,6 +23,8 @@ def test_module(stack: str = "debian-12") -> Path:
         key = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in sources))
         dest = facts.entry(resolve(stack)) / "test-module" / key.hexdigest()[:12]
         if not dest.is_dir():
+            # the headers first: they make the cache entry the partial build goes in
+            facts.headers_dir(resolve(stack))
             made = Path(tempfile.mkdtemp(dir=dest.parent.parent, prefix=".test-module.partial-"))
             try:
                 build.build(stack, made)
