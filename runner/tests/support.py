@@ -194,6 +194,7 @@ TREE_LAYOUTS = {
     "usr-lib64": ("/usr", "usr/lib64", "usr/include", "etc/libibverbs.d"),
     "prefix": ("/srv/rdma-core", "lib", "include", "etc/libibverbs.d"),
     "destdir": ("/opt/rdma", "opt/rdma/lib", "opt/rdma/include", "etc/opt/rdma/libibverbs.d"),
+    "usr-local": ("/usr/local", "usr/local/lib", "usr/local/include", "usr/local/etc/libibverbs.d"),
     "packages": ("/usr", "libibverbs1/usr/lib/x86_64-linux-gnu", "libibverbs-dev/usr/include",
                  "ibverbs-providers/etc/libibverbs.d"),
 }

@@ -13,7 +13,8 @@ from rdmagate.stacks import layout as stack_layout
 from tests.support import TREE_LAYOUTS, abi_json, build_tree, rdmagate
 
 KINDS = {"usr-multiarch": "/usr (multiarch)", "usr-lib64": "/usr (lib64)", "prefix": "prefix",
-         "destdir": "DESTDIR root of /opt/rdma", "packages": "package set (3 packages)"}
+         "destdir": "DESTDIR root of /opt/rdma", "usr-local": "DESTDIR root of /usr/local",
+         "packages": "package set (3 packages)"}
 
 
 def show(tree: Path):
