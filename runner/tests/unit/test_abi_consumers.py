@@ -9,7 +9,7 @@ from pathlib import Path
 from rdmagate.abi.consumers import _mentions_rdma
 from rdmagate.stacks import fetch, resolve
 from rdmagate.stacks.archive import Archive
-from tests.support import abi_json, rdmagate, readelf_versions
+from tests.support import abi_json, build_fake_stack, rdmagate, readelf_versions
 
 LIBFABRIC = {"bullseye": "1.11.0-2", "trixie": "2.1.0-1.1"}
 
@@ -64,6 +64,37 @@ class ConsumerImpact(unittest.TestCase):
         (impact,) = report["consumers"]
         self.assertEqual(impact["verdict"], "fails to resolve")
         self.assertEqual(impact["missing_symbols"], ["mlx5dv_gone@MLX5_1.0"])
+
+    def test_imports_of_a_vendors_own_library_are_checked(self):
+        # a vendor stack's library (versioned, linking libibverbs) is one of
+        # its public libraries: a consumer of it is checked like one of libmlx5
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            trees = [build_fake_stack(tmp / name, {"IBVERBS_1.0": ["ibv_foo"]})
+                     for name in ("old", "new")]
+            for tree, symbols in zip(trees, (["vnd_keep", "vnd_gone"], ["vnd_keep"])):
+                lib_dir = tree / "usr/lib/x86_64-linux-gnu"
+                (tree / "vnd.map").write_text(f"VND_1.0 {{ global: {' '.join(s + ';' for s in symbols)} "
+                                              "local: *; };\n")
+                (tree / "vnd.c").write_text("int ibv_foo(void);\n" + "".join(
+                    f"int {s}(void) {{ return ibv_foo(); }}\n" for s in symbols))
+                subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib_dir / "libvnd.so.1"),
+                                "-Wl,-soname,libvnd.so.1", f"-Wl,--version-script={tree}/vnd.map",
+                                str(tree / "vnd.c"), str(lib_dir / "libibverbs.so.1")], check=True)
+            (tmp / "app.c").write_text("int vnd_gone(void);\nint main(void) { return vnd_gone(); }\n")
+            old_libs = trees[0] / "usr/lib/x86_64-linux-gnu"
+            subprocess.run(["gcc", "-o", str(tmp / "app"), str(tmp / "app.c"),
+                            str(old_libs / "libvnd.so.1"), f"-Wl,-rpath-link,{old_libs}"],
+                           check=True)
+            done, report = abi_json(f"prefix:{trees[0]}", f"prefix:{trees[1]}",
+                                    "--consumers", str(tmp / "app"), "--no-load")
+        self.assertIn(("libvnd", "symbol removed"),
+                      {(f["library"], f["kind"]) for f in report["findings"]})
+        self.assertEqual(len(report["consumers"]), 1, "the app was not taken for a consumer")
+        (impact,) = report["consumers"]
+        self.assertEqual((impact["verdict"], impact["missing_symbols"]),
+                         ("fails to resolve", ["vnd_gone@VND_1.0"]))
+        self.assertEqual(done.returncode, 1)
 
     def test_newer_libfabric_does_not_load_on_an_older_stack(self):
         deb = libfabric_deb("trixie")
