@@ -9,7 +9,8 @@ from pathlib import Path
 from rdmagate.abi.consumers import _mentions_rdma
 from rdmagate.stacks import fetch, resolve
 from rdmagate.stacks.archive import Archive
-from tests.support import abi_json, build_fake_stack, rdmagate, readelf_versions
+from tests.support import abi_json, build_fake_stack, build_header_stack, rdmagate, \
+    readelf_versions
 
 LIBFABRIC = {"bullseye": "1.11.0-2", "trixie": "2.1.0-1.1"}
 
@@ -95,6 +96,25 @@ class ConsumerImpact(unittest.TestCase):
         self.assertEqual((impact["verdict"], impact["missing_symbols"]),
                          ("fails to resolve", ["vnd_gone@VND_1.0"]))
         self.assertEqual(done.returncode, 1)
+
+    def test_a_consumer_of_a_public_function_whose_prototype_changed_needs_review(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            old = build_header_stack(tmp / "old")
+            new = build_header_stack(tmp / "new", protos="void ibv_use_plain(struct ibv_plain "
+                                     "*plain, int flags);")
+            (tmp / "app.c").write_text("int ibv_use_plain(void);\n"
+                                       "int main(void) { return ibv_use_plain(); }\n")
+            subprocess.run(["gcc", "-o", str(tmp / "app"), str(tmp / "app.c"),
+                            str(old / "usr/lib/x86_64-linux-gnu/libibverbs.so.1")], check=True)
+            done, report = abi_json(f"prefix:{old}", f"prefix:{new}", "--consumers",
+                                    str(tmp / "app"), "--no-load")
+        (impact,) = report["consumers"]
+        self.assertEqual((impact["verdict"], impact["changed_signatures"]),
+                         ("loads with changed signatures", ["ibv_use_plain@IBVERBS_1.0"]))
+        (said,) = [f for f in report["findings"] if f["kind"].startswith("consumer")]
+        self.assertEqual((said["kind"], said["severity"], said["audience"]),
+                         ("consumer calls changed functions", "review", "applications"))
 
     def test_newer_libfabric_does_not_load_on_an_older_stack(self):
         deb = libfabric_deb("trixie")
