@@ -114,7 +114,8 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
         if old.headers and new.headers:
             (old_abi, old_knowledge), (new_abi, knowledge) = old.headers, new.headers
             # the functions old binaries call with arrays (old headers) matter too
-            knowledge = {**knowledge, "old_array_passed": old_knowledge["array_passed"]}
+            knowledge = {**knowledge, "old_array_passed": old_knowledge["array_passed"],
+                         "old_versions": symbol_versions(old.inventory)}
             old_corpus = abixml.read(old_abi)
             old_protos = headers.read_prototypes(old_abi.with_name("prototypes.txt"))
             missing = set(old.inventory["headers"]) - set(new.inventory["headers"])

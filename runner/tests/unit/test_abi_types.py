@@ -141,6 +141,11 @@ class HeaderRules(unittest.TestCase):
         (grew,) = [f for f in findings if f["symbol"] == "ibv_plain"]
         self.assertEqual((grew["kind"], grew["severity"]), ("extended compatibly", "benign"))
         self.assertIn("ibv_post_plains@IBVERBS_1.0 is kept", grew["detail"])
+        # the two versions were there before the growth: an older fix, not this one's
+        code, findings = self.diff(protos=proto, exports=exports, nodes=nodes, source=versioned,
+                                   new_changes={"plain": grown})
+        (grew,) = [f for f in findings if f["symbol"] == "ibv_plain"]
+        self.assertEqual((grew["kind"], grew["severity"]), ("array element grew", "breaking"))
         # the same growth, not passed as an array: review, as before
         code, findings = self.diff(protos=HEADER_PARTS["protos"], plain=grown)
         (grew,) = [f for f in findings if f["symbol"] == "ibv_plain"]
