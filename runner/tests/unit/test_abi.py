@@ -191,7 +191,7 @@ class PrivateSignatures(unittest.TestCase):
                          ("consumer calls changed functions", "breaking", "providers"))
 
     def test_from_debug_info_and_from_driver_h(self):
-        for debug, driver_h in ((True, False), (False, True)):
+        for debug, driver_h in ((True, False), (False, True), (True, True)):
             with self.subTest(debug=debug, driver_h=driver_h), \
                     tempfile.TemporaryDirectory() as tmp:
                 done, found = self.pair(Path(tmp), "IBVERBS_PRIVATE_1", debug, driver_h)
