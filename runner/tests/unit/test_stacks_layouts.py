@@ -80,6 +80,12 @@ class Layouts(unittest.TestCase):
         self.assertNotIn("provider removed", kinds)
         (gone,) = [f for f in report["findings"] if f["kind"] == "no providers found"]
         self.assertEqual((gone["severity"], gone["audience"]), ("breaking", "applications"))
+        self.assertIn("no providers in", done.stderr)      # the tree's warning, said by abi too
+        # the other way round the old stack's providers are unknown: not silent either
+        done, report = abi_json(f"prefix:{empty}", f"prefix:{full}", "--no-consumers")
+        (unknown,) = [f for f in report["findings"] if f["kind"] == "no providers found"]
+        self.assertEqual((unknown["severity"], unknown["audience"]), ("review", "applications"))
+        self.assertIn("the old stack has a libibverbs but no provider", unknown["detail"])
 
     def test_a_missing_provider_directory_is_named(self):
         tree = build_tree(self.dir / "t", "destdir")
