@@ -9,8 +9,8 @@ from pathlib import Path
 from rdmagate.abi.consumers import _mentions_rdma
 from rdmagate.stacks import fetch, resolve
 from rdmagate.stacks.archive import Archive
-from tests.support import abi_json, build_fake_stack, build_header_stack, rdmagate, \
-    readelf_versions
+from tests.support import abi_json, build_fake_stack, build_header_stack, build_library, \
+    rdmagate, readelf_versions
 
 LIBFABRIC = {"bullseye": "1.11.0-2", "trixie": "2.1.0-1.1"}
 
@@ -75,13 +75,10 @@ class ConsumerImpact(unittest.TestCase):
                      for name in ("old", "new")]
             for tree, symbols in zip(trees, (["vnd_keep", "vnd_gone"], ["vnd_keep"])):
                 lib_dir = tree / "usr/lib/x86_64-linux-gnu"
-                (tree / "vnd.map").write_text(f"VND_1.0 {{ global: {' '.join(s + ';' for s in symbols)} "
-                                              "local: *; };\n")
-                (tree / "vnd.c").write_text("int ibv_foo(void);\n" + "".join(
-                    f"int {s}(void) {{ return ibv_foo(); }}\n" for s in symbols))
-                subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib_dir / "libvnd.so.1"),
-                                "-Wl,-soname,libvnd.so.1", f"-Wl,--version-script={tree}/vnd.map",
-                                str(tree / "vnd.c"), str(lib_dir / "libibverbs.so.1")], check=True)
+                build_library(lib_dir / "libvnd.so.1", {"VND_1.0": symbols},
+                              "int ibv_foo(void);\n" + "".join(
+                                  f"int {s}(void) {{ return ibv_foo(); }}\n" for s in symbols),
+                              links=(lib_dir / "libibverbs.so.1",))
             (tmp / "app.c").write_text("int vnd_gone(void);\nint main(void) { return vnd_gone(); }\n")
             old_libs = trees[0] / "usr/lib/x86_64-linux-gnu"
             subprocess.run(["gcc", "-o", str(tmp / "app"), str(tmp / "app.c"),
