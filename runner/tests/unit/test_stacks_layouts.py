@@ -88,11 +88,18 @@ class Layouts(unittest.TestCase):
         self.assertIn("the old stack has a libibverbs but no provider", unknown["detail"])
 
     def test_a_missing_provider_directory_is_named(self):
-        tree = build_tree(self.dir / "t", "destdir")
-        shutil.rmtree(tree / "opt/rdma/lib/libibverbs")
-        _, inv = show(tree)
-        (warning,) = [w for w in inv["warnings"] if "providers" in w]
-        self.assertIn("/opt/rdma/lib/libibverbs, which is not in the tree", warning)
+        for layout, (_, lib, _, _) in TREE_LAYOUTS.items():
+            with self.subTest(layout=layout):
+                tree = build_tree(self.dir / layout, layout)
+                providers = "ibverbs-providers/usr/lib/x86_64-linux-gnu" \
+                    if layout == "packages" else lib
+                shutil.rmtree(tree / providers / "libibverbs")
+                _, inv = show(tree)
+                self.assertEqual(inv["providers"], {})
+                (warning,) = [w for w in inv["warnings"] if "providers" in w]
+                self.assertIn("/libibverbs, which is not in the tree", warning)
+        self.assertIn("/opt/rdma/lib/libibverbs, which is not in the tree",
+                      show(self.dir / "destdir")[1]["warnings"][0])
 
     def test_a_prefix_install_has_its_headers_compared(self):
         old, new = (build_tree(self.dir / n, "prefix") for n in ("old", "new"))
