@@ -142,9 +142,10 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
             findings += abidiff.reconcile(runs[-1], findings, judged,
                                           set(new_corpus.records) | set(new_corpus.enums))
         else:
+            lacking = " and ".join(s.inventory["stack"]["name"] for s in (old, new) if not s.headers)
             findings.append(Finding("headers", "not compared", "review", "build",
-                                    "a stack has no public headers (its -dev packages): header "
-                                    "types were not compared"))
+                                    f"{lacking}: no infiniband/verbs.h in its include directories "
+                                    "(its -dev packages): header types were not compared"))
     impacts = []
     if consumers is not None:
         say("checking consumers against " + new.inventory["stack"]["name"])

@@ -109,6 +109,11 @@ class Layouts(unittest.TestCase):
         kinds = {(f["library"], f["kind"]) for f in report["findings"]}
         self.assertNotIn(("headers", "not compared"), kinds)
         self.assertIn(("infiniband/verbs.h", "member type changed"), kinds)
+        # without them, the stack that has none is named
+        shutil.rmtree(new / "include")
+        done, report = abi_json(f"prefix:{old}", f"prefix:{new}", "--no-consumers")
+        (said,) = [f for f in report["findings"] if f["kind"] == "not compared"]
+        self.assertTrue(said["detail"].startswith(f"prefix:{new}: no infiniband/verbs.h"), said)
 
     def test_a_tree_is_detected_once_from_fetch_to_inventory(self):
         tree = build_tree(self.dir / "t", "destdir")
