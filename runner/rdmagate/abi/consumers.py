@@ -145,22 +145,26 @@ def _elf_files(path: Path):
             yield Path(item), None
 
 
-def _mentions_rdma(path: Path, target: dict | None = None) -> bool:
+def _needles(target: dict) -> list[bytes]:
+    return [s.encode() for s in sorted(sonames(target))]
+
+
+def _mentions_rdma(path: Path, needles: list[bytes] | None = None) -> bool:
     """Cheap test before parsing: the file's dynamic strings name an RDMA
-    soname, or one of target's (reading whole files made the host scan hold
-    gigabytes)."""
-    return elf.dynamic_strings_contain(path, [s.encode() for s in sorted(sonames(target or {}))])
+    soname, or another of the target's (needles; reading whole files made
+    the host scan hold gigabytes)."""
+    return elf.dynamic_strings_contain(path, needles or _needles({}))
 
 
 def _check_tree(root: Path, target: dict, label_root: str,
                 changed: dict[str, str] | None = None) -> list[Impact]:
-    impacts = []
+    impacts, needles = [], _needles(target)
     for item, why in _elf_files(root):
         label = f"{label_root}{item.relative_to(root) if root.is_dir() else item.name}"
         if why:
             impacts.append(Impact(label, NOT_CHECKED, reason=why))
             continue
-        if not _mentions_rdma(item, target):
+        if not _mentions_rdma(item, needles):
             continue
         try:
             info = elf.read_elf(item)
