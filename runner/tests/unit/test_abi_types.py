@@ -180,6 +180,14 @@ class HeaderRules(unittest.TestCase):
         self.assertIn("member type changed", [f["kind"] for f in findings])
         self.assertNotIn("unreconciled abidiff change", [f["kind"] for f in findings])
 
+    def test_a_struct_changed_through_a_member_type_rdmagate_judged_is_reconciled(self):
+        # abidiff names a member's type without its keyword ('ibv_thing t'):
+        # the enumerator removed from it is rdmagate's finding, said once
+        code, findings = self.diff(protos=HEADER_PARTS["protos"] + "\nstruct ibv_tagged "
+                                   "{ enum ibv_thing t; };", new_changes={"enum": "IBV_THING_A = 0,"})
+        self.assertIn(("enumerator removed", "IBV_THING_B"), self.kinds(findings, "breaking"))
+        self.assertNotIn("unreconciled abidiff change", [f["kind"] for f in findings])
+
     def test_enumerator_value_change_breaks(self):
         code, findings = self.diff(enum="IBV_THING_A = 0,\nIBV_THING_B = 2,")
         self.assertEqual(code, 1)
