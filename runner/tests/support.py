@@ -136,11 +136,19 @@ def build_fake_stack(root: Path, nodes: dict[str, list[str]], source: str | None
     the library's C code (default: one function per symbol); debug: with -g."""
     libdir = root / "usr" / "lib" / "x86_64-linux-gnu"
     (libdir / "libibverbs").mkdir(parents=True)
+    build_library(libdir / "libibverbs.so.1", nodes, source, debug)
+    return root
+
+
+def build_library(path: Path, nodes: dict[str, list[str]], source: str | None = None,
+                  debug: bool = False, links: tuple[Path, ...] = ()) -> Path:
+    """A shared library (path: its soname) exporting `nodes` (node -> symbols)
+    through a version script; source: its C code (default: one function per
+    symbol); links: libraries it links."""
     symbols = [s for names in nodes.values() for s in names]
-    code = root / "lib.c"
+    code, script = path.with_suffix(".c"), path.with_suffix(".map")
     code.write_text(source if source is not None else
                     "".join(f"int {s}(void) {{ return {i}; }}\n" for i, s in enumerate(symbols)))
-    script = root / "lib.map"
     previous = ""
     text = ""
     for node, names in nodes.items():
@@ -149,9 +157,11 @@ def build_fake_stack(root: Path, nodes: dict[str, list[str]], source: str | None
         previous = node
     script.write_text(text)
     subprocess.run(["gcc", "-shared", "-fPIC", *(["-g"] if debug else []),
-                    "-o", str(libdir / "libibverbs.so.1"), "-Wl,-soname,libibverbs.so.1",
-                    f"-Wl,--version-script={script}", str(code)], check=True)
-    return root
+                    "-o", str(path), f"-Wl,-soname,{path.name}",
+                    f"-Wl,--version-script={script}", str(code), *map(str, links)], check=True)
+    code.unlink()
+    script.unlink()
+    return path
 
 
 
@@ -194,6 +204,7 @@ TREE_LAYOUTS = {
     "usr-lib64": ("/usr", "usr/lib64", "usr/include", "etc/libibverbs.d"),
     "prefix": ("/srv/rdma-core", "lib", "include", "etc/libibverbs.d"),
     "destdir": ("/opt/rdma", "opt/rdma/lib", "opt/rdma/include", "etc/opt/rdma/libibverbs.d"),
+    "usr-local": ("/usr/local", "usr/local/lib", "usr/local/include", "usr/local/etc/libibverbs.d"),
     "packages": ("/usr", "libibverbs1/usr/lib/x86_64-linux-gnu", "libibverbs-dev/usr/include",
                  "ibverbs-providers/etc/libibverbs.d"),
 }

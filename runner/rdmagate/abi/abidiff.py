@@ -89,6 +89,8 @@ def reconcile(run: AbidiffRun, findings: list[Finding], old_types: set[str],
         return any(f.symbol.split(".", 1)[0] == name or
                    re.search(rf"\b{kind} {re.escape(name)}\b", f.detail) for f in findings)
 
+    known = old_types | new_types
+
     found = []
     entries = list(_TYPE_ENTRY.finditer(run.report))
     for i, entry in enumerate(entries):
@@ -96,8 +98,11 @@ def reconcile(run: AbidiffRun, findings: list[Finding], old_types: set[str],
         if name not in old_types or name.startswith("__anonymous"):
             continue
         end = entries[i + 1].start() if i + 1 < len(entries) else len(run.report)
-        named = {(k, n) for k, n in re.findall(r"\b(struct|union|enum) (\w+)",
-                                               run.report[entry.start():end])}
+        text = run.report[entry.start():end]
+        # abidiff names a member's type without its keyword ('ibv_wc_opcode
+        # opcode'): a public type named so counts too, of whatever kind
+        named = set(re.findall(r"\b(struct|union|enum) (\w+)", text)) | \
+            {("(?:struct|union|enum)", n) for n in re.findall(r"'(\w+)\W", text) if n in known}
         if any(covered(n, k) for k, n in named):
             continue
         if mark == "D" and name in new_types:

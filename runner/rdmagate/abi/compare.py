@@ -114,7 +114,8 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
         if old.headers and new.headers:
             (old_abi, old_knowledge), (new_abi, knowledge) = old.headers, new.headers
             # the functions old binaries call with arrays (old headers) matter too
-            knowledge = {**knowledge, "old_array_passed": old_knowledge["array_passed"]}
+            knowledge = {**knowledge, "old_array_passed": old_knowledge["array_passed"],
+                         "old_versions": symbol_versions(old.inventory)}
             old_corpus = abixml.read(old_abi)
             old_protos = headers.read_prototypes(old_abi.with_name("prototypes.txt"))
             missing = set(old.inventory["headers"]) - set(new.inventory["headers"])
@@ -127,11 +128,13 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
             findings += [f for f in typerules.compare_prototypes(
                 old_protos, new_protos, exported_names(old.inventory), missing)
                 if not (f.kind == "prototype changed" and f.symbol in private)]
-            findings += symbols.private_signatures(
+            # debug info said it already (a source build ships both): said once
+            said = {f.symbol for f in findings if f.kind == symbols.CHANGED_PRIVATE}
+            findings += [f for f in symbols.private_signatures(
                 old.inventory, new.inventory,
                 {n: p.signature for n, p in old_protos.items() if n in private},
                 {n: p.signature for n, p in new_protos.items() if n in private},
-                "from infiniband/driver.h")
+                "from infiniband/driver.h") if f.symbol not in said]
             runs.append(abidiff.run("headers", old_abi, new_abi, suppressions, all_types=True))
             # the types of a header not shipped are said by that one finding
             judged = {n for n, r in old_corpus.records.items() if r.header not in missing} | \
@@ -139,9 +142,10 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
             findings += abidiff.reconcile(runs[-1], findings, judged,
                                           set(new_corpus.records) | set(new_corpus.enums))
         else:
+            lacking = " and ".join(s.inventory["stack"]["name"] for s in (old, new) if not s.headers)
             findings.append(Finding("headers", "not compared", "review", "build",
-                                    "a stack has no public headers (its -dev packages): header "
-                                    "types were not compared"))
+                                    f"{lacking}: no infiniband/verbs.h in its include directories "
+                                    "(its -dev packages): header types were not compared"))
     impacts = []
     if consumers is not None:
         say("checking consumers against " + new.inventory["stack"]["name"])

@@ -1,7 +1,9 @@
 """Consumer impact: would these binaries still load and resolve on stack B?
 
 A consumer (an application, an MPI or UCX library, an out-of-tree provider)
-imports symbol@version from libibverbs, librdmacm, libibumad. The dynamic
+imports symbol@version from libibverbs, librdmacm, libibumad, the
+direct-verbs and management libraries, or a vendor's own library of the
+stack. The dynamic
 linker refuses to load it when a needed soname or version node is missing,
 and fails at the first call when a symbol is missing from a node."""
 import os
@@ -50,13 +52,20 @@ def target_exports(inventory: dict) -> dict[str, tuple[set, set, set]]:
     return out
 
 
+def sonames(target: dict) -> set[str]:
+    """The libraries a consumer is checked against: rdma-core's, and every
+    other library of stack B (a vendor's own that links libibverbs)."""
+    return set(RDMA_SONAMES) | set(target)
+
+
 def check(info: elf.ElfInfo, target: dict, label: str,
           changed: dict[str, str] | None = None) -> Impact | None:
     """The impact on one ELF file; None when it uses no RDMA library.
     changed: symbol -> version of functions whose signature changed while
     their version stayed (the loader binds them; the call is wrong)."""
-    needed = [n for n in info.needed if n in RDMA_SONAMES]
-    versioned = {lib: v for lib, v in info.version_needs.items() if lib in RDMA_SONAMES}
+    rdma = sonames(target)
+    needed = [n for n in info.needed if n in rdma]
+    versioned = {lib: v for lib, v in info.version_needs.items() if lib in rdma}
     if not needed and not versioned:
         return None
     impact = Impact(label, "ok")
@@ -64,7 +73,7 @@ def check(info: elf.ElfInfo, target: dict, label: str,
     for library, versions in versioned.items():
         nodes = target.get(library, (set(), set(), set()))[0]
         impact.missing_versions += sorted(f"{v} ({library})" for v in versions if v not in nodes)
-    rdma_imports = [(s, v, lib) for s, v, lib in info.imports if lib in RDMA_SONAMES or
+    rdma_imports = [(s, v, lib) for s, v, lib in info.imports if lib in rdma or
                     (lib is None and needed)]
     for symbol, version, library in rdma_imports:
         if library in target:
@@ -136,21 +145,26 @@ def _elf_files(path: Path):
             yield Path(item), None
 
 
-def _mentions_rdma(path: Path) -> bool:
+def _needles(target: dict) -> list[bytes]:
+    return [s.encode() for s in sorted(sonames(target))]
+
+
+def _mentions_rdma(path: Path, needles: list[bytes] | None = None) -> bool:
     """Cheap test before parsing: the file's dynamic strings name an RDMA
-    soname (reading whole files made the host scan hold gigabytes)."""
-    return elf.dynamic_strings_contain(path, [s.encode() for s in RDMA_SONAMES])
+    soname, or another of the target's (needles; reading whole files made
+    the host scan hold gigabytes)."""
+    return elf.dynamic_strings_contain(path, needles or _needles({}))
 
 
 def _check_tree(root: Path, target: dict, label_root: str,
                 changed: dict[str, str] | None = None) -> list[Impact]:
-    impacts = []
+    impacts, needles = [], _needles(target)
     for item, why in _elf_files(root):
         label = f"{label_root}{item.relative_to(root) if root.is_dir() else item.name}"
         if why:
             impacts.append(Impact(label, NOT_CHECKED, reason=why))
             continue
-        if not _mentions_rdma(item):
+        if not _mentions_rdma(item, needles):
             continue
         try:
             info = elf.read_elf(item)

@@ -76,6 +76,14 @@ def _providers(a: dict, b: dict) -> list[Finding]:
                         f"{len(a['providers'])} providers of the old stack are not checked "
                         "and applications would find no device")]
     found = []
+    if not a["providers"] and b["providers"] and a["libraries"].get("libibverbs"):
+        # the other way round: what the old stack drove is not known (with
+        # no provider on either side there is nothing to compare; the
+        # trees' warnings say it)
+        why = "; ".join(a.get("warnings") or []) or f"nothing in {a['provider_dir']}"
+        found.append(Finding("providers", "no providers found", "review", "applications",
+                             f"the old stack has a libibverbs but no provider ({why}): which "
+                             "devices it drove is not known, so no provider removal can be seen"))
     for provider in sorted(set(a["providers"]) - set(b["providers"])):
         found.append(Finding(f"provider {provider}", "provider removed", "breaking",
                              "applications", f"devices driven by {provider} have no userspace "

@@ -94,17 +94,19 @@ def _record(old: Record, new: Record, knowledge: dict, exports: dict) -> list[Fi
 
 
 def _array_growth(old: Record, new: Record, functions: list[str], old_functions: list[str],
-                  exports: dict, grew: str) -> Finding:
+                  exports: dict, grew: str, old_exports: dict) -> Finding:
     """A struct passed as an array that grew: callers compiled with the old
     size step through it with the old stride, whatever size a wrapper passes,
     unless the library keeps the old symbol (old stride) beside a new one:
-    the same name under two versions, or (mlx5dv_create_flow in rdma-core
-    65) the old function kept while the headers now call a new symbol."""
+    the same name under a new default version and the old one, or
+    (mlx5dv_create_flow in rdma-core 65) the old function kept while the
+    headers now call a new symbol. Two versions the old stack had already
+    are an older fix, not one for this growth."""
     name = f"{old.kind} {old.name}"
     for function in functions:
         default, every = exports.get(function, (None, set()))
         kept = sorted(v for v in every if v != default)
-        if default and kept:
+        if default and kept and default != old_exports.get(function, (None,))[0]:
             return Finding(new.header, "extended compatibly", "benign", "applications",
                            f"{name} {grew}, passed as an array to {function}: the old symbol "
                            f"{function}@{kept[-1]} is kept for the old stride, "
@@ -136,7 +138,8 @@ def _growth(old: Record, new: Record, knowledge: dict, added: list[str],
     if arrays:
         before = sorted(f for struct, f in knowledge.get("old_array_passed", ())
                         if struct == old.name)
-        return _array_growth(old, new, arrays, before, exports or {}, grew)
+        return _array_growth(old, new, arrays, before, exports or {}, grew,
+                             knowledge.get("old_versions", {}))
     if "comp_mask" in old.members:
         return Finding(new.header, "extended compatibly", "benign", "applications",
                        f"{name} {grew}, new {members}: read only when comp_mask says so",

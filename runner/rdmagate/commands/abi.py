@@ -55,6 +55,9 @@ def run(args) -> int:
                          consumers=options.consumers(args), results_dir=args.results,
                          load_providers=not args.no_load, vendor_providers=args.providers)
     done = diff(request, Progress())
+    for inv in (done.report.old, done.report.new):   # a tree's layout problems, as stacks show says them
+        for warning in inv.get("warnings", []):
+            print(f"rdmagate: warning: {inv['stack']['name']}: {warning}", file=sys.stderr)
     if args.json:
         json.dump({"run_dir": str(done.run_dir), "exit_code": done.exit_code,
                    **records.to_json(done.report.record()),

@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from .. import files
-from ..upgrade.record import Abi, Series, Upgrade
+from ..upgrade.record import Abi, Consumer, Series, Upgrade
 
 COLOURS = {"GO": "#1a7f37", "GO WITH RISKS": "#9a6700", "NO-GO": "#cf222e",
            "INCOMPLETE": "#57606a", "NOT TESTED": "#57606a"}
@@ -227,7 +227,7 @@ _IMPACT_ORDER = ("fails to load", "fails to resolve", "loads with changed signat
                  "not checked", "ok")
 
 
-def _consumers(consumers: list, new_name: str) -> str:
+def _consumers(consumers: list, new_name: str, listed_in: str = "upgrade.json") -> str:
     counts: dict[str, int] = {}
     for c in consumers:
         counts[c.impact] = counts.get(c.impact, 0) + 1
@@ -243,7 +243,7 @@ def _consumers(consumers: list, new_name: str) -> str:
         text += _table(["binary", "impact", "detail"], [[c.path, c.impact, c.detail] for c in shown])
     if counts.get("replaced by the upgrade"):
         text += (f"<p class=\"small\">{counts['replaced by the upgrade']} replaced by the upgrade "
-                 "(files of the packages it installs) are listed in upgrade.json.</p>")
+                 f"(files of the packages it installs) are listed in {listed_in}.</p>")
     return text
 
 
@@ -349,7 +349,6 @@ def render_abi(found, runs: list | None) -> str:
     """The abi command's page: found a findings.json (abi.findings.FindingsFile),
     runs the provider loads (None: not loaded)."""
     old, new = found.old.get("name"), found.new.get("name")
-    broken = [c for c in found.consumers if c.verdict.startswith("fails")]
     return "".join([
         f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>rdmagate abi: {esc(old)} to {esc(new)}</title><style>{STYLE}</style>"
@@ -357,9 +356,8 @@ def render_abi(found, runs: list | None) -> str:
         f"<p class=\"small\">from {esc(', '.join(found.sources))}</p>",
         "<h2>ABI, per audience</h2>", _abi(Abi(found.verdicts, found.findings)),
         "<h2>Providers loaded</h2>", _loads(runs),
-        f"<h2>Consumers</h2><p>{len(found.consumers)} checked, {len(broken)} would not load "
-        f"on {esc(new)}" + "".join(f"; {esc(c.consumer)}" for c in broken[:20])
-        + " (findings.json lists each).</p>",
+        "<h2>Consumers</h2>", _consumers([Consumer.of(c) for c in found.consumers], new,
+                                         "findings.json"),
         "</body></html>\n"])
 
 

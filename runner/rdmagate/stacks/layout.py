@@ -4,7 +4,9 @@ Real installs produce several layouts: a system or unpacked-package tree
 (usr/lib/<multiarch> or usr/lib64, usr/include, etc/libibverbs.d), a tree
 that is itself the install prefix (lib/, include/, etc/), the DESTDIR root
 of an /opt prefix (opt/X/lib, opt/X/include, and its configuration in
-etc/opt/X: GNUInstallDirs puts an /opt prefix's sysconfdir there), and a
+etc/opt/X: GNUInstallDirs puts an /opt prefix's sysconfdir there), the
+DESTDIR root of cmake's default prefix /usr/local (usr/local/lib, its
+configuration in usr/local/etc), and a
 vendor package set unpacked one package per directory. detect() says which
 one a tree is; the providers and configuration directories come from the
 strings libibverbs really compiles in, mapped into the tree."""
@@ -84,7 +86,9 @@ def _lib_dirs(base: Path) -> list[Path]:
 
 def _install_bases(root: Path) -> list[tuple[str, Path]]:
     """(layout kind, install base) candidates of one tree, most usual first."""
-    found = [("/usr", root / "usr"), ("prefix", root)]
+    # /usr/local: cmake's default prefix, so the usual DESTDIR of a source build
+    found = [("/usr", root / "usr"), ("prefix", root),
+             ("DESTDIR root of /usr/local", root / "usr" / "local")]
     for opt in sorted((root / "opt").glob("*")) + sorted((root / "opt").glob("*/*")):
         if opt.is_dir() and _lib_dirs(opt):
             found.append((f"DESTDIR root of /{opt.relative_to(root)}", opt))

@@ -116,11 +116,7 @@ class Gate:
         findings.write(found, self.run_dir / "findings.json")
         self.data["abi"] = records.to_json({"verdicts": found.verdicts,
                                             "findings": found.findings})
-        self.data["consumers"] = [
-            {"path": c.consumer, "impact": c.verdict,
-             "detail": c.reason or ", ".join(c.missing_libraries + c.missing_versions
-                                             + c.missing_symbols[:5])}
-            for c in found.consumers]
+        self.data["consumers"] = [records.to_json(record.Consumer.of(c)) for c in found.consumers]
         self.provider_loads(report)
         # told as the verdict counts it (decided() tells it again once the
         # device, whose provider's removal alone breaks, is known)

@@ -52,6 +52,14 @@ class Consumer:
     impact: str                     # ok, fails to load, fails to resolve, replaced by the upgrade, not checked
     detail: str = ""
 
+    @classmethod
+    def of(cls, impact) -> "Consumer":
+        """The report's row of an abi.consumers.Impact: why it was not
+        checked, what is missing, or the functions that changed signature."""
+        return cls(impact.consumer, impact.verdict, impact.reason or ", ".join(
+            impact.missing_libraries + impact.missing_versions + impact.missing_symbols[:5]
+            + impact.changed_signatures[:5]))
+
 
 @dataclass
 class Verbs:

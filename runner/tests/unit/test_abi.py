@@ -7,7 +7,8 @@ import unittest
 from pathlib import Path
 
 from rdmagate.stacks import fetch, resolve
-from tests.support import abi_json, build_fake_stack, rdmagate, readelf_dynsyms, readelf_versions
+from tests.support import abi_json, build_fake_stack, build_library, rdmagate, readelf_dynsyms, \
+    readelf_versions
 
 
 def abi(old: Path, new: Path, results: Path):
@@ -62,6 +63,20 @@ class CraftedLibraries(unittest.TestCase):
         (change,) = self.findings(report, kind="private ABI changed")
         self.assertEqual((change["severity"], change["audience"]), ("breaking", "providers"))
         self.assertEqual(report["verdicts"]["applications"]["verdict"], "OK")
+
+    def test_a_direct_verbs_library_gets_the_same_symbol_and_node_rules(self):
+        new = build_fake_stack(self.dir / "new", {
+            "IBVERBS_1.0": ["ibv_foo", "ibv_bar"], "IBVERBS_PRIVATE_1": ["priv_a"]})
+        for tree, nodes in ((self.old, {"MLX5_1.0": ["mlx5dv_a", "mlx5dv_b"]}),
+                            (new, {"MLX5_1.0": ["mlx5dv_a"], "MLX5_1.1": ["mlx5dv_c"]})):
+            build_library(tree / "usr/lib/x86_64-linux-gnu/libmlx5.so.1", nodes)
+        done, report = abi(self.old, new, self.dir / "results")
+        self.assertEqual(done.returncode, 1, done.stderr)
+        mlx5 = {(f["kind"], f["symbol"], f["version"], f["severity"])
+                for f in report["findings"] if f["library"] == "libmlx5"}
+        self.assertIn(("symbol removed", "mlx5dv_b", "MLX5_1.0", "breaking"), mlx5)
+        self.assertIn(("version node added", "", "MLX5_1.1", "benign"), mlx5)
+        self.assertIn("libmlx5", report["abidiff"])
 
     def test_run_directory_keeps_the_evidence(self):
         new = build_fake_stack(self.dir / "new", {
@@ -191,7 +206,7 @@ class PrivateSignatures(unittest.TestCase):
                          ("consumer calls changed functions", "breaking", "providers"))
 
     def test_from_debug_info_and_from_driver_h(self):
-        for debug, driver_h in ((True, False), (False, True)):
+        for debug, driver_h in ((True, False), (False, True), (True, True)):
             with self.subTest(debug=debug, driver_h=driver_h), \
                     tempfile.TemporaryDirectory() as tmp:
                 done, found = self.pair(Path(tmp), "IBVERBS_PRIVATE_1", debug, driver_h)

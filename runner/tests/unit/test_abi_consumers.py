@@ -9,7 +9,8 @@ from pathlib import Path
 from rdmagate.abi.consumers import _mentions_rdma
 from rdmagate.stacks import fetch, resolve
 from rdmagate.stacks.archive import Archive
-from tests.support import abi_json, rdmagate, readelf_versions
+from tests.support import abi_json, build_fake_stack, build_header_stack, build_library, \
+    rdmagate, readelf_versions
 
 LIBFABRIC = {"bullseye": "1.11.0-2", "trixie": "2.1.0-1.1"}
 
@@ -64,6 +65,53 @@ class ConsumerImpact(unittest.TestCase):
         (impact,) = report["consumers"]
         self.assertEqual(impact["verdict"], "fails to resolve")
         self.assertEqual(impact["missing_symbols"], ["mlx5dv_gone@MLX5_1.0"])
+
+    def test_imports_of_a_vendors_own_library_are_checked(self):
+        # a vendor stack's library (versioned, linking libibverbs) is one of
+        # its public libraries: a consumer of it is checked like one of libmlx5
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            trees = [build_fake_stack(tmp / name, {"IBVERBS_1.0": ["ibv_foo"]})
+                     for name in ("old", "new")]
+            for tree, symbols in zip(trees, (["vnd_keep", "vnd_gone"], ["vnd_keep"])):
+                lib_dir = tree / "usr/lib/x86_64-linux-gnu"
+                build_library(lib_dir / "libvnd.so.1", {"VND_1.0": symbols},
+                              "int ibv_foo(void);\n" + "".join(
+                                  f"int {s}(void) {{ return ibv_foo(); }}\n" for s in symbols),
+                              links=(lib_dir / "libibverbs.so.1",))
+            (tmp / "app.c").write_text("int vnd_gone(void);\nint main(void) { return vnd_gone(); }\n")
+            old_libs = trees[0] / "usr/lib/x86_64-linux-gnu"
+            subprocess.run(["gcc", "-o", str(tmp / "app"), str(tmp / "app.c"),
+                            str(old_libs / "libvnd.so.1"), f"-Wl,-rpath-link,{old_libs}"],
+                           check=True)
+            done, report = abi_json(f"prefix:{trees[0]}", f"prefix:{trees[1]}",
+                                    "--consumers", str(tmp / "app"), "--no-load")
+        self.assertIn(("libvnd", "symbol removed"),
+                      {(f["library"], f["kind"]) for f in report["findings"]})
+        self.assertEqual(len(report["consumers"]), 1, "the app was not taken for a consumer")
+        (impact,) = report["consumers"]
+        self.assertEqual((impact["verdict"], impact["missing_symbols"]),
+                         ("fails to resolve", ["vnd_gone@VND_1.0"]))
+        self.assertEqual(done.returncode, 1)
+
+    def test_a_consumer_of_a_public_function_whose_prototype_changed_needs_review(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            old = build_header_stack(tmp / "old")
+            new = build_header_stack(tmp / "new", protos="void ibv_use_plain(struct ibv_plain "
+                                     "*plain, int flags);")
+            (tmp / "app.c").write_text("int ibv_use_plain(void);\n"
+                                       "int main(void) { return ibv_use_plain(); }\n")
+            subprocess.run(["gcc", "-o", str(tmp / "app"), str(tmp / "app.c"),
+                            str(old / "usr/lib/x86_64-linux-gnu/libibverbs.so.1")], check=True)
+            done, report = abi_json(f"prefix:{old}", f"prefix:{new}", "--consumers",
+                                    str(tmp / "app"), "--no-load")
+        (impact,) = report["consumers"]
+        self.assertEqual((impact["verdict"], impact["changed_signatures"]),
+                         ("loads with changed signatures", ["ibv_use_plain@IBVERBS_1.0"]))
+        (said,) = [f for f in report["findings"] if f["kind"].startswith("consumer")]
+        self.assertEqual((said["kind"], said["severity"], said["audience"]),
+                         ("consumer calls changed functions", "review", "applications"))
 
     def test_newer_libfabric_does_not_load_on_an_older_stack(self):
         deb = libfabric_deb("trixie")

@@ -141,6 +141,11 @@ class HeaderRules(unittest.TestCase):
         (grew,) = [f for f in findings if f["symbol"] == "ibv_plain"]
         self.assertEqual((grew["kind"], grew["severity"]), ("extended compatibly", "benign"))
         self.assertIn("ibv_post_plains@IBVERBS_1.0 is kept", grew["detail"])
+        # the two versions were there before the growth: an older fix, not this one's
+        code, findings = self.diff(protos=proto, exports=exports, nodes=nodes, source=versioned,
+                                   new_changes={"plain": grown})
+        (grew,) = [f for f in findings if f["symbol"] == "ibv_plain"]
+        self.assertEqual((grew["kind"], grew["severity"]), ("array element grew", "breaking"))
         # the same growth, not passed as an array: review, as before
         code, findings = self.diff(protos=HEADER_PARTS["protos"], plain=grown)
         (grew,) = [f for f in findings if f["symbol"] == "ibv_plain"]
@@ -173,6 +178,14 @@ class HeaderRules(unittest.TestCase):
         # a change rdmagate classifies is reconciled: no second finding
         code, findings = self.diff(plain="uint32_t a;\n\tuint64_t b;")
         self.assertIn("member type changed", [f["kind"] for f in findings])
+        self.assertNotIn("unreconciled abidiff change", [f["kind"] for f in findings])
+
+    def test_a_struct_changed_through_a_member_type_rdmagate_judged_is_reconciled(self):
+        # abidiff names a member's type without its keyword ('ibv_thing t'):
+        # the enumerator removed from it is rdmagate's finding, said once
+        code, findings = self.diff(protos=HEADER_PARTS["protos"] + "\nstruct ibv_tagged "
+                                   "{ enum ibv_thing t; };", new_changes={"enum": "IBV_THING_A = 0,"})
+        self.assertIn(("enumerator removed", "IBV_THING_B"), self.kinds(findings, "breaking"))
         self.assertNotIn("unreconciled abidiff change", [f["kind"] for f in findings])
 
     def test_enumerator_value_change_breaks(self):

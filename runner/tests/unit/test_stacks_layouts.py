@@ -13,7 +13,8 @@ from rdmagate.stacks import layout as stack_layout
 from tests.support import TREE_LAYOUTS, abi_json, build_tree, rdmagate
 
 KINDS = {"usr-multiarch": "/usr (multiarch)", "usr-lib64": "/usr (lib64)", "prefix": "prefix",
-         "destdir": "DESTDIR root of /opt/rdma", "packages": "package set (3 packages)"}
+         "destdir": "DESTDIR root of /opt/rdma", "usr-local": "DESTDIR root of /usr/local",
+         "packages": "package set (3 packages)"}
 
 
 def show(tree: Path):
@@ -79,13 +80,26 @@ class Layouts(unittest.TestCase):
         self.assertNotIn("provider removed", kinds)
         (gone,) = [f for f in report["findings"] if f["kind"] == "no providers found"]
         self.assertEqual((gone["severity"], gone["audience"]), ("breaking", "applications"))
+        self.assertIn("no providers in", done.stderr)      # the tree's warning, said by abi too
+        # the other way round the old stack's providers are unknown: not silent either
+        done, report = abi_json(f"prefix:{empty}", f"prefix:{full}", "--no-consumers")
+        (unknown,) = [f for f in report["findings"] if f["kind"] == "no providers found"]
+        self.assertEqual((unknown["severity"], unknown["audience"]), ("review", "applications"))
+        self.assertIn("the old stack has a libibverbs but no provider", unknown["detail"])
 
     def test_a_missing_provider_directory_is_named(self):
-        tree = build_tree(self.dir / "t", "destdir")
-        shutil.rmtree(tree / "opt/rdma/lib/libibverbs")
-        _, inv = show(tree)
-        (warning,) = [w for w in inv["warnings"] if "providers" in w]
-        self.assertIn("/opt/rdma/lib/libibverbs, which is not in the tree", warning)
+        for layout, (_, lib, _, _) in TREE_LAYOUTS.items():
+            with self.subTest(layout=layout):
+                tree = build_tree(self.dir / layout, layout)
+                providers = "ibverbs-providers/usr/lib/x86_64-linux-gnu" \
+                    if layout == "packages" else lib
+                shutil.rmtree(tree / providers / "libibverbs")
+                _, inv = show(tree)
+                self.assertEqual(inv["providers"], {})
+                (warning,) = [w for w in inv["warnings"] if "providers" in w]
+                self.assertIn("/libibverbs, which is not in the tree", warning)
+        self.assertIn("/opt/rdma/lib/libibverbs, which is not in the tree",
+                      show(self.dir / "destdir")[1]["warnings"][0])
 
     def test_a_prefix_install_has_its_headers_compared(self):
         old, new = (build_tree(self.dir / n, "prefix") for n in ("old", "new"))
@@ -95,6 +109,11 @@ class Layouts(unittest.TestCase):
         kinds = {(f["library"], f["kind"]) for f in report["findings"]}
         self.assertNotIn(("headers", "not compared"), kinds)
         self.assertIn(("infiniband/verbs.h", "member type changed"), kinds)
+        # without them, the stack that has none is named
+        shutil.rmtree(new / "include")
+        done, report = abi_json(f"prefix:{old}", f"prefix:{new}", "--no-consumers")
+        (said,) = [f for f in report["findings"] if f["kind"] == "not compared"]
+        self.assertTrue(said["detail"].startswith(f"prefix:{new}: no infiniband/verbs.h"), said)
 
     def test_a_tree_is_detected_once_from_fetch_to_inventory(self):
         tree = build_tree(self.dir / "t", "destdir")

@@ -112,6 +112,36 @@ class Debian12And13(unittest.TestCase):
         self.assertEqual(again.root, self.f12.root)
 
 
+class EveryRelease(unittest.TestCase):
+    """Facts of each Debian stack's files, read without its root file system."""
+
+    def test_the_provider_directory_is_the_one_libibverbs_compiles_in(self):
+        # found from the string, not rdma-core's default guessed (a Debian tree
+        # worked only through that guess before), with no warning
+        for name in ("debian-11", "debian-12", "debian-13", "debian-sid"):
+            with self.subTest(stack=name):
+                got = fetch(resolve(name), with_rootfs=False)
+                inv = inventory(got)
+                lib = got.root / inv["libraries"]["libibverbs"]["file"]
+                strings = subprocess.run(["strings", "-a", str(lib)], capture_output=True,
+                                         text=True, check=True).stdout
+                (compiled,) = re.findall(r"^(/\S+)/lib%s-rdmav\d+\.so$", strings, re.M)
+                self.assertEqual(inv["layout"]["compiled_provider_dir"], compiled)
+                self.assertEqual(inv["provider_dir"], compiled.lstrip("/"))
+                self.assertEqual(inv["warnings"], [])
+
+    def test_every_public_library_is_inventoried_libionic_where_shipped(self):
+        for name in ("debian-11", "debian-sid"):
+            with self.subTest(stack=name):
+                got = fetch(resolve(name), with_rootfs=False)
+                inv = inventory(got)
+                libdir = got.root / "usr/lib/x86_64-linux-gnu"
+                shipped = {p.name.split(".so")[0] for p in libdir.glob("lib*.so.[0-9]")
+                           if re.fullmatch(r"lib\w+\.so\.\d+", p.name)}
+                self.assertEqual({n for n, lib in inv["libraries"].items() if lib}, shipped)
+        self.assertIn("libionic", shipped)      # rdma-core 65's, a fact of sid's packages
+
+
 class ProvidersBetweenReleases(unittest.TestCase):
     def test_added_and_removed_providers_follow_the_packages(self):
         s11, _, i11 = fetched_inventory("debian-11")

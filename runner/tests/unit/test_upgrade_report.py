@@ -202,6 +202,23 @@ class Report(unittest.TestCase):
         order = [text.index(p) for p in ("libfabric.so.1", "libprov-rdmav34.so", "a-ok.so")]
         self.assertEqual(order, sorted(order))
 
+    def test_the_abi_page_counts_consumers_and_lists_those_that_matter_first(self):
+        from rdmagate.abi.consumers import Impact
+        from rdmagate.abi.findings import FindingsFile
+        found = FindingsFile({"name": "debian-12"}, {"name": "debian-sid"}, {}, [], {}, [
+            Impact("/usr/lib/libprov-rdmav34.so", "loads with changed signatures",
+                   changed_signatures=["priv_a@IBVERBS_PRIVATE_34"]),
+            Impact("/usr/bin/ibv_devinfo", "replaced by the upgrade"),
+            Impact("/usr/lib/libfabric.so.1", "fails to load",
+                   missing_versions=["IBVERBS_1.14 (libibverbs.so.1)"])], [], [])
+        text = page.render_abi(found, None)
+        self.assertIn("3 checked (1 fails to load, 1 loads with changed signatures, 1 replaced "
+                      "by the upgrade), 1 would not load on debian-sid", text)
+        self.assertIn("priv_a@IBVERBS_PRIVATE_34", text)    # what changed, said
+        self.assertNotIn("ibv_devinfo", text)
+        self.assertIn("listed in findings.json", text)
+        self.assertLess(text.index("libfabric.so.1"), text.index("libprov-rdmav34.so"))
+
     def test_provider_loads_are_shown_with_the_static_rules_and_disagreements_marked(self):
         data = self.data()
         load = {"provider": "mlx5", "file": "/t/libmlx5-rdmav34.so", "named": True,
