@@ -6,7 +6,6 @@ Expected facts come from independent readings: the raw Module.symvers lines,
 binutils' readelf, modinfo and modprobe --dump-modversions of the built
 module, not from the code under test."""
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from rdmagate.errors import UsageError
 from rdmagate.kabi import compare, facts, modules, predict, symvers
+from rdmagate.stacks import resolve
 from tests import kabi_support
 from tests.support import rdmagate
 
@@ -282,12 +282,15 @@ class Command(unittest.TestCase):
         manifest.write_text(text.replace("name: debian-12", "name: debian-12-other")
                             .replace("6.1.0-50-amd64, version: 6.1.176-1",
                                      "6.1.0-50-amd64, version: 6.1.176-99"))
-        cache = Path(os.environ.get("RDMAGATE_CACHE", Path.home() / ".cache" / "rdmagate"))
-        before = sorted(p.name for p in (cache / "kabi").glob("*/*/*"))
+        # only this manifest's entry: tests running beside this one fill others
+        entry = facts.entry(resolve(str(manifest)))
+        siblings = set(entry.parent.glob("*")) if entry.parent.is_dir() else set()
         done = rdmagate("kabi", "--from", str(manifest), "--to", "debian-13",
                         "--results", str(self.tmp / "results"))
         self.assert_one_line(done, 2, "6.1.176-99")
-        self.assertEqual(sorted(p.name for p in (cache / "kabi").glob("*/*/*")), before)
+        self.assertFalse(entry.exists(), sorted(entry.rglob("*")) if entry.exists() else "")
+        self.assertEqual([p for p in entry.parent.glob("*") if p not in siblings
+                          and p.name.startswith(".")], [])
 
     def test_a_release_name_never_becomes_a_path_outside_the_cache(self):
         manifest = self.tmp / "escape.yaml"
