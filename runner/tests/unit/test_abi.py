@@ -142,6 +142,34 @@ class RealDebianStacks(unittest.TestCase):
         self.assertEqual(added, new_nodes)
         self.assertIn("libmlx5", report["abidiff"])
 
+    def test_debian_12_to_13_reports_the_new_nodes_of_the_management_libraries(self):
+        lib = "usr/lib/x86_64-linux-gnu"
+        roots = [fetch(resolve(n), with_rootfs=False).root for n in ("debian-12", "debian-13")]
+        done, report = self.report("debian-12", "debian-13")
+        for name, soname in (("libibmad", "libibmad.so.5"), ("libibnetdisc", "libibnetdisc.so.5")):
+            old, new = (readelf_nodes(root / lib / soname) for root in roots)
+            self.assertTrue(new - old, name)             # a fact of the packages
+            added = {f["version"] for f in report["findings"]
+                     if f["library"] == name and f["kind"] == "version node added"}
+            self.assertEqual(added, new - old, name)
+            self.assertIn(name, report["abidiff"])
+
+    def test_debian_11_to_12_breaks_libibnetdisc_applications_by_a_grown_member(self):
+        # rdma-core 44.0 made struct ibnd_node's nodedesc one byte longer (for
+        # its NUL) under the same soname: the members after it move
+        header = "usr/include/infiniband/ibnetdisc.h"
+        sizes = [re.findall(r"char nodedesc\[([^]]+)\]",
+                            (fetch(resolve(n), with_rootfs=False).root / header).read_text())
+                 for n in ("debian-11", "debian-12")]
+        self.assertEqual(sizes, [["IB_SMP_DATA_SIZE"], ["IB_SMP_DATA_SIZE + 1"]])  # the headers
+        done, report = self.report("debian-11", "debian-12")
+        self.assertEqual(done.returncode, 1)
+        (grown,) = [f for f in report["findings"] if f["symbol"] == "ibnd_node.nodedesc"]
+        self.assertEqual((grown["severity"], grown["audience"]), ("breaking", "applications"))
+        self.assertIn("char[64] -> char[65]", grown["detail"])
+        self.assertIn("ibnd_node.ports", {f["symbol"] for f in report["findings"]
+                                          if f["kind"] == "member moved"})
+
     def test_debian_13_to_sid_keeps_the_old_symbol_of_a_grown_array_struct(self):
         # rdma-core 65 grew struct mlx5dv_flow_action_attr, passed as an array
         # to mlx5dv_create_flow: it kept that symbol (old stride) and the

@@ -55,7 +55,10 @@ class BadInput(unittest.TestCase):
     def test_manifest_package_without_version(self):
         path = write_manifest(self.dir, GOOD.replace("{name: perftest, version: 4.5+0.17-1}",
                                                      "{name: perftest}"))
-        self.assert_error(rdmagate("stacks", "show", str(path)), 2, "field packages[9]: must be")
+        index = [line.strip() for line in GOOD.splitlines()
+                 if line.strip().startswith("- {name:")].index("- {name: perftest, version: 4.5+0.17-1}")
+        self.assert_error(rdmagate("stacks", "show", str(path)), 2,
+                          f"field packages[{index}]: must be")
 
     def test_version_the_archive_does_not_have(self):
         path = write_manifest(self.dir, GOOD.replace("name: debian-12", "name: debian-12-bad")

@@ -13,7 +13,8 @@ from rdmagate.stacks.archive import Archive
 from tests.support import abi_json, rdmagate
 
 TRIXIE = ("libibverbs1", "ibverbs-providers", "libibverbs-dev", "librdmacm1t64",
-          "librdmacm-dev", "libibumad3", "libibumad-dev")
+          "librdmacm-dev", "libibumad3", "libibumad-dev", "libibmad5", "libibmad-dev",
+          "libibnetdisc5t64", "libibnetdisc-dev")
 
 
 def show(name: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, dict | None]:
