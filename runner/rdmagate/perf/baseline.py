@@ -153,9 +153,8 @@ def compare(stored: dict, name: str, runs: list, threshold: float,
         return stats.Comparison(cmp.ratio, 0.0, float("inf"), "inconclusive", cmp.n_a,
                                 cmp.n_b, cmp.runs_a, cmp.runs_b, why)
     if adjust is not None:
-        cmp = stats.Comparison(**{**cmp.__dict__, "note": "; ".join(
-            filter(None, (calibrate.note(adjust), cmp.note)))})
-    return calibrate.against_load(stored["machine"], cmp)
+        cmp = cmp.with_note(calibrate.note(adjust), first=True)
+    return calibrate.against_load(stored["machine"], cmp, machine)
 
 
 def host_load(facts: dict | None) -> str:

@@ -20,7 +20,6 @@ host_load) has slow figures, which its calibration did not correct in the
 case measured (same-stack checks against it said faster): a comparison
 against it says so, and a "faster" against it is inconclusive, since faster
 than a slow baseline is the false alarm that load gives."""
-import dataclasses
 import math
 
 from . import machine, stats
@@ -32,6 +31,7 @@ CORRECTION_DOUBT = 0.5        # the correction is trusted to within half of itse
 SAME_SPEED = 0.02             # same machine, calibrations within 2%: no correction
 NOT_COMPARABLE = "not comparable"
 SLOW_BASELINE = "faster than a slow baseline"
+SLOW_CURRENT = "slower on a loaded host"
 # facts no calibration can bridge: emulated against real, one device against another,
 # and the guest's CPUs: soft-RoCE's loopback in the guest changed speed with them
 # (write_lat-2 about 1.2 times slower on 2 guest CPUs than on 1, bench/perf_verdict.py
@@ -80,22 +80,28 @@ def note(adjust: stats.Adjustment | None) -> str:
             f"(this machine over the baseline's)")
 
 
-def against_load(base_machine: dict | None, cmp: stats.Comparison) -> stats.Comparison:
-    """cmp with a note when the baseline was recorded in the lab on a loaded
-    host, and made inconclusive when it says faster."""
-    load = machine.loaded(base_machine)
-    if load is None:
-        return cmp
-    said = (f"the baseline was recorded at host load {load:.1f} per core (over "
-            f"{machine.LOADED:.1f}: its figures are slow; record it again on a quiet machine)")
-    if cmp.verdict == "faster":
-        return dataclasses.replace(cmp, verdict="inconclusive", note="; ".join(
-            filter(None, (f"{SLOW_BASELINE}: {said}", cmp.note))))
-    return dataclasses.replace(cmp, note="; ".join(filter(None, (cmp.note, said))))
+def against_load(base_machine: dict | None, cmp: stats.Comparison,
+                 current: dict | None = None) -> stats.Comparison:
+    """cmp with a note for each side measured in the lab on a loaded host (its
+    figures are slow): a faster than a loaded baseline, or a slower on a
+    loaded host, is made inconclusive, as the load alone can explain it."""
+    for facts, side, verdict, why, again in (
+            (base_machine, "the baseline was recorded", "faster", SLOW_BASELINE, "record it"),
+            (current, "this run measured", "slower", SLOW_CURRENT, "run the check")):
+        load = machine.loaded(facts)
+        if load is None:
+            continue
+        said = (f"{side} at host load {load:.1f} per core (over {machine.LOADED:.1f}: its "
+                f"figures are slow; {again} again on a quiet machine)")
+        if cmp.verdict == verdict:
+            cmp = cmp.with_note(f"{why}: {said}", verdict="inconclusive", first=True)
+        else:
+            cmp = cmp.with_note(said)
+    return cmp
 
 
 def settled(cmp: stats.Comparison) -> bool:
     """Whether more runs could change the verdict: not when it is decisive,
     nor when the two sides cannot be compared at all, nor when it is faster
     than a baseline that is slow (more runs would only make it surer)."""
-    return cmp.verdict != "inconclusive" or cmp.note.startswith((NOT_COMPARABLE, SLOW_BASELINE))
+    return cmp.verdict != "inconclusive" or cmp.note.startswith((NOT_COMPARABLE, SLOW_BASELINE, SLOW_CURRENT))

@@ -97,4 +97,4 @@ def compare(entries: list[dict], name: str, runs: list, threshold: float, facts:
     if why:
         return stats.Comparison(cmp.ratio, 0.0, float("inf"), "inconclusive", cmp.n_a, cmp.n_b,
                                 cmp.runs_a, cmp.runs_b, why)
-    return cmp
+    return calibrate.against_load(None, cmp, facts)

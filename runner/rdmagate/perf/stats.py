@@ -54,6 +54,7 @@ threshold is called slower once the interval is narrow enough to exclude 1
 slower only when its interval misses 1, at most (1 - confidence)/2 of the
 time a look; the half-threshold floor keeps a tiny but clear change (2%
 with a narrow interval that still reaches past 1+t) from failing a gate."""
+import dataclasses
 import math
 from dataclasses import dataclass
 from statistics import NormalDist, fmean, median as statistics_median, variance
@@ -101,6 +102,13 @@ class Comparison:
     runs_a: int = 0
     runs_b: int = 0
     note: str = ""        # why it is inconclusive, when the data are not the reason
+
+    def with_note(self, text: str, verdict: str | None = None, first: bool = False):
+        """This comparison with `text` joined to its note (before it when
+        `first`), and its verdict replaced when one is given."""
+        parts = (text, self.note) if first else (self.note, text)
+        return dataclasses.replace(self, verdict=verdict or self.verdict,
+                                   note="; ".join(filter(None, parts)))
 
     def as_dict(self) -> dict:
         bounded = math.isfinite(self.high)

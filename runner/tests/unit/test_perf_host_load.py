@@ -87,6 +87,31 @@ class HostLoad(unittest.TestCase):
             cmp = self.verdict(stored, 0.7, facts)
             self.assertEqual((cmp.verdict, cmp.note), ("faster", ""))
 
+    def test_a_slower_verdict_measured_on_a_loaded_host_is_inconclusive_and_says_why(self):
+        quiet = self.baseline_at(0.5)
+        busy = dict(LAB, host_load=1.6)
+        said = ("this run measured at host load 1.6 per core (over 1.0: its figures are slow; "
+                "run the check again on a quiet machine)")
+        cmp = self.verdict(quiet, 1.5, busy)
+        self.assertEqual((cmp.verdict, cmp.note), ("inconclusive",
+                                                   f"slower on a loaded host: {said}"))
+        self.assertTrue(calibrate.settled(cmp))   # more runs on the same load would not help
+        # a faster or same one stands, with the note; quiet, the plain verdict
+        for factor, verdict in ((0.7, "faster"), (1.0, "same")):
+            cmp = self.verdict(quiet, factor, busy)
+            self.assertEqual((cmp.verdict, cmp.note), (verdict, said))
+        self.assertEqual(self.verdict(quiet, 1.5, dict(LAB, host_load=0.9)).verdict, "slower")
+        # against the history of a node, the same rule
+        entry = {"machine": LAB, "calibration": [], "measurements": {"write_lat-2": {
+            "medians": runs(random.Random(6), 20000, 8), "higher_is_better": False}}}
+        found = history.compare([entry], "write_lat-2", runs(random.Random(5), 30000, 8), 0.1,
+                                busy, [])
+        self.assertEqual((found.verdict, found.note), ("inconclusive",
+                                                       f"slower on a loaded host: {said}"))
+        found = history.compare([entry], "write_lat-2", runs(random.Random(5), 30000, 8), 0.1,
+                                LAB, [])
+        self.assertEqual(found.verdict, "slower")
+
     def test_check_against_a_loaded_baseline_skips_faster_after_one_round(self):
         # all twelve: a round then has 4 runs of each, and an unsettled one would get more
         every = {name: 30000 for name in suite.native.MEASUREMENTS}
