@@ -101,7 +101,8 @@ def _print_inventory(inv: dict, symbols: bool) -> None:
         print(f"  layout: {where['kind']} (headers in {', '.join(where.get('include_dirs') or []) or '-'}"
               f"; configuration in {where.get('config_dir') or '-'})")
     floor = inv["glibc_floor"]
-    print(f"  C library floor: glibc {floor} (host has {inv['host_glibc']})"
+    print(f"  C library floor: {f'glibc {floor}' if floor else 'none (no versioned C library symbol)'}"
+          f" (host has {inv['host_glibc']})"
           + ("; runs in its own root file system" if inv["needs_rootfs"] else ""))
     for name, lib in inv["libraries"].items():
         if lib is None:

@@ -46,6 +46,9 @@ class Layouts(unittest.TestCase):
                 self.assertEqual(inv["warnings"], [])
                 text = rdmagate("stacks", "show", f"prefix:{tree}")
                 self.assertIn(f"layout: {KINDS[layout]}", text.stdout)
+                # the crafted libraries call nothing of the C library
+                self.assertEqual(inv["glibc_floor"], None)
+                self.assertIn("C library floor: none (no versioned C library symbol)", text.stdout)
                 self.assertEqual(text.stderr, "")
 
     def test_the_provider_directory_is_the_compiled_in_one_not_a_dwarf_source_path(self):
