@@ -30,6 +30,10 @@ LIBRARIES = {"libibverbs": "libibverbs.so.1", "librdmacm": "librdmacm.so.1",
              "libmana": "libmana.so.1", "libionic": "libionic.so.1",
              "libibmad": "libibmad.so.5", "libibnetdisc": "libibnetdisc.so.5"}
 CORE = ("libibverbs", "librdmacm", "libibumad")     # listed as absent when missing
+# The fabric management libraries and their public headers: what links them
+# is diagnostics and subnet tools (infiniband-diags, opensm), not verbs
+# applications
+MANAGEMENT = {"libibmad": "infiniband/mad.h", "libibnetdisc": "infiniband/ibnetdisc.h"}
 DEFAULT_PROVIDER_DIR = f"usr/lib/{MULTIARCH}/libibverbs"
 # rdma-core's load_driver() formats VERBS_PROVIDER_DIR "/lib%s-rdmavNN.so":
 # the directory is what precedes that suffix in libibverbs' read-only data

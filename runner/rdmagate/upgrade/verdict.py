@@ -1,13 +1,16 @@
 """The gate's verdict from what its phases found (an Upgrade, upgrade.json).
 
 NO-GO: something that works on A breaks on B for this site: an application
-ABI break (other than a provider for hardware not in use), a consumer on
+ABI break (other than a provider for hardware not in use, or one in the
+fabric management libraries libibmad and libibnetdisc), a consumer on
 this host that no longer loads, a given out-of-tree kernel module that
 would not load on B's kernel, the suites no longer compiling against B's
 headers, a verbs test that passed on A failing on B, the A build failing on
 B's libraries. GO WITH RISKS: what hurts someone else or may: providers'
 private ABI, the build audience, review findings, a provider removed for
-hardware not in use, the RDMA kernel interface changed (without modules
+hardware not in use, an application break in libibmad or libibnetdisc (their
+users are diagnostics tools; a consumer here that no longer loads still
+breaks), the RDMA kernel interface changed (without modules
 named to check), a measurement slower, a phase, a test or a measurement
 that could not run (an ERROR is the infrastructure's: untested, not a break).
 GO: none of these. NOT TESTED: no phase but fetch ended (all skipped or
@@ -15,6 +18,7 @@ failed): a gate that tested nothing says so."""
 
 from .. import outcomes
 from ..abi import loads
+from ..stacks.layout import MANAGEMENT
 from .record import Abi, Reason, Series, Upgrade, Verbs
 
 CATEGORIES = ("breaks", "slower", "risk", "untested")   # rank order
@@ -34,11 +38,23 @@ def _abi_reasons(abi: Abi | None, device_driver: str | None) -> list[Reason]:
                 and f.library != f"provider {device_driver}":
             out.append(Reason("risk", "applications",
                               text + " (not the provider of the device tested here)"))
+        elif f.audience == "applications" and management(f.library):
+            out.append(Reason("risk", "applications", f"{text} (a fabric management library: "
+                              f"tools linking {management(f.library)} must be rebuilt; the "
+                              "verbs applications the gate tests do not use it)"))
         elif f.audience in ("applications", "consumers") or f.kind.startswith("consumer"):
             out.append(Reason("breaks", f.audience, text))
         else:
             out.append(Reason("risk", f.audience, text))
     return out
+
+
+def management(library: str) -> str | None:
+    """The fabric management library a finding's library or header is, or None."""
+    for name, header in MANAGEMENT.items():
+        if library in (name, header):
+            return name
+    return None
 
 
 def abi_note(abi: Abi | None, device_driver: str | None) -> str:

@@ -31,6 +31,18 @@ class Verdict(unittest.TestCase):
         self.assertEqual(self.decide(abi=abi)[0], "GO WITH RISKS")
         self.assertEqual(self.decide(abi=abi, device_driver="i40iw")[0], "NO-GO")
 
+    def test_a_management_library_break_is_a_risk_a_consumer_break_is_not(self):
+        # rdma-core 44.0 grew struct ibnd_node under libibnetdisc.so.5
+        for library in ("infiniband/ibnetdisc.h", "libibnetdisc", "infiniband/mad.h"):
+            abi = {"findings": [finding("member moved", "applications", library=library)]}
+            result, (reason,) = self.decide(abi=abi)
+            self.assertEqual((result, reason.category), ("GO WITH RISKS", "risk"))
+            self.assertIn("fabric management library", reason.text)
+        for library, kind, audience in (("infiniband/verbs.h", "member moved", "applications"),
+                                        ("libibnetdisc", "consumer fails to load", "consumers")):
+            abi = {"findings": [finding(kind, audience, library=library)]}
+            self.assertEqual(self.decide(abi=abi)[0], "NO-GO")
+
     def test_the_abi_phase_note_tells_the_verdicts_story(self):
         abi = {"findings": [finding("provider removed", "applications", library="provider i40iw"),
                             finding("private ABI changed", "providers")]}
