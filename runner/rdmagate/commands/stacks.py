@@ -81,7 +81,9 @@ def run_fetch(args) -> int:
 
 def run_show(args) -> int:
     stack = resolve(args.name)
-    report = inventory(fetch(stack, say=Progress().say, mirror=args.mirror))
+    # an inventory reads the tree; the root file system (stacks fetch, the
+    # lab) is only reported where one was built
+    report = inventory(fetch(stack, say=Progress().say, mirror=args.mirror, with_rootfs=False))
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         print()
