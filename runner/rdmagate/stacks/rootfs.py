@@ -51,8 +51,12 @@ def choose_suite(name: str, floor: str, suites: list[str], glibc_of,
         if why is None:
             return suite
         say(f"{suite} cannot run {name}: {why}")
-    raise UsageError(f"stack {name} needs glibc {floor} ({why} in the newest known suite, "
-                     f"{suites[-1]}, which has glibc {have}): no root file system can run it")
+    if glibc.newer(floor, have):
+        raise UsageError(f"stack {name} needs glibc {floor}; the newest known suite, "
+                         f"{suites[-1]}, has glibc {have}: no root file system can run it")
+    raise UsageError(f"stack {name} needs glibc {floor}, which the newest known suite, "
+                     f"{suites[-1]} (glibc {have}), meets, but not its Depends ({why}): "
+                     "no root file system can run it")
 
 
 def suite_glibc(suite: str, mirror: str | None = None) -> str:
@@ -84,7 +88,7 @@ def depends(files: list[Path]) -> list[tuple[str, str | None]]:
 
 def unmet(suite: str, wanted: list[tuple[str, str | None]], mirror: str | None = None) -> str | None:
     """The first dependency the suite's newest version does not meet, said
-    as 'libnl-3-200 (>= 3.11.0): 3.7.0-2', or None."""
+    as 'libnl-3-200 (>= 3.11.0): trixie has 3.7.0-2', or None."""
     archive = Archive(suite, mirror=mirror)
     for name, bound in wanted:
         versions = archive.versions(name)
