@@ -28,7 +28,12 @@ def register(subparsers) -> None:
     options.add_json(listing)
     listing.set_defaults(func=run_list)
 
-    getting = sub.add_parser("fetch", help="download and unpack a stack into the cache")
+    getting = sub.add_parser(
+        "fetch", help="download and unpack a stack into the cache",
+        description="Download and unpack a stack into the cache, and build the root file system "
+        "it runs in when its C library is newer than the host's (a debs:DIR set gets the oldest "
+        "known suite whose libc6 and packages meet its glibc floor and Depends, with the set "
+        "laid over it; exit 2 when no known suite is new enough).")
     getting.add_argument("name", metavar="NAME")
     getting.add_argument("--kernel", action="store_true",
                          help="also download the stack's kernel packages (for the lab)")
@@ -81,7 +86,9 @@ def run_fetch(args) -> int:
 
 def run_show(args) -> int:
     stack = resolve(args.name)
-    report = inventory(fetch(stack, say=Progress().say, mirror=args.mirror))
+    # an inventory reads the tree; the root file system (stacks fetch, the
+    # lab) is only reported where one was built
+    report = inventory(fetch(stack, say=Progress().say, mirror=args.mirror, with_rootfs=False))
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         print()

@@ -14,7 +14,7 @@ from . import archive, layout, packages, rootfs
 from .lock import locked
 from .glibc import host_glibc, newer
 from .layout import Layout
-from .manifest import Stack
+from .manifest import Stack, known, resolve
 
 
 @dataclass
@@ -42,8 +42,11 @@ def fetch(stack: Stack, say=lambda text: None, cache: Path | None = None,
     if stack.kind == "prefix":
         return _checked(stack, stack.prefix, None)
     if stack.kind in packages.KINDS:
-        return _checked(stack, packages.unpacked(stack.kind, stack.prefix, stack.name, say,
-                                                 cache), None)
+        root = packages.unpacked(stack.kind, stack.prefix, stack.name, say, cache)
+        fetched = _checked(stack, root, None)
+        if fetched.needs_rootfs and with_rootfs and stack.kind == "debs":
+            fetched.rootfs = _set_rootfs(fetched, cache, mirror, say)
+        return fetched
     entry = stack_cache(stack, cache)
     root = entry / "root"
     with locked(entry):
@@ -58,6 +61,29 @@ def fetch(stack: Stack, say=lambda text: None, cache: Path | None = None,
         elif (entry / "rootfs").is_dir():
             fetched.rootfs = entry / "rootfs"
     return fetched
+
+
+def _set_rootfs(fetched: FetchedStack, cache: Path | None, mirror: str | None, say) -> Path:
+    """The root file system a package set runs in: the oldest known suite
+    whose libc6 meets its floor and whose packages meet its Depends' versions
+    (sid's libibverbs1 needs libnl-3-200 >= 3.11, which trixie lacks), keyed
+    by that suite beside the set's tree."""
+    order = {suite: i for i, suite in enumerate(archive.SUITES)}
+    suites = sorted({s.suite for s in map(resolve, known()) if s.kind == "debian"},
+                    key=order.__getitem__)
+    stack = fetched.stack
+    wanted = rootfs.depends(packages.package_files(stack.kind, stack.prefix, stack.name))
+    skipped = []   # said when the tree is built, not at every run
+    suite = rootfs.choose_suite(stack.name, fetched.glibc_floor, suites,
+                                lambda s: rootfs.suite_glibc(s, mirror),
+                                lambda s: rootfs.unmet(s, wanted, mirror), skipped.append)
+    entry = fetched.root.parent
+    with locked(entry):
+        if not (entry / f"rootfs-{suite}").is_dir():
+            for line in skipped:
+                say(line)
+        return rootfs.for_set(stack, fetched.root, suite, wanted,
+                              archive.mirror_lookup.find(mirror), entry / f"rootfs-{suite}", say)
 
 
 def _checked(stack: Stack, root: Path, rootfs_dir: Path | None) -> FetchedStack:

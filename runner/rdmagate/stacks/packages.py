@@ -42,19 +42,29 @@ def metadata(kind: str, path: Path) -> tuple[str, str]:
     """(package name, version) of one .deb or .rpm; UsageError naming the file
     when it is not one."""
     if kind == "debs":
-        argv = [_tool(kind), "-f", str(path), "Package", "Version"]
-    else:
-        argv = [_tool(kind), "-qp", "--nosignature", "--qf", _RPM_FORMAT, str(path)]
+        fields = deb_fields(path, "Package", "Version")
+        return fields["Package"], fields["Version"]
+    argv = [_tool(kind), "-qp", "--nosignature", "--qf", _RPM_FORMAT, str(path)]
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    if kind == "debs":
-        fields = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
-        found = (fields.get("Package", ""), fields.get("Version", ""))
-    else:
-        found = tuple(done.stdout.strip().partition("\t")[::2])
-    if done.returncode != 0 or not all(found):
+    found = tuple(done.stdout.strip().partition("\t")[::2])
+    _readable(kind, path, done, all(found))
+    return found
+
+
+def deb_fields(path: Path, *wanted: str) -> dict:
+    """Control fields of one .deb: wanted names Package and a field every
+    package has (Version) first; UsageError naming the file if it is not one."""
+    done = subprocess.run([_tool("debs"), "-f", str(path), *wanted], capture_output=True,
+                          text=True, check=False)
+    fields = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
+    _readable("debs", path, done, bool(fields.get("Package") and fields.get(wanted[1])))
+    return fields
+
+
+def _readable(kind: str, path: Path, done, found: bool) -> None:
+    if done.returncode != 0 or not found:
         detail = (done.stderr.strip().splitlines() or ["no package fields"])[-1]
         raise UsageError(f"{path}: not a readable {KINDS[kind]} package ({detail})")
-    return found
 
 
 def _key(files: list[Path]) -> str:

@@ -2,15 +2,18 @@
 
 Its binaries cannot run on the host's glibc, so they run inside this tree
 (chroot, or the lab VM's root). Built with mmdebstrap from the stack's own
-suite, with the stack's exact rdma-core versions, into the cache."""
+suite, with the stack's exact rdma-core versions, into the cache. A package
+set (debs:DIR) gets the oldest known suite whose C library meets its floor,
+with what its packages Depend on, and its own files laid over it."""
+import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from ..errors import InfraError
-from . import names
-from .archive import KEYRING
+from ..errors import InfraError, UsageError
+from . import glibc, names, packages, tree_safety
+from .archive import KEYRING, Archive
 
 # What a test run needs besides the stack: tools to bring rxe up, and the
 # harness's runtime libraries.
@@ -33,25 +36,127 @@ def host_apt_options() -> list[str]:
 
 def build(stack, mirror: str, dest: Path, say) -> Path:
     """mmdebstrap the stack's suite with its packages into dest (atomic)."""
+    runtime = [f"{n}={v}" for n, v in stack.packages if not n.endswith("-dev")]
+    return _mmdebstrap(stack.suite, runtime, stack.name, mirror, dest, say)
+
+
+def choose_suite(name: str, floor: str, suites: list[str], glibc_of,
+                 unmet=lambda suite: None, say=lambda text: None) -> str:
+    """The oldest of suites (oldest first) whose C library glibc_of(suite)
+    meets floor and where unmet(suite) names no dependency it cannot meet;
+    UsageError naming the floor and the newest suite's glibc otherwise."""
+    for suite in suites:
+        have = glibc_of(suite)
+        why = f"glibc {have}" if glibc.newer(floor, have) else unmet(suite)
+        if why is None:
+            return suite
+        say(f"{suite} cannot run {name}: {why}")
+    if glibc.newer(floor, have):
+        raise UsageError(f"stack {name} needs glibc {floor}; the newest known suite, "
+                         f"{suites[-1]}, has glibc {have}: no root file system can run it")
+    raise UsageError(f"stack {name} needs glibc {floor}, which the newest known suite, "
+                     f"{suites[-1]} (glibc {have}), meets, but not its Depends ({why}): "
+                     "no root file system can run it")
+
+
+def suite_glibc(suite: str, mirror: str | None = None) -> str:
+    """The upstream version of the suite's libc6 ('2.41' of 2.41-12)."""
+    versions = Archive(suite, mirror=mirror).versions("libc6")
+    if not versions:
+        raise InfraError(f"the {suite} archive lists no libc6")
+    return versions[0].split(":")[-1].split("-")[0]
+
+
+def depends(files: list[Path]) -> list[tuple[str, str | None]]:
+    """What the set's runtime packages Depend on, as (name, 'OP VERSION' or
+    None): the first of alternatives, leaving out the set's own packages."""
+    fields = [packages.deb_fields(f, "Package", "Version", "Depends", "Pre-Depends")
+              for f in files]
+    own = {f["Package"] for f in fields}
+    wanted = {}
+    for f in fields:
+        if f["Package"].endswith("-dev"):
+            continue
+        for item in ", ".join(filter(None, (f.get("Depends"), f.get("Pre-Depends")))).split(","):
+            first, _, bound = item.split("|")[0].partition("(")
+            name = first.strip().split(":")[0]
+            if name and name not in own:
+                names.package(name, f"a dependency of {f['Package']}")
+                wanted.setdefault(name, set()).add(bound.strip(" )") or None)
+    return [(n, b) for n, bounds in wanted.items() for b in sorted(bounds, key=str)]
+
+
+def unmet(suite: str, wanted: list[tuple[str, str | None]], mirror: str | None = None) -> str | None:
+    """The first dependency the suite's newest version does not meet, said
+    as 'libnl-3-200 (>= 3.11.0): trixie has 3.7.0-2', or None."""
+    archive = Archive(suite, mirror=mirror)
+    for name, bound in wanted:
+        versions = archive.versions(name)
+        op, _, version = (bound or "").partition(" ")
+        if not versions:
+            return f"{name}: not in {suite}"
+        if bound and subprocess.run(["dpkg", "--compare-versions", versions[0], op, version],
+                                    check=False).returncode != 0:
+            return f"{name} ({bound}): {suite} has {versions[0]}"
+    return None
+
+
+def for_set(stack, root: Path, suite: str, wanted, mirror: str, dest: Path, say) -> Path:
+    """A suite's root file system with what the package set Depends on, and
+    the set's unpacked tree laid over it (overlay: never through a link)."""
+    include = sorted({name for name, _ in wanted})
+    return _mmdebstrap(suite, include, stack.name, mirror, dest, say,
+                       lambda tree: overlay(root, tree))
+
+
+def overlay(source: Path, root: Path) -> None:
+    """Copy the tree source over the tree root. Every path written is resolved
+    inside root (tree_safety.inside), a link of source is copied as a link and
+    never followed, and a link at the destination is replaced, never written
+    through: nothing lands outside root."""
+    root = root.resolve()
+    for top, dirs, files in os.walk(source):
+        here = Path(top).relative_to(source)
+        into = tree_safety.inside(root, here)
+        for name in sorted(dirs + files):
+            src, dest = Path(top) / name, into / name
+            if src.is_dir() and not src.is_symlink():
+                tree_safety.inside(root, here / name)
+                continue
+            if not (src.is_symlink() or src.is_file()):
+                raise UsageError(f"{src}: not a regular file, directory or link; "
+                                 "refused rather than laid over the root file system")
+            if dest.is_dir() and not dest.is_symlink():
+                raise UsageError(f"{src}: the root file system has a directory at {dest}")
+            if dest.is_symlink() or dest.exists():
+                dest.unlink()
+            if src.is_symlink():
+                os.symlink(os.readlink(src), dest)
+            else:
+                shutil.copy2(src, dest, follow_symlinks=False)
+
+
+def _mmdebstrap(suite: str, include: list[str], label: str, mirror: str, dest: Path, say,
+                finish=lambda tree: None) -> Path:
     if dest.is_dir():
         return dest
     if shutil.which("mmdebstrap") is None:
         raise InfraError("mmdebstrap is not installed: run ci/setup")
-    runtime = [f"{n}={v}" for n, v in stack.packages if not n.endswith("-dev")]
-    include = ",".join(runtime + list(EXTRA))
+    include = ",".join(include + list(EXTRA))
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=".rootfs.partial-"))
-    say(f"building a {stack.suite} root file system for {stack.name} with mmdebstrap")
+    say(f"building a {suite} root file system for {label} with mmdebstrap")
     # unshare mode: mmdebstrap's mounts live in a private namespace and die
     # with it, so a killed build never leaves /proc or /dev mounted in the cache.
     argv = ["mmdebstrap", "--mode=unshare", "--quiet", "--variant=essential", f"--include={include}",
-            f"--keyring={KEYRING}", *host_apt_options(), stack.suite, str(tmp / "root"),
-            f"deb [signed-by={KEYRING}] {mirror} {stack.suite} main"]
+            f"--keyring={KEYRING}", *host_apt_options(), suite, str(tmp / "root"),
+            f"deb [signed-by={KEYRING}] {mirror} {suite} main"]
     try:
         done = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
         if done.returncode != 0:
             tail = names.redact(" | ".join(done.stderr.strip().splitlines()[-3:]))
-            raise InfraError(f"mmdebstrap of {stack.suite} for {stack.name} failed: {tail}")
+            raise InfraError(f"mmdebstrap of {suite} for {label} failed: {tail}")
+        finish(tmp / "root")
         (tmp / "root").rename(dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

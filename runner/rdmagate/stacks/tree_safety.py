@@ -64,3 +64,36 @@ def _kind(mode: int) -> str:
         if test(mode):
             return name
     return "not a regular file"
+
+
+def inside(root: Path, relative: Path, create: bool = True) -> Path:
+    """The directory relative names in the tree root, with links read as a
+    chroot reads them (an absolute target starts again at root, '..' stops at
+    root), so the path returned has no link in it and is always inside root.
+    Missing directories are made when create. UsageError on a loop of links or
+    a component that is not a directory."""
+    root = Path(root)
+    parts, done, hops = list(Path(relative).parts), [], 0
+    while parts:
+        part = parts.pop(0)
+        if part in ("", ".", "/"):
+            continue
+        if part == "..":
+            done = done[:-1]
+            continue
+        here = root.joinpath(*done, part)
+        if here.is_symlink():
+            hops += 1
+            if hops > 40:
+                raise UsageError(f"{root / relative}: a loop of symbolic links in {root}")
+            target = os.readlink(here)
+            if target.startswith("/"):
+                done = []
+            parts = list(Path(target).parts) + parts
+            continue
+        if not here.exists() and create:
+            here.mkdir()
+        if not here.is_dir():
+            raise UsageError(f"{root / relative}: {here} is not a directory in {root}")
+        done.append(part)
+    return root.joinpath(*done)
