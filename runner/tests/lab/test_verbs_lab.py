@@ -5,8 +5,7 @@ import shutil
 import unittest
 from pathlib import Path
 
-from tests.support import rdmagate
-from tests.unit.test_coverage import UNCALLED_INLINE
+from tests.support import UNCALLED_INLINE, rdmagate
 
 
 @unittest.skipUnless(shutil.which("qemu-system-x86_64"), "qemu-system-x86_64 is not installed")

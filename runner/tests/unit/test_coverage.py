@@ -14,14 +14,9 @@ from rdmagate.stacks import fetch, resolve
 from rdmagate.outputs import plan
 from rdmagate.errors import InfraError
 from rdmagate.paths import REPO_ROOT
-from tests.support import BUILD_DIR
+from tests.support import BUILD_DIR, UNCALLED_INLINE
 
 HARNESS = BUILD_DIR / "harness" / "rdmagate-harness"
-# Inline verbs of verbs.h no suite calls yet and no rule explains: the
-# extended CQ's source QP (UD), vendor error (an error completion) and
-# invalidated rkey (a SEND_WITH_INV), which rxe's CQ may not implement.
-UNCALLED_INLINE = {"ibv_wc_read_invalidated_rkey", "ibv_wc_read_src_qp",
-                   "ibv_wc_read_vendor_err"}
 
 
 @unittest.skipUnless(HARNESS.is_file(), "run through ctest, which builds the harness")
