@@ -63,7 +63,7 @@ def _is_mask(key: str, value: str) -> bool:
     return value.lower().startswith("0x") and any(w in key for w in ("flags", "cap", "mask"))
 
 
-def _number(value: str) -> int | None:
+def number(value: str) -> int | None:
     """4096 of "4096 (5)", 1 of "ATOMIC_HCA (1)", 0 of "0kbps"; None: not a number."""
     match = _NUMBER.match(value)
     if match:
@@ -81,7 +81,7 @@ def _less(key: str, was, now) -> bool:
         return False
     if _is_mask(key, was) and _is_mask(key, now):
         return bool(int(was, 16) & ~int(now, 16))
-    before, after = _number(was), _number(now)
+    before, after = number(was), number(now)
     return before is not None and after is not None and after < before
 
 

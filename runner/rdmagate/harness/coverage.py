@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from ..outputs import results
-from .. import files
+from .. import devinfo, files
 from ..errors import InfraError
 from ..paths import REPO_ROOT
 
@@ -92,11 +92,36 @@ def _why_not(name: str, headers: str, inline: set, outcomes: dict) -> str:
     return gated_reason(name, outcomes)
 
 
-def gated_reason(name: str, outcomes: dict, gates: dict | None = None) -> str:
+def _advertised(rule: dict, text: str) -> str | None:
+    """None if the device's ibv_devinfo -v (text) advertises what a
+    capability rule of coverage-reasons.yaml names; else what it says."""
+    if "line" in rule:
+        found = any(line.strip() == rule["line"] for line in text.splitlines())
+        return None if found else f"prints no '{rule['line']}'"
+    value = devinfo.parse(text)["device"].get(rule["capability"])
+    if value is None:
+        return f"prints no {rule['capability']}"
+    number = devinfo.number(value) if isinstance(value, str) else len(value)
+    if "bit" in rule:
+        if number is not None and number >> rule["bit"] & 1:
+            return None
+        return f"{rule['capability']} {value}, bit {rule['bit']} clear"
+    return None if number else f"{rule['capability']} {value}"
+
+
+def gated_reason(name: str, outcomes: dict, gates: dict | None = None,
+                 device: str | None = None) -> str:
     """Why a function (exported or inline) was not called: the outcome of the
     one test that reaches it (coverage-reasons.yaml) when that test did not
-    pass, computed from this run; otherwise the suites do not call it."""
+    pass, or the capability it needs when the device's ibv_devinfo -v text
+    (device) does not advertise it, computed from this run; otherwise the
+    suites do not call it."""
     gate = (REACHED_THROUGH if gates is None else gates).get(name)
+    if isinstance(gate, dict):
+        said = _advertised(gate, device) if device else "was not recorded"
+        if said:
+            return f"the device does not advertise {gate['needs']} (ibv_devinfo -v {said})"
+        return f"not called by the suites, though the device advertises {gate['needs']}"
     if gate in outcomes and outcomes[gate].outcome != "PASS":
         result = outcomes[gate]
         return f"reached only through {gate}, {result.outcome} here: {result.reason}"
@@ -114,6 +139,10 @@ def report(harness: Path, run_dir: Path, include: Path) -> dict:
     headers = _declared(include)
     inline = inline_universe(include)
     outcomes = {r.test: r for r in results.read(run_dir / "results.jsonl")}
+    where = run_dir / "devinfo.txt"
+    device = where.read_text(errors="replace") if where.is_file() else None
+    if device and "hca_id" not in device:
+        device = None   # ibv_devinfo failed: nothing known of the device
     out: dict = {}
     for (lib, name), count in counts.items():
         entry = out.setdefault(lib, {"called": 0, "total": 0, "missing": []})
@@ -130,7 +159,8 @@ def report(harness: Path, run_dir: Path, include: Path) -> dict:
         if name in entered:
             entry["called"] += 1
         else:
-            entry["missing"].append({"name": name, "reason": gated_reason(name, outcomes)})
+            entry["missing"].append({"name": name, "reason": gated_reason(name, outcomes,
+                                                                         device=device)})
     return out
 
 

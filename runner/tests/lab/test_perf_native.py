@@ -1,6 +1,7 @@
 """rdmagate-perf on soft-RoCE in the lab: every test runs, every sample is
 recorded and sane, exit statuses mean what they say, and the slowdown shim's
-injected delay shows in the samples."""
+injected delay shows in the samples, and a post that moves a byte fewer
+(the shim's RDMAGATE_SHORTEN_BYTES) is a data-check failure, not a latency."""
 import statistics
 import tempfile
 import unittest
@@ -15,6 +16,7 @@ TESTS = ("write", "write_inline", "send", "read", "atomic_cas", "atomic_faa",
          "write_batch", "write_wr", "reg_mr", "poll_cq")
 SIZE = {"atomic_cas": 8, "atomic_faa": 8, "poll_cq": 0}   # others: the default, 2
 ITERS, WARMUP, SLOWDOWN_NS = 300, 30, 20_000
+SHORTENED = ("write", "send", "read")   # the tests whose data check is shown failing
 
 
 def samples(path: Path) -> tuple[str, list[int]]:
@@ -46,7 +48,9 @@ class NativeBenchmark(unittest.TestCase):
             ("bad_env", f"LD_PRELOAD={SHIM} RDMAGATE_SLOWDOWN_NS=20us {run} --test write "
                         f"--out {tmp}/bad_env.txt"),
             ("bad_gid", f"{run} --test write --gid-index 200 --out {tmp}/bad_gid.txt"),
-        ]
+        ] + [(f"short_{t}", f"LD_PRELOAD={SHIM} RDMAGATE_SHORTEN_BYTES=1 {PERF} --device rxe0 "
+                            f"--iters 5 --warmup 1 --test {t} --out {tmp}/short_{t}.txt")
+             for t in SHORTENED]
         # stderr into stdout, so each message lands next to its status line
         script = "".join(f'{cmd} 2>&1; echo "status {name}=$?"\n' for name, cmd in steps)
         Path(tmp, "run.sh").write_text(script)
@@ -119,6 +123,20 @@ class NativeBenchmark(unittest.TestCase):
                                    r"status bad_gid=1$")
         for name in ("bad_env", "bad_gid"):
             self.assertFalse(Path(self.tmp.name, f"{name}.txt").exists())
+
+    def test_a_post_that_moves_a_byte_fewer_fails_the_data_check(self):
+        """WRITE, SEND and READ of 2 bytes each posted 1 byte short: exit 1
+        with the byte that did not arrive (pattern byte 1 is 0x38, the
+        destination was 0x5a), and no samples written."""
+        self.assertIn("librdmagate-slowdown: rxe0: each ibv_post_send request shortened "
+                      "by 1 bytes", self.out)
+        for test in SHORTENED:
+            with self.subTest(test=test):
+                half = "local" if test == "read" else "remote"
+                self.assertIn("rdmagate-perf: data check after the last sample: byte 1 of 2 "
+                              f"in the {half} half is 0x5a, expected 0x38: the data did not "
+                              f"arrive\nstatus short_{test}=1\n", self.out)
+                self.assertFalse(Path(self.tmp.name, f"short_{test}.txt").exists())
 
 
 if __name__ == "__main__":

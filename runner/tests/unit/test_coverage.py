@@ -9,10 +9,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from rdmagate.harness import coverage
+from rdmagate.pipelines.check import _include_dir
+from rdmagate.stacks import fetch, resolve
 from rdmagate.outputs import plan
 from rdmagate.errors import InfraError
 from rdmagate.paths import REPO_ROOT
-from tests.support import BUILD_DIR
+from tests.support import BUILD_DIR, UNCALLED_INLINE
 
 HARNESS = BUILD_DIR / "harness" / "rdmagate-harness"
 
@@ -76,7 +78,52 @@ class Reasons(unittest.TestCase):
             r"RG_TEST(?:_F)?\((\w+), (\w+)", sources)}
         tests |= {f"cm.{m}" for m in re.findall(r"CM_TEST\((\w+)\)", sources)}
         for name, gate in coverage.REACHED_THROUGH.items():
+            if isinstance(gate, dict):
+                self.assertTrue({"needs", "capability"} <= set(gate) or {"needs", "line"}
+                                <= set(gate), f"coverage-reasons.yaml: {name}: {gate}")
+                continue
             self.assertTrue(gate in tests, f"coverage-reasons.yaml: {name}: no test {gate}")
+
+    def test_a_capability_the_device_lacks_is_the_reason(self):
+        fixtures = REPO_ROOT / "runner" / "tests" / "fixtures" / "devinfo"
+        sid = (fixtures / "rxe-7.2-debian-sid.txt").read_text()
+        # device_cap_flags_ex 0x1C001223C76: bits 38-40 (flush, atomic write)
+        self.assertEqual(coverage.gated_reason("ibv_wr_atomic_write", {}, device=sid),
+                         "not called by the suites, though the device advertises "
+                         "RDMA atomic write")
+        older = sid.replace("0x1C001223C76", "0x1223C76")
+        self.assertEqual(coverage.gated_reason("ibv_wr_atomic_write", {}, device=older),
+                         "the device does not advertise RDMA atomic write (ibv_devinfo -v "
+                         "device_cap_flags_ex 0x1223C76, bit 40 clear)")
+        self.assertEqual(coverage.gated_reason("ibv_wr_send_tso", {}, device=sid),
+                         "the device does not advertise TSO (ibv_devinfo -v max_tso 0)")
+        self.assertEqual(coverage.gated_reason("ibv_wr_send_tso", {},
+                                               device=sid.replace("max_tso:\t\t\t0",
+                                                                  "max_tso:\t\t\t65536")),
+                         "not called by the suites, though the device advertises TSO")
+        self.assertEqual(coverage.gated_reason("ibv_post_srq_ops", {}, device=sid),
+                         "the device does not advertise tag matching (ibv_devinfo -v prints "
+                         "no max_num_tags)")
+        self.assertEqual(coverage.gated_reason("ibv_wc_read_cvlan", {}, device=sid),
+                         "the device does not advertise C-VLAN stripping (ibv_devinfo -v "
+                         "prints no 'C-VLAN stripping offload')")
+        self.assertIn("advertises C-VLAN", coverage.gated_reason(
+            "ibv_wc_read_cvlan", {}, device=sid + "\traw packet caps:\n"
+                                                  "\t\t\t\t\tC-VLAN stripping offload\n"))
+
+    def test_every_inline_verb_is_called_or_has_a_reason(self):
+        """On the real headers of debian-12, 13 and sid: each inline verb of
+        verbs.h is called in a suite's source or has a rule in
+        coverage-reasons.yaml (which computes its reason in the run)."""
+        sources = "\n".join(p.read_text() for p in (REPO_ROOT / "suites").rglob("*.c"))
+        called = set(re.findall(r"\b(ibv_\w+)\s*\(", sources))
+        for name in ("debian-12", "debian-13", "debian-sid"):
+            stack = resolve(name)
+            inline = {verb for verb in coverage.inline_universe(_include_dir(stack, fetch(stack)))
+                      if verb.startswith("ibv_")}
+            self.assertGreater(len(inline), 85, name)
+            self.assertEqual(inline - called - set(coverage.REACHED_THROUGH),
+                             UNCALLED_INLINE, name)
 
     def test_the_exported_line_carries_the_inline_figure(self):
         data = {"libibverbs": {"called": 57, "total": 75, "missing": []},
