@@ -21,11 +21,6 @@ BUILT = "RDMAGATE_TEST_BUILD_DIR" in os.environ
 BUILD_DIR = Path(os.environ.get("RDMAGATE_TEST_BUILD_DIR", "/nonexistent"))
 HAVE_QEMU = shutil.which("qemu-system-x86_64") is not None
 UNREACHABLE_MIRROR = "http://127.0.0.1:9/debian"   # port 9 (discard): refused at once
-# Inline verbs of verbs.h no suite calls yet and no rule explains: the
-# extended CQ's source QP (UD), vendor error (an error completion) and
-# invalidated rkey (a SEND_WITH_INV), which rxe's CQ may not implement.
-UNCALLED_INLINE = {"ibv_wc_read_invalidated_rkey", "ibv_wc_read_src_qp",
-                   "ibv_wc_read_vendor_err"}
 
 
 def rdmagate(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:

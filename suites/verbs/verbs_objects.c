@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -831,6 +832,151 @@ RG_TEST_F(verbs, cq_ex, rc_pair)
 	ibv_end_poll(cqx);
 	RG_EXPECT_DATA(v_check(self->b.buf, 77, 23));
 	RG_EXPECT_EQ(ibv_destroy_qp(rq), 0);
+	RG_EXPECT_EQ(ibv_destroy_cq(ibv_cq_ex_to_cq(cqx)), 0);
+}
+
+/* An extended CQ with these fields, or UNSUPPORTED with the device's
+ * answer when it refuses them. */
+static struct ibv_cq_ex *cqx_with(struct vdev *dev, uint64_t wc_flags, const char *what)
+{
+	struct ibv_cq_init_attr_ex attr = { .cqe = 16, .wc_flags = wc_flags };
+	struct ibv_cq_ex *cqx = ibv_create_cq_ex(dev->ctx, &attr);
+
+	if (!cqx)
+		rg_unsupported_or_fail(errno, "ibv_create_cq_ex(%s)", what);
+	return cqx;
+}
+
+/* The extended CQ's first completion, started (the caller ends the poll). */
+static void cqx_first(struct ibv_cq_ex *cqx, const char *what)
+{
+	struct ibv_poll_cq_attr poll = { 0 };
+	int ret, tries = 0;
+
+	while ((ret = ibv_start_poll(cqx, &poll)) == ENOENT && tries++ < 5000000)
+		;
+	if (ret)
+		rg_fail("ibv_start_poll awaiting %s: %d", what, ret);
+}
+
+/* a posts wr (a signaled SEND) and it completes; the receive it lands in
+ * is cqx's first completion, a success of len bytes, left started for the
+ * caller to read its own field from and end the poll. */
+static void cqx_send_recv(struct vpair *p, struct ibv_send_wr *wr, struct ibv_cq_ex *cqx,
+			  uint64_t recv_wr_id, uint32_t len, const char *what)
+{
+	struct ibv_wc wc;
+
+	v_post_send(p->a.qp, wr);
+	v_wait(p->a.cq, &wc, what);
+	v_expect_wc(&wc, IBV_WC_SEND, wr->wr_id);
+	cqx_first(cqx, what);
+	RG_EXPECT_EQ(cqx->status, IBV_WC_SUCCESS);
+	RG_EXPECT_EQ(cqx->wr_id, recv_wr_id);
+	RG_EXPECT_EQ(ibv_wc_read_opcode(cqx), IBV_WC_RECV);
+	RG_EXPECT_EQ(ibv_wc_read_byte_len(cqx), len);
+}
+
+/* UD: the receive on an extended CQ says which QP sent the datagram. */
+RG_TEST_F(verbs, cq_ex_src_qp, ud_pair)
+{
+	struct ibv_cq_ex *cqx = cqx_with(&self->dev, IBV_WC_EX_WITH_BYTE_LEN |
+					 IBV_WC_EX_WITH_QP_NUM | IBV_WC_EX_WITH_SRC_QP,
+					 "IBV_WC_EX_WITH_SRC_QP");
+	struct ibv_qp *rq = v_qp(&self->dev, IBV_QPT_UD, ibv_cq_ex_to_cq(cqx), NULL);
+	struct ibv_ah_attr attr;
+	struct ibv_ah *ah;
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = { .wr_id = 12, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+
+	v_ud_ready(&self->dev, rq);
+	v_ah_attr(&self->dev, &attr);
+	ah = ibv_create_ah(self->dev.pd, &attr);
+	RG_ASSERT_NOT_NULL(ah);
+	v_post_recv(rq, 3, self->b.buf, 40 + 200, self->b.mr->lkey);
+	v_fill(self->a.buf, 200, 29);
+	v_sge(&sge, self->a.buf, 200, self->a.mr->lkey);
+	wr.wr.ud.ah = ah;
+	wr.wr.ud.remote_qpn = rq->qp_num;
+	wr.wr.ud.remote_qkey = V_QKEY;
+	cqx_send_recv(self, &wr, cqx, 3, 40 + 200, "a UD send");
+	RG_EXPECT_EQ(ibv_wc_read_qp_num(cqx), rq->qp_num);
+	RG_EXPECT_EQ(ibv_wc_read_src_qp(cqx), self->a.qp->qp_num);
+	ibv_end_poll(cqx);
+	RG_EXPECT_DATA(v_check(self->b.buf + 40, 200, 29));
+	RG_EXPECT_EQ(ibv_destroy_qp(rq), 0);
+	RG_EXPECT_EQ(ibv_destroy_ah(ah), 0);
+	RG_EXPECT_EQ(ibv_destroy_cq(ibv_cq_ex_to_cq(cqx)), 0);
+}
+
+/* An error completion on an extended CQ: its status is the device's to
+ * choose (recorded, as bad_lkey's), its vendor error any value at all. */
+RG_TEST_F(verbs, cq_ex_vendor_err, rc_pair)
+{
+	struct ibv_cq_ex *cqx = cqx_with(&self->dev, IBV_WC_EX_WITH_BYTE_LEN,
+					 "IBV_WC_EX_WITH_BYTE_LEN");
+	struct ibv_qp *sq = v_qp(&self->dev, IBV_QPT_RC, ibv_cq_ex_to_cq(cqx), NULL);
+	struct ibv_qp *rq = v_qp(&self->dev, IBV_QPT_RC, self->b.cq, NULL);
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = { .wr_id = 99, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	enum ibv_wc_status status;
+	uint32_t vendor;
+
+	v_connect(&self->dev, sq, rq, &V_CONN_DEFAULT);
+	v_post_recv(rq, 1, self->b.buf, 4096, self->b.mr->lkey);
+	v_sge(&sge, self->a.buf, 64, self->a.mr->lkey ^ 0x5a5a00);
+	v_post_send(sq, &wr);
+	cqx_first(cqx, "the send with a bad lkey");
+	status = cqx->status;
+	RG_EXPECT_EQ(cqx->wr_id, 99);
+	vendor = ibv_wc_read_vendor_err(cqx);
+	ibv_end_poll(cqx);
+	fprintf(stderr, "%s: vendor error 0x%x\n", ibv_wc_status_str(status), vendor);
+	RG_EXPECT_NE(status, IBV_WC_SUCCESS);
+	rg_observe("send_status", "send with a bad lkey, on an extended CQ",
+		   ibv_wc_status_str(status));
+	RG_EXPECT_EQ(ibv_destroy_qp(sq), 0);
+	RG_EXPECT_EQ(ibv_destroy_qp(rq), 0);
+	RG_EXPECT_EQ(ibv_destroy_cq(ibv_cq_ex_to_cq(cqx)), 0);
+}
+
+/* A SEND with invalidate into a receive on an extended CQ: the
+ * invalidated rkey is read from it (with IBV_WC_EX_WITH_IMM, whose field
+ * it shares). b's QP is replaced by one whose receives go to that CQ. */
+RG_TEST_F(verbs, cq_ex_invalidated_rkey, rc_pair)
+{
+	struct ibv_cq_ex *cqx = cqx_with(&self->dev, IBV_WC_EX_WITH_BYTE_LEN |
+					 IBV_WC_EX_WITH_IMM, "IBV_WC_EX_WITH_IMM");
+	struct ibv_qp_init_attr init = {
+		.send_cq = self->b.cq, .recv_cq = ibv_cq_ex_to_cq(cqx),
+		.qp_type = IBV_QPT_RC,
+		.cap = { .max_send_wr = 16, .max_recv_wr = 16,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+	struct ibv_mw *mw;
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = { .wr_id = 8, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_SEND_WITH_INV,
+				  .send_flags = IBV_SEND_SIGNALED };
+	uint32_t rkey;
+
+	self->b.qp = ibv_create_qp(self->dev.pd, &init);
+	if (!self->b.qp)
+		rg_error("ibv_create_qp(RC, receives on an extended CQ): %s", strerror(errno));
+	self->a.qp = v_qp(&self->dev, IBV_QPT_RC, self->a.cq, NULL);
+	v_connect(&self->dev, self->a.qp, self->b.qp, &V_CONN_DEFAULT);
+	rkey = mw2_bind(self, &mw);
+	v_post_recv(self->b.qp, 9, self->b.buf + 8192, 64, self->b.mr->lkey);
+	v_fill(self->a.buf + 1024, 40, 73);
+	v_sge(&sge, self->a.buf + 1024, 40, self->a.mr->lkey);
+	wr.invalidate_rkey = rkey;
+	cqx_send_recv(self, &wr, cqx, 9, 40, "a send with invalidate");
+	RG_EXPECT_EQ(ibv_wc_read_invalidated_rkey(cqx), rkey);
+	ibv_end_poll(cqx);
+	RG_EXPECT_DATA(v_check(self->b.buf + 8192, 40, 73));
+	RG_EXPECT_EQ(ibv_destroy_qp(self->b.qp), 0);
 	RG_EXPECT_EQ(ibv_destroy_cq(ibv_cq_ex_to_cq(cqx)), 0);
 }
 
