@@ -106,8 +106,11 @@ class TwoNodes(unittest.TestCase):
     def test_client_and_server_cross_the_link(self):
         temp = LabTemp()
         self.addCleanup(temp.cleanup)
+        # the server listens 3 s late (a slow start under load): the client
+        # must wait for it, not for a fixed time
         done = rdmagate("lab", "run", "--stack", "debian-12", "--nodes", "2",
-                        "--server", "ibv_rc_pingpong -d rxe0 -g 1 -n 20", "--",
+                        "--server", "perl -e sleep(3);exec(@ARGV) ibv_rc_pingpong -d rxe0 -g 1 "
+                        "-n 20", "--",
                         "sh", "-c", "ibv_rc_pingpong -d rxe0 -g 1 -n 20 $RDMAGATE_PEER",
                         env=temp.env)
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)

@@ -40,11 +40,23 @@ run_argv() {
 	perl -e 'open(my $f, "<", shift) or exit 127; local $/; my @a = split(/\0/, <$f>);
 		exec { $a[0] } @a or do { print STDERR "rdmagate-lab: cannot run $a[0]: $!\n"; exit 127 }' "$1"
 }
+# TCP sockets listening in this guest (/proc/net/tcp{,6}, state 0A)
+listeners() {
+	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		grep -cE '^ *[0-9]+: [0-9A-F]+:[0-9A-F]+ [0-9A-F]+:[0-9A-F]+ 0A '
+}
 if [ -f $lab/server_argv ]; then
-	# node 1 of two: serve until node 2 says it is done
+	# node 1 of two: serve until node 2 says it is done. The client starts
+	# once the server listens (a fixed second was too short under TCG:
+	# "Couldn't connect"), or after 10 s for a server that never listens on TCP.
+	before=$(listeners)
 	run_argv $lab/server_argv &
 	server=$!
-	sleep 1
+	waited=0
+	while [ "$(listeners)" -le "$before" ] && [ "$waited" -lt 100 ] && kill -0 "$server" 2>/dev/null; do
+		sleep 0.1
+		waited=$((waited + 1))
+	done
 	touch $shared/server.ready
 	until [ -f $shared/client.done ]; do sleep 0.2; done
 	kill "$server" 2>/dev/null
