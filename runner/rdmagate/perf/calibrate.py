@@ -103,5 +103,7 @@ def against_load(base_machine: dict | None, cmp: stats.Comparison,
 def settled(cmp: stats.Comparison) -> bool:
     """Whether more runs could change the verdict: not when it is decisive,
     nor when the two sides cannot be compared at all, nor when it is faster
-    than a baseline that is slow (more runs would only make it surer)."""
-    return cmp.verdict != "inconclusive" or cmp.note.startswith((NOT_COMPARABLE, SLOW_BASELINE, SLOW_CURRENT))
+    than a baseline that is slow or slower on a loaded host (more runs would
+    only make it surer)."""
+    return cmp.verdict != "inconclusive" or \
+        cmp.note.startswith((NOT_COMPARABLE, SLOW_BASELINE, SLOW_CURRENT))

@@ -38,9 +38,9 @@ def _abi_reasons(abi: Abi | None, device_driver: str | None) -> list[Reason]:
                 and f.library != f"provider {device_driver}":
             out.append(Reason("risk", "applications",
                               text + " (not the provider of the device tested here)"))
-        elif f.audience == "applications" and management(f.library):
+        elif f.audience == "applications" and (library := management(f.library)):
             out.append(Reason("risk", "applications", f"{text} (a fabric management library: "
-                              f"tools linking {management(f.library)} must be rebuilt; the "
+                              f"tools linking {library} must be rebuilt; the "
                               "verbs applications the gate tests do not use it)"))
         elif f.audience in ("applications", "consumers") or f.kind.startswith("consumer"):
             out.append(Reason("breaks", f.audience, text))
