@@ -5,10 +5,11 @@ import sys
 import traceback
 
 from . import errors, interrupt
-from .commands import abi, baseline, check, fleet, history, kabi, lab, profile, report, \
-    stacks, upgrade
+from .commands import abi, baseline, check, compat, fleet, history, kabi, lab, profile, \
+    report, stacks, upgrade
 
-COMMANDS = (check, stacks, abi, kabi, lab, upgrade, report, baseline, profile, fleet, history)
+COMMANDS = (check, stacks, abi, kabi, compat, lab, upgrade, report, baseline, profile, fleet,
+            history)
 
 EPILOG = """\
 exit codes:

@@ -9,7 +9,9 @@ def add_stack(parser: argparse.ArgumentParser, default: str | None = "host",
     parser.add_argument(flag, default=default, metavar="NAME",
                         help=help_text or "stack: host, debian-11, debian-12, debian-13, "
                         "debian-sid, prefix:/path, debs:DIR or rpms:DIR (a directory of vendor packages, "
-                        "unpacked into the cache), a manifest file, or a Debian stack on another "
+                        "unpacked into the cache), oci:PATH[:TAG] or docker-archive:PATH[:TAG] "
+                        "(a container image, its layers laid into the cache), a manifest file, "
+                        "or a Debian stack on another "
                         "Debian kernel, STACK@RELEASE or STACK@STACK (default: %(default)s)")
 
 

@@ -101,7 +101,7 @@ def opens(libibverbs: Path) -> str:
     return found.group(0).decode() if found else "lib%s-rdmav?.so"
 
 
-def _files(of: Side) -> list[tuple[str, Path]]:
+def provider_files(of: Side) -> list[tuple[str, Path]]:
     """(driver name, provider file) as libibverbs finds them: each `driver NAME`
     of the configuration, and every provider file of the stack."""
     directory = of.fetched.root / of.inventory["provider_dir"]
@@ -198,8 +198,8 @@ def run(direction: str, files: list[tuple[str, Path]], providers_of: str, target
 
 def matrix(old: Side, new: Side, vendor_dir: Path | None = None) -> list[LoadRun]:
     """The upgrade and the downgrade of a pair; a vendor's providers on new."""
-    runs = [run("upgrade", _files(old), old.name, new, [old.own_root()]),
-            run("downgrade", _files(new), new.name, old, [new.own_root()])]
+    runs = [run("upgrade", provider_files(old), old.name, new, [old.own_root()]),
+            run("downgrade", provider_files(new), new.name, old, [new.own_root()])]
     if vendor_dir is not None:
         runs.append(run("vendor", vendor_files(vendor_dir), str(vendor_dir), new,
                         [old.own_root()], [vendor_dir]))

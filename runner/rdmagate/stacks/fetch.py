@@ -4,13 +4,14 @@ Debian stacks are downloaded (verified by apt) and unpacked into the cache;
 a second fetch of the same manifest does no network work. Where the stack's
 C library floor is above the host's, a root file system is built too."""
 import hashlib
+import os
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
 from ..paths import cache_dir, within
-from . import archive, layout, packages, rootfs
+from . import archive, image, layers, layout, packages, rootfs
 from .lock import locked
 from .glibc import host_glibc, newer
 from .layout import Layout
@@ -47,6 +48,8 @@ def fetch(stack: Stack, say=lambda text: None, cache: Path | None = None,
         if fetched.needs_rootfs and with_rootfs and stack.kind == "debs":
             fetched.rootfs = _set_rootfs(fetched, cache, mirror, say)
         return fetched
+    if stack.kind in image.KINDS:
+        return _image(stack, say, cache)
     entry = stack_cache(stack, cache)
     root = entry / "root"
     with locked(entry):
@@ -60,6 +63,23 @@ def fetch(stack: Stack, say=lambda text: None, cache: Path | None = None,
                                           entry / "rootfs", say)
         elif (entry / "rootfs").is_dir():
             fetched.rootfs = entry / "rootfs"
+    return fetched
+
+
+def _image(stack: Stack, say, cache: Path | None) -> FetchedStack:
+    """An image's root file system, laid out once per manifest digest. It is
+    a whole root: the stack's binaries run in it, with its own C library."""
+    found = image.read(stack.kind, stack.name)
+    entry = within((cache or cache_dir()) / "stacks", stack.kind, found.key)
+    root = entry / "root"
+    with locked(entry):
+        if root.is_dir():
+            found.layers[0].source.close()
+        else:
+            layers.unpack(found, root, say)
+    fetched = _checked(stack, root, None)
+    if os.path.lexists(root / "lib64" / "ld-linux-x86-64.so.2"):
+        fetched.rootfs, fetched.needs_rootfs = root, True
     return fetched
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from .. import files
 from ..errors import UsageError
 from ..paths import REPO_ROOT
-from . import kernels, names, packages
+from . import image, kernels, names, packages
 from .archive import BACKPORTS, SUITES
 
 STACKS_DIR = REPO_ROOT / "stacks"
@@ -19,7 +19,7 @@ REQUIRED = {"debian": {"name", "kind", "suite", "packages"}, "prefix": {"name", 
 @dataclass
 class Stack:
     name: str
-    kind: str                      # debian, host, prefix, debs or rpms
+    kind: str                      # debian, host, prefix, debs, rpms, oci or docker-archive
     description: str = ""
     suite: str | None = None
     rdma_core: str | None = None
@@ -41,6 +41,9 @@ def resolve(name: str) -> Stack:
     for kind in packages.KINDS:
         if name.startswith(f"{kind}:"):
             return _package_set(kind, name)
+    for kind in image.KINDS:
+        if name.startswith(f"{kind}:"):
+            return _image(kind, name)
     base, at, spec = name.partition("@")
     if at and not name.startswith("prefix:"):
         # a stack's userspace on another Debian kernel (stacks/kernels.py)
@@ -56,6 +59,7 @@ def resolve(name: str) -> Stack:
     path = STACKS_DIR / f"{name}.yaml"
     if not path.is_file():
         raise UsageError(f"unknown stack {name!r} (known: host, prefix:/path, debs:DIR, rpms:DIR, "
+                         "oci:PATH[:TAG], docker-archive:PATH[:TAG], "
                          f"{', '.join(known())}, or a manifest file)")
     return load(path)
 
@@ -77,6 +81,15 @@ def _package_set(kind: str, name: str) -> Stack:
     files = packages.package_files(kind, path, name)
     return Stack(f"{kind}:{path}", kind, f"the {len(files)} {packages.KINDS[kind]} packages "
                  f"in {path}", packages=[packages.metadata(kind, f) for f in files], prefix=path)
+
+
+def _image(kind: str, name: str) -> Stack:
+    """oci:PATH[:TAG] or docker-archive:PATH[:TAG]: the image's path and tag as
+    given; its layers are read when it is fetched."""
+    path, tag = image.split_name(kind, name)
+    full = f"{kind}:{path}" + (f":{tag}" if tag else "")
+    return Stack(full, kind, f"the container image {path}" + (f" tagged {tag}" if tag else ""),
+                 prefix=path)
 
 
 def _fail(path: Path, field_name: str, problem: str):
