@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .. import options
 from ..outputs import records
-from ..pipelines.compat import CompatRequest, compat
+from ..pipelines.compat import LAB_SUITES, CompatRequest, compat
 from ..progress import Progress
 from ..errors import UsageError
 
@@ -41,6 +41,9 @@ def register(subparsers) -> None:
     parser.add_argument("--lab", action="store_true",
                         help="also boot the host's kernel (or --kernel) in a lab guest with the "
                         "image's root and run the api and verbs suites on rxe")
+    parser.add_argument("--suite", action="append", metavar="NAME", default=None,
+                        help="with --lab, a suite to run there instead of api and verbs "
+                        "(repeatable)")
     options.add_kernel(parser)
     options.add_results(parser)
     options.add_json(parser)
@@ -57,8 +60,11 @@ def _drivers(text: str | None) -> tuple[str, ...]:
 
 
 def run(args) -> int:
+    if args.suite and not args.lab:
+        raise UsageError("--suite chooses the suites of --lab: give --lab too")
     request = CompatRequest(args.image, args.host, tuple(args.inject), _drivers(args.drivers),
-                            args.lab, args.kernel, args.results)
+                            args.lab, args.kernel, args.results,
+                            tuple(args.suite or LAB_SUITES))
     done = compat(request, Progress())
     if args.json:
         json.dump({"run_dir": str(done.run_dir), "exit_code": done.exit_code,

@@ -30,6 +30,7 @@ class CompatRequest:
     lab: bool = False
     kernel: str | None = None
     results_dir: str | None = None
+    lab_suites: tuple[str, ...] = LAB_SUITES
 
 
 @dataclass
@@ -53,7 +54,7 @@ def _host_kernel(host: str) -> dict:
 
 def _lab(request: CompatRequest, name: str, kernel: dict, progress: Progress):
     """The image's userspace on the target kernel in a lab guest, with rxe."""
-    done = check(CheckRequest(stack=name, suites=LAB_SUITES, use_lab=True,
+    done = check(CheckRequest(stack=name, suites=request.lab_suites, use_lab=True,
                               kernel=request.kernel or (request.host if request.host != "host"
                                                         else None),
                               results_dir=request.results_dir), progress)
@@ -62,7 +63,7 @@ def _lab(request: CompatRequest, name: str, kernel: dict, progress: Progress):
         counts[result.outcome] = counts.get(result.outcome, 0) + 1
     summary = ", ".join(f"{n} {o}" for o, n in sorted(counts.items())) or "no tests"
     status = "ok" if done.exit_code == EXIT_OK else "breaks"
-    return checks.Check("lab", status, f"api and verbs on rxe in a guest of "
+    return checks.Check("lab", status, f"{' and '.join(request.lab_suites)} on rxe in a guest of "
                         f"{request.kernel or kernel['release']}: {summary} ({done.run_dir})",
                         "" if status == "ok" else "read the lab run's failures"), done.run_dir
 
