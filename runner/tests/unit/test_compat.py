@@ -114,6 +114,19 @@ class Crafted(CompatCase):
         self.assertEqual((code, checks["injected"]["status"]), (0, "ok"), checks)
         self.assertIn("all 1 injected providers load", checks["injected"]["evidence"])
 
+    def test_a_hostile_image_writes_nothing_outside_and_names_its_layer(self):
+        outside = self.tmp / "outside"
+        outside.mkdir()
+        evil = layer([("usr/evil", "link", str(outside)), ("usr/evil/pwned", "file", b"x")])
+        image = oci_layout(self.tmp / "hostile", [self.base, evil])
+        done = rdmagate("compat", "--image", f"oci:{image}", "--drivers", "foo",
+                        env={"RDMAGATE_CACHE": str(self.cache)})
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn("layer 2", done.stderr)
+        self.assertIn("usr/evil/pwned", done.stderr)
+        self.assertEqual(list(outside.iterdir()), [])
+        self.assertFalse(list((self.cache / "stacks").glob("*/*/root")))
+
     def test_not_an_image_and_a_bad_inject_are_usage_errors(self):
         for options in (("--image", "debian-12"), ("--image", f"oci:{self.tmp}/none"),
                         ("--image", "oci:/etc", "--inject", "/etc/hostname"),
@@ -184,6 +197,19 @@ class RealImages(CompatCase):
             return done.returncode, data["verdicts"], kinds
 
         self.assertEqual(verdicts(f"oci:{self.oci13}:13"), verdicts("debian-13"))
+
+    def test_the_gate_to_the_image_is_the_gate_to_its_stack(self):
+        def gate(new: str) -> tuple:
+            results = self.results / new.rsplit("/", 1)[-1]
+            done = rdmagate("upgrade", "--from", "debian-12", "--to", new, "--no-consumers",
+                            *[w for phase in ("kabi", "api", "verbs", "perf")
+                              for w in ("--skip", phase)], "--results", str(results))
+            self.assertEqual(done.returncode, 0, done.stderr)
+            data = json.loads(next(results.glob("*/upgrade.json")).read_text())
+            abi = [r for r in data["reasons"] if r["category"] != "untested"]
+            return data["verdict"], sorted((r["category"], r["audience"], r["text"]) for r in abi)
+
+        self.assertEqual(gate(f"oci:{self.oci13}:13"), gate("debian-13"))
 
 
 if __name__ == "__main__":
