@@ -86,6 +86,13 @@ class Crafted(CompatCase):
         self.assertEqual((code, data["verdict"]), (1, "NO-GO"))
         self.assertIn("names no driver", checks["providers"]["evidence"])
 
+    def test_a_driver_configured_without_its_file_is_no_go(self):
+        gone = layer([("usr/lib/x86_64-linux-gnu/libibverbs/.wh.libfoo-rdmav34.so", "file", b"")])
+        code, data, checks = self.run_image([self.base, gone], "--drivers", "foo,bar")
+        self.assertEqual((code, checks["providers"]["status"]), (1, "breaks"))
+        self.assertIn("foo (--drivers foo: no provider file)", checks["providers"]["evidence"])
+        self.assertNotIn("bar", checks["providers"]["evidence"])
+
     def test_no_device_known_leaves_the_providers_not_checked(self):
         code, data, checks = self.run_image([self.base], "--host", "debian-12")
         self.assertEqual((code, data["verdict"]), (0, "GO WITH RISKS"))
