@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ..errors import InfraError, UsageError
 from ..paths import cache_dir
+from . import extract, names
 from . import mirror as mirror_lookup
-from . import names
 from .lock import locked
 
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
@@ -182,24 +182,20 @@ def _download_error(suite: str, stderr: str) -> Exception:
     return InfraError(f"downloading from {suite} failed: {detail}")
 
 
-def _dpkg_x(deb: Path, dest: Path) -> list[str]:
-    return ["dpkg-deb", "-x", "--", str(deb), str(dest)]
-
-
-def unpack(debs: list[Path], dest: Path, extract=_dpkg_x) -> Path:
-    """dpkg -x every .deb into dest, atomically: built beside it under a
-    temporary name and renamed when complete. An existing dest is reused.
-    extract(package, dir): the argv that unpacks another kind of package."""
+def unpack(packages: list[Path], dest: Path) -> Path:
+    """Every package (.deb, .rpm) laid into dest by rdmagate's own extractor
+    (extract.py: nothing written through a link that leaves dest), atomically:
+    built beside it under a temporary name and renamed when complete, removed
+    when a package is refused. An existing dest is reused."""
     if dest.is_dir():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
     try:
-        for deb in debs:
-            done = subprocess.run(extract(deb, tmp), capture_output=True, text=True,
-                                  check=False)
-            if done.returncode != 0:
-                raise InfraError(f"cannot unpack {deb}: {done.stderr.strip()}")
+        tree = extract.Tree(tmp)
+        for package in packages:
+            extract.add_package(tree, package)
+        tree.finish()
         tmp.chmod(0o755)
         tmp.rename(dest)
     except BaseException:
