@@ -68,9 +68,11 @@ def add_package(tree: "Tree", package: Path) -> None:
                 # tool ends by itself and its status says if all went well
                 while proc.stdout.read(1 << 16):
                     pass
-            except BaseException:
+            except BaseException as err:
                 proc.kill()
-                raise
+                # a tool that had already failed explains an unreadable stream
+                if not (isinstance(err, UsageError) and proc.wait() > 0):
+                    raise
         if proc.returncode != 0:
             errors.seek(0)
             lines = errors.read().decode(errors="replace").strip().splitlines()
