@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
-from ..stacks import elf, layout
+from ..stacks import archive, elf, layout
 
 # every public library of rdma-core: the direct-verbs and management ones too
 RDMA_SONAMES = tuple(layout.LIBRARIES.values())
@@ -112,12 +112,15 @@ def _walk(top: str):
                 yield entry.path, False
 
 
-def _elf_files(path: Path):
+def _elf_files(path: Path, package: bool = False):
     """(file, None) for each ELF file to read, once; (file, why) for one that
     was named but cannot be checked. In a directory, files that are not ELF
     at all (scripts, data) are not consumers; a file named alone is one. A
     symlink counts (providers are symlinks to libX.so.1.*), under its own
-    name unless its target is scanned too."""
+    name unless its target is scanned too. In an unpacked package, a link
+    read as the package would be installed names one of its own files
+    (scanned as that file) or a file it does not ship: links are never
+    followed, so nothing outside the package is read as its own."""
     if not path.is_dir():
         if not path.is_file():
             # never opened: a FIFO would hang the read, a device never end
@@ -129,7 +132,8 @@ def _elf_files(path: Path):
         return
     files, links = set(), []
     for item, is_link in _walk(str(path)):
-        (links.append(item) if is_link else files.add(item))
+        if not (is_link and package):
+            (links.append(item) if is_link else files.add(item))
     chosen, targets = set(files), set()
     for link in sorted(links):
         target = os.readlink(link)
@@ -157,9 +161,9 @@ def _mentions_rdma(path: Path, needles: list[bytes] | None = None) -> bool:
 
 
 def _check_tree(root: Path, target: dict, label_root: str,
-                changed: dict[str, str] | None = None) -> list[Impact]:
+                changed: dict[str, str] | None = None, package: bool = False) -> list[Impact]:
     impacts, needles = [], _needles(target)
-    for item, why in _elf_files(root):
+    for item, why in _elf_files(root, package):
         label = f"{label_root}{item.relative_to(root) if root.is_dir() else item.name}"
         if why:
             impacts.append(Impact(label, NOT_CHECKED, reason=why))
@@ -214,14 +218,13 @@ def analyze(consumers: list[str], target_inventory: dict,
         path = Path(consumer)
         if not path.exists():
             raise UsageError(f"--consumers {consumer}: no such file or directory")
-        if path.suffix == ".deb":
+        if path.suffix == ".deb" and path.is_file():
             with tempfile.TemporaryDirectory(prefix="rdmagate-consumer-") as tmp:
-                done = subprocess.run(["dpkg-deb", "-x", "--", str(path), tmp], capture_output=True,
-                                      text=True, check=False)
-                if done.returncode != 0:
-                    raise UsageError(f"--consumers {consumer}: not a readable .deb "
-                                     f"({done.stderr.strip()})")
-                impacts += _check_tree(Path(tmp), target, f"{path.name}:/", changed)
+                try:
+                    root = archive.unpack([path], Path(tmp) / "package")
+                except UsageError as err:
+                    raise UsageError(f"--consumers {err}") from None
+                impacts += _check_tree(root, target, f"{path.name}:/", changed, package=True)
         elif path.is_dir():
             impacts += _check_tree(path, target, f"{path}/", changed)
         else:

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InfraError, UsageError
-from ..stacks.elf import _Reader
+from ..stacks import archive
+from ..stacks.elf import EM_X86_64, _Reader, machine_name
 
-ET_REL, EM_X86_64, SHT_SYMTAB, STB_WEAK = 1, 62, 2, 2
-MACHINES = {3: "i386", 40: "arm", 62: "x86_64", 183: "aarch64", 243: "riscv", 21: "ppc64",
-            22: "s390"}
+ET_REL, SHT_SYMTAB, STB_WEAK = 1, 2, 2
 
 
 @dataclass
@@ -63,7 +62,7 @@ def parse(path: Path, data: bytes) -> Module:
         reader = _Reader(path, data)
         e_type, e_machine = struct.unpack_from("<HH", data, 0x10)
         if e_machine != EM_X86_64:
-            raise UsageError(f"{path}: a module for {MACHINES.get(e_machine, e_machine)}, "
+            raise UsageError(f"{path}: a module for {machine_name(e_machine)}, "
                              "not x86_64: e_machine does not match the kernels compared")
         sections = _named(reader)
         if e_type != ET_REL or ".gnu.linkonce.this_module" not in sections:
@@ -154,13 +153,13 @@ def gathered(paths: list[str]):
                 found += hits
             elif path.name.endswith(".deb") and path.is_file():
                 scratch = scratch or Path(tempfile.mkdtemp(prefix="rdmagate-kabi-"))
-                dest = scratch / str(len(found))
-                done = subprocess.run(["dpkg-deb", "-x", "--", str(path), str(dest)],
-                                      capture_output=True, text=True, errors="replace", check=False)
-                if done.returncode != 0:
-                    raise UsageError(f"--modules {path}: not a Debian package "
-                                     f"({done.stderr.strip().splitlines()[-1:]})")
-                hits = sorted(p for p in dest.rglob("*") if p.name.endswith(KO_SUFFIXES))
+                try:
+                    dest = archive.unpack([path], scratch / str(len(found)))
+                except UsageError as err:
+                    raise UsageError(f"--modules {err}") from None
+                # the package's own files: a link is never followed out of it
+                hits = sorted(p for p in dest.rglob("*") if p.name.endswith(KO_SUFFIXES)
+                              and not p.is_symlink() and p.is_file())
                 if not hits:
                     raise UsageError(f"--modules {path}: the package has no kernel modules")
                 found += hits

@@ -19,6 +19,9 @@ VER_FLG_BASE = 1
 STB_GLOBAL, STB_WEAK = 1, 2
 STT_OBJECT, STT_SECTION, STT_FILE, STT_TLS = 1, 3, 4, 6
 SHN_ABS = 0xFFF1
+EM_X86_64 = 62   # the machine of every stack rdmagate reads (amd64)
+MACHINES = {3: "i386", 40: "arm", 62: "x86_64", 183: "aarch64", 243: "riscv", 21: "ppc64",
+            22: "s390"}
 
 
 @dataclass
@@ -164,6 +167,10 @@ def read_elf(path: Path) -> ElfInfo:
     info = ElfInfo(path)
     try:
         reader = _Reader(path, data)
+        (machine,) = struct.unpack_from("<H", data, 0x12)
+        if machine != EM_X86_64:
+            # said from the header, before its tables are read or anything loads it
+            raise UsageError(f"{path}: built for {machine_name(machine)}, not x86_64")
         _dynamic(reader, info)
         defs = _version_defs(reader, info)
         needs = _version_needs(reader, info)
@@ -172,6 +179,10 @@ def read_elf(path: Path) -> ElfInfo:
         # OverflowError: an offset field past 2**63 (found by tests/unit/test_elf_fuzz.py)
         raise UsageError(f"{path}: malformed ELF file ({err})") from None
     return info
+
+
+def machine_name(machine: int) -> str:
+    return MACHINES.get(machine, f"machine {machine}")
 
 
 def is_elf(path: Path) -> bool:

@@ -1,129 +1,234 @@
-"""Archive members written into a root, never through a link that leaves it.
+"""Package file systems laid into a root by rdmagate itself, member by member.
 
-A package set or an image can ship a link (usr/evil -> /outside) and then a
-file through it, from a later package or layer, or from a later member of the
-same archive. So every member is written here, one by one: its name may not
-climb out of the root, each directory on its way is resolved against what is
-already written and must stay inside the root, and the member's own name is
-replaced, never written through. Refusals are the input's fault (exit 2) and
-name the archive and the member."""
+A package set is the user's input: one package may ship usr/evil -> /outside
+and the next usr/evil/pwned, and dpkg-deb -x or bsdtar would follow the link
+and write outside the cache, as root. So each package's file system is read
+as one tar stream (dpkg-deb --fsys-tarfile; bsdtar for an RPM's payload) and
+every member is written here, once its directory, resolved against what is
+already on disk (links of earlier packages and of earlier members of the
+same stream), is known to lie inside the root:
+
+- a member name that is absolute or has a '..' component is refused;
+- links may point anywhere (they are data), but nothing is written through
+  a link that leaves the root; links inside it are followed, as dpkg would;
+- a hard link must name a regular file already unpacked inside the root;
+- a file or link replaces what stands at its path (an earlier package's
+  file or link, never written through); a name twice in one stream, or a
+  file where a directory stands, is refused;
+- device nodes and FIFOs are not created: a stack's tree needs none, and
+  reading one would hang or never end;
+- permission bits are kept without setuid and setgid (an unpacked file must
+  not grant root to anyone); files belong to the caller.
+
+A refusal is UsageError naming the stream (its label: the package file) and
+the member. Tree.add takes any tar stream; a caller with its own member
+rules (a container layer's whiteouts) overrides Tree.place and uses
+Tree.directory to find, inside the root, where a member's path leads."""
+import lzma
 import os
 import shutil
+import stat
+import subprocess
 import tarfile
-from dataclasses import dataclass
+import tempfile
+import zlib
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import InfraError, UsageError
 
-MAX_BYTES = 32 << 30        # what one tree may hold, all its archives together
-MAX_MEMBERS = 2_000_000
-CHUNK = 1 << 20
-
-
-@dataclass
-class Budget:
-    """What a tree may still take, shared by the archives laid into it."""
-    bytes_left: int = MAX_BYTES
-    members_left: int = MAX_MEMBERS
+MAX_LINKS = 40           # links followed in one path, as the kernel allows
+KEPT_BITS = 0o1777       # permission bits written: never setuid or setgid
+# the tool that writes each kind of package's file system as a tar stream
+TOOLS = {"dpkg-deb": "dpkg", "bsdtar": "libarchive-tools"}
 
 
-def member_name(label: str, name: str) -> str:
-    """A member's path relative to the root; UsageError when it is absolute
-    or climbs out with '..'."""
-    parts = [p for p in name.split("/") if p not in ("", ".")]
-    if name.startswith("/") or ".." in parts:
-        raise UsageError(f"{label}: member {name!r} climbs out of the root; refused")
-    return "/".join(parts)
+def stream_argv(package: Path) -> list[str]:
+    """The argv that writes a package's file system to stdout as a tar stream."""
+    package = Path(package).absolute()   # '@-' would make bsdtar read stdin
+    if package.name.endswith(".rpm"):
+        # libarchive reads the RPM's cpio payload and writes it again as pax
+        return ["bsdtar", "-c", "-f", "-", "--format", "pax", f"@{package}"]
+    return ["dpkg-deb", "--fsys-tarfile", "--", str(package)]
 
 
-class Writer:
-    """Writes tar members into root (which must exist)."""
+def add_package(tree: "Tree", package: Path) -> None:
+    """One .deb or .rpm laid into tree; UsageError naming the package when
+    its tool cannot read it or a member is refused."""
+    argv = stream_argv(package)
+    with tempfile.TemporaryFile() as errors:
+        try:
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors)
+        except FileNotFoundError:
+            raise InfraError(f"{argv[0]} is not installed (Debian package "
+                             f"{TOOLS[argv[0]]}): run ci/setup") from None
+        with proc:
+            try:
+                tree.add(proc.stdout, str(package))
+                # the blocks after the end-of-archive marker: read, so the
+                # tool ends by itself and its status says if all went well
+                while proc.stdout.read(1 << 16):
+                    pass
+            except BaseException as err:
+                proc.kill()
+                # a tool that had already failed explains an unreadable stream
+                if not (isinstance(err, UsageError) and proc.wait() > 0):
+                    raise
+        if proc.returncode != 0:
+            errors.seek(0)
+            lines = errors.read().decode(errors="replace").strip().splitlines()
+            raise UsageError(f"{package}: not a readable package "
+                             f"({lines[-1] if lines else f'{argv[0]} exit {proc.returncode}'})")
 
-    def __init__(self, root: Path, label: str, budget: Budget | None = None):
-        self.root = Path(os.path.realpath(root))
-        self.label = label
-        self.budget = budget or Budget()
 
-    def _refuse(self, name: str, why: str):
-        raise UsageError(f"{self.label}: member {name}: {why}; refused, nothing of it written")
+def _shown(name: str) -> str:
+    return name if name.isprintable() else repr(name)
 
-    def directory(self, relative: str, for_member: str | None = None) -> Path:
-        """The real directory relative names in the root, made where missing;
-        each link on the way must resolve inside the root."""
-        here = self.root
-        for part in [p for p in relative.split("/") if p]:
-            step = here / part
-            if step.is_symlink():
-                real = Path(os.path.realpath(step))
-                if real != self.root and not real.is_relative_to(self.root):
-                    self._refuse(for_member or relative, f"{step.relative_to(self.root)} "
-                                 f"links to {os.readlink(step)}, outside the root")
-                step = real
-            if not step.exists():
-                step.mkdir(mode=0o755)
-            elif not step.is_dir():
-                self._refuse(for_member or relative,
-                             f"{step.relative_to(self.root)} is not a directory")
-            here = step
-        return here
 
-    def _clear(self, path: Path, keep_directory: bool) -> None:
-        """Make room for a member: what stands at its name is replaced (a link
-        is removed, never followed)."""
-        if path.is_symlink() or (path.exists() and not path.is_dir()):
-            path.unlink()
-        elif path.is_dir() and not keep_directory:
-            shutil.rmtree(path)
+class Tree:
+    """A root being unpacked into: add() each stream, then finish()."""
 
-    def _spend(self, name: str, size: int) -> None:
-        self.budget.members_left -= 1
-        self.budget.bytes_left -= size
-        if self.budget.members_left < 0 or self.budget.bytes_left < 0:
-            self._refuse(name, f"the tree would exceed {MAX_MEMBERS} files or "
-                         f"{MAX_BYTES >> 30} GiB")
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._real = {(): self.root}   # directory parts -> its path inside root, no link in it
+        self._modes = {}               # directory -> (mode, mtime), set by finish()
 
-    def write(self, member: tarfile.TarInfo, tar: tarfile.TarFile) -> None:
-        name = member_name(self.label, member.name)
-        if not name:
-            return                      # the root itself
-        self._spend(name, member.size if member.isfile() else 0)
-        parent_name, _, base = name.rpartition("/")
-        target = self.directory(parent_name, name) / base
-        mode = member.mode & 0o777      # never a set-id bit written as root
+    def add(self, stream, label: str) -> None:
+        """Every member of one tar stream (plain or compressed) laid into the
+        root. label names the stream in messages."""
+        seen = set()
+        try:
+            with tarfile.open(fileobj=stream, mode="r|*") as tar:
+                for member in tar:
+                    self.place(tar, member, label, seen)
+        except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as err:
+            raise UsageError(f"{label}: not a readable archive ({err})") from None
+
+    def finish(self) -> None:
+        """Directory modes and times, once nothing more is written in them."""
+        for path, (mode, mtime) in self._modes.items():
+            os.chmod(path, mode & KEPT_BITS)
+            os.utime(path, (mtime, mtime))
+
+    def place(self, tar: tarfile.TarFile, member: tarfile.TarInfo, label: str,
+              seen: set) -> None:
+        """One member written (or skipped, or refused); seen: the names of
+        the stream's members so far."""
+        parts = self.parts(member.name, label, member.name)
+        if not parts:
+            return   # the archive's own root entry, './'
         if member.isdir():
-            self._clear(target, keep_directory=True)
-            target.mkdir(mode=0o755, exist_ok=True)
-            os.chmod(target, mode | 0o700)
-        elif member.issym():
-            self._clear(target, keep_directory=False)
-            os.symlink(member.linkname, target)
-        elif member.islnk():
-            source = self._existing(name, member_name(self.label, member.linkname))
-            self._clear(target, keep_directory=False)
-            os.link(source, target)
-        elif member.isfile():
-            self._clear(target, keep_directory=False)
-            self._copy(tar.extractfile(member), target, mode, member.size, name)
-        # device nodes and FIFOs are not made: no stack is read through one
+            path = self.directory(parts, label, member.name)
+            if not os.path.islink(self.directory(parts[:-1], label, member.name) / parts[-1]):
+                self._modes[path] = (member.mode, member.mtime)
+            return
+        if parts in seen:
+            self.refuse(label, member.name, "appears twice in the archive")
+        seen.add(parts)
+        if not (member.isreg() or member.issym() or member.islnk()):
+            return   # device nodes and FIFOs: never created
+        path = self.directory(parts[:-1], label, member.name) / parts[-1]
+        try:
+            self._clear(path, label, member.name)
+            if member.issym():
+                os.symlink(member.linkname, path)
+            elif member.islnk():
+                os.link(self._hard_target(member, label), path, follow_symlinks=False)
+            else:
+                self._file(tar, member, path)
+            os.utime(path, (member.mtime, member.mtime), follow_symlinks=False)
+        except OSError as err:
+            raise InfraError(f"{label}: member {_shown(member.name)}: cannot be written to "
+                             f"{path} ({err.strerror})") from None
 
-    def _existing(self, name: str, link: str) -> Path:
-        """The file a hard link names: already written, regular, inside."""
-        parent, _, base = link.rpartition("/")
-        source = self.directory(parent, name) / base
-        if source.is_symlink() or not source.is_file():
-            self._refuse(name, f"a hard link to {link}, which is not a regular file written "
-                         "before it")
-        return source
+    @staticmethod
+    def refuse(label: str, name: str, why: str):
+        raise UsageError(f"{label}: member {_shown(name)}: {why}; refused, nothing unpacked")
 
-    def _copy(self, stream, target: Path, mode: int, size: int, name: str) -> None:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(target, flags, 0o600)
+    def parts(self, name: str, label: str, member: str) -> tuple[str, ...]:
+        """A member's name (or a hard link's target) as path components."""
+        what = "its name" if name == member else f"its hard link target {_shown(name)}"
+        if name.startswith("/"):
+            self.refuse(label, member, f"{what} is an absolute path")
+        parts = tuple(p for p in name.split("/") if p not in ("", "."))
+        if ".." in parts:
+            self.refuse(label, member, f"{what} climbs out with '..'")
+        return parts
+
+    def directory(self, parts: tuple[str, ...], label: str, member: str,
+                  create: bool = True) -> Path:
+        """The directory parts names inside the root, links read as the
+        kernel reads them, missing directories made when create; refused
+        when a link leads out of the root or a part is not a directory."""
+        if parts in self._real:
+            return self._real[parts]
+        todo, done, hops = list(parts), [], 0
+        while todo:
+            part = todo.pop(0)
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not done:
+                    self.refuse(label, member, f"{'/'.join(parts)} leads out of the root "
+                                "through a link")
+                done.pop()
+                continue
+            here = self.root.joinpath(*done, part)
+            try:
+                mode = os.lstat(here).st_mode
+            except FileNotFoundError:
+                if not create:
+                    self.refuse(label, member, f"{'/'.join(parts)} is not in the archive "
+                                "before it")
+                os.mkdir(here, 0o755)
+                mode = stat.S_IFDIR
+            if stat.S_ISLNK(mode):
+                hops += 1
+                target = os.readlink(here)
+                if hops > MAX_LINKS:
+                    self.refuse(label, member, f"{'/'.join(parts)} is a loop of links")
+                if target.startswith("/"):
+                    self.refuse(label, member, f"{'/'.join([*done, part])} links to "
+                                f"{_shown(target)}, outside the root")
+                todo = target.split("/") + todo
+                continue
+            if not stat.S_ISDIR(mode):
+                self.refuse(label, member, f"{'/'.join([*done, part])} is not a directory")
+            done.append(part)
+        self._real[parts] = self.root.joinpath(*done)
+        return self._real[parts]
+
+    def _clear(self, path: Path, label: str, member: str) -> None:
+        """Whatever an earlier package put at path removed (a file or link
+        is replaced, never written through); a directory is refused."""
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return
+        if stat.S_ISDIR(mode):
+            self.refuse(label, member, "an earlier member made it a directory")
+        os.unlink(path)
+        if stat.S_ISLNK(mode):
+            self._real = {(): self.root}   # that link may have led to a directory
+
+    def _hard_target(self, member: tarfile.TarInfo, label: str) -> Path:
+        parts = self.parts(member.linkname, label, member.name)
+        if not parts:
+            self.refuse(label, member.name, "a hard link to the root")
+        target = self.directory(parts[:-1], label, member.name, create=False) / parts[-1]
+        try:
+            regular = stat.S_ISREG(os.lstat(target).st_mode)
+        except FileNotFoundError:
+            regular = False
+        if not regular:
+            self.refuse(label, member.name, f"a hard link to {_shown(member.linkname)}, "
+                        "which is not a file unpacked before it")
+        return target
+
+    @staticmethod
+    def _file(tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> None:
+        source = tar.extractfile(member)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o600)
         with os.fdopen(fd, "wb") as out:
-            left = size
-            while left > 0:
-                data = stream.read(min(CHUNK, left))
-                if not data:
-                    self._refuse(name, "the archive ends inside it")
-                out.write(data)
-                left -= len(data)
-        os.chmod(target, mode)
+            shutil.copyfileobj(source, out, 1 << 20)
+            os.fchmod(out.fileno(), member.mode & KEPT_BITS & 0o777)

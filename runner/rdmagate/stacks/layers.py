@@ -1,7 +1,7 @@
 """An image's layers laid into one root, in order, with their whiteouts.
 
 Each layer is a tar stream (plain or gzip), read once, its digest checked as
-it streams. Every member goes through the guarded writer of package sets
+it streams. Every member goes through the guarded tree of package sets
 (extract.py): nothing is ever written through a link that leaves the root.
 A whiteout `.wh.NAME` removes NAME of the layers below (the link itself, never
 what it points to); `.wh..wh..opq` empties its directory of the layers below.
@@ -11,8 +11,8 @@ import gzip
 import hashlib
 import os
 import shutil
-import tarfile
 import tempfile
+import zlib
 from pathlib import Path
 
 from ..errors import UsageError
@@ -40,6 +40,51 @@ class _Hashing:
             pass
 
 
+class LayerTree(extract.Tree):
+    """The package sets' guarded tree, with a container layer's own rules:
+    whiteouts, and a lower layer's file or directory replaced by this one's."""
+
+    def __init__(self, root: Path):
+        super().__init__(root)
+        self.created: set[tuple[str, ...]] = set()   # this layer's own names
+
+    def next_layer(self) -> None:
+        self.finish()
+        self._modes = {}
+        self.created = set()
+
+    def place(self, tar, member, label: str, seen: set) -> None:
+        parts = self.parts(member.name, label, member.name)
+        if parts and parts[-1].startswith(WHITEOUT):
+            self._whiteout(parts, label, member.name)
+            return
+        super().place(tar, member, label, seen)
+        self.created.add(parts)
+
+    def _whiteout(self, parts: tuple[str, ...], label: str, name: str) -> None:
+        directory = self.directory(parts[:-1], label, name)
+        if parts[-1] == OPAQUE:
+            for child in list(directory.iterdir()):
+                if (*parts[:-1], child.name) not in self.created:
+                    _remove(child)
+        else:
+            hidden = parts[-1][len(WHITEOUT):]
+            if hidden in ("", ".", ".."):
+                self.refuse(label, name, "a whiteout of no file")
+            _remove(directory / hidden)
+        self._real = {(): self.root}   # a removed link or directory may be remembered
+
+    def _clear(self, path: Path, label: str, member: str) -> None:
+        if path.is_dir() and not path.is_symlink():
+            relative = path.relative_to(self.root).parts
+            if relative in self.created:
+                self.refuse(label, member, "an earlier member made it a directory")
+            shutil.rmtree(path)   # a lower layer's directory, replaced
+            self._real = {(): self.root}
+            return
+        super()._clear(path, label, member)
+
+
 def _remove(path: Path) -> None:
     """A path of a lower layer gone: a link or file unlinked, a directory
     removed with what is in it (rmtree never follows a link inside)."""
@@ -49,53 +94,29 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def _whiteout(writer: "extract.Writer", name: str, created: set[str]) -> None:
-    parent, _, base = name.rpartition("/")
-    directory = writer.directory(parent)
-    if base == OPAQUE:
-        for child in list(directory.iterdir()):
-            if f"{parent}/{child.name}".lstrip("/") not in created:
-                _remove(child)
-        return
-    hidden = base[len(WHITEOUT):]
-    if hidden in ("", ".", ".."):
-        raise UsageError(f"{writer.label}: {name}: a whiteout of no file")
-    _remove(directory / hidden)
-
-
-def _apply(layer: Layer, writer: "extract.Writer") -> None:
+def _apply(layer: Layer, tree: LayerTree, label: str) -> None:
     with layer.source.open(layer.member) as raw:
         stored = _Hashing(raw)
         head = stored.read(4)
         stream = _Prefixed(head, stored)
         if head.startswith(ZSTD):
-            raise UsageError(f"{writer.label}: compressed with zstd, which rdmagate does not "
+            raise UsageError(f"{label}: compressed with zstd, which rdmagate does not "
                              "read; convert the image to gzip layers (skopeo copy "
                              "--dest-compress-format gzip)")
         plain = _Hashing(gzip.GzipFile(fileobj=stream) if head.startswith(GZIP) else stream)
-        created: set[str] = set()
         try:
-            with tarfile.open(fileobj=plain, mode="r|") as tar:
-                for member in tar:
-                    name = extract.member_name(writer.label, member.name)
-                    base = name.rpartition("/")[2]
-                    if base.startswith(WHITEOUT):
-                        _whiteout(writer, name, created)
-                        continue
-                    writer.write(member, tar)
-                    created.add(name)
+            tree.add(plain, label)
             plain.drain()
             stored.drain()
-        except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as err:
+        except (OSError, EOFError, zlib.error) as err:
             if isinstance(err, OSError) and err.errno is not None:
                 raise
-            raise UsageError(f"{writer.label}: not a tar layer ({err})") from None
+            raise UsageError(f"{label}: not a readable archive ({err})") from None
+    name = label.split(": ")[0]
     if layer.digest:
-        check_digest(writer.label.split(": ")[0], layer.label, layer.digest,
-                     stored.digest.hexdigest())
+        check_digest(name, layer.label, layer.digest, stored.digest.hexdigest())
     if layer.diff_id:
-        check_digest(writer.label.split(": ")[0], layer.label, layer.diff_id,
-                     plain.digest.hexdigest())
+        check_digest(name, layer.label, layer.diff_id, plain.digest.hexdigest())
 
 
 class _Prefixed:
@@ -119,10 +140,11 @@ def unpack(image: Image, dest: Path, say=lambda text: None) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
     try:
-        budget = extract.Budget()
+        tree = LayerTree(tmp)
         for layer in image.layers:
             say(f"laying {image.name} {layer.label} into {dest}")
-            _apply(layer, extract.Writer(tmp, f"{image.name}: {layer.label}", budget))
+            _apply(layer, tree, f"{image.name}: {layer.label}")
+            tree.next_layer()
         os.rename(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,8 +1,10 @@
 """Vendor package sets as stacks: debs:DIR (a directory of .deb files, as
 vendor OFED distributions ship them) and rpms:DIR (.rpm files).
 
-The packages are unpacked into the cache, never installed: .deb with
-dpkg-deb -x, .rpm with bsdtar (libarchive reads the RPM payload itself).
+The packages are unpacked into the cache, never installed, by rdmagate's
+own extractor (extract.py), which refuses a member written through a link
+that leaves the tree: a .deb's files as dpkg-deb --fsys-tarfile streams
+them, an .rpm's as bsdtar (libarchive reads the RPM payload) does.
 The entry is keyed by the packages' contents, so a changed set never reuses
 another's tree; the tree is then inventoried like a Debian stack's."""
 import hashlib
@@ -16,8 +18,8 @@ from .archive import unpack
 from .lock import locked
 
 KINDS = {"debs": ".deb", "rpms": ".rpm"}
-# (tool, its Debian package) per kind: what reads the metadata and unpacks
-TOOLS = {"debs": (("dpkg-deb", "dpkg"),), "rpms": (("rpm", "rpm"), ("bsdtar", "libarchive-tools"))}
+# (tool, its Debian package) per kind: what reads the metadata
+TOOLS = {"debs": ("dpkg-deb", "dpkg"), "rpms": ("rpm", "rpm")}
 _RPM_FORMAT = "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"
 
 
@@ -31,8 +33,8 @@ def package_files(kind: str, directory: Path, name: str) -> list[Path]:
     return files
 
 
-def _tool(kind: str, which: int = 0) -> str:
-    tool, package = TOOLS[kind][which]
+def _tool(kind: str) -> str:
+    tool, package = TOOLS[kind]
     if shutil.which(tool) is None:
         raise InfraError(f"{tool} is not installed (Debian package {package}): run ci/setup")
     return tool
@@ -77,12 +79,6 @@ def _key(files: list[Path]) -> str:
     return digest.hexdigest()[:12]
 
 
-def _extract_argv(kind: str, package: Path, dest: Path) -> list[str]:
-    if kind == "debs":
-        return [_tool(kind), "-x", "--", str(package), str(dest)]
-    return [_tool(kind, 1), "-x", "-f", str(package), "-C", str(dest)]
-
-
 def unpacked(kind: str, directory: Path, name: str, say=lambda text: None,
              cache: Path | None = None) -> Path:
     """The set's tree in the cache, unpacked once (atomically)."""
@@ -92,5 +88,5 @@ def unpacked(kind: str, directory: Path, name: str, say=lambda text: None,
     with locked(entry):
         if not root.is_dir():
             say(f"unpacking {len(files)} {KINDS[kind]} packages from {directory} into {root}")
-            unpack(files, root, lambda package, dest: _extract_argv(kind, package, dest))
+            unpack(files, root)
     return root
