@@ -9,7 +9,7 @@ from .. import outcomes, profiles
 from ..outputs import records, results
 from ..perf import record as perf_record
 from ..errors import InfraError, RunCutShort
-from ..pipelines.check import SuiteRun, run_suites
+from ..harness.run import SuiteRun, run_suites
 from ..progress import Progress
 from ..targets import scripts
 from .record import NOT_TESTED, TESTED, Node

@@ -16,7 +16,7 @@ from .. import devinfo, outcomes, profiles, stacks, suites, targets
 from ..errors import InfraError
 from ..perf import baseline as perf_baseline, suite as perf_suite
 from ..progress import Progress
-from .check import SuiteRun, run_suites
+from ..harness.run import SuiteRun, run_suites
 
 # A FAIL is reviewed (known defects); what else went wrong says nothing of the device.
 UNCAPTURABLE = (outcomes.UNEXPECTED | outcomes.INFRA) - {"FAIL"}

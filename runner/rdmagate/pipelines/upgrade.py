@@ -11,7 +11,8 @@ from ..stacks import names
 from ..kabi import modules as kabi_modules
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..progress import Progress
-from ..upgrade import gate, junit_of, verdict
+from . import gate
+from ..upgrade import junit_of, verdict
 from ..upgrade.record import Upgrade
 
 

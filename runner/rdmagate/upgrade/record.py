@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..outputs import records
-from ..abi.findings import AudienceVerdict, Finding
+from ..abi.findings import Finding
+from ..outputs.audience import AudienceVerdict
 from ..abi.loads import LoadRun
 
 FORMAT = 3   # 3: abi.loads; 2: perf points and baseline rows say their runs, where and why

@@ -10,11 +10,13 @@ from pathlib import Path
 
 from rdmagate.outputs import records, results, rundir
 from rdmagate.abi import findings
+from rdmagate.outputs.audience import AudienceVerdict
 from rdmagate.abi.consumers import Impact
 from rdmagate.errors import UsageError
 from rdmagate.perf import record as perf_record
 from rdmagate.progress import Progress
-from rdmagate.upgrade import gate, record
+from rdmagate.pipelines import gate
+from rdmagate.upgrade import record
 from tests.support import BASE, point, rdmagate, result_line
 
 
@@ -74,7 +76,7 @@ class Files(unittest.TestCase):
     def test_findings_json(self):
         found = findings.FindingsFile(
             {"name": "debian-11", "suite": None}, {"name": "debian-13", "suite": "trixie"},
-            {"applications": findings.AudienceVerdict("BREAKS", {"breaking": 1})},
+            {"applications": AudienceVerdict("BREAKS", {"breaking": 1})},
             ["baseline a", "tree b"], {"libibverbs": 4},
             [Impact("/usr/bin/x", "fails to load", missing_versions=["IBVERBS_1.8"])],
             [findings.Suppressed("libibverbs", "type changed", "benign", "build", "d",

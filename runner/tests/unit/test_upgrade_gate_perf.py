@@ -10,7 +10,7 @@ from unittest import mock
 
 from rdmagate.perf import native, perftest_run, suite
 from rdmagate.progress import Progress
-from rdmagate.upgrade import gate
+from rdmagate.pipelines import gate
 from tests.perf_support import (DEVICE, LAB, Target, fake_boot, fake_sweep, own_baselines,
                                 without_boot_effect, write_baseline)
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from rdmagate.report import browser, page
 from rdmagate.outputs import records
 from rdmagate.progress import Progress
-from rdmagate.upgrade import gate, record, verdict
+from rdmagate.pipelines import gate
+from rdmagate.upgrade import record, verdict
 from tests.support import BASE, point
 
 

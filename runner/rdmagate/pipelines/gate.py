@@ -24,9 +24,9 @@ from ..errors import InfraError, RunCutShort, UsageError
 from ..perf import baseline, machine, native, perftest, perftest_run, stats
 from ..perf import budget as budget_mod, suite as perf_suite
 from ..perf.budget import Budget
-from ..pipelines.check import SuiteRun, run_suites
+from ..harness.run import SuiteRun, run_suites
 from ..progress import Progress
-from . import record, verdict
+from ..upgrade import record, verdict
 
 PHASES = ("fetch", "abi", "kabi", "api", "verbs", "perf")
 BW_SWEEP = perftest_run.Sweep(("write_bw",), lat_sizes=(2,), bw_sizes=(64, 4096, 65536),
@@ -138,7 +138,7 @@ class Gate:
     def kabi(self) -> str:
         """The kernel side: RDMA exports A to B and, with modules, whether each
         loads on B (proven in a guest of B's kernel when the gate runs in the lab)."""
-        from ..pipelines.kabi import KabiRequest, kabi   # the kernel side, one pipeline
+        from .kabi import KabiRequest, kabi   # the kernel side, one pipeline
         report = kabi(KabiRequest(self.names[0], self.names[1], tuple(self.modules),
                                   lab=self.use_lab and bool(self.modules)), self.progress)
         found = report.as_dict()
