@@ -32,7 +32,7 @@ PHASES = ("fetch", "abi", "kabi", "api", "verbs", "perf")
 BW_SWEEP = perftest_run.Sweep(("write_bw",), lat_sizes=(2,), bw_sizes=(64, 4096, 65536),
                               lat_iters=1000, bw_iters=400, repeats=3)
 # the perf phase's seconds: what it took with one boot a side before runs were
-# the unit (issue 14); rounds of runs stop when the next would pass it
+# the unit; rounds of runs stop when the next would pass it
 PERF_BUDGET_S = 170.0
 GATE_RUNS = 3   # runs a boot: the first boot of a side then costs what one did before
 
