@@ -10,7 +10,9 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from rdmagate.outputs import records
 from rdmagate.outputs.results import read as read_results
+from rdmagate.upgrade import record as upgrade_record
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -311,6 +313,11 @@ def point(size, a, b, verdict_="same", ratio=1.0):
     return {"size": size, "verdict": verdict_, "ratio": ratio, "ci": [ratio - .05, ratio + .05],
             "a": {"median": a, "low": a * .9, "high": a * 1.1},
             "b": {"median": b, "low": b * .9, "high": b * 1.1}}
+
+
+def upgrade_of(data: dict) -> upgrade_record.Upgrade:
+    """An upgrade.json's sections, as built here, read as `rdmagate report` reads them."""
+    return records.from_json(upgrade_record.Upgrade, json.loads(json.dumps(data)))
 
 
 BASE = {
