@@ -29,13 +29,22 @@ class SuiteRun:
     results_dir: str | None = None
     command: str = "check"
     label: str | None = None          # the run directory's name (default: the stack's)
-    harness: Path | None = None       # built for another stack, run on this stack's libraries
+    harness: Path | None = None       # made already (None: build the stack's own)
+    built_for: str | None = None      # the harness's stack when another: run on this one's libraries
     argv_prefix: Callable[[Path], list[str]] | None = None   # run_dir -> argv before the harness
     filters: tuple[str, ...] = ()
     timeout_s: int = plan.DEFAULT_TIMEOUT_S
-    own_harness: Path | None = None   # the stack's own build, made already (a fleet builds once)
     run_dir: Path | None = None       # an empty directory to run in (a fleet's nodes/<node>/)
     not_run: dict = field(default_factory=dict)   # capture: known defects with run: false
+
+    @property
+    def judged(self) -> bool:
+        """Outcomes are judged against a profile (not captured, and one exists)."""
+        return self.profile is not None and self.profile.get("judged", True)
+
+    @property
+    def in_harness(self) -> list:
+        return [s for s in self.suites if s.in_harness]
 
 
 @dataclass
@@ -45,105 +54,152 @@ class CheckDone:
     exit_code: int = 0
 
 
+@dataclass
+class _Started:
+    """A run under way: its directory, its run.json and the harness it runs
+    (None: no harness suite chosen)."""
+    run_dir: Path
+    record: rundir.RunRecord
+    harness: Path | None
+    counting: bool = False            # the coverage hooks are preloaded
+    status: int = -1                  # the harness's exit status
+    stopped: InfraError | None = None
+
+
 def run_suites(run: SuiteRun, progress: Progress) -> CheckDone:
     """Run the chosen suites: the harness suites in one harness run at the
     target, then each runner suite; a device or guest that goes mid-run ends
-    in RunCutShort with what finished."""
-    stack, fetched, target = run.stack, run.fetched, run.target
-    in_harness = [s for s in run.suites if s.in_harness]
-    in_runner = [s for s in run.suites if not s.in_harness]
-    harness = run.harness or run.own_harness
-    own_build = run.harness is None
-    if in_harness and harness is None:
-        try:
-            harness = build.build_harness(stack.name, None if stack.kind == "host"
-                                          else fetched.root, say=progress.say)
-        except build.BuildError as err:
-            if err.compile_error is None:
-                raise
-            return _api_break(run, err, progress)
-    if not in_harness:
-        harness = None
+    in RunCutShort with what finished. Suites that do not compile against
+    the stack's headers are its API break (a FAIL), not an error."""
+    try:
+        harness = _build(run, progress)
+    except build.BuildError as err:
+        if err.compile_error is None:
+            raise
+        return _api_break(run, err, progress)
+    started = _plan(run, harness, progress)
+    try:
+        _run(run, started, progress)
+    except InfraError as err:
+        started.stopped = err
+    finally:
+        done = _finish(run, started, progress)
+    if started.stopped and done.finished:
+        raise RunCutShort(f"{started.stopped}; {len(done.finished)} test(s) had finished, kept "
+                          f"in {done.run_dir}", done.run_dir, done.finished) from started.stopped
+    if started.stopped:
+        raise started.stopped
+    return done
+
+
+def _build(run: SuiteRun, progress: Progress) -> Path | None:
+    """The harness to run: the one given, or the stack's own built now; None
+    when no harness suite is chosen."""
+    if not run.in_harness:
+        return None
+    if run.harness:
+        return run.harness
+    return build.build_harness(run.stack.name, None if run.stack.kind == "host"
+                               else run.fetched.root, say=progress.say)
+
+
+def _plan(run: SuiteRun, harness: Path | None, progress: Progress) -> _Started:
+    """The run directory, its run.json and plan.json (with the profile's
+    expectations when judged)."""
     expect = {}
-    judged = run.profile is not None and run.profile.get("judged", True)
-    if judged:
+    if run.judged:
         # The harness checks the expectations against its tests too; listing
         # them here names the profile in the error, where it can run here.
-        known = None if fetched.needs_rootfs or not harness else build.list_tests(harness)
+        known = None if run.fetched.needs_rootfs or not harness else build.list_tests(harness)
         expect = profiles.expectations(run.profile, known)
     expect.update(run.not_run)
     run_dir, record = _start(run, versions={"harness": str(harness),
-                                            "rdma_core": stack.rdma_core})
-    plan.write(plan.build(stack.name, target.device, [s.name for s in in_harness],
+                                            "rdma_core": run.stack.rdma_core})
+    plan.write(plan.build(run.stack.name, run.target.device, [s.name for s in run.in_harness],
                           list(run.filters), expect=expect, timeout_s=run.timeout_s,
-                          capture=not judged),
+                          capture=not run.judged),
                run_dir / "plan.json")
-    progress.say(f"running {', '.join(s.name for s in run.suites)} on {target.describe()}; "
-                 f"results in {run_dir}")
-    status = -1
-    stopped = None
-    counting = False
-    try:
-        argv = driver.command(harness, run_dir) if harness else []
-        if harness and not own_build:
-            # The build's runpath names its own stack: the libraries must be
-            # this stack's, as for a binary built elsewhere and copied here.
-            libdir = layout.runtime_libdir(fetched, target.in_own_root())
-            argv = ["env", f"LD_LIBRARY_PATH={libdir}"] + argv
-        counting = bool(harness and own_build and coverage.preload(harness, run_dir))
-        if counting:
-            argv = ["env", *coverage.preload(harness, run_dir)] + argv
-        if harness and run.argv_prefix:
-            argv = run.argv_prefix(run_dir) + argv
-        if harness and target.kind != "none":
-            argv = _devinfo_first(run_dir, target) + argv
-        status = _run_harness(target, harness, argv, run_dir, progress, record) \
-            if harness else 0
-        gone = target.gone()
-        if gone:
-            raise InfraError(gone)
-        if harness and judged and run.profile.get("capabilities"):
-            follower = driver.Follower(run_dir, progress)
-            compared = compare_capabilities(run_dir, run.profile)
-            append_results(compared, run_dir / "results.jsonl")
-            for line in ktap.document("capabilities", compared):
-                follower.line(line)
-            follower.close()
-        context = suites.Context(stack, fetched, target, run.profile,
-                                 Path(run.profile["path"]).stem if run.profile else target.kind,
-                                 run_dir, progress.say)
-        for suite in in_runner:   # after the harness, which starts results.jsonl afresh
-            follower = driver.Follower(run_dir, progress)
-            for line in ktap.document(suite.name, suite.run(context)):
-                follower.line(line)
-            follower.close()
-    except InfraError as err:
-        stopped = err
-    finally:
-        if counting and (run_dir / "coverage.bin").is_file():
-            # also of a run cut short: the harness writes it after each test
-            measured = coverage.write(harness, run_dir, _include_dir(stack, fetched))
-            record.update(coverage={lib: [d["called"], d["total"]] for lib, d in measured.items()})
-            for line in coverage.summary(measured):
-                progress.say(line)
-        finished = driver.write_junit(run_dir)
-        code = _exit_code(status, finished)
-        if run.profile is not None and not judged:
-            # Only what is wrong on any device counts; an infrastructure
-            # failure stays one.
-            if code == EXIT_UNEXPECTED:
-                code = profiles.unjudged_exit_code(finished)
-            progress.say(f"not judged: no hardware profile {Path(run.profile['path']).name}; "
-                         f"{len(finished)} outcomes and the device's capabilities (devinfo.txt) "
-                         f"recorded in {run_dir}; `rdmagate profile capture --stack "
-                         f"{stack.name} {' '.join(target.flags())}` writes the profile")
-        record.finish(code, counts=results.counts(finished), harness_status=status,
-                      **({"stopped": str(stopped)} if stopped else {}))
-    if stopped and finished:
-        raise RunCutShort(f"{stopped}; {len(finished)} test(s) had finished, kept in "
-                          f"{run_dir}", run_dir, finished) from stopped
-    if stopped:
-        raise stopped
+    progress.say(f"running {', '.join(s.name for s in run.suites)} on "
+                 f"{run.target.describe()}; results in {run_dir}")
+    return _Started(run_dir, record, harness)
+
+
+def _run(run: SuiteRun, started: _Started, progress: Progress) -> None:
+    """The harness at the target, the capabilities compared, then each
+    runner suite; InfraError when the target went."""
+    target, run_dir = run.target, started.run_dir
+    if started.harness:
+        started.status = _run_harness(target, started.harness, _argv(run, started), run_dir,
+                                      progress, started.record)
+    else:
+        started.status = 0
+    gone = target.gone()
+    if gone:
+        raise InfraError(gone)
+    if started.harness and run.judged and run.profile.get("capabilities"):
+        compared = compare_capabilities(run_dir, run.profile)
+        append_results(compared, run_dir / "results.jsonl")
+        _follow(run_dir, progress, ktap.document("capabilities", compared))
+    context = suites.Context(run.stack, run.fetched, target, run.profile,
+                             Path(run.profile["path"]).stem if run.profile else target.kind,
+                             run_dir, progress.say)
+    for suite in (s for s in run.suites if not s.in_harness):
+        # after the harness, which starts results.jsonl afresh
+        _follow(run_dir, progress, ktap.document(suite.name, suite.run(context)))
+
+
+def _argv(run: SuiteRun, started: _Started) -> list[str]:
+    """The harness's argv at the target, with what goes before it: this
+    stack's libraries for a build of another, the coverage hooks for its
+    own, the caller's prefix, the device's capabilities recorded first."""
+    harness, run_dir = started.harness, started.run_dir
+    argv = driver.command(harness, run_dir)
+    if run.built_for:
+        # The build's runpath names its own stack: the libraries must be
+        # this stack's, as for a binary built elsewhere and copied here.
+        libdir = layout.runtime_libdir(run.fetched, run.target.in_own_root())
+        argv = ["env", f"LD_LIBRARY_PATH={libdir}"] + argv
+    else:
+        hooks = coverage.preload(harness, run_dir)
+        started.counting = bool(hooks)
+        if hooks:
+            argv = ["env", *hooks] + argv
+    if run.argv_prefix:
+        argv = run.argv_prefix(run_dir) + argv
+    if run.target.kind != "none":
+        argv = _devinfo_first(run_dir, run.target) + argv
+    return argv
+
+
+def _follow(run_dir: Path, progress: Progress, lines) -> None:
+    follower = driver.Follower(run_dir, progress)
+    for line in lines:
+        follower.line(line)
+    follower.close()
+
+
+def _finish(run: SuiteRun, started: _Started, progress: Progress) -> CheckDone:
+    """Coverage (also of a run cut short: the harness writes it after each
+    test), junit.xml, the exit code and run.json's end."""
+    run_dir, record = started.run_dir, started.record
+    if started.counting and (run_dir / "coverage.bin").is_file():
+        measured = coverage.write(started.harness, run_dir, _include_dir(run.stack, run.fetched))
+        record.update(coverage={lib: [d["called"], d["total"]] for lib, d in measured.items()})
+        for line in coverage.summary(measured):
+            progress.say(line)
+    finished = driver.write_junit(run_dir)
+    code = _exit_code(started.status, finished)
+    if run.profile is not None and not run.judged:
+        # Only what is wrong on any device counts; an infrastructure
+        # failure stays one.
+        if code == EXIT_UNEXPECTED:
+            code = profiles.unjudged_exit_code(finished)
+        progress.say(f"not judged: no hardware profile {Path(run.profile['path']).name}; "
+                     f"{len(finished)} outcomes and the device's capabilities (devinfo.txt) "
+                     f"recorded in {run_dir}; `rdmagate profile capture --stack "
+                     f"{run.stack.name} {' '.join(run.target.flags())}` writes the profile")
+    record.finish(code, counts=results.counts(finished), harness_status=started.status,
+                  **({"stopped": str(started.stopped)} if started.stopped else {}))
     return CheckDone(run_dir, finished, code)
 
 

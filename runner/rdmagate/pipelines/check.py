@@ -31,11 +31,10 @@ def check(request: CheckRequest, progress: Progress) -> CheckDone:
     chosen = suites.select(list(request.suites) or None)
     stack = stacks.resolve(request.stack)
     fetched = stacks.fetch(stack, say=progress.say)
-    target = targets.choose(request.device, request.use_lab,
-                            any(s.needs_device for s in chosen),
-                            fetched.needs_rootfs and any(s.in_harness for s in chosen),
-                            stack.name, kernel=stacks.kernel_release(request.kernel),
-                            guest_cpus=request.guest_cpus)
+    target = targets.choose(targets.Wanted(
+        stack.name, request.device, request.use_lab, any(s.needs_device for s in chosen),
+        fetched.needs_rootfs and any(s.in_harness for s in chosen),
+        kernel=stacks.kernel_release(request.kernel), guest_cpus=request.guest_cpus))
     profile = profiles.load_for_device(profiles.name_for(target), say=progress.say)
     run = SuiteRun(stack, fetched, chosen, target, profile, results_dir=request.results_dir,
                    filters=request.filters, timeout_s=request.timeout_s)
@@ -44,6 +43,7 @@ def check(request: CheckRequest, progress: Progress) -> CheckDone:
         built_fetched = stacks.fetch(built, say=progress.say)
         run.harness = build.build_harness(built.name, None if built.kind == "host"
                                           else built_fetched.root, say=progress.say)
+        run.built_for = built.name
         run.label = f"{built.name}-build-on-{stack.name}"
     done = run_suites(run, progress)
     if request.built_for:

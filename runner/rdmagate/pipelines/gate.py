@@ -186,8 +186,8 @@ class Gate:
 
     def _target(self, key: str, nodes: int = 1):
         stack, fetched = self.stacks[key]
-        return targets.choose(self.device, self.use_lab, True, fetched.needs_rootfs, stack.name,
-                              nodes=nodes)
+        return targets.choose(targets.Wanted(stack.name, self.device, self.use_lab, True,
+                                             fetched.needs_rootfs, nodes))
 
     def verbs(self) -> str:
         chosen = suites.device_suites()
@@ -212,6 +212,7 @@ class Gate:
             try:
                 done = run_suites(SuiteRun(stack, fetched, chosen, target, profile,
                                            results_dir=str(base), harness=harness,
+                                           built_for=old if built_for else None,
                                            label=label), self.progress)
                 run_dir, finished = done.run_dir, done.finished
             except RunCutShort as err:
