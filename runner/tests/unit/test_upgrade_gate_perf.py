@@ -1,4 +1,4 @@
-"""The gate's perf phase without a guest (upgrade/gate.py perf()): the
+"""The gate's perf phase without a guest (pipelines/gate.py perf()): the
 targets, Session.boot and perftest's sweep replaced by planned figures
 (tests/perf_support.py), the rest real: the budget, the adaptive rounds,
 the series, the comparison with B's baseline and the verdict's ranking of
