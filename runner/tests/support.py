@@ -58,8 +58,17 @@ def check_run(*args: str):
 
 
 def upgrade_reasons(data: dict) -> str:
-    """An upgrade.json's reasons, one "category audience text" line each."""
-    return "\n".join(f"{r['category']} {r['audience']} {r['text']}" for r in data["reasons"])
+    """The reasons of an upgrade.json (or of upgrade --json), one "category
+    audience text" line each."""
+    sections = {k: v for k, v in data.items() if k not in ("run_dir", "exit_code")}
+    return "\n".join(f"{r.category} {r.audience} {r.text}"
+                     for r in upgrade_of(sections).reasons)
+
+
+def upgrade_done(done) -> tuple[Path, upgrade_record.Upgrade]:
+    """The run directory of `rdmagate upgrade --json` and its upgrade.json, read."""
+    run_dir = Path(json.loads(done.stdout)["run_dir"])
+    return run_dir, upgrade_record.load(run_dir / "upgrade.json")
 
 
 HOST_LIBDIR = Path("/usr/lib/x86_64-linux-gnu")
