@@ -115,7 +115,7 @@ def default_guest_cpus(nodes: int) -> int:
 
 @dataclass
 class _Prepared:
-    kern: object                           # kernels.Kernel
+    kern: kernels.Kernel
     initrd: Path
     accel: str
     root: Path
