@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Benchmark: the wall time of the device suites (api, verbs, cm) in the lab,
-per stack, boot included, with the harness already built (issue 16's target
+per stack, boot included, with the harness already built (the target
 under TCG: under 90 s per stack). Prints each stack's counts per outcome,
 check's exit code (0: every outcome as its profile expects) and the slowest
 tests, which are where the time goes.

@@ -24,7 +24,7 @@ def main() -> int:
     print(f"{'stack':<12} {'kernel':<24} {'accel':<5} {'to ACTIVE s':>12} {'total s':>8} {'prepare s':>10}")
     for name in args.stacks:
         fetch(resolve(name))  # not timed: the cache is warm in practice
-        results = [lab.run(name, ["true"], on_line=lambda line: None)
+        results = [lab.run(lab.Boot(name), ["true"], on_line=lambda line: None)
                    for _ in range(args.runs)]
         best = min(results, key=lambda r: r.total_s)
         print(f"{name:<12} {best.kernel:<24} {best.accel:<5} "

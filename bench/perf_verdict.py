@@ -18,8 +18,8 @@ records one (--baseline-boots boots, every run kept, the calibration beside).
   (d) the slowed sessions of (c) against (b)'s baseline
 
 (b) and (d) reuse the sessions of (a) and (c), compared with the other
-baseline: the same measured data judged against two references. Targets
-(issue 14): at most 1 false "slower" and 1 false "faster" in each A/A set,
+baseline: the same measured data judged against two references. Targets:
+at most 1 false "slower" and 1 false "faster" in each A/A set,
 (c) "slower" at least 19 times in 20, (d) never "faster" or "same".
 Prints the seconds each comparison took (its boots).
 

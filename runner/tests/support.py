@@ -10,7 +10,9 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from rdmagate.outputs import records
 from rdmagate.outputs.results import read as read_results
+from rdmagate.upgrade import record as upgrade_record
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -56,8 +58,17 @@ def check_run(*args: str):
 
 
 def upgrade_reasons(data: dict) -> str:
-    """An upgrade.json's reasons, one "category audience text" line each."""
-    return "\n".join(f"{r['category']} {r['audience']} {r['text']}" for r in data["reasons"])
+    """The reasons of an upgrade.json (or of upgrade --json), one "category
+    audience text" line each."""
+    sections = {k: v for k, v in data.items() if k not in ("run_dir", "exit_code")}
+    return "\n".join(f"{r.category} {r.audience} {r.text}"
+                     for r in upgrade_of(sections).reasons)
+
+
+def upgrade_done(done) -> tuple[Path, upgrade_record.Upgrade]:
+    """The run directory of `rdmagate upgrade --json` and its upgrade.json, read."""
+    run_dir = Path(json.loads(done.stdout)["run_dir"])
+    return run_dir, upgrade_record.load(run_dir / "upgrade.json")
 
 
 HOST_LIBDIR = Path("/usr/lib/x86_64-linux-gnu")
@@ -311,6 +322,11 @@ def point(size, a, b, verdict_="same", ratio=1.0):
     return {"size": size, "verdict": verdict_, "ratio": ratio, "ci": [ratio - .05, ratio + .05],
             "a": {"median": a, "low": a * .9, "high": a * 1.1},
             "b": {"median": b, "low": b * .9, "high": b * 1.1}}
+
+
+def upgrade_of(data: dict) -> upgrade_record.Upgrade:
+    """An upgrade.json's sections, as built here, read as `rdmagate report` reads them."""
+    return records.from_json(upgrade_record.Upgrade, json.loads(json.dumps(data)))
 
 
 BASE = {

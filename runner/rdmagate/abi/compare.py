@@ -12,7 +12,8 @@ from ..errors import UsageError
 from ..stacks import elf, fetch, inventory, is_fetched, resolve
 from . import abidiff, abixml, baseline, consumers as consumer_impact, headers, suppress, \
     symbols, typerules
-from .findings import AudienceVerdict, Finding, FindingsFile, of_consumers, rank, verdicts
+from ..outputs.audience import AudienceVerdict
+from .findings import Finding, FindingsFile, of_consumers, rank, verdicts
 
 
 @dataclass

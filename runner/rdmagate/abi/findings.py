@@ -4,6 +4,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..outputs import records
+from ..outputs.audience import AudienceVerdict
 from .consumers import Impact
 
 SEVERITIES = ("breaking", "review", "benign", "info")   # worst first
@@ -27,12 +28,6 @@ class Finding:
 @dataclass(frozen=True)
 class Suppressed(Finding):
     suppressed_by: str = ""    # the suppression file and line of the rule
-
-
-@dataclass(frozen=True)
-class AudienceVerdict:
-    verdict: str               # BREAKS, NEEDS REVIEW, OK
-    counts: dict[str, int]     # findings per severity
 
 
 FORMAT = 1

@@ -3,6 +3,8 @@ import json
 import sys
 
 from .. import options
+from ..kabi import record as kabi_record
+from ..outputs import records
 from ..pipelines.kabi import KabiRequest, kabi_run
 from ..progress import Progress
 
@@ -47,7 +49,7 @@ def run(args) -> int:
                     args.results, Progress())
     if args.json:
         json.dump({"run_dir": str(done.run_dir), "exit_code": done.exit_code,
-                   **done.report.as_dict()}, sys.stdout, indent=2)
+                   **records.to_json(kabi_record.of(done.report))}, sys.stdout, indent=2)
         print()
     else:
         _summary(done.report, done.run_dir)
@@ -58,7 +60,7 @@ def _summary(report, run_dir) -> None:
     old, new = report.old, report.new
     summary = report.summary()
     print(f"kABI {old.stack} ({old.release}) -> {new.stack} ({new.release}), "
-          f"area {report.area}: {report.verdict['verdict']}")
+          f"area {report.area}: {report.verdict.verdict}")
     print(f"  {summary['exports_compared']} exports compared: "
           + (", ".join(f"{n} {k}" for k, n in sorted(summary["by_kind"].items()))
              or "no changes"))

@@ -71,9 +71,9 @@ def run_command(args) -> int:
             raise UsageError(f"--share {directory}: not a directory")
         shares.append((path, True))
     progress = Progress()
-    result = lab.run(args.stack, argv, nodes=args.nodes, kernel_release=args.kernel,
-                     boot_timeout=args.boot_timeout, run_timeout=args.timeout, binds=shares,
-                     server_argv=args.server.split() if args.server else None,
+    boot = lab.Boot(args.stack, args.kernel, args.nodes, binds=tuple(shares),
+                    boot_timeout=args.boot_timeout)
+    result = lab.run(boot, argv, args.server.split() if args.server else None, args.timeout,
                      on_line=lambda line: print(line, flush=True), say=progress.say)
     progress.say(f"lab: kernel {result.kernel} ({result.accel}), rxe0 ACTIVE after "
                  + ", ".join(f"{n} {s:.1f} s" for n, s in result.boot_to_active_s.items())
@@ -85,6 +85,6 @@ def run_command(args) -> int:
 def run_shell(args) -> int:
     if not sys.stdin.isatty():
         raise UsageError("lab shell needs a terminal; use lab run -- COMMAND instead")
-    lab.run(args.stack, ["/bin/bash", "-i"], kernel_release=args.kernel,
-            boot_timeout=args.boot_timeout, say=Progress().say, interactive=True)
+    lab.shell(lab.Boot(args.stack, args.kernel, boot_timeout=args.boot_timeout),
+              ["/bin/bash", "-i"], say=Progress().say)
     return 0

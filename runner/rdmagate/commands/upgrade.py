@@ -7,7 +7,7 @@ from .. import options
 from ..outputs import records
 from ..pipelines.upgrade import UpgradeRequest, upgrade
 from ..progress import Progress
-from ..upgrade import gate
+from ..pipelines import gate
 from ..upgrade.record import Upgrade
 
 SHOWN = 12

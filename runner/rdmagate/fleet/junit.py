@@ -5,7 +5,6 @@ measurements under pair.<server>-<client> (a FAIL when off the fleet's
 median or slower than the stored pair baseline, with its ratio and
 interval); the stack, node and kernel as properties of each suite."""
 import dataclasses
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..outputs import junit, results
@@ -57,11 +56,6 @@ def records(fleet: Fleet, fleet_dir: Path) -> list[tuple[dict, Result]]:
 
 def write(fleet: Fleet, fleet_dir: Path) -> None:
     pairs = records(fleet, fleet_dir)
-    tree = junit.build([record for _, record in pairs], name="rdmagate fleet")
-    props_of = {record.suite: props for props, record in pairs}
-    for suite in tree.getroot().iter("testsuite"):
-        element = ET.Element("properties")
-        for key, value in props_of[suite.get("name")].items():
-            ET.SubElement(element, "property", name=key, value=value)
-        suite.insert(0, element)
+    tree = junit.build([record for _, record in pairs], name="rdmagate fleet",
+                       properties={record.suite: props for props, record in pairs})
     junit.write_tree(tree, fleet_dir / "junit.xml")

@@ -3,13 +3,14 @@ the suites into nodes/<node>/ as check runs them, the taint again; a node
 that goes (its device, its slurmd, its guest) is "not tested" with the
 reason, and what it finished is kept."""
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import outcomes, profiles
 from ..outputs import records, results
 from ..perf import record as perf_record
 from ..errors import InfraError, RunCutShort
-from ..pipelines.check import SuiteRun, run_suites
+from ..harness.run import SuiteRun, run_suites
 from ..progress import Progress
 from ..targets import scripts
 from .record import NOT_TESTED, TESTED, Node
@@ -48,9 +49,21 @@ def preflight(target, fleet_dir: Path, node: Node, after: bool = False) -> None:
     read_preflight(lines, node, after)
 
 
-def run_node(node: Node, target, stack, fetched, chosen: list, harness: Path | None,
-             fleet_dir: Path, timeout_s: int, filters: tuple[str, ...] = ()) -> Node:
+@dataclass(frozen=True)
+class NodeSuites:
+    """What every node of a fleet runs: the stack's suites, built once."""
+    stack: object
+    fetched: object
+    chosen: list
+    harness: Path | None              # the stack's own build (None: no harness suite)
+    fleet_dir: Path
+    timeout_s: int
+    filters: tuple[str, ...] = ()
+
+
+def run_node(node: Node, target, work: NodeSuites) -> Node:
     """node, filled in; never raises an InfraError (the node is then not tested)."""
+    stack, chosen, fleet_dir = work.stack, work.chosen, work.fleet_dir
     node.where = target.name
     try:
         preflight(target, fleet_dir, node)
@@ -70,9 +83,9 @@ def run_node(node: Node, target, stack, fetched, chosen: list, harness: Path | N
         run_dir = fleet_dir / "nodes" / node.name
         run_dir.mkdir(parents=True)
         node.run_dir = str(run_dir.relative_to(fleet_dir))
-        run = SuiteRun(stack, fetched, chosen, at, profile, label=node.name,
-                       own_harness=harness, run_dir=run_dir, timeout_s=timeout_s,
-                       filters=filters)
+        run = SuiteRun(stack, work.fetched, chosen, at, profile, label=node.name,
+                       harness=work.harness, run_dir=run_dir, timeout_s=work.timeout_s,
+                       filters=work.filters)
         with (run_dir / "progress.log").open("w", encoding="utf-8") as log:
             done = run_suites(run, Progress(log, enabled=False))
         _finished(node, done.finished)

@@ -5,12 +5,16 @@ test on another node or stack is another series):
   since last night);
 - flaky: the outcome went between as expected (PASS ...) and not (FAIL,
   TIMEOUT, CRASH) and back at least once, i.e. two flips or more;
-- drift: a perf series whose median after some run differs from its median
-  before by more than the threshold (the run where it changed is named)."""
+- drift: a perf series whose values after some run are slower or faster
+  than before by perf/stats' verdict, each check's value one run of a side
+  (the run where it changed is named)."""
+import math
 import statistics
 from dataclasses import dataclass
 
+from ..errors import UsageError
 from ..outcomes import AS_EXPECTED
+from ..perf import stats
 
 SERIES = ("node", "stack", "profile")
 
@@ -60,28 +64,32 @@ def changed(all_series: list[Series]) -> list[Series]:
 class Drift:
     series: Series
     at: int           # index of the first point after the change
-    before: float     # medians
+    before: float     # medians, as the report shows them
     after: float
+    compared: stats.Comparison   # after against before
 
     @property
     def ratio(self) -> float:
-        return self.after / self.before
+        return self.compared.ratio
 
 
-def drift(s: Series, threshold: float = 0.10, least: int = 2) -> Drift | None:
-    """The split of the series (least points each side) whose medians differ
-    most, when they differ by more than the threshold."""
+def drift(s: Series, threshold: float = 0.10, least: int = stats.MIN_RUNS) -> Drift | None:
+    """The split of the series (least points each side) with the largest
+    change that perf/stats calls slower or faster; None when no split does."""
     values = [p[2] for p in s.points]
     best = None
     for at in range(least, len(values) - least + 1):
-        before, after = statistics.median(values[:at]), statistics.median(values[at:])
-        if before <= 0:
+        try:
+            compared = stats.compare(values[:at], values[at:], threshold)
+        except UsageError:   # a value that is no measurement (zero, negative)
             continue
-        ratio = after / before
-        size = max(ratio, 1 / ratio) if ratio > 0 else float("inf")
+        if compared.verdict not in ("slower", "faster"):
+            continue
+        size = abs(math.log(compared.ratio))
         if best is None or size > best[0]:
-            best = (size, Drift(s, at, before, after))
-    return best[1] if best and best[0] > 1 + threshold else None
+            best = (size, Drift(s, at, statistics.median(values[:at]),
+                                statistics.median(values[at:]), compared))
+    return best[1] if best else None
 
 
 def drifts(all_series: list[Series], threshold: float = 0.10) -> list[Drift]:

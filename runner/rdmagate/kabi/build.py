@@ -19,10 +19,10 @@ from pathlib import Path
 
 from ..errors import InfraError, UsageError
 from ..paths import REPO_ROOT
-from ..stacks import names, resolve
-from ..stacks.archive import KEYRING, mirror_lookup
+from ..stacks import resolve
+from ..stacks.archive import mirror_lookup
 from ..stacks.lock import locked
-from ..stacks.rootfs import host_apt_options
+from ..stacks.rootfs import mmdebstrap
 from . import facts, symvers
 
 TEST_MODULE = REPO_ROOT / "suites" / "kabi"
@@ -103,7 +103,7 @@ def build_root(stack, cc: str, say=lambda text: None) -> Path:
     dest = facts.entry(stack) / "buildroot"
     if dest.is_dir():
         return dest
-    if shutil.which("mmdebstrap") is None:
+    if shutil.which("mmdebstrap") is None:   # before asking for root
         raise InfraError("mmdebstrap is not installed: run ci/setup")
     if os.geteuid() != 0:
         raise InfraError(f"building a module for {stack.name} needs {cc}, which this host "
@@ -114,16 +114,8 @@ def build_root(stack, cc: str, say=lambda text: None) -> Path:
         tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=".buildroot.partial-"))
         try:
             say(f"building a {stack.suite} build root with {cc} (mmdebstrap, once)")
-            mirror = mirror_lookup.find(None)
-            done = subprocess.run(
-                ["mmdebstrap", "--mode=unshare", "--quiet", "--variant=apt",
-                 f"--include={','.join(include)}", f"--keyring={KEYRING}",
-                 *host_apt_options(), stack.suite, str(tmp / "root"),
-                 f"deb [signed-by={KEYRING}] {mirror} {stack.suite} main"],
-                capture_output=True, text=True, errors="replace", check=False)
-            if done.returncode != 0:
-                tail = names.redact(" | ".join(done.stderr.strip().splitlines()[-3:]))
-                raise InfraError(f"mmdebstrap of a {stack.suite} build root failed: {tail}")
+            mmdebstrap(stack.suite, include, mirror_lookup.find(None), tmp / "root",
+                       f"a {stack.suite} build root", variant="apt")
             _devices(tmp / "root")
             (tmp / "root").rename(dest)
         finally:

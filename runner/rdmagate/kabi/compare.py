@@ -6,6 +6,7 @@ enforcement). Findings have the shape of the userspace ABI diff's."""
 from dataclasses import dataclass, field
 
 from ..abi.findings import SEVERITIES, Finding
+from ..outputs.audience import AudienceVerdict
 from . import symvers
 
 AUDIENCE = "kernel modules"
@@ -21,11 +22,11 @@ class KabiReport:
     proofs: list = field(default_factory=list)      # lab.Proof
 
     @property
-    def verdict(self) -> dict:
+    def verdict(self) -> AudienceVerdict:
         counts = {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
         worst = next((s for s in SEVERITIES if counts[s]), None)
-        return {"verdict": {"breaking": "BREAKS", "review": "NEEDS REVIEW"}.get(worst, "OK"),
-                "counts": counts}
+        return AudienceVerdict({"breaking": "BREAKS", "review": "NEEDS REVIEW"}.get(worst, "OK"),
+                               counts)
 
     def summary(self) -> dict:
         """How much of the interface changed: exports of the area per kind."""
@@ -35,14 +36,6 @@ class KabiReport:
                 kinds[f.kind] = kinds.get(f.kind, 0) + 1
         compared = len(symvers.area(self.old.exports, self.area))
         return {"exports_compared": compared, "by_kind": kinds}
-
-    def as_dict(self) -> dict:
-        return {"from": {"stack": self.old.stack, "source": self.old.source, **self.old.facts},
-                "to": {"stack": self.new.stack, "source": self.new.source, **self.new.facts},
-                "area": self.area, "verdict": self.verdict, "summary": self.summary(),
-                "findings": [f.as_dict() for f in self.findings],
-                "modules": [m.as_dict() for m in self.modules],
-                "proofs": [p.as_dict() for p in self.proofs]}
 
 
 def _finding(kind: str, severity: str, detail: str, library: str = "kernel",

@@ -6,7 +6,7 @@ kernel's lines."""
 import re
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InfraError
@@ -26,9 +26,6 @@ class Proof:
     agrees: bool
     insmod: str                                  # insmod's own output
     kernel_lines: list[str] = field(default_factory=list)   # after the marker
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _after_mark(log: str, name: str) -> list[str]:

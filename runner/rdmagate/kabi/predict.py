@@ -13,7 +13,7 @@ failure with the exact line the kernel prints:
    GPL-only export is unknown to a non-GPL module), CRC disagrees, namespace
    not imported. The kernel reports every failing symbol, then refuses."""
 import errno
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from . import compare
 
@@ -35,9 +35,6 @@ class Prediction:
     @property
     def first(self) -> str:
         return self.messages[0] if self.messages else ""
-
-    def as_dict(self) -> dict:
-        return {**asdict(self), "insmod": INSMOD_WORDS.get(-self.error, "")}
 
 
 def _version(release: str) -> tuple[int, int]:

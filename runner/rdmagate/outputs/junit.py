@@ -35,7 +35,10 @@ def _testcase(result: Result) -> ET.Element:
     return case
 
 
-def build(found: list[Result], name: str = "rdmagate") -> ET.ElementTree:
+def build(found: list[Result], name: str = "rdmagate",
+          properties: dict[str, dict[str, str]] | None = None) -> ET.ElementTree:
+    """One <testsuite> a run of results of one suite, with that suite's
+    properties (suite name -> name -> value) when given."""
     root = ET.Element("testsuites", name=name)
     by_suite = groupby(found, key=lambda result: result.suite)
     for suite, suite_results in by_suite:
@@ -45,6 +48,10 @@ def build(found: list[Result], name: str = "rdmagate") -> ET.ElementTree:
         skipped = sum(1 for c in cases if c.find("skipped") is not None)
         element = ET.SubElement(root, "testsuite", name=suite, tests=str(len(cases)),
                                 failures=str(failures), errors=str(errors), skipped=str(skipped))
+        if properties and suite in properties:
+            listed = ET.SubElement(element, "properties")
+            for key, value in properties[suite].items():
+                ET.SubElement(listed, "property", name=key, value=value)
         element.extend(cases)
     root.set("tests", str(len(found)))
     return ET.ElementTree(root)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import records
 from .. import files
-from ..abi.findings import AudienceVerdict
+from .audience import AudienceVerdict
 from ..errors import UsageError
 from ..paths import REPO_ROOT
 from ..stacks import names

@@ -110,9 +110,13 @@ class Comparison:
         return dataclasses.replace(self, verdict=verdict or self.verdict,
                                    note="; ".join(filter(None, parts)))
 
+    @property
+    def ci(self) -> list[float]:
+        """[low, high] of the ratio, or [] when it is unbounded (no interval)."""
+        return [self.low, self.high] if math.isfinite(self.high) else []
+
     def as_dict(self) -> dict:
-        bounded = math.isfinite(self.high)
-        return {"ratio": self.ratio, "ci": [self.low, self.high] if bounded else [],
+        return {"ratio": self.ratio, "ci": self.ci,
                 "verdict": self.verdict,
                 "n": [self.n_a, self.n_b], "runs": [self.runs_a, self.runs_b],
                 "note": self.note}

@@ -9,12 +9,13 @@ against the threshold, has MAX_RUNS runs, or the time budget is spent (then
 it stays inconclusive). A calibration workload (perf/calibrate.py) runs in
 every boot beside them.
 
-One result line per measurement: PASS when the verdict is same or faster,
-FAIL when slower, SKIP when the data cannot tell (inconclusive, or not
-comparable with a baseline from another machine), when the device lacks
-the operation, or when no baseline exists; the verdict, the ratio, its
-interval and where it was measured (lab or device) are in the message, and
-every sample in the run's native/ directory."""
+One result line per measurement, its outcome from its state (OUTCOME):
+PASS when the verdict is same or faster, FAIL when slower, UNSUPPORTED when
+the device lacks the operation (not measured), SKIP when nothing can judge
+it (no baseline) or the data cannot tell (inconclusive, which a baseline
+from another machine is: not comparable); the state is the reason, and the
+verdict, the ratio, its interval and where it was measured (lab or device)
+are in the message, every sample in the run's native/ directory."""
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,7 +150,10 @@ def verdict_message(what: str, cmp, limit: float, where: str) -> str:
             f"{cmp.runs_a}, threshold {limit:.0%}, {where})" + (f"; {cmp.note}" if cmp.note else ""))
 
 
-OUTCOME = {"same": "PASS", "faster": "PASS", "slower": "FAIL"}
+# Each state of a measurement -> its outcome (outcomes.MEANING); every
+# verdict of perf/stats is here, so a new one is an error, not a silent SKIP.
+OUTCOME = {"same": "PASS", "faster": "PASS", "slower": "FAIL", "inconclusive": "SKIP",
+           "no baseline": "SKIP", "not measured": "UNSUPPORTED"}
 
 
 def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir: Path,
@@ -196,29 +200,30 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
     lines, kept, kept_recent = [], {}, {}
     for name in names:
         result = session.results.get(name, {"error": "did not run"})
-        outcome, reason, message = "SKIP", "", ""
+        outcome, reason, message = "", "", ""
         if "error" in result:
             outcome, reason = "ERROR", result["error"]
         elif "unsupported" in result:
-            reason = f"not measured: {result['unsupported']}"
+            outcome, reason = OUTCOME["not measured"], f"not measured: {result['unsupported']}"
         else:
             parts, outcomes = [], []
             if base is None:
                 parts.append(f"no baseline "
                              f"{base_path.relative_to(baseline.BASELINES.parent.parent)}")
                 reason = "no baseline"
+                outcomes.append(OUTCOME[reason])
             else:
                 cmp = verdicts[name]
                 kept[name] = record.Verdict(**cmp.as_dict(), where=where)
                 parts.append(verdict_message("the baseline", cmp, limit, where))
-                outcomes.append(OUTCOME.get(cmp.verdict, "SKIP"))
+                outcomes.append(OUTCOME[cmp.verdict])
                 reason = cmp.verdict
             if name in recent:   # a drift from this machine's own recent past counts too
                 cmp = recent[name]
                 kept_recent[name] = record.Verdict(**cmp.as_dict(), where=where)
                 parts.append(verdict_message(f"the last {len(entries())} checks here", cmp,
                                              limit, where))
-                outcomes.append(OUTCOME.get(cmp.verdict, "SKIP"))
+                outcomes.append(OUTCOME[cmp.verdict])
                 reason = "slower" if "FAIL" in outcomes else reason or cmp.verdict
             outcome = "FAIL" if "FAIL" in outcomes else "PASS" if "PASS" in outcomes else "SKIP"
             message = "; ".join(parts)

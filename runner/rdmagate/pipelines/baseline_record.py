@@ -65,8 +65,8 @@ def record(request: BaselineRequest, progress: Progress) -> Recorded:
 def _record_perf(request: BaselineRequest, progress: Progress) -> Recorded:
     stack = stacks.resolve(request.stack)
     fetched = stacks.fetch(stack, say=progress.say)
-    target = targets.choose(request.device, request.use_lab, True, fetched.needs_rootfs,
-                            stack.name, guest_cpus=request.guest_cpus)
+    target = targets.choose(targets.Wanted(stack.name, request.device, request.use_lab, True,
+                                           fetched.needs_rootfs, guest_cpus=request.guest_cpus))
     profile = profiles.name_for(target)
     with tempfile.TemporaryDirectory(prefix="rdmagate-perf-") as tmp:
         session = perf_suite.Session(stack, fetched, target, Path(tmp), iters=request.iters,

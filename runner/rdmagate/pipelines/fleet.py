@@ -97,14 +97,15 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
         else:
             needs_device = any(s.needs_device for s in chosen)
             places = [(f"local{i + 1}",
-                       targets.choose(None, False, needs_device,
-                                      fetched.needs_rootfs and harness is not None, stack.name))
+                       targets.choose(targets.Wanted(
+                           stack.name, needs_device=needs_device,
+                           needs_rootfs=fetched.needs_rootfs and harness is not None)))
                       for i in range(request.nodes)]
         record.nodes = [Node(name) for name, _ in places]
         record.write(fleet_dir / "fleet.json")
         _run_nodes(record.nodes, [target for _, target in places], job_id, progress,
-                   stack, fetched, chosen, harness, fleet_dir, request.timeout_s,
-                   request.filters)
+                   fleet_node.NodeSuites(stack, fetched, chosen, harness, fleet_dir,
+                                         request.timeout_s, request.filters))
         record.pairs = _pairs(request.pairs, record.nodes, stack, fleet_dir, progress, job_id)
         record.outliers = dict(zip(("nodes", "links"), pairs.outliers(record.pairs)))
         if job_id:
@@ -138,11 +139,12 @@ def _slurm_places(job_id: str, request: FleetRequest, record: Fleet, fleet_dir: 
     return [(n, SlurmNode(n, job_id)) for n in started.nodes]
 
 
-def _run_nodes(nodes: list[Node], places: list, job_id: str | None, progress, *args) -> None:
+def _run_nodes(nodes: list[Node], places: list, job_id: str | None, progress,
+               work: fleet_node.NodeSuites) -> None:
     """Every node at once, one thread each (each waits on its own steps)."""
     pool = ThreadPoolExecutor(max_workers=len(nodes))
     try:
-        ran = [pool.submit(fleet_node.run_node, node, target, *args)
+        ran = [pool.submit(fleet_node.run_node, node, target, work)
                for node, target in zip(nodes, places)]
         for future in ran:
             done = future.result()

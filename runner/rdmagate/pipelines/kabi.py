@@ -2,13 +2,12 @@
 every) export of A's kernel against B's, the kernel-level facts, and for each
 given module the kernel's own load checks on B, predicted offline and, with
 lab, proven by loading it into B's kernel in a guest."""
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import files
 from ..errors import InfraError, UsageError
 from ..kabi import btf, compare, facts, modules, predict, symvers
+from ..kabi import record as kabi_record
 from ..outputs import rundir
 from ..progress import Progress
 
@@ -64,7 +63,6 @@ def kabi_run(request: KabiRequest, results_dir: str | None, progress: Progress) 
     run_dir = rundir.create(results_dir, "kabi", f"{request.old}-{request.new}")
     record = rundir.RunRecord(run_dir, "kabi", stack=request.new, from_stack=request.old,
                               where="lab" if request.lab else "host", device="none")
-    files.write_atomic(run_dir / "kabi.json", json.dumps(report.as_dict(), indent=2) + "\n",
-                       "kabi.json")
-    record.finish(code, verdict=report.verdict["verdict"])
+    kabi_record.write(kabi_record.of(report), run_dir / "kabi.json")
+    record.finish(code, verdict=report.verdict.verdict)
     return KabiDone(run_dir, report, code)

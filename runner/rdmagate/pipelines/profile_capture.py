@@ -16,7 +16,7 @@ from .. import devinfo, outcomes, profiles, stacks, suites, targets
 from ..errors import InfraError
 from ..perf import baseline as perf_baseline, suite as perf_suite
 from ..progress import Progress
-from .check import SuiteRun, run_suites
+from ..harness.run import SuiteRun, run_suites
 
 # A FAIL is reviewed (known defects); what else went wrong says nothing of the device.
 UNCAPTURABLE = (outcomes.UNEXPECTED | outcomes.INFRA) - {"FAIL"}
@@ -48,9 +48,9 @@ def capture(request: CaptureRequest, progress: Progress) -> Captured:
     chosen = [s for s in suites.select(list(request.suites) or None) if s.in_harness]
     stack = stacks.resolve(request.stack)
     fetched = stacks.fetch(stack, say=progress.say)
-    target = targets.choose(request.device, request.use_lab,
-                            any(s.needs_device for s in chosen), fetched.needs_rootfs,
-                            stack.name, kernel=stacks.kernel_release(request.kernel))
+    target = targets.choose(targets.Wanted(
+        stack.name, request.device, request.use_lab, any(s.needs_device for s in chosen),
+        fetched.needs_rootfs, kernel=stacks.kernel_release(request.kernel)))
     kind = target.kind
     release = target.kernel_release()
     name = profiles.name_for(target)

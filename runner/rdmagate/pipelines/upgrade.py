@@ -1,5 +1,5 @@
-"""The upgrade pipeline: the gate A to B (upgrade/gate.py runs its phases),
-its outputs written also when it is killed, and its exit code."""
+"""The upgrade pipeline: the gate A to B (gate.py runs its phases), its
+outputs written also when it is killed, and its exit code."""
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,21 +11,10 @@ from ..stacks import names
 from ..kabi import modules as kabi_modules
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..progress import Progress
-from ..upgrade import gate, junit_of, verdict
+from . import gate
+from .gate import UpgradeRequest
+from ..upgrade import junit_of, verdict
 from ..upgrade.record import Upgrade
-
-
-@dataclass(frozen=True)
-class UpgradeRequest:
-    old: str
-    new: str
-    device: str | None = None
-    use_lab: bool = False
-    nodes: int = 1                      # 2: perftest's server and client on two lab guests
-    consumers: list[str] | None = None  # None: skip consumer impact; []: this host's
-    skip: tuple[str, ...] = ()
-    modules: tuple[str, ...] = ()       # out-of-tree kernel modules that must load on new
-    results_dir: str | None = None
 
 
 @dataclass
@@ -45,23 +34,20 @@ def upgrade(request: UpgradeRequest, progress: Progress) -> UpgradeDone:
         pass
     run_dir = rundir.create(request.results_dir, "upgrade",
                             f"{request.old}-{request.new}").resolve()
-    use_lab = request.use_lab or request.nodes == 2
     record = rundir.RunRecord(run_dir, "upgrade", stack=request.new, from_stack=request.old,
                               device=request.device or "auto",
-                              where="lab" if use_lab else "auto")
-    the_gate = gate.Gate(request.old, request.new, run_dir, request.device, use_lab,
-                         request.consumers, list(request.skip), progress, nodes=request.nodes,
-                         modules=list(request.modules))
-    the_gate.data["commands"].insert(0, names.redact(" ".join(["rdmagate", *sys.argv[1:]])))
+                              where="lab" if request.in_lab else "auto")
+    the_gate = gate.Gate(request, run_dir, progress)
+    the_gate.upgrade.commands.insert(0, names.redact(" ".join(["rdmagate", *sys.argv[1:]])))
     try:
         the_gate.run()
     finally:
         # A killed gate still leaves what it found, as a report.
         the_gate.save()
-        write_outputs(run_dir, the_gate.record)
-        code = exit_code(the_gate.record)
-        record.finish(code, verdict=the_gate.record.verdict)
-    return UpgradeDone(run_dir, the_gate.record, code)
+        write_outputs(run_dir, the_gate.upgrade)
+        code = exit_code(the_gate.upgrade)
+        record.finish(code, verdict=the_gate.upgrade.verdict)
+    return UpgradeDone(run_dir, the_gate.upgrade, code)
 
 
 def write_outputs(run_dir: Path, upgrade: Upgrade) -> None:

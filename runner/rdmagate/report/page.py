@@ -193,28 +193,28 @@ def _verbs(upgrade: Upgrade) -> str:
 
 
 def _kabi(upgrade: Upgrade) -> str:
-    kabi = upgrade.kabi or {}
+    kabi = upgrade.kabi
     if not kabi:
         return _missing(upgrade, "kabi")
-    old, new = kabi["releases"]
-    summary = kabi["summary"]
-    parts = [f"<p>Linux {esc(old)} &rarr; {esc(new)}: {esc(kabi['verdict']['verdict'])}; "
-             f"{summary['exports_compared']} RDMA exports compared: "
-             + esc(", ".join(f"{n} {k}" for k, n in sorted(summary["by_kind"].items()))
+    old, new = kabi.releases
+    summary = kabi.summary
+    parts = [f"<p>Linux {esc(old)} &rarr; {esc(new)}: {esc(kabi.verdict.verdict)}; "
+             f"{summary.exports_compared} RDMA exports compared: "
+             + esc(", ".join(f"{n} {k}" for k, n in sorted(summary.by_kind.items()))
                    or "no changes") + " (kabi.json lists each).</p>"]
-    if kabi.get("kernel"):
+    if kabi.kernel:
         parts.append(_table(["severity", "kernel", "detail"],
-                            [[f["severity"], f["kind"], f["detail"]] for f in kabi["kernel"]]))
-    proofs = kabi.get("proofs") or []    # in the order of the modules
-    if kabi.get("modules"):
+                            [[f.severity, f.kind, f.detail] for f in kabi.kernel]))
+    proofs = kabi.proofs    # in the order of the modules
+    if kabi.modules:
         parts.append(_table(
             ["module", "file", f"on {new}", "refused by", "what the kernel says", "lab"],
-            [[m["module"], m["path"], "loads" if m["loads"] else "refused", m["check"] or "-",
-              "\n".join(m["messages"]) or "-",
+            [[m.module, m.path, "loads" if m.loads else "refused", m.check or "-",
+              "\n".join(m.messages) or "-",
               ("-" if i >= len(proofs) else
-               ("loaded" if proofs[i]["loaded"] else "refused")
-               + ("" if proofs[i]["agrees"] else " (DISAGREES)"))]
-             for i, m in enumerate(kabi["modules"])]))
+               ("loaded" if proofs[i].loaded else "refused")
+               + ("" if proofs[i].agrees else " (DISAGREES)"))]
+             for i, m in enumerate(kabi.modules)]))
     else:
         parts.append("<p>No out-of-tree modules were named (<code>--modules</code>): every "
                      "module built for the old kernel must be rebuilt for the new one.</p>")

@@ -135,26 +135,32 @@ def overlay(source: Path, root: Path) -> None:
                 shutil.copy2(src, dest, follow_symlinks=False)
 
 
+def mmdebstrap(suite: str, include: list[str], mirror: str, into: Path, what: str,
+               variant: str = "essential") -> None:
+    """A root of suite from mirror with include, made at into (absent
+    before); InfraError naming what, with mmdebstrap's last lines."""
+    if shutil.which("mmdebstrap") is None:
+        raise InfraError("mmdebstrap is not installed: run ci/setup")
+    # unshare mode: mmdebstrap's mounts live in a private namespace and die
+    # with it, so a killed build never leaves /proc or /dev mounted in the cache.
+    argv = ["mmdebstrap", "--mode=unshare", "--quiet", f"--variant={variant}",
+            f"--include={','.join(include)}", f"--keyring={KEYRING}", *host_apt_options(),
+            suite, str(into), f"deb [signed-by={KEYRING}] {mirror} {suite} main"]
+    done = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
+    if done.returncode != 0:
+        tail = names.redact(" | ".join(done.stderr.strip().splitlines()[-3:]))
+        raise InfraError(f"mmdebstrap of {what} failed: {tail}")
+
+
 def _mmdebstrap(suite: str, include: list[str], label: str, mirror: str, dest: Path, say,
                 finish=lambda tree: None) -> Path:
     if dest.is_dir():
         return dest
-    if shutil.which("mmdebstrap") is None:
-        raise InfraError("mmdebstrap is not installed: run ci/setup")
-    include = ",".join(include + list(EXTRA))
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=".rootfs.partial-"))
     say(f"building a {suite} root file system for {label} with mmdebstrap")
-    # unshare mode: mmdebstrap's mounts live in a private namespace and die
-    # with it, so a killed build never leaves /proc or /dev mounted in the cache.
-    argv = ["mmdebstrap", "--mode=unshare", "--quiet", "--variant=essential", f"--include={include}",
-            f"--keyring={KEYRING}", *host_apt_options(), suite, str(tmp / "root"),
-            f"deb [signed-by={KEYRING}] {mirror} {suite} main"]
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
-        if done.returncode != 0:
-            tail = names.redact(" | ".join(done.stderr.strip().splitlines()[-3:]))
-            raise InfraError(f"mmdebstrap of {suite} for {label} failed: {tail}")
+        mmdebstrap(suite, include + list(EXTRA), mirror, tmp / "root", f"{suite} for {label}")
         finish(tmp / "root")
         (tmp / "root").rename(dest)
     finally:

@@ -1,17 +1,18 @@
 """upgrade.json: what the gate's phases found, and its verdict.
 
-The gate builds its sections as it goes and writes them through Upgrade
+The gate fills one Upgrade with typed sections as it goes and writes it
 after every phase (a killed gate leaves a report of what ended); `rdmagate
-report` reads them back through the same definition. A section a phase
+report` reads it back through the same definition. A section a phase
 never reached is absent (None here)."""
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..outputs import records
-from ..abi.findings import AudienceVerdict, Finding
+from ..abi.findings import Finding
+from ..outputs.audience import AudienceVerdict
 from ..abi.loads import LoadRun
+from ..kabi.record import Section as Kabi
 
 FORMAT = 3   # 3: abi.loads; 2: perf points and baseline rows say their runs, where and why
 WHAT = "an upgrade record (upgrade.json)"
@@ -149,8 +150,7 @@ class Upgrade:
     device_driver: str | None = None
     api: Api | None = None
     abi: Abi | None = None
-    # the kernel side as kabi's pipeline reports it (kabi.json holds all of it)
-    kabi: dict[str, Any] | None = None
+    kabi: Kabi | None = None        # the kernel side (kabi.json holds all of it)
     consumers: list[Consumer] | None = None
     verbs: Verbs | None = None
     # column -> library -> that run's coverage.json entry
@@ -160,12 +160,6 @@ class Upgrade:
     verdict: str | None = None      # GO, GO WITH RISKS, NO-GO
     reasons: list[Reason] | None = None
     format: int = FORMAT
-
-
-def from_dict(data: dict) -> Upgrade:
-    """The sections the gate built as an Upgrade (a copy: the gate goes on
-    with its own); records.Mismatch naming the field is a bug of the gate."""
-    return records.from_json(Upgrade, copy.deepcopy(data))
 
 
 def load(path: Path) -> Upgrade:

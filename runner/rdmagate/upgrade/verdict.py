@@ -19,7 +19,7 @@ failed): a gate that tested nothing says so."""
 from .. import outcomes
 from ..abi import loads
 from ..stacks.layout import MANAGEMENT
-from .record import Abi, Reason, Series, Upgrade, Verbs
+from .record import Abi, Kabi, Reason, Series, Upgrade, Verbs
 
 CATEGORIES = ("breaks", "slower", "risk", "untested")   # rank order
 NOT_TESTED = "NOT TESTED"   # no phase that tests anything ended: exit 3, never a GO
@@ -134,33 +134,33 @@ def _order(reason: Reason) -> float:
     return CATEGORIES.index(reason.category)
 
 
-def _kabi_reasons(kabi: dict | None) -> list[Reason]:
+def _kabi_reasons(kabi: Kabi | None) -> list[Reason]:
     """A given module that would not load on B breaks; without modules, how
     much of the RDMA kernel interface changed is a risk (rebuild them)."""
     if not kabi:
         return []
     out = []
-    release = kabi["releases"][1]
-    for module in kabi.get("modules", []):
-        if not module["loads"]:
+    old, release = kabi.releases
+    for module in kabi.modules:
+        if not module.loads:
             out.append(Reason("breaks", "kernel modules",
-                              f"{module['module']} ({module['path']}) would not load on "
-                              f"{release}: {module['messages'][0] if module['messages'] else module['check']}"))
-    for proof in kabi.get("proofs", []):
-        if not proof["agrees"]:
+                              f"{module.module} ({module.path}) would not load on "
+                              f"{release}: {module.messages[0] if module.messages else module.check}"))
+    for proof in kabi.proofs:
+        if not proof.agrees:
             out.append(Reason("untested", "kernel modules",
-                              f"{proof['module']}: the lab load on {release} disagrees with "
-                              f"rdmagate's prediction ({'loaded' if proof['loaded'] else 'refused'}"
-                              f": {(proof['kernel_lines'] or [proof['insmod']])[0]})"))
-    changed = kabi["summary"]["by_kind"]
+                              f"{proof.module}: the lab load on {release} disagrees with "
+                              f"rdmagate's prediction ({'loaded' if proof.loaded else 'refused'}"
+                              f": {(proof.kernel_lines or [proof.insmod])[0]})"))
+    changed = kabi.summary.by_kind
     broken = sum(n for k, n in changed.items() if k != "export added")
-    kernel = [f["kind"] for f in kabi.get("kernel", []) if f["severity"] == "breaking"]
-    if not kabi.get("given") and (broken or kernel):
+    kernel = [f.kind for f in kabi.kernel if f.severity == "breaking"]
+    if not kabi.given and (broken or kernel):
         what = ", ".join(f"{n} {k}" for k, n in sorted(changed.items()) if k != "export added")
         out.append(Reason("risk", "kernel modules",
-                          f"the RDMA kernel interface changes from {kabi['releases'][0]} to "
+                          f"the RDMA kernel interface changes from {old} to "
                           f"{release}: {what or 'no export'} of "
-                          f"{kabi['summary']['exports_compared']} exports"
+                          f"{kabi.summary.exports_compared} exports"
                           + (f"; {', '.join(kernel)}" if kernel else "")
                           + ": out-of-tree modules (vendor OFED drivers, Lustre o2ib, "
                           "GPUDirect, storage targets) must be rebuilt for it; name them "

@@ -13,7 +13,8 @@ import unittest
 from pathlib import Path
 
 from rdmagate.report import browser
-from tests.support import HAVE_QEMU, RDMAGATE, rdmagate, upgrade_reasons
+from rdmagate.upgrade import record
+from tests.support import HAVE_QEMU, RDMAGATE, rdmagate, upgrade_done, upgrade_reasons
 
 
 @unittest.skipUnless(HAVE_QEMU, "qemu-system-x86_64 is not installed")
@@ -23,56 +24,56 @@ class GateDebian11To13(unittest.TestCase):
         cls.done = rdmagate("upgrade", "--from", "debian-11", "--to", "debian-13", "--json",
                             timeout=1800)
         cls.data = json.loads(cls.done.stdout) if cls.done.stdout.startswith("{") else {}
+        cls.run_dir, cls.gate = upgrade_done(cls.done) if cls.data else (None, None)
 
     def test_verdict_and_reasons_match_the_packages(self):
         self.assertEqual(self.done.returncode, 0, self.done.stderr[-3000:])
-        data = self.data
-        self.assertEqual(data["verdict"], "GO WITH RISKS")
-        self.assertEqual([p["status"] for p in data["phases"]], ["done"] * 6,  # kabi too
-                         data["phases"])
-        text = upgrade_reasons(data)
+        gate = self.gate
+        self.assertEqual(gate.verdict, "GO WITH RISKS")
+        self.assertEqual([p.status for p in gate.phases], ["done"] * 6,  # kabi too
+                         gate.phases)
+        text = upgrade_reasons(self.data)
         # rdma-core 33 -> 56: the private ABI node moved, i40iw was dropped,
         # the libraries of 56.1 need glibc 2.38.
         self.assertIn("IBVERBS_PRIVATE_33 -> IBVERBS_PRIVATE_34", text)
         self.assertRegex(text, r"risk applications provider i40iw: provider removed")
         self.assertIn("glibc 2.38", text)
-        self.assertNotIn("breaks", [r["category"] for r in data["reasons"]])
+        self.assertNotIn("breaks", [r.category for r in gate.reasons])
 
     def test_verbs_matrix_and_binary_compatibility(self):
-        verbs = self.data["verbs"]
-        self.assertEqual(verbs["columns"], ["debian-11", "debian-13",
-                                            "debian-11 build on debian-13"])
-        for column in verbs["columns"]:
-            self.assertEqual(verbs["tests"]["verbs.send"][column], "PASS")
-            self.assertEqual(verbs["tests"]["verbs.rdma_read"][column], "PASS")
+        verbs = self.gate.verbs
+        self.assertEqual(verbs.columns, ["debian-11", "debian-13",
+                                         "debian-11 build on debian-13"])
+        for column in verbs.columns:
+            self.assertEqual(verbs.tests["verbs.send"][column], "PASS")
+            self.assertEqual(verbs.tests["verbs.rdma_read"][column], "PASS")
         # rxe on 5.10 let a write with a bad rkey through (a known defect
         # in its profile); 6.12 refuses it.
-        self.assertEqual(verbs["tests"]["verbs.bad_rkey"]["debian-11"], "XFAIL")
-        self.assertEqual(verbs["tests"]["verbs.bad_rkey"]["debian-13"], "PASS")
+        self.assertEqual(verbs.tests["verbs.bad_rkey"]["debian-11"], "XFAIL")
+        self.assertEqual(verbs.tests["verbs.bad_rkey"]["debian-13"], "PASS")
 
     def test_performance_measured_on_both(self):
-        latency = self.data["perf"][0]
-        self.assertEqual([p["size"] for p in latency["points"]], [2, 64, 1024, 4096, 65536])
-        for point in latency["points"]:
-            self.assertIn(point["verdict"], ("faster", "same", "slower", "inconclusive"))
-            self.assertLess(point["ci"][0], point["ci"][1] + 1e-9)
-            self.assertGreaterEqual(min(point["runs"]), 3)   # runs, not samples, replicate
-        self.assertEqual(latency["where"], "lab")
-        bandwidth, rate = self.data["perf"][1:]
-        self.assertEqual((bandwidth["kind"], rate["kind"]), ("bandwidth", "rate"))
-        for point in bandwidth["points"] + rate["points"]:
-            self.assertIn(point["verdict"], ("faster", "same", "slower", "inconclusive"))
-        print("\n" + "\n".join(f"{p['size']:>6} B: {p['verdict']} {p['ratio']:.2f}x"
-                               for p in latency["points"]))
+        latency, bandwidth, rate = self.gate.perf
+        self.assertEqual([p.size for p in latency.points], [2, 64, 1024, 4096, 65536])
+        for point in latency.points:
+            self.assertIn(point.verdict, ("faster", "same", "slower", "inconclusive"))
+            self.assertLess(point.ci[0], point.ci[1] + 1e-9)
+            self.assertGreaterEqual(min(point.runs), 3)   # runs, not samples, replicate
+        self.assertEqual(latency.where, "lab")
+        self.assertEqual((bandwidth.kind, rate.kind), ("bandwidth", "rate"))
+        for point in bandwidth.points + rate.points:
+            self.assertIn(point.verdict, ("faster", "same", "slower", "inconclusive"))
+        print("\n" + "\n".join(f"{p.size:>6} B: {p.verdict} {p.ratio:.2f}x"
+                               for p in latency.points))
 
     def test_report_renders_in_chromium_and_is_rebuilt(self):
-        run_dir = Path(self.data["run_dir"])
+        run_dir = self.run_dir
         report = run_dir / "report.html"
         self.assertTrue(report.is_file())
         self.assertEqual(browser.screenshot(report, run_dir / "report.png"), [])
         rendered = browser.dom(report)
         # latency, bandwidth and message rate (a series perftest gave no figure of has no plot)
-        plotted = sum(1 for series in self.data["perf"] if series["points"])
+        plotted = sum(1 for series in self.gate.perf if series.points)
         self.assertGreaterEqual(plotted, 2)
         self.assertEqual(rendered.count("<svg"), plotted)
         self.assertIn("Measured in the lab: soft-RoCE", rendered)
@@ -126,21 +127,22 @@ class GateWhenTheDeviceVanishes(unittest.TestCase):
             self.assertTrue(killed, "the debian-12 run ended before it could be cut")
             self.assertEqual(proc.returncode, 0, err[-3000:])
             data = json.loads(out)
-            phases = {p["name"]: p for p in data["phases"]}
-            self.assertEqual(phases["verbs"]["status"], "failed")
-            self.assertRegex(phases["verbs"]["note"],
+            gate = record.load(Path(data["run_dir"]) / "upgrade.json")
+            verbs = next(p for p in gate.phases if p.name == "verbs")
+            self.assertEqual(verbs.status, "failed")
+            self.assertRegex(verbs.note,
                              r"^debian-12: the lab VM node1 was killed \(signal 9\) mid-run.*"
                              r"\d+ test\(s\) had finished")
-            self.assertEqual(list(data["verbs"]["cut_short"]), ["debian-12"])
-            tests = data["verbs"]["tests"]
+            self.assertEqual(list(gate.verbs.cut_short), ["debian-12"])
+            tests = gate.verbs.tests
             partial = [t for t, cells in tests.items() if "debian-12" in cells]
             whole = [t for t, cells in tests.items() if "debian-13" in cells]
             self.assertGreaterEqual(len(partial), 5)
             self.assertLess(len(partial), len(whole))
             self.assertGreater(len(whole), 100)
             # the harness writes its coverage counts after each test
-            self.assertGreater(data["coverage"]["debian-12"]["libibverbs"]["called"], 0)
-            self.assertEqual(data["verdict"], "GO WITH RISKS")
+            self.assertGreater(gate.coverage["debian-12"]["libibverbs"]["called"], 0)
+            self.assertEqual(gate.verdict, "GO WITH RISKS")
             self.assertIn("untested verbs phase verbs failed", upgrade_reasons(data))
             report = (Path(data["run_dir"]) / "report.html").read_text()
             self.assertIn("debian-12 stopped early", report)

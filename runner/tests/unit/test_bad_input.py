@@ -1,4 +1,4 @@
-"""Bad input and failing writes (issue 19): one definition reads every input
+"""Bad input and failing writes: one definition reads every input
 file (rdmagate.files: bounded, UTF-8, YAML aliases bounded; unknown keys
 named with the nearest known one) and one writes every output file
 (write aside, fsync, rename; exit 3 when it fails; exclusive temp names)."""

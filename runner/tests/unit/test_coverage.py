@@ -9,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from rdmagate.harness import coverage
-from rdmagate.pipelines.check import _include_dir
+from rdmagate.harness.run import _include_dir
 from rdmagate.stacks import fetch, resolve
 from rdmagate.outputs import plan
 from rdmagate.errors import InfraError

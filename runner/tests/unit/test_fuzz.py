@@ -1,4 +1,4 @@
-"""Fuzzing every parser of input rdmagate reads (issue 19).
+"""Fuzzing every parser of input rdmagate reads.
 
 Each parser gets mutated copies of real inputs (the checkout's manifests,
 profiles and baselines, perftest's captured output, real ELF files): bytes

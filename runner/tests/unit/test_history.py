@@ -10,6 +10,7 @@ import unittest
 from pathlib import Path
 
 from rdmagate.fleet import record
+from rdmagate.history import analysis
 from tests.support import RDMAGATE, rdmagate, result_line
 
 
@@ -38,6 +39,25 @@ FLAKY = ["PASS", "FAIL", "PASS", "PASS", "FAIL", "PASS", "PASS"]
 BROKE = ["PASS"] * 6 + ["FAIL"]
 DRIFTING = [1.00, 1.02, 0.99, 1.01, 1.35, 1.33, 1.36]
 STEADY = [1.00, 1.05, 0.96, 1.03, 0.98, 1.04, 0.97]
+
+
+class DriftVerdict(unittest.TestCase):
+    """A drift is perf/stats' verdict on the checks after a run against those before."""
+
+    @staticmethod
+    def series(values: list[float]) -> analysis.Series:
+        return analysis.Series("local", "debian-12", "rxe-6.1", "perf.write_lat_2",
+                               [(f"night{i}", "", v) for i, v in enumerate(values)])
+
+    def test_a_clear_step_is_a_drift_from_its_run(self):
+        found = analysis.drift(self.series(DRIFTING))
+        self.assertEqual((found.at, found.compared.verdict), (4, "slower"))
+        self.assertGreater(found.compared.low, 1.1)
+
+    def test_noise_wider_than_the_threshold_is_no_drift(self):
+        # medians 0.85 and 1.25 (1.47x) at the first split, but two runs this
+        # far apart cannot tell a change from noise
+        self.assertIsNone(analysis.drift(self.series([1.0, 0.7, 1.3, 1.3, 0.9, 1.2])))
 
 
 class HistoryOfRecordedRuns(unittest.TestCase):

@@ -1,4 +1,5 @@
-"""The runner's imports, read statically: no module of the rdmagate package
+"""The runner's imports, read statically: imports go down the layers only
+(LAYERS, described in runner/README.md), no module of the rdmagate package
 imports itself through others (a cycle works only until someone reorders a
 line), and no file of the runner or bench/ sets sys.path by hand (the entry
 script's directory is on it already; anything else hides a layout problem)."""
@@ -13,6 +14,41 @@ from tests.support import REPO_ROOT
 
 RUNNER = REPO_ROOT / "runner"
 PACKAGE = RUNNER / "rdmagate"
+
+
+# Top to bottom; a module may import its own layer and those below it. Each
+# entry is a top-level name of the package; BASE is every one not named.
+LAYERS = (
+    ("entry", {"rdmagate", "rdmagate.__main__", "rdmagate.cli"}),
+    ("commands", {"rdmagate.commands"}),
+    ("pipelines", {"rdmagate.pipelines"}),
+    ("domain", {"rdmagate.abi", "rdmagate.kabi", "rdmagate.perf", "rdmagate.upgrade",
+                "rdmagate.fleet", "rdmagate.history", "rdmagate.report",
+                "rdmagate.harness", "rdmagate.suites"}),
+)
+BASE = "base"   # targets, stacks, outputs and the plain modules (files, errors, ...)
+LAYER_NAMES = [name for name, _ in LAYERS] + [BASE]
+
+
+def layer_of(module: str) -> str:
+    """The layer of a dotted module name: its own entry, or its top-level
+    package's under rdmagate."""
+    top = ".".join(module.split(".")[:2])
+    for name, members in LAYERS:
+        if module in members or top in members:
+            return name
+    return BASE
+
+
+def upward(graph: dict[str, set[str]]) -> list[str]:
+    """Every import of the graph that goes up a layer, as "a (layer) -> b (layer)"."""
+    found = []
+    for name, targets in sorted(graph.items()):
+        below = LAYER_NAMES.index(layer_of(name))
+        for target in sorted(targets):
+            if LAYER_NAMES.index(layer_of(target)) < below:
+                found.append(f"{name} ({layer_of(name)}) -> {target} ({layer_of(target)})")
+    return found
 
 
 def module_names(package: Path) -> dict[str, Path]:
@@ -110,6 +146,12 @@ class Imports(unittest.TestCase):
         cycle = find_cycle(graph)
         self.assertIsNone(cycle, "import cycle: " + " -> ".join(cycle or []))
 
+    def test_imports_go_down_the_layers(self):
+        graph = import_graph(PACKAGE)
+        self.assertEqual(layer_of("rdmagate.pipelines.check"), "pipelines")
+        self.assertEqual(layer_of("rdmagate.outputs.records"), BASE)
+        self.assertEqual(upward(graph), [], "imports that go up a layer")
+
     def test_every_module_imports(self):
         """A name moved or removed in one module breaks its importers at once,
         not when a command that reaches them first runs."""
@@ -149,6 +191,26 @@ class ImportReader(unittest.TestCase):
             "pkg/c.py": "from .sub.a import g\n"})
         self.assertEqual(find_cycle(import_graph(package)),
                          ["pkg.c", "pkg.sub.a", "pkg.sub.b", "pkg.c"])
+
+    def test_an_import_up_a_layer_is_named(self):
+        """A domain module that imports a pipeline, even inside a function,
+        and an output module that imports a domain package."""
+        package = self.write_package({
+            "rdmagate/__init__.py": "",
+            "rdmagate/pipelines/__init__.py": "",
+            "rdmagate/pipelines/check.py": "from ..abi import findings\n",
+            "rdmagate/abi/__init__.py": "",
+            "rdmagate/abi/findings.py": "from ..outputs import records\n",
+            "rdmagate/upgrade/__init__.py": "",
+            "rdmagate/upgrade/gate.py": "def late():\n    from ..pipelines import check\n",
+            "rdmagate/outputs/__init__.py": "",
+            "rdmagate/outputs/records.py": "import os\n",
+            "rdmagate/outputs/rundir.py": "from rdmagate.abi.findings import Verdict\n"})
+        self.assertEqual(upward(import_graph(package.parent / "rdmagate")), [
+            "rdmagate.outputs.rundir (base) -> rdmagate.abi (domain)",
+            "rdmagate.outputs.rundir (base) -> rdmagate.abi.findings (domain)",
+            "rdmagate.upgrade.gate (domain) -> rdmagate.pipelines (pipelines)",
+            "rdmagate.upgrade.gate (domain) -> rdmagate.pipelines.check (pipelines)"])
 
     def test_a_package_importing_its_own_modules_is_no_cycle(self):
         package = self.write_package({

@@ -1,6 +1,6 @@
-"""Names from input never become paths or options, and secrets stay secret
-(issue 19, causes 3 and 4): each test is one defect found by feeding
-rdmagate what a careless or hostile user would."""
+"""Names from input never become paths or options, and secrets stay secret:
+each test is one defect found by feeding rdmagate what a careless or
+hostile user would."""
 import json
 import os
 import shutil

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rdmagate.errors import UsageError
 from rdmagate.kabi import compare, facts, modules, predict, symvers
+from rdmagate.kabi import record as kabi_record
 from rdmagate.stacks import resolve
 from tests import kabi_support
 from tests.support import rdmagate
@@ -136,7 +137,7 @@ class TestModule(unittest.TestCase):
             self.assertEqual(got[stack].first, "module rdmagate_kabi_test: "
                              ".gnu.linkonce.this_module section size must match the kernel's "
                              "built struct module size at run time")
-            self.assertEqual(got[stack].as_dict()["insmod"], "Invalid module format")
+            self.assertEqual(kabi_record.Module.of(got[stack]).insmod, "Invalid module format")
 
     def test_a_crc_that_disagrees_names_the_symbol(self):
         other = kabi_support.with_crc(self.ko, "ib_register_client", 0x12345678,

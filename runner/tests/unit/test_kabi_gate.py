@@ -10,9 +10,9 @@ from pathlib import Path
 from rdmagate.kabi import compare, lab, predict
 from rdmagate.pipelines.kabi import exit_code
 from rdmagate.report import page
-from rdmagate.upgrade import record, verdict
+from rdmagate.upgrade import verdict
 from tests import kabi_support
-from tests.support import rdmagate
+from tests.support import rdmagate, upgrade_of
 
 SKIP = ("--skip", "api", "--skip", "verbs", "--skip", "perf", "--no-consumers")
 
@@ -66,15 +66,16 @@ class Rules(unittest.TestCase):
     KABI = {"releases": ["6.1.0-50-amd64", "6.1.0-50-amd64"], "given": True,
             "summary": {"exports_compared": 820, "by_kind": {}}, "kernel": [],
             "verdict": {"verdict": "OK", "counts": {}},
-            "modules": [{"module": "m", "path": "/x/m.ko", "loads": True, "check": "",
-                         "messages": []}],
-            "proofs": [{"module": "m", "loaded": False, "agrees": False, "insmod": "insmod: x",
+            "modules": [{"module": "m", "path": "/x/m.ko", "kernel": "6.1.0-50-amd64",
+                         "loads": True, "check": "", "messages": [], "error": 0, "insmod": ""}],
+            "proofs": [{"module": "m", "kernel": "6.1.0-50-amd64", "loaded": False,
+                        "agrees": False, "insmod": "insmod: x",
                         "kernel_lines": ["m: Unknown symbol f (err -2)"]}]}
 
     def data(self, kabi: dict):
-        return record.from_dict({"run_id": "r", "started": "s", "host": "h",
-                                 "from": {"name": "a"}, "to": {"name": "b"},
-                                 "compat_column": "a build on b", "phases": [], "kabi": kabi})
+        return upgrade_of({"run_id": "r", "started": "s", "host": "h", "from": {"name": "a"},
+                           "to": {"name": "b"}, "compat_column": "a build on b", "phases": [],
+                           "kabi": kabi})
 
     def test_modules_that_load_on_the_same_kernel_are_go(self):
         self.assertEqual(verdict.decide(self.data(dict(self.KABI, proofs=[]))), ("GO", []))

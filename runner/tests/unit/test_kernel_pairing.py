@@ -12,7 +12,7 @@ from unittest import mock
 
 from rdmagate.errors import InfraError, UsageError
 from rdmagate.stacks import archive, kernel_debs, kernel_release, kernels, resolve
-from rdmagate.targets import Lab, choose
+from rdmagate.targets import Host, Lab, Wanted, choose
 from tests.support import rdmagate
 
 MANIFEST = textwrap.dedent("""\
@@ -31,8 +31,8 @@ MANIFEST = textwrap.dedent("""\
 
 class KernelChoice(unittest.TestCase):
     def pick(self, **options):
-        return choose(options.get("device"), False, False, False, "debian-12", 1, [],
-                      options.get("qemu", True), False, kernel=options.get("kernel"))
+        return choose(Wanted("debian-12", options.get("device"), kernel=options.get("kernel")),
+                      Host.given([], options.get("qemu", True), False))
 
     def test_another_kernel_is_the_lab_with_that_release(self):
         where = self.pick(kernel="6.12.95+deb12-amd64")

@@ -83,7 +83,7 @@ class RunsAreTheUnit(unittest.TestCase):
         self.assertEqual((result.runs_a, result.runs_b, result.n_a), (8, 8, 2400))
 
     def test_a_slowdown_of_the_threshold_is_caught_19_times_in_20(self):
-        # issue 14's target: a true 10% slowdown, threshold 10%, runs like the
+        # the target: a true 10% slowdown, threshold 10%, runs like the
         # lab's (sd 0.036 between runs, 8 against 8). "The whole interval above
         # 1.10" calls it slower less than half the time; the rule must not.
         rng = random.Random(21)

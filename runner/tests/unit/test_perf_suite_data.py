@@ -172,15 +172,15 @@ class Baselines(unittest.TestCase):
     def test_another_guest_cpu_count_is_another_machine(self):
         """--guest-cpus goes from the option to QEMU's -smp and into the run's
         machine record, and a baseline of another count is another machine."""
-        from rdmagate.targets import Ran, choose
+        from rdmagate.targets import Host, Ran, Wanted, choose
         from rdmagate.targets.lab import qemu
-        lab = choose(None, True, True, False, "debian-12", present=[], have_qemu=True,
-                     guest_cpus=1)
+        lab = choose(Wanted("debian-12", None, True, True, False, guest_cpus=1),
+                     Host.given([], qemu=True, rxe=False))
         self.assertEqual((lab.guest_cpus, lab.flags()), (1, ["--lab", "--guest-cpus=1"]))
         with self.assertRaisesRegex(UsageError, r"^--guest-cpus 1 sizes the lab's guest; it "
                                     r"goes with --lab$"):
-            choose("mlx5_0", False, True, False, "debian-12", present=["mlx5_0"],
-                   guest_cpus=1)
+            choose(Wanted("debian-12", "mlx5_0", False, True, False, guest_cpus=1),
+                   Host.given(["mlx5_0"], qemu=True, rxe=False))
         argv = qemu.argv(qemu.Guest(Path("k"), Path("i"), "", cpus=1), "tcg")
         self.assertEqual(argv[argv.index("-smp") + 1], "1")
         measured = machine.of_target(lab, Ran(0, "6.1.0-27-amd64", {"lab": {

@@ -50,7 +50,7 @@ class Run(unittest.TestCase):
                          {"write_lat-2": ("PASS", "same"), "write_lat-4096": ("FAIL", "slower"),
                           "send_lat-2": ("PASS", "faster"),
                           "read_lat-2": ("SKIP", "inconclusive"),
-                          "atomic_faa_lat": ("SKIP", "not measured: no atomics"),
+                          "atomic_faa_lat": ("UNSUPPORTED", "not measured: no atomics"),
                           "write_lat-64": ("ERROR", "rdmagate-perf exited with 1")})
         self.assertRegex(got["write_lat-4096"].message,
                          r"^slower: 1\.[45]\d\dx the baseline \(99% CI 1\.\d{3}-1\.\d{3}, \d+ "

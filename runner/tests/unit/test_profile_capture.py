@@ -16,7 +16,7 @@ import yaml
 
 from rdmagate import profiles, stacks, suites
 from rdmagate.paths import build_dir
-from rdmagate.pipelines.check import SuiteRun, run_suites
+from rdmagate.harness.run import SuiteRun, run_suites
 from rdmagate.progress import Progress
 from rdmagate.targets import HostDevice
 from tests.support import HOST_LIBDIR as LIBDIR, copy_host_stack, rdmagate

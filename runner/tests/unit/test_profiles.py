@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rdmagate import devices, devinfo, profiles
 from rdmagate.errors import UsageError
-from rdmagate.pipelines.check import compare_capabilities
+from rdmagate.harness.run import compare_capabilities
 from rdmagate.targets import HostDevice, Lab
 from tests.support import FIXTURES, result
 

@@ -10,12 +10,14 @@ from pathlib import Path
 
 from rdmagate.outputs import records, results, rundir
 from rdmagate.abi import findings
+from rdmagate.outputs.audience import AudienceVerdict
 from rdmagate.abi.consumers import Impact
 from rdmagate.errors import UsageError
 from rdmagate.perf import record as perf_record
 from rdmagate.progress import Progress
-from rdmagate.upgrade import gate, record
-from tests.support import BASE, point, rdmagate, result_line
+from rdmagate.pipelines import gate
+from rdmagate.upgrade import record
+from tests.support import BASE, point, rdmagate, result_line, upgrade_of
 
 
 class Files(unittest.TestCase):
@@ -74,7 +76,7 @@ class Files(unittest.TestCase):
     def test_findings_json(self):
         found = findings.FindingsFile(
             {"name": "debian-11", "suite": None}, {"name": "debian-13", "suite": "trixie"},
-            {"applications": findings.AudienceVerdict("BREAKS", {"breaking": 1})},
+            {"applications": AudienceVerdict("BREAKS", {"breaking": 1})},
             ["baseline a", "tree b"], {"libibverbs": 4},
             [Impact("/usr/bin/x", "fails to load", missing_versions=["IBVERBS_1.8"])],
             [findings.Suppressed("libibverbs", "type changed", "benign", "build", "d",
@@ -127,21 +129,35 @@ class Files(unittest.TestCase):
                              "ci": [0.9, 1.1], "baseline": "baselines/perf/x/debian-13.json"}]
         data["consumers"] = [{"path": "/usr/bin/x", "impact": "ok", "detail": ""}]
         data["verbs"]["cut_short"] = {}
+        data["kabi"] = {   # upgrade.json's kabi as the gate wrote it before it was typed
+            "verdict": {"verdict": "BREAKS", "counts": {"breaking": 1, "review": 0}},
+            "summary": {"exports_compared": 120, "by_kind": {"CRC changed": 2}},
+            "modules": [{"module": "m", "path": "/tmp/m.ko", "kernel": "6.12.38+deb13-amd64",
+                         "loads": True, "check": "", "messages": [], "error": 0,
+                         "insmod": ""}],
+            "proofs": [], "given": True, "releases": ["5.10.0-32-amd64", "6.12.38+deb13-amd64"],
+            "kernel": [{"library": "kernel", "kind": "vermagic changed", "severity": "breaking",
+                        "audience": "kernel modules", "detail": "d", "symbol": "",
+                        "version": ""}]}
         return data
 
     def test_upgrade_json_as_the_gate_writes_it(self):
-        the_gate = gate.Gate("debian-11", "debian-13", self.run_dir, None, True, None, [],
-                             Progress(enabled=False))
+        the_gate = gate.Gate(gate.UpgradeRequest("debian-11", "debian-13", use_lab=True),
+                             self.run_dir, Progress(enabled=False))
         data = self.gate_data()
-        the_gate.data.update({k: v for k, v in data.items() if k not in ("run_id", "started")})
+        data.update(run_id=the_gate.upgrade.run_id, started=the_gate.upgrade.started)
+        the_gate.upgrade = upgrade_of(data)
         the_gate.save()
         path = self.run_dir / "upgrade.json"
         written = json.loads(path.read_text())
-        # the same shape as the sections the gate built, plus the version and the verdict
-        self.assertEqual(set(written), set(the_gate.data) | {"format", "verdict", "reasons"})
-        self.assertEqual({k: written[k] for k in the_gate.data}, the_gate.data)
+        # the shape of the sections as the untyped gate wrote them, plus the
+        # version and the verdict (and the abi phase's note told as it counts)
+        data["phases"][1]["note"] = "no ABI break or risk"
+        self.assertEqual(set(written), set(data) | {"format", "verdict", "reasons"})
+        self.assertEqual({k: written[k] for k in data}, data)
         loaded = record.load(path)
-        self.assertEqual(loaded, the_gate.record)
+        self.assertEqual(loaded, the_gate.upgrade)
+        self.assertEqual(loaded.kabi.modules[0].kernel, "6.12.38+deb13-amd64")
         self.assertEqual((loaded.verdict, loaded.perf[1].unmeasured[0].size),
                          ("GO WITH RISKS", 4096))
         load = lambda: record.load(path)  # noqa: E731

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from rdmagate import devices
 from rdmagate.errors import InfraError, UsageError
-from rdmagate.targets import HostDevice, HostRxe, Lab, choose
+from rdmagate.targets import Host, HostDevice, HostRxe, Lab, Wanted, choose
 
 
 def pick(requested=None, lab=False, device=False, rootfs=False, present=(), qemu=True, rxe=False,
          nodes=1):
-    return choose(requested, lab, device, rootfs, "debian-12", nodes, list(present), qemu, rxe)
+    return choose(Wanted("debian-12", requested, lab, device, rootfs, nodes),
+                  Host.given(list(present), qemu, rxe))
 
 
 class Choice(unittest.TestCase):

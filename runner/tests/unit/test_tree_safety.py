@@ -1,4 +1,4 @@
-"""No silent wrong answer from a tree or a consumer (issue 19, cause 6): a
+"""No silent wrong answer from a tree or a consumer: a
 prefix tree's files are regular files inside it or refused before they are
 opened; a consumer that cannot be checked is said to be so, never dropped."""
 import json

@@ -1,4 +1,4 @@
-"""The gate's perf phase without a guest (upgrade/gate.py perf()): the
+"""The gate's perf phase without a guest (pipelines/gate.py perf()): the
 targets, Session.boot and perftest's sweep replaced by planned figures
 (tests/perf_support.py), the rest real: the budget, the adaptive rounds,
 the series, the comparison with B's baseline and the verdict's ranking of
@@ -10,7 +10,9 @@ from unittest import mock
 
 from rdmagate.perf import native, perftest_run, suite
 from rdmagate.progress import Progress
-from rdmagate.upgrade import gate
+from rdmagate.abi.findings import Finding
+from rdmagate.pipelines import gate
+from rdmagate.upgrade import record
 from tests.perf_support import (DEVICE, LAB, Target, fake_boot, fake_sweep, own_baselines,
                                 without_boot_effect, write_baseline)
 
@@ -29,13 +31,14 @@ class GatePerfPhase(unittest.TestCase):
         """The phase run on planned figures; (the gate, perftest's calls, its note)."""
         run_dir = self.root / "run"
         run_dir.mkdir()
-        the_gate = gate.Gate(OLD, NEW, run_dir, None if facts is LAB else "rxe0",
-                             facts is LAB, None, [], Progress(io.StringIO(), enabled=False))
+        the_gate = gate.Gate(gate.UpgradeRequest(OLD, NEW, None if facts is LAB else "rxe0",
+                                                 facts is LAB),
+                             run_dir, Progress(io.StringIO(), enabled=False))
         the_gate.stacks = {key: (SimpleNamespace(name=name, kind="debian"), None)
                            for key, name in (("from", OLD), ("to", NEW))}
         # this phase only: the others are done with nothing found
-        for phase in the_gate.data["phases"]:
-            phase.update(status="done", note="")
+        for phase in the_gate.upgrade.phases:
+            phase.status, phase.note = "done", ""
         calls: list = []
         target = lambda key, nodes=1: Target(  # noqa: E731
             facts, "6.12.38+deb13-amd64", the_gate.stacks[key][0].name)
@@ -55,20 +58,19 @@ class GatePerfPhase(unittest.TestCase):
         self.assertRegex(note, r"budget 0 s, .* perftest on debian-12 \(1 boot, 9 runs\) .*"
                          r"perftest on debian-13 .* round 1 \(2 boot\(s\), 3 runs of 5 "
                          r"measurement\(s\)\) over budget .* round 2 .* not started")
-        bw = the_gate.data["perf"][1]
-        self.assertEqual([(p["size"], p["runs"]) for p in bw["points"]],
+        latency, bw, _ = the_gate.upgrade.perf
+        self.assertEqual([(p.size, p.runs) for p in bw.points],
                          [(64, [3, 3]), (4096, [3, 3]), (65536, [3, 3])])
-        self.assertEqual({p["runs"][0] for p in the_gate.data["perf"][0]["points"]}, {3})
+        self.assertEqual({p.runs[0] for p in latency.points}, {3})
 
     def test_a_failed_bandwidth_job_is_unmeasured_with_its_reason(self):
         failed = {**BW, 4096: "the client exited with 1"}
         the_gate, _, _ = self.perf({OLD: SAME, NEW: SAME}, {OLD: BW, NEW: failed})
-        bw = the_gate.data["perf"][1]
-        self.assertEqual([p["size"] for p in bw["points"]], [64, 65536])
-        self.assertEqual(bw["unmeasured"], [{"stack": NEW, "size": 4096,
-                                             "why": "the client exited with 1"}] * 3)
-        self.assertEqual(the_gate.record.verdict, "GO WITH RISKS")
-        self.assertEqual({(r.category, r.text) for r in the_gate.record.reasons},
+        _, bw, _ = the_gate.upgrade.perf
+        self.assertEqual([p.size for p in bw.points], [64, 65536])
+        self.assertEqual(bw.unmeasured, [record.Gap(NEW, 4096, "the client exited with 1")] * 3)
+        self.assertEqual(the_gate.upgrade.verdict, "GO WITH RISKS")
+        self.assertEqual({(r.category, r.text) for r in the_gate.upgrade.reasons},
                          {("untested", "RDMA WRITE bandwidth (perftest ib_write_bw, 3 runs a "
                            "size; higher is better) at 4096 B on debian-13: not measured: "
                            "the client exited with 1")})
@@ -80,16 +82,15 @@ class GatePerfPhase(unittest.TestCase):
                        facts=facts)
         the_gate, _, _ = self.perf({OLD: SAME, NEW: dict(SAME, **{"write_lat-2": 30000})},
                                    {OLD: BW, NEW: {**BW, 65536: 300.0}}, facts=facts)
-        the_gate.data["abi"] = {"findings": [{
-            "library": "libibverbs", "kind": "private ABI changed", "severity": "review",
-            "audience": "providers", "detail": "d", "symbol": "", "version": ""}]}
+        the_gate.upgrade.abi = record.Abi(findings=[Finding(
+            "libibverbs", "private ABI changed", "review", "providers", "d")])
         the_gate.save()
         return the_gate
 
     def test_slower_in_the_lab_ranks_below_the_risks_and_is_no_no_go(self):
         the_gate = self.slower_with_a_risk(LAB)
-        reasons = the_gate.record.reasons
-        self.assertEqual(the_gate.record.verdict, "GO WITH RISKS")
+        reasons = the_gate.upgrade.reasons
+        self.assertEqual(the_gate.upgrade.verdict, "GO WITH RISKS")
         self.assertEqual([(r.category, r.where) for r in reasons],
                          [("risk", None), ("slower", "lab"), ("slower", "lab"),
                           ("slower", "lab")])
@@ -98,17 +99,17 @@ class GatePerfPhase(unittest.TestCase):
         self.assertRegex(reasons[2].text, r"^RDMA WRITE bandwidth .* at 65536 B: 1\.3\dx")
         self.assertRegex(reasons[3].text, r"^RDMA WRITE message rate .* at 65536 B")
         # B against its own baseline: the same everywhere, measured in the lab
-        self.assertEqual({(b["verdict"], b["where"]) for b in the_gate.data["baseline"]},
+        self.assertEqual({(b.verdict, b.where) for b in the_gate.upgrade.baseline},
                          {("same", "lab")})
-        self.assertEqual(len(the_gate.data["baseline"]), len(native.SWEEP))
+        self.assertEqual(len(the_gate.upgrade.baseline), len(native.SWEEP))
 
     def test_slower_on_a_device_ranks_above_the_risks(self):
         the_gate = self.slower_with_a_risk(DEVICE)
-        self.assertEqual(the_gate.record.verdict, "GO WITH RISKS")
-        self.assertEqual([(r.category, r.where) for r in the_gate.record.reasons],
+        self.assertEqual(the_gate.upgrade.verdict, "GO WITH RISKS")
+        self.assertEqual([(r.category, r.where) for r in the_gate.upgrade.reasons],
                          [("slower", "device"), ("risk", None)])   # no perftest on a device
-        self.assertIn(", on the device", the_gate.record.reasons[0].text)
-        self.assertEqual(the_gate.data["perf"][1]["points"], [])
+        self.assertIn(", on the device", the_gate.upgrade.reasons[0].text)
+        self.assertEqual(the_gate.upgrade.perf[1].points, [])
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ from pathlib import Path
 from rdmagate.report import browser, page
 from rdmagate.outputs import records
 from rdmagate.progress import Progress
-from rdmagate.upgrade import gate, record, verdict
-from tests.support import BASE, point
+from rdmagate.pipelines import gate
+from rdmagate.upgrade import record, verdict
+from tests.support import BASE, point, upgrade_of
 
 
 def finding(kind, audience, severity="breaking", library="libibverbs"):
@@ -21,7 +22,7 @@ class Verdict(unittest.TestCase):
     def decide(self, **changes):
         data = copy.deepcopy(BASE)
         data.update(changes)
-        return verdict.decide(record.from_dict(data))
+        return verdict.decide(upgrade_of(data))
 
     def test_nothing_found_is_go(self):
         self.assertEqual(self.decide(), ("GO", []))
@@ -52,7 +53,7 @@ class Verdict(unittest.TestCase):
                                       "breaks for applications (1); risks for providers (1)")):
             data = copy.deepcopy(BASE)
             data.update(abi=abi, device_driver=driver)
-            upgrade = verdict.decided(record.from_dict(data))
+            upgrade = verdict.decided(upgrade_of(data))
             self.assertEqual(upgrade.verdict, result)
             (phase,) = [p for p in upgrade.phases if p.name == "abi"]
             self.assertEqual(phase.note, note)
@@ -126,11 +127,11 @@ class Verdict(unittest.TestCase):
                              "ratio": 1.0, "ci": [], "runs": [8, 4], "where": "device",
                              "note": "not comparable: recorded on X, measured on Y",
                              "baseline": "baselines/perf/x/debian-13.json"}]
-        text = page.render(record.from_dict(data))
+        text = page.render(upgrade_of(data))
         self.assertIn("Measured on the device.", text)
         self.assertIn("not comparable: recorded on X, measured on Y", text)
         perf[0]["where"] = "lab"
-        self.assertIn("Measured in the lab: soft-RoCE", page.render(record.from_dict(
+        self.assertIn("Measured in the lab: soft-RoCE", page.render(upgrade_of(
             dict(data, perf=perf[:1]))))
 
     def test_a_size_perftest_could_not_measure_is_untested_not_dropped(self):
@@ -144,7 +145,7 @@ class Verdict(unittest.TestCase):
         self.assertIn("at 4096 B on debian-13: not measured: a zero", reasons[0].text)
         data = copy.deepcopy(BASE)
         data["perf"] = perf
-        text = page.render(record.from_dict(data))
+        text = page.render(upgrade_of(data))
         self.assertIn("Not measured", text)
         self.assertIn("a zero or missing measurement is not a result", text)
 
@@ -153,30 +154,28 @@ class GatePerf(unittest.TestCase):
     """The perf phase's series from runs (what the lab would measure, made up)."""
     def test_bandwidth_and_rate_get_verdicts_from_their_runs(self):
         with tempfile.TemporaryDirectory() as tmp:
-            the_gate = gate.Gate("debian-11", "debian-13", Path(tmp), None, True, None, [],
-                                 Progress(enabled=False))
+            the_gate = gate.Gate(gate.UpgradeRequest("debian-11", "debian-13", use_lab=True),
+                                 Path(tmp), Progress(enabled=False))
             runs = {"from": {("bw", 65536): [40.0, 41.0, 40.5], ("rate", 65536): [0.64, 0.65, 0.64],
                              ("bw", 64): [2.0, 2.01, 2.0]},
                     "to": {("bw", 65536): [30.0, 30.4, 30.2], ("rate", 65536): [0.64, 0.64, 0.65],
                            ("bw", 64): [2.01, 2.0, 2.0]}}
             bw = the_gate._perftest_series("bw", runs, [], None, 0.10, "lab")
             rate = the_gate._perftest_series("rate", runs, [], None, 0.10, "lab")
-        self.assertEqual([(p["size"], p["verdict"]) for p in bw["points"]],
+        self.assertEqual([(p.size, p.verdict) for p in bw.points],
                          [(64, "same"), (65536, "slower")])
-        self.assertEqual([p["verdict"] for p in rate["points"]], ["same"])
-        self.assertEqual((bw["kind"], bw["where"], bw["points"][1]["runs"]),
-                         ("bandwidth", "lab", [3, 3]))
-        self.assertAlmostEqual(bw["points"][1]["ratio"], 40.5 / 30.2, delta=0.01)
-        series = records.from_json(record.Series, bw)
-        _, reasons = verdict.decide(record.from_dict(dict(copy.deepcopy(BASE),
-                                                          perf=[records.to_json(series)])))
+        self.assertEqual([p.verdict for p in rate.points], ["same"])
+        self.assertEqual((bw.kind, bw.where, bw.points[1].runs), ("bandwidth", "lab", [3, 3]))
+        self.assertAlmostEqual(bw.points[1].ratio, 40.5 / 30.2, delta=0.01)
+        _, reasons = verdict.decide(upgrade_of(dict(copy.deepcopy(BASE),
+                                                    perf=[records.to_json(bw)])))
         self.assertEqual([(r.category, r.where) for r in reasons], [("slower", "lab")])
 
 
 class Report(unittest.TestCase):
     def data(self):
         data = copy.deepcopy(BASE)
-        data["verdict"], reasons = verdict.decide(record.from_dict(data))
+        data["verdict"], reasons = verdict.decide(upgrade_of(data))
         data["reasons"] = records.to_json(reasons)
         data["abi"]["findings"] = [dict(finding("private ABI changed", "providers"),
                                         detail="<script>alert(1)</script>")]
@@ -185,7 +184,7 @@ class Report(unittest.TestCase):
         return data
 
     def test_self_contained_escaped_and_complete(self):
-        text = page.render(record.from_dict(self.data()))
+        text = page.render(upgrade_of(self.data()))
         self.assertNotIn("<script", text)
         self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", text)
         self.assertNotIn("http://", text.replace('xmlns="http://www.w3.org/2000/svg"', ""))
@@ -206,7 +205,7 @@ class Report(unittest.TestCase):
              "detail": "priv_a@IBVERBS_PRIVATE_34"},
             {"path": "/usr/lib/libfabric.so.1", "impact": "fails to load",
              "detail": "IBVERBS_PRIVATE_33"}]
-        text = page.render(record.from_dict(data))
+        text = page.render(upgrade_of(data))
         self.assertIn("55 checked (1 fails to load, 1 loads with changed signatures, 1 ok, "
                       "52 replaced by the upgrade), 1 would not load", text)
         self.assertNotIn("ibv_tool0", text)
@@ -243,7 +242,7 @@ class Report(unittest.TestCase):
                                   agrees=True)]},
             {"direction": "downgrade", "providers_of": "debian-13", "libibverbs_of": "debian-11",
              "libibverbs": "", "opens": "", "root": "", "skipped": "no root with glibc 2.38"}]
-        upgrade = verdict.decided(record.from_dict(data))
+        upgrade = verdict.decided(upgrade_of(data))
         (phase,) = [p for p in upgrade.phases if p.name == "abi"]
         self.assertIn("; providers loaded: upgrade 1/2, downgrade not loaded", phase.note)
         text = page.render(upgrade)
@@ -254,7 +253,7 @@ class Report(unittest.TestCase):
         self.assertIn("<td>loaded</td><td>loads</td><td>yes</td>", text)
         self.assertIn("no root with glibc 2.38", text)
         # read back through upgrade.json's definition, field by field
-        self.assertEqual(record.from_dict(records.to_json(upgrade)).abi.loads[0].loads[0].message,
+        self.assertEqual(upgrade_of(records.to_json(upgrade)).abi.loads[0].loads[0].message,
                          "undefined symbol: ibv_cmd_x")
 
     def test_a_phase_that_did_not_run_says_why(self):
@@ -262,7 +261,7 @@ class Report(unittest.TestCase):
         data["perf"] = []
         data["phases"][4] = {"name": "perf", "status": "failed", "seconds": 0,
                              "note": "qemu-system-x86_64 is not installed"}
-        text = page.render(record.from_dict(data))
+        text = page.render(upgrade_of(data))
         self.assertIn("Not tested", text)
         self.assertIn("qemu-system-x86_64 is not installed", text)
         self.assertEqual(text.count("<svg"), 0)
@@ -277,7 +276,7 @@ class Report(unittest.TestCase):
     def test_renders_in_chromium_without_errors(self):
         self.assertTrue(shutil.which("chromium"), "chromium is not installed: run ci/setup")
         with tempfile.TemporaryDirectory() as tmp:
-            written = page.write(record.from_dict(self.data()), Path(tmp) / "report.html")
+            written = page.write(upgrade_of(self.data()), Path(tmp) / "report.html")
             png = Path(tmp) / "report.png"
             self.assertEqual(browser.screenshot(written, png), [])
             self.assertEqual(png.read_bytes()[:8], b"\x89PNG\r\n\x1a\n")

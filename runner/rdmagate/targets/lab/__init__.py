@@ -2,8 +2,9 @@
 
     Lab(stack, why, nodes)               the target (guests.py)
     available() -> bool                  QEMU is installed
-    run(stack, argv, ...) -> LabResult   one run, booted and powered off (run.py)
+    run(Boot, argv, ...) -> LabResult    one batch run, booted and powered off (run.py)
+    shell(Boot, argv)                    one guest on this terminal (lab shell)
 """
 from .guests import DEVICE, Lab  # noqa: F401
 from .qemu import available  # noqa: F401
-from .run import LabResult, run  # noqa: F401
+from .run import Boot, LabResult, run, shell  # noqa: F401

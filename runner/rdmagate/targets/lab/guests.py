@@ -3,7 +3,7 @@ guests joined by a virtual link, the peer argv on the first and the argv
 on the second. Each run boots the stack's kernel afresh (see run.py)."""
 from ...stacks import kernel_stack, resolve
 from ..base import Ran, Target
-from .run import ALONE_ADDRESS, LINK_ADDRESSES, run as boot_and_run
+from .run import ALONE_ADDRESS, LINK_ADDRESSES, Boot, run as boot_and_run
 
 DEVICE = "rxe0"
 
@@ -35,10 +35,8 @@ class Lab(Target):
             timeout=None, peer_argv=None) -> Ran:
         if bool(peer_argv) != (self.nodes == 2):
             raise ValueError("a peer argv is for a lab of two nodes, and it needs one")
-        result = boot_and_run(self.stack_name, argv, nodes=self.nodes,
-                              kernel_release=self.release, binds=list(shares),
-                              server_argv=peer_argv, on_line=on_line, say=say,
-                              run_timeout=timeout or 600, guest_cpus=self.guest_cpus)
+        boot = Boot(self.stack_name, self.release, self.nodes, self.guest_cpus, tuple(shares))
+        result = boot_and_run(boot, argv, peer_argv, timeout or 600, on_line, say)
         return Ran(result.exit_status, result.kernel,
                    {"lab": {"kernel": result.kernel, "accel": result.accel,
                             "boot_to_active_s": result.boot_to_active_s,

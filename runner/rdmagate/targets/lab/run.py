@@ -56,21 +56,39 @@ def _free_udp_ports() -> tuple[int, int]:
         return a.getsockname()[1], b.getsockname()[1]
 
 
-def _write_node(work: Path, node: int, argv: list[str], address: str, peer: str,
-                active_timeout: int, binds: list[tuple[Path, bool]], stack_usr: bool,
-                server_argv: list[str] | None) -> None:
-    me = work / f"node{node}"
+@dataclass(frozen=True)
+class Boot:
+    """What the lab boots: the stack, its kernel, its guests and what they share."""
+    stack: str
+    kernel_release: str | None = None      # another Debian kernel (default: the stack's)
+    nodes: int = 1
+    guest_cpus: int | None = None          # each guest's (default_guest_cpus)
+    binds: tuple[tuple[Path, bool], ...] = ()   # host directories shared at their own paths
+    boot_timeout: float = 120              # until rxe0 is ACTIVE
+
+
+@dataclass(frozen=True)
+class Node:
+    """One guest's part: its address on the link, its peer's, and its argv."""
+    address: str
+    peer: str
+    argv: list[str]
+    server_argv: list[str] | None = None   # node 1 of two: the server it starts first
+
+
+def _write_node(me: Path, node: Node, boot: Boot, stack_usr: bool) -> None:
+    """The guest's configuration in its control directory, read by guest.sh."""
     (me / "binds").mkdir(parents=True)
-    for name, value in (("address", address), ("peer", peer),
-                        ("active_timeout", str(active_timeout)),
+    for name, value in (("address", node.address), ("peer", node.peer),
+                        ("active_timeout", str(int(boot.boot_timeout))),
                         ("cwd", os.getcwd())):
         (me / name).write_text(value + "\n")
-    (me / "argv").write_bytes(b"\0".join(a.encode() for a in argv))
-    if server_argv:
-        (me / "server_argv").write_bytes(b"\0".join(a.encode() for a in server_argv))
+    (me / "argv").write_bytes(b"\0".join(a.encode() for a in node.argv))
+    if node.server_argv:
+        (me / "server_argv").write_bytes(b"\0".join(a.encode() for a in node.server_argv))
     if stack_usr:
         (me / "stack_usr").touch()
-    for index, (path, writable) in enumerate(binds):
+    for index, (path, writable) in enumerate(boot.binds):
         bind = me / "binds" / str(index)
         bind.mkdir()
         (bind / "target").write_text(f"{path}\n")
@@ -95,78 +113,116 @@ def default_guest_cpus(nodes: int) -> int:
     return 2 if nodes == 1 else 1
 
 
-def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | None = None,
-        boot_timeout: float = 120, run_timeout: float = 600,
-        binds: list[tuple[Path, bool]] = (), server_argv: list[str] | None = None,
-        on_line=print, say=lambda text: None, interactive: bool = False,
-        guest_cpus: int | None = None) -> LabResult:
-    """guest_cpus: each guest's CPUs (default 2 alone, 1 each of two nodes:
-    the host has 2 cores)."""
+@dataclass
+class _Prepared:
+    kern: kernels.Kernel
+    initrd: Path
+    accel: str
+    root: Path
+    stack_tree: Path | None
+    started: float                         # monotonic, as QEMU starts
+    prepare_s: float
+
+
+def _prepare(boot: Boot, say) -> _Prepared:
+    """The kernel, initramfs, accelerator and root; boot figures count from
+    its end (a cold cache, depmod, the KVM probe are prepare_s)."""
     if not qemu.available():
         raise InfraError(f"{qemu.QEMU} is not installed: run ci/setup")
-    if nodes not in (1, 2):
+    if boot.nodes not in (1, 2):
         raise InfraError("the lab runs 1 or 2 nodes")
-    if nodes == 2 and not qemu.has_netdev("dgram"):
+    if boot.nodes == 2 and not qemu.has_netdev("dgram"):
         raise InfraError(f"{qemu.QEMU} has no dgram netdev (QEMU 7.2 or later), which "
                          "joins two lab nodes")
     interrupt.check()   # a stopped run starts no guest
     preparing = time.monotonic()
-    stack = resolve(stack_name)
+    stack = resolve(boot.stack)
     fetched = fetch(stack, say=say)
-    kern = kernels.prepare(stack, kernel_release, say=say)
+    kern = kernels.prepare(stack, boot.kernel_release, say=say)
     initrd = initramfs.build(kern)
     accel = qemu.choose_accel(kern.vmlinuz, initrd, say=say)
     root, stack_tree = _guest_root(fetched)
-    # Boot figures count from here: a cold cache (downloads, depmod, the
-    # initramfs, the KVM probe) is reported apart, as prepare_s.
     started = time.monotonic()
-    prepare_s = round(started - preparing, 1)
+    return _Prepared(kern, initrd, accel, root, stack_tree, started,
+                     round(started - preparing, 1))
+
+
+def _guests(boot: Boot, ready: _Prepared, work: Path, argv: list[str],
+            server_argv: list[str] | None) -> list[qemu.Guest]:
+    """Each node's configuration written under work, and its QEMU guest."""
+    shutil.copy2(GUEST_SCRIPT, work / "guest.sh")
+    nodes = boot.nodes
+    ports = _free_udp_ports() if nodes == 2 else (0, 0)
+    guests = []
+    for number in range(1, nodes + 1):
+        node = Node(LINK_ADDRESSES[number - 1] if nodes == 2 else ALONE_ADDRESS,
+                    LINK_ADDRESSES[0].split("/")[0] if nodes == 2 and number == 2 else "",
+                    argv, server_argv if number == 1 and nodes == 2 else None)
+        _write_node(work / f"node{number}", node, boot, ready.stack_tree is not None)
+        shares = [qemu.Share("lab", work, True), qemu.Share("root", ready.root),
+                  qemu.Share("modules", ready.kern.modules.parent)]
+        if ready.stack_tree is not None:
+            shares.append(qemu.Share("stack", ready.stack_tree))
+        shares += [qemu.Share(f"bind{i}", path, writable)
+                   for i, (path, writable) in enumerate(boot.binds)]
+        netdev = "user,id=n0,restrict=on" if nodes == 1 else qemu.link_netdev(number, ports)
+        guests.append(qemu.Guest(ready.kern.vmlinuz, ready.initrd,
+                                 f"console=ttyS0 panic=-1 quiet loglevel=3 rdmagate.node={number}",
+                                 shares, netdev, f"52:54:00:12:34:0{number}",
+                                 cpus=boot.guest_cpus or default_guest_cpus(nodes)))
+    return guests
+
+
+def shell(boot: Boot, argv: list[str], say=lambda text: None) -> None:
+    """argv in one guest whose console is this terminal, with no limits
+    (lab shell); returns when the guest powers off."""
+    ready = _prepare(boot, say)
+    work = Path(tempfile.mkdtemp(prefix="rdmagate-lab-"))
+    vm = None
+    try:
+        guest = _guests(boot, ready, work, argv, None)[0]
+        say(f"booting kernel {ready.kern.release} ({ready.accel}); leave the shell to stop "
+            "the guest")
+        vm = VM("node1", qemu.argv(guest, ready.accel), None)
+        vm.proc.wait()
+    finally:
+        if vm:
+            vm.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(boot: Boot, argv: list[str], server_argv: list[str] | None = None,
+        run_timeout: float = 600, on_line=print, say=lambda text: None) -> LabResult:
+    """argv in the guests (on node 2 of two, after node 1 started
+    server_argv), their consoles streamed to on_line, within the limits."""
+    ready = _prepare(boot, say)
     work = Path(tempfile.mkdtemp(prefix="rdmagate-lab-"))
     vms: list[VM] = []
     try:
-        shutil.copy2(GUEST_SCRIPT, work / "guest.sh")
-        ports = _free_udp_ports() if nodes == 2 else (0, 0)
-        guests = []
-        for node in range(1, nodes + 1):
-            address = LINK_ADDRESSES[node - 1] if nodes == 2 else ALONE_ADDRESS
-            peer = LINK_ADDRESSES[0].split("/")[0] if nodes == 2 and node == 2 else ""
-            _write_node(work, node, argv, address, peer, int(boot_timeout), list(binds),
-                        stack_tree is not None, server_argv if node == 1 and nodes == 2 else None)
-            shares = [qemu.Share("lab", work, True), qemu.Share("root", root),
-                      qemu.Share("modules", kern.modules.parent)]
-            if stack_tree is not None:
-                shares.append(qemu.Share("stack", stack_tree))
-            shares += [qemu.Share(f"bind{i}", path, writable) for i, (path, writable) in enumerate(binds)]
-            netdev = "user,id=n0,restrict=on" if nodes == 1 else qemu.link_netdev(node, ports)
-            guests.append(qemu.Guest(kern.vmlinuz, initrd,
-                                     f"console=ttyS0 panic=-1 quiet loglevel=3 rdmagate.node={node}",
-                                     shares, netdev, f"52:54:00:12:34:0{node}",
-                                     cpus=guest_cpus or default_guest_cpus(nodes)))
-        if interactive:  # lab shell: the console is this terminal, no limits
-            say(f"booting kernel {kern.release} ({accel}); leave the shell to stop the guest")
-            vms.append(VM("node1", qemu.argv(guests[0], accel), None))
-            vms[0].proc.wait()
-            return LabResult(0, accel, kern.release, {}, time.monotonic() - started, prepare_s)
+        guests = _guests(boot, ready, work, argv, server_argv)
         lines: queue.Queue = queue.Queue()
         for node, guest in enumerate(guests, start=1):
-            vms.append(VM(f"node{node}", qemu.argv(guest, accel), lines))
-        say(f"booting {nodes} guest(s) with kernel {kern.release} ({accel})")
-        active = _follow(vms, lines, nodes, started, boot_timeout, run_timeout, on_line)
-        last = work / f"node{nodes}" / "exit_status"
+            vms.append(VM(f"node{node}", qemu.argv(guest, ready.accel), lines))
+        release = ready.kern.release
+        say(f"booting {boot.nodes} guest(s) with kernel {release} ({ready.accel})")
+        active = _follow(vms, lines, boot.nodes, ready.started, boot.boot_timeout, run_timeout,
+                         on_line)
+        last = work / f"node{boot.nodes}" / "exit_status"
         if not last.exists():
             for vm in vms:
                 killed_by = vm.exit_signal()
                 if killed_by:
                     raise InfraError(f"the lab VM {vm.name} was killed (signal {killed_by}) "
                                      f"mid-run, and its rxe device with it (kernel "
-                                     f"{kern.release})")
+                                     f"{release})")
             raise InfraError(f"the guest stopped without reporting an exit status "
-                             f"(kernel {kern.release}); see its console above")
+                             f"(kernel {release}); see its console above")
         status = int(last.read_text().strip() or 125)
         if status == 125:
             raise InfraError("the guest could not set up soft-RoCE or the command (see above)")
-        return LabResult(status, accel, kern.release, active, time.monotonic() - started,
-                         prepare_s, guests[0].cpus, guests[0].memory_mb)
+        return LabResult(status, ready.accel, release, active,
+                         time.monotonic() - ready.started, ready.prepare_s, guests[0].cpus,
+                         guests[0].memory_mb)
     finally:
         for vm in vms:
             vm.kill()

@@ -13,65 +13,80 @@ import json
 import os
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..harness import build
-from .. import files, profiles, stacks, suites, targets
-from ..outputs import records, rundir
+from .. import profiles, stacks, suites, targets
+from ..outputs import rundir
 from ..abi import findings, loads, suppress
 from ..abi.compare import compare_stacks
 from ..errors import InfraError, RunCutShort, UsageError
 from ..perf import baseline, machine, native, perftest, perftest_run, stats
 from ..perf import budget as budget_mod, suite as perf_suite
 from ..perf.budget import Budget
-from ..pipelines.check import SuiteRun, run_suites
+from ..harness.run import SuiteRun, run_suites
+from ..kabi import record as kabi_record
 from ..progress import Progress
-from . import record, verdict
+from ..upgrade import record, verdict
 
 PHASES = ("fetch", "abi", "kabi", "api", "verbs", "perf")
 BW_SWEEP = perftest_run.Sweep(("write_bw",), lat_sizes=(2,), bw_sizes=(64, 4096, 65536),
                               lat_iters=1000, bw_iters=400, repeats=3)
 # the perf phase's seconds: what it took with one boot a side before runs were
-# the unit (issue 14); rounds of runs stop when the next would pass it
+# the unit; rounds of runs stop when the next would pass it
 PERF_BUDGET_S = 170.0
 GATE_RUNS = 3   # runs a boot: the first boot of a side then costs what one did before
 
 
+@dataclass(frozen=True)
+class UpgradeRequest:
+    old: str
+    new: str
+    device: str | None = None
+    use_lab: bool = False
+    nodes: int = 1                      # 2: perftest's server and client on two lab guests
+    consumers: list[str] | None = None  # None: skip consumer impact; []: this host's
+    skip: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()       # out-of-tree kernel modules that must load on new
+    results_dir: str | None = None
+
+    @property
+    def in_lab(self) -> bool:
+        return self.use_lab or self.nodes == 2   # two nodes are lab guests
+
+
 class Gate:
-    def __init__(self, old: str, new: str, run_dir: Path, device: str | None, use_lab: bool,
-                 consumers: list[str] | None, skip: list[str], progress: Progress,
-                 nodes: int = 1, modules: list[str] | None = None):
+    """The phases of one request; self.upgrade is upgrade.json as it stands,
+    written after every phase with the verdict its sections give."""
+
+    def __init__(self, request: UpgradeRequest, run_dir: Path, progress: Progress):
+        old, new = request.old, request.new
         self.names = (old, new)
-        self.modules = modules or []   # out-of-tree kernel modules that must load on B
-        self.nodes = nodes   # lab guests for perftest: 2 puts its client across a link
+        self.modules = list(request.modules)   # out-of-tree kernel modules that must load on B
+        self.nodes = request.nodes   # lab guests for perftest: 2 puts its client across a link
         self.run_dir = run_dir
-        self.device, self.use_lab = device, use_lab
-        self.consumers = consumers
-        self.skip = skip
+        self.device, self.use_lab = request.device, request.in_lab
+        self.consumers = request.consumers
+        self.skip = request.skip
         self.progress = progress
         self.stacks: dict = {}
         self.harness: dict = {}
-        self.record: record.Upgrade | None = None   # as last saved to upgrade.json
-        self.data = {"run_id": run_dir.name, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                     "host": f"{socket.gethostname()} ({os.uname().release})",
-                     "from": {"name": old}, "to": {"name": new},
-                     "compat_column": f"{old} build on {new}",
-                     "phases": [{"name": p, "status": "not run", "seconds": 0,
-                                 "note": "not reached"} for p in PHASES],
-                     "commands": [], "versions": {"rdmagate": rundir.git_revision()},
-                     "nodes": nodes}
+        self.upgrade = record.Upgrade(
+            run_dir.name, time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            f"{socket.gethostname()} ({os.uname().release})", record.Side(old),
+            record.Side(new), f"{old} build on {new}",
+            [record.Phase(p, "not run", 0, "not reached") for p in PHASES],
+            versions={"rdmagate": rundir.git_revision()}, nodes=request.nodes)
 
     # -- bookkeeping -------------------------------------------------------
     def save(self) -> None:
         """upgrade.json from the sections so far, with the verdict they give."""
-        self.record = verdict.decided(record.from_dict(self.data))
-        abi = next(p for p in self.record.phases if p.name == "abi")
-        next(p for p in self.data["phases"] if p["name"] == "abi")["note"] = abi.note   # as told
-        record.write(self.record, self.run_dir / "upgrade.json")
+        record.write(verdict.decided(self.upgrade), self.run_dir / "upgrade.json")
 
     def phase(self, name: str, status: str, seconds: float, note: str) -> None:
-        entry = next(p for p in self.data["phases"] if p["name"] == name)
-        entry.update(status=status, seconds=round(seconds, 1), note=note)
+        entry = next(p for p in self.upgrade.phases if p.name == name)
+        entry.status, entry.seconds, entry.note = status, round(seconds, 1), note
         self.save()
 
     def run(self) -> record.Upgrade:
@@ -95,18 +110,18 @@ class Gate:
             except KeyboardInterrupt:
                 self.phase(name, "failed", time.monotonic() - started, "interrupted")
                 raise
-        return self.record
+        return self.upgrade
 
     # -- phases ------------------------------------------------------------
     def fetch(self) -> str:
-        for key, name in zip(("from", "to"), self.names):
-            stack = stacks.resolve(name)
+        for key, side in (("from", self.upgrade.old), ("to", self.upgrade.new)):
+            stack = stacks.resolve(side.name)
             fetched = stacks.fetch(stack, say=self.progress.say)
             self.stacks[key] = (stack, fetched)
-            kernel = (stack.kernel or {}).get("release") if stack.kind == "debian" else None
-            perftest = next((version for name, version in stack.packages
-                             if name == "perftest"), None)
-            self.data[key].update(rdma_core=stack.rdma_core, kernel=kernel, perftest=perftest)
+            side.rdma_core = stack.rdma_core
+            side.kernel = (stack.kernel or {}).get("release") if stack.kind == "debian" else None
+            side.perftest = next((version for name, version in stack.packages
+                                  if name == "perftest"), None)
         return f"{self.names[0]} and {self.names[1]} fetched"
 
     def abi(self) -> str:
@@ -114,43 +129,38 @@ class Gate:
                                 say=self.progress.say, consumers=self.consumers)
         found = report.record()
         findings.write(found, self.run_dir / "findings.json")
-        self.data["abi"] = records.to_json({"verdicts": found.verdicts,
-                                            "findings": found.findings})
-        self.data["consumers"] = [records.to_json(record.Consumer.of(c)) for c in found.consumers]
-        self.provider_loads(report)
+        abi = self.upgrade.abi = record.Abi(dict(found.verdicts), list(found.findings))
+        self.upgrade.consumers = [record.Consumer.of(c) for c in found.consumers]
+        abi.loads = self.provider_loads(report)   # the report shows a disagreement too
+        problems = loads.problems(abi.loads, report.findings)
+        if problems:
+            raise InfraError("the provider loads and the static rules disagree: " + problems[0])
         # told as the verdict counts it (decided() tells it again once the
         # device, whose provider's removal alone breaks, is known)
-        return verdict.abi_note(record.from_dict(self.data).abi, self.data.get("device_driver"))
+        return verdict.abi_note(self.upgrade.abi, self.upgrade.device_driver)
 
-    def provider_loads(self, report) -> None:
+    def provider_loads(self, report) -> list[loads.LoadRun]:
         """Each stack's providers loaded with the other's libibverbs, into
-        providers.json and the abi section; a load that disagrees with the
-        static rules fails the phase (an error of rdmagate, never hidden)."""
+        providers.json; a load that disagrees with the static rules fails the
+        phase (an error of rdmagate, never hidden)."""
         sides = [loads.Side(name, self.stacks[key][1], inventory) for key, name, inventory in
                  (("from", self.names[0], report.old), ("to", self.names[1], report.new))]
         runs = loads.matrix(*sides)
         loads.write(loads.LoadsFile(*self.names, runs), self.run_dir / "providers.json")
-        self.data["abi"]["loads"] = records.to_json(runs)   # the report shows a disagreement too
-        problems = loads.problems(runs, report.findings)
-        if problems:
-            raise InfraError("the provider loads and the static rules disagree: " + problems[0])
+        return runs
 
     def kabi(self) -> str:
         """The kernel side: RDMA exports A to B and, with modules, whether each
         loads on B (proven in a guest of B's kernel when the gate runs in the lab)."""
-        from ..pipelines.kabi import KabiRequest, kabi   # the kernel side, one pipeline
+        from .kabi import KabiRequest, kabi   # the kernel side, one pipeline
         report = kabi(KabiRequest(self.names[0], self.names[1], tuple(self.modules),
                                   lab=self.use_lab and bool(self.modules)), self.progress)
-        found = report.as_dict()
-        files.write_atomic(self.run_dir / "kabi.json", json.dumps(found, indent=2) + "\n",
-                           "kabi.json")
-        self.data["kabi"] = {k: found[k] for k in ("verdict", "summary", "modules", "proofs")}
-        self.data["kabi"].update(
-            given=bool(self.modules), releases=[report.old.release, report.new.release],
-            kernel=[f for f in found["findings"] if not f["symbol"]])
+        found = kabi_record.of(report)
+        kabi_record.write(found, self.run_dir / "kabi.json")
+        self.upgrade.kabi = found.section(bool(self.modules),
+                                          [report.old.release, report.new.release])
         loads = sum(1 for m in report.modules if m.loads)
-        return (f"{found['summary']['exports_compared']} RDMA exports, "
-                f"{found['verdict']['verdict']}" +
+        return (f"{found.summary.exports_compared} RDMA exports, {found.verdict.verdict}" +
                 (f"; {loads} of {len(report.modules)} modules load on {report.new.release}"
                  if self.modules else ""))
 
@@ -166,25 +176,25 @@ class Gate:
                 if key == "to" and err.compile_error:
                     # The suites are code written for the old stack: not
                     # compiling against the new headers is an API break.
-                    self.data["api"] = {"compiles": False,
-                                        "error": f"the suites do not compile against "
-                                                 f"{stack.name}'s headers: {err}"}
-                    return self.data["api"]["error"]
+                    self.upgrade.api = record.Api(False, f"the suites do not compile against "
+                                                         f"{stack.name}'s headers: {err}")
+                    return self.upgrade.api.error
                 raise
             notes.append(f"suites built against {stack.name}")
-        self.data["api"] = {"compiles": True, "error": ""}
+        self.upgrade.api = record.Api(True, "")
         return "; ".join(notes)
 
     def _target(self, key: str, nodes: int = 1):
         stack, fetched = self.stacks[key]
-        return targets.choose(self.device, self.use_lab, True, fetched.needs_rootfs, stack.name,
-                              nodes=nodes)
+        return targets.choose(targets.Wanted(stack.name, self.device, self.use_lab, True,
+                                             fetched.needs_rootfs, nodes))
 
     def verbs(self) -> str:
         chosen = suites.device_suites()
         old, new = self.names
-        columns = [old, new, self.data["compat_column"]]
-        runs = [(old, "from", None), (new, "to", None), (self.data["compat_column"], "to", "from")]
+        compat = self.upgrade.compat_column
+        columns = [old, new, compat]
+        runs = [(old, "from", None), (new, "to", None), (compat, "to", "from")]
         tests: dict = {}
         messages: dict = {}
         coverage: dict = {}
@@ -193,7 +203,7 @@ class Gate:
         for column, key, built_for in runs:
             stack, fetched = self.stacks[key]
             target = self._target(key)
-            self.data["device_driver"] = target.kind
+            self.upgrade.device_driver = target.kind
             profile = profiles.load_for_device(profiles.name_for(target), say=self.progress.say)
             harness = self.harness.get(built_for) if built_for else None
             if built_for and harness is None:
@@ -202,6 +212,7 @@ class Gate:
             try:
                 done = run_suites(SuiteRun(stack, fetched, chosen, target, profile,
                                            results_dir=str(base), harness=harness,
+                                           built_for=old if built_for else None,
                                            label=label), self.progress)
                 run_dir, finished = done.run_dir, done.finished
             except RunCutShort as err:
@@ -217,12 +228,11 @@ class Gate:
             if measured.is_file():
                 coverage[column] = {lib: {k: v for k, v in d.items()}
                                     for lib, d in json.loads(measured.read_text()).items()}
-            self.data["commands"].append(" ".join(
+            self.upgrade.commands.append(" ".join(
                 ["rdmagate", "check", "--stack", stack.name,
                  *(["--built-for", old] if built_for else []), *target.flags()]))
-            self.data["verbs"] = {"columns": columns, "tests": tests, "messages": messages,
-                                  "cut_short": cut_short}
-            self.data["coverage"] = coverage
+            self.upgrade.verbs = record.Verbs(columns, tests, messages, cut_short)
+            self.upgrade.coverage = coverage
             self.save()
         if cut_short:
             raise InfraError("; ".join(f"{column}: {why}" for column, why in cut_short.items()))
@@ -253,8 +263,7 @@ class Gate:
             runs = perftest_runs.setdefault(key, {})
             for r in found:
                 if not r.get("ok"):
-                    unmeasured.append({"stack": stack.name, "size": r["size"],
-                                       "why": r["error"]})
+                    unmeasured.append(record.Gap(stack.name, r["size"], r["error"]))
                     continue
                 runs.setdefault(("bw", r["size"]), []).append(
                     r["metrics"]["bw_avg_Bps"] / perftest.MIB)
@@ -277,12 +286,12 @@ class Gate:
         samples = {key: {n: m["runs"] for n, m in s.results.items() if "runs" in m}
                    for key, s in sessions.items()}
         boot = machine.boot_effect(b.machine)
-        self.data["perf"] = [self._latency_series(sessions, boot, threshold, where),
+        self.upgrade.perf = [self._latency_series(sessions, boot, threshold, where),
                              self._perftest_series("bw", perftest_runs, unmeasured, boot,
                                                    threshold, where),
                              self._perftest_series("rate", perftest_runs, [], boot, threshold,
                                                    where)]
-        self.data["baseline"] = self._against_baseline(b, threshold, where)
+        self.upgrade.baseline = self._against_baseline(b, threshold, where)
         boots = f"{a.boots} and {b.boots} boots" if where == "lab" else f"{a.boots} and {b.boots} runs"
         return (f"{sum(len(s) for s in samples.values())} measurements in {boots}, "
                 f"threshold {threshold:.0%}, {where}; {budget.summary()}")
@@ -290,29 +299,29 @@ class Gate:
     @staticmethod
     def _point(size: int, a_runs: list, b_runs: list, threshold: float,
                boot: stats.BootEffect | None, boots: tuple[int, int] = (1, 1),
-               higher_is_better: bool = False, scale: float = 1.0) -> dict:
+               higher_is_better: bool = False, scale: float = 1.0) -> record.Point:
         cmp = stats.compare(a_runs, b_runs, threshold, higher_is_better=higher_is_better,
                             boot=boot, boots=boots)
-        point = {"size": size, "verdict": cmp.verdict, "ratio": cmp.ratio,
-                 "ci": cmp.as_dict()["ci"], "runs": [cmp.runs_a, cmp.runs_b]}
-        for side, runs in (("a", a_runs), ("b", b_runs)):
-            centre, low, high = stats.run_spread(runs)
-            point[side] = {"median": centre * scale, "low": low * scale, "high": high * scale}
-        return point
 
-    def _latency_series(self, sessions: dict, boot, threshold: float, where: str) -> dict:
+        def spread(runs: list) -> record.Interval:
+            centre, low, high = stats.run_spread(runs)
+            return record.Interval(centre * scale, low * scale, high * scale)
+        return record.Point(size, cmp.verdict, cmp.ratio, cmp.ci, spread(a_runs), spread(b_runs),
+                            [cmp.runs_a, cmp.runs_b])
+
+    def _latency_series(self, sessions: dict, boot, threshold: float,
+                        where: str) -> record.Series:
         a, b = (sessions[k].results for k in ("from", "to"))
         points = [self._point(int(name.rsplit("-", 1)[1]), a[name]["runs"], b[name]["runs"],
                               threshold, boot, (a[name].get("boots", 1), b[name].get("boots", 1)),
                               scale=1 / 1000)
                   for name in native.SWEEP
                   if "runs" in a.get(name, {}) and "runs" in b.get(name, {})]
-        return {"name": "write_lat", "title": "RDMA WRITE round-trip latency (median of each "
-                "run; bars: the runs' range)", "kind": "latency", "unit": "us",
-                "points": points, "where": where}
+        return record.Series("write_lat", "RDMA WRITE round-trip latency (median of each "
+                             "run; bars: the runs' range)", "latency", "us", points, where=where)
 
-    def _perftest_series(self, metric: str, runs: dict, unmeasured: list[dict], boot,
-                         threshold: float, where: str) -> dict:
+    def _perftest_series(self, metric: str, runs: dict, unmeasured: list[record.Gap], boot,
+                         threshold: float, where: str) -> record.Series:
         points = []
         a, b = runs.get("from", {}), runs.get("to", {})
         for size in sorted({s for m, s in a if m == metric} & {s for m, s in b if m == metric}):
@@ -323,11 +332,12 @@ class Gate:
         title, kind, unit = {
             "bw": ("RDMA WRITE bandwidth", "bandwidth", "MiB/s"),
             "rate": ("RDMA WRITE message rate", "rate", "Mpps")}[metric]
-        return {"name": f"write_{metric}", "title": f"{title} (perftest ib_write_bw, {across}"
-                f"{BW_SWEEP.repeats} runs a size; higher is better)", "kind": kind,
-                "unit": unit, "points": points, "unmeasured": unmeasured, "where": where}
+        return record.Series(f"write_{metric}", f"{title} (perftest ib_write_bw, {across}"
+                             f"{BW_SWEEP.repeats} runs a size; higher is better)", kind, unit,
+                             points, unmeasured, where)
 
-    def _against_baseline(self, session, threshold: float, where: str) -> list[dict]:
+    def _against_baseline(self, session, threshold: float,
+                          where: str) -> list[record.AgainstBaseline]:
         stack, _ = self.stacks["to"]
         name = profiles.name_for(self._target("to"))
         path = baseline.path_for(name, stack.name)
@@ -339,11 +349,10 @@ class Gate:
             if measurement in stored["measurements"] and "runs" in result:
                 cmp = baseline.compare(stored, measurement, result["runs"], threshold,
                                        session.machine, session.calibration, result.get("boots", 1))
-                out.append({"name": measurement, "size": int(measurement.rsplit("-", 1)[1]),
-                            "verdict": cmp.verdict, "ratio": cmp.ratio,
-                            "ci": cmp.as_dict()["ci"], "runs": [cmp.runs_a, cmp.runs_b],
-                            "note": cmp.note, "where": where,
-                            "baseline": str(path.relative_to(baseline.BASELINES.parents[1]))})
+                out.append(record.AgainstBaseline(
+                    measurement, int(measurement.rsplit("-", 1)[1]), cmp.verdict, cmp.ratio,
+                    cmp.ci, str(path.relative_to(baseline.BASELINES.parents[1])),
+                    [cmp.runs_a, cmp.runs_b], cmp.note, where))
         return out
 
 
