@@ -24,7 +24,7 @@ LAYERS = (
     ("pipelines", {"rdmagate.pipelines"}),
     ("domain", {"rdmagate.abi", "rdmagate.kabi", "rdmagate.perf", "rdmagate.upgrade",
                 "rdmagate.fleet", "rdmagate.history", "rdmagate.report",
-                "rdmagate.harness", "rdmagate.suites"}),
+                "rdmagate.harness", "rdmagate.suites", "rdmagate.compat"}),
 )
 BASE = "base"   # targets, stacks, outputs and the plain modules (files, errors, ...)
 LAYER_NAMES = [name for name, _ in LAYERS] + [BASE]
