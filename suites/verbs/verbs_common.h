@@ -126,4 +126,8 @@ bool v_check(const uint8_t *buf, size_t len, uint8_t seed);
  * stopped, for a message that says so. */
 size_t v_arrived(const uint8_t *buf, size_t len, uint8_t seed);
 
+/* verbs_mw.c: a type 2 window over b's first page, bound by a work request
+ * on b's QP (wr_id 5); returns its new rkey. */
+uint32_t v_mw2_bind(struct vpair *p, struct ibv_mw **mwp);
+
 #endif
