@@ -286,105 +286,154 @@ static void wr_done(struct ibv_qp_ex *qpx, struct ibv_cq *cq, enum ibv_wc_opcode
 	v_expect_wc(&wc, opcode, wr_id);
 }
 
-RG_TEST_F(verbs, qp_ex_wr_api, rc_pair)
+/* a's QP replaced by one for the ibv_wr_* API with only this operation,
+ * connected to a plain QP on b. */
+static struct ibv_qp_ex *wr_op_qp(struct vpair *p, uint64_t op)
 {
-	struct ibv_qp *qp;
-	struct ibv_qp_ex *qpx;
-	struct ibv_wc wc;
-	uint64_t *atomic_target, old;
-	const uint64_t ops = IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_SEND |
-			     IBV_QP_EX_WITH_SEND_WITH_IMM | IBV_QP_EX_WITH_RDMA_READ |
-			     IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD |
-			     IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP |
-			     IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM;
+	struct ibv_qp_ex *qpx = qp_ex_pair(p, op, 0, NULL);
 
-	qp = qp_ex(&self->dev, self->a.cq, ops);
-	qpx = ibv_qp_to_qp_ex(qp);
 	RG_ASSERT_NOT_NULL(qpx);
-	ibv_destroy_qp(self->b.qp);
-	self->b.qp = v_qp(&self->dev, IBV_QPT_RC, self->b.cq, NULL);
-	v_connect(&self->dev, qp, self->b.qp, &V_CONN_DEFAULT);
+	return qpx;
+}
 
-	/* A WRITE and a SEND with immediate, in one batch. */
+RG_TEST_F(verbs, qp_ex_wr_rdma_write, rc_pair)
+{
+	struct ibv_qp_ex *qpx = wr_op_qp(self, IBV_QP_EX_WITH_RDMA_WRITE);
+
 	v_fill(self->a.buf, 300, 1);
-	v_post_recv(self->b.qp, 50, self->b.buf + 8192, 64, self->b.mr->lkey);
 	ibv_wr_start(qpx);
 	qpx->wr_id = 1;
 	qpx->wr_flags = IBV_SEND_SIGNALED;
 	ibv_wr_rdma_write(qpx, self->b.mr->rkey, (uintptr_t)self->b.buf);
 	ibv_wr_set_sge(qpx, self->a.mr->lkey, (uintptr_t)self->a.buf, 300);
+	wr_done(qpx, self->a.cq, IBV_WC_RDMA_WRITE, 1, "ibv_wr_rdma_write");
+	RG_EXPECT_DATA(v_check(self->b.buf, 300, 1));
+}
+
+RG_TEST_F(verbs, qp_ex_wr_send, rc_pair)
+{
+	struct ibv_qp_ex *qpx = wr_op_qp(self, IBV_QP_EX_WITH_SEND);
+	struct ibv_wc wc;
+
+	v_fill(self->a.buf, 200, 3);
+	v_post_recv(self->b.qp, 50, self->b.buf, 256, self->b.mr->lkey);
+	ibv_wr_start(qpx);
+	qpx->wr_id = 2;
+	qpx->wr_flags = IBV_SEND_SIGNALED;
+	ibv_wr_send(qpx);
+	ibv_wr_set_sge(qpx, self->a.mr->lkey, (uintptr_t)self->a.buf, 200);
+	wr_done(qpx, self->a.cq, IBV_WC_SEND, 2, "ibv_wr_send");
+	v_wait(self->b.cq, &wc, "the send's receive");
+	v_expect_wc(&wc, IBV_WC_RECV, 50);
+	RG_EXPECT_EQ(wc.byte_len, 200);
+	RG_EXPECT_DATA(v_check(self->b.buf, 200, 3));
+}
+
+RG_TEST_F(verbs, qp_ex_wr_send_imm, rc_pair)
+{
+	struct ibv_qp_ex *qpx = wr_op_qp(self, IBV_QP_EX_WITH_SEND_WITH_IMM);
+	struct ibv_wc wc;
+
+	v_post_recv(self->b.qp, 50, self->b.buf + 8192, 64, self->b.mr->lkey);
+	ibv_wr_start(qpx);
 	qpx->wr_id = 2;
 	/* Inline data is still a send flag to some providers (rxe). */
 	qpx->wr_flags = IBV_SEND_SIGNALED | IBV_SEND_INLINE;
 	ibv_wr_send_imm(qpx, htobe32(42));
 	ibv_wr_set_inline_data(qpx, "hello", 5);
-	qpx->wr_flags = IBV_SEND_SIGNALED;
-	RG_ASSERT_EQ(ibv_wr_complete(qpx), 0);
-	v_wait(self->a.cq, &wc, "ibv_wr_rdma_write");
-	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 1);
-	v_wait(self->a.cq, &wc, "ibv_wr_send_imm");
-	v_expect_wc(&wc, IBV_WC_SEND, 2);
+	wr_done(qpx, self->a.cq, IBV_WC_SEND, 2, "ibv_wr_send_imm");
 	v_wait(self->b.cq, &wc, "the immediate's receive");
 	v_expect_wc(&wc, IBV_WC_RECV, 50);
 	RG_EXPECT_EQ(be32toh(wc.imm_data), 42);
 	RG_EXPECT_EQ(wc.byte_len, 5);
-	RG_EXPECT_DATA(v_check(self->b.buf, 300, 1));
 	RG_EXPECT_DATA(!memcmp(self->b.buf + 8192, "hello", 5));
+}
 
-	/* READ it back, then the two atomics. */
+RG_TEST_F(verbs, qp_ex_wr_rdma_read, rc_pair)
+{
+	struct ibv_qp_ex *qpx = wr_op_qp(self, IBV_QP_EX_WITH_RDMA_READ);
+
+	v_fill(self->b.buf, 300, 1);
 	ibv_wr_start(qpx);
 	qpx->wr_id = 3;
+	qpx->wr_flags = IBV_SEND_SIGNALED;
 	ibv_wr_rdma_read(qpx, self->b.mr->rkey, (uintptr_t)self->b.buf);
 	ibv_wr_set_sge(qpx, self->a.mr->lkey, (uintptr_t)self->a.buf + 4096, 300);
-	RG_ASSERT_EQ(ibv_wr_complete(qpx), 0);
-	v_wait(self->a.cq, &wc, "ibv_wr_rdma_read");
-	v_expect_wc(&wc, IBV_WC_RDMA_READ, 3);
+	wr_done(qpx, self->a.cq, IBV_WC_RDMA_READ, 3, "ibv_wr_rdma_read");
 	RG_EXPECT_DATA(v_check(self->a.buf + 4096, 300, 1));
+}
 
-	atomic_target = (uint64_t *)(self->b.buf + 16384);
-	*atomic_target = 1000;
+RG_TEST_F(verbs, qp_ex_wr_atomic_fetch_add, rc_pair)
+{
+	struct ibv_qp_ex *qpx = wr_op_qp(self, IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD);
+	uint64_t *target = (uint64_t *)(self->b.buf + 16384), old;
+
+	*target = 1000;
 	ibv_wr_start(qpx);
 	qpx->wr_id = 4;
-	ibv_wr_atomic_fetch_add(qpx, self->b.mr->rkey, (uintptr_t)atomic_target, 5);
+	qpx->wr_flags = IBV_SEND_SIGNALED;
+	ibv_wr_atomic_fetch_add(qpx, self->b.mr->rkey, (uintptr_t)target, 5);
 	ibv_wr_set_sge(qpx, self->a.mr->lkey, (uintptr_t)self->a.buf + 8192, 8);
-	qpx->wr_id = 5;
-	ibv_wr_atomic_cmp_swp(qpx, self->b.mr->rkey, (uintptr_t)atomic_target, 1005, 7);
-	ibv_wr_set_sge(qpx, self->a.mr->lkey, (uintptr_t)self->a.buf + 8200, 8);
-	RG_ASSERT_EQ(ibv_wr_complete(qpx), 0);
-	v_wait(self->a.cq, &wc, "ibv_wr_atomic_fetch_add");
-	v_expect_wc(&wc, IBV_WC_FETCH_ADD, 4);
-	v_wait(self->a.cq, &wc, "ibv_wr_atomic_cmp_swp");
-	v_expect_wc(&wc, IBV_WC_COMP_SWAP, 5);
+	wr_done(qpx, self->a.cq, IBV_WC_FETCH_ADD, 4, "ibv_wr_atomic_fetch_add");
 	memcpy(&old, self->a.buf + 8192, 8);
 	RG_EXPECT_EQ(old, 1000);
+	RG_EXPECT_EQ(*target, 1005);
+}
+
+RG_TEST_F(verbs, qp_ex_wr_atomic_cmp_swp, rc_pair)
+{
+	struct ibv_qp_ex *qpx = wr_op_qp(self, IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP);
+	uint64_t *target = (uint64_t *)(self->b.buf + 16384), old;
+
+	*target = 1005;
+	ibv_wr_start(qpx);
+	qpx->wr_id = 5;
+	qpx->wr_flags = IBV_SEND_SIGNALED;
+	ibv_wr_atomic_cmp_swp(qpx, self->b.mr->rkey, (uintptr_t)target, 1005, 7);
+	ibv_wr_set_sge(qpx, self->a.mr->lkey, (uintptr_t)self->a.buf + 8200, 8);
+	wr_done(qpx, self->a.cq, IBV_WC_COMP_SWAP, 5, "ibv_wr_atomic_cmp_swp");
 	memcpy(&old, self->a.buf + 8200, 8);
 	RG_EXPECT_EQ(old, 1005);
-	RG_EXPECT_EQ(*atomic_target, 7);
+	RG_EXPECT_EQ(*target, 7);
+}
 
-	/* WRITE with immediate consumes a receive. */
+/* WRITE with immediate consumes a receive. */
+RG_TEST_F(verbs, qp_ex_wr_rdma_write_imm, rc_pair)
+{
+	struct ibv_qp_ex *qpx = wr_op_qp(self, IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM);
+	struct ibv_wc wc;
+
+	/* b's buffer holds another pattern first, so a write that moved
+	 * nothing shows. */
+	v_fill(self->b.buf, 300, 2);
+	v_fill(self->a.buf, 16, 1);
 	v_post_recv(self->b.qp, 51, self->b.buf + 8192, 64, self->b.mr->lkey);
 	ibv_wr_start(qpx);
 	qpx->wr_id = 6;
+	qpx->wr_flags = IBV_SEND_SIGNALED;
 	ibv_wr_rdma_write_imm(qpx, self->b.mr->rkey, (uintptr_t)self->b.buf + 100, htobe32(7));
 	ibv_wr_set_sge(qpx, self->a.mr->lkey, (uintptr_t)self->a.buf, 16);
-	RG_ASSERT_EQ(ibv_wr_complete(qpx), 0);
-	v_wait(self->a.cq, &wc, "ibv_wr_rdma_write_imm");
-	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 6);
+	wr_done(qpx, self->a.cq, IBV_WC_RDMA_WRITE, 6, "ibv_wr_rdma_write_imm");
 	v_wait(self->b.cq, &wc, "the write-with-immediate's receive");
 	v_expect_wc(&wc, IBV_WC_RECV_RDMA_WITH_IMM, 51);
 	RG_EXPECT_EQ(be32toh(wc.imm_data), 7);
-	/* The 16 bytes landed at offset 100, which held bytes 100-115 of the
-	 * first write's pattern: another pattern, so a write that moved
-	 * nothing shows. */
 	RG_EXPECT_DATA(v_check(self->b.buf + 100, 16, 1));
+}
 
-	/* An aborted batch posts nothing. */
+/* An aborted batch posts nothing. */
+RG_TEST_F(verbs, qp_ex_wr_abort, rc_pair)
+{
+	struct ibv_qp_ex *qpx = wr_op_qp(self, IBV_QP_EX_WITH_SEND);
+
+	v_post_recv(self->b.qp, 52, self->b.buf, 64, self->b.mr->lkey);
 	ibv_wr_start(qpx);
 	qpx->wr_id = 8;
+	qpx->wr_flags = IBV_SEND_SIGNALED;
 	ibv_wr_send(qpx);
 	ibv_wr_set_sge(qpx, self->a.mr->lkey, (uintptr_t)self->a.buf, 8);
 	ibv_wr_abort(qpx);
 	RG_EXPECT(v_none_within(self->a.cq, 200));
+	RG_EXPECT(v_none_within(self->b.cq, 200));
 }
 
 /* A gather list through the WR API: every SGE's bytes arrive, in order. */
