@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -32,17 +33,21 @@ static void failed_as(bool data, const char *file, int line, bool fatal, const c
 }
 
 void rg__assert_int(const char *file, int line, bool fatal, const char *expr,
-		    bool equal, bool is_signed, unsigned long long got,
+		    const char *op, bool is_signed, unsigned long long got,
 		    unsigned long long want)
 {
-	const char *not = equal ? "" : "not ";
+	char expected[8] = ""; /* "== 42" reads "42", "!= 0" reads "not 0" */
 
+	if (!strcmp(op, "!="))
+		snprintf(expected, sizeof(expected), "not ");
+	else if (strcmp(op, "=="))
+		snprintf(expected, sizeof(expected), "%s ", op);
 	if (is_signed)
 		failed_as(false, file, line, fatal, expr, "%s: got %lld, expected %s%lld", expr,
-		       (long long)got, not, (long long)want);
+		       (long long)got, expected, (long long)want);
 	else
 		failed_as(false, file, line, fatal, expr, "%s: got %llu, expected %s%llu", expr,
-		       got, not, want);
+		       got, expected, want);
 }
 
 void rg__assert_errno(const char *file, int line, bool fatal, const char *expr,

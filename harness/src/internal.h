@@ -64,6 +64,8 @@ struct rg_plan {
 };
 
 /* registry.c */
+/* 0, or -1 after printing the test id defined twice and its two files */
+int rg_registry_check(void);
 struct rg_suite *rg_suites(void);
 int rg_registry_load(void);
 bool rg_test_matches(const struct rg_suite *suite, const struct rg_test *test,

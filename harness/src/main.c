@@ -177,6 +177,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (rg_registry_check())
+		return RG_INFRA;
 	if (opt.list)
 		return list_tests(&opt);
 	if (results_is_plan(&opt)) {

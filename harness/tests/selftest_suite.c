@@ -202,3 +202,16 @@ RG_TEST_F(selftest, fixture_absent, absent)
 {
 	rg_fail("the body of a test whose fixture failed ran");
 }
+
+/* Each ordered comparison prints both values; the fatal one ends the test. */
+RG_TEST(selftest, assert_order)
+{
+	int below = -1, count = 7;
+	unsigned int big = 4000000000u;
+
+	RG_EXPECT_GE(below, 0);
+	RG_EXPECT_LT(big, 5u);
+	RG_EXPECT_LT(count, 8); /* holds */
+	RG_ASSERT_LE(count, 3);
+	RG_EXPECT_GT(count, 7); /* not reached */
+}

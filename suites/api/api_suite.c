@@ -28,7 +28,7 @@ RG_TEST(api, get_device_list)
 		RG_EXPECT_ERRNO(errno, ENOSYS);
 		return;
 	}
-	RG_EXPECT(num >= 0);
+	RG_EXPECT_GE(num, 0);
 	RG_EXPECT_NULL(list[num]);
 	ibv_free_device_list(list);
 }
@@ -52,7 +52,7 @@ static void check_names(const char *(*to_str)(int), int first, int last)
 	const char *seen[64];
 	int v, w;
 
-	RG_ASSERT(last - first < 64);
+	RG_ASSERT_LT(last - first, 64);
 	for (v = first; v <= last; v++) {
 		seen[v - first] = to_str(v);
 		RG_ASSERT_NOT_NULL(seen[v - first]);
@@ -127,7 +127,7 @@ RG_TEST(api, rdma_event_channel)
 	channel = rdma_create_event_channel();
 	if (!channel)
 		rg_unsupported_or_fail(errno, "rdma_create_event_channel");
-	RG_EXPECT(channel->fd >= 0);
+	RG_EXPECT_GE(channel->fd, 0);
 	rdma_destroy_event_channel(channel);
 }
 
@@ -158,6 +158,7 @@ RG_TEST(api, umad_cas)
 
 	RG_ASSERT_EQ(umad_init(), 0);
 	n = umad_get_cas_names(names, UMAD_MAX_DEVICES);
-	RG_EXPECT(n >= 0 && n <= UMAD_MAX_DEVICES);
+	RG_EXPECT_GE(n, 0);
+	RG_EXPECT_LE(n, UMAD_MAX_DEVICES);
 	RG_EXPECT_EQ(umad_done(), 0);
 }

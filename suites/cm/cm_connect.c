@@ -20,7 +20,7 @@ CM_TEST(event_channel)
 	struct rdma_cm_id *tcp, *udp, *sync;
 
 	RG_ASSERT_NOT_NULL(ch);
-	RG_EXPECT(ch->fd >= 0);
+	RG_EXPECT_GE(ch->fd, 0);
 	RG_ASSERT_EQ(rdma_create_id(ch, &tcp, NULL, RDMA_PS_TCP), 0);
 	RG_ASSERT_EQ(rdma_create_id(ch, &udp, NULL, RDMA_PS_UDP), 0);
 	RG_EXPECT_EQ(tcp->ps, RDMA_PS_TCP);
@@ -67,7 +67,7 @@ CM_TEST(get_devices)
 
 	list = rdma_get_devices(&n);
 	RG_ASSERT_NOT_NULL(list);
-	RG_EXPECT(n >= 1);
+	RG_EXPECT_GE(n, 1);
 	for (i = 0; i < n; i++)
 		found |= !strcmp(ibv_get_device_name(list[i]->device), rg_device());
 	RG_EXPECT(found);
@@ -121,7 +121,7 @@ CM_TEST(resolve)
 	RG_EXPECT_STR_EQ(ibv_get_device_name(id->verbs->device), rg_device());
 	RG_EXPECT_EQ(((struct sockaddr_in *)rdma_get_peer_addr(id))->sin_addr.s_addr,
 			addr.sin_addr.s_addr);
-	RG_EXPECT(id->route.num_paths >= 1);
+	RG_EXPECT_GE(id->route.num_paths, 1);
 	rdma_destroy_id(id);
 	rdma_destroy_event_channel(ch);
 }

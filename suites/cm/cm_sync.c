@@ -372,7 +372,7 @@ CM_TEST(rsockets)
 
 	cm_address(&addr, cm_port());
 	rs_listener = rsocket(AF_INET, SOCK_STREAM, 0);
-	RG_ASSERT(rs_listener >= 0);
+	RG_ASSERT_GE(rs_listener, 0);
 	RG_EXPECT_EQ(rsetsockopt(rs_listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
 	RG_EXPECT_EQ(rgetsockopt(rs_listener, SOL_SOCKET, SO_REUSEADDR, &value, &vlen), 0);
 	RG_EXPECT_NE(value, 0);
@@ -385,7 +385,7 @@ CM_TEST(rsockets)
 	start(&server, rs_server, &x);
 
 	fd = rsocket(AF_INET, SOCK_STREAM, 0);
-	RG_ASSERT(fd >= 0);
+	RG_ASSERT_GE(fd, 0);
 	RG_EXPECT_EQ(rsetsockopt(fd, SOL_RDMA, RDMA_IOMAPSIZE, &mapsize, sizeof(mapsize)), 0);
 	RG_ASSERT_EQ(rconnect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	len = sizeof(name);
@@ -401,7 +401,7 @@ CM_TEST(rsockets)
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0x5eed }, got[2];
 		int epfd = repoll_create(0);
 
-		RG_ASSERT(epfd >= 0);
+		RG_ASSERT_GE(epfd, 0);
 		RG_EXPECT_EQ(repoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev), 0);
 		memset(got, 0, sizeof(got));
 		RG_EXPECT_EQ(repoll_wait(epfd, got, 2, 5000), 1);

@@ -32,7 +32,7 @@ RG_TEST_F(verbs, comp_cntr, device)
 	cc = ibv_create_comp_cntr(self->ctx, &init);
 	if (!cc)
 		rg_unsupported_or_fail(errno, "ibv_create_comp_cntr");
-	RG_EXPECT(caps.max_counters >= 1);
+	RG_EXPECT_GE(caps.max_counters, 1);
 	RG_EXPECT_PTR_EQ(cc->context, self->ctx);
 	/* Its two values, set, incremented and read. */
 	RG_EXPECT_EQ(ibv_set_comp_cntr(cc, 5), 0);

@@ -14,7 +14,7 @@ RG_TEST_F(verbs, create_cq, device)
 
 	cq = ibv_create_cq(self->ctx, 100, &ctx_marker, NULL, 0);
 	RG_ASSERT_NOT_NULL(cq);
-	RG_EXPECT(cq->cqe >= 100);
+	RG_EXPECT_GE(cq->cqe, 100);
 	RG_EXPECT_PTR_EQ(cq->cq_context, &ctx_marker);
 	RG_EXPECT_EQ(ibv_poll_cq(cq, 1, &wc), 0);
 	RG_EXPECT_EQ(ibv_destroy_cq(cq), 0);
@@ -30,7 +30,7 @@ RG_TEST_F(verbs, resize_cq, device)
 	if (ret)
 		rg_unsupported_or_fail(ret, "ibv_resize_cq");
 	RG_ASSERT_EQ(ret, 0);
-	RG_EXPECT(cq->cqe >= 256);
+	RG_EXPECT_GE(cq->cqe, 256);
 	RG_EXPECT_EQ(ibv_destroy_cq(cq), 0);
 }
 
@@ -43,7 +43,7 @@ RG_TEST_F(verbs, cq_comp_vector, device)
 	struct ibv_cq *cq;
 	int v, n = self->ctx->num_comp_vectors;
 
-	RG_ASSERT(n >= 1);
+	RG_ASSERT_GE(n, 1);
 	for (v = 0; v < n; v++) {
 		cq = ibv_create_cq(self->ctx, 16, NULL, NULL, v);
 		if (!cq)

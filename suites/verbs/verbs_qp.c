@@ -32,8 +32,10 @@ static void create_case(struct vdev *dev, enum ibv_qp_type type)
 	RG_EXPECT_NE(qp->qp_num, 0);
 	RG_ASSERT_EQ(ibv_query_qp(qp, &attr, IBV_QP_STATE | IBV_QP_CAP, &init), 0);
 	RG_EXPECT_EQ(attr.qp_state, IBV_QPS_RESET);
-	RG_EXPECT(init.cap.max_send_wr >= 16 && init.cap.max_recv_wr >= 16);
-	RG_EXPECT(init.cap.max_send_sge >= 4 && init.cap.max_recv_sge >= 4);
+	RG_EXPECT_GE(init.cap.max_send_wr, 16);
+	RG_EXPECT_GE(init.cap.max_recv_wr, 16);
+	RG_EXPECT_GE(init.cap.max_send_sge, 4);
+	RG_EXPECT_GE(init.cap.max_recv_sge, 4);
 	RG_EXPECT_PTR_EQ(init.send_cq, cq);
 	RG_EXPECT_EQ(ibv_destroy_qp(qp), 0);
 	RG_EXPECT_EQ(ibv_destroy_cq(cq), 0);

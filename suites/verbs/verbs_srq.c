@@ -28,10 +28,10 @@ RG_TEST_F(verbs, srq, device)
 	if (!srq)
 		rg_unsupported_or_fail(errno, "ibv_create_srq");
 	RG_ASSERT_NOT_NULL(srq);
-	RG_EXPECT(init.attr.max_wr >= 32);
+	RG_EXPECT_GE(init.attr.max_wr, 32);
 	RG_ASSERT_EQ(ibv_query_srq(srq, &attr), 0);
-	RG_EXPECT(attr.max_wr >= 32);
-	RG_EXPECT(attr.max_sge >= 2);
+	RG_EXPECT_GE(attr.max_wr, 32);
+	RG_EXPECT_GE(attr.max_sge, 2);
 	cq = v_cq(self, 64);
 	qpi.send_cq = qpi.recv_cq = cq;
 	qpi.srq = srq;
