@@ -55,3 +55,7 @@ def choose(requested: str | None, use_lab: bool, needs_device: bool, needs_rootf
         reason = "no RDMA device here" if needs_device else "the stack needs its own root"
         return Lab(stack_name, reason)
     return HostDevice("none", "no suite selected needs a device")
+
+
+# What callers import from here (Ran and Target are base.py's, re-exported).
+__all__ = ["HostDevice", "HostRxe", "Lab", "Ran", "Target", "choose", "rxe_possible"]

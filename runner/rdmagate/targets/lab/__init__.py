@@ -7,3 +7,5 @@
 from .guests import DEVICE, Lab  # noqa: F401
 from .qemu import available  # noqa: F401
 from .run import LabResult, run  # noqa: F401
+
+__all__ = ["DEVICE", "Lab", "LabResult", "available", "run"]
