@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import files, outcomes
 from ..outputs import results
+from ..outputs.result import Result
 from ..report.page import CELL, esc, STYLE, WHERE
 from . import pairs
 from .record import NOT_TESTED, Fleet
@@ -15,7 +16,7 @@ from .record import NOT_TESTED, Fleet
 
 def _matrix(fleet: Fleet, fleet_dir: Path) -> str:
     names = [n.name for n in fleet.nodes]
-    outcome: dict[str, dict[str, dict]] = {}
+    outcome: dict[str, dict[str, Result]] = {}
     for node in fleet.nodes:
         if node.run_dir:
             for r in results.read(fleet_dir / node.run_dir / "results.jsonl"):

@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 
 from ..abi.findings import SEVERITIES, Finding
 from . import symvers
+from .facts import KernelSide
 
 AUDIENCE = "kernel modules"
 
 
 @dataclass
 class KabiReport:
-    old: object                     # facts.KernelSide
-    new: object
+    old: KernelSide
+    new: KernelSide
     area: str
     findings: list[Finding]
     modules: list = field(default_factory=list)     # predict.Prediction

@@ -37,8 +37,8 @@ class CheckRequest:
 @dataclass
 class SuiteRun:
     """One run of suites with everything resolved."""
-    stack: object
-    fetched: object
+    stack: stacks.Stack
+    fetched: stacks.FetchedStack
     suites: list
     target: targets.Target
     profile: dict | None              # None: no expectations (profile capture keeps raw outcomes);

@@ -73,7 +73,7 @@ def depends(files: list[Path]) -> list[tuple[str, str | None]]:
     fields = [packages.deb_fields(f, "Package", "Version", "Depends", "Pre-Depends")
               for f in files]
     own = {f["Package"] for f in fields}
-    wanted = {}
+    wanted: dict = {}
     for f in fields:
         if f["Package"].endswith("-dev"):
             continue
@@ -141,13 +141,13 @@ def _mmdebstrap(suite: str, include: list[str], label: str, mirror: str, dest: P
         return dest
     if shutil.which("mmdebstrap") is None:
         raise InfraError("mmdebstrap is not installed: run ci/setup")
-    include = ",".join(include + list(EXTRA))
+    packages = ",".join(include + list(EXTRA))
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=".rootfs.partial-"))
     say(f"building a {suite} root file system for {label} with mmdebstrap")
     # unshare mode: mmdebstrap's mounts live in a private namespace and die
     # with it, so a killed build never leaves /proc or /dev mounted in the cache.
-    argv = ["mmdebstrap", "--mode=unshare", "--quiet", "--variant=essential", f"--include={include}",
+    argv = ["mmdebstrap", "--mode=unshare", "--quiet", "--variant=essential", f"--include={packages}",
             f"--keyring={KEYRING}", *host_apt_options(), suite, str(tmp / "root"),
             f"deb [signed-by={KEYRING}] {mirror} {suite} main"]
     try:

@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import time
+from typing import Any
 from pathlib import Path
 
 from ..harness import build
@@ -52,7 +53,7 @@ class Gate:
         self.stacks: dict = {}
         self.harness: dict = {}
         self.record: record.Upgrade | None = None   # as last saved to upgrade.json
-        self.data = {"run_id": run_dir.name, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        self.data: dict[str, Any] = {"run_id": run_dir.name, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                      "host": f"{socket.gethostname()} ({os.uname().release})",
                      "from": {"name": old}, "to": {"name": new},
                      "compat_column": f"{old} build on {new}",
@@ -128,7 +129,7 @@ class Gate:
         static rules fails the phase (an error of rdmagate, never hidden)."""
         sides = [loads.Side(name, self.stacks[key][1], inventory) for key, name, inventory in
                  (("from", self.names[0], report.old), ("to", self.names[1], report.new))]
-        runs = loads.matrix(*sides)
+        runs = loads.matrix(sides[0], sides[1])
         loads.write(loads.LoadsFile(*self.names, runs), self.run_dir / "providers.json")
         self.data["abi"]["loads"] = records.to_json(runs)   # the report shows a disagreement too
         problems = loads.problems(runs, report.findings)

@@ -20,6 +20,7 @@ import shutil
 import socket
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def default_guest_cpus(nodes: int) -> int:
 
 def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | None = None,
         boot_timeout: float = 120, run_timeout: float = 600,
-        binds: list[tuple[Path, bool]] = (), server_argv: list[str] | None = None,
+        binds: Sequence[tuple[Path, bool]] = (), server_argv: list[str] | None = None,
         on_line=print, say=lambda text: None, interactive: bool = False,
         guest_cpus: int | None = None) -> LabResult:
     """guest_cpus: each guest's CPUs (default 2 alone, 1 each of two nodes:
