@@ -30,7 +30,8 @@ static struct rg_suite *suite_named(const char *name)
 		if (!strcmp(suite_table[i].name, name))
 			return &suite_table[i];
 	if (n_suites == MAX_SUITES) {
-		fprintf(stderr, "rdmagate-harness: more than %d suites (suite %s)\n",
+		fprintf(stderr,
+			"rdmagate-harness: more than %d suites (suite %s)\n",
 			MAX_SUITES, name);
 		abort();
 	}
@@ -70,11 +71,14 @@ int rg_registry_check(void)
 
 	if (!duplicate)
 		return 0;
-	first = strrchr(duplicated->file, '/') ? strrchr(duplicated->file, '/') + 1
-					       : duplicated->file;
-	second = strrchr(duplicate->file, '/') ? strrchr(duplicate->file, '/') + 1
-					       : duplicate->file;
-	fprintf(stderr, "rdmagate-harness: test %s.%s is defined twice (%s and %s): "
+	first = strrchr(duplicated->file, '/')
+			? strrchr(duplicated->file, '/') + 1
+			: duplicated->file;
+	second = strrchr(duplicate->file, '/')
+			 ? strrchr(duplicate->file, '/') + 1
+			 : duplicate->file;
+	fprintf(stderr,
+		"rdmagate-harness: test %s.%s is defined twice (%s and %s): "
 		"a test id (suite and name) must be unique\n",
 		duplicate->suite, duplicate->name, first, second);
 	return -1;
@@ -97,7 +101,8 @@ int rg_registry_load(void)
 		cu_suite = CU_add_suite(suite->name, NULL, NULL);
 		if (!cu_suite)
 			return -1;
-		/* One entry point for all: the child knows which test it runs. */
+		/* One entry point for all: the child knows which test it runs.
+		 */
 		for (test = suite->tests; test; test = test->next)
 			if (!CU_add_test(cu_suite, test->name, rg_run_current))
 				return -1;

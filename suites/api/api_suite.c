@@ -43,10 +43,12 @@ RG_TEST(api, wc_status_str)
 		RG_ASSERT_NOT_NULL(text);
 		RG_EXPECT_STR_NE(text, "unknown");
 	}
-	RG_EXPECT_STR_EQ(ibv_wc_status_str(IBV_WC_GENERAL_ERR + 100), "unknown");
+	RG_EXPECT_STR_EQ(ibv_wc_status_str(IBV_WC_GENERAL_ERR + 100),
+			 "unknown");
 }
 
-/* Every value in [first, last] has its own name; one past the end is "unknown". */
+/* Every value in [first, last] has its own name; one past the end is "unknown".
+ */
 static void check_names(const char *(*to_str)(int), int first, int last)
 {
 	const char *seen[64];
@@ -114,7 +116,8 @@ RG_TEST(api, fork_init)
 	{
 		enum ibv_fork_status status = ibv_is_fork_initialized();
 
-		RG_EXPECT(status == IBV_FORK_ENABLED || status == IBV_FORK_UNNEEDED);
+		RG_EXPECT(status == IBV_FORK_ENABLED ||
+			  status == IBV_FORK_UNNEEDED);
 	}
 #endif
 }
@@ -145,7 +148,8 @@ RG_TEST(api, loaded_library)
 	RG_ASSERT_EQ(dlinfo(handle, RTLD_DI_LINKMAP, &map), 0);
 	path = realpath(map->l_name, NULL);
 	RG_ASSERT_NOT_NULL(path);
-	printf("# api.loaded_library: %s\n", strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	printf("# api.loaded_library: %s\n",
+	       strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
 	fflush(stdout);
 	free(path);
 	dlclose(handle);

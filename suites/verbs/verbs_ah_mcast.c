@@ -41,7 +41,8 @@ static void ip_member(const struct vdev *dev, const union ibv_gid *mgid)
 	memcpy(&m.imr_multiaddr, mgid->raw + 12, 4);
 	memcpy(&m.imr_interface, dev->gid.raw + 12, 4);
 	if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)))
-		rg_error("joining the IP group of the multicast GID: %s", strerror(errno));
+		rg_error("joining the IP group of the multicast GID: %s",
+			 strerror(errno));
 }
 
 /* A datagram sent to a multicast group reaches the QP attached to it (the
@@ -51,13 +52,18 @@ RG_TEST_F(verbs, mcast_attach, ud_pair)
 	struct vend *a = &self->a, *b = &self->b;
 	/* IB: a multicast GID (ff0e::); RoCE v2: the IPv4-mapped group
 	 * address (::ffff:239.1.2.3), as rdma_cm's join builds it. */
-	union ibv_gid mgid = { .raw = { 0xff, 0x0e, [10] = 0xff, [11] = 0xff,
-					[12] = 239, [13] = 1, [14] = 2, [15] = 3 } };
+	union ibv_gid mgid = {
+		.raw = { 0xff, 0x0e, [10] = 0xff, [11] = 0xff, [12] = 239,
+			 [13] = 1, [14] = 2, [15] = 3 }
+	};
 	struct ibv_ah_attr attr;
 	struct ibv_ah *ah;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 12, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 12,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	int ret;
 

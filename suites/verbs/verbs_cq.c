@@ -47,7 +47,8 @@ RG_TEST_F(verbs, cq_comp_vector, device)
 	for (v = 0; v < n; v++) {
 		cq = ibv_create_cq(self->ctx, 16, NULL, NULL, v);
 		if (!cq)
-			rg_fail("ibv_create_cq(comp_vector %d of %d): %s", v, n, strerror(errno));
+			rg_fail("ibv_create_cq(comp_vector %d of %d): %s", v, n,
+				strerror(errno));
 		RG_EXPECT_EQ(ibv_destroy_cq(cq), 0);
 	}
 	cq = ibv_create_cq(self->ctx, 16, NULL, NULL, n);
@@ -57,7 +58,8 @@ RG_TEST_F(verbs, cq_comp_vector, device)
 	ex.comp_vector = (uint32_t)n;
 	cqx = ibv_create_cq_ex(self->ctx, &ex);
 	RG_EXPECT_NULL(cqx);
-	rg_observe_errno("create_cq_ex", "create_cq_ex(comp_vector num_comp_vectors)",
+	rg_observe_errno("create_cq_ex",
+			 "create_cq_ex(comp_vector num_comp_vectors)",
 			 cqx ? 0 : errno);
 }
 
@@ -70,8 +72,11 @@ RG_TEST_F(verbs, modify_cq, rc_pair)
 		.moderate = { .cq_count = 4, .cq_period = 10 },
 	};
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 41, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 41,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE,
+				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	int ret;
 
@@ -96,8 +101,11 @@ static void notify_case(struct vpair *p, int solicited_only)
 	void *event_ctx;
 	struct ibv_qp *rq;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 3, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 3,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	int marker;
 
@@ -108,8 +116,12 @@ static void notify_case(struct vpair *p, int solicited_only)
 	/* A receiver whose receive CQ is the channel's. */
 	{
 		struct ibv_qp_init_attr init = {
-			.send_cq = p->b.cq, .recv_cq = cq, .qp_type = IBV_QPT_RC,
-			.cap = { .max_send_wr = 4, .max_recv_wr = 4, .max_send_sge = 1,
+			.send_cq = p->b.cq,
+			.recv_cq = cq,
+			.qp_type = IBV_QPT_RC,
+			.cap = { .max_send_wr = 4,
+				 .max_recv_wr = 4,
+				 .max_send_sge = 1,
 				 .max_recv_sge = 1 },
 		};
 
@@ -123,7 +135,8 @@ static void notify_case(struct vpair *p, int solicited_only)
 	RG_ASSERT_EQ(ibv_req_notify_cq(cq, solicited_only), 0);
 	if (solicited_only)
 		wr.send_flags |= IBV_SEND_SOLICITED;
-	/* A real payload: a wake-up for a receive that moved nothing is no pass. */
+	/* A real payload: a wake-up for a receive that moved nothing is no
+	 * pass. */
 	v_fill(p->a.buf, 32, (uint8_t)(60 + solicited_only));
 	v_sge(&sge, p->a.buf, 32, p->a.mr->lkey);
 	v_post_send(p->a.qp, &wr);
@@ -162,7 +175,9 @@ RG_TEST_F(verbs, cq_ex, rc_pair)
 	struct ibv_cq_ex *cqx;
 	struct ibv_qp *rq;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 4, .sg_list = &sge, .num_sge = 1,
+	struct ibv_send_wr wr = { .wr_id = 4,
+				  .sg_list = &sge,
+				  .num_sge = 1,
 				  .opcode = IBV_WR_SEND_WITH_IMM,
 				  .send_flags = IBV_SEND_SIGNALED,
 				  .imm_data = htobe32(0xfeedf00d) };
@@ -183,7 +198,8 @@ RG_TEST_F(verbs, cq_ex, rc_pair)
 	if (!cqx)
 		rg_unsupported_or_fail(errno, "ibv_create_cq_ex");
 	RG_ASSERT_NOT_NULL(cqx);
-	rg_observe("path_fields", "SLID, SL and DLID path bits in an extended CQ",
+	rg_observe("path_fields",
+		   "SLID, SL and DLID path bits in an extended CQ",
 		   attr.wc_flags & path ? "read" : "refused");
 	rq = v_qp(&self->dev, IBV_QPT_RC, ibv_cq_ex_to_cq(cqx), NULL);
 	self->a.qp = v_qp(&self->dev, IBV_QPT_RC, self->a.cq, NULL);
@@ -195,7 +211,8 @@ RG_TEST_F(verbs, cq_ex, rc_pair)
 	v_sge(&sge, self->a.buf, 77, self->a.mr->lkey);
 	v_post_send(self->a.qp, &wr);
 	v_wait(self->a.cq, &wc, "send with immediate");
-	while ((ret = ibv_start_poll(cqx, &poll)) == ENOENT && tries++ < 5000000)
+	while ((ret = ibv_start_poll(cqx, &poll)) == ENOENT &&
+	       tries++ < 5000000)
 		;
 	RG_ASSERT_EQ(ret, 0);
 	RG_EXPECT_EQ(cqx->status, IBV_WC_SUCCESS);
@@ -221,7 +238,8 @@ RG_TEST_F(verbs, cq_ex, rc_pair)
 
 /* An extended CQ with these fields, or UNSUPPORTED with the device's
  * answer when it refuses them. */
-static struct ibv_cq_ex *cqx_with(struct vdev *dev, uint64_t wc_flags, const char *what)
+static struct ibv_cq_ex *cqx_with(struct vdev *dev, uint64_t wc_flags,
+				  const char *what)
 {
 	struct ibv_cq_init_attr_ex attr = { .cqe = 16, .wc_flags = wc_flags };
 	struct ibv_cq_ex *cqx = ibv_create_cq_ex(dev->ctx, &attr);
@@ -237,7 +255,8 @@ static void cqx_first(struct ibv_cq_ex *cqx, const char *what)
 	struct ibv_poll_cq_attr poll = { 0 };
 	int ret, tries = 0;
 
-	while ((ret = ibv_start_poll(cqx, &poll)) == ENOENT && tries++ < 5000000)
+	while ((ret = ibv_start_poll(cqx, &poll)) == ENOENT &&
+	       tries++ < 5000000)
 		;
 	if (ret)
 		rg_fail("ibv_start_poll awaiting %s: %d", what, ret);
@@ -246,8 +265,9 @@ static void cqx_first(struct ibv_cq_ex *cqx, const char *what)
 /* a posts wr (a signaled SEND) and it completes; the receive it lands in
  * is cqx's first completion, a success of len bytes, left started for the
  * caller to read its own field from and end the poll. */
-static void cqx_send_recv(struct vpair *p, struct ibv_send_wr *wr, struct ibv_cq_ex *cqx,
-			  uint64_t recv_wr_id, uint32_t len, const char *what)
+static void cqx_send_recv(struct vpair *p, struct ibv_send_wr *wr,
+			  struct ibv_cq_ex *cqx, uint64_t recv_wr_id,
+			  uint32_t len, const char *what)
 {
 	struct ibv_wc wc;
 
@@ -264,15 +284,21 @@ static void cqx_send_recv(struct vpair *p, struct ibv_send_wr *wr, struct ibv_cq
 /* UD: the receive on an extended CQ says which QP sent the datagram. */
 RG_TEST_F(verbs, cq_ex_src_qp, ud_pair)
 {
-	struct ibv_cq_ex *cqx = cqx_with(&self->dev, IBV_WC_EX_WITH_BYTE_LEN |
-					 IBV_WC_EX_WITH_QP_NUM | IBV_WC_EX_WITH_SRC_QP,
-					 "IBV_WC_EX_WITH_SRC_QP");
-	struct ibv_qp *rq = v_qp(&self->dev, IBV_QPT_UD, ibv_cq_ex_to_cq(cqx), NULL);
+	struct ibv_cq_ex *cqx =
+		cqx_with(&self->dev,
+			 IBV_WC_EX_WITH_BYTE_LEN | IBV_WC_EX_WITH_QP_NUM |
+				 IBV_WC_EX_WITH_SRC_QP,
+			 "IBV_WC_EX_WITH_SRC_QP");
+	struct ibv_qp *rq =
+		v_qp(&self->dev, IBV_QPT_UD, ibv_cq_ex_to_cq(cqx), NULL);
 	struct ibv_ah_attr attr;
 	struct ibv_ah *ah;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 12, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 12,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED };
 
 	v_ud_ready(&self->dev, rq);
 	v_ah_attr(&self->dev, &attr);
@@ -300,11 +326,15 @@ RG_TEST_F(verbs, cq_ex_vendor_err, rc_pair)
 {
 	struct ibv_cq_ex *cqx = cqx_with(&self->dev, IBV_WC_EX_WITH_BYTE_LEN,
 					 "IBV_WC_EX_WITH_BYTE_LEN");
-	struct ibv_qp *sq = v_qp(&self->dev, IBV_QPT_RC, ibv_cq_ex_to_cq(cqx), NULL);
+	struct ibv_qp *sq =
+		v_qp(&self->dev, IBV_QPT_RC, ibv_cq_ex_to_cq(cqx), NULL);
 	struct ibv_qp *rq = v_qp(&self->dev, IBV_QPT_RC, self->b.cq, NULL);
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 99, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 99,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED };
 	enum ibv_wc_status status;
 	uint32_t vendor;
 
@@ -317,7 +347,8 @@ RG_TEST_F(verbs, cq_ex_vendor_err, rc_pair)
 	RG_EXPECT_EQ(cqx->wr_id, 99);
 	vendor = ibv_wc_read_vendor_err(cqx);
 	ibv_end_poll(cqx);
-	fprintf(stderr, "%s: vendor error 0x%x\n", ibv_wc_status_str(status), vendor);
+	fprintf(stderr, "%s: vendor error 0x%x\n", ibv_wc_status_str(status),
+		vendor);
 	RG_EXPECT_NE(status, IBV_WC_SUCCESS);
 	rg_observe("send_status", "send with a bad lkey, on an extended CQ",
 		   ibv_wc_status_str(status));
@@ -331,24 +362,31 @@ RG_TEST_F(verbs, cq_ex_vendor_err, rc_pair)
  * it shares). b's QP is replaced by one whose receives go to that CQ. */
 RG_TEST_F(verbs, cq_ex_invalidated_rkey, rc_pair)
 {
-	struct ibv_cq_ex *cqx = cqx_with(&self->dev, IBV_WC_EX_WITH_BYTE_LEN |
-					 IBV_WC_EX_WITH_IMM, "IBV_WC_EX_WITH_IMM");
+	struct ibv_cq_ex *cqx = cqx_with(
+		&self->dev, IBV_WC_EX_WITH_BYTE_LEN | IBV_WC_EX_WITH_IMM,
+		"IBV_WC_EX_WITH_IMM");
 	struct ibv_qp_init_attr init = {
-		.send_cq = self->b.cq, .recv_cq = ibv_cq_ex_to_cq(cqx),
+		.send_cq = self->b.cq,
+		.recv_cq = ibv_cq_ex_to_cq(cqx),
 		.qp_type = IBV_QPT_RC,
-		.cap = { .max_send_wr = 16, .max_recv_wr = 16,
-			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.cap = { .max_send_wr = 16,
+			 .max_recv_wr = 16,
+			 .max_send_sge = 1,
+			 .max_recv_sge = 1 },
 	};
 	struct ibv_mw *mw;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 8, .sg_list = &sge, .num_sge = 1,
+	struct ibv_send_wr wr = { .wr_id = 8,
+				  .sg_list = &sge,
+				  .num_sge = 1,
 				  .opcode = IBV_WR_SEND_WITH_INV,
 				  .send_flags = IBV_SEND_SIGNALED };
 	uint32_t rkey;
 
 	self->b.qp = ibv_create_qp(self->dev.pd, &init);
 	if (!self->b.qp)
-		rg_error("ibv_create_qp(RC, receives on an extended CQ): %s", strerror(errno));
+		rg_error("ibv_create_qp(RC, receives on an extended CQ): %s",
+			 strerror(errno));
 	self->a.qp = v_qp(&self->dev, IBV_QPT_RC, self->a.cq, NULL);
 	v_connect(&self->dev, self->a.qp, self->b.qp, &V_CONN_DEFAULT);
 	rkey = v_mw2_bind(self, &mw);

@@ -62,7 +62,8 @@ RG_TEST_F(verbs, query_device, device)
 	RG_EXPECT_GT(self->attr.max_cqe, 0);
 	RG_EXPECT_GT(self->attr.max_sge, 0);
 	RG_EXPECT_GT(self->attr.max_pd, 0);
-	RG_EXPECT_EQ(self->attr.node_guid, ibv_get_device_guid(self->ctx->device));
+	RG_EXPECT_EQ(self->attr.node_guid,
+		     ibv_get_device_guid(self->ctx->device));
 	/* The extended query reports the same base attributes. */
 	memset(&ex, 0, sizeof(ex));
 	RG_ASSERT_EQ(ibv_query_device_ex(self->ctx, NULL, &ex), 0);
@@ -87,7 +88,9 @@ RG_TEST_F(verbs, query_port, device)
 		  port.link_layer == IBV_LINK_LAYER_INFINIBAND);
 	/* A port that does not exist is an error, not garbage. */
 	errno = 0;
-	RG_EXPECT_NE(ibv_query_port(self->ctx, self->attr.phys_port_cnt + 1, &port), 0);
+	RG_EXPECT_NE(
+		ibv_query_port(self->ctx, self->attr.phys_port_cnt + 1, &port),
+		0);
 }
 
 /* The port's effective bandwidth in 100 Mb/s, as the kernel's sysfs "rate"
@@ -103,8 +106,8 @@ RG_TEST_F(verbs, query_port_speed, device)
 	ret = ibv_query_port_speed(self->ctx, V_PORT, &speed);
 	if (ret)
 		rg_unsupported_or_fail(ret, "ibv_query_port_speed");
-	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/%d/rate", rg_device(),
-		 V_PORT);
+	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/%d/rate",
+		 rg_device(), V_PORT);
 	f = fopen(path, "r");
 	if (!f)
 		rg_error("%s: %s", path, strerror(errno));
@@ -113,7 +116,9 @@ RG_TEST_F(verbs, query_port_speed, device)
 	fclose(f);
 	RG_EXPECT_GT(speed, 0);
 	RG_EXPECT_EQ(speed, (uint64_t)(strtod(rate, NULL) * 10 + 0.5));
-	RG_EXPECT_NE(ibv_query_port_speed(self->ctx, self->attr.phys_port_cnt + 1, &speed), 0);
+	RG_EXPECT_NE(ibv_query_port_speed(self->ctx,
+					  self->attr.phys_port_cnt + 1, &speed),
+		     0);
 #else
 	rg_skip("stack lacks ibv_query_port_speed (newer than this rdma-core)");
 #endif
@@ -125,8 +130,9 @@ static void sysfs_gid(const char *dev, int index, char *out, size_t size)
 	char path[256];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/%d/gids/%d", dev,
-		 V_PORT, index);
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/%d/gids/%d", dev, V_PORT,
+		 index);
 	f = fopen(path, "r");
 	if (!f)
 		rg_error("%s: %s", path, strerror(errno));
@@ -143,7 +149,8 @@ RG_TEST_F(verbs, query_gid, device)
 
 	for (i = 0; i < 8; i++)
 		snprintf(text + 5 * i, sizeof(text) - 5 * i, "%02x%02x%s",
-			 self->gid.raw[2 * i], self->gid.raw[2 * i + 1], i < 7 ? ":" : "");
+			 self->gid.raw[2 * i], self->gid.raw[2 * i + 1],
+			 i < 7 ? ":" : "");
 	sysfs_gid(rg_device(), self->gid_index, sys, sizeof(sys));
 	RG_EXPECT_STR_EQ(text, sys);
 }
@@ -204,9 +211,9 @@ RG_TEST_F(verbs, query_pkey, device)
 RG_TEST(verbs, rate_conversions)
 {
 	static const enum ibv_rate rates[] = {
-		IBV_RATE_2_5_GBPS, IBV_RATE_5_GBPS, IBV_RATE_10_GBPS, IBV_RATE_20_GBPS,
-		IBV_RATE_25_GBPS, IBV_RATE_40_GBPS, IBV_RATE_56_GBPS, IBV_RATE_100_GBPS,
-		IBV_RATE_200_GBPS,
+		IBV_RATE_2_5_GBPS, IBV_RATE_5_GBPS,   IBV_RATE_10_GBPS,
+		IBV_RATE_20_GBPS,  IBV_RATE_25_GBPS,  IBV_RATE_40_GBPS,
+		IBV_RATE_56_GBPS,  IBV_RATE_100_GBPS, IBV_RATE_200_GBPS,
 	};
 	size_t i;
 
@@ -215,7 +222,8 @@ RG_TEST(verbs, rate_conversions)
 	RG_EXPECT_EQ(ibv_rate_to_mbps(IBV_RATE_10_GBPS), 10000);
 	RG_EXPECT_EQ(mbps_to_ibv_rate(25781), IBV_RATE_25_GBPS);
 	for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++)
-		RG_EXPECT_EQ(mbps_to_ibv_rate(ibv_rate_to_mbps(rates[i])), rates[i]);
+		RG_EXPECT_EQ(mbps_to_ibv_rate(ibv_rate_to_mbps(rates[i])),
+			     rates[i]);
 	RG_EXPECT_EQ(mult_to_ibv_rate(3), IBV_RATE_MAX);
 }
 
@@ -225,7 +233,8 @@ RG_TEST(verbs, rate_conversions)
 RG_TEST(verbs, inline_helpers)
 {
 	RG_EXPECT_EQ(ibv_flow_label_to_udp_sport(0), 0xc000);
-	RG_EXPECT_EQ(ibv_flow_label_to_udp_sport(0x12345), 0xc000 | (0x2345 ^ (0x10000 >> 14)));
+	RG_EXPECT_EQ(ibv_flow_label_to_udp_sport(0x12345),
+		     0xc000 | (0x2345 ^ (0x10000 >> 14)));
 	RG_EXPECT_EQ(ibv_flow_label_to_udp_sport(0xfffff), 0xffc0);
 	RG_EXPECT_EQ(ibv_is_qpt_supported(1u << IBV_QPT_UD, IBV_QPT_UD), 1);
 	RG_EXPECT_EQ(ibv_is_qpt_supported(1u << IBV_QPT_UD, IBV_QPT_RC), 0);
@@ -239,7 +248,8 @@ RG_TEST_F(verbs, resolve_eth_l2, device)
 	int ret;
 
 	if (!self->roce)
-		rg_unsupported("%s is not an Ethernet (RoCE) port", rg_device());
+		rg_unsupported("%s is not an Ethernet (RoCE) port",
+			       rg_device());
 	v_ah_attr(self, &ah);
 	ret = ibv_resolve_eth_l2_from_gid(self->ctx, &ah, mac, &vid);
 	RG_ASSERT_EQ(ret, 0);
@@ -255,24 +265,29 @@ RG_TEST_F(verbs, async_event_none, device)
 	int flags;
 
 	flags = fcntl(self->ctx->async_fd, F_GETFL);
-	RG_ASSERT_EQ(fcntl(self->ctx->async_fd, F_SETFL, flags | O_NONBLOCK), 0);
+	RG_ASSERT_EQ(fcntl(self->ctx->async_fd, F_SETFL, flags | O_NONBLOCK),
+		     0);
 	errno = 0;
 	RG_EXPECT_EQ(ibv_get_async_event(self->ctx, &event), -1);
 	RG_EXPECT_ERRNO(errno, EAGAIN);
 }
 
 /* An SRQ armed with a limit raises SRQ_LIMIT_REACHED once its posted
- * receives fall below it: the one async event any device can be made to give. */
+ * receives fall below it: the one async event any device can be made to give.
+ */
 RG_TEST_F(verbs, async_event_srq_limit, device)
 {
 	struct vpair p;
-	struct ibv_srq_init_attr init = { .attr = { .max_wr = 16, .max_sge = 1 } };
+	struct ibv_srq_init_attr init = { .attr = { .max_wr = 16,
+						    .max_sge = 1 } };
 	struct ibv_srq_attr arm = { .srq_limit = 3 };
 	struct ibv_async_event event;
 	struct ibv_srq *srq;
 	struct ibv_qp_init_attr qpi = { 0 };
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_SEND,
+	struct ibv_send_wr wr = { .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
 				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_recv_wr rwr = { .num_sge = 1, .sg_list = &sge }, *bad;
 	struct ibv_wc wc;
@@ -353,7 +368,8 @@ RG_TEST_F(verbs, import_device, device)
 
 RG_TEST_F(verbs, query_rt_values, device)
 {
-	struct ibv_values_ex values = { .comp_mask = IBV_VALUES_MASK_RAW_CLOCK };
+	struct ibv_values_ex values = { .comp_mask =
+						IBV_VALUES_MASK_RAW_CLOCK };
 	int ret;
 
 	ret = ibv_query_rt_values_ex(self->ctx, &values);

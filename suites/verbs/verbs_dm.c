@@ -15,8 +15,11 @@ RG_TEST_F(verbs, dm, rc_pair)
 	struct ibv_dm *dm;
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 81, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 81,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE,
+				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	uint8_t in[64], out[64];
 
@@ -34,7 +37,8 @@ RG_TEST_F(verbs, dm, rc_pair)
 	RG_EXPECT_EQ(ibv_memcpy_from_dm(out, dm, 0, sizeof(out)), 0);
 	RG_EXPECT_DATA(v_check(out, sizeof(out), 4));
 	mr = ibv_reg_dm_mr(self->dev.pd, dm, 0, 4096,
-			   IBV_ACCESS_ZERO_BASED | IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+			   IBV_ACCESS_ZERO_BASED | IBV_ACCESS_LOCAL_WRITE |
+				   IBV_ACCESS_REMOTE_WRITE);
 	if (!mr)
 		rg_fail("ibv_reg_dm_mr: %s", strerror(errno));
 	v_fill(self->a.buf, 64, 94);
@@ -55,7 +59,8 @@ RG_TEST_F(verbs, dm, rc_pair)
 
 		if (fd >= 0)
 			close(fd);
-		rg_observe_errno("dm_export_dmabuf_fd", "ibv_dm_export_dmabuf_fd",
+		rg_observe_errno("dm_export_dmabuf_fd",
+				 "ibv_dm_export_dmabuf_fd",
 				 fd >= 0 ? 0 : errno);
 	}
 #endif

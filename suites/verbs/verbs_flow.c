@@ -47,15 +47,20 @@ static void flow_rule(struct flow_rule *rule, struct ibv_counters *counters)
 /* A raw Ethernet QP, ready to receive (and to send when send). */
 static struct ibv_qp *raw_qp(struct vdev *dev, struct ibv_cq *cq, bool send)
 {
-	struct ibv_qp_init_attr init = { .send_cq = cq, .recv_cq = cq,
+	struct ibv_qp_init_attr init = { .send_cq = cq,
+					 .recv_cq = cq,
 					 .qp_type = IBV_QPT_RAW_PACKET,
-					 .cap = { .max_send_wr = 4, .max_recv_wr = 4,
-						  .max_send_sge = 1, .max_recv_sge = 1 } };
-	struct ibv_qp_attr attr = { .qp_state = IBV_QPS_INIT, .port_num = V_PORT };
+					 .cap = { .max_send_wr = 4,
+						  .max_recv_wr = 4,
+						  .max_send_sge = 1,
+						  .max_recv_sge = 1 } };
+	struct ibv_qp_attr attr = { .qp_state = IBV_QPS_INIT,
+				    .port_num = V_PORT };
 	struct ibv_qp *qp = ibv_create_qp(dev->pd, &init);
 
 	if (!qp)
-		rg_unsupported_or_fail(errno, "ibv_create_qp(IBV_QPT_RAW_PACKET)");
+		rg_unsupported_or_fail(errno,
+				       "ibv_create_qp(IBV_QPT_RAW_PACKET)");
 	if (ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_PORT))
 		rg_error("raw QP to INIT: %s", strerror(errno));
 	attr.qp_state = IBV_QPS_RTR;
@@ -77,8 +82,10 @@ struct vflow {
 
 static void flow_setup(struct vdev *dev, struct vflow *f)
 {
-	static const uint8_t header[14] = { 0x02, 0, 0, 0x5e, 0, 1, 0x02, 0, 0, 0x5e, 0, 2,
-					    0x88, 0xb5 /* local experimental */ };
+	static const uint8_t header[14] = {
+		0x02, 0, 0,    0x5e, 0, 1,    0x02,
+		0,    0, 0x5e, 0,    2, 0x88, 0xb5 /* local experimental */
+	};
 
 	f->cq = v_cq(dev, 16);
 	f->rx = raw_qp(dev, f->cq, false);
@@ -93,8 +100,11 @@ static void flow_setup(struct vdev *dev, struct vflow *f)
 static bool frame_arrives(struct vflow *f)
 {
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 71, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 71,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 
 	memset(f->buf + 4096, 0, 4096);
@@ -135,7 +145,8 @@ RG_TEST_F(verbs, flow, device)
 	if (!flow)
 		rg_fail("ibv_create_flow on a raw QP: %s", strerror(errno));
 	if (!frame_arrives(&f))
-		rg_fail("a frame to the rule's MAC did not reach the rule's QP");
+		rg_fail("a frame to the rule's MAC did not reach the rule's "
+			"QP");
 	RG_EXPECT_EQ(ibv_destroy_flow(flow), 0);
 	RG_EXPECT(!frame_arrives(&f));
 }
@@ -146,9 +157,12 @@ RG_TEST_F(verbs, flow, device)
 RG_TEST_F(verbs, counters, device)
 {
 	struct ibv_counters_init_attr attr = { 0 };
-	struct ibv_counter_attach_attr packets = { .counter_desc = IBV_COUNTER_PACKETS,
+	struct ibv_counter_attach_attr packets = { .counter_desc =
+							   IBV_COUNTER_PACKETS,
 						   .index = 0 };
-	struct ibv_counter_attach_attr bytes = { .counter_desc = IBV_COUNTER_BYTES, .index = 1 };
+	struct ibv_counter_attach_attr bytes = { .counter_desc =
+							 IBV_COUNTER_BYTES,
+						 .index = 1 };
 	struct ibv_counters *counters;
 	struct flow_rule rule;
 	struct ibv_flow *flow;
@@ -161,17 +175,21 @@ RG_TEST_F(verbs, counters, device)
 		rg_unsupported_or_fail(errno, "ibv_create_counters");
 	ret = ibv_attach_counters_point_flow(counters, &packets, NULL);
 	if (ret)
-		rg_unsupported_or_fail(ret, "ibv_attach_counters_point_flow(PACKETS)");
+		rg_unsupported_or_fail(
+			ret, "ibv_attach_counters_point_flow(PACKETS)");
 	ret = ibv_attach_counters_point_flow(counters, &bytes, NULL);
 	if (ret)
-		rg_unsupported_or_fail(ret, "ibv_attach_counters_point_flow(BYTES)");
+		rg_unsupported_or_fail(ret,
+				       "ibv_attach_counters_point_flow(BYTES)");
 	flow_setup(self, &f);
 	flow_rule(&rule, counters);
 	flow = ibv_create_flow(f.rx, &rule.attr);
 	if (!flow)
-		rg_unsupported_or_fail(errno, "ibv_create_flow with a counters action");
+		rg_unsupported_or_fail(
+			errno, "ibv_create_flow with a counters action");
 	if (!frame_arrives(&f))
-		rg_fail("a frame to the rule's MAC did not reach the rule's QP");
+		rg_fail("a frame to the rule's MAC did not reach the rule's "
+			"QP");
 	RG_EXPECT_EQ(ibv_read_counters(counters, value, 2, 0), 0);
 	RG_EXPECT_EQ(value[0], 1);
 	RG_EXPECT_EQ(value[1], V_FLOW_FRAME);
@@ -187,12 +205,20 @@ RG_TEST_F(verbs, flow_action_esp, device)
 {
 	struct ibv_flow_action_esp esp = { .spi = htobe32(0x1000), .seq = 1 };
 	struct ibv_flow_action_esp_keymat_aes_gcm key = {
-		.iv_algo = IBV_FLOW_ACTION_IV_ALGO_SEQ, .icv_len = 16, .key_len = 16 };
+		.iv_algo = IBV_FLOW_ACTION_IV_ALGO_SEQ,
+		.icv_len = 16,
+		.key_len = 16
+	};
 	struct ibv_flow_action_esp_attr attr = {
-		.esp_attr = &esp, .keymat_proto = IBV_FLOW_ACTION_ESP_KEYMAT_AES_GCM,
-		.keymat_len = sizeof(key), .keymat_ptr = &key,
-		.comp_mask = IBV_FLOW_ACTION_ESP_MASK_ESN, .esn = 1 };
-	struct ibv_flow_action *action = ibv_create_flow_action_esp(self->ctx, &attr);
+		.esp_attr = &esp,
+		.keymat_proto = IBV_FLOW_ACTION_ESP_KEYMAT_AES_GCM,
+		.keymat_len = sizeof(key),
+		.keymat_ptr = &key,
+		.comp_mask = IBV_FLOW_ACTION_ESP_MASK_ESN,
+		.esn = 1
+	};
+	struct ibv_flow_action *action =
+		ibv_create_flow_action_esp(self->ctx, &attr);
 
 	if (!action)
 		rg_unsupported_or_fail(errno, "ibv_create_flow_action_esp");

@@ -7,12 +7,15 @@
 #include "verbs_common.h"
 
 /* A write of 64 bytes of seed through a window's rkey. */
-static void mw_write(struct vpair *p, uint32_t rkey, uint64_t addr, uint8_t seed,
-		     struct ibv_wc *wc)
+static void mw_write(struct vpair *p, uint32_t rkey, uint64_t addr,
+		     uint8_t seed, struct ibv_wc *wc)
 {
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 7, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 7,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE,
+				  .send_flags = IBV_SEND_SIGNALED };
 
 	v_fill(p->a.buf, 64, seed);
 	v_sge(&sge, p->a.buf, 64, p->a.mr->lkey);
@@ -37,7 +40,8 @@ RG_TEST_F(verbs, mw_type1, rc_pair)
 {
 	struct ibv_mr *mr;
 	struct ibv_mw *mw;
-	struct ibv_mw_bind bind = { .wr_id = 5, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_mw_bind bind = { .wr_id = 5,
+				    .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	int ret;
 
@@ -67,7 +71,8 @@ RG_TEST_F(verbs, mw_type1_unbind, rc_pair)
 {
 	struct ibv_mr *mr;
 	struct ibv_mw *mw;
-	struct ibv_mw_bind bind = { .wr_id = 5, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_mw_bind bind = { .wr_id = 5,
+				    .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	uint32_t rkey;
 	int ret;
@@ -100,12 +105,14 @@ RG_TEST_F(verbs, mw_type1_unbind, rc_pair)
 	mw_write(self, rkey, (uintptr_t)self->b.buf + 64, 77, &wc);
 	RG_EXPECT_NE(wc.status, IBV_WC_SUCCESS);
 	RG_EXPECT_DATA(v_check(self->b.buf + 64, 64, 9));
-	rg_observe("write_status", "write after unbind", ibv_wc_status_str(wc.status));
+	rg_observe("write_status", "write after unbind",
+		   ibv_wc_status_str(wc.status));
 }
 
 uint32_t v_mw2_bind(struct vpair *p, struct ibv_mw **mwp)
 {
-	struct ibv_send_wr wr = { .wr_id = 5, .opcode = IBV_WR_BIND_MW,
+	struct ibv_send_wr wr = { .wr_id = 5,
+				  .opcode = IBV_WR_BIND_MW,
 				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_mr *mr = mw_region(p);
 	struct ibv_mw *mw;
@@ -163,7 +170,9 @@ RG_TEST_F(verbs, mw_remote_invalidate, rc_pair)
 {
 	struct ibv_mw *mw;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 8, .sg_list = &sge, .num_sge = 1,
+	struct ibv_send_wr wr = { .wr_id = 8,
+				  .sg_list = &sge,
+				  .num_sge = 1,
 				  .opcode = IBV_WR_SEND_WITH_INV,
 				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
@@ -195,6 +204,8 @@ RG_TEST_F(verbs, mw_remote_invalidate, rc_pair)
 	/* Last, as its message is what a profile of a device that gets it
 	 * wrong states. */
 	if (!(flags & IBV_WC_WITH_INV))
-		rg_fail("the receive of a SEND with invalidate has wc_flags 0x%x, without "
-			"IBV_WC_WITH_INV (0x%x)", flags, IBV_WC_WITH_INV);
+		rg_fail("the receive of a SEND with invalidate has wc_flags "
+			"0x%x, without "
+			"IBV_WC_WITH_INV (0x%x)",
+			flags, IBV_WC_WITH_INV);
 }

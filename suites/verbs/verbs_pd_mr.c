@@ -35,8 +35,10 @@ RG_TEST_F(verbs, reg_mr_access, device)
 	size_t i;
 
 	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		/* An unaligned start and length are the common case in real code. */
-		struct ibv_mr *mr = ibv_reg_mr(self->pd, buf + 100, 2 * 4096 + 11, flags[i]);
+		/* An unaligned start and length are the common case in real
+		 * code. */
+		struct ibv_mr *mr = ibv_reg_mr(self->pd, buf + 100,
+					       2 * 4096 + 11, flags[i]);
 
 		RG_ASSERT_NOT_NULL(mr);
 		RG_EXPECT_PTR_EQ(mr->addr, buf + 100);
@@ -52,8 +54,11 @@ RG_TEST_F(verbs, reg_mr_iova, rc_pair)
 {
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 1,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE,
+				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	uint8_t *target = v_buf(4096);
 	const uint64_t iova = 0x7e0000000000ull;
@@ -74,19 +79,23 @@ RG_TEST_F(verbs, reg_mr_iova, rc_pair)
 	RG_EXPECT_DATA(v_check(target + 512, 256, 3));
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 	/* ibv_reg_mr_iova2 takes the access flags as unsigned int. */
-	mr = ibv_reg_mr_iova2(self->dev.pd, target, 4096, iova, IBV_ACCESS_LOCAL_WRITE);
+	mr = ibv_reg_mr_iova2(self->dev.pd, target, 4096, iova,
+			      IBV_ACCESS_LOCAL_WRITE);
 	RG_ASSERT_NOT_NULL(mr);
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 }
 
 /* a writes 256 bytes of seed to remote (an address in the region's own
  * terms: its virtual address or IOVA) through rkey; they must land at lands. */
-static void write_at(struct vpair *p, uint32_t rkey, uint64_t remote, uint8_t *lands,
-		     uint8_t seed, const char *what)
+static void write_at(struct vpair *p, uint32_t rkey, uint64_t remote,
+		     uint8_t *lands, uint8_t seed, const char *what)
 {
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 31, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 31,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE,
+				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 
 	v_fill(p->a.buf, 256, seed);
@@ -102,14 +111,15 @@ static void write_at(struct vpair *p, uint32_t rkey, uint64_t remote, uint8_t *l
 	 * ODP on Linux 7.2 drops the offset within the page). */
 	if ((uintptr_t)lands % 4096 &&
 	    v_check(lands - (uintptr_t)lands % 4096, 256, seed))
-		rg_fail_data("%s: the bytes landed at the start of their page, not at offset %u",
+		rg_fail_data("%s: the bytes landed at the start of their page, "
+			     "not at offset %u",
 			     what, (unsigned int)((uintptr_t)lands % 4096));
 	rg_fail_data("%s: the bytes did not land", what);
 }
 
 /* The same, into a region addressed by its virtual address. */
-static void write_through(struct vpair *p, uint32_t rkey, uint8_t *target, uint8_t seed,
-			  const char *what)
+static void write_through(struct vpair *p, uint32_t rkey, uint8_t *target,
+			  uint8_t seed, const char *what)
 {
 	write_at(p, rkey, (uintptr_t)target, target, seed, what);
 }
@@ -117,8 +127,8 @@ static void write_through(struct vpair *p, uint32_t rkey, uint8_t *target, uint8
 /* Each kind of re-registration, then data through the region as it is now:
  * a rereg that reports success and changes nothing is caught. */
 static struct ibv_mr *rereg_case(uint8_t *buf, struct ibv_pd *pd, int access,
-				 int flags, struct ibv_pd *new_pd, void *addr, int new_access,
-				 const char *what)
+				 int flags, struct ibv_pd *new_pd, void *addr,
+				 int new_access, const char *what)
 {
 	struct ibv_mr *mr = ibv_reg_mr(pd, buf, 4096, access);
 	int ret;
@@ -136,10 +146,12 @@ RG_TEST_F(verbs, rereg_mr, rc_pair)
 	uint8_t *buf = v_buf(2 * 4096);
 	struct ibv_mr *mr;
 
-	mr = rereg_case(buf, self->dev.pd, V_MR_ACCESS, IBV_REREG_MR_CHANGE_TRANSLATION,
-			NULL, buf + 4096, 0, "CHANGE_TRANSLATION");
+	mr = rereg_case(buf, self->dev.pd, V_MR_ACCESS,
+			IBV_REREG_MR_CHANGE_TRANSLATION, NULL, buf + 4096, 0,
+			"CHANGE_TRANSLATION");
 	RG_EXPECT_PTR_EQ(mr->addr, buf + 4096);
-	write_through(self, mr->rkey, buf + 4096, 81, "write into the moved region");
+	write_through(self, mr->rkey, buf + 4096, 81,
+		      "write into the moved region");
 	RG_EXPECT_EQ(buf[0], 0);
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 }
@@ -153,10 +165,11 @@ RG_TEST_F(verbs, rereg_mr_pd, rc_pair)
 	struct ibv_mr *mr;
 
 	RG_ASSERT_NOT_NULL(other);
-	mr = rereg_case(buf, other, V_MR_ACCESS, IBV_REREG_MR_CHANGE_PD, self->dev.pd,
-			NULL, 0, "CHANGE_PD");
+	mr = rereg_case(buf, other, V_MR_ACCESS, IBV_REREG_MR_CHANGE_PD,
+			self->dev.pd, NULL, 0, "CHANGE_PD");
 	RG_EXPECT_PTR_EQ(mr->pd, self->dev.pd);
-	write_through(self, mr->rkey, buf, 82, "write into the region moved to the QP's PD");
+	write_through(self, mr->rkey, buf, 82,
+		      "write into the region moved to the QP's PD");
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 	RG_EXPECT_EQ(ibv_dealloc_pd(other), 0);
 }
@@ -170,8 +183,10 @@ RG_TEST_F(verbs, rereg_mr_access, rc_pair)
 
 	mr = rereg_case(buf, self->dev.pd, IBV_ACCESS_LOCAL_WRITE,
 			IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL,
-			IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE, "CHANGE_ACCESS");
-	write_through(self, mr->rkey, buf, 83, "write into the region given remote write");
+			IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE,
+			"CHANGE_ACCESS");
+	write_through(self, mr->rkey, buf, 83,
+		      "write into the region given remote write");
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 }
 
@@ -182,7 +197,8 @@ RG_TEST_F(verbs, reg_dmabuf_mr, device)
 
 	/* No dma-buf exporter exists in a test VM; a closed descriptor must be
 	 * refused cleanly, and a device without the verb says so. */
-	mr = ibv_reg_dmabuf_mr(self->pd, 0, 4096, 0, -1, IBV_ACCESS_LOCAL_WRITE);
+	mr = ibv_reg_dmabuf_mr(self->pd, 0, 4096, 0, -1,
+			       IBV_ACCESS_LOCAL_WRITE);
 	RG_ASSERT_NULL(mr);
 	if (rg_unsupported_errno(errno))
 		rg_unsupported("ibv_reg_dmabuf_mr: %s", strerror(errno));
@@ -201,16 +217,20 @@ RG_TEST_F(verbs, reg_mr_ex, rc_pair)
 #ifdef HAVE_IBV_REG_MR_EX
 	uint8_t *target = v_buf(4096);
 	const uint64_t iova = 0x7d0000000000ull;
-	struct ibv_mr_init_attr attr = { .length = 4096, .access = V_RW_ACCESS,
-					 .comp_mask = IBV_REG_MR_MASK_ADDR | IBV_REG_MR_MASK_IOVA,
-					 .addr = target, .iova = iova };
+	struct ibv_mr_init_attr attr = { .length = 4096,
+					 .access = V_RW_ACCESS,
+					 .comp_mask = IBV_REG_MR_MASK_ADDR |
+						      IBV_REG_MR_MASK_IOVA,
+					 .addr = target,
+					 .iova = iova };
 	struct ibv_mr *mr = ibv_reg_mr_ex(self->dev.pd, &attr);
 
 	if (!mr)
 		rg_unsupported_or_fail(errno, "ibv_reg_mr_ex(ADDR | IOVA)");
 	RG_EXPECT_EQ(mr->length, 4096);
 	RG_EXPECT_PTR_EQ(mr->pd, self->dev.pd);
-	write_at(self, mr->rkey, iova + 512, target + 512, 90, "a write to ibv_reg_mr_ex's IOVA");
+	write_at(self, mr->rkey, iova + 512, target + 512, 90,
+		 "a write to ibv_reg_mr_ex's IOVA");
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 #else
 	rg_skip("stack lacks ibv_reg_mr_ex (newer than this rdma-core)");
@@ -235,21 +255,28 @@ RG_TEST_F(verbs, alloc_buf, rc_pair)
 	RG_ASSERT_NOT_NULL(handle);
 	RG_EXPECT_EQ((uintptr_t)buf % 4096, 0);
 	memset(buf, 0, 3 * 4096);
-	mr = ibv_reg_buf_mr(self->dev.pd, handle, buf + 4096, 2 * 4096, V_RW_ACCESS);
+	mr = ibv_reg_buf_mr(self->dev.pd, handle, buf + 4096, 2 * 4096,
+			    V_RW_ACCESS);
 	RG_ASSERT_NOT_NULL(mr);
 	RG_EXPECT_PTR_EQ(mr->addr, buf + 4096);
 	RG_EXPECT_EQ(mr->length, 2 * 4096);
-	write_through(self, mr->rkey, buf + 4096 + 64, 88, "a write into ibv_alloc_buf's buffer");
+	write_through(self, mr->rkey, buf + 4096 + 64, 88,
+		      "a write into ibv_alloc_buf's buffer");
 	RG_EXPECT_EQ(buf[4095], 0); /* nothing before the registered range */
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 	{
 		struct ibv_mr_init_attr attr = {
-			.length = 4096, .access = V_RW_ACCESS, .addr = buf,
-			.comp_mask = IBV_REG_MR_MASK_BUF | IBV_REG_MR_MASK_ADDR, .buf = handle };
+			.length = 4096,
+			.access = V_RW_ACCESS,
+			.addr = buf,
+			.comp_mask = IBV_REG_MR_MASK_BUF | IBV_REG_MR_MASK_ADDR,
+			.buf = handle
+		};
 
 		mr = ibv_reg_mr_ex(self->dev.pd, &attr);
 		RG_ASSERT_NOT_NULL(mr);
-		write_through(self, mr->rkey, buf + 128, 89, "a write into ibv_reg_mr_ex(BUF)");
+		write_through(self, mr->rkey, buf + 128, 89,
+			      "a write into ibv_reg_mr_ex(BUF)");
 		RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 	}
 	/* The buffer belongs to the PD that allocated it. */
@@ -276,7 +303,9 @@ RG_TEST_F(verbs, alloc_buf, rc_pair)
 RG_TEST_F(verbs, dmah, rc_pair)
 {
 #if defined(HAVE_IBV_ALLOC_DMAH) && defined(HAVE_IBV_REG_MR_EX)
-	struct ibv_dmah_init_attr init = { .comp_mask = IBV_DMAH_INIT_ATTR_MASK_CPU_ID };
+	struct ibv_dmah_init_attr init = {
+		.comp_mask = IBV_DMAH_INIT_ATTR_MASK_CPU_ID
+	};
 	struct ibv_dmah *dmah = ibv_alloc_dmah(self->dev.ctx, &init);
 	uint8_t *target = v_buf(4096);
 	struct ibv_mr *mr;
@@ -286,17 +315,23 @@ RG_TEST_F(verbs, dmah, rc_pair)
 	RG_EXPECT_PTR_EQ(dmah->context, self->dev.ctx);
 	{
 		struct ibv_mr_init_attr attr = {
-			.length = 4096, .access = V_RW_ACCESS, .addr = target, .dmah = dmah,
-			.comp_mask = IBV_REG_MR_MASK_ADDR | IBV_REG_MR_MASK_DMAH };
+			.length = 4096,
+			.access = V_RW_ACCESS,
+			.addr = target,
+			.dmah = dmah,
+			.comp_mask = IBV_REG_MR_MASK_ADDR | IBV_REG_MR_MASK_DMAH
+		};
 
 		mr = ibv_reg_mr_ex(self->dev.pd, &attr);
 		RG_ASSERT_NOT_NULL(mr);
 	}
-	write_through(self, mr->rkey, target + 256, 91, "a write into a region with a DMA handle");
+	write_through(self, mr->rkey, target + 256, 91,
+		      "a write into a region with a DMA handle");
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 	RG_EXPECT_EQ(ibv_dealloc_dmah(dmah), 0);
 #else
-	rg_skip("stack lacks ibv_alloc_dmah or ibv_reg_mr_ex (newer than this rdma-core)");
+	rg_skip("stack lacks ibv_alloc_dmah or ibv_reg_mr_ex (newer than this "
+		"rdma-core)");
 #endif
 }
 
@@ -309,9 +344,11 @@ RG_TEST_F(verbs, advise_mr, device)
 
 	mr = v_mr(self, buf, 4096, IBV_ACCESS_LOCAL_WRITE);
 	v_sge(&sge, buf, 4096, mr->lkey);
-	ret = ibv_advise_mr(self->pd, IBV_ADVISE_MR_ADVICE_PREFETCH, 0, &sge, 1);
+	ret = ibv_advise_mr(self->pd, IBV_ADVISE_MR_ADVICE_PREFETCH, 0, &sge,
+			    1);
 	if (rg_unsupported_errno(ret))
-		rg_unsupported("ibv_advise_mr: %s (no on-demand paging)", strerror(ret));
+		rg_unsupported("ibv_advise_mr: %s (no on-demand paging)",
+			       strerror(ret));
 	/* Prefetch of a pinned region is a no-op that succeeds or is refused
 	 * as not on-demand (EINVAL); either is what the device does. */
 	rg_observe_errno("advise_mr", "advise_mr(prefetch)", ret);
@@ -322,7 +359,8 @@ RG_TEST_F(verbs, advise_mr, device)
  * region covers are faulted in when the device touches them, so each
  * buffer is fresh from mmap, never touched by the CPU before the device.
  */
-static void need_odp(struct vdev *dev, uint32_t general, uint32_t rc, const char *what)
+static void need_odp(struct vdev *dev, uint32_t general, uint32_t rc,
+		     const char *what)
 {
 	struct ibv_device_attr_ex ex;
 
@@ -331,22 +369,27 @@ static void need_odp(struct vdev *dev, uint32_t general, uint32_t rc, const char
 		rg_error("ibv_query_device_ex: %s", strerror(errno));
 	if ((ex.odp_caps.general_caps & general) != general)
 		rg_unsupported("odp_caps.general_caps 0x%llx lack %s",
-			       (unsigned long long)ex.odp_caps.general_caps, what);
+			       (unsigned long long)ex.odp_caps.general_caps,
+			       what);
 	if ((ex.odp_caps.per_transport_caps.rc_odp_caps & rc) != rc)
 		rg_unsupported("odp_caps rc_odp_caps 0x%x lack %s",
-			       ex.odp_caps.per_transport_caps.rc_odp_caps, what);
+			       ex.odp_caps.per_transport_caps.rc_odp_caps,
+			       what);
 }
 
 static uint8_t *fresh_pages(size_t len)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
 		rg_error("mmap of %zu bytes: %s", len, strerror(errno));
 	return p;
 }
 
-#define V_ODP_ACCESS (IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE)
+#define V_ODP_ACCESS                                                           \
+	(IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE |                       \
+	 IBV_ACCESS_REMOTE_WRITE)
 
 /* An ODP region takes a receive and a remote write into untouched pages.
  * The receive first: a write that fails (Linux 7.2's rxe drops its offset
@@ -358,15 +401,20 @@ RG_TEST_F(verbs, odp_mr, rc_pair)
 	struct ibv_mr *mr;
 	struct ibv_wc wc;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 4, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 4,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED };
 
-	need_odp(&self->dev, IBV_ODP_SUPPORT, IBV_ODP_SUPPORT_WRITE | IBV_ODP_SUPPORT_RECV,
+	need_odp(&self->dev, IBV_ODP_SUPPORT,
+		 IBV_ODP_SUPPORT_WRITE | IBV_ODP_SUPPORT_RECV,
 		 "IBV_ODP_SUPPORT with RC WRITE and RECV");
 	buf = fresh_pages(4 * 4096);
 	mr = ibv_reg_mr(self->dev.pd, buf, 4 * 4096, V_ODP_ACCESS);
 	if (!mr)
-		rg_unsupported_or_fail(errno, "ibv_reg_mr(IBV_ACCESS_ON_DEMAND)");
+		rg_unsupported_or_fail(errno,
+				       "ibv_reg_mr(IBV_ACCESS_ON_DEMAND)");
 	v_post_recv(self->b.qp, 3, buf + 3 * 4096, 4096, mr->lkey);
 	v_fill(self->a.buf + 8192, 300, 85);
 	v_sge(&sge, self->a.buf + 8192, 300, self->a.mr->lkey);
@@ -377,7 +425,8 @@ RG_TEST_F(verbs, odp_mr, rc_pair)
 	v_expect_wc(&wc, IBV_WC_RECV, 3);
 	RG_EXPECT_EQ(wc.byte_len, 300);
 	RG_EXPECT_DATA(v_check(buf + 3 * 4096, 300, 85));
-	write_through(self, mr->rkey, buf + 4096 + 100, 84, "a write into an ODP region");
+	write_through(self, mr->rkey, buf + 4096 + 100, 84,
+		      "a write into an ODP region");
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 }
 
@@ -395,13 +444,16 @@ RG_TEST_F(verbs, odp_prefetch, rc_pair)
 	buf = fresh_pages(2 * 4096);
 	mr = ibv_reg_mr(self->dev.pd, buf, 2 * 4096, V_ODP_ACCESS);
 	if (!mr)
-		rg_unsupported_or_fail(errno, "ibv_reg_mr(IBV_ACCESS_ON_DEMAND)");
+		rg_unsupported_or_fail(errno,
+				       "ibv_reg_mr(IBV_ACCESS_ON_DEMAND)");
 	v_sge(&sge, buf, 2 * 4096, mr->lkey);
 	ret = ibv_advise_mr(self->dev.pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
 			    IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1);
 	if (ret)
-		rg_unsupported_or_fail(ret, "ibv_advise_mr(PREFETCH_WRITE) of an ODP region");
-	write_through(self, mr->rkey, buf + 4096, 86, "a write into a prefetched ODP region");
+		rg_unsupported_or_fail(
+			ret, "ibv_advise_mr(PREFETCH_WRITE) of an ODP region");
+	write_through(self, mr->rkey, buf + 4096, 86,
+		      "a write into a prefetched ODP region");
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 }
 
@@ -412,13 +464,17 @@ RG_TEST_F(verbs, odp_implicit, rc_pair)
 	uint8_t *buf;
 	struct ibv_mr *mr;
 
-	need_odp(&self->dev, IBV_ODP_SUPPORT | IBV_ODP_SUPPORT_IMPLICIT, IBV_ODP_SUPPORT_WRITE,
+	need_odp(&self->dev, IBV_ODP_SUPPORT | IBV_ODP_SUPPORT_IMPLICIT,
+		 IBV_ODP_SUPPORT_WRITE,
 		 "IBV_ODP_SUPPORT_IMPLICIT with RC WRITE");
 	mr = ibv_reg_mr(self->dev.pd, NULL, SIZE_MAX, V_ODP_ACCESS);
 	if (!mr)
-		rg_unsupported_or_fail(errno, "ibv_reg_mr(NULL, SIZE_MAX, IBV_ACCESS_ON_DEMAND)");
+		rg_unsupported_or_fail(
+			errno,
+			"ibv_reg_mr(NULL, SIZE_MAX, IBV_ACCESS_ON_DEMAND)");
 	buf = fresh_pages(4096);
-	write_through(self, mr->rkey, buf + 200, 87, "a write through the implicit ODP region");
+	write_through(self, mr->rkey, buf + 200, 87,
+		      "a write through the implicit ODP region");
 	RG_EXPECT_EQ(ibv_dereg_mr(mr), 0);
 }
 
@@ -429,8 +485,11 @@ RG_TEST_F(verbs, null_mr, rc_pair)
 {
 	struct ibv_mr *null_mr = ibv_alloc_null_mr(self->dev.pd);
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 81, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 81,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 
 	if (!null_mr)

@@ -9,19 +9,25 @@
 
 RG_TEST_F(verbs, srq, device)
 {
-	struct ibv_srq_init_attr init = { .attr = { .max_wr = 32, .max_sge = 2 } };
+	struct ibv_srq_init_attr init = { .attr = { .max_wr = 32,
+						    .max_sge = 2 } };
 	struct ibv_srq_attr attr;
 	struct ibv_srq *srq;
 	struct ibv_qp_init_attr qpi = { .qp_type = IBV_QPT_RC,
-					.cap = { .max_send_wr = 4, .max_send_sge = 1 } };
+					.cap = { .max_send_wr = 4,
+						 .max_send_sge = 1 } };
 	struct ibv_qp *rq, *sq;
 	struct ibv_cq *cq;
 	uint8_t *buf = v_buf(8192);
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
-	struct ibv_recv_wr rwr = { .wr_id = 77, .sg_list = &sge, .num_sge = 1 }, *bad;
-	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_recv_wr rwr = { .wr_id = 77, .sg_list = &sge, .num_sge = 1 },
+			   *bad;
+	struct ibv_send_wr wr = { .wr_id = 1,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 
 	srq = ibv_create_srq(self->pd, &init);
@@ -56,10 +62,12 @@ RG_TEST_F(verbs, srq, device)
  * before and takes more than it could hold; they are consumed in order. */
 RG_TEST_F(verbs, srq_resize, device)
 {
-	struct ibv_srq_init_attr init = { .attr = { .max_wr = 4, .max_sge = 1 } };
+	struct ibv_srq_init_attr init = { .attr = { .max_wr = 4,
+						    .max_sge = 1 } };
 	struct ibv_srq_attr attr = { .max_wr = 64 };
 	struct ibv_qp_init_attr qpi = { .qp_type = IBV_QPT_RC,
-					.cap = { .max_send_wr = 16, .max_send_sge = 1 } };
+					.cap = { .max_send_wr = 16,
+						 .max_send_sge = 1 } };
 	struct ibv_srq *srq;
 	struct ibv_qp *rq, *sq;
 	struct ibv_cq *cq;
@@ -67,7 +75,9 @@ RG_TEST_F(verbs, srq_resize, device)
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
 	struct ibv_recv_wr rwr = { .sg_list = &sge, .num_sge = 1 }, *bad;
-	struct ibv_send_wr wr = { .sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_SEND,
+	struct ibv_send_wr wr = { .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
 				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	uint32_t before;
@@ -82,7 +92,9 @@ RG_TEST_F(verbs, srq_resize, device)
 	/* More receives than the SRQ held before it grew. */
 	posted = (int)before + 8;
 	if (posted > 32)
-		rg_error("an SRQ of max_wr 4 reports %u: too large for this test", before);
+		rg_error("an SRQ of max_wr 4 reports %u: too large for this "
+			 "test",
+			 before);
 	for (i = 0; i < 2; i++) {
 		rwr.wr_id = 100 + (uint64_t)i;
 		v_sge(&sge, buf + 32768 + 1024 * i, 1024, mr->lkey);
@@ -94,15 +106,17 @@ RG_TEST_F(verbs, srq_resize, device)
 		rg_unsupported_or_fail(ret, "ibv_modify_srq(IBV_SRQ_MAX_WR)");
 	RG_ASSERT_EQ(ibv_query_srq(srq, &attr), 0);
 	if (attr.max_wr < before + 32)
-		rg_fail("ibv_modify_srq(max_wr %u) succeeded; query_srq says %u", before + 32,
-			attr.max_wr);
+		rg_fail("ibv_modify_srq(max_wr %u) succeeded; query_srq says "
+			"%u",
+			before + 32, attr.max_wr);
 	for (i = 2; i < posted; i++) {
 		rwr.wr_id = 100 + (uint64_t)i;
 		v_sge(&sge, buf + 32768 + 1024 * i, 1024, mr->lkey);
 		ret = ibv_post_srq_recv(srq, &rwr, &bad);
 		if (ret)
-			rg_fail("receive %d of %d into the grown SRQ (was %u): %s", i + 1, posted,
-				before, strerror(ret));
+			rg_fail("receive %d of %d into the grown SRQ (was %u): "
+				"%s",
+				i + 1, posted, before, strerror(ret));
 	}
 	cq = v_cq(self, 64);
 	qpi.send_cq = qpi.recv_cq = cq;
@@ -115,10 +129,12 @@ RG_TEST_F(verbs, srq_resize, device)
 		v_fill(buf + 64 * i, 64, (uint8_t)i);
 		v_sge(&sge, buf + 64 * i, 64, mr->lkey);
 		wr.wr_id = (uint64_t)i;
-		v_send_and_recv(sq, &wr, cq, 100 + (uint64_t)i, &wc, "a send into the grown SRQ");
+		v_send_and_recv(sq, &wr, cq, 100 + (uint64_t)i, &wc,
+				"a send into the grown SRQ");
 		RG_EXPECT_EQ(wc.byte_len, 64);
 		if (!v_check(buf + 32768 + 1024 * i, 64, (uint8_t)i))
-			rg_fail_data("receive %d in the grown SRQ: wrong bytes", i + 1);
+			rg_fail_data("receive %d in the grown SRQ: wrong bytes",
+				     i + 1);
 	}
 	RG_EXPECT_EQ(ibv_destroy_qp(sq), 0);
 	RG_EXPECT_EQ(ibv_destroy_qp(rq), 0);
@@ -150,13 +166,17 @@ RG_TEST_F(verbs, srq_ex, device)
 /* XRC's two QP types through the state table (the kernel's required masks). */
 static void xrc_up(struct vdev *dev, struct ibv_qp *qp, uint32_t remote_qpn)
 {
-	struct ibv_qp_attr attr = { .qp_state = IBV_QPS_INIT, .port_num = V_PORT,
-				    .qp_access_flags = IBV_ACCESS_REMOTE_WRITE };
-	int rtr = IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN;
+	struct ibv_qp_attr attr = { .qp_state = IBV_QPS_INIT,
+				    .port_num = V_PORT,
+				    .qp_access_flags =
+					    IBV_ACCESS_REMOTE_WRITE };
+	int rtr = IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
+		  IBV_QP_RQ_PSN;
 	bool tgt = qp->qp_type == IBV_QPT_XRC_RECV;
 
-	if (ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
-					    IBV_QP_ACCESS_FLAGS))
+	if (ibv_modify_qp(qp, &attr,
+			  IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
+				  IBV_QP_ACCESS_FLAGS))
 		rg_fail("XRC QP %u to INIT: %s", qp->qp_num, strerror(errno));
 	memset(&attr, 0, sizeof(attr));
 	attr.qp_state = IBV_QPS_RTR;
@@ -176,8 +196,10 @@ static void xrc_up(struct vdev *dev, struct ibv_qp *qp, uint32_t remote_qpn)
 	attr.retry_cnt = 7;
 	attr.rnr_retry = 7;
 	attr.max_rd_atomic = 1;
-	if (ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
-					    IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC))
+	if (ibv_modify_qp(qp, &attr,
+			  IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
+				  IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN |
+				  IBV_QP_MAX_QP_RD_ATOMIC))
 		rg_fail("XRC QP %u to RTS: %s", qp->qp_num, strerror(errno));
 }
 
@@ -197,10 +219,12 @@ RG_TEST_F(verbs, xrc, device)
 		.srq_type = IBV_SRQT_XRC,
 	};
 	struct ibv_qp_init_attr_ex rattr = { .qp_type = IBV_QPT_XRC_RECV,
-					     .comp_mask = IBV_QP_INIT_ATTR_XRCD };
+					     .comp_mask =
+						     IBV_QP_INIT_ATTR_XRCD };
 	struct ibv_qp_init_attr_ex iattr = { .qp_type = IBV_QPT_XRC_SEND,
 					     .comp_mask = IBV_QP_INIT_ATTR_PD,
-					     .cap = { .max_send_wr = 4, .max_send_sge = 1 } };
+					     .cap = { .max_send_wr = 4,
+						      .max_send_sge = 1 } };
 	struct ibv_qp_open_attr oattr = { 0 };
 	struct ibv_xrcd *xrcd;
 	struct ibv_srq *srq;
@@ -209,17 +233,23 @@ RG_TEST_F(verbs, xrc, device)
 	uint8_t *buf = v_buf(8192);
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
-	struct ibv_recv_wr rwr = { .wr_id = 61, .sg_list = &sge, .num_sge = 1 }, *rbad;
-	struct ibv_send_wr wr = { .wr_id = 62, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_recv_wr rwr = { .wr_id = 61, .sg_list = &sge, .num_sge = 1 },
+			   *rbad;
+	struct ibv_send_wr wr = { .wr_id = 62,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	uint32_t num = 0;
 
 	if (!(self->attr.device_cap_flags & IBV_DEVICE_XRC)) {
-		/* Still call it: a device without XRC must refuse, not crash. */
+		/* Still call it: a device without XRC must refuse, not crash.
+		 */
 		xrcd = ibv_open_xrcd(self->ctx, &xattr);
 		RG_EXPECT_NULL(xrcd);
-		rg_unsupported("no IBV_DEVICE_XRC; ibv_open_xrcd: %s", strerror(errno));
+		rg_unsupported("no IBV_DEVICE_XRC; ibv_open_xrcd: %s",
+			       strerror(errno));
 	}
 	xrcd = ibv_open_xrcd(self->ctx, &xattr);
 	RG_ASSERT_NOT_NULL(xrcd);

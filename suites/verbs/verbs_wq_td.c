@@ -7,7 +7,9 @@
 
 RG_TEST_F(verbs, wq, device)
 {
-	struct ibv_wq_init_attr attr = { .wq_type = IBV_WQT_RQ, .max_wr = 8, .max_sge = 1 };
+	struct ibv_wq_init_attr attr = { .wq_type = IBV_WQT_RQ,
+					 .max_wr = 8,
+					 .max_sge = 1 };
 	struct ibv_wq *wq;
 
 	attr.pd = self->pd;
@@ -21,9 +23,13 @@ RG_TEST_F(verbs, wq, device)
 		struct ibv_wq_attr mod = { .attr_mask = IBV_WQ_ATTR_STATE,
 					   .wq_state = IBV_WQS_RDY };
 		uint8_t *buf = v_buf(4096);
-		struct ibv_mr *mr = v_mr(self, buf, 4096, IBV_ACCESS_LOCAL_WRITE);
+		struct ibv_mr *mr =
+			v_mr(self, buf, 4096, IBV_ACCESS_LOCAL_WRITE);
 		struct ibv_sge sge;
-		struct ibv_recv_wr rwr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1 }, *bad;
+		struct ibv_recv_wr rwr = { .wr_id = 1,
+					   .sg_list = &sge,
+					   .num_sge = 1 },
+				   *bad;
 
 		RG_ASSERT_EQ(ibv_modify_wq(wq, &mod), 0);
 		RG_EXPECT_EQ(wq->state, IBV_WQS_RDY);
@@ -44,8 +50,11 @@ RG_TEST_F(verbs, td_parent_domain, rc_pair)
 	struct ibv_pd *parent;
 	struct ibv_qp *qp;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 71, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 71,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 
 	td = ibv_alloc_td(self->dev.ctx, &tattr);

@@ -28,11 +28,11 @@ struct rg_fixture {
 struct rg_test {
 	const char *suite;
 	const char *name;
-	void (*run)(void *data);	  /* the body, given the fixture's data */
+	void (*run)(void *data); /* the body, given the fixture's data */
 	const struct rg_fixture *fixture; /* NULL: none */
 	unsigned int timeout_s;		  /* 0: the plan's default */
 	const char *file;		  /* where it is written, for errors */
-	struct rg_test *next;		  /* registry link, set by rg_register() */
+	struct rg_test *next; /* registry link, set by rg_register() */
 };
 
 /* Called by RG_TEST's constructor: tests run in registration order. A
@@ -64,14 +64,12 @@ void rg_register(struct rg_test *test);
 	}
 
 #define RG__REGISTER(sname, tname, fix, ...)                                   \
-	static struct rg_test rg_test_##tname = {                              \
-		.suite = #sname,                                               \
-		.name = #tname,                                                \
-		.run = rg_run_##tname,                                         \
-		.fixture = fix,                                                \
-		.file = __FILE__,                                              \
-		__VA_ARGS__                                                    \
-	};                                                                     \
+	static struct rg_test rg_test_##tname = { .suite = #sname,             \
+						  .name = #tname,              \
+						  .run = rg_run_##tname,       \
+						  .fixture = fix,              \
+						  .file = __FILE__,            \
+						  __VA_ARGS__ };               \
 	__attribute__((constructor)) static void rg_register_##tname(void)     \
 	{                                                                      \
 		rg_register(&rg_test_##tname);                                 \
@@ -101,8 +99,8 @@ void rg_register(struct rg_test *test);
 		rg_body_##tname(data);                                         \
 	}                                                                      \
 	RG__REGISTER(sname, tname, &rg_fixture_##fname, __VA_ARGS__)           \
-	static void rg_body_##tname(                                           \
-		rg_fixture_data_##fname *self __attribute__((unused)))
+	static void rg_body_##tname(rg_fixture_data_##fname *self              \
+				    __attribute__((unused)))
 
 /*
  * Assertions that print what they saw. RG_EXPECT_* records a failure and
@@ -188,7 +186,8 @@ void rg__assert_data(const char *file, int line, bool fatal, const char *expr);
 #define RG_ASSERT_GT(a, b) RG__CMP(true, a, >, b, #a " > " #b)
 #define RG_EXPECT_GE(a, b) RG__CMP(false, a, >=, b, #a " >= " #b)
 #define RG_ASSERT_GE(a, b) RG__CMP(true, a, >=, b, #a " >= " #b)
-#define RG_EXPECT_ERRNO(err, want) RG__ERRNO(false, err, want, #err " == " #want)
+#define RG_EXPECT_ERRNO(err, want)                                             \
+	RG__ERRNO(false, err, want, #err " == " #want)
 #define RG_EXPECT_STR_EQ(a, b) RG__STR(false, a, ==, b, true, #a " == " #b)
 #define RG_EXPECT_STR_NE(a, b) RG__STR(false, a, !=, b, false, #a " != " #b)
 #define RG_EXPECT_PTR_EQ(a, b) RG__PTR(false, a, ==, b, true, #a " == " #b)
