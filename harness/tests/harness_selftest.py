@@ -407,7 +407,7 @@ class PlanErrors(HarnessCase):
 
 
 class Faults(HarnessCase):
-    """Outputs the harness cannot write, and inputs past its old limits (issue 19)."""
+    """Outputs the harness cannot write, and inputs past its old limits."""
 
     def test_a_stack_string_of_any_size_reaches_every_result(self):
         # over about 4 KB the line did not fit a fixed buffer: the result was
