@@ -32,10 +32,10 @@ def _matrix(fleet: Fleet, fleet_dir: Path) -> str:
     for test in tests:
         cells = []
         for name in names:
-            r = outcome[test].get(name)
-            word = r.outcome if r else "not run"
+            cell = outcome[test].get(name)
+            word = cell.outcome if cell else "not run"
             colour = CELL.get(word, "#ffd8b5")
-            why = r.why if r else "the node stopped first"
+            why = cell.why if cell else "the node stopped first"
             cells.append(f'<td style="background:{colour}" title="{esc(why)}">{esc(word)}</td>')
         rows.append(f"<tr><td><code>{esc(test)}</code></td>{''.join(cells)}</tr>")
     deviating = sum(1 for t in tests if deviates(t))

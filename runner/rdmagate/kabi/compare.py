@@ -24,7 +24,7 @@ class KabiReport:
     @property
     def verdict(self) -> dict:
         counts = {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
-        worst = next((s for s in SEVERITIES if counts[s]), None)
+        worst = next((s for s in SEVERITIES if counts[s]), "")
         return {"verdict": {"breaking": "BREAKS", "review": "NEEDS REVIEW"}.get(worst, "OK"),
                 "counts": counts}
 
