@@ -3,16 +3,16 @@
  * The coverage interposer (LD_PRELOAD): which public functions of the
  * stack's libraries the suites called, measured, not listed by hand.
  *
- * The generated stubs (runner/rdmagate/harness/interposer_gen.py) count calls coming from the main
- * executable, whose text range is found here, into counters in a shared
- * anonymous mapping: every forked test child adds to the same counters (a
- * child that crashes has already counted), and the harness writes them to
- * the file RDMAGATE_COVERAGE names after each test and when it exits, so a
- * harness killed mid-run (or a lab VM that dies) leaves the counts of the
- * tests it finished. Inline verbs (ibv_post_send, the
- * ibv_wr_* family) never reach a library symbol; the suites are compiled
- * with -finstrument-functions and the harness hands each entered function's
- * address to rdmagate_coverage_enter(), which keeps the distinct ones.
+ * The generated stubs (runner/rdmagate/harness/interposer_gen.py) count calls
+ * coming from the main executable, whose text range is found here, into
+ * counters in a shared anonymous mapping: every forked test child adds to the
+ * same counters (a child that crashes has already counted), and the harness
+ * writes them to the file RDMAGATE_COVERAGE names after each test and when it
+ * exits, so a harness killed mid-run (or a lab VM that dies) leaves the counts
+ * of the tests it finished. Inline verbs (ibv_post_send, the ibv_wr_* family)
+ * never reach a library symbol; the suites are compiled with
+ * -finstrument-functions and the harness hands each entered function's address
+ * to rdmagate_coverage_enter(), which keeps the distinct ones.
  *
  * File layout, native-endian uint64 words:
  * magic, number of counters N, N counters, RG_COV_INLINE_SLOTS offsets of
@@ -78,7 +78,8 @@ static uint64_t *map_region(size_t words)
 			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	if (map == MAP_FAILED) {
-		fprintf(stderr, "rdmagate coverage: cannot map %zu counters\n", words);
+		fprintf(stderr, "rdmagate coverage: cannot map %zu counters\n",
+			words);
 		exit(125);
 	}
 	return map;
@@ -91,7 +92,9 @@ __attribute__((constructor)) static void coverage_init(void)
 	for (i = 0; i < rg_cov_count; i++) {
 		rg_cov_real[i] = dlsym(RTLD_NEXT, rg_cov_names[i]);
 		if (!rg_cov_real[i]) {
-			fprintf(stderr, "rdmagate coverage: %s is not in the loaded libraries\n",
+			fprintf(stderr,
+				"rdmagate coverage: %s is not in the loaded "
+				"libraries\n",
 				rg_cov_names[i]);
 			exit(125);
 		}
@@ -138,7 +141,8 @@ void rdmagate_coverage_flush(void)
 	if (fd >= 0)
 		close(fd);
 	if (fd < 0 || left || rename(tmp, out_path))
-		fprintf(stderr, "rdmagate coverage: %s: cannot write it\n", out_path);
+		fprintf(stderr, "rdmagate coverage: %s: cannot write it\n",
+			out_path);
 }
 
 __attribute__((destructor)) static void coverage_write(void)
@@ -150,17 +154,21 @@ __attribute__((destructor)) static void coverage_write(void)
 void rdmagate_coverage_enter(void *fn)
 {
 	uint64_t key = (uint64_t)((uintptr_t)fn - exe_base) + 1;
-	size_t i, slot = (size_t)(key * 0x9e3779b97f4a7c15ull >> 52) % RG_COV_INLINE_SLOTS;
+	size_t i, slot = (size_t)(key * 0x9e3779b97f4a7c15ull >> 52) %
+			 RG_COV_INLINE_SLOTS;
 
 	if (!inline_slots)
 		return;
-	for (i = 0; i < RG_COV_INLINE_SLOTS; i++, slot = (slot + 1) % RG_COV_INLINE_SLOTS) {
-		uint64_t seen = __atomic_load_n(&inline_slots[slot], __ATOMIC_RELAXED);
+	for (i = 0; i < RG_COV_INLINE_SLOTS;
+	     i++, slot = (slot + 1) % RG_COV_INLINE_SLOTS) {
+		uint64_t seen =
+			__atomic_load_n(&inline_slots[slot], __ATOMIC_RELAXED);
 
 		if (seen == key)
 			return;
-		if (!seen && __atomic_compare_exchange_n(&inline_slots[slot], &seen, key, false,
-							 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		if (!seen && __atomic_compare_exchange_n(
+				     &inline_slots[slot], &seen, key, false,
+				     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			return;
 		if (seen == key)
 			return;

@@ -23,7 +23,8 @@ void __cyg_profile_func_enter(void *fn, void *site)
 
 	(void)site;
 	if (!looked) {
-		*(void **)&hook = dlsym(RTLD_DEFAULT, "rdmagate_coverage_enter");
+		*(void **)&hook =
+			dlsym(RTLD_DEFAULT, "rdmagate_coverage_enter");
 		looked = true;
 	}
 	if (hook)
@@ -42,7 +43,8 @@ void rg_coverage_flush(void)
 	static bool looked;
 
 	if (!looked) {
-		*(void **)&flush = dlsym(RTLD_DEFAULT, "rdmagate_coverage_flush");
+		*(void **)&flush =
+			dlsym(RTLD_DEFAULT, "rdmagate_coverage_flush");
 		looked = true;
 	}
 	if (flush)

@@ -64,6 +64,8 @@ struct rg_plan {
 };
 
 /* registry.c */
+/* 0, or -1 after printing the test id defined twice and its two files */
+int rg_registry_check(void);
 struct rg_suite *rg_suites(void);
 int rg_registry_load(void);
 bool rg_test_matches(const struct rg_suite *suite, const struct rg_test *test,
@@ -80,7 +82,8 @@ void rg_plan_free(struct rg_plan *plan);
 void rg_report_setup(int fd, const struct rg_plan *plan);
 /* The failure's message id, and whether it is a data check; the first one
  * set is kept (the first failure is the cause, as in the message). */
-void rg_failure_id(bool data, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rg_failure_id(bool data, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* While a fixture is being set up, a FAIL is reported as ERROR. */
 void rg_report_fixture(const struct rg_fixture *fixture);
 void rg_report(enum rg_outcome outcome, const char *reason,
@@ -99,8 +102,8 @@ void rg_expect_not_run(const struct rg_selected *sel, struct rg_result *res);
 
 /* assert.c: a call that reported an error as a negative number, where the
  * verbs contract is a positive errno (returned, or in errno) */
-void rg_contract_violation(const char *file, int line, bool fatal, const char *id,
-			   const char *what, int err);
+void rg_contract_violation(const char *file, int line, bool fatal,
+			   const char *id, const char *what, int err);
 
 /* writers */
 int rg_jsonl_open(const char *path);

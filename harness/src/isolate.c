@@ -66,16 +66,19 @@ static void report_cunit_failures(void)
 		return;
 	}
 	message[0] = '\0';
-	for (; rec && shown < 3 && used < sizeof(message); rec = rec->pNext, shown++) {
+	for (; rec && shown < 3 && used < sizeof(message);
+	     rec = rec->pNext, shown++) {
 		file = rec->strFileName ? rec->strFileName : "?";
 		file = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-		used += (size_t)snprintf(message + used, sizeof(message) - used, "%s%s (%s:%u)",
-					 shown ? "; " : "",
-					 rec->strCondition ? rec->strCondition : "?",
+		used += (size_t)snprintf(message + used, sizeof(message) - used,
+					 "%s%s (%s:%u)", shown ? "; " : "",
+					 rec->strCondition ? rec->strCondition
+							   : "?",
 					 file, rec->uiLineNumber);
 	}
 	if (n > shown && used < sizeof(message))
-		snprintf(message + used, sizeof(message) - used, " (%u more)", n - shown);
+		snprintf(message + used, sizeof(message) - used, " (%u more)",
+			 n - shown);
 	rg_report(RG_FAIL, "assertion failed", message);
 }
 
@@ -115,7 +118,8 @@ static _Noreturn void child_main(const struct rg_selected *sel, int fd,
 	suite = CU_get_suite(sel->suite->name);
 	test = suite ? CU_get_test(suite, sel->test->name) : NULL;
 	if (!test) {
-		rg_report(RG_ERROR, "not in the CUnit registry", sel->test->name);
+		rg_report(RG_ERROR, "not in the CUnit registry",
+			  sel->test->name);
 		_exit(0);
 	}
 	current = sel->test;
@@ -173,7 +177,8 @@ static bool wait_child(pid_t pid, int fd, double deadline, char *buf,
 			pfd.fd = -1; /* EOF: only the exit is left to see */
 	}
 	/* Drain what the child wrote just before it exited. */
-	while (used + 1 < size && (got = read(fd, buf + used, size - used - 1)) > 0)
+	while (used + 1 < size &&
+	       (got = read(fd, buf + used, size - used - 1)) > 0)
 		used += got;
 	buf[used] = '\0';
 	return true;
@@ -197,10 +202,12 @@ static void classify_exit(int status, char *report, struct rg_result *res)
 	if (parse_report(report, res))
 		return;
 	res->raw_outcome = RG_FAIL;
-	snprintf(res->reason, sizeof(res->reason), "exited before the test ended");
+	snprintf(res->reason, sizeof(res->reason),
+		 "exited before the test ended");
 	snprintf(res->failure, sizeof(res->failure), "%s", res->reason);
 	snprintf(res->message, sizeof(res->message),
-		 "the test process exited with status %d without reporting an outcome (an exit() in the code under test?)",
+		 "the test process exited with status %d without reporting an "
+		 "outcome (an exit() in the code under test?)",
 		 WEXITSTATUS(status));
 }
 
@@ -220,7 +227,8 @@ void rg_isolate_run(const struct rg_selected *sel, struct rg_result *res,
 	 * must not keep the harness waiting once the test process is gone. */
 	if (pipe2(fds, O_CLOEXEC) || fcntl(fds[0], F_SETFL, O_NONBLOCK)) {
 		res->raw_outcome = RG_ERROR;
-		snprintf(res->reason, sizeof(res->reason), "pipe: %s", strerror(errno));
+		snprintf(res->reason, sizeof(res->reason), "pipe: %s",
+			 strerror(errno));
 		return;
 	}
 	fflush(NULL);
@@ -229,13 +237,16 @@ void rg_isolate_run(const struct rg_selected *sel, struct rg_result *res,
 	pid = fork();
 	if (pid < 0) {
 		res->raw_outcome = RG_ERROR;
-		snprintf(res->reason, sizeof(res->reason), "fork: %s", strerror(errno));
+		snprintf(res->reason, sizeof(res->reason), "fork: %s",
+			 strerror(errno));
 		goto close_pipe;
 	}
 	if (pid == 0) {
 		/* A harness killed outright (SIGKILL, a runner's timeout) takes
-		 * its test with it: no test left running, holding the device. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != parent)
+		 * its test with it: no test left running, holding the device.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 &&
+		    getppid() != parent)
 			_exit(0);
 		close(fds[0]);
 		child_main(sel, fds[1], plan);
@@ -250,10 +261,11 @@ void rg_isolate_run(const struct rg_selected *sel, struct rg_result *res,
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		res->raw_outcome = RG_TIMEOUT;
-		snprintf(res->reason, sizeof(res->reason), "timed out after %u s",
-			 sel->timeout_s);
+		snprintf(res->reason, sizeof(res->reason),
+			 "timed out after %u s", sel->timeout_s);
 		snprintf(res->message, sizeof(res->message),
-			 "killed with SIGKILL after its %u s limit", sel->timeout_s);
+			 "killed with SIGKILL after its %u s limit",
+			 sel->timeout_s);
 	} else {
 		classify_exit(status, report, res);
 	}

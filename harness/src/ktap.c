@@ -15,7 +15,8 @@ void rg_ktap_begin(size_t n_suites)
 
 void rg_ktap_suite_begin(const char *suite, size_t n_tests)
 {
-	printf("    KTAP version 1\n    # Subtest: %s\n    1..%zu\n", suite, n_tests);
+	printf("    KTAP version 1\n    # Subtest: %s\n    1..%zu\n", suite,
+	       n_tests);
 	fflush(stdout);
 }
 

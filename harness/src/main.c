@@ -27,12 +27,15 @@ struct options {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: rdmagate-harness --plan PLAN.json --results RESULTS.jsonl [--filter GLOB]...\n"
-		"       rdmagate-harness --list [--filter GLOB]...\n"
-		"Runs each test of the plan in its own child process with a timeout.\n"
-		"KTAP v1 goes to stdout; one JSON line per finished test to RESULTS.\n"
-		"exit: 0 all as expected, 1 FAIL/TIMEOUT/CRASH, 2 usage or plan error, 3 ERROR\n");
+	fprintf(out, "usage: rdmagate-harness --plan PLAN.json --results "
+		     "RESULTS.jsonl [--filter GLOB]...\n"
+		     "       rdmagate-harness --list [--filter GLOB]...\n"
+		     "Runs each test of the plan in its own child process with "
+		     "a timeout.\n"
+		     "KTAP v1 goes to stdout; one JSON line per finished test "
+		     "to RESULTS.\n"
+		     "exit: 0 all as expected, 1 FAIL/TIMEOUT/CRASH, 2 usage "
+		     "or plan error, 3 ERROR\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *opt)
@@ -49,26 +52,38 @@ static int parse_options(int argc, char **argv, struct options *opt)
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'p': opt->plan = optarg; break;
-		case 'r': opt->results = optarg; break;
-		case 'l': opt->list = true; break;
+		case 'p':
+			opt->plan = optarg;
+			break;
+		case 'r':
+			opt->results = optarg;
+			break;
+		case 'l':
+			opt->list = true;
+			break;
 		case 'f':
 			if (opt->n_filters == MAX_FILTERS) {
-				fprintf(stderr, "rdmagate-harness: too many --filter\n");
+				fprintf(stderr, "rdmagate-harness: too many "
+						"--filter\n");
 				return -1;
 			}
 			opt->filters[opt->n_filters++] = optarg;
 			break;
-		case 'h': usage(stdout); exit(RG_AS_EXPECTED);
-		default: return -1;
+		case 'h':
+			usage(stdout);
+			exit(RG_AS_EXPECTED);
+		default:
+			return -1;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "rdmagate-harness: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "rdmagate-harness: unexpected argument '%s'\n",
+			argv[optind]);
 		return -1;
 	}
 	if (!opt->list && (!opt->plan || !opt->results)) {
-		fprintf(stderr, "rdmagate-harness: --plan and --results are required (or --list)\n");
+		fprintf(stderr, "rdmagate-harness: --plan and --results are "
+				"required (or --list)\n");
 		return -1;
 	}
 	return 0;
@@ -141,8 +156,10 @@ static int run_plan(const struct rg_plan *plan, int fd)
 		const struct rg_selected *sel = &plan->tests[i];
 
 		if (i == 0 || sel->suite != plan->tests[i - 1].suite) {
-			for (suite_start = i; suite_start < plan->n_tests &&
-			     plan->tests[suite_start].suite == sel->suite; suite_start++)
+			for (suite_start = i;
+			     suite_start < plan->n_tests &&
+			     plan->tests[suite_start].suite == sel->suite;
+			     suite_start++)
 				;
 			rg_ktap_suite_begin(sel->suite->name, suite_start - i);
 			number = 0;
@@ -161,8 +178,10 @@ static int run_plan(const struct rg_plan *plan, int fd)
 		verdict = rg_outcome_verdict(res.outcome);
 		suite_ok &= verdict == RG_AS_EXPECTED;
 		run = worse(run, verdict);
-		if (i + 1 == plan->n_tests || plan->tests[i + 1].suite != sel->suite)
-			rg_ktap_suite_end(sel->suite->name, ++suite_number, suite_ok);
+		if (i + 1 == plan->n_tests ||
+		    plan->tests[i + 1].suite != sel->suite)
+			rg_ktap_suite_end(sel->suite->name, ++suite_number,
+					  suite_ok);
 	}
 	return run;
 }
@@ -177,15 +196,20 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (rg_registry_check())
+		return RG_INFRA;
 	if (opt.list)
 		return list_tests(&opt);
 	if (results_is_plan(&opt)) {
-		fprintf(stderr, "rdmagate-harness: --results %s: is the plan itself; "
-			"results go to a file of their own\n", opt.results);
+		fprintf(stderr,
+			"rdmagate-harness: --results %s: is the plan itself; "
+			"results go to a file of their own\n",
+			opt.results);
 		return EXIT_USAGE;
 	}
 	if (rg_registry_load()) {
-		fprintf(stderr, "rdmagate-harness: CUnit registry: %s\n", CU_get_error_msg());
+		fprintf(stderr, "rdmagate-harness: CUnit registry: %s\n",
+			CU_get_error_msg());
 		return RG_INFRA;
 	}
 	if (rg_plan_load(opt.plan, opt.filters, opt.n_filters, &plan))

@@ -5,10 +5,12 @@
 #include "internal.h"
 
 #define RG_OUTCOME_NAME(name, verdict) [RG_##name] = #name,
-static const char *const names[RG_N_OUTCOMES] = { RG_OUTCOMES(RG_OUTCOME_NAME) };
+static const char *const names[RG_N_OUTCOMES] = { RG_OUTCOMES(
+	RG_OUTCOME_NAME) };
 
 #define RG_OUTCOME_VERDICT(name, verdict) [RG_##name] = verdict,
-static const enum rg_verdict verdicts[RG_N_OUTCOMES] = { RG_OUTCOMES(RG_OUTCOME_VERDICT) };
+static const enum rg_verdict verdicts[RG_N_OUTCOMES] = { RG_OUTCOMES(
+	RG_OUTCOME_VERDICT) };
 
 const char *rg_outcome_name(enum rg_outcome outcome)
 {

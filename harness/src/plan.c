@@ -14,7 +14,8 @@
 #define DEFAULT_TIMEOUT_S 30
 
 static int plan_error(const struct rg_plan *plan, const char *field,
-		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+		      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int plan_error(const struct rg_plan *plan, const char *field,
 		      const char *fmt, ...)
@@ -39,18 +40,20 @@ static struct json_object *read_json(const char *path)
 
 	f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "rdmagate-harness: %s: cannot read the plan: %s\n",
+		fprintf(stderr,
+			"rdmagate-harness: %s: cannot read the plan: %s\n",
 			path, strerror(errno));
 		return NULL;
 	}
 	if (getdelim(&text, &size, '\0', f) < 0) {
-		fprintf(stderr, "rdmagate-harness: %s: the plan is empty\n", path);
+		fprintf(stderr, "rdmagate-harness: %s: the plan is empty\n",
+			path);
 		goto out;
 	}
 	root = json_tokener_parse_verbose(text, &err);
 	if (!root)
-		fprintf(stderr, "rdmagate-harness: %s: not valid JSON: %s\n", path,
-			json_tokener_error_desc(err));
+		fprintf(stderr, "rdmagate-harness: %s: not valid JSON: %s\n",
+			path, json_tokener_error_desc(err));
 out:
 	free(text);
 	fclose(f);
@@ -75,7 +78,8 @@ static int check_header(struct rg_plan *plan)
 	struct json_object *value;
 
 	if (!json_object_is_type(plan->root, json_type_object))
-		return plan_error(plan, "(top)", "the plan must be a JSON object");
+		return plan_error(plan, "(top)",
+				  "the plan must be a JSON object");
 	if (!json_object_object_get_ex(plan->root, "version", &value))
 		return plan_error(plan, "version", "missing");
 	if (!json_object_is_type(value, json_type_int) ||
@@ -94,7 +98,8 @@ static int check_header(struct rg_plan *plan)
 	}
 	if (json_object_object_get_ex(plan->root, "capture", &value)) {
 		if (!json_object_is_type(value, json_type_boolean))
-			return plan_error(plan, "capture", "must be true or false");
+			return plan_error(plan, "capture",
+					  "must be true or false");
 		plan->capture = json_object_get_boolean(value);
 	}
 	return 0;
@@ -136,7 +141,8 @@ static bool in_strings(struct json_object *array, const char *name)
 	size_t i;
 
 	for (i = 0; i < json_object_array_length(array); i++)
-		if (!strcmp(json_object_get_string(json_object_array_get_idx(array, i)),
+		if (!strcmp(json_object_get_string(
+				    json_object_array_get_idx(array, i)),
 			    name))
 			return true;
 	return false;
@@ -148,9 +154,11 @@ static int check_suites(struct rg_plan *plan, struct json_object *suites)
 	const char *name;
 
 	for (i = 0; suites && i < json_object_array_length(suites); i++) {
-		name = json_object_get_string(json_object_array_get_idx(suites, i));
+		name = json_object_get_string(
+			json_object_array_get_idx(suites, i));
 		if (!find_suite(name))
-			return plan_error(plan, "suites", "no suite named '%s'", name);
+			return plan_error(plan, "suites", "no suite named '%s'",
+					  name);
 	}
 	return 0;
 }
@@ -169,9 +177,10 @@ static bool selected(const struct rg_suite *suite, const struct rg_test *test,
 	if (filter && json_object_array_length(filter)) {
 		any = false;
 		for (i = 0; i < json_object_array_length(filter); i++)
-			any |= rg_test_matches(suite, test,
-					       json_object_get_string(
-						       json_object_array_get_idx(filter, i)));
+			any |= rg_test_matches(
+				suite, test,
+				json_object_get_string(
+					json_object_array_get_idx(filter, i)));
 		if (!any)
 			return false;
 	}
@@ -185,7 +194,8 @@ static bool selected(const struct rg_suite *suite, const struct rg_test *test,
 	return true;
 }
 
-static int check_filter_matches(struct rg_plan *plan, struct json_object *filter)
+static int check_filter_matches(struct rg_plan *plan,
+				struct json_object *filter)
 {
 	const struct rg_suite *suite;
 	const struct rg_test *test;
@@ -194,13 +204,15 @@ static int check_filter_matches(struct rg_plan *plan, struct json_object *filter
 	size_t i;
 
 	for (i = 0; filter && i < json_object_array_length(filter); i++) {
-		glob = json_object_get_string(json_object_array_get_idx(filter, i));
+		glob = json_object_get_string(
+			json_object_array_get_idx(filter, i));
 		any = false;
 		for (suite = rg_suites(); suite; suite = suite->next)
 			for (test = suite->tests; test; test = test->next)
 				any |= rg_test_matches(suite, test, glob);
 		if (!any)
-			return plan_error(plan, "filter", "'%s' matches no test", glob);
+			return plan_error(plan, "filter",
+					  "'%s' matches no test", glob);
 	}
 	return 0;
 }
@@ -212,7 +224,8 @@ static int select_tests(struct rg_plan *plan, char **filters, size_t n_filters)
 	const struct rg_test *test;
 	size_t n = 0;
 
-	if (get_strings(plan, "suites", &suites) || check_suites(plan, suites) ||
+	if (get_strings(plan, "suites", &suites) ||
+	    check_suites(plan, suites) ||
 	    get_strings(plan, "filter", &filter) ||
 	    check_filter_matches(plan, filter))
 		return -1;
@@ -225,19 +238,22 @@ static int select_tests(struct rg_plan *plan, char **filters, size_t n_filters)
 		for (test = suite->tests; test; test = test->next) {
 			struct rg_selected *sel = &plan->tests[plan->n_tests];
 
-			if (!selected(suite, test, suites, filter, filters, n_filters))
+			if (!selected(suite, test, suites, filter, filters,
+				      n_filters))
 				continue;
 			sel->suite = suite;
 			sel->test = test;
 			sel->expected = RG_PASS;
-			sel->timeout_s = test->timeout_s ? test->timeout_s : plan->timeout_s;
+			sel->timeout_s = test->timeout_s ? test->timeout_s
+							 : plan->timeout_s;
 			plan->n_tests++;
 		}
 	}
 	return 0;
 }
 
-static const struct rg_test *find_test(const char *id, const struct rg_suite **in)
+static const struct rg_test *find_test(const char *id,
+				       const struct rg_suite **in)
 {
 	const struct rg_suite *suite;
 	const struct rg_test *test;
@@ -260,7 +276,8 @@ static const struct rg_test *find_test(const char *id, const struct rg_suite **i
 static int apply_one_expectation(struct rg_plan *plan, const char *id,
 				 struct json_object *spec)
 {
-	struct json_object *outcome, *reason = NULL, *observed = NULL, *failure = NULL;
+	struct json_object *outcome, *reason = NULL, *observed = NULL,
+				     *failure = NULL;
 	struct json_object *run = NULL;
 	const struct rg_suite *suite;
 	const struct rg_test *test;
@@ -275,32 +292,44 @@ static int apply_one_expectation(struct rg_plan *plan, const char *id,
 	if (!json_object_is_type(spec, json_type_object) ||
 	    !json_object_object_get_ex(spec, "outcome", &outcome) ||
 	    !json_object_is_type(outcome, json_type_string))
-		return plan_error(plan, field, "must be an object with a string 'outcome'");
+		return plan_error(plan, field,
+				  "must be an object with a string 'outcome'");
 	if (rg_outcome_parse(json_object_get_string(outcome), &expected) ||
-	    (expected != RG_PASS && expected != RG_UNSUPPORTED && expected != RG_FAIL))
-		return plan_error(plan, field, "outcome must be PASS, UNSUPPORTED or FAIL, not '%s'",
-				  json_object_get_string(outcome));
+	    (expected != RG_PASS && expected != RG_UNSUPPORTED &&
+	     expected != RG_FAIL))
+		return plan_error(
+			plan, field,
+			"outcome must be PASS, UNSUPPORTED or FAIL, not '%s'",
+			json_object_get_string(outcome));
 	if (json_object_object_get_ex(spec, "reason", &reason) && reason &&
 	    !json_object_is_type(reason, json_type_string))
 		return plan_error(plan, field, "reason must be a string");
-	if (expected == RG_FAIL && (!reason || !*json_object_get_string(reason)))
-		return plan_error(plan, field, "an expected FAIL (a known defect) needs its reason");
+	if (expected == RG_FAIL &&
+	    (!reason || !*json_object_get_string(reason)))
+		return plan_error(
+			plan, field,
+			"an expected FAIL (a known defect) needs its reason");
 	if (json_object_object_get_ex(spec, "failure", &failure) && failure &&
 	    !json_object_is_type(failure, json_type_string))
 		return plan_error(plan, field, "failure must be a string");
 	/* Without the failure it expects, any failure of the test would pass
 	 * as the known defect. */
-	if (expected == RG_FAIL && (!failure || !*json_object_get_string(failure)))
+	if (expected == RG_FAIL &&
+	    (!failure || !*json_object_get_string(failure)))
 		return plan_error(plan, field,
-				  "an expected FAIL needs the failure it expects (its message id)");
+				  "an expected FAIL needs the failure it "
+				  "expects (its message id)");
 	if (json_object_object_get_ex(spec, "run", &run) &&
 	    !json_object_is_type(run, json_type_boolean))
 		return plan_error(plan, field, "run must be true or false");
-	/* Only a known defect may stay unrun: one whose run harms the machine. */
+	/* Only a known defect may stay unrun: one whose run harms the machine.
+	 */
 	if (run && !json_object_get_boolean(run) && expected != RG_FAIL)
-		return plan_error(plan, field, "run: false is for an expected FAIL (a known defect)");
-	if (json_object_object_get_ex(spec, "observed", &observed) && observed &&
-	    !json_object_is_type(observed, json_type_string))
+		return plan_error(
+			plan, field,
+			"run: false is for an expected FAIL (a known defect)");
+	if (json_object_object_get_ex(spec, "observed", &observed) &&
+	    observed && !json_object_is_type(observed, json_type_string))
 		return plan_error(plan, field, "observed must be a string");
 	for (i = 0; i < plan->n_tests; i++) {
 		if (plan->tests[i].test != test)
@@ -325,7 +354,8 @@ static int apply_expectations(struct rg_plan *plan)
 		return 0;
 	if (!json_object_is_type(expect, json_type_object))
 		return plan_error(plan, "expect", "must be an object");
-	json_object_object_foreach(expect, id, spec) {
+	json_object_object_foreach(expect, id, spec)
+	{
 		if (apply_one_expectation(plan, id, spec))
 			return -1;
 	}
@@ -340,9 +370,11 @@ static int check_params(struct rg_plan *plan)
 		return 0;
 	if (!json_object_is_type(params, json_type_object))
 		return plan_error(plan, "params", "must be an object");
-	json_object_object_foreach(params, key, value) {
+	json_object_object_foreach(params, key, value)
+	{
 		if (!json_object_is_type(value, json_type_string))
-			return plan_error(plan, "params", "'%s' must be a string", key);
+			return plan_error(plan, "params",
+					  "'%s' must be a string", key);
 	}
 	return 0;
 }
@@ -356,7 +388,8 @@ int rg_plan_load(const char *path, char **filters, size_t n_filters,
 	if (!plan->root)
 		return -1;
 	if (check_header(plan) || check_params(plan) ||
-	    select_tests(plan, filters, n_filters) || apply_expectations(plan)) {
+	    select_tests(plan, filters, n_filters) ||
+	    apply_expectations(plan)) {
 		rg_plan_free(plan);
 		return -1;
 	}

@@ -30,7 +30,8 @@ static struct rg_suite *suite_named(const char *name)
 		if (!strcmp(suite_table[i].name, name))
 			return &suite_table[i];
 	if (n_suites == MAX_SUITES) {
-		fprintf(stderr, "rdmagate-harness: more than %d suites (suite %s)\n",
+		fprintf(stderr,
+			"rdmagate-harness: more than %d suites (suite %s)\n",
 			MAX_SUITES, name);
 		abort();
 	}
@@ -43,14 +44,44 @@ static struct rg_suite *suite_named(const char *name)
 	return suite;
 }
 
+/* The first test registered under an id already taken, and the test that
+ * holds it: constructors cannot report, so rg_registry_check() does. */
+static const struct rg_test *duplicate, *duplicated;
+
 void rg_register(struct rg_test *test)
 {
 	struct rg_suite *suite = suite_named(test->suite);
+	const struct rg_test *other;
 
+	for (other = suite->tests; other && !duplicate; other = other->next)
+		if (!strcmp(other->name, test->name)) {
+			duplicate = test;
+			duplicated = other;
+			return;
+		}
 	test->next = NULL;
 	*suite->tail = test;
 	suite->tail = &test->next;
 	suite->n_tests++;
+}
+
+int rg_registry_check(void)
+{
+	const char *first, *second;
+
+	if (!duplicate)
+		return 0;
+	first = strrchr(duplicated->file, '/')
+			? strrchr(duplicated->file, '/') + 1
+			: duplicated->file;
+	second = strrchr(duplicate->file, '/')
+			 ? strrchr(duplicate->file, '/') + 1
+			 : duplicate->file;
+	fprintf(stderr,
+		"rdmagate-harness: test %s.%s is defined twice (%s and %s): "
+		"a test id (suite and name) must be unique\n",
+		duplicate->suite, duplicate->name, first, second);
+	return -1;
 }
 
 struct rg_suite *rg_suites(void)
@@ -70,7 +101,8 @@ int rg_registry_load(void)
 		cu_suite = CU_add_suite(suite->name, NULL, NULL);
 		if (!cu_suite)
 			return -1;
-		/* One entry point for all: the child knows which test it runs. */
+		/* One entry point for all: the child knows which test it runs.
+		 */
 		for (test = suite->tests; test; test = test->next)
 			if (!CU_add_test(cu_suite, test->name, rg_run_current))
 				return -1;

@@ -79,7 +79,8 @@ void rg_report(enum rg_outcome outcome, const char *reason, const char *message)
 	if (setting_up && outcome == RG_FAIL)
 		outcome = RG_ERROR;
 	if (setting_up)
-		snprintf(r, sizeof(r), "fixture %s: %s", setting_up->name, reason);
+		snprintf(r, sizeof(r), "fixture %s: %s", setting_up->name,
+			 reason);
 	else
 		snprintf(r, sizeof(r), "%s", reason);
 	/* A pass says in words what it observed. */
@@ -129,7 +130,8 @@ DEFINE_END(rg_error, RG_ERROR)
 
 /* The failure reported is this one: its format (the text without the values
  * it saw) is the message id, unless an assertion failed before it. */
-static _Noreturn void fail_as(bool data, const char *id, const char *fmt, va_list ap)
+static _Noreturn void fail_as(bool data, const char *id, const char *fmt,
+			      va_list ap)
 {
 	set_failure_id(data, id);
 	end_test(RG_FAIL, fmt, ap);
@@ -178,10 +180,11 @@ _Noreturn void rg__unsupported_or_fail(const char *file, int line, int err,
 	if (rg_unsupported_errno(err))
 		rg_unsupported("%s: %s", what, strerror(err));
 	/* The id keeps the errno (it is the failure) but not fmt's values. */
-	snprintf(id, sizeof(id), "%s: %s, not an errno of an unsupported call", fmt,
-		 rg_errno_name(err, name, sizeof(name)));
-	fail_with_id(id, "%s: %s (%s), not an errno of an unsupported call", what,
-		     rg_errno_name(err, name, sizeof(name)), strerror(err));
+	snprintf(id, sizeof(id), "%s: %s, not an errno of an unsupported call",
+		 fmt, rg_errno_name(err, name, sizeof(name)));
+	fail_with_id(id, "%s: %s (%s), not an errno of an unsupported call",
+		     what, rg_errno_name(err, name, sizeof(name)),
+		     strerror(err));
 }
 
 /* Short and stable, since profiles key on it: [a-z0-9_]+. */
@@ -190,7 +193,8 @@ static bool is_identifier(const char *id)
 	if (!*id)
 		return false;
 	for (; *id; id++)
-		if (!islower((unsigned char)*id) && !isdigit((unsigned char)*id) && *id != '_')
+		if (!islower((unsigned char)*id) &&
+		    !isdigit((unsigned char)*id) && *id != '_')
 			return false;
 	return true;
 }
@@ -249,5 +253,6 @@ const char *rg_param(const char *key)
 
 const char *rg_device(void)
 {
-	return report_plan && report_plan->device ? report_plan->device : "none";
+	return report_plan && report_plan->device ? report_plan->device
+						  : "none";
 }

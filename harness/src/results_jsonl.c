@@ -22,7 +22,8 @@ int rg_jsonl_open(const char *path)
 		      0644);
 
 	if (fd < 0)
-		fprintf(stderr, "rdmagate-harness: %s: cannot write results: %s\n",
+		fprintf(stderr,
+			"rdmagate-harness: %s: cannot write results: %s\n",
 			path, strerror(errno));
 	else
 		results_path = path;
@@ -37,24 +38,38 @@ static struct json_object *to_json(const struct rg_result *res,
 
 	snprintf(id, sizeof(id), "%s.%s", res->suite->name, res->test->name);
 	json_object_object_add(obj, "test", json_object_new_string(id));
-	json_object_object_add(obj, "suite", json_object_new_string(res->suite->name));
-	json_object_object_add(obj, "name", json_object_new_string(res->test->name));
-	json_object_object_add(obj, "outcome",
-			       json_object_new_string(rg_outcome_name(res->outcome)));
-	json_object_object_add(obj, "raw_outcome",
-			       json_object_new_string(rg_outcome_name(res->raw_outcome)));
-	json_object_object_add(obj, "expected",
-			       json_object_new_string(rg_outcome_name(res->expected)));
-	json_object_object_add(obj, "reason", json_object_new_string(res->reason));
-	json_object_object_add(obj, "message", json_object_new_string(res->message));
-	json_object_object_add(obj, "observed", json_object_new_string(res->observed));
-	json_object_object_add(obj, "failure", json_object_new_string(res->failure));
-	json_object_object_add(obj, "data_check", json_object_new_boolean(res->data_check));
-	json_object_object_add(obj, "duration_s", json_object_new_double(res->duration_s));
-	json_object_object_add(obj, "stack", json_object_new_string(plan->stack));
-	json_object_object_add(obj, "device", json_object_new_string(plan->device));
+	json_object_object_add(obj, "suite",
+			       json_object_new_string(res->suite->name));
+	json_object_object_add(obj, "name",
+			       json_object_new_string(res->test->name));
+	json_object_object_add(
+		obj, "outcome",
+		json_object_new_string(rg_outcome_name(res->outcome)));
+	json_object_object_add(
+		obj, "raw_outcome",
+		json_object_new_string(rg_outcome_name(res->raw_outcome)));
+	json_object_object_add(
+		obj, "expected",
+		json_object_new_string(rg_outcome_name(res->expected)));
+	json_object_object_add(obj, "reason",
+			       json_object_new_string(res->reason));
+	json_object_object_add(obj, "message",
+			       json_object_new_string(res->message));
+	json_object_object_add(obj, "observed",
+			       json_object_new_string(res->observed));
+	json_object_object_add(obj, "failure",
+			       json_object_new_string(res->failure));
+	json_object_object_add(obj, "data_check",
+			       json_object_new_boolean(res->data_check));
+	json_object_object_add(obj, "duration_s",
+			       json_object_new_double(res->duration_s));
+	json_object_object_add(obj, "stack",
+			       json_object_new_string(plan->stack));
+	json_object_object_add(obj, "device",
+			       json_object_new_string(plan->device));
 	if (res->outcome == RG_CRASH)
-		json_object_object_add(obj, "signal", json_object_new_int(res->signal));
+		json_object_object_add(obj, "signal",
+				       json_object_new_int(res->signal));
 	return obj;
 }
 
@@ -63,7 +78,8 @@ static struct json_object *to_json(const struct rg_result *res,
  * of any size reaches every result), so a kill never leaves half of it;
  * errno is read right after the call that failed, never a stale one.
  */
-int rg_jsonl_write(int fd, const struct rg_result *res, const struct rg_plan *plan)
+int rg_jsonl_write(int fd, const struct rg_result *res,
+		   const struct rg_plan *plan)
 {
 	struct json_object *obj = to_json(res, plan);
 	const char *text, *why = NULL;
@@ -72,8 +88,8 @@ int rg_jsonl_write(int fd, const struct rg_result *res, const struct rg_plan *pl
 	ssize_t n;
 	int ret = -1;
 
-	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-						   JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = text ? strlen(text) : 0;
 	line = text ? malloc(len + 2) : NULL;
 	if (!line) {
@@ -95,7 +111,9 @@ int rg_jsonl_write(int fd, const struct rg_result *res, const struct rg_plan *pl
 	ret = 0;
 out:
 	if (ret)
-		fprintf(stderr, "rdmagate-harness: %s: cannot write a result line: %s\n",
+		fprintf(stderr,
+			"rdmagate-harness: %s: cannot write a result line: "
+			"%s\n",
 			results_path, why);
 	free(line);
 	json_object_put(obj);

@@ -13,6 +13,8 @@ import unittest
 from pathlib import Path
 
 HARNESS = os.environ.get("RDMAGATE_SELFTEST", "")
+# The same suite with a second test of an id already taken.
+DUPLICATE = os.environ.get("RDMAGATE_SELFTEST_DUPLICATE", "")
 
 
 def write_plan(directory: Path, **fields) -> Path:
@@ -78,6 +80,15 @@ class Containment(HarnessCase):
         self.assertRegex(result["message"],
                          r"^err == EINVAL: got ENOENT, expected EINVAL \(selftest_suite\.c:\d+\); "
                          r'text == "world": got "hello", expected "world" \(selftest_suite\.c:\d+\)$')
+
+    def test_ordered_assertions_print_both_values_and_a_fatal_one_stops(self):
+        result = self.outcome("assert_order")
+        self.assertEqual(result["outcome"], "FAIL")
+        self.assertRegex(result["message"],
+                         r"^below >= 0: got -1, expected >= 0 \(selftest_suite\.c:\d+\); "
+                         r"big < 5u: got 4000000000, expected < 5 \(selftest_suite\.c:\d+\); "
+                         r"count <= 3: got 7, expected <= 3 \(selftest_suite\.c:\d+\)$")
+        self.assertEqual(result["failure"], "below >= 0")
 
     def test_fixture_reaches_the_body(self):
         self.assertEqual(self.outcome("fixture_data")["outcome"], "PASS")
@@ -166,7 +177,8 @@ class Containment(HarnessCase):
         self.assertEqual(self.outcome("param")["outcome"], "PASS")
 
     def test_the_run_goes_on_and_every_result_is_recorded(self):
-        expected = {"pass", "pass_printing", "assert_fails", "assert_errno", "segfault", "abort",
+        expected = {"pass", "pass_printing", "assert_fails", "assert_errno", "assert_order",
+                    "segfault", "abort",
                     "spin", "exit_early", "unsupported", "require_supported", "require_refused",
                     "skip", "error", "fork_child_left", "param", "observe", "fixture_data",
                     "fixture_broken", "fixture_absent", "require_negative", "observe_negative",
@@ -497,6 +509,28 @@ class Listing(HarnessCase):
         done = subprocess.run([HARNESS, "--bogus"], capture_output=True, text=True, check=False)
         self.assertEqual(done.returncode, 2)
         self.assertIn("usage:", done.stderr)
+
+
+class Registry(HarnessCase):
+    def test_a_test_id_defined_twice_is_refused_at_startup(self):
+        self.assertTrue(DUPLICATE and Path(DUPLICATE).is_file(),
+                        "RDMAGATE_SELFTEST_DUPLICATE names no binary")
+        plan = write_plan(self.dir)
+        for argv in ([DUPLICATE, "--list"],
+                     [DUPLICATE, "--plan", str(plan), "--results", str(self.dir / "r.jsonl")]):
+            with self.subTest(argv=argv[1]):
+                done = subprocess.run(argv, capture_output=True, text=True, check=False)
+                self.assertEqual(done.returncode, 3)
+                self.assertEqual(done.stdout, "")
+                self.assertEqual(done.stderr.splitlines(), [
+                    "rdmagate-harness: test selftest.pass is defined twice (selftest_suite.c and "
+                    "selftest_duplicate.c): a test id (suite and name) must be unique"])
+                self.assertFalse((self.dir / "r.jsonl").exists())
+
+    def test_the_same_suite_without_the_duplicate_starts(self):
+        done = subprocess.run([HARNESS, "--list", "--filter", "selftest.pass"],
+                              capture_output=True, text=True, check=False)
+        self.assertEqual((done.returncode, done.stdout), (0, "selftest.pass\n"))
 
 
 if __name__ == "__main__":

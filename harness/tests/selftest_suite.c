@@ -159,7 +159,8 @@ RG_TEST(selftest, observe)
 /* The same observation as a provider that returns -ENOMEM would give it. */
 RG_TEST(selftest, observe_negative)
 {
-	rg_observe_errno("post_send", "post_send of one request too many", -ENOMEM);
+	rg_observe_errno("post_send", "post_send of one request too many",
+			 -ENOMEM);
 }
 
 /* One test failing two ways (the plan's "how"), for the known-defect rule. */
@@ -171,8 +172,10 @@ RG_TEST(selftest, fail_two_ways)
 	if (how && !strcmp(how, "assert"))
 		RG_ASSERT_EQ(delivered, 600);
 	if (how && !strcmp(how, "expect"))
-		RG_EXPECT_EQ(delivered, 600); /* non-fatal: the rg_fail follows */
-	rg_fail("a 3-entry SGE list of 600 bytes delivered %d bytes", delivered);
+		RG_EXPECT_EQ(delivered,
+			     600); /* non-fatal: the rg_fail follows */
+	rg_fail("a 3-entry SGE list of 600 bytes delivered %d bytes",
+		delivered);
 }
 
 /* A data check failing (the plan's "how": the macro or rg_fail_data), after
@@ -201,4 +204,17 @@ RG_TEST_F(selftest, fixture_broken, broken)
 RG_TEST_F(selftest, fixture_absent, absent)
 {
 	rg_fail("the body of a test whose fixture failed ran");
+}
+
+/* Each ordered comparison prints both values; the fatal one ends the test. */
+RG_TEST(selftest, assert_order)
+{
+	int below = -1, count = 7;
+	unsigned int big = 4000000000u;
+
+	RG_EXPECT_GE(below, 0);
+	RG_EXPECT_LT(big, 5u);
+	RG_EXPECT_LT(count, 8); /* holds */
+	RG_ASSERT_LE(count, 3);
+	RG_EXPECT_GT(count, 7); /* not reached */
 }

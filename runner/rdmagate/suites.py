@@ -8,10 +8,14 @@ stack's ABI against its reference) and the perf suite (fast-path latency
 against the stored baseline). suite.yaml says which a suite is (runs_in)."""
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from . import files
 from .errors import UsageError
+from .outputs.result import Result
 from .paths import REPO_ROOT
+from .stacks import FetchedStack, Stack
+from .targets import Target
 
 SUITES_DIR = REPO_ROOT / "suites"
 
@@ -28,19 +32,19 @@ class Suite:
 class Context:
     """What a runner suite needs: the stack and target of the check, the
     profile chosen for the device (None: capturing one) and the run directory."""
-    stack: object
-    fetched: object
-    target: object
+    stack: Stack
+    fetched: FetchedStack
+    target: Target
     profile: dict | None
     profile_name: str
     run_dir: Path
-    say: object
+    say: Callable[[str], None]
 
 
 class AbiSuite(Suite):
     in_harness = False
 
-    def run(self, ctx: Context) -> list[dict]:
+    def run(self, ctx: Context) -> list[Result]:
         from .abi import suite
         return suite.run(ctx.stack.name, ctx.target.device, ctx.run_dir, say=ctx.say)
 
@@ -48,7 +52,7 @@ class AbiSuite(Suite):
 class PerfSuite(Suite):
     in_harness = False
 
-    def run(self, ctx: Context) -> list[dict]:
+    def run(self, ctx: Context) -> list[Result]:
         from .perf import suite
         return suite.run(ctx.stack, ctx.fetched, ctx.target, ctx.profile_name, ctx.profile,
                          ctx.run_dir, say=ctx.say)

@@ -28,7 +28,7 @@ RG_TEST(api, get_device_list)
 		RG_EXPECT_ERRNO(errno, ENOSYS);
 		return;
 	}
-	RG_EXPECT(num >= 0);
+	RG_EXPECT_GE(num, 0);
 	RG_EXPECT_NULL(list[num]);
 	ibv_free_device_list(list);
 }
@@ -43,16 +43,18 @@ RG_TEST(api, wc_status_str)
 		RG_ASSERT_NOT_NULL(text);
 		RG_EXPECT_STR_NE(text, "unknown");
 	}
-	RG_EXPECT_STR_EQ(ibv_wc_status_str(IBV_WC_GENERAL_ERR + 100), "unknown");
+	RG_EXPECT_STR_EQ(ibv_wc_status_str(IBV_WC_GENERAL_ERR + 100),
+			 "unknown");
 }
 
-/* Every value in [first, last] has its own name; one past the end is "unknown". */
+/* Every value in [first, last] has its own name; one past the end is "unknown".
+ */
 static void check_names(const char *(*to_str)(int), int first, int last)
 {
 	const char *seen[64];
 	int v, w;
 
-	RG_ASSERT(last - first < 64);
+	RG_ASSERT_LT(last - first, 64);
 	for (v = first; v <= last; v++) {
 		seen[v - first] = to_str(v);
 		RG_ASSERT_NOT_NULL(seen[v - first]);
@@ -114,7 +116,8 @@ RG_TEST(api, fork_init)
 	{
 		enum ibv_fork_status status = ibv_is_fork_initialized();
 
-		RG_EXPECT(status == IBV_FORK_ENABLED || status == IBV_FORK_UNNEEDED);
+		RG_EXPECT(status == IBV_FORK_ENABLED ||
+			  status == IBV_FORK_UNNEEDED);
 	}
 #endif
 }
@@ -127,7 +130,7 @@ RG_TEST(api, rdma_event_channel)
 	channel = rdma_create_event_channel();
 	if (!channel)
 		rg_unsupported_or_fail(errno, "rdma_create_event_channel");
-	RG_EXPECT(channel->fd >= 0);
+	RG_EXPECT_GE(channel->fd, 0);
 	rdma_destroy_event_channel(channel);
 }
 
@@ -145,7 +148,8 @@ RG_TEST(api, loaded_library)
 	RG_ASSERT_EQ(dlinfo(handle, RTLD_DI_LINKMAP, &map), 0);
 	path = realpath(map->l_name, NULL);
 	RG_ASSERT_NOT_NULL(path);
-	printf("# api.loaded_library: %s\n", strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	printf("# api.loaded_library: %s\n",
+	       strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
 	fflush(stdout);
 	free(path);
 	dlclose(handle);
@@ -158,6 +162,7 @@ RG_TEST(api, umad_cas)
 
 	RG_ASSERT_EQ(umad_init(), 0);
 	n = umad_get_cas_names(names, UMAD_MAX_DEVICES);
-	RG_EXPECT(n >= 0 && n <= UMAD_MAX_DEVICES);
+	RG_EXPECT_GE(n, 0);
+	RG_EXPECT_LE(n, UMAD_MAX_DEVICES);
 	RG_EXPECT_EQ(umad_done(), 0);
 }

@@ -31,7 +31,8 @@ static int roce_ipv4(struct in_addr *out)
 	for (i = 0; i < port.gid_tbl_len && found < 0; i++) {
 		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 
-		if (!ibv_query_gid(ctx, 1, i, &gid) && !memcmp(gid.raw, mapped, 12)) {
+		if (!ibv_query_gid(ctx, 1, i, &gid) &&
+		    !memcmp(gid.raw, mapped, 12)) {
 			memcpy(&out->s_addr, gid.raw + 12, 4);
 			found = i;
 		}
@@ -49,11 +50,14 @@ void cm_address(struct sockaddr_in *addr, uint16_t port)
 	addr->sin_port = htons(port);
 	if (param) {
 		if (inet_pton(AF_INET, param, &addr->sin_addr) != 1)
-			rg_error("plan parameter address=%s is not an IPv4 address", param);
+			rg_error("plan parameter address=%s is not an IPv4 "
+				 "address",
+				 param);
 		return;
 	}
 	if (roce_ipv4(&addr->sin_addr))
-		rg_error("%s has no IPv4 RoCE GID; name the address in the plan (address=)",
+		rg_error("%s has no IPv4 RoCE GID; name the address in the "
+			 "plan (address=)",
 			 rg_device());
 }
 
@@ -80,14 +84,17 @@ struct rdma_cm_event *cm_expect(struct rdma_event_channel *ch,
 	struct rdma_cm_event *event = cm_next(ch);
 
 	if (!event)
-		rg_fail("%s: no %s within %d ms", what, rdma_event_str(type), CM_WAIT_MS);
+		rg_fail("%s: no %s within %d ms", what, rdma_event_str(type),
+			CM_WAIT_MS);
 	if (event->event != type)
-		rg_fail("%s: %s (status %d), not %s", what, rdma_event_str(event->event),
-			event->status, rdma_event_str(type));
+		rg_fail("%s: %s (status %d), not %s", what,
+			rdma_event_str(event->event), event->status,
+			rdma_event_str(type));
 	return event;
 }
 
-struct rdma_cm_id *cm_resolved(struct rdma_event_channel *ch, enum rdma_port_space ps,
+struct rdma_cm_id *cm_resolved(struct rdma_event_channel *ch,
+			       enum rdma_port_space ps,
 			       const struct sockaddr_in *to)
 {
 	struct rdma_cm_id *id;
@@ -96,10 +103,12 @@ struct rdma_cm_id *cm_resolved(struct rdma_event_channel *ch, enum rdma_port_spa
 		rg_error("rdma_create_id: %s", strerror(errno));
 	if (rdma_resolve_addr(id, NULL, (struct sockaddr *)to, 2000))
 		rg_fail("rdma_resolve_addr: %s", strerror(errno));
-	rdma_ack_cm_event(cm_expect(ch, RDMA_CM_EVENT_ADDR_RESOLVED, "resolve_addr"));
+	rdma_ack_cm_event(
+		cm_expect(ch, RDMA_CM_EVENT_ADDR_RESOLVED, "resolve_addr"));
 	if (rdma_resolve_route(id, 2000))
 		rg_fail("rdma_resolve_route: %s", strerror(errno));
-	rdma_ack_cm_event(cm_expect(ch, RDMA_CM_EVENT_ROUTE_RESOLVED, "resolve_route"));
+	rdma_ack_cm_event(
+		cm_expect(ch, RDMA_CM_EVENT_ROUTE_RESOLVED, "resolve_route"));
 	return id;
 }
 

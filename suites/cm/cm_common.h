@@ -34,7 +34,8 @@ struct rdma_cm_event *cm_expect(struct rdma_event_channel *ch,
 /* The next event within CM_WAIT_MS, whatever it is; NULL when none came. */
 struct rdma_cm_event *cm_next(struct rdma_event_channel *ch);
 /* Client side: an id on its own channel, address and route resolved. */
-struct rdma_cm_id *cm_resolved(struct rdma_event_channel *ch, enum rdma_port_space ps,
+struct rdma_cm_id *cm_resolved(struct rdma_event_channel *ch,
+			       enum rdma_port_space ps,
 			       const struct sockaddr_in *to);
 /* Small queue pair attributes for rdma_create_qp. */
 void cm_qp_attr(struct ibv_qp_init_attr *attr, enum ibv_qp_type type);

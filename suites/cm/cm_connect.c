@@ -20,7 +20,7 @@ CM_TEST(event_channel)
 	struct rdma_cm_id *tcp, *udp, *sync;
 
 	RG_ASSERT_NOT_NULL(ch);
-	RG_EXPECT(ch->fd >= 0);
+	RG_EXPECT_GE(ch->fd, 0);
 	RG_ASSERT_EQ(rdma_create_id(ch, &tcp, NULL, RDMA_PS_TCP), 0);
 	RG_ASSERT_EQ(rdma_create_id(ch, &udp, NULL, RDMA_PS_UDP), 0);
 	RG_EXPECT_EQ(tcp->ps, RDMA_PS_TCP);
@@ -46,7 +46,8 @@ CM_TEST(write_cm_event)
 	RG_ASSERT_NOT_NULL(ch);
 	RG_ASSERT_EQ(rdma_create_id(ch, &id, NULL, RDMA_PS_TCP), 0);
 	if (rdma_write_cm_event(id, RDMA_CM_EVENT_USER, 7, 0x1234abcdull))
-		rg_unsupported_or_fail(errno, "rdma_write_cm_event(RDMA_CM_EVENT_USER)");
+		rg_unsupported_or_fail(
+			errno, "rdma_write_cm_event(RDMA_CM_EVENT_USER)");
 	event = cm_expect(ch, RDMA_CM_EVENT_USER, "the event written");
 	RG_EXPECT_PTR_EQ(event->id, id);
 	RG_EXPECT_EQ(event->status, 7);
@@ -67,17 +68,20 @@ CM_TEST(get_devices)
 
 	list = rdma_get_devices(&n);
 	RG_ASSERT_NOT_NULL(list);
-	RG_EXPECT(n >= 1);
+	RG_EXPECT_GE(n, 1);
 	for (i = 0; i < n; i++)
-		found |= !strcmp(ibv_get_device_name(list[i]->device), rg_device());
+		found |= !strcmp(ibv_get_device_name(list[i]->device),
+				 rg_device());
 	RG_EXPECT(found);
 	rdma_free_devices(list);
 }
 
 CM_TEST(event_str)
 {
-	RG_EXPECT_STR_EQ(rdma_event_str(RDMA_CM_EVENT_ESTABLISHED), "RDMA_CM_EVENT_ESTABLISHED");
-	RG_EXPECT_STR_EQ(rdma_event_str(RDMA_CM_EVENT_REJECTED), "RDMA_CM_EVENT_REJECTED");
+	RG_EXPECT_STR_EQ(rdma_event_str(RDMA_CM_EVENT_ESTABLISHED),
+			 "RDMA_CM_EVENT_ESTABLISHED");
+	RG_EXPECT_STR_EQ(rdma_event_str(RDMA_CM_EVENT_REJECTED),
+			 "RDMA_CM_EVENT_REJECTED");
 }
 
 CM_TEST(bind_listen)
@@ -89,8 +93,10 @@ CM_TEST(bind_listen)
 
 	cm_address(&addr, cm_port());
 	RG_ASSERT_EQ(rdma_create_id(ch, &id, NULL, RDMA_PS_TCP), 0);
-	RG_EXPECT_EQ(rdma_set_option(id, RDMA_OPTION_ID, RDMA_OPTION_ID_REUSEADDR,
-					&reuse, sizeof(reuse)), 0);
+	RG_EXPECT_EQ(rdma_set_option(id, RDMA_OPTION_ID,
+				     RDMA_OPTION_ID_REUSEADDR, &reuse,
+				     sizeof(reuse)),
+		     0);
 	RG_ASSERT_EQ(rdma_bind_addr(id, (struct sockaddr *)&addr), 0);
 	RG_EXPECT_EQ(rdma_get_src_port(id), addr.sin_port);
 	RG_EXPECT_EQ(rdma_get_dst_port(id), 0);
@@ -119,9 +125,10 @@ CM_TEST(resolve)
 	id = cm_resolved(ch, RDMA_PS_TCP, &addr);
 	RG_EXPECT_NOT_NULL(id->verbs);
 	RG_EXPECT_STR_EQ(ibv_get_device_name(id->verbs->device), rg_device());
-	RG_EXPECT_EQ(((struct sockaddr_in *)rdma_get_peer_addr(id))->sin_addr.s_addr,
-			addr.sin_addr.s_addr);
-	RG_EXPECT(id->route.num_paths >= 1);
+	RG_EXPECT_EQ(
+		((struct sockaddr_in *)rdma_get_peer_addr(id))->sin_addr.s_addr,
+		addr.sin_addr.s_addr);
+	RG_EXPECT_GE(id->route.num_paths, 1);
 	rdma_destroy_id(id);
 	rdma_destroy_event_channel(ch);
 }
@@ -136,11 +143,13 @@ CM_TEST(resolve_unreachable)
 
 	/* A neighbour that does not answer on the device's own subnet. */
 	cm_address(&addr, cm_port());
-	addr.sin_addr.s_addr = htonl((ntohl(addr.sin_addr.s_addr) & ~0xffu) | 0xfe);
+	addr.sin_addr.s_addr =
+		htonl((ntohl(addr.sin_addr.s_addr) & ~0xffu) | 0xfe);
 	RG_ASSERT_EQ(rdma_create_id(ch, &id, NULL, RDMA_PS_TCP), 0);
 	ret = rdma_resolve_addr(id, NULL, (struct sockaddr *)&addr, 500);
 	if (ret) {
-		rg_observe_errno("resolve_addr", "resolve_addr of an unreachable neighbour",
+		rg_observe_errno("resolve_addr",
+				 "resolve_addr of an unreachable neighbour",
 				 errno);
 		return;
 	}
@@ -154,15 +163,17 @@ CM_TEST(resolve_unreachable)
 }
 
 /* A listener on this device's address; its channel carries its events. */
-static struct rdma_cm_id *listener(struct rdma_event_channel *ch, enum rdma_port_space ps,
+static struct rdma_cm_id *listener(struct rdma_event_channel *ch,
+				   enum rdma_port_space ps,
 				   struct sockaddr_in *addr)
 {
 	struct rdma_cm_id *id;
 
 	cm_address(addr, cm_port());
-	if (rdma_create_id(ch, &id, NULL, ps) || rdma_bind_addr(id, (struct sockaddr *)addr) ||
-	    rdma_listen(id, 4))
-		rg_error("listening on port %u: %s", ntohs(addr->sin_port), strerror(errno));
+	if (rdma_create_id(ch, &id, NULL, ps) ||
+	    rdma_bind_addr(id, (struct sockaddr *)addr) || rdma_listen(id, 4))
+		rg_error("listening on port %u: %s", ntohs(addr->sin_port),
+			 strerror(errno));
 	return id;
 }
 
@@ -170,8 +181,10 @@ CM_TEST(connect_accept_disconnect)
 {
 	struct rdma_event_channel *sch = rdma_create_event_channel();
 	struct rdma_event_channel *cch = rdma_create_event_channel();
-	struct rdma_conn_param param = { .responder_resources = 1, .initiator_depth = 1,
-					 .retry_count = 7, .rnr_retry_count = 7 };
+	struct rdma_conn_param param = { .responder_resources = 1,
+					 .initiator_depth = 1,
+					 .retry_count = 7,
+					 .rnr_retry_count = 7 };
 	struct ibv_qp_init_attr attr;
 	struct rdma_cm_event *event;
 	struct rdma_cm_id *listen_id, *client, *server;
@@ -199,7 +212,8 @@ CM_TEST(connect_accept_disconnect)
 			       sizeof(request_data)));
 	rdma_ack_cm_event(event);
 	spd = ibv_alloc_pd(server->verbs);
-	cm_qp_attr(&attr, attr.qp_type); /* the client's call filled in its CQs */
+	cm_qp_attr(&attr,
+		   attr.qp_type); /* the client's call filled in its CQs */
 	RG_ASSERT_EQ(rdma_create_qp(server, spd, &attr), 0);
 	smr = ibv_reg_mr(spd, got, sizeof(got), IBV_ACCESS_LOCAL_WRITE);
 	RG_ASSERT_NOT_NULL(smr);
@@ -213,25 +227,30 @@ CM_TEST(connect_accept_disconnect)
 	RG_EXPECT_DATA(!memcmp(event->param.conn.private_data, reply_data,
 			       sizeof(reply_data)));
 	rdma_ack_cm_event(event);
-	rdma_ack_cm_event(cm_expect(sch, RDMA_CM_EVENT_ESTABLISHED, "passive side"));
+	rdma_ack_cm_event(
+		cm_expect(sch, RDMA_CM_EVENT_ESTABLISHED, "passive side"));
 	RG_EXPECT_EQ(rdma_get_dst_port(client), addr.sin_port);
 	RG_EXPECT_EQ(rdma_get_src_port(server), addr.sin_port);
 
 	cmr = ibv_reg_mr(cpd, hello, sizeof(hello), IBV_ACCESS_LOCAL_WRITE);
 	RG_ASSERT_NOT_NULL(cmr);
 	RG_ASSERT_EQ(rdma_post_send(client, NULL, hello, sizeof(hello), cmr,
-					     IBV_SEND_SIGNALED), 0);
+				    IBV_SEND_SIGNALED),
+		     0);
 	RG_EXPECT_EQ(rdma_get_send_comp(client, &wc), 1);
 	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
 	RG_EXPECT_EQ(rdma_get_recv_comp(server, &wc), 1);
 	RG_EXPECT_EQ(wc.byte_len, sizeof(hello));
 	RG_EXPECT_DATA(!strcmp(got, hello));
 
-	/* One side asks (DREQ); the other sees it and answers in kind (DREP). */
+	/* One side asks (DREQ); the other sees it and answers in kind (DREP).
+	 */
 	RG_EXPECT_EQ(rdma_disconnect(client), 0);
-	rdma_ack_cm_event(cm_expect(sch, RDMA_CM_EVENT_DISCONNECTED, "passive side"));
+	rdma_ack_cm_event(
+		cm_expect(sch, RDMA_CM_EVENT_DISCONNECTED, "passive side"));
 	RG_EXPECT_EQ(rdma_disconnect(server), 0);
-	rdma_ack_cm_event(cm_expect(cch, RDMA_CM_EVENT_DISCONNECTED, "active side"));
+	rdma_ack_cm_event(
+		cm_expect(cch, RDMA_CM_EVENT_DISCONNECTED, "active side"));
 	rdma_dereg_mr(cmr);
 	rdma_dereg_mr(smr);
 	rdma_destroy_qp(server);
@@ -267,7 +286,8 @@ static void reject_case(bool with_ece)
 	rdma_ack_cm_event(event);
 	event = cm_expect(cch, RDMA_CM_EVENT_REJECTED, "active side");
 	if (event->param.conn.private_data)
-		RG_EXPECT_DATA(!memcmp(event->param.conn.private_data, why, sizeof(why)));
+		RG_EXPECT_DATA(!memcmp(event->param.conn.private_data, why,
+				       sizeof(why)));
 	snprintf(status, sizeof(status), "%d", event->status);
 	rg_observe("reject_status", "the reject's status", status);
 	rdma_ack_cm_event(event);
@@ -332,11 +352,13 @@ CM_TEST(ud)
 	cpd = ibv_alloc_pd(client->verbs);
 	RG_ASSERT_EQ(rdma_create_qp(client, cpd, &attr), 0);
 	RG_ASSERT_EQ(rdma_connect(client, &param), 0);
-	event = cm_expect(sch, RDMA_CM_EVENT_CONNECT_REQUEST, "UD passive side");
+	event = cm_expect(sch, RDMA_CM_EVENT_CONNECT_REQUEST,
+			  "UD passive side");
 	server = event->id;
 	rdma_ack_cm_event(event);
 	spd = ibv_alloc_pd(server->verbs);
-	cm_qp_attr(&attr, attr.qp_type); /* the client's call filled in its CQs */
+	cm_qp_attr(&attr,
+		   attr.qp_type); /* the client's call filled in its CQs */
 	RG_ASSERT_EQ(rdma_create_qp(server, spd, &attr), 0);
 	smr = ibv_reg_mr(spd, buf, sizeof(buf), IBV_ACCESS_LOCAL_WRITE);
 	RG_ASSERT_EQ(rdma_post_recv(server, NULL, buf, sizeof(buf), smr), 0);
@@ -353,7 +375,8 @@ CM_TEST(ud)
 		struct ibv_qp_attr qa;
 		struct ibv_qp_init_attr qi;
 
-		RG_ASSERT_EQ(ibv_query_qp(server->qp, &qa, IBV_QP_QKEY, &qi), 0);
+		RG_ASSERT_EQ(ibv_query_qp(server->qp, &qa, IBV_QP_QKEY, &qi),
+			     0);
 		RG_EXPECT_EQ(qa.qkey, qkey);
 	}
 	ah = ibv_create_ah(cpd, &event->param.ud.ah_attr);
@@ -361,7 +384,8 @@ CM_TEST(ud)
 	RG_ASSERT_NOT_NULL(ah);
 	cmr = ibv_reg_mr(cpd, msg, sizeof(msg), IBV_ACCESS_LOCAL_WRITE);
 	RG_ASSERT_EQ(rdma_post_ud_send(client, NULL, msg, sizeof(msg), cmr,
-						IBV_SEND_SIGNALED, ah, qpn), 0);
+				       IBV_SEND_SIGNALED, ah, qpn),
+		     0);
 	RG_EXPECT_EQ(rdma_get_send_comp(client, &wc), 1);
 	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
 	RG_EXPECT_EQ(rdma_get_recv_comp(server, &wc), 1);
@@ -373,7 +397,8 @@ CM_TEST(ud)
 
 /* A UDP id bound to this device with a UD QP, which joins group (the join
  * event, acked, is returned for its address). */
-static struct rdma_cm_event *mc_member(struct rdma_event_channel *ch, struct rdma_cm_id **id,
+static struct rdma_cm_event *mc_member(struct rdma_event_channel *ch,
+				       struct rdma_cm_id **id,
 				       struct sockaddr_in *group)
 {
 	struct sockaddr_in addr;
@@ -390,8 +415,9 @@ static struct rdma_cm_event *mc_member(struct rdma_event_channel *ch, struct rdm
 	event = cm_next(ch);
 	RG_ASSERT_NOT_NULL(event);
 	if (event->event != RDMA_CM_EVENT_MULTICAST_JOIN)
-		rg_unsupported_or_fail(-event->status, "joining a group: %s (status %d)",
-				       rdma_event_str(event->event), event->status);
+		rg_unsupported_or_fail(
+			-event->status, "joining a group: %s (status %d)",
+			rdma_event_str(event->event), event->status);
 	return event;
 }
 
@@ -408,8 +434,12 @@ CM_TEST(multicast)
 	struct ibv_ah *ah;
 	struct ibv_mr *smr, *rmr;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED }, *bad;
+	struct ibv_send_wr wr = { .wr_id = 1,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED },
+			   *bad;
 	struct ibv_wc wc;
 	static char msg[] = "a datagram to 239.1.2.3", got[40 + 64];
 
@@ -424,7 +454,9 @@ CM_TEST(multicast)
 	RG_ASSERT_NOT_NULL(ah);
 	smr = ibv_reg_mr(id->qp->pd, msg, sizeof(msg), IBV_ACCESS_LOCAL_WRITE);
 	RG_ASSERT_NOT_NULL(smr);
-	sge = (struct ibv_sge){ .addr = (uintptr_t)msg, .length = sizeof(msg), .lkey = smr->lkey };
+	sge = (struct ibv_sge){ .addr = (uintptr_t)msg,
+				.length = sizeof(msg),
+				.lkey = smr->lkey };
 	wr.wr.ud.ah = ah;
 	wr.wr.ud.remote_qpn = event->param.ud.qp_num;
 	wr.wr.ud.remote_qkey = event->param.ud.qkey;
@@ -441,7 +473,8 @@ CM_TEST(multicast)
 	RG_EXPECT_EQ(rdma_leave_multicast(rx, (struct sockaddr *)&group), 0);
 	/* The extended join, full member, of another group. */
 	inet_pton(AF_INET, "239.1.2.4", &group.sin_addr);
-	ex.comp_mask = RDMA_CM_JOIN_MC_ATTR_ADDRESS | RDMA_CM_JOIN_MC_ATTR_JOIN_FLAGS;
+	ex.comp_mask =
+		RDMA_CM_JOIN_MC_ATTR_ADDRESS | RDMA_CM_JOIN_MC_ATTR_JOIN_FLAGS;
 	ex.join_flags = RDMA_MC_JOIN_FLAG_FULLMEMBER;
 	ex.addr = (struct sockaddr *)&group;
 	RG_ASSERT_EQ(rdma_join_multicast_ex(id, &ex, NULL), 0);
@@ -460,7 +493,8 @@ CM_TEST(migrate_ece_init_attr_notify)
 	struct rdma_event_channel *sch = rdma_create_event_channel();
 	struct rdma_event_channel *old = rdma_create_event_channel();
 	struct rdma_event_channel *cch = rdma_create_event_channel();
-	struct rdma_conn_param param = { .responder_resources = 1, .initiator_depth = 1,
+	struct rdma_conn_param param = { .responder_resources = 1,
+					 .initiator_depth = 1,
 					 .retry_count = 7 };
 	struct ibv_qp_init_attr attr;
 	struct ibv_qp_attr qp_attr = { .qp_state = IBV_QPS_RTS };
@@ -486,15 +520,18 @@ CM_TEST(migrate_ece_init_attr_notify)
 	rdma_ack_cm_event(event);
 	RG_ASSERT_EQ(rdma_create_qp(server, NULL, &attr), 0);
 	RG_ASSERT_EQ(rdma_accept(server, &param), 0);
-	rdma_ack_cm_event(cm_expect(cch, RDMA_CM_EVENT_ESTABLISHED, "the migrated id"));
-	rdma_ack_cm_event(cm_expect(sch, RDMA_CM_EVENT_ESTABLISHED, "passive side"));
+	rdma_ack_cm_event(
+		cm_expect(cch, RDMA_CM_EVENT_ESTABLISHED, "the migrated id"));
+	rdma_ack_cm_event(
+		cm_expect(sch, RDMA_CM_EVENT_ESTABLISHED, "passive side"));
 	ret = rdma_get_remote_ece(client, &ece);
 	rg_observe_errno("get_remote_ece", "get_remote_ece before any reply",
 			 ret ? errno : 0);
 	RG_EXPECT_EQ(rdma_init_qp_attr(client, &qp_attr, &mask), 0);
 	RG_EXPECT(mask & IBV_QP_STATE);
 	ret = rdma_notify(client, IBV_EVENT_COMM_EST);
-	rg_observe_errno("notify", "rdma_notify on a connected id", ret ? errno : 0);
+	rg_observe_errno("notify", "rdma_notify on a connected id",
+			 ret ? errno : 0);
 	/* Establishing again what the CM established: refused. */
 	ret = rdma_establish(client);
 	rg_observe_errno("establish", "rdma_establish of an established id",
@@ -508,12 +545,16 @@ CM_TEST(srq_and_qp_ex)
 	struct rdma_event_channel *ch = rdma_create_event_channel();
 	struct sockaddr_in addr;
 	struct rdma_cm_id *id, *id2;
-	struct ibv_srq_init_attr sattr = { .attr = { .max_wr = 8, .max_sge = 1 } };
-	struct ibv_srq_init_attr_ex sattr_ex = { .attr = { .max_wr = 8, .max_sge = 1 },
-						 .comp_mask = IBV_SRQ_INIT_ATTR_TYPE,
-						 .srq_type = IBV_SRQT_BASIC };
+	struct ibv_srq_init_attr sattr = { .attr = { .max_wr = 8,
+						     .max_sge = 1 } };
+	struct ibv_srq_init_attr_ex sattr_ex = {
+		.attr = { .max_wr = 8, .max_sge = 1 },
+		.comp_mask = IBV_SRQ_INIT_ATTR_TYPE,
+		.srq_type = IBV_SRQT_BASIC
+	};
 	struct ibv_qp_init_attr_ex qattr = { .qp_type = IBV_QPT_RC,
-					     .cap = { .max_send_wr = 4, .max_send_sge = 1 },
+					     .cap = { .max_send_wr = 4,
+						      .max_send_sge = 1 },
 					     .comp_mask = IBV_QP_INIT_ATTR_PD };
 	struct ibv_pd *pd;
 
@@ -524,7 +565,8 @@ CM_TEST(srq_and_qp_ex)
 	RG_ASSERT_NOT_NULL(id->srq);
 	qattr.pd = pd;
 	qattr.srq = id->srq;
-	qattr.send_cq = qattr.recv_cq = ibv_create_cq(id->verbs, 8, NULL, NULL, 0);
+	qattr.send_cq = qattr.recv_cq =
+		ibv_create_cq(id->verbs, 8, NULL, NULL, 0);
 	RG_ASSERT_NOT_NULL(qattr.send_cq);
 	RG_ASSERT_EQ(rdma_create_qp_ex(id, &qattr), 0);
 	RG_EXPECT_NOT_NULL(id->qp);

@@ -39,11 +39,13 @@ static void where(struct exchange *x)
 
 static struct rdma_addrinfo *lookup(struct exchange *x, bool passive)
 {
-	struct rdma_addrinfo hints = { .ai_port_space = RDMA_PS_TCP }, *res = NULL;
+	struct rdma_addrinfo hints = { .ai_port_space = RDMA_PS_TCP },
+			     *res = NULL;
 
 	hints.ai_flags = passive ? RAI_PASSIVE : 0;
 	if (rdma_getaddrinfo(x->host, x->port, &hints, &res))
-		rg_fail("rdma_getaddrinfo(%s, %s): %s", x->host, x->port, strerror(errno));
+		rg_fail("rdma_getaddrinfo(%s, %s): %s", x->host, x->port,
+			strerror(errno));
 	return res;
 }
 
@@ -59,7 +61,8 @@ static struct exchange *watched;
 static void blocked(int sig)
 {
 	(void)sig;
-	rg_fail("blocked for 45 s; the passive side was at step %d", watched->status);
+	rg_fail("blocked for 45 s; the passive side was at step %d",
+		watched->status);
 }
 
 static void start(pthread_t *thread, void *(*fn)(void *), void *arg)
@@ -75,7 +78,8 @@ static void start(pthread_t *thread, void *(*fn)(void *), void *arg)
 	until.tv_sec += 5;
 	pthread_mutex_lock(&listening_lock);
 	while (!listening)
-		if (pthread_cond_timedwait(&listening_cond, &listening_lock, &until))
+		if (pthread_cond_timedwait(&listening_cond, &listening_lock,
+					   &until))
 			break;
 	pthread_mutex_unlock(&listening_lock);
 	if (!listening)
@@ -163,7 +167,8 @@ CM_TEST(addrinfo_ep)
 	/* Synchronous: returns once the connection is established. */
 	RG_ASSERT_EQ(rdma_connect(id, NULL), 0);
 	strcpy(buf, "synchronous hello");
-	RG_ASSERT_EQ(rdma_post_send(id, NULL, buf, 32, mr, IBV_SEND_SIGNALED), 0);
+	RG_ASSERT_EQ(rdma_post_send(id, NULL, buf, 32, mr, IBV_SEND_SIGNALED),
+		     0);
 	RG_EXPECT_EQ(rdma_get_send_comp(id, &wc), 1);
 	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
 	RG_EXPECT_EQ(rdma_get_recv_comp(id, &wc), 1);
@@ -171,8 +176,11 @@ CM_TEST(addrinfo_ep)
 	RG_EXPECT_EQ(wc.byte_len, 32);
 	pthread_join(server, NULL);
 	if (x.status)
-		rg_fail("the synchronous server stopped at step %d (1: get_request, 2: its "
-			"QP's receive, 3: accept, 4: the message, 5: the reply)", x.status);
+		rg_fail("the synchronous server stopped at step %d (1: "
+			"get_request, 2: its "
+			"QP's receive, 3: accept, 4: the message, 5: the "
+			"reply)",
+			x.status);
 	RG_EXPECT_DATA(!strcmp(buf + 64, "synchronous reply"));
 	/* No rdma_disconnect: on a synchronous id it waits for the peer's
 	 * answer, which a passive side that has returned never gives;
@@ -192,7 +200,8 @@ CM_TEST(resolve_addrinfo)
 #ifdef HAVE_RDMA_RESOLVE_ADDRINFO
 	struct exchange x;
 	struct rdma_event_channel *ch = rdma_create_event_channel();
-	struct rdma_addrinfo hints = { .ai_port_space = RDMA_PS_TCP }, *info = NULL;
+	struct rdma_addrinfo hints = { .ai_port_space = RDMA_PS_TCP },
+			     *info = NULL;
 	struct rdma_cm_event *event;
 	struct rdma_cm_id *id;
 	struct sockaddr_in *dst, want;
@@ -204,8 +213,10 @@ CM_TEST(resolve_addrinfo)
 	RG_ASSERT_EQ(rdma_create_id(ch, &id, NULL, RDMA_PS_TCP), 0);
 	ret = rdma_resolve_addrinfo(id, x.host, x.port, &hints);
 	if (ret)
-		rg_unsupported_or_fail(errno, "rdma_resolve_addrinfo(%s, %s)", x.host, x.port);
-	event = cm_expect(ch, RDMA_CM_EVENT_ADDRINFO_RESOLVED, "rdma_resolve_addrinfo");
+		rg_unsupported_or_fail(errno, "rdma_resolve_addrinfo(%s, %s)",
+				       x.host, x.port);
+	event = cm_expect(ch, RDMA_CM_EVENT_ADDRINFO_RESOLVED,
+			  "rdma_resolve_addrinfo");
 	rdma_ack_cm_event(event);
 	RG_ASSERT_EQ(rdma_query_addrinfo(id, &info), 0);
 	RG_ASSERT_NOT_NULL(info);
@@ -217,7 +228,8 @@ CM_TEST(resolve_addrinfo)
 	RG_EXPECT_EQ(rdma_destroy_id(id), 0);
 	rdma_destroy_event_channel(ch);
 #else
-	rg_skip("stack lacks rdma_resolve_addrinfo (RDMACM_1.4; rdma-core 56 has not)");
+	rg_skip("stack lacks rdma_resolve_addrinfo (RDMACM_1.4; rdma-core 56 "
+		"has not)");
 #endif
 }
 
@@ -227,7 +239,8 @@ CM_TEST(verbs_helpers)
 {
 	struct rdma_event_channel *sch = rdma_create_event_channel();
 	struct rdma_event_channel *cch = rdma_create_event_channel();
-	struct rdma_conn_param param = { .responder_resources = 1, .initiator_depth = 1,
+	struct rdma_conn_param param = { .responder_resources = 1,
+					 .initiator_depth = 1,
 					 .retry_count = 7 };
 	struct ibv_qp_init_attr attr;
 	struct rdma_cm_event *event;
@@ -240,31 +253,37 @@ CM_TEST(verbs_helpers)
 
 	cm_address(&addr, cm_port());
 	if (rdma_create_id(sch, &listen_id, NULL, RDMA_PS_TCP) ||
-	    rdma_bind_addr(listen_id, (struct sockaddr *)&addr) || rdma_listen(listen_id, 1))
+	    rdma_bind_addr(listen_id, (struct sockaddr *)&addr) ||
+	    rdma_listen(listen_id, 1))
 		rg_error("listening: %s", strerror(errno));
-	/* rdma_get_request is for synchronous listeners; this one has a channel. */
+	/* rdma_get_request is for synchronous listeners; this one has a
+	 * channel. */
 	ret = rdma_get_request(listen_id, &none);
 	RG_EXPECT_NE(ret, 0);
-	rg_observe_errno("get_request_async", "get_request on an asynchronous id",
-			 ret ? errno : 0);
+	rg_observe_errno("get_request_async",
+			 "get_request on an asynchronous id", ret ? errno : 0);
 	client = cm_resolved(cch, RDMA_PS_TCP, &addr);
 	cm_qp_attr(&attr, IBV_QPT_RC);
 	attr.sq_sig_all = 1;
-	RG_ASSERT_EQ(rdma_create_qp(client, ibv_alloc_pd(client->verbs), &attr), 0);
+	RG_ASSERT_EQ(rdma_create_qp(client, ibv_alloc_pd(client->verbs), &attr),
+		     0);
 	RG_ASSERT_EQ(rdma_connect(client, &param), 0);
 	event = cm_expect(sch, RDMA_CM_EVENT_CONNECT_REQUEST, "passive side");
 	server = event->id;
 	rdma_ack_cm_event(event);
 	cm_qp_attr(&attr, IBV_QPT_RC);
-	RG_ASSERT_EQ(rdma_create_qp(server, ibv_alloc_pd(server->verbs), &attr), 0);
+	RG_ASSERT_EQ(rdma_create_qp(server, ibv_alloc_pd(server->verbs), &attr),
+		     0);
 	smr = rdma_reg_msgs(server, sbuf, 64);
 	wmr = rdma_reg_write(server, sbuf + 128, 128);
 	rmr = rdma_reg_read(server, sbuf + 128, 128);
 	RG_ASSERT(smr && wmr && rmr);
 	RG_ASSERT_EQ(rdma_post_recv(server, NULL, sbuf, 64, smr), 0);
 	RG_ASSERT_EQ(rdma_accept(server, &param), 0);
-	rdma_ack_cm_event(cm_expect(cch, RDMA_CM_EVENT_ESTABLISHED, "active side"));
-	rdma_ack_cm_event(cm_expect(sch, RDMA_CM_EVENT_ESTABLISHED, "passive side"));
+	rdma_ack_cm_event(
+		cm_expect(cch, RDMA_CM_EVENT_ESTABLISHED, "active side"));
+	rdma_ack_cm_event(
+		cm_expect(sch, RDMA_CM_EVENT_ESTABLISHED, "passive side"));
 
 	cmr = rdma_reg_msgs(client, cbuf, sizeof(cbuf));
 	RG_ASSERT_NOT_NULL(cmr);
@@ -277,12 +296,14 @@ CM_TEST(verbs_helpers)
 	/* WRITE into the server's buffer, READ it back elsewhere. */
 	strcpy(cbuf + 64, "written by rdma_post_write");
 	RG_ASSERT_EQ(rdma_post_write(client, NULL, cbuf + 64, 32, cmr, 0,
-					      (uintptr_t)(sbuf + 128), wmr->rkey), 0);
+				     (uintptr_t)(sbuf + 128), wmr->rkey),
+		     0);
 	RG_EXPECT_EQ(rdma_get_send_comp(client, &wc), 1);
 	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
 	RG_EXPECT_EQ(wc.opcode, IBV_WC_RDMA_WRITE);
 	RG_ASSERT_EQ(rdma_post_read(client, NULL, cbuf + 128, 32, cmr, 0,
-					     (uintptr_t)(sbuf + 128), rmr->rkey), 0);
+				    (uintptr_t)(sbuf + 128), rmr->rkey),
+		     0);
 	RG_EXPECT_EQ(rdma_get_send_comp(client, &wc), 1);
 	RG_EXPECT_EQ(wc.status, IBV_WC_SUCCESS);
 	RG_EXPECT_EQ(wc.opcode, IBV_WC_RDMA_READ);
@@ -330,7 +351,7 @@ static void *rs_server(void *arg)
 	if (n != 4 || memcmp(buf, "read", 4))
 		return NULL;
 	x->status = 6;
-	iov.iov_len = 4;      /* a stream: ask for exactly what comes next */
+	iov.iov_len = 4; /* a stream: ask for exactly what comes next */
 	n = rrecvmsg(fd, &msg, 0);
 	if (n != 4 || memcmp(buf, "msg!", 4))
 		return NULL;
@@ -344,7 +365,7 @@ static void *rs_server(void *arg)
 	if (n != 6 || memcmp(buf, "vector", 6))
 		return NULL;
 	x->status = 9;
-	n = rrecv(fd, buf, 4, MSG_WAITALL);               /* riowrite landed before */
+	n = rrecv(fd, buf, 4, MSG_WAITALL); /* riowrite landed before */
 	if (n != 4 || memcmp(buf, "done", 4))
 		return NULL;
 	riounmap(fd, x->buf + 128, 64);
@@ -361,7 +382,8 @@ CM_TEST(rsockets)
 	socklen_t len = sizeof(name);
 	struct pollfd pfd;
 	struct iovec iov = { .iov_base = "vector", .iov_len = 6 };
-	struct msghdr msg = { .msg_iov = &(struct iovec){ .iov_base = "msg!", .iov_len = 4 },
+	struct msghdr msg = { .msg_iov = &(struct iovec){ .iov_base = "msg!",
+							  .iov_len = 4 },
 			      .msg_iovlen = 1 };
 	char buf[16] = "";
 	int fd, one = 1, value = 0, mapsize = 1;
@@ -372,21 +394,30 @@ CM_TEST(rsockets)
 
 	cm_address(&addr, cm_port());
 	rs_listener = rsocket(AF_INET, SOCK_STREAM, 0);
-	RG_ASSERT(rs_listener >= 0);
-	RG_EXPECT_EQ(rsetsockopt(rs_listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
-	RG_EXPECT_EQ(rgetsockopt(rs_listener, SOL_SOCKET, SO_REUSEADDR, &value, &vlen), 0);
+	RG_ASSERT_GE(rs_listener, 0);
+	RG_EXPECT_EQ(rsetsockopt(rs_listener, SOL_SOCKET, SO_REUSEADDR, &one,
+				 sizeof(one)),
+		     0);
+	RG_EXPECT_EQ(rgetsockopt(rs_listener, SOL_SOCKET, SO_REUSEADDR, &value,
+				 &vlen),
+		     0);
 	RG_EXPECT_NE(value, 0);
-	RG_EXPECT_EQ(rsetsockopt(rs_listener, SOL_RDMA, RDMA_IOMAPSIZE, &mapsize,
-				    sizeof(mapsize)), 0);
-	RG_ASSERT_EQ(rbind(rs_listener, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	RG_EXPECT_EQ(rsetsockopt(rs_listener, SOL_RDMA, RDMA_IOMAPSIZE,
+				 &mapsize, sizeof(mapsize)),
+		     0);
+	RG_ASSERT_EQ(rbind(rs_listener, (struct sockaddr *)&addr, sizeof(addr)),
+		     0);
 	RG_ASSERT_EQ(rlisten(rs_listener, 1), 0);
-	RG_EXPECT_EQ(rgetsockname(rs_listener, (struct sockaddr *)&name, &len), 0);
+	RG_EXPECT_EQ(rgetsockname(rs_listener, (struct sockaddr *)&name, &len),
+		     0);
 	RG_EXPECT_EQ(name.sin_port, addr.sin_port);
 	start(&server, rs_server, &x);
 
 	fd = rsocket(AF_INET, SOCK_STREAM, 0);
-	RG_ASSERT(fd >= 0);
-	RG_EXPECT_EQ(rsetsockopt(fd, SOL_RDMA, RDMA_IOMAPSIZE, &mapsize, sizeof(mapsize)), 0);
+	RG_ASSERT_GE(fd, 0);
+	RG_EXPECT_EQ(rsetsockopt(fd, SOL_RDMA, RDMA_IOMAPSIZE, &mapsize,
+				 sizeof(mapsize)),
+		     0);
 	RG_ASSERT_EQ(rconnect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	len = sizeof(name);
 	RG_EXPECT_EQ(rgetpeername(fd, (struct sockaddr *)&name, &len), 0);
@@ -397,11 +428,14 @@ CM_TEST(rsockets)
 	RG_EXPECT_EQ(rpoll(&pfd, 1, 5000), 1);
 #ifdef HAVE_REPOLL
 	{
-		/* The epoll form: the rsocket with "world" waiting is readable. */
-		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0x5eed }, got[2];
+		/* The epoll form: the rsocket with "world" waiting is readable.
+		 */
+		struct epoll_event ev = { .events = EPOLLIN,
+					  .data.u64 = 0x5eed },
+				   got[2];
 		int epfd = repoll_create(0);
 
-		RG_ASSERT(epfd >= 0);
+		RG_ASSERT_GE(epfd, 0);
 		RG_EXPECT_EQ(repoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev), 0);
 		memset(got, 0, sizeof(got));
 		RG_EXPECT_EQ(repoll_wait(epfd, got, 2, 5000), 1);
@@ -427,10 +461,14 @@ CM_TEST(rsockets)
 	pthread_join(server, NULL);
 	/* Steps 1 and 2 (raccept, riomap) move no bytes: not a data check. */
 	if (x.status == 1 || x.status == 2)
-		rg_fail("the rsocket server stopped at step %d (1: raccept, 2: riomap)", x.status);
+		rg_fail("the rsocket server stopped at step %d (1: raccept, 2: "
+			"riomap)",
+			x.status);
 	if (x.status)
-		rg_fail_data("the rsocket server stopped at step %d (3-9: hello, world, read, "
-			     "msg!, from, vector, done)", x.status);
+		rg_fail_data("the rsocket server stopped at step %d (3-9: "
+			     "hello, world, read, "
+			     "msg!, from, vector, done)",
+			     x.status);
 	RG_EXPECT_DATA(!strcmp(x.buf + 128, "iomapped"));
 	RG_EXPECT_EQ(rfcntl(fd, F_SETFL, O_NONBLOCK), 0);
 	RG_EXPECT(rfcntl(fd, F_GETFL) & O_NONBLOCK);

@@ -14,7 +14,8 @@ static atomic_t devices = ATOMIC_INIT(0);
 static int kabi_test_add(struct ib_device *device)
 {
 	atomic_inc(&devices);
-	pr_info("rdmagate_kabi_test: device %s added\n", dev_name(&device->dev));
+	pr_info("rdmagate_kabi_test: device %s added\n",
+		dev_name(&device->dev));
 	return 0;
 }
 
@@ -35,7 +36,8 @@ static int __init kabi_test_init(void)
 
 	if (ret)
 		return ret;
-	pr_info("rdmagate_kabi_test: registered (%d devices)\n", atomic_read(&devices));
+	pr_info("rdmagate_kabi_test: registered (%d devices)\n",
+		atomic_read(&devices));
 	return 0;
 }
 
@@ -47,5 +49,6 @@ static void __exit kabi_test_exit(void)
 
 module_init(kabi_test_init);
 module_exit(kabi_test_exit);
-MODULE_DESCRIPTION("rdmagate kABI test: an ib_core client that registers and unregisters");
+MODULE_DESCRIPTION(
+	"rdmagate kABI test: an ib_core client that registers and unregisters");
 MODULE_LICENSE("GPL");

@@ -28,7 +28,7 @@
 #include <string.h>
 #include <time.h>
 
-#define BUF_WORDS (64 * 1024 / sizeof(uint32_t))   /* 64 KiB */
+#define BUF_WORDS (64 * 1024 / sizeof(uint32_t)) /* 64 KiB */
 #define STEPS 4096
 
 static uint32_t next[BUF_WORDS];
@@ -87,9 +87,11 @@ int main(int argc, char **argv)
 	int a;
 
 	for (a = 1; a + 1 < argc; a += 2) {
-		if (!strcmp(argv[a], "--iters") && !number(argv[a + 1], &iters) && iters > 0)
+		if (!strcmp(argv[a], "--iters") &&
+		    !number(argv[a + 1], &iters) && iters > 0)
 			continue;
-		if (!strcmp(argv[a], "--warmup") && !number(argv[a + 1], &warmup))
+		if (!strcmp(argv[a], "--warmup") &&
+		    !number(argv[a + 1], &warmup))
 			continue;
 		if (!strcmp(argv[a], "--out")) {
 			path = argv[a + 1];
@@ -98,14 +100,15 @@ int main(int argc, char **argv)
 		break;
 	}
 	if (a != argc || !path) {
-		fprintf(stderr, "usage: rdmagate-calibrate [--iters N] [--warmup N] --out FILE\n");
+		fprintf(stderr, "usage: rdmagate-calibrate [--iters N] "
+				"[--warmup N] --out FILE\n");
 		return 2;
 	}
 	samples = calloc(iters, sizeof(*samples));
 	out = fopen(path, "w");
 	if (!samples || !out) {
-		fprintf(stderr, "rdmagate-calibrate: %s: %s\n", samples ? path : "calloc",
-			strerror(errno));
+		fprintf(stderr, "rdmagate-calibrate: %s: %s\n",
+			samples ? path : "calloc", strerror(errno));
 		return 1;
 	}
 	permute();
@@ -116,12 +119,15 @@ int main(int argc, char **argv)
 		at = walk(at, &acc);
 		samples[i] = now_ns() - t0;
 	}
-	fprintf(out, "# rdmagate-calibrate test=calibrate iters=%ld warmup=%ld "
-		     "clock=CLOCK_MONOTONIC_RAW unit=ns check=%u\n", iters, warmup, acc ^ at);
+	fprintf(out,
+		"# rdmagate-calibrate test=calibrate iters=%ld warmup=%ld "
+		"clock=CLOCK_MONOTONIC_RAW unit=ns check=%u\n",
+		iters, warmup, acc ^ at);
 	for (i = 0; i < iters; i++)
 		fprintf(out, "%lld\n", samples[i] > 0 ? samples[i] : 1);
 	if (fclose(out)) {
-		fprintf(stderr, "rdmagate-calibrate: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "rdmagate-calibrate: %s: %s\n", path,
+			strerror(errno));
 		return 1;
 	}
 	return 0;

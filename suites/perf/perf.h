@@ -14,16 +14,16 @@
 /* Exit statuses: the runner tells a broken stack from a missing feature. */
 enum { PERF_OK = 0, PERF_FAILED = 1, PERF_USAGE = 2, PERF_UNSUPPORTED = 4 };
 
-#define PERF_INLINE_MAX 64	/* max_inline_data asked of the QP */
-#define PERF_BATCH_MAX 4096	/* the send queue holds a whole batch */
+#define PERF_INLINE_MAX 64  /* max_inline_data asked of the QP */
+#define PERF_BATCH_MAX 4096 /* the send queue holds a whole batch */
 
 /* What a test needs beyond the plain QP pair, and its --size rule. */
 enum {
-	T_ATOMIC = 1 << 0,	/* 8-byte operand, device atomics, REMOTE_ATOMIC */
-	T_INLINE = 1 << 1,	/* size <= PERF_INLINE_MAX */
-	T_QP_EX = 1 << 2,	/* qp[0] created for the ibv_wr_* API */
-	T_BATCH = 1 << 3,	/* --batch messages per sample */
-	T_NO_SIZE = 1 << 4,	/* moves no data: no --size, reported as 0 */
+	T_ATOMIC = 1 << 0,  /* 8-byte operand, device atomics, REMOTE_ATOMIC */
+	T_INLINE = 1 << 1,  /* size <= PERF_INLINE_MAX */
+	T_QP_EX = 1 << 2,   /* qp[0] created for the ibv_wr_* API */
+	T_BATCH = 1 << 3,   /* --batch messages per sample */
+	T_NO_SIZE = 1 << 4, /* moves no data: no --size, reported as 0 */
 };
 
 struct options {
@@ -38,15 +38,16 @@ struct bench {
 	struct ibv_pd *pd;
 	struct ibv_mr *mr;
 	struct ibv_cq *cq;
-	struct ibv_qp *qp[2];	/* qp[0] posts, qp[1] is its peer */
-	struct ibv_qp_ex *qpx;	/* qp[0] seen through ibv_wr_* (T_QP_EX) */
-	struct ibv_send_wr *chain; /* T_BATCH: the prebuilt list posted at once */
-	struct ibv_sge sge;	/* the local half, size bytes */
-	char *buf;		/* local half at 0, remote half at half */
+	struct ibv_qp *qp[2];  /* qp[0] posts, qp[1] is its peer */
+	struct ibv_qp_ex *qpx; /* qp[0] seen through ibv_wr_* (T_QP_EX) */
+	struct ibv_send_wr
+		*chain;	    /* T_BATCH: the prebuilt list posted at once */
+	struct ibv_sge sge; /* the local half, size bytes */
+	char *buf;	    /* local half at 0, remote half at half */
 	size_t size, half;
 	long batch;
-	unsigned int access;	/* MR and QP remote access */
-	uint64_t expect;	/* T_ATOMIC: what the remote word holds now */
+	unsigned int access; /* MR and QP remote access */
+	uint64_t expect;     /* T_ATOMIC: what the remote word holds now */
 	int gid_index;
 	union ibv_gid gid;
 	uint8_t port;
@@ -54,11 +55,12 @@ struct bench {
 
 struct test {
 	const char *name;
-	unsigned int flags;	/* T_* */
-	int (*prepare)(struct bench *b);	/* once after setup, or NULL */
-	int (*op)(struct bench *b);		/* the timed part of one sample */
-	int (*check)(struct bench *b);	/* after each op, untimed, or NULL */
-	int (*verify)(struct bench *b);	/* once after the last op, untimed, or NULL */
+	unsigned int flags;		 /* T_* */
+	int (*prepare)(struct bench *b); /* once after setup, or NULL */
+	int (*op)(struct bench *b);	 /* the timed part of one sample */
+	int (*check)(struct bench *b);	 /* after each op, untimed, or NULL */
+	int (*verify)(
+		struct bench *b); /* once after the last op, untimed, or NULL */
 };
 
 extern const struct test perf_tests[];

@@ -21,7 +21,8 @@ int perf_fail(const char *call, int err)
 {
 	if (err <= 0)
 		err = errno;
-	fprintf(stderr, "rdmagate-perf: %s: %s (errno %d)\n", call, strerror(err), err);
+	fprintf(stderr, "rdmagate-perf: %s: %s (errno %d)\n", call,
+		strerror(err), err);
 	return PERF_FAILED;
 }
 
@@ -55,13 +56,16 @@ static struct ibv_context *open_device(const char *name)
 static int to_rts(struct bench *b, struct ibv_qp *qp, uint32_t remote_qpn)
 {
 	struct ibv_qp_attr attr = {
-		.qp_state = IBV_QPS_INIT, .pkey_index = 0, .port_num = b->port,
+		.qp_state = IBV_QPS_INIT,
+		.pkey_index = 0,
+		.port_num = b->port,
 		.qp_access_flags = b->access,
 	};
 	int ret;
 
-	ret = ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
-			    IBV_QP_ACCESS_FLAGS);
+	ret = ibv_modify_qp(qp, &attr,
+			    IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
+				    IBV_QP_ACCESS_FLAGS);
 	if (ret)
 		return perf_fail("ibv_modify_qp to INIT", ret);
 	memset(&attr, 0, sizeof(attr));
@@ -75,9 +79,11 @@ static int to_rts(struct bench *b, struct ibv_qp *qp, uint32_t remote_qpn)
 	attr.ah_attr.grh.sgid_index = b->gid_index;
 	attr.ah_attr.grh.hop_limit = 1;
 	attr.ah_attr.port_num = b->port;
-	ret = ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-			    IBV_QP_DEST_QPN | IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
-			    IBV_QP_MIN_RNR_TIMER);
+	ret = ibv_modify_qp(qp, &attr,
+			    IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
+				    IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
+				    IBV_QP_MAX_DEST_RD_ATOMIC |
+				    IBV_QP_MIN_RNR_TIMER);
 	if (ret)
 		return perf_fail("ibv_modify_qp to RTR", ret);
 	memset(&attr, 0, sizeof(attr));
@@ -86,8 +92,10 @@ static int to_rts(struct bench *b, struct ibv_qp *qp, uint32_t remote_qpn)
 	attr.retry_cnt = 7;
 	attr.rnr_retry = 7;
 	attr.max_rd_atomic = 1;
-	ret = ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
-			    IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
+	ret = ibv_modify_qp(qp, &attr,
+			    IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
+				    IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN |
+				    IBV_QP_MAX_QP_RD_ATOMIC);
 	if (ret)
 		return perf_fail("ibv_modify_qp to RTS", ret);
 	return 0;
@@ -102,8 +110,10 @@ static int check_atomics(struct bench *b, const char *device)
 	if (ret)
 		return perf_fail("ibv_query_device", ret);
 	if (attr.atomic_cap == IBV_ATOMIC_NONE) {
-		fprintf(stderr, "rdmagate-perf: unsupported: %s has no atomics "
-				"(atomic_cap IBV_ATOMIC_NONE)\n", device);
+		fprintf(stderr,
+			"rdmagate-perf: unsupported: %s has no atomics "
+			"(atomic_cap IBV_ATOMIC_NONE)\n",
+			device);
 		return PERF_UNSUPPORTED;
 	}
 	b->access |= IBV_ACCESS_REMOTE_ATOMIC;
@@ -119,23 +129,30 @@ static int check_atomics(struct bench *b, const char *device)
 static int create_qp_ex(struct bench *b, const struct ibv_qp_init_attr *init)
 {
 	struct ibv_qp_init_attr_ex attr = {
-		.send_cq = init->send_cq, .recv_cq = init->recv_cq, .cap = init->cap,
+		.send_cq = init->send_cq,
+		.recv_cq = init->recv_cq,
+		.cap = init->cap,
 		.qp_type = init->qp_type,
-		.comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
-		.pd = b->pd, .send_ops_flags = IBV_QP_EX_WITH_RDMA_WRITE,
+		.comp_mask =
+			IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
+		.pd = b->pd,
+		.send_ops_flags = IBV_QP_EX_WITH_RDMA_WRITE,
 	};
 
 	b->qp[0] = ibv_create_qp_ex(b->ctx, &attr);
 	if (!b->qp[0] && rg_unsupported_errno(errno)) {
-		fprintf(stderr, "rdmagate-perf: unsupported: ibv_create_qp_ex with "
-				"IBV_QP_EX_WITH_RDMA_WRITE: %s\n", strerror(errno));
+		fprintf(stderr,
+			"rdmagate-perf: unsupported: ibv_create_qp_ex with "
+			"IBV_QP_EX_WITH_RDMA_WRITE: %s\n",
+			strerror(errno));
 		return PERF_UNSUPPORTED;
 	}
 	if (!b->qp[0])
 		return perf_fail("ibv_create_qp_ex", 0);
 	b->qpx = ibv_qp_to_qp_ex(b->qp[0]);
 	if (!b->qpx) {
-		fprintf(stderr, "rdmagate-perf: unsupported: ibv_qp_to_qp_ex returned NULL\n");
+		fprintf(stderr, "rdmagate-perf: unsupported: ibv_qp_to_qp_ex "
+				"returned NULL\n");
 		return PERF_UNSUPPORTED;
 	}
 	return 0;
@@ -145,8 +162,11 @@ int perf_setup(struct bench *b, const struct options *o, const struct test *t)
 {
 	struct ibv_qp_init_attr init = {
 		.qp_type = IBV_QPT_RC,
-		.cap = { .max_send_wr = 16, .max_recv_wr = 16, .max_send_sge = 1,
-			 .max_recv_sge = 1, .max_inline_data = PERF_INLINE_MAX },
+		.cap = { .max_send_wr = 16,
+			 .max_recv_wr = 16,
+			 .max_send_sge = 1,
+			 .max_recv_sge = 1,
+			 .max_inline_data = PERF_INLINE_MAX },
 	};
 	int ret;
 
@@ -170,15 +190,18 @@ int perf_setup(struct bench *b, const struct options *o, const struct test *t)
 	b->pd = ibv_alloc_pd(b->ctx);
 	if (!b->pd)
 		return perf_fail("ibv_alloc_pd", 0);
-	/* Page-aligned and written once, so no test times first-touch faults. */
+	/* Page-aligned and written once, so no test times first-touch faults.
+	 */
 	ret = posix_memalign((void **)&b->buf, 4096, 2 * b->half);
 	if (ret)
 		return perf_fail("posix_memalign", ret);
 	memset(b->buf, 0xa5, 2 * b->half);
-	b->mr = ibv_reg_mr(b->pd, b->buf, 2 * b->half, IBV_ACCESS_LOCAL_WRITE | b->access);
+	b->mr = ibv_reg_mr(b->pd, b->buf, 2 * b->half,
+			   IBV_ACCESS_LOCAL_WRITE | b->access);
 	if (!b->mr)
 		return perf_fail("ibv_reg_mr", 0);
-	b->sge = (struct ibv_sge){ .addr = (uintptr_t)b->buf, .length = b->size,
+	b->sge = (struct ibv_sge){ .addr = (uintptr_t)b->buf,
+				   .length = b->size,
 				   .lkey = b->mr->lkey };
 	b->cq = ibv_create_cq(b->ctx, 64, NULL, NULL, 0);
 	if (!b->cq)

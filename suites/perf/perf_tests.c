@@ -28,15 +28,20 @@ static int wait_cq(struct bench *b, int want)
 	while (want > 0) {
 		n = ibv_poll_cq(b->cq, 2, wc);
 		if (n < 0) {
-			fprintf(stderr, "rdmagate-perf: ibv_poll_cq: returned %d (errno %d)\n",
+			fprintf(stderr,
+				"rdmagate-perf: ibv_poll_cq: returned %d "
+				"(errno %d)\n",
 				n, errno);
 			return PERF_FAILED;
 		}
 		for (i = 0; i < n; i++)
 			if (wc[i].status != IBV_WC_SUCCESS) {
-				fprintf(stderr, "rdmagate-perf: ibv_poll_cq: wr_id %" PRIu64
-						" completed with %s (vendor_err %u)\n",
-					wc[i].wr_id, ibv_wc_status_str(wc[i].status),
+				fprintf(stderr,
+					"rdmagate-perf: ibv_poll_cq: wr_id "
+					"%" PRIu64
+					" completed with %s (vendor_err %u)\n",
+					wc[i].wr_id,
+					ibv_wc_status_str(wc[i].status),
 					wc[i].vendor_err);
 				return PERF_FAILED;
 			}
@@ -96,9 +101,12 @@ static int verify_at(struct bench *b, const char *dst, const char *where)
 
 	for (i = 0; i < b->size; i++)
 		if ((uint8_t)dst[i] != pattern(i)) {
-			fprintf(stderr, "rdmagate-perf: data check after the last sample: "
-					"byte %zu of %zu in the %s half is %#x, expected %#x: "
-					"the data did not arrive\n",
+			fprintf(stderr,
+				"rdmagate-perf: data check after the last "
+				"sample: "
+				"byte %zu of %zu in the %s half is %#x, "
+				"expected %#x: "
+				"the data did not arrive\n",
 				i, b->size, where, (uint8_t)dst[i], pattern(i));
 			return PERF_FAILED;
 		}
@@ -118,8 +126,11 @@ static int verify_inbound(struct bench *b)
 /* One signaled RDMA WRITE or READ between the halves. */
 static int rdma(struct bench *b, enum ibv_wr_opcode opcode, unsigned int flags)
 {
-	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &b->sge, .num_sge = 1,
-				  .opcode = opcode, .send_flags = IBV_SEND_SIGNALED | flags };
+	struct ibv_send_wr wr = { .wr_id = 1,
+				  .sg_list = &b->sge,
+				  .num_sge = 1,
+				  .opcode = opcode,
+				  .send_flags = IBV_SEND_SIGNALED | flags };
 
 	wr.wr.rdma.remote_addr = remote_addr(b);
 	wr.wr.rdma.rkey = b->mr->rkey;
@@ -144,11 +155,16 @@ static int op_read(struct bench *b)
 /* SEND needs a receive posted on the peer; both completions are waited for. */
 static int op_send(struct bench *b)
 {
-	struct ibv_sge rsge = { .addr = remote_addr(b), .length = b->size,
+	struct ibv_sge rsge = { .addr = remote_addr(b),
+				.length = b->size,
 				.lkey = b->mr->lkey };
-	struct ibv_recv_wr rwr = { .wr_id = 2, .sg_list = &rsge, .num_sge = 1 }, *bad;
-	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &b->sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_recv_wr rwr = { .wr_id = 2, .sg_list = &rsge, .num_sge = 1 },
+			   *bad;
+	struct ibv_send_wr wr = { .wr_id = 1,
+				  .sg_list = &b->sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED };
 	int ret = ibv_post_recv(b->qp[1], &rwr, &bad);
 
 	if (ret)
@@ -186,9 +202,11 @@ static int prepare_batch(struct bench *b)
 	if (!b->chain)
 		return perf_fail("calloc", 0);
 	for (i = 0; i < b->batch; i++) {
-		b->chain[i] = (struct ibv_send_wr){ .wr_id = i, .sg_list = &b->sge,
-						    .num_sge = 1,
-						    .opcode = IBV_WR_RDMA_WRITE };
+		b->chain[i] =
+			(struct ibv_send_wr){ .wr_id = i,
+					      .sg_list = &b->sge,
+					      .num_sge = 1,
+					      .opcode = IBV_WR_RDMA_WRITE };
 		b->chain[i].wr.rdma.remote_addr = remote_addr(b);
 		b->chain[i].wr.rdma.rkey = b->mr->rkey;
 		if (i + 1 < b->batch)
@@ -220,8 +238,11 @@ static int prepare_atomic(struct bench *b)
 
 static int atomic(struct bench *b, enum ibv_wr_opcode opcode)
 {
-	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &b->sge, .num_sge = 1,
-				  .opcode = opcode, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 1,
+				  .sg_list = &b->sge,
+				  .num_sge = 1,
+				  .opcode = opcode,
+				  .send_flags = IBV_SEND_SIGNALED };
 
 	wr.wr.atomic.remote_addr = remote_addr(b);
 	wr.wr.atomic.rkey = b->mr->rkey;
@@ -251,8 +272,10 @@ static int check_atomic(struct bench *b)
 	memcpy(&old, b->buf, sizeof(old));
 	memcpy(&now, b->buf + b->half, sizeof(now));
 	if (old != b->expect || now != b->expect + 1) {
-		fprintf(stderr, "rdmagate-perf: wrong atomic result: returned %#" PRIx64
-				", word now %#" PRIx64 "; expected %#" PRIx64 ", %#" PRIx64 "\n",
+		fprintf(stderr,
+			"rdmagate-perf: wrong atomic result: returned %#" PRIx64
+			", word now %#" PRIx64 "; expected %#" PRIx64
+			", %#" PRIx64 "\n",
 			old, now, b->expect, b->expect + 1);
 		return PERF_FAILED;
 	}
@@ -284,8 +307,10 @@ static int op_poll_cq(struct bench *b)
 	int n = ibv_poll_cq(b->cq, 1, &wc);
 
 	if (n) {
-		fprintf(stderr, "rdmagate-perf: ibv_poll_cq: returned %d on an idle CQ "
-				"(errno %d)\n", n, errno);
+		fprintf(stderr,
+			"rdmagate-perf: ibv_poll_cq: returned %d on an idle CQ "
+			"(errno %d)\n",
+			n, errno);
 		return PERF_FAILED;
 	}
 	return 0;
@@ -293,13 +318,18 @@ static int op_poll_cq(struct bench *b)
 
 const struct test perf_tests[] = {
 	{ "write", 0, prepare_outbound, op_write, NULL, verify_outbound },
-	{ "write_inline", T_INLINE, prepare_outbound, op_write_inline, NULL, verify_outbound },
+	{ "write_inline", T_INLINE, prepare_outbound, op_write_inline, NULL,
+	  verify_outbound },
 	{ "send", 0, prepare_outbound, op_send, NULL, verify_outbound },
 	{ "read", 0, prepare_inbound, op_read, NULL, verify_inbound },
-	{ "atomic_cas", T_ATOMIC, prepare_atomic, op_atomic_cas, check_atomic, NULL },
-	{ "atomic_faa", T_ATOMIC, prepare_atomic, op_atomic_faa, check_atomic, NULL },
-	{ "write_batch", T_BATCH, prepare_batch, op_write_batch, NULL, verify_outbound },
-	{ "write_wr", T_QP_EX, prepare_outbound, op_write_wr, NULL, verify_outbound },
+	{ "atomic_cas", T_ATOMIC, prepare_atomic, op_atomic_cas, check_atomic,
+	  NULL },
+	{ "atomic_faa", T_ATOMIC, prepare_atomic, op_atomic_faa, check_atomic,
+	  NULL },
+	{ "write_batch", T_BATCH, prepare_batch, op_write_batch, NULL,
+	  verify_outbound },
+	{ "write_wr", T_QP_EX, prepare_outbound, op_write_wr, NULL,
+	  verify_outbound },
 	{ "reg_mr", 0, NULL, op_reg_mr, NULL, NULL },
 	{ "poll_cq", T_NO_SIZE, NULL, op_poll_cq, NULL, NULL },
 	{ NULL, 0, NULL, NULL, NULL, NULL },

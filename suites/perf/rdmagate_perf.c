@@ -38,9 +38,9 @@
  *   poll_cq       one ibv_poll_cq on an empty CQ (no --size; size=0)
  *
  * Output: one header line
- *   # rdmagate-perf test=T size=B iters=N warmup=W clock=CLOCK_MONOTONIC_RAW unit=ns
- * (plus batch=N for write_batch), then one integer sample per line, in the
- * order taken, so the runner's statistics see the whole distribution.
+ *   # rdmagate-perf test=T size=B iters=N warmup=W clock=CLOCK_MONOTONIC_RAW
+ * unit=ns (plus batch=N for write_batch), then one integer sample per line, in
+ * the order taken, so the runner's statistics see the whole distribution.
  *
  * Exit status: 0 done, 1 a verb failed or returned wrong data (one stderr
  * line naming the call and errno), 2 usage, 4 unsupported by the device or
@@ -66,21 +66,28 @@ static int usage(void)
 {
 	const struct test *t;
 
-	fprintf(stderr, "usage: rdmagate-perf --device DEV --test TEST [--size B] [--iters N] "
-			"[--warmup N] [--batch N] [--gid-index I] --out FILE\ntests:");
+	fprintf(stderr,
+		"usage: rdmagate-perf --device DEV --test TEST [--size B] "
+		"[--iters N] "
+		"[--warmup N] [--batch N] [--gid-index I] --out FILE\ntests:");
 	for (t = perf_tests; t->name; t++)
 		fprintf(stderr, " %s", t->name);
 	fprintf(stderr, "\n");
 	return -1;
 }
 
-static int parse(int argc, char **argv, struct options *o, const struct test **test)
+static int parse(int argc, char **argv, struct options *o,
+		 const struct test **test)
 {
 	static const struct option longopts[] = {
-		{ "device", required_argument, NULL, 'd' }, { "test", required_argument, NULL, 't' },
-		{ "size", required_argument, NULL, 's' },   { "iters", required_argument, NULL, 'n' },
-		{ "warmup", required_argument, NULL, 'w' }, { "gid-index", required_argument, NULL, 'g' },
-		{ "out", required_argument, NULL, 'o' },    { "batch", required_argument, NULL, 'b' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "test", required_argument, NULL, 't' },
+		{ "size", required_argument, NULL, 's' },
+		{ "iters", required_argument, NULL, 'n' },
+		{ "warmup", required_argument, NULL, 'w' },
+		{ "gid-index", required_argument, NULL, 'g' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "batch", required_argument, NULL, 'b' },
 		{ 0 },
 	};
 	long size = -1, batch = -1, gid = 1;
@@ -90,15 +97,32 @@ static int parse(int argc, char **argv, struct options *o, const struct test **t
 	*o = (struct options){ .iters = 1000, .warmup = 100 };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'd': o->device = optarg; break;
-		case 't': o->test = optarg; break;
-		case 's': bad |= number(optarg, 1, 1L << 30, &size); break;
-		case 'n': bad |= number(optarg, 1, 100000000, &o->iters); break;
-		case 'w': bad |= number(optarg, 0, 100000000, &o->warmup); break;
-		case 'b': bad |= number(optarg, 1, PERF_BATCH_MAX, &batch); break;
-		case 'g': bad |= number(optarg, 0, 255, &gid); break;
-		case 'o': o->out = optarg; break;
-		default: return usage();
+		case 'd':
+			o->device = optarg;
+			break;
+		case 't':
+			o->test = optarg;
+			break;
+		case 's':
+			bad |= number(optarg, 1, 1L << 30, &size);
+			break;
+		case 'n':
+			bad |= number(optarg, 1, 100000000, &o->iters);
+			break;
+		case 'w':
+			bad |= number(optarg, 0, 100000000, &o->warmup);
+			break;
+		case 'b':
+			bad |= number(optarg, 1, PERF_BATCH_MAX, &batch);
+			break;
+		case 'g':
+			bad |= number(optarg, 0, 255, &gid);
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		default:
+			return usage();
 		}
 	}
 	if (bad || optind != argc || !o->device || !o->test || !o->out)
@@ -179,8 +203,10 @@ int main(int argc, char **argv)
 		unlink(o.out);
 		return ret;
 	}
-	fprintf(out, "# rdmagate-perf test=%s size=%zu iters=%ld warmup=%ld "
-		     "clock=CLOCK_MONOTONIC_RAW unit=ns", t->name, o.size, o.iters, o.warmup);
+	fprintf(out,
+		"# rdmagate-perf test=%s size=%zu iters=%ld warmup=%ld "
+		"clock=CLOCK_MONOTONIC_RAW unit=ns",
+		t->name, o.size, o.iters, o.warmup);
 	if (o.batch)
 		fprintf(out, " batch=%ld", o.batch);
 	fprintf(out, "\n");

@@ -4,7 +4,8 @@
  * so the perf gate can be shown to see one (a gate that never fires proves
  * nothing).
  *
- *   LD_PRELOAD=librdmagate-slowdown.so RDMAGATE_SLOWDOWN_NS=20000 rdmagate-perf ...
+ *   LD_PRELOAD=librdmagate-slowdown.so RDMAGATE_SLOWDOWN_NS=20000 rdmagate-perf
+ * ...
  *
  * Why the context's ops table: ibv_post_send() is static inline in verbs.h
  * and compiles into the application as a call through
@@ -43,7 +44,8 @@
 #include <infiniband/verbs.h>
 
 typedef struct ibv_context *(*open_device_fn)(struct ibv_device *);
-typedef int (*post_send_fn)(struct ibv_qp *, struct ibv_send_wr *, struct ibv_send_wr **);
+typedef int (*post_send_fn)(struct ibv_qp *, struct ibv_send_wr *,
+			    struct ibv_send_wr **);
 
 static post_send_fn real_post_send;
 static long long delay_ns;
@@ -72,8 +74,9 @@ static int short_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr,
 
 	for (w = wr; w; w = w->next, n++)
 		if (n == SHORTEN_WRS || w->num_sge > SHORTEN_SGES) {
-			fprintf(stderr, "librdmagate-slowdown: a post too long to "
-					"shorten, posted as it is\n");
+			fprintf(stderr,
+				"librdmagate-slowdown: a post too long to "
+				"shorten, posted as it is\n");
 			return real_post_send(qp, wr, bad_wr);
 		}
 	for (w = wr, i = 0; w; w = w->next, i++) {
@@ -81,8 +84,11 @@ static int short_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr,
 		wrs[i].next = w->next ? &wrs[i + 1] : NULL;
 		wrs[i].sg_list = sges[i];
 		memcpy(sges[i], w->sg_list, w->num_sge * sizeof(*sges[i]));
-		for (j = w->num_sge - 1, cut = shorten_bytes; j >= 0 && cut; j--) {
-			long long take = cut < sges[i][j].length ? cut : sges[i][j].length;
+		for (j = w->num_sge - 1, cut = shorten_bytes; j >= 0 && cut;
+		     j--) {
+			long long take = cut < sges[i][j].length
+						 ? cut
+						 : sges[i][j].length;
 
 			sges[i][j].length -= take;
 			cut -= take;
@@ -121,7 +127,9 @@ static long long read_number(const char *name, const char *unit)
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno || *end || v < 0) {
-		fprintf(stderr, "librdmagate-slowdown: %s is not a number of %s\n", name, unit);
+		fprintf(stderr,
+			"librdmagate-slowdown: %s is not a number of %s\n",
+			name, unit);
 		return -1;
 	}
 	return v;
@@ -137,11 +145,13 @@ struct ibv_context *ibv_open_device(struct ibv_device *device)
 	 * unversioned lookup is the fallback for a library without versions.
 	 */
 	if (!real_open)
-		real_open = (open_device_fn)dlvsym(RTLD_NEXT, "ibv_open_device", "IBVERBS_1.1");
+		real_open = (open_device_fn)dlvsym(RTLD_NEXT, "ibv_open_device",
+						   "IBVERBS_1.1");
 	if (!real_open)
 		real_open = (open_device_fn)dlsym(RTLD_NEXT, "ibv_open_device");
 	if (!real_open) {
-		fprintf(stderr, "librdmagate-slowdown: no ibv_open_device after the shim\n");
+		fprintf(stderr, "librdmagate-slowdown: no ibv_open_device "
+				"after the shim\n");
 		errno = ENOSYS;
 		return NULL;
 	}
@@ -152,20 +162,28 @@ struct ibv_context *ibv_open_device(struct ibv_device *device)
 		return NULL;
 	}
 	ctx = real_open(device);
-	if (!ctx || !(delay_ns || shorten_bytes) || ctx->ops.post_send == slow_post_send)
+	if (!ctx || !(delay_ns || shorten_bytes) ||
+	    ctx->ops.post_send == slow_post_send)
 		return ctx;
 	if (real_post_send && ctx->ops.post_send != real_post_send) {
-		fprintf(stderr, "librdmagate-slowdown: %s: another provider's post_send, "
-				"not slowed\n", device->name);
+		fprintf(stderr,
+			"librdmagate-slowdown: %s: another provider's "
+			"post_send, "
+			"not slowed\n",
+			device->name);
 		return ctx;
 	}
 	real_post_send = ctx->ops.post_send;
 	ctx->ops.post_send = slow_post_send;
 	if (delay_ns)
-		fprintf(stderr, "librdmagate-slowdown: %s: ibv_post_send slowed by %lld ns\n",
+		fprintf(stderr,
+			"librdmagate-slowdown: %s: ibv_post_send slowed by "
+			"%lld ns\n",
 			device->name, delay_ns);
 	if (shorten_bytes)
-		fprintf(stderr, "librdmagate-slowdown: %s: each ibv_post_send request "
-				"shortened by %lld bytes\n", device->name, shorten_bytes);
+		fprintf(stderr,
+			"librdmagate-slowdown: %s: each ibv_post_send request "
+			"shortened by %lld bytes\n",
+			device->name, shorten_bytes);
 	return ctx;
 }

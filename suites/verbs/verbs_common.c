@@ -32,8 +32,9 @@ static void gid_type(const char *dev, int index, char *out, size_t size)
 	char path[256];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/%d/gid_attrs/types/%d",
-		 dev, V_PORT, index);
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/%d/gid_attrs/types/%d", dev,
+		 V_PORT, index);
 	*out = '\0';
 	f = fopen(path, "r");
 	if (!f)
@@ -60,8 +61,10 @@ static int choose_gid(struct vdev *dev)
 	for (i = 0; i < dev->port.gid_tbl_len; i++) {
 		if (ibv_query_gid(dev->ctx, V_PORT, i, &gid))
 			continue;
-		gid_type(ibv_get_device_name(dev->ctx->device), i, type, sizeof(type));
-		if (!strcmp(type, "RoCE v2") && gid.raw[10] == 0xff && gid.raw[11] == 0xff)
+		gid_type(ibv_get_device_name(dev->ctx->device), i, type,
+			 sizeof(type));
+		if (!strcmp(type, "RoCE v2") && gid.raw[10] == 0xff &&
+		    gid.raw[11] == 0xff)
 			return i;
 	}
 	rg_error("%s: no RoCE v2 GID with an IPv4 address on port %d",
@@ -82,7 +85,8 @@ void v_open(struct vdev *dev)
 	dev->roce = dev->port.link_layer == IBV_LINK_LAYER_ETHERNET;
 	dev->gid_index = choose_gid(dev);
 	if (ibv_query_gid(dev->ctx, V_PORT, dev->gid_index, &dev->gid))
-		rg_error("ibv_query_gid %d: %s", dev->gid_index, strerror(errno));
+		rg_error("ibv_query_gid %d: %s", dev->gid_index,
+			 strerror(errno));
 	dev->pd = ibv_alloc_pd(dev->ctx);
 	if (!dev->pd)
 		rg_error("ibv_alloc_pd: %s", strerror(errno));
@@ -114,8 +118,10 @@ struct ibv_qp *v_qp(struct vdev *dev, enum ibv_qp_type type, struct ibv_cq *cq,
 		.recv_cq = cq,
 		.srq = srq,
 		.qp_type = type,
-		.cap = { .max_send_wr = 16, .max_recv_wr = 16,
-			 .max_send_sge = 4, .max_recv_sge = 4,
+		.cap = { .max_send_wr = 16,
+			 .max_recv_wr = 16,
+			 .max_send_sge = 4,
+			 .max_recv_sge = 4,
 			 .max_inline_data = V_INLINE },
 	};
 	struct ibv_qp *qp = ibv_create_qp(dev->pd, &init);
@@ -126,15 +132,19 @@ struct ibv_qp *v_qp(struct vdev *dev, enum ibv_qp_type type, struct ibv_cq *cq,
 		init.cap.max_inline_data = 0;
 		qp = ibv_create_qp(dev->pd, &init);
 		if (qp)
-			fprintf(stderr, "ibv_create_qp(type %d): max_inline_data %d refused, "
-				"created without inline\n", type, V_INLINE);
+			fprintf(stderr,
+				"ibv_create_qp(type %d): max_inline_data %d "
+				"refused, "
+				"created without inline\n",
+				type, V_INLINE);
 	}
 	if (!qp)
 		rg_error("ibv_create_qp(type %d): %s", type, strerror(errno));
 	/* A QP created as asked must have what was asked (the call writes the
 	 * capacities it granted back, at least those requested). */
 	if (init.cap.max_inline_data && init.cap.max_inline_data < V_INLINE)
-		rg_fail("ibv_create_qp(type %d) granted max_inline_data %u of %d asked",
+		rg_fail("ibv_create_qp(type %d) granted max_inline_data %u of "
+			"%d asked",
 			type, init.cap.max_inline_data, V_INLINE);
 	return qp;
 }
@@ -164,11 +174,13 @@ int v_qp_init(struct vdev *dev, struct ibv_qp *qp, int access)
 	(void)dev;
 	if (qp->qp_type == IBV_QPT_UD) {
 		attr.qkey = V_QKEY;
-		return ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-						       IBV_QP_PORT | IBV_QP_QKEY);
+		return ibv_modify_qp(qp, &attr,
+				     IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+					     IBV_QP_PORT | IBV_QP_QKEY);
 	}
-	return ibv_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-					       IBV_QP_PORT | IBV_QP_ACCESS_FLAGS);
+	return ibv_modify_qp(qp, &attr,
+			     IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
+				     IBV_QP_ACCESS_FLAGS);
 }
 
 int v_qp_rtr(struct vdev *dev, struct ibv_qp *qp, uint32_t remote_qpn)
@@ -181,8 +193,8 @@ int v_qp_rtr(struct vdev *dev, struct ibv_qp *qp, uint32_t remote_qpn)
 		.max_dest_rd_atomic = 1,
 		.min_rnr_timer = 1,
 	};
-	int mask = IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
-		   IBV_QP_RQ_PSN;
+	int mask = IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
+		   IBV_QP_DEST_QPN | IBV_QP_RQ_PSN;
 
 	v_ah_attr(dev, &attr.ah_attr);
 	if (qp->qp_type == IBV_QPT_RC)
@@ -296,14 +308,17 @@ void v_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr)
 	int ret = ibv_post_send(qp, wr, &bad);
 
 	if (ret)
-		rg_error("ibv_post_send(opcode %d): %s", wr->opcode, strerror(ret));
+		rg_error("ibv_post_send(opcode %d): %s", wr->opcode,
+			 strerror(ret));
 }
 
 void v_post_recv(struct ibv_qp *qp, uint64_t wr_id, void *addr, uint32_t len,
 		 uint32_t lkey)
 {
 	struct ibv_sge sge;
-	struct ibv_recv_wr wr = { .wr_id = wr_id, .sg_list = &sge, .num_sge = 1 };
+	struct ibv_recv_wr wr = { .wr_id = wr_id,
+				  .sg_list = &sge,
+				  .num_sge = 1 };
 	struct ibv_recv_wr *bad = NULL;
 	int ret;
 
@@ -344,8 +359,9 @@ void v_wait(struct ibv_cq *cq, struct ibv_wc *wc, const char *what)
 		rg_fail("no completion for %s within %d ms", what, V_POLL_MS);
 }
 
-void v_send_and_recv(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_cq *cq,
-		     uint64_t recv_wr_id, struct ibv_wc *recv, const char *what)
+void v_send_and_recv(struct ibv_qp *qp, struct ibv_send_wr *wr,
+		     struct ibv_cq *cq, uint64_t recv_wr_id,
+		     struct ibv_wc *recv, const char *what)
 {
 	struct ibv_wc wc;
 	bool sent = false, received = false;
@@ -359,7 +375,8 @@ void v_send_and_recv(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_cq *c
 		} else {
 			v_expect_wc(&wc, IBV_WC_RECV, recv_wr_id);
 			if (received)
-				rg_fail("%s: a second receive completion", what);
+				rg_fail("%s: a second receive completion",
+					what);
 			*recv = wc;
 			received = true;
 		}
@@ -373,12 +390,13 @@ bool v_none_within(struct ibv_cq *cq, int ms)
 	return poll_within(cq, &wc, ms) == 0;
 }
 
-void v_expect_wc(const struct ibv_wc *wc, enum ibv_wc_opcode opcode, uint64_t wr_id)
+void v_expect_wc(const struct ibv_wc *wc, enum ibv_wc_opcode opcode,
+		 uint64_t wr_id)
 {
 	if (wc->status != IBV_WC_SUCCESS)
 		rg_fail("completion of wr %llu: %s (vendor error 0x%x)",
-			(unsigned long long)wc->wr_id, ibv_wc_status_str(wc->status),
-			wc->vendor_err);
+			(unsigned long long)wc->wr_id,
+			ibv_wc_status_str(wc->status), wc->vendor_err);
 	RG_EXPECT_EQ(wc->opcode, opcode);
 	RG_EXPECT_EQ(wc->wr_id, wr_id);
 }

@@ -32,7 +32,8 @@ struct vdev {
 	struct ibv_port_attr port;
 	int gid_index;
 	union ibv_gid gid;
-	bool roce; /* Ethernet link layer: addresses are GIDs, every AH is global */
+	bool roce; /* Ethernet link layer: addresses are GIDs, every AH is
+		      global */
 };
 
 /* One end of a connection: its QP, CQ and a registered buffer. */
@@ -45,7 +46,8 @@ struct vend {
 
 struct vpair {
 	struct vdev dev;
-	struct vend a, b; /* a sends, b receives, unless a test says otherwise */
+	struct vend a,
+		b; /* a sends, b receives, unless a test says otherwise */
 };
 
 /* Connection knobs that tests of failure need to change. */
@@ -57,7 +59,9 @@ struct vconn {
 };
 
 #define V_CONN_DEFAULT                                                         \
-	((struct vconn){ .rnr_retry = 7, .retry_cnt = 7, .timeout = 14,        \
+	((struct vconn){ .rnr_retry = 7,                                       \
+			 .retry_cnt = 7,                                       \
+			 .timeout = 14,                                        \
 			 .access = IBV_ACCESS_REMOTE_WRITE |                   \
 				   IBV_ACCESS_REMOTE_READ |                    \
 				   IBV_ACCESS_REMOTE_ATOMIC })
@@ -88,7 +92,8 @@ void v_ud_ready(struct vdev *dev, struct ibv_qp *qp);
 
 /* The device opened and two ends of this type, each with a V_BUF_SIZE
  * buffer: RC or UC connected to each other, UD ready (conn unused). */
-void v_pair(struct vpair *pair, enum ibv_qp_type type, const struct vconn *conn);
+void v_pair(struct vpair *pair, enum ibv_qp_type type,
+	    const struct vconn *conn);
 
 /* v_open() */
 RG_FIXTURE_DECLARE(device, struct vdev);
@@ -109,8 +114,9 @@ void v_wait(struct ibv_cq *cq, struct ibv_wc *wc, const char *what);
  * cq, which the sender and the receiver share, in whichever order they
  * come: the send's (wr->wr_id) and the receive's (recv_wr_id), which is
  * returned in *recv for the caller to check its length and bytes. */
-void v_send_and_recv(struct ibv_qp *qp, struct ibv_send_wr *wr, struct ibv_cq *cq,
-		     uint64_t recv_wr_id, struct ibv_wc *recv, const char *what);
+void v_send_and_recv(struct ibv_qp *qp, struct ibv_send_wr *wr,
+		     struct ibv_cq *cq, uint64_t recv_wr_id,
+		     struct ibv_wc *recv, const char *what);
 /* True when no completion arrives within ms. */
 bool v_none_within(struct ibv_cq *cq, int ms);
 /* The completion succeeded with this opcode and wr_id. */
@@ -125,5 +131,9 @@ bool v_check(const uint8_t *buf, size_t len, uint8_t seed);
 /* How many of the first len bytes are v_fill's: where a partial delivery
  * stopped, for a message that says so. */
 size_t v_arrived(const uint8_t *buf, size_t len, uint8_t seed);
+
+/* verbs_mw.c: a type 2 window over b's first page, bound by a work request
+ * on b's QP (wr_id 5); returns its new rkey. */
+uint32_t v_mw2_bind(struct vpair *p, struct ibv_mw **mwp);
 
 #endif

@@ -10,17 +10,22 @@ RG_TEST_F(verbs, comp_cntr, device)
 {
 #ifdef HAVE_IBV_COMP_CNTR
 	struct ibv_comp_cntr_caps caps;
-	struct ibv_comp_cntr_init_attr init = { .type = IBV_COMP_CNTR_TYPE_WRS };
+	struct ibv_comp_cntr_init_attr init = {
+		.type = IBV_COMP_CNTR_TYPE_WRS
+	};
 	struct ibv_qp_attach_comp_cntr_attr attach = {
-		.op_mask = IBV_QP_ATTACH_COMP_CNTR_OP_RDMA_WRITE };
+		.op_mask = IBV_QP_ATTACH_COMP_CNTR_OP_RDMA_WRITE
+	};
 	struct ibv_comp_cntr *cc;
 	struct ibv_cq *cq;
 	struct ibv_qp *a, *b;
 	uint8_t *buf = v_buf(8192);
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE,
+				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	uint64_t value = 0;
 	int ret, i;
@@ -32,7 +37,7 @@ RG_TEST_F(verbs, comp_cntr, device)
 	cc = ibv_create_comp_cntr(self->ctx, &init);
 	if (!cc)
 		rg_unsupported_or_fail(errno, "ibv_create_comp_cntr");
-	RG_EXPECT(caps.max_counters >= 1);
+	RG_EXPECT_GE(caps.max_counters, 1);
 	RG_EXPECT_PTR_EQ(cc->context, self->ctx);
 	/* Its two values, set, incremented and read. */
 	RG_EXPECT_EQ(ibv_set_comp_cntr(cc, 5), 0);
@@ -49,12 +54,15 @@ RG_TEST_F(verbs, comp_cntr, device)
 	cq = v_cq(self, 16);
 	a = v_qp(self, IBV_QPT_RC, cq, NULL);
 	b = v_qp(self, IBV_QPT_RC, cq, NULL);
-	if (!(caps.supported_qp_attach_ops & IBV_QP_ATTACH_COMP_CNTR_OP_RDMA_WRITE))
-		rg_unsupported("comp_cntr supported_qp_attach_ops 0x%x lack RDMA_WRITE",
+	if (!(caps.supported_qp_attach_ops &
+	      IBV_QP_ATTACH_COMP_CNTR_OP_RDMA_WRITE))
+		rg_unsupported("comp_cntr supported_qp_attach_ops 0x%x lack "
+			       "RDMA_WRITE",
 			       caps.supported_qp_attach_ops);
 	ret = ibv_qp_attach_comp_cntr(a, cc, &attach);
 	if (ret)
-		rg_unsupported_or_fail(ret, "ibv_qp_attach_comp_cntr(RDMA_WRITE)");
+		rg_unsupported_or_fail(ret,
+				       "ibv_qp_attach_comp_cntr(RDMA_WRITE)");
 	v_connect(self, a, b, &V_CONN_DEFAULT);
 	mr = v_mr(self, buf, 8192, V_MR_ACCESS);
 	for (i = 0; i < 3; i++) {
@@ -64,7 +72,8 @@ RG_TEST_F(verbs, comp_cntr, device)
 		wr.wr.rdma.remote_addr = (uintptr_t)buf + 4096;
 		wr.wr.rdma.rkey = mr->rkey;
 		v_post_send(a, &wr);
-		v_wait(cq, &wc, "an RDMA WRITE on a QP with a completion counter");
+		v_wait(cq, &wc,
+		       "an RDMA WRITE on a QP with a completion counter");
 		v_expect_wc(&wc, IBV_WC_RDMA_WRITE, (uint64_t)i);
 		RG_EXPECT_DATA(v_check(buf + 4096, 128, (uint8_t)(40 + i)));
 	}

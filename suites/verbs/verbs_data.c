@@ -7,12 +7,15 @@
 
 #include "verbs_common.h"
 
-static void post_one(struct ibv_qp *qp, enum ibv_wr_opcode opcode, uint64_t wr_id,
-		     void *addr, uint32_t len, uint32_t lkey, unsigned int flags,
-		     uint64_t remote_addr, uint32_t rkey, uint32_t imm)
+static void post_one(struct ibv_qp *qp, enum ibv_wr_opcode opcode,
+		     uint64_t wr_id, void *addr, uint32_t len, uint32_t lkey,
+		     unsigned int flags, uint64_t remote_addr, uint32_t rkey,
+		     uint32_t imm)
 {
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = wr_id, .sg_list = &sge, .num_sge = 1,
+	struct ibv_send_wr wr = { .wr_id = wr_id,
+				  .sg_list = &sge,
+				  .num_sge = 1,
 				  .opcode = opcode,
 				  .send_flags = IBV_SEND_SIGNALED | flags,
 				  .imm_data = htobe32(imm) };
@@ -23,8 +26,8 @@ static void post_one(struct ibv_qp *qp, enum ibv_wr_opcode opcode, uint64_t wr_i
 	v_post_send(qp, &wr);
 }
 
-static void send_case(struct vpair *p, enum ibv_wr_opcode opcode, unsigned int flags,
-		      uint32_t len)
+static void send_case(struct vpair *p, enum ibv_wr_opcode opcode,
+		      unsigned int flags, uint32_t len)
 {
 	struct ibv_wc wc;
 
@@ -34,14 +37,16 @@ static void send_case(struct vpair *p, enum ibv_wr_opcode opcode, unsigned int f
 
 		ibv_query_qp(p->a.qp, &attr, IBV_QP_CAP, &init);
 		if (init.cap.max_inline_data < len)
-			rg_unsupported("max_inline_data is %u", init.cap.max_inline_data);
+			rg_unsupported("max_inline_data is %u",
+				       init.cap.max_inline_data);
 	}
 	v_post_recv(p->b.qp, 0xb0b, p->b.buf, V_BUF_SIZE, p->b.mr->lkey);
 	v_fill(p->a.buf, len, 11);
-	post_one(p->a.qp, opcode, 0xa11ce, p->a.buf, len, p->a.mr->lkey, flags, 0, 0,
-		 0x12345678);
+	post_one(p->a.qp, opcode, 0xa11ce, p->a.buf, len, p->a.mr->lkey, flags,
+		 0, 0, 0x12345678);
 	if (flags & IBV_SEND_INLINE)
-		memset(p->a.buf, 0, len); /* inline: the data was copied at post */
+		memset(p->a.buf, 0,
+		       len); /* inline: the data was copied at post */
 	v_wait(p->a.cq, &wc, "the send");
 	v_expect_wc(&wc, IBV_WC_SEND, 0xa11ce);
 	v_wait(p->b.cq, &wc, "the receive");
@@ -83,12 +88,14 @@ RG_TEST_F(verbs, rdma_write, rc_pair)
 	struct ibv_wc wc;
 
 	v_fill(self->a.buf, 10000, 2);
-	post_one(self->a.qp, IBV_WR_RDMA_WRITE, 1, self->a.buf, 10000, self->a.mr->lkey, 0,
-		 (uintptr_t)self->b.buf + 1000, self->b.mr->rkey, 0);
+	post_one(self->a.qp, IBV_WR_RDMA_WRITE, 1, self->a.buf, 10000,
+		 self->a.mr->lkey, 0, (uintptr_t)self->b.buf + 1000,
+		 self->b.mr->rkey, 0);
 	v_wait(self->a.cq, &wc, "RDMA WRITE");
 	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 1);
 	RG_EXPECT_DATA(v_check(self->b.buf + 1000, 10000, 2));
-	/* Bytes around the target are untouched, and no receive was consumed. */
+	/* Bytes around the target are untouched, and no receive was consumed.
+	 */
 	RG_EXPECT_EQ(self->b.buf[999], 0);
 	RG_EXPECT_EQ(self->b.buf[11000], 0);
 	RG_EXPECT(v_none_within(self->b.cq, 100));
@@ -100,8 +107,9 @@ RG_TEST_F(verbs, rdma_write_with_imm, rc_pair)
 
 	v_post_recv(self->b.qp, 77, self->b.buf + 32768, 64, self->b.mr->lkey);
 	v_fill(self->a.buf, 512, 6);
-	post_one(self->a.qp, IBV_WR_RDMA_WRITE_WITH_IMM, 2, self->a.buf, 512, self->a.mr->lkey, 0,
-		 (uintptr_t)self->b.buf, self->b.mr->rkey, 0xc0ffee);
+	post_one(self->a.qp, IBV_WR_RDMA_WRITE_WITH_IMM, 2, self->a.buf, 512,
+		 self->a.mr->lkey, 0, (uintptr_t)self->b.buf, self->b.mr->rkey,
+		 0xc0ffee);
 	v_wait(self->a.cq, &wc, "WRITE with immediate");
 	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 2);
 	v_wait(self->b.cq, &wc, "the immediate's receive");
@@ -117,20 +125,25 @@ RG_TEST_F(verbs, rdma_read, rc_pair)
 	struct ibv_wc wc;
 
 	v_fill(self->b.buf + 2048, 6000, 8);
-	post_one(self->a.qp, IBV_WR_RDMA_READ, 3, self->a.buf, 6000, self->a.mr->lkey, 0,
-		 (uintptr_t)self->b.buf + 2048, self->b.mr->rkey, 0);
+	post_one(self->a.qp, IBV_WR_RDMA_READ, 3, self->a.buf, 6000,
+		 self->a.mr->lkey, 0, (uintptr_t)self->b.buf + 2048,
+		 self->b.mr->rkey, 0);
 	v_wait(self->a.cq, &wc, "RDMA READ");
 	v_expect_wc(&wc, IBV_WC_RDMA_READ, 3);
 	RG_EXPECT_EQ(wc.byte_len, 6000);
 	RG_EXPECT_DATA(v_check(self->a.buf, 6000, 8));
 }
 
-static void atomic_post(struct vpair *p, enum ibv_wr_opcode opcode, uint64_t wr_id,
-			uint64_t *target, uint64_t add_or_compare, uint64_t swap)
+static void atomic_post(struct vpair *p, enum ibv_wr_opcode opcode,
+			uint64_t wr_id, uint64_t *target,
+			uint64_t add_or_compare, uint64_t swap)
 {
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = wr_id, .sg_list = &sge, .num_sge = 1,
-				  .opcode = opcode, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = wr_id,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = opcode,
+				  .send_flags = IBV_SEND_SIGNALED };
 
 	v_sge(&sge, p->a.buf, 8, p->a.mr->lkey);
 	wr.wr.atomic.remote_addr = (uintptr_t)target;
@@ -180,7 +193,8 @@ RG_TEST_F(verbs, atomic_fetch_add, rc_pair)
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		atomic_post(self, IBV_WR_ATOMIC_FETCH_AND_ADD, 10 + i, target, 1, 0);
+		atomic_post(self, IBV_WR_ATOMIC_FETCH_AND_ADD, 10 + i, target,
+			    1, 0);
 		v_wait(self->a.cq, &wc, "fetch and add");
 		v_expect_wc(&wc, IBV_WC_FETCH_ADD, 10 + (uint64_t)i);
 		memcpy(&fetched, self->a.buf, 8);
@@ -193,9 +207,13 @@ RG_TEST_F(verbs, atomic_fetch_add, rc_pair)
 RG_TEST_F(verbs, multi_sge, rc_pair)
 {
 	struct ibv_sge out[3], in[2];
-	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = out, .num_sge = 3,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED };
-	struct ibv_recv_wr rwr = { .wr_id = 2, .sg_list = in, .num_sge = 2 }, *bad;
+	struct ibv_send_wr wr = { .wr_id = 1,
+				  .sg_list = out,
+				  .num_sge = 3,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_recv_wr rwr = { .wr_id = 2, .sg_list = in, .num_sge = 2 },
+			   *bad;
 	struct ibv_wc wc;
 	uint8_t expect[300];
 
@@ -229,13 +247,18 @@ RG_TEST_F(verbs, selective_signaling, rc_pair)
 
 	for (i = 0; i < 3; i++) {
 		struct ibv_sge sge;
-		struct ibv_send_wr wr = { .wr_id = (uint64_t)i, .sg_list = &sge,
-					  .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE,
-					  .send_flags = i == 2 ? IBV_SEND_SIGNALED : 0 };
+		struct ibv_send_wr wr = {
+			.wr_id = (uint64_t)i,
+			.sg_list = &sge,
+			.num_sge = 1,
+			.opcode = IBV_WR_RDMA_WRITE,
+			.send_flags = i == 2 ? IBV_SEND_SIGNALED : 0
+		};
 
 		v_fill(self->a.buf + 64 * i, 64, (uint8_t)(40 + i));
 		v_sge(&sge, self->a.buf + 64 * i, 64, self->a.mr->lkey);
-		wr.wr.rdma.remote_addr = (uintptr_t)self->b.buf + 64 * (uint64_t)i;
+		wr.wr.rdma.remote_addr =
+			(uintptr_t)self->b.buf + 64 * (uint64_t)i;
 		wr.wr.rdma.rkey = self->b.mr->rkey;
 		v_post_send(self->a.qp, &wr);
 	}
@@ -245,7 +268,7 @@ RG_TEST_F(verbs, selective_signaling, rc_pair)
 	for (i = 0; i < 3; i++)
 		if (!v_check(self->b.buf + 64 * i, 64, (uint8_t)(40 + i)))
 			rg_fail_data("write %d of 3 (%s) did not land", i + 1,
-				i == 2 ? "signaled" : "unsignaled");
+				     i == 2 ? "signaled" : "unsignaled");
 }
 
 /* UC is the one pair no fixture builds. */
@@ -261,7 +284,8 @@ RG_TEST(verbs, uc_write_send)
 	v_wait(p.a.cq, &wc, "UC WRITE");
 	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 1);
 	v_post_recv(p.b.qp, 5, p.b.buf + 4096, 2048, p.b.mr->lkey);
-	post_one(p.a.qp, IBV_WR_SEND, 2, p.a.buf, 1000, p.a.mr->lkey, 0, 0, 0, 0);
+	post_one(p.a.qp, IBV_WR_SEND, 2, p.a.buf, 1000, p.a.mr->lkey, 0, 0, 0,
+		 0);
 	v_wait(p.b.cq, &wc, "UC receive");
 	v_expect_wc(&wc, IBV_WC_RECV, 5);
 	RG_EXPECT_EQ(wc.byte_len, 1000);
@@ -278,7 +302,9 @@ RG_TEST_F(verbs, ud_send_and_ah_from_wc, ud_pair)
 	struct ibv_ah_attr attr, from_wc;
 	struct ibv_ah *ah, *reply_ah;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_SEND,
+	struct ibv_send_wr wr = { .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
 				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	struct ibv_grh *grh;
@@ -306,10 +332,14 @@ RG_TEST_F(verbs, ud_send_and_ah_from_wc, ud_pair)
 	grh = (struct ibv_grh *)(b->buf + 4096);
 
 	/* The reply's address comes from the completion and the GRH. */
-	RG_ASSERT_EQ(ibv_init_ah_from_wc(self->dev.ctx, V_PORT, &wc, grh, &from_wc), 0);
+	RG_ASSERT_EQ(
+		ibv_init_ah_from_wc(self->dev.ctx, V_PORT, &wc, grh, &from_wc),
+		0);
 	RG_EXPECT_EQ(from_wc.port_num, V_PORT);
 	if (from_wc.is_global)
-		RG_EXPECT_EQ(memcmp(&from_wc.grh.dgid, &self->dev.gid, sizeof(self->dev.gid)), 0);
+		RG_EXPECT_EQ(memcmp(&from_wc.grh.dgid, &self->dev.gid,
+				    sizeof(self->dev.gid)),
+			     0);
 	reply_ah = ibv_create_ah_from_wc(self->dev.pd, &wc, grh, V_PORT);
 	RG_ASSERT_NOT_NULL(reply_ah);
 	v_post_recv(a->qp, 2, a->buf + 8192, 40 + 256, a->mr->lkey);

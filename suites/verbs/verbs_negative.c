@@ -13,12 +13,15 @@
 
 /* Post one signaled work request and return its completion's status. */
 static enum ibv_wc_status complete(struct vpair *p, enum ibv_wr_opcode opcode,
-				   uint32_t lkey, uint64_t remote_addr, uint32_t rkey,
-				   uint32_t len)
+				   uint32_t lkey, uint64_t remote_addr,
+				   uint32_t rkey, uint32_t len)
 {
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 99, .sg_list = &sge, .num_sge = 1,
-				  .opcode = opcode, .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = { .wr_id = 99,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = opcode,
+				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 
 	v_sge(&sge, p->a.buf, len, lkey);
@@ -41,15 +44,18 @@ RG_TEST_F(verbs, bad_lkey, rc_pair)
 {
 	v_post_recv(self->b.qp, 1, self->b.buf, 4096, self->b.mr->lkey);
 	expect_error_completion("send_status", "send with a bad lkey",
-				complete(self, IBV_WR_SEND, self->a.mr->lkey ^ 0x5a5a00,
-					 0, 0, 64));
+				complete(self, IBV_WR_SEND,
+					 self->a.mr->lkey ^ 0x5a5a00, 0, 0,
+					 64));
 }
 
 RG_TEST_F(verbs, bad_rkey, rc_pair)
 {
 	expect_error_completion("write_status", "write with a bad rkey",
-				complete(self, IBV_WR_RDMA_WRITE, self->a.mr->lkey,
-					 (uintptr_t)self->b.buf, self->b.mr->rkey ^ 0x5a5a00, 64));
+				complete(self, IBV_WR_RDMA_WRITE,
+					 self->a.mr->lkey,
+					 (uintptr_t)self->b.buf,
+					 self->b.mr->rkey ^ 0x5a5a00, 64));
 	RG_EXPECT_EQ(self->b.buf[0], 0);
 }
 
@@ -61,17 +67,20 @@ RG_TEST_F(verbs, write_out_of_bounds, rc_pair)
 	v_fill(self->a.buf, 100, 1);
 	v_fill(tail, 10, 200);
 	expect_error_completion("write_status", "write past the region's end",
-				complete(self, IBV_WR_RDMA_WRITE, self->a.mr->lkey,
-					 (uintptr_t)tail, self->b.mr->rkey, 100));
+				complete(self, IBV_WR_RDMA_WRITE,
+					 self->a.mr->lkey, (uintptr_t)tail,
+					 self->b.mr->rkey, 100));
 	if (!v_check(tail, 10, 200))
-		rg_fail_data("the refused write changed the region's last 10 bytes");
+		rg_fail_data(
+			"the refused write changed the region's last 10 bytes");
 }
 
 RG_TEST_F(verbs, read_out_of_bounds, rc_pair)
 {
-	expect_error_completion("read_status", "read before the region's start",
-				complete(self, IBV_WR_RDMA_READ, self->a.mr->lkey,
-					 (uintptr_t)self->b.buf - 64, self->b.mr->rkey, 100));
+	expect_error_completion(
+		"read_status", "read before the region's start",
+		complete(self, IBV_WR_RDMA_READ, self->a.mr->lkey,
+			 (uintptr_t)self->b.buf - 64, self->b.mr->rkey, 100));
 }
 
 /* A region registered for local access only refuses a remote write. */
@@ -83,8 +92,9 @@ RG_TEST_F(verbs, write_without_remote_access, rc_pair)
 	memset(local, 0, 4096);
 	mr = v_mr(&self->dev, local, 4096, IBV_ACCESS_LOCAL_WRITE);
 	expect_error_completion("write_status", "write to a local-only region",
-				complete(self, IBV_WR_RDMA_WRITE, self->a.mr->lkey,
-					 (uintptr_t)local, mr->rkey, 64));
+				complete(self, IBV_WR_RDMA_WRITE,
+					 self->a.mr->lkey, (uintptr_t)local,
+					 mr->rkey, 64));
 	RG_EXPECT_EQ(local[0], 0);
 }
 
@@ -93,8 +103,9 @@ RG_TEST_F(verbs, recv_too_small, rc_pair)
 	struct ibv_wc wc;
 
 	v_post_recv(self->b.qp, 1, self->b.buf, 100, self->b.mr->lkey);
-	expect_error_completion("send_status", "sender of 200 bytes into 100",
-				complete(self, IBV_WR_SEND, self->a.mr->lkey, 0, 0, 200));
+	expect_error_completion(
+		"send_status", "sender of 200 bytes into 100",
+		complete(self, IBV_WR_SEND, self->a.mr->lkey, 0, 0, 200));
 	v_wait(self->b.cq, &wc, "the receiver's error");
 	RG_EXPECT_NE(wc.status, IBV_WC_SUCCESS);
 	rg_observe("recv_status", "receiver", ibv_wc_status_str(wc.status));
@@ -108,8 +119,9 @@ RG_TEST(verbs, rnr_retry_exceeded)
 
 	conn.rnr_retry = 0; /* no receive posted, no retry: fail at once */
 	v_pair(&p, IBV_QPT_RC, &conn);
-	expect_error_completion("send_status", "send with no receive posted",
-				complete(&p, IBV_WR_SEND, p.a.mr->lkey, 0, 0, 32));
+	expect_error_completion(
+		"send_status", "send with no receive posted",
+		complete(&p, IBV_WR_SEND, p.a.mr->lkey, 0, 0, 32));
 }
 
 RG_TEST_F(verbs, too_many_sge, rc_pair)
@@ -117,8 +129,10 @@ RG_TEST_F(verbs, too_many_sge, rc_pair)
 	struct ibv_qp_attr attr;
 	struct ibv_qp_init_attr init;
 	struct ibv_sge *sges;
-	struct ibv_send_wr wr = { .wr_id = 1, .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED }, *bad = NULL;
+	struct ibv_send_wr wr = { .wr_id = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED },
+			   *bad = NULL;
 	uint32_t i, n;
 	int ret;
 
@@ -132,7 +146,8 @@ RG_TEST_F(verbs, too_many_sge, rc_pair)
 	ret = ibv_post_send(self->a.qp, &wr, &bad);
 	RG_EXPECT_NE(ret, 0);
 	RG_EXPECT_PTR_EQ(bad, &wr);
-	rg_observe_errno("post_send", "post_send with max_send_sge + 1 SGEs", ret);
+	rg_observe_errno("post_send", "post_send with max_send_sge + 1 SGEs",
+			 ret);
 }
 
 /* Work requests posted in one call beyond the queue's depth: the first
@@ -163,7 +178,8 @@ RG_TEST_F(verbs, send_queue_overflow, rc_pair)
 	RG_EXPECT_NE(ret, 0);
 	/* Everything before the refused one was posted. */
 	RG_EXPECT_PTR_EQ(bad, &wrs[n - 1]);
-	rg_observe_errno("post_send", "post_send of max_send_wr + 1 requests", ret);
+	rg_observe_errno("post_send", "post_send of max_send_wr + 1 requests",
+			 ret);
 }
 
 RG_TEST_F(verbs, recv_queue_overflow, rc_pair)
@@ -188,7 +204,8 @@ RG_TEST_F(verbs, recv_queue_overflow, rc_pair)
 	ret = ibv_post_recv(self->b.qp, wrs, &bad);
 	RG_EXPECT_NE(ret, 0);
 	RG_EXPECT_PTR_EQ(bad, &wrs[n - 1]);
-	rg_observe_errno("post_recv", "post_recv of max_recv_wr + 1 requests", ret);
+	rg_observe_errno("post_recv", "post_recv of max_recv_wr + 1 requests",
+			 ret);
 }
 
 RG_TEST_F(verbs, post_send_in_reset, device)
@@ -198,8 +215,11 @@ RG_TEST_F(verbs, post_send_in_reset, device)
 	uint8_t buf[64];
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED },
+	struct ibv_send_wr wr = { .wr_id = 1,
+				  .sg_list = &sge,
+				  .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED },
 			   *bad = NULL;
 	int ret;
 
@@ -257,7 +277,8 @@ RG_TEST_F(verbs, destroy_channel_in_use, device)
 	RG_ASSERT_NOT_NULL(cq);
 	ret = ibv_destroy_comp_channel(channel);
 	RG_EXPECT_NE(ret, 0);
-	rg_observe_errno("destroy_comp_channel", "destroy_comp_channel with a CQ", ret);
+	rg_observe_errno("destroy_comp_channel",
+			 "destroy_comp_channel with a CQ", ret);
 	RG_EXPECT_EQ(ibv_destroy_cq(cq), 0);
 	RG_EXPECT_EQ(ibv_destroy_comp_channel(channel), 0);
 }
@@ -270,14 +291,16 @@ RG_TEST_F(verbs, reg_mr_bad_access, device)
 	/* Remote write without local write is forbidden by the verbs spec. */
 	mr = ibv_reg_mr(self->pd, buf, 4096, IBV_ACCESS_REMOTE_WRITE);
 	RG_EXPECT_NULL(mr);
-	rg_observe_errno("reg_mr", "reg_mr(REMOTE_WRITE alone)", mr ? 0 : errno);
+	rg_observe_errno("reg_mr", "reg_mr(REMOTE_WRITE alone)",
+			 mr ? 0 : errno);
 }
 
 RG_TEST_F(verbs, create_qp_too_large, device)
 {
 	struct ibv_cq *cq;
 	struct ibv_qp_init_attr init = { .qp_type = IBV_QPT_RC,
-					 .cap = { .max_recv_wr = 1, .max_send_sge = 1,
+					 .cap = { .max_recv_wr = 1,
+						  .max_send_sge = 1,
 						  .max_recv_sge = 1 } };
 	struct ibv_qp *qp;
 
@@ -286,7 +309,8 @@ RG_TEST_F(verbs, create_qp_too_large, device)
 	init.cap.max_send_wr = (uint32_t)self->attr.max_qp_wr + 1;
 	qp = ibv_create_qp(self->pd, &init);
 	RG_EXPECT_NULL(qp);
-	rg_observe_errno("create_qp", "create_qp(max_qp_wr + 1)", qp ? 0 : errno);
+	rg_observe_errno("create_qp", "create_qp(max_qp_wr + 1)",
+			 qp ? 0 : errno);
 }
 
 RG_TEST_F(verbs, create_cq_too_large, device)

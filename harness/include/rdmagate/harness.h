@@ -28,13 +28,16 @@ struct rg_fixture {
 struct rg_test {
 	const char *suite;
 	const char *name;
-	void (*run)(void *data);	  /* the body, given the fixture's data */
+	void (*run)(void *data); /* the body, given the fixture's data */
 	const struct rg_fixture *fixture; /* NULL: none */
 	unsigned int timeout_s;		  /* 0: the plan's default */
-	struct rg_test *next;		  /* registry link, set by rg_register() */
+	const char *file;		  /* where it is written, for errors */
+	struct rg_test *next; /* registry link, set by rg_register() */
 };
 
-/* Called by RG_TEST's constructor: tests run in registration order. */
+/* Called by RG_TEST's constructor: tests run in registration order. A
+ * second test with the same suite and name (in another file) is refused:
+ * the harness then exits 3 at startup naming both files. */
 void rg_register(struct rg_test *test);
 
 /*
@@ -61,13 +64,12 @@ void rg_register(struct rg_test *test);
 	}
 
 #define RG__REGISTER(sname, tname, fix, ...)                                   \
-	static struct rg_test rg_test_##tname = {                              \
-		.suite = #sname,                                               \
-		.name = #tname,                                                \
-		.run = rg_run_##tname,                                         \
-		.fixture = fix,                                                \
-		__VA_ARGS__                                                    \
-	};                                                                     \
+	static struct rg_test rg_test_##tname = { .suite = #sname,             \
+						  .name = #tname,              \
+						  .run = rg_run_##tname,       \
+						  .fixture = fix,              \
+						  .file = __FILE__,            \
+						  __VA_ARGS__ };               \
 	__attribute__((constructor)) static void rg_register_##tname(void)     \
 	{                                                                      \
 		rg_register(&rg_test_##tname);                                 \
@@ -97,18 +99,20 @@ void rg_register(struct rg_test *test);
 		rg_body_##tname(data);                                         \
 	}                                                                      \
 	RG__REGISTER(sname, tname, &rg_fixture_##fname, __VA_ARGS__)           \
-	static void rg_body_##tname(                                           \
-		rg_fixture_data_##fname *self __attribute__((unused)))
+	static void rg_body_##tname(rg_fixture_data_##fname *self              \
+				    __attribute__((unused)))
 
 /*
  * Assertions that print what they saw. RG_EXPECT_* records a failure and
  * goes on; RG_ASSERT_* ends the test there. The result's message reads
  *   wc.wr_id == 99: got 98, expected 99 (verbs_negative.c:30)
+ *   n <= attr.max_sge: got 33, expected <= 32 (verbs_qp.c:120)
  * Operands are evaluated once, compared as C compares them (after the usual
  * arithmetic conversions); errnos print by name (EINVAL, not 22).
  */
+/* op: the comparison that failed ("==", "<=", ...), for the message */
 void rg__assert_int(const char *file, int line, bool fatal, const char *expr,
-		    bool equal, bool is_signed, unsigned long long got,
+		    const char *op, bool is_signed, unsigned long long got,
 		    unsigned long long want);
 void rg__assert_errno(const char *file, int line, bool fatal, const char *expr,
 		      int got, int want);
@@ -121,11 +125,11 @@ void rg__assert_data(const char *file, int line, bool fatal, const char *expr);
 
 #define RG__SIGNED(x) ((__typeof__(x))-1 < (__typeof__(x))1)
 
-#define RG__CMP(fatal, a, op, b, equal, expr)                                  \
+#define RG__CMP(fatal, a, op, b, expr)                                         \
 	do {                                                                   \
 		__typeof__((a) + (b)) rg_a_ = (a), rg_b_ = (b);                \
 		if (!(rg_a_ op rg_b_))                                         \
-			rg__assert_int(__FILE__, __LINE__, fatal, expr, equal, \
+			rg__assert_int(__FILE__, __LINE__, fatal, expr, #op,   \
 				       RG__SIGNED(rg_a_),                      \
 				       (unsigned long long)rg_a_,              \
 				       (unsigned long long)rg_b_);             \
@@ -170,11 +174,20 @@ void rg__assert_data(const char *file, int line, bool fatal, const char *expr);
 /* The expression is spelled here, before its macros (EINVAL, NULL) expand. */
 #define RG_EXPECT(cond) RG__TRUE(false, cond, #cond)
 #define RG_ASSERT(cond) RG__TRUE(true, cond, #cond)
-#define RG_EXPECT_EQ(a, b) RG__CMP(false, a, ==, b, true, #a " == " #b)
-#define RG_ASSERT_EQ(a, b) RG__CMP(true, a, ==, b, true, #a " == " #b)
-#define RG_EXPECT_NE(a, b) RG__CMP(false, a, !=, b, false, #a " != " #b)
-#define RG_ASSERT_NE(a, b) RG__CMP(true, a, !=, b, false, #a " != " #b)
-#define RG_EXPECT_ERRNO(err, want) RG__ERRNO(false, err, want, #err " == " #want)
+#define RG_EXPECT_EQ(a, b) RG__CMP(false, a, ==, b, #a " == " #b)
+#define RG_ASSERT_EQ(a, b) RG__CMP(true, a, ==, b, #a " == " #b)
+#define RG_EXPECT_NE(a, b) RG__CMP(false, a, !=, b, #a " != " #b)
+#define RG_ASSERT_NE(a, b) RG__CMP(true, a, !=, b, #a " != " #b)
+#define RG_EXPECT_LT(a, b) RG__CMP(false, a, <, b, #a " < " #b)
+#define RG_ASSERT_LT(a, b) RG__CMP(true, a, <, b, #a " < " #b)
+#define RG_EXPECT_LE(a, b) RG__CMP(false, a, <=, b, #a " <= " #b)
+#define RG_ASSERT_LE(a, b) RG__CMP(true, a, <=, b, #a " <= " #b)
+#define RG_EXPECT_GT(a, b) RG__CMP(false, a, >, b, #a " > " #b)
+#define RG_ASSERT_GT(a, b) RG__CMP(true, a, >, b, #a " > " #b)
+#define RG_EXPECT_GE(a, b) RG__CMP(false, a, >=, b, #a " >= " #b)
+#define RG_ASSERT_GE(a, b) RG__CMP(true, a, >=, b, #a " >= " #b)
+#define RG_EXPECT_ERRNO(err, want)                                             \
+	RG__ERRNO(false, err, want, #err " == " #want)
 #define RG_EXPECT_STR_EQ(a, b) RG__STR(false, a, ==, b, true, #a " == " #b)
 #define RG_EXPECT_STR_NE(a, b) RG__STR(false, a, !=, b, false, #a " != " #b)
 #define RG_EXPECT_PTR_EQ(a, b) RG__PTR(false, a, ==, b, true, #a " == " #b)

@@ -9,30 +9,33 @@
 #include <errno.h>
 #include <stdbool.h>
 
-/* What an outcome means for the run; the values are the harness's exit codes. */
+/* What an outcome means for the run; the values are the harness's exit codes.
+ */
 enum rg_verdict {
 	RG_AS_EXPECTED = 0,
 	RG_UNEXPECTED = 1,
 	RG_INFRA = 3,
 };
 
-/* XFAIL is a FAIL the profile expects: a known defect, named with its reason. */
-/* name, and what it means for the run: as expected (exit 0), unexpected (NO-GO, exit 1), or the infrastructure failed (exit 3) */
-#define RG_OUTCOMES(X) \
-	X(PASS, RG_AS_EXPECTED) \
-	X(FAIL, RG_UNEXPECTED) \
-	X(UNSUPPORTED, RG_AS_EXPECTED) \
-	X(SKIP, RG_AS_EXPECTED) \
-	X(TIMEOUT, RG_UNEXPECTED) \
-	X(CRASH, RG_UNEXPECTED) \
-	X(ERROR, RG_INFRA) \
+/* XFAIL is a FAIL the profile expects: a known defect, named with its reason.
+ */
+/* name, and what it means for the run: as expected (exit 0), unexpected (NO-GO,
+ * exit 1), or the infrastructure failed (exit 3) */
+#define RG_OUTCOMES(X)                                                         \
+	X(PASS, RG_AS_EXPECTED)                                                \
+	X(FAIL, RG_UNEXPECTED)                                                 \
+	X(UNSUPPORTED, RG_AS_EXPECTED)                                         \
+	X(SKIP, RG_AS_EXPECTED)                                                \
+	X(TIMEOUT, RG_UNEXPECTED)                                              \
+	X(CRASH, RG_UNEXPECTED)                                                \
+	X(ERROR, RG_INFRA)                                                     \
 	X(XFAIL, RG_AS_EXPECTED)
 
 enum rg_outcome {
 #define RG_OUTCOME_ENUM(name, verdict) RG_##name,
 	RG_OUTCOMES(RG_OUTCOME_ENUM)
 #undef RG_OUTCOME_ENUM
-	RG_N_OUTCOMES,
+		RG_N_OUTCOMES,
 };
 
 /*

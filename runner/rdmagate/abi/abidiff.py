@@ -6,6 +6,7 @@ only. Its exit code is the stable part of its output (a bit field: 1 error,
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,7 @@ class AbidiffRun:
         return bool(self.status & CHANGE) and not any(counts)
 
 
-def run(library: str, old: Path, new: Path, suppressions: list[Path] = (),
+def run(library: str, old: Path, new: Path, suppressions: Sequence[Path] = (),
         all_types: bool = False) -> AbidiffRun:
     """abidiff of two libraries, or (all_types) of two header corpora, where
     no type is reachable from an exported function."""

@@ -5,6 +5,7 @@ in the cache (baselines/abi/NAME, see baseline.py)."""
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,10 +93,11 @@ def _private_signatures(old: Side, new: Side, scratch: Path) -> list[Finding]:
     scratch.mkdir(parents=True, exist_ok=True)
     sigs = [abixml.function_signatures(p, scratch / f"libibverbs-{i}.abi")
             for i, p in enumerate(libs)]
-    return symbols.private_signatures(old.inventory, new.inventory, *sigs, "from debug info")
+    return symbols.private_signatures(old.inventory, new.inventory, sigs[0], sigs[1],
+                                      "from debug info")
 
 
-def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
+def compare_stacks(old_name: str, new_name: str, suppressions: Sequence[Path] = (),
                    say=lambda text: None, consumers: list[str] | None = None,
                    old_from_baseline: bool = False) -> AbiReport:
     """consumers: files, directories or .debs to check against the new stack;

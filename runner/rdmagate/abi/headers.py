@@ -247,7 +247,7 @@ def write_knowledge(path: Path, knowledge: dict) -> None:
 
 def read_knowledge(path: Path) -> dict:
     """knowledge.txt as write_knowledge wrote it; a bad line is an error naming it."""
-    knowledge = {kind: set() for kind in KNOWLEDGE_KINDS}
+    knowledge: dict[str, set] = {kind: set() for kind in KNOWLEDGE_KINDS}
     for number, line in enumerate(files.read_text(path, "knowledge.txt").splitlines(),
                                   start=1):
         words = line.split()

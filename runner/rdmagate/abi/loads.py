@@ -14,12 +14,13 @@ libibverbs (consumers.check: every version node and symbol@version it
 imports must be in the new library) plus the C library floor; a load that
 disagrees with it is an error of rdmagate, never a finding."""
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
 from ..outputs import records
-from ..stacks import elf, glibc, inventory as stack_inventory, layout
+from ..stacks import FetchedStack, elf, glibc, inventory as stack_inventory, layout
 from . import consumers, loader
 
 # libibverbs builds each provider's file name from this format, compiled in
@@ -78,7 +79,7 @@ def load_file(path: Path) -> LoadsFile:
 class Side:
     """What a load needs of a stack: its tree, inventory and runnable root."""
     name: str
-    fetched: object        # stacks.FetchedStack
+    fetched: FetchedStack
     inventory: dict
 
     @property
@@ -168,7 +169,7 @@ def _floor(files: list[Path]) -> str | None:
 
 
 def run(direction: str, files: list[tuple[str, Path]], providers_of: str, target: Side,
-        fallback_roots: list[Path | None], extra_path: list[Path] = ()) -> LoadRun:
+        fallback_roots: list[Path | None], extra_path: Sequence[Path] = ()) -> LoadRun:
     """Load files with target's libibverbs, in target's root or else the first
     fallback root whose C library runs them both."""
     libibverbs = target.libibverbs

@@ -144,7 +144,9 @@ class Rule:
 
 
 def read(path: Path) -> list[Rule]:
-    rules, section, props, start = [], None, {}, 0
+    rules: list = []
+    props: dict = {}
+    section, start = None, 0
     # split on '\n' alone, as libabigail does: a '\r' stays in the value
     lines = files.read_text(path, "suppressions").split("\n")
 

@@ -22,6 +22,7 @@ old headers: a member that moves (relative to the anchor that matters), a
 member whose type or function-pointer signature changes, a struct that shrinks
 or grows where applications allocate it, an enumerator whose value changes."""
 import re
+from collections.abc import Set as AbstractSet
 
 from .abixml import Corpus, Record
 from .findings import Finding
@@ -197,7 +198,8 @@ def _enum(name: str, old: dict, new: dict, header: str) -> list[Finding]:
 
 
 def compare(old: Corpus, new: Corpus, knowledge: dict,
-            not_shipped: set[str] = frozenset(), exports: dict | None = None) -> list[Finding]:
+            not_shipped: AbstractSet[str] = frozenset(),
+            exports: dict | None = None) -> list[Finding]:
     """knowledge: what the new headers' code says of each struct, from
     headers.build: handed_out (returned by pointer), size_passed (sizeof at
     the call site), array_passed ((struct, function) taking an array of it);
@@ -227,7 +229,7 @@ def compare(old: Corpus, new: Corpus, knowledge: dict,
 
 
 def compare_prototypes(old: dict, new: dict, exported: set[str] | None = None,
-                       not_shipped: set[str] = frozenset()) -> list[Finding]:
+                       not_shipped: AbstractSet[str] = frozenset()) -> list[Finding]:
     """Functions of the public headers (headers.Prototype by name): one gone
     no longer compiles, unless it was only a declaration no library of the
     old stack exported (nothing could link it) or its whole header is gone

@@ -28,7 +28,7 @@ def state(job_id: str) -> tuple[str, str, str]:
     """(state, reason, node list) of a job; ("", "", "") once it is gone."""
     done = call(["squeue", "--noheader", f"--jobs={job_id}", "--format=%T|%r|%N"])
     fields = done.stdout.strip().split("|") if done.returncode == 0 else []
-    return tuple(fields) if len(fields) == 3 else ("", "", "")
+    return (fields[0], fields[1], fields[2]) if len(fields) == 3 else ("", "", "")
 
 
 def hostnames(nodelist: str) -> list[str]:

@@ -37,7 +37,7 @@ def rounds(nodes: list[str], mode: str) -> list[list[tuple[str, str]]]:
         return []
     if mode == "all":
         ring = list(nodes) + ([None] if len(nodes) % 2 else [])
-        out = []
+        out: list[list[tuple[str, str]]] = []
         for _ in range(len(ring) - 1):
             half = len(ring) // 2
             out.append([(a, b) for a, b in zip(ring[:half], reversed(ring[half:]))
@@ -49,7 +49,8 @@ def rounds(nodes: list[str], mode: str) -> list[list[tuple[str, str]]]:
     for edge in edges[:1] if len(nodes) == 2 else edges:
         free = next((r for r in out if not {n for p in r for n in p} & set(edge)), None)
         if free is None:
-            out.append(free := [])
+            free = []
+            out.append(free)
         free.append(edge)
     return out
 
@@ -68,7 +69,7 @@ def run_pair(pair: Pair, target, fleet_dir: Path, say=lambda text: None) -> Pair
     pair.status = TESTED
     measured = pair_baseline.measurements(found, METRICS)
     for name in MEASUREMENTS:
-        entry = {"measurement": name, "metric": METRICS[name.rsplit("-", 1)[0]]}
+        entry: dict = {"measurement": name, "metric": METRICS[name.rsplit("-", 1)[0]]}
         failed = [r["error"] for r in found if f"{r['tool']}-{r['size']}" == name
                   and not r["ok"]]
         if name in measured:
@@ -148,7 +149,9 @@ def baseline_text(b: dict) -> str:
     if b["verdict"] == "none stored":
         return b["note"]
     low, high = b["ci"] or (0.0, math.inf)
-    cmp = stats.Comparison(b["ratio"], low, high, b["verdict"], *b["n"], *b["runs"], b["note"])
+    (n_a, n_b), (runs_a, runs_b) = b["n"], b["runs"]
+    cmp = stats.Comparison(b["ratio"], low, high, b["verdict"], n_a, n_b, runs_a, runs_b,
+                           b["note"])
     return perf_suite.verdict_message(f"the baseline {b['path']}", cmp, b["threshold"],
                                       b["where"] or "where unknown")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import files, outcomes
 from ..outputs import results
+from ..outputs.result import Result
 from ..report.page import CELL, esc, STYLE, WHERE
 from . import pairs
 from .record import NOT_TESTED, Fleet
@@ -15,7 +16,7 @@ from .record import NOT_TESTED, Fleet
 
 def _matrix(fleet: Fleet, fleet_dir: Path) -> str:
     names = [n.name for n in fleet.nodes]
-    outcome: dict[str, dict[str, dict]] = {}
+    outcome: dict[str, dict[str, Result]] = {}
     for node in fleet.nodes:
         if node.run_dir:
             for r in results.read(fleet_dir / node.run_dir / "results.jsonl"):
@@ -31,10 +32,10 @@ def _matrix(fleet: Fleet, fleet_dir: Path) -> str:
     for test in tests:
         cells = []
         for name in names:
-            r = outcome[test].get(name)
-            word = r.outcome if r else "not run"
+            cell = outcome[test].get(name)
+            word = cell.outcome if cell else "not run"
             colour = CELL.get(word, "#ffd8b5")
-            why = r.why if r else "the node stopped first"
+            why = cell.why if cell else "the node stopped first"
             cells.append(f'<td style="background:{colour}" title="{esc(why)}">{esc(word)}</td>')
         rows.append(f"<tr><td><code>{esc(test)}</code></td>{''.join(cells)}</tr>")
     deviating = sum(1 for t in tests if deviates(t))

@@ -37,7 +37,7 @@ def preload(harness: Path, run_dir: Path) -> list[str]:
     return [f"LD_PRELOAD={library}", f"RDMAGATE_COVERAGE={run_dir / 'coverage.bin'}"]
 
 
-def _counts(data: bytes, symbols: list[tuple[str, str]], where: Path):
+def _counts(data: bytes, symbols: list[tuple[str, ...]], where: Path):
     if len(data) < 16 or struct.unpack_from("<QQ", data)[0] != MAGIC:
         raise InfraError(f"{where}: not a coverage file of this rdmagate")
     n = struct.unpack_from("<Q", data, 8)[0]

@@ -20,7 +20,7 @@ class Unit:
     node: str
     stack: str
     profile: str
-    results: list[dict]
+    results: list[Result]
     measures: list[tuple[str, float, str]] = field(default_factory=list)
 
 

@@ -39,7 +39,7 @@ class Btf:
         self.base = base
         self.types: list[Type | None] = list(base.types) if base else [None]
         self.strings = data[hdr_len + str_off:hdr_len + str_off + str_len]
-        self.base_strlen = base.base_strlen + len(base.strings) if base else 0
+        self.base_strlen: int = base.base_strlen + len(base.strings) if base else 0
         at, end = hdr_len + type_off, hdr_len + type_off + type_len
         while at < end:
             name_off, info, size_or_type = struct.unpack_from("<III", data, at)
@@ -84,7 +84,7 @@ class Btf:
     def named(self) -> dict[str, int]:
         """struct/union name -> type id (the first of that name)."""
         if not hasattr(self, "_named"):
-            self._named = {}
+            self._named: dict = {}
             for tid, t in enumerate(self.types):
                 if t and t.kind in (STRUCT, UNION) and t.name:
                     self._named.setdefault(_label(t), tid)
@@ -140,7 +140,8 @@ def changed_types(old: Btf, new: Btf, symbol: str, most: int = 3) -> list[str]:
     if start is None or symbol not in new.functions():
         return []
     others = new.named()
-    seen, level, out = {start}, [start], []
+    seen, level = {start}, [start]
+    out: list = []
     while level and not out:
         following = []
         for tid in level:

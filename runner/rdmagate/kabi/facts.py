@@ -120,7 +120,8 @@ def _extract(deb: Path, names: set[str]) -> dict[str, bytes]:
                 for member in tar:
                     tail = "/" + member.name.rsplit("/", 1)[-1]
                     if member.isfile() and tail in suffixes:
-                        data = tar.extractfile(member).read()
+                        extracted = tar.extractfile(member)   # a file: never None
+                        data = extracted.read() if extracted else b""
                         if member.name.endswith(".xz"):
                             data = lzma.decompress(data)
                         elif member.name.endswith(".zst"):

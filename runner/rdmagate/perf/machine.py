@@ -39,7 +39,7 @@ LOADED = 1.0   # host load per core above which a lab run's figures are slow
 
 
 def _cpuinfo() -> dict:
-    facts = {}
+    facts: dict = {}
     try:
         text = Path("/proc/cpuinfo").read_text(errors="replace")
     except OSError:

@@ -64,11 +64,11 @@ def read_samples(path: Path) -> list[int]:
 
 def collect(out: Path, names: list[str]) -> dict:
     """name -> {"samples": [...], "higher_is_better": bool} or {"error": why}."""
-    statuses = {}
+    statuses: dict[str, int] = {}
     for line in (out / "status.txt").read_text().splitlines():
-        name, _, code = line.partition(" ")
-        statuses[name] = int(code) if code.strip().lstrip("-").isdigit() else -1
-    found = {}
+        name, _, word = line.partition(" ")
+        statuses[name] = int(word) if word.strip().lstrip("-").isdigit() else -1
+    found: dict[str, dict] = {}
     for name in names:
         code = statuses.get(name)
         log = out / f"{name}.log"

@@ -62,7 +62,7 @@ def parse(text: str, source: str = "perftest output") -> list[dict]:
     start = starts[-1]
     columns = [("bytes", None) if name == "#bytes" else (name, unit)
                for name, unit in _columns(lines[start])]
-    rows = []
+    rows: list[dict] = []
     for number, line in enumerate(lines[start + 1:], start=start + 2):
         if not line.strip() or line.strip().startswith("---"):
             if rows:
@@ -79,7 +79,7 @@ def parse(text: str, source: str = "perftest output") -> list[dict]:
 
 
 def _row(columns, cells, where: str) -> dict:
-    row = {}
+    row: dict[str, float] = {}
     for (name, unit), cell in zip(columns, cells):
         value = _number(cell, where)
         if name == "bytes":
@@ -138,7 +138,7 @@ def parse_json(text: str, source: str = "perftest JSON report") -> dict:
         raise UsageError(f"{source}: not a JSON report with results") from None
     if not isinstance(results, dict):
         raise UsageError(f"{source}: results is not one object")
-    row = {}
+    row: dict[str, float] = {}
     for key, value in results.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise UsageError(f"{source}: {key}: {value!r} is not a number")

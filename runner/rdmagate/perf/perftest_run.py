@@ -191,7 +191,8 @@ def collect(out: Path, jobs: list[dict], stack: str = "", kernel: str = "") -> l
     for job in jobs:
         name, tool = job["name"], f"ib_{job['tool']}"
         client, server = out / f"{name}.client.txt", out / f"{name}.server.txt"
-        raw = {"client": f"{out.name}/{client.name}", "server": f"{out.name}/{server.name}"}
+        raw: dict[str, str | list[str]] = {"client": f"{out.name}/{client.name}",
+                                           "server": f"{out.name}/{server.name}"}
         json_path = out / f"{name}.client.json"
         if json_path.exists():
             raw["client_json"] = f"{out.name}/{json_path.name}"
@@ -234,6 +235,7 @@ def _outcome(job: dict, status, client: Path, server: Path) -> dict:
             return _failed(f"the {side} was stopped (exit {code}: timeout)", client, server)
         if code != 0:
             return _failed(f"the {side} exited with {code}", client, server)
+    table: dict | UsageError
     try:
         table = _row_for(job, perftest.parse_file(client), str(client))
     except UsageError as err:

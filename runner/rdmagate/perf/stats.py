@@ -237,7 +237,8 @@ def compare(a_runs, b_runs, threshold: float, confidence: float = 0.99,
         return Comparison(ratio, 0.0, math.inf, "inconclusive", a.samples, b.samples,
                           a.runs, b.runs, f"{min(a.runs, b.runs)} run on a side: how much "
                           "runs differ is unknown")
-    terms = [(a.var / a.runs, a.runs - 1), (b.var / b.runs, b.runs - 1)]
+    terms: list[tuple[float, float]] = [(a.var / a.runs, a.runs - 1),
+                                        (b.var / b.runs, b.runs - 1)]
     if adjust:
         terms.append((adjust.var, adjust.df))
     # the runs' own variance already holds a little of the boot effect (1/runs

@@ -19,10 +19,13 @@ are in the message, every sample in the run's native/ directory."""
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..harness import build
 from ..errors import UsageError
 from ..outputs.result import append_results, Result
+from ..stacks import FetchedStack, Stack
+from ..targets import Target
 from . import baseline, calibrate, history, machine, native, record, stats
 from .budget import Budget
 
@@ -38,15 +41,15 @@ JOBS_A_BOOT = 48  # runs a check's boot holds: the first boot's 12 measurements 
 @dataclass
 class Session:
     """One side's measurements at a target, boot after boot, every run kept."""
-    stack: object
-    fetched: object
-    target: object
+    stack: Stack
+    fetched: FetchedStack
+    target: Target
     run_dir: Path
     subdir: str = "native"
     iters: int = ITERS
     warmup: int = WARMUP
     env: dict | None = None
-    say: object = lambda text: None
+    say: Callable[[str], None] = lambda text: None
     results: dict = field(default_factory=dict)       # name -> native.runs_of shape
     calibration: list = field(default_factory=list)   # runs of rdmagate-calibrate
     machine: dict | None = None
@@ -131,7 +134,10 @@ def adaptive(sessions: list[Session], names, decided, budget: Budget | None = No
             say(f"perf: {budget.refuse(what, estimate(per))}; {len(pending)} measurement(s) "
                 "stay inconclusive")
             break
-        budget.spend(what, estimate(per), lambda: [s.boot(pending, per) for s in sessions])
+        def boot_round() -> None:
+            for session in sessions:
+                session.boot(pending, per)
+        budget.spend(what, estimate(per), boot_round)
         rounds += 1
         pending = [n for n in pending if not decided(n)
                    and all(s.runs(n) + runs <= max_runs for s in sessions)

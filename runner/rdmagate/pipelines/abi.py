@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..abi import findings, loads, suppress
-from ..abi.compare import compare_stacks
+from ..abi.compare import AbiReport, compare_stacks
 from .. import files
 from ..abi.findings import Finding
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
@@ -33,7 +33,7 @@ class AbiRequest:
 @dataclass
 class AbiDone:
     run_dir: Path
-    report: object                       # abi.compare.AbiReport
+    report: AbiReport
     exit_code: int
     loads: list = field(default_factory=list)        # abi.loads.LoadRun
     load_problems: list = field(default_factory=list)  # where loads and findings disagree
@@ -99,7 +99,7 @@ def _loads(request: AbiRequest, report, progress: Progress) -> tuple[list, list[
     progress.say("loading each stack's providers with the other's libibverbs")
     sides = [loads.Side(s.name, fetch(s, say=progress.say, with_rootfs=False), inv)
              for s, inv in ((old, report.old), (new, report.new))]
-    runs = loads.matrix(*sides, request.vendor_providers)
+    runs = loads.matrix(sides[0], sides[1], request.vendor_providers)
     for run in runs:
         if run.direction == "vendor":
             report.findings = sorted(report.findings + [_vendor_finding(load, run)

@@ -9,3 +9,6 @@
 from .fetch import FetchedStack, fetch, is_fetched, kernel_debs  # noqa: F401
 from .inventory import inventory  # noqa: F401
 from .manifest import Stack, kernel_release, kernel_stack, known, resolve  # noqa: F401
+
+__all__ = ["FetchedStack", "Stack", "fetch", "inventory", "is_fetched", "kernel_debs",
+           "kernel_release", "kernel_stack", "known", "resolve"]

@@ -73,7 +73,7 @@ class _Reader:
 
 
 def _version_defs(r: _Reader, info: ElfInfo) -> dict[int, str]:
-    names = {}
+    names: dict = {}
     sec = r.by_type(SHT_GNU_VERDEF)
     if not sec:
         return names
@@ -91,7 +91,7 @@ def _version_defs(r: _Reader, info: ElfInfo) -> dict[int, str]:
 
 
 def _version_needs(r: _Reader, info: ElfInfo) -> dict[int, tuple[str, str]]:
-    needs = {}
+    needs: dict = {}
     sec = r.by_type(SHT_GNU_VERNEED)
     if not sec:
         return needs

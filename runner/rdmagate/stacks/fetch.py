@@ -93,7 +93,7 @@ def _set_rootfs(fetched: FetchedStack, cache: Path | None, mirror: str | None, s
                     key=order.__getitem__)
     stack = fetched.stack
     wanted = rootfs.depends(packages.package_files(stack.kind, stack.prefix, stack.name))
-    skipped = []   # said when the tree is built, not at every run
+    skipped: list[str] = []   # said when the tree is built, not at every run
     suite = rootfs.choose_suite(stack.name, fetched.glibc_floor, suites,
                                 lambda s: rootfs.suite_glibc(s, mirror),
                                 lambda s: rootfs.unmet(s, wanted, mirror), skipped.append)

@@ -22,7 +22,8 @@ HOST_PACKAGES = ("libibverbs1", "ibverbs-providers", "librdmacm1", "librdmacm1t6
 
 def _library(path: Path, root: Path) -> dict:
     info = elf.read_elf(path)
-    public, private = {}, {}
+    public: dict = {}
+    private: dict = {}
     for symbol, version, default in info.exports:
         if version is None:
             continue
@@ -180,7 +181,7 @@ def inventory(fetched) -> dict:
     root = fetched.root
     found = fetched.layout
     files = library_files(root, found)
-    libraries = {name: None for name in layout.CORE}
+    libraries: dict[str, dict | None] = {name: None for name in layout.CORE}
     libraries.update({name: _library(path, root) for name, path in files.items()})
     provider_dir, providers_found, broken = providers(root, found)
     where, warnings = _layout_record(found, root, provider_dir, providers_found, libraries)

@@ -48,7 +48,8 @@ def metadata(kind: str, path: Path) -> tuple[str, str]:
         return fields["Package"], fields["Version"]
     argv = [_tool(kind), "-qp", "--nosignature", "--qf", _RPM_FORMAT, str(path)]
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    found = tuple(done.stdout.strip().partition("\t")[::2])
+    name, _, version = done.stdout.strip().partition("\t")
+    found = (name, version)
     _readable(kind, path, done, all(found))
     return found
 

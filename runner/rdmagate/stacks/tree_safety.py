@@ -73,7 +73,8 @@ def inside(root: Path, relative: Path, create: bool = True) -> Path:
     Missing directories are made when create. UsageError on a loop of links or
     a component that is not a directory."""
     root = Path(root)
-    parts, done, hops = list(Path(relative).parts), [], 0
+    parts, hops = list(Path(relative).parts), 0
+    done: list[str] = []
     while parts:
         part = parts.pop(0)
         if part in ("", ".", "/"):

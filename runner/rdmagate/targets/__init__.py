@@ -88,3 +88,7 @@ def choose(wanted: Wanted, host: Host | None = None) -> Target:
         reason = "no RDMA device here" if wanted.needs_device else "the stack needs its own root"
         return Lab(wanted.stack, reason)
     return HostDevice("none", "no suite selected needs a device")
+
+
+# What callers import from here (Ran and Target are base.py's, re-exported).
+__all__ = ["HostDevice", "HostRxe", "Lab", "Ran", "Target", "choose", "rxe_possible"]

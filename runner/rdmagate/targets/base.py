@@ -6,6 +6,7 @@ say which kernel and device it is; none of them branches on where it is.
 Shares are host directories the argv needs (a run directory, a build tree),
 each (path, writable): a target that runs elsewhere makes them appear at
 the same path there; a target on this host has them already."""
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +43,7 @@ class Target:
     def kernel_release(self) -> str:
         raise NotImplementedError
 
-    def run(self, argv: list[str], shares: list[tuple[Path, bool]] = (),
+    def run(self, argv: list[str], shares: Sequence[tuple[Path, bool]] = (),
             on_line=lambda line: None, say=lambda text: None, timeout: float | None = None,
             peer_argv: list[str] | None = None) -> Ran:
         """Run argv (and, on a target of two nodes, peer_argv on the first)

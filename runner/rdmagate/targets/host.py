@@ -27,7 +27,10 @@ def run_here(argv: list[str], on_line, env: dict | None = None, with_stderr: boo
     except OSError as err:
         raise InfraError(f"cannot run {argv[0]}: {err.strerror}") from None
     try:
-        with interrupt.Registered(proc) if interruptible else contextlib.nullcontext():
+        guard: contextlib.AbstractContextManager = contextlib.nullcontext()
+        if interruptible:
+            guard = interrupt.Registered(proc)
+        with guard:
             for line in proc.stdout:
                 on_line(line.rstrip("\n"))
             status = proc.wait()

@@ -15,6 +15,6 @@ def write(upgrade: Upgrade, path: Path) -> None:
                             reason=phase.note, message=phase.note, duration_s=phase.seconds))
     breaks = [r.text for r in upgrade.reasons or [] if r.category == "breaks"]
     found.append(Result("upgrade.verdict", "upgrade", "verdict",
-                        {"NO-GO": "FAIL", "NOT TESTED": "ERROR"}.get(upgrade.verdict, "PASS"),
+                        {"NO-GO": "FAIL", "NOT TESTED": "ERROR"}.get(upgrade.verdict or "", "PASS"),
                         reason=upgrade.verdict or "", message="\n".join(breaks)))
     junit.write(found, path)

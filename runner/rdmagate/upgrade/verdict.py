@@ -77,8 +77,10 @@ def abi_note(abi: Abi | None, device_driver: str | None) -> str:
 
 
 def _verbs_reasons(verbs: Verbs | None, old: str, new: str, compat: str) -> list[Reason]:
-    out = []
-    for test, cells in sorted(verbs.tests.items() if verbs else []):
+    out: list[Reason] = []
+    if verbs is None:
+        return out
+    for test, cells in sorted(verbs.tests.items()):
         before, after = cells.get(old), cells.get(new)
         why = verbs.messages.get(test, {})
         if after in BREAKS and before not in BREAKS:

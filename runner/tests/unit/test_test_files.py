@@ -29,7 +29,7 @@ def imports_of_test_modules(tree: ast.Module) -> list[str]:
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             names += [f"{node.module}.{alias.name}" for alias in node.names]
-    return [name for name in names if name.startswith(("tests.unit.", "tests.lab."))]
+    return [name for name in names if name.startswith(("tests.unit.", "tests.daemon.", "tests.lab."))]
 
 
 class TestFiles(unittest.TestCase):

@@ -8,3 +8,5 @@
 from .guests import DEVICE, Lab  # noqa: F401
 from .qemu import available  # noqa: F401
 from .run import Boot, LabResult, run, shell  # noqa: F401
+
+__all__ = ["DEVICE", "Boot", "Lab", "LabResult", "available", "run", "shell"]

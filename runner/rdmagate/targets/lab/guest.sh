@@ -3,14 +3,15 @@
 # command (argv from a NUL-separated file, never through a shell), reports.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 shared=/run/rdmagate-lab
+# shellcheck disable=SC2013 # the command line is one line of words
 for word in $(cat /proc/cmdline); do
 	case "$word" in rdmagate.node=*) node="${word#*=}" ;; esac
 done
 lab="$shared/node$node"
 say() { echo "rdmagate-lab: $*"; }
-read -r address < $lab/address
-read -r peer < $lab/peer
-read -r active_timeout < $lab/active_timeout
+read -r address < "$lab/address"
+read -r peer < "$lab/peer"
+read -r active_timeout < "$lab/active_timeout"
 
 # crc32 first: rxe asks the crypto layer for it, and the module autoload of
 # some kernels cannot reach the chroot's modules (rxe then fails with -2).
@@ -34,7 +35,7 @@ done
 say "rxe0 ACTIVE uptime $(cut -d' ' -f1 /proc/uptime)"
 
 export RDMAGATE_LAB_NODE="$node" RDMAGATE_LAB_ADDRESS="${address%/*}" RDMAGATE_PEER="$peer"
-cd "$(cat $lab/cwd)" 2>/dev/null || cd /
+cd "$(cat "$lab/cwd")" 2>/dev/null || cd /
 run_argv() {
 	# perl-base is in every Debian root: it execs the argv as given.
 	perl -e 'open(my $f, "<", shift) or exit 127; local $/; my @a = split(/\0/, <$f>);
@@ -45,28 +46,28 @@ listeners() {
 	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
 		grep -cE '^ *[0-9]+: [0-9A-F]+:[0-9A-F]+ [0-9A-F]+:[0-9A-F]+ 0A '
 }
-if [ -f $lab/server_argv ]; then
+if [ -f "$lab/server_argv" ]; then
 	# node 1 of two: serve until node 2 says it is done. The client starts
 	# once the server listens (a fixed second was too short under TCG:
 	# "Couldn't connect"), or after 10 s for a server that never listens on TCP.
 	before=$(listeners)
-	run_argv $lab/server_argv &
+	run_argv "$lab/server_argv" &
 	server=$!
 	waited=0
 	while [ "$(listeners)" -le "$before" ] && [ "$waited" -lt 100 ] && kill -0 "$server" 2>/dev/null; do
 		sleep 0.1
 		waited=$((waited + 1))
 	done
-	touch $shared/server.ready
-	until [ -f $shared/client.done ]; do sleep 0.2; done
+	touch "$shared/server.ready"
+	until [ -f "$shared/client.done" ]; do sleep 0.2; done
 	kill "$server" 2>/dev/null
 	wait "$server"
 	exit 0
 fi
 if [ -n "$peer" ]; then
-	until [ -f $shared/server.ready ]; do sleep 0.2; done
+	until [ -f "$shared/server.ready" ]; do sleep 0.2; done
 fi
-run_argv $lab/argv
+run_argv "$lab/argv"
 status=$?
-touch $shared/client.done 2>/dev/null
+touch "$shared/client.done" 2>/dev/null
 exit $status

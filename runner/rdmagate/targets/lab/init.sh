@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # rdmagate lab: the initramfs's /init. Static text: everything variable comes
 # from files in the control share (/lab), read with `read -r`, never evaluated.
 /bin/busybox --install -s /bin
@@ -7,6 +8,7 @@ mkdir -p /proc /sys /dev /lab /lower /upper /newroot /lib/modules
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+# shellcheck disable=SC2013 # one module name a line, no spaces
 for m in $(cat /boot-modules); do insmod "/mods/$m" 2>/dev/null; done
 
 say() { echo "rdmagate-lab: $*"; }
@@ -18,6 +20,7 @@ case " $(cat /proc/cmdline) " in
 esac
 
 node=1
+# shellcheck disable=SC2013 # the command line is one line of words
 for word in $(cat /proc/cmdline); do
 	case "$word" in rdmagate.node=*) node="${word#*=}" ;; esac
 done

@@ -177,7 +177,7 @@ while read -r name port limit tool args <&3; do
 			continue
 		fi
 		if [ "$try" -ge "$MAX_TRIES" ] || ! grep -q "^Correlation coefficient" "$out/$name.client.txt"; then
-			echo done > "$sync/$name.$try.next"
+			echo "done" > "$sync/$name.$try.next"
 			break
 		fi
 		for kept in client.txt server.txt client.json; do

@@ -5,7 +5,7 @@
 #   preflight device NAME FIRMWARE | preflight port NAME PORT STATE PHYS_STATE RATE
 # Reads /sys and /proc only; takes no arguments.
 tab=$(printf '\t')
-read_one() { cat "$1" 2>/dev/null | head -n 1; }
+read_one() { head -n 1 "$1" 2>/dev/null; }
 echo "preflight${tab}kernel${tab}$(uname -r)"
 echo "preflight${tab}taint${tab}$(read_one /proc/sys/kernel/tainted)"
 for dev in /sys/class/infiniband/*; do
