@@ -62,7 +62,7 @@ class Btf:
             self.types.append(Type(kind, self.string(name_off), size_or_type, members))
 
     def string(self, offset: int) -> str:
-        if offset < self.base_strlen:
+        if self.base and offset < self.base_strlen:
             return self.base.string(offset)
         start = offset - self.base_strlen
         return self.strings[start:self.strings.index(b"\0", start)].decode(errors="replace")
@@ -75,6 +75,8 @@ class Btf:
 
     def neighbours(self, tid: int) -> list[int]:
         t = self.types[tid]
+        if t is None:   # void
+            return []
         if t.kind in (STRUCT, UNION, FUNC_PROTO, ARRAY):
             return ([t.size_or_type] if t.kind == FUNC_PROTO else []) + [m[1] for m in t.members]
         if t.kind in (PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG, FUNC):
@@ -146,8 +148,10 @@ def changed_types(old: Btf, new: Btf, symbol: str, most: int = 3) -> list[str]:
         following = []
         for tid in level:
             t = old.types[tid]
-            if t.kind in (STRUCT, UNION) and t.name and _label(t) in others:
-                a, b = old.layout(t), new.layout(new.types[others[_label(t)]])
+            if t and t.kind in (STRUCT, UNION) and t.name and _label(t) in others:
+                counterpart = new.types[others[_label(t)]]
+                assert counterpart   # named() holds types, never void
+                a, b = old.layout(t), new.layout(counterpart)
                 if a != b:
                     out.append(f"{_label(t)} ({_how(a, b)})")
             for next_id in old.neighbours(tid):
