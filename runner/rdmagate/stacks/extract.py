@@ -80,6 +80,15 @@ def add_package(tree: "Tree", package: Path) -> None:
                              f"({lines[-1] if lines else f'{argv[0]} exit {proc.returncode}'})")
 
 
+def _set_time(path: Path, mtime) -> None:
+    """The member's time, when the system can hold it (a forged one is not
+    worth refusing the package for)."""
+    try:
+        os.utime(path, (mtime, mtime), follow_symlinks=False)
+    except (OverflowError, ValueError):
+        pass
+
+
 def _shown(name: str) -> str:
     return name if name.isprintable() else repr(name)
 
@@ -107,7 +116,7 @@ class Tree:
         """Directory modes and times, once nothing more is written in them."""
         for path, (mode, mtime) in self._modes.items():
             os.chmod(path, mode & KEPT_BITS)
-            os.utime(path, (mtime, mtime))
+            _set_time(path, mtime)
 
     def place(self, tar: tarfile.TarFile, member: tarfile.TarInfo, label: str,
               seen: set) -> None:
@@ -130,12 +139,14 @@ class Tree:
         try:
             self._clear(path, label, member.name)
             if member.issym():
+                if "\0" in member.linkname:
+                    self.refuse(label, member.name, "its link target has a NUL byte")
                 os.symlink(member.linkname, path)
             elif member.islnk():
                 os.link(self._hard_target(member, label), path, follow_symlinks=False)
             else:
                 self._file(tar, member, path)
-            os.utime(path, (member.mtime, member.mtime), follow_symlinks=False)
+            _set_time(path, member.mtime)
         except OSError as err:
             raise InfraError(f"{label}: member {_shown(member.name)}: cannot be written to "
                              f"{path} ({err.strerror})") from None
@@ -147,6 +158,8 @@ class Tree:
     def parts(self, name: str, label: str, member: str) -> tuple[str, ...]:
         """A member's name (or a hard link's target) as path components."""
         what = "its name" if name == member else f"its hard link target {_shown(name)}"
+        if "\0" in name:
+            self.refuse(label, member, f"{what} has a NUL byte")
         if name.startswith("/"):
             self.refuse(label, member, f"{what} is an absolute path")
         parts = tuple(p for p in name.split("/") if p not in ("", "."))

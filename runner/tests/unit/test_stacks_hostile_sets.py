@@ -175,6 +175,12 @@ class WhatIsStillUnpacked(unittest.TestCase):
         self.assertEqual(stat.S_IMODE((root / "usr/share").stat().st_mode), 0o775)
         self.assertFalse((root / "usr/fifo").exists() or (root / "usr/fifo").is_symlink())
 
+    def test_a_time_the_system_cannot_hold_is_left_out(self):
+        info, data = member("./usr/late", data=b"late\n")
+        info.mtime = 10 ** 20
+        root = self.unpack([(info, data)])
+        self.assertEqual((root / "usr/late").read_bytes(), b"late\n")
+
     def test_a_file_where_a_directory_stands(self):
         with self.assertRaises(UsageError) as caught:
             self.unpack([member("./usr/lib/", "dir")], [member("./usr/lib")])
