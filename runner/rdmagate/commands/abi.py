@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from .. import options
+from ..abi.loads import reason as loader_words
 from ..outputs import records
 from ..pipelines.abi import AbiRequest, diff
 from ..progress import Progress
@@ -102,13 +103,6 @@ def _summary(report, run_dir, loads) -> None:
     print(f"findings: {run_dir / 'findings.json'}; report: {run_dir / 'report.html'}")
 
 
-def _reason(message: str) -> str:
-    """The dynamic loader's words without the file paths it names."""
-    if message.startswith("/") and ": " in message:
-        message = message.split(": ", 1)[1]
-    return message.split(" (required by ", 1)[0]
-
-
 def _loads(runs) -> None:
     if not runs:
         return
@@ -124,7 +118,7 @@ def _loads(runs) -> None:
         failed: dict[str, list[str]] = {}
         for p in run.loads:
             if not p.loaded:
-                failed.setdefault(_reason(p.message), []).append(p.provider)
+                failed.setdefault(loader_words(p.message), []).append(p.provider)
         for reason, names in failed.items():
             who = "all" if len(names) == len(run.loads) > 1 else ", ".join(names)
             print(f"      {who}: {reason}")

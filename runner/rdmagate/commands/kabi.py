@@ -3,10 +3,9 @@ import json
 import sys
 
 from .. import options
+from ..abi import causes
 from ..pipelines.kabi import KabiRequest, kabi_run
 from ..progress import Progress
-
-SHOWN = 15
 
 
 def register(subparsers) -> None:
@@ -62,17 +61,9 @@ def _summary(report, run_dir) -> None:
     print(f"  {summary['exports_compared']} exports compared: "
           + (", ".join(f"{n} {k}" for k, n in sorted(summary["by_kind"].items()))
              or "no changes"))
-    kernel = [f for f in report.findings if not f.symbol]
-    for finding in kernel:
-        print(f"  {finding.severity:<8} kernel: {finding.kind}: {finding.detail}")
-    # Functions first (tracepoint keys such as __SCK__* say less), then by module.
-    worst = sorted((f for f in report.findings if f.symbol and f.severity in ("breaking", "review")),
-                   key=lambda f: (f.symbol.startswith("__"), f.library, f.symbol))
-    for finding in worst[:SHOWN]:
-        print(f"  {finding.severity:<8} {finding.library}: {finding.kind} {finding.symbol}: "
-              f"{finding.detail}")
-    if len(worst) > SHOWN:
-        print(f"  ... and {len(worst) - SHOWN} more in kabi.json")
+    found = causes.group(report.findings)
+    for line in causes.text(found, causes.actions(found)):
+        print(line)
     for prediction in report.modules:
         state = "loads" if prediction.loads else f"refused ({prediction.check})"
         print(f"  module {prediction.module} on {prediction.kernel}: {state}"

@@ -5,6 +5,7 @@ versioning on or off, vermagic, the size of struct module, signature
 enforcement). Findings have the shape of the userspace ABI diff's."""
 from dataclasses import dataclass, field
 
+from ..abi import causes
 from ..abi.findings import SEVERITIES, Finding
 from . import symvers
 
@@ -40,7 +41,7 @@ class KabiReport:
         return {"from": {"stack": self.old.stack, "source": self.old.source, **self.old.facts},
                 "to": {"stack": self.new.stack, "source": self.new.source, **self.new.facts},
                 "area": self.area, "verdict": self.verdict, "summary": self.summary(),
-                "findings": [f.as_dict() for f in self.findings],
+                "findings": [f.as_dict() for f in causes.assign(self.findings)],
                 "modules": [m.as_dict() for m in self.modules],
                 "proofs": [p.as_dict() for p in self.proofs]}
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import files
+from ..abi import causes
 from ..errors import InfraError, UsageError
 from ..kabi import btf, compare, facts, modules, predict, symvers
 from ..outputs import rundir
@@ -66,5 +67,6 @@ def kabi_run(request: KabiRequest, results_dir: str | None, progress: Progress) 
                               where="lab" if request.lab else "host", device="none")
     files.write_atomic(run_dir / "kabi.json", json.dumps(report.as_dict(), indent=2) + "\n",
                        "kabi.json")
+    causes.write_sarif(causes.group(report.findings), run_dir / "findings.sarif")
     record.finish(code, verdict=report.verdict["verdict"])
     return KabiDone(run_dir, report, code)

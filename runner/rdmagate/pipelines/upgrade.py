@@ -11,7 +11,7 @@ from ..stacks import names
 from ..kabi import modules as kabi_modules
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..progress import Progress
-from ..upgrade import gate, junit_of, verdict
+from ..upgrade import actions, gate, junit_of, verdict
 from ..upgrade.record import Upgrade
 
 
@@ -67,6 +67,7 @@ def upgrade(request: UpgradeRequest, progress: Progress) -> UpgradeDone:
 def write_outputs(run_dir: Path, upgrade: Upgrade) -> None:
     page.write(upgrade, run_dir / "report.html")
     junit_of.write(upgrade, run_dir / "junit.xml")
+    actions.write_sarif(upgrade, run_dir / "findings.sarif")
 
 
 def exit_code(upgrade: Upgrade) -> int:

@@ -147,7 +147,8 @@ class Gate:
         self.data["kabi"] = {k: found[k] for k in ("verdict", "summary", "modules", "proofs")}
         self.data["kabi"].update(
             given=bool(self.modules), releases=[report.old.release, report.new.release],
-            kernel=[f for f in found["findings"] if not f["symbol"]])
+            kernel=[f for f in found["findings"] if not f["symbol"]],
+            removed=[f["symbol"] for f in found["findings"] if f["kind"] == "export removed"])
         loads = sum(1 for m in report.modules if m.loads)
         return (f"{found['summary']['exports_compared']} RDMA exports, "
                 f"{found['verdict']['verdict']}" +

@@ -46,6 +46,7 @@ def _abi_reasons(abi: Abi | None, device_driver: str | None) -> list[Reason]:
             out.append(Reason("breaks", f.audience, text))
         else:
             out.append(Reason("risk", f.audience, text))
+        out[-1].cause = f.cause   # a finding's reasons are grouped as its findings are
     return out
 
 
@@ -180,7 +181,8 @@ def decide(upgrade: Upgrade) -> tuple[str, list[Reason]]:
     for phase in upgrade.phases:
         if phase.status != "done":
             reasons.append(Reason("untested", phase.name,
-                                  f"phase {phase.name} {phase.status}: {phase.note}"))
+                                  f"phase {phase.name} {phase.status}: {phase.note}",
+                                  cause="phases"))
     reasons.sort(key=_order)
     for rank, reason in enumerate(reasons, start=1):
         reason.rank = rank
