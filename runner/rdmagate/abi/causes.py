@@ -237,7 +237,7 @@ def action(cause: Cause, runs: list[LoadRun] | None = None) -> str:
         if library := _management(cause):
             return f"rebuild tools that link {library} ({kind} {name} {word})"
         if cause.severity == "breaking":
-            return f"rebuild code that uses {kind} {name} ({root.library}: {kind} {name} {word})"
+            return f"rebuild applications that use {kind} {name} ({root.library}: it {word})"
         return f"review code that allocates or copies {kind} {name} ({root.library})"
     if cause.id == KERNEL:
         return f"rebuild out-of-tree kernel modules for {_new_release(cause)}"

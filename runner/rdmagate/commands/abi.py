@@ -4,12 +4,13 @@ import sys
 from pathlib import Path
 
 from .. import options
+from ..abi import causes
 from ..abi.loads import reason as loader_words
 from ..outputs import records
 from ..pipelines.abi import AbiRequest, diff
 from ..progress import Progress
 
-SHOWN = 25
+SHOWN = 25   # consumers not checked, listed
 
 
 def register(subparsers) -> None:
@@ -79,14 +80,6 @@ def _summary(report, run_dir, loads) -> None:
     for audience, verdict in report.verdicts.items():
         counts = ", ".join(f"{n} {s}" for s, n in verdict["counts"].items() if n) or "no changes"
         print(f"  {audience:<13} {verdict['verdict']:<13} ({counts})")
-    worst = [f for f in report.findings if f.severity in ("breaking", "review")]
-    for finding in worst[:SHOWN]:
-        what = f" {finding.symbol}@{finding.version}" if finding.symbol and finding.version \
-            else ""
-        print(f"  {finding.severity:<8} {finding.audience:<12} {finding.library}: "
-              f"{finding.kind}{what}: {finding.detail}")
-    if len(worst) > SHOWN:
-        print(f"  ... and {len(worst) - SHOWN} more in findings.json")
     if report.consumers:
         broken = [c for c in report.consumers if c.verdict.startswith("fails")]
         replaced = [c for c in report.consumers if c.verdict == "replaced by the upgrade"]
@@ -100,7 +93,11 @@ def _summary(report, run_dir, loads) -> None:
     if report.suppressed:
         print(f"  suppressed: {len(report.suppressed)} (see findings.json)")
     _loads(loads)
-    print(f"findings: {run_dir / 'findings.json'}; report: {run_dir / 'report.html'}")
+    found = causes.group(report.record().findings, loads)
+    for line in causes.text(found, causes.actions(found, loads)):
+        print(line)
+    print(f"findings: {run_dir / 'findings.json'}, findings.sarif")
+    print(f"report: {run_dir / 'report.html'}")
 
 
 def _loads(runs) -> None:

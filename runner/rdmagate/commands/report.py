@@ -5,6 +5,7 @@ from ..outputs import junit, results
 from ..errors import UsageError
 from ..pipelines import abi, upgrade
 from ..upgrade import record, verdict
+from .upgrade import summarize
 
 
 def register(subparsers) -> None:
@@ -52,5 +53,6 @@ def _fleet(run_dir: Path) -> int:
 def _upgrade(run_dir: Path) -> int:
     found = verdict.decided(record.load(run_dir / "upgrade.json"))
     upgrade.write_outputs(run_dir, found)
-    print(f"{run_dir}: {found.verdict}; wrote report.html and junit.xml")
+    print(f"wrote {run_dir}/report.html, junit.xml and findings.sarif")
+    summarize(found, run_dir)
     return upgrade.exit_code(found)

@@ -17,7 +17,7 @@ GO: none of these. NOT TESTED: no phase but fetch ended (all skipped or
 failed): a gate that tested nothing says so."""
 
 from .. import outcomes
-from ..abi import loads
+from ..abi import causes, loads
 from ..stacks.layout import MANAGEMENT
 from .record import Abi, Reason, Series, Upgrade, Verbs
 
@@ -28,7 +28,7 @@ BREAKS = outcomes.UNEXPECTED   # an ERROR (infrastructure) leaves a test unteste
 
 def _abi_reasons(abi: Abi | None, device_driver: str | None) -> list[Reason]:
     out = []
-    for f in abi.findings if abi else []:
+    for f in causes.assign(abi.findings) if abi else []:   # also a record written before causes
         if f.severity not in ("breaking", "review"):
             continue
         text = f"{f.library}: {f.kind}: {f.detail}"
