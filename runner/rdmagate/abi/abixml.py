@@ -27,6 +27,7 @@ class Corpus:
     enums: dict[str, tuple[str, dict[str, int]]] = field(default_factory=dict)  # header, values
     # the declaration line of each type, member (type.member) and enumerator, from DWARF
     lines: dict[str, int] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)   # typedef name -> the type it names
 
 
 class _Types:
@@ -110,6 +111,8 @@ def read(path: Path) -> Corpus:
             _members(node, 0, types, record, corpus.lines)
             corpus.records.setdefault(name, record)
             corpus.lines.setdefault(name, _line(node))
+        elif node.tag == "typedef-decl":
+            corpus.aliases.setdefault(name, types.spell(node.get("type-id")))
         elif node.tag == "enum-decl":
             corpus.enums.setdefault(name, (header, {e.get("name"): int(e.get("value"))
                                                    for e in node.findall("enumerator")}))

@@ -117,6 +117,35 @@ def assign(findings: list[Finding]) -> list[Finding]:
     return [dataclasses.replace(f, cause=cause_id(f, nodes, wide)) for f in findings]
 
 
+def reach(findings: list[Finding], corpus, prototypes: dict) -> list[Finding]:
+    """The consequences of a type that changed beyond what its own findings
+    say: the types that embed it (by value: they change with it) and the
+    functions of the headers that take or return it, as information findings
+    of its cause. corpus: the new headers' abixml.Corpus; prototypes: name
+    -> headers.Prototype."""
+    changed = {}
+    for f in findings:
+        match = _TYPE.match(f.detail)
+        if match and f.library.endswith(".h") and f.severity in ACTIONABLE:
+            changed.setdefault(match.group(2), (match.group(1), f))
+    out = []
+    for name, (kind, root) in sorted(changed.items()):
+        spelled = f"{kind} {name}"
+        for outer in sorted(corpus.records.values(), key=lambda r: r.name):
+            inside = [m for m in outer.order if re.fullmatch(
+                rf"{re.escape(spelled)}(\[\d*\])*", outer.members[m][1])]
+            if inside and outer.name != name:
+                out.append(Finding(outer.header, "embedded in", "info", root.audience,
+                                   f"{spelled}: embedded in {outer.kind} {outer.name}."
+                                   f"{inside[0]}", outer.name, line=corpus.lines.get(outer.name, 0)))
+        words = {name} | {alias for alias, what in corpus.aliases.items() if what == spelled}
+        for function, proto in sorted(prototypes.items()):
+            if set(re.findall(r"\w+", proto.signature)) & words:
+                out.append(Finding(proto.header or "headers", "taken by", "info", root.audience,
+                                   f"{spelled}: {function} {proto.signature}", function))
+    return out
+
+
 def _rank(finding: Finding) -> tuple:
     audience = AUDIENCES.index(finding.audience) if finding.audience in AUDIENCES else 9
     return (SEVERITIES.index(finding.severity), finding.kind == "member moved", audience)
@@ -335,7 +364,8 @@ def sarif_entry(cause: Cause, level: str | None = None, rule: str | None = None)
     """One cause as a SARIF result: the rule from its audience, severity and
     root kind; its consequences' declarations as related locations."""
     root = cause.findings[0]
-    related = [sarif.Location(f.library, f.line, text=f.detail) for f in cause.findings[1:]
+    related = [sarif.Location(f.library, f.line, text=f"{f.kind}: {f.detail}")
+               for f in cause.findings[1:]
                if f.library.endswith(".h")][:RELATED]
     rule = rule or f"{_slug(cause.audience)}/{cause.severity}/{_slug(root.kind)}"
     return sarif.Entry(rule, f"{root.kind} ({cause.severity} for {cause.audience})",

@@ -141,6 +141,7 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
                 {n for n, (h, _) in old_corpus.enums.items() if h not in missing}
             findings += abidiff.reconcile(runs[-1], findings, judged,
                                           set(new_corpus.records) | set(new_corpus.enums))
+            findings += causes.reach(findings, new_corpus, new_protos)
             findings = locations.locate(findings, old_corpus, new_corpus)
         else:
             lacking = " and ".join(s.inventory["stack"]["name"] for s in (old, new) if not s.headers)

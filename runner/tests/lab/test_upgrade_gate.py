@@ -38,7 +38,19 @@ class GateDebian11To13(unittest.TestCase):
         self.assertIn("glibc 2.38", text)
         self.assertNotIn("breaks", [r["category"] for r in data["reasons"]])
 
-    def test_verbs_matrix_and_binary_compatibility(self):
+    def test_the_answer_fits_a_terminal_one_line_a_cause(self):
+        from rdmagate.commands.upgrade import verdict_lines
+        from rdmagate.upgrade import record
+        run_dir = Path(self.data["run_dir"])
+        lines = verdict_lines(record.load(run_dir / "upgrade.json"), run_dir / "report.html")
+        print("\n" + "\n".join(lines))
+        self.assertLessEqual(len(lines), 20)
+        why = lines[:lines.index("What to do:")]
+        self.assertEqual(sum("ibnd_node" in line for line in why), 1)   # 12 findings, one cause
+        self.assertEqual(len([line for line in lines if "IBVERBS_PRIVATE_34 (15 of" in line]), 1)
+        self.assertTrue(lines[-1].startswith("report: "))
+
+
         verbs = self.data["verbs"]
         self.assertEqual(verbs["columns"], ["debian-11", "debian-13",
                                             "debian-11 build on debian-13"])

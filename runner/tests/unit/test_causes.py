@@ -14,9 +14,13 @@ from rdmagate.commands.upgrade import verdict_lines
 from rdmagate.upgrade import record, verdict
 from tests.support import abi_json, build_header_stack, rdmagate
 
-# four members after the array: each moves when it grows by one byte
-GREW = {"plain": "char name[65];\n\tuint32_t a;\n\tuint32_t b;\n\tuint32_t c;\n\tuint32_t d;"}
-BEFORE = {"plain": "char name[64];\n\tuint32_t a;\n\tuint32_t b;\n\tuint32_t c;\n\tuint32_t d;"}
+# four members after the array: each moves when it grows by one byte; ibv_qp
+# embeds it, ibv_use_plain (HEADER_PARTS) takes it
+QP = "struct ibv_context *context;\n\tuint32_t qp_num;\n\tstruct ibv_plain embedded;"
+GREW = {"plain": "char name[65];\n\tuint32_t a;\n\tuint32_t b;\n\tuint32_t c;\n\tuint32_t d;",
+        "qp": QP}
+BEFORE = {"plain": "char name[64];\n\tuint32_t a;\n\tuint32_t b;\n\tuint32_t c;\n\tuint32_t d;",
+          "qp": QP}
 
 
 class StructGrowth(unittest.TestCase):
@@ -41,12 +45,15 @@ class StructGrowth(unittest.TestCase):
         findings = [Finding(**f) for f in self.report["findings"]]
         mine = [f for f in findings if f.cause == "type:ibv_plain"]
         self.assertEqual(sorted(f.kind for f in mine),
-                         ["member moved"] * 4 + ["member type changed"])
+                         ["embedded in", "member moved", "member moved", "member moved",
+                          "member moved", "member type changed", "taken by"])
         found = causes.group(findings)
         (cause,) = [c for c in found if c.id == "type:ibv_plain"]
-        self.assertEqual(len(cause.findings), 5)
+        self.assertEqual(len(cause.findings), 7)
         self.assertEqual(cause.findings[0].kind, "member type changed")   # the root first
-        self.assertEqual(cause.consequences, ["member moved (4): a, b, c, d"])
+        self.assertEqual(cause.consequences, ["embedded in (1): ibv_qp",
+                                              "member moved (4): a, b, c, d",
+                                              "taken by (1): ibv_use_plain"])
         self.assertIn("char[64] -> char[65]", cause.headline)
         # every finding of findings.json has its cause
         self.assertTrue(all(f["cause"] for f in self.report["findings"]))
@@ -74,7 +81,8 @@ class StructGrowth(unittest.TestCase):
         self.assertEqual(where["artifactLocation"],
                          {"uri": "infiniband/verbs.h", "uriBaseId": "INCLUDEDIR"})
         self.assertEqual(where["region"]["startLine"], line)
-        related = {r["physicalLocation"]["region"]["startLine"] for r in result["relatedLocations"]}
+        related = {r["physicalLocation"]["region"]["startLine"] for r in result["relatedLocations"]
+                   if "moved" in r["message"]["text"]}
         self.assertEqual(related, {line + 1, line + 2, line + 3, line + 4})   # a, b, c, d
 
 
