@@ -179,6 +179,18 @@ class GateTerminal(unittest.TestCase):
         self.assertEqual(len(providers), 1, "\n".join(lines))
         self.assertIn("  1. rebuild tools that link libibnetdisc (struct ibnd_node grew)", lines)
 
+    def test_junit_has_one_testcase_a_cause(self):
+        import xml.etree.ElementTree as ET
+        from rdmagate.upgrade import junit_of
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "junit.xml"
+            junit_of.write(gate_record(moved=11), path)
+            cases = [c.get("name") for c in ET.parse(path).getroot().iter("testcase")]
+        causes_ = [c for c in cases if c.startswith("cause ")]
+        self.assertEqual(sorted(causes_), ["cause kind:provider-removed/applications",
+                                           "cause node:IBVERBS_PRIVATE_33",
+                                           "cause type:ibnd_node"])
+        self.assertIn("verdict", cases)
 
 if __name__ == "__main__":
     unittest.main()
