@@ -21,7 +21,9 @@ def register(subparsers) -> None:
         "checks in its own order to each module on B's kernel and print the exact "
         "message the kernel would; with --lab, load each into B's kernel in a QEMU guest "
         "and check that the prediction held. A stack whose headers are not in the cache "
-        "is read from baselines/kabi/ (the RDMA exports only). Exit 1 when a given "
+        "is read from baselines/kabi/ (the RDMA exports only). Removed exports are named "
+        "first, a kernel-wide change counts the CRC changes it implies, and the actions "
+        "end the output; kabi.json and findings.sarif (SARIF 2.1.0). Exit 1 when a given "
         "module would not load on B, 3 when a lab load disagrees with the prediction.")
     options.add_stack(parser, default=None, flag="--from", help_text="the stack in use")
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")

@@ -13,7 +13,8 @@ def register(subparsers) -> None:
         "report", help="rebuild the reports of a run directory",
         description="Rebuild a run's reports from what it recorded, also for a run that "
         "was killed: for a fleet run, report.html and junit.xml from fleet.json; for an "
-        "upgrade run, report.html and junit.xml from upgrade.json (the "
+        "upgrade run, report.html, junit.xml and findings.sarif from upgrade.json, its answer "
+        "printed again (the "
         "verdict is decided again from the phases that ended); for an abi run, report.html "
         "from findings.json and providers.json; for a check, junit.xml "
         "and the summary from results.jsonl.")

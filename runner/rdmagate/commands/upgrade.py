@@ -22,9 +22,10 @@ def register(subparsers) -> None:
         "(--modules), build the suites against both (does code written for A still compile "
         "against B? does A's build run on B's libraries?), run the verbs suites on each "
         "stack (on the device, or in the lab on each stack's own kernel), measure A and B "
-        "in the same session, and decide: GO, GO WITH RISKS or NO-GO, with the reasons "
-        "ranked. Writes results/<run>/upgrade.json, report.html (self-contained) and "
-        "junit.xml. Exit 0 for GO and GO WITH RISKS, 1 for NO-GO, 3 for NOT TESTED (no "
+        "in the same session, and decide: GO, GO WITH RISKS or NO-GO, with its reasons "
+        "one line a cause and the actions ranked, in 20 lines. Writes results/<run>/"
+        "upgrade.json, report.html (self-contained; verdict, actions and one line per pillar "
+        "first), junit.xml (a testcase per cause) and findings.sarif (SARIF 2.1.0). Exit 0 for GO and GO WITH RISKS, 1 for NO-GO, 3 for NOT TESTED (no "
         "phase but fetch ended: all skipped or failed).")
     options.add_stack(parser, default=None, flag="--from", help_text="the stack in use now")
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
