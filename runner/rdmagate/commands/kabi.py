@@ -4,6 +4,7 @@ import sys
 
 from .. import options
 from ..abi import causes
+from ..outputs import terminal
 from ..pipelines.kabi import KabiRequest, kabi_run
 from ..progress import Progress
 
@@ -56,16 +57,20 @@ def run(args) -> int:
 
 
 def _summary(report, run_dir) -> None:
+    """The verdict, the causes (removed exports named first), the counts,
+    each module's load, then what to do; kabi.json's path last."""
     old, new = report.old, report.new
     summary = report.summary()
     print(f"kABI {old.stack} ({old.release}) -> {new.stack} ({new.release}), "
           f"area {report.area}: {report.verdict['verdict']}")
-    print(f"  {summary['exports_compared']} exports compared: "
-          + (", ".join(f"{n} {k}" for k, n in sorted(summary["by_kind"].items()))
-             or "no changes"))
     found = causes.group(report.findings)
-    for line in causes.text(found, causes.actions(found)):
+    lines = causes.text(found, causes.actions(found))
+    todo = lines.index("What to do:")
+    for line in lines[:todo]:
         print(line)
+    print(terminal.clip(f"  {summary['exports_compared']} exports compared: "
+                        + (", ".join(f"{n} {k}" for k, n in sorted(summary["by_kind"].items()))
+                           or "no changes")))
     for prediction in report.modules:
         state = "loads" if prediction.loads else f"refused ({prediction.check})"
         print(f"  module {prediction.module} on {prediction.kernel}: {state}"
@@ -74,5 +79,7 @@ def _summary(report, run_dir) -> None:
         print(f"  lab {proof.module}: {'loaded' if proof.loaded else 'refused'}"
               f" ({'agrees' if proof.agrees else 'DISAGREES'} with the prediction)"
               + (f": {proof.kernel_lines[0]}" if proof.kernel_lines else ""))
-    print(f"  sources: {old.source}; {new.source}")
+    print(terminal.clip(f"  sources: {old.source}; {new.source}"))
+    for line in lines[todo:]:
+        print(line)
     print(f"findings: {run_dir / 'kabi.json'}")

@@ -143,6 +143,26 @@ class Grouping(unittest.TestCase):
         self.assertEqual(causes.action(cause), "review for applications: " + cause.title)
 
 
+class KabiText(unittest.TestCase):
+    def test_removed_exports_are_named_on_the_first_screen(self):
+        """debian-11 to debian-12 (the committed kernel baselines): all 24
+        removed exports before the 702 CRC changes, which are counted."""
+        with tempfile.TemporaryDirectory() as tmp:
+            done = rdmagate("kabi", "--from", "debian-11", "--to", "debian-12", "--results", tmp)
+            self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+            kabi = json.loads(next(Path(tmp).iterdir()).joinpath("kabi.json").read_text())
+        removed = [f["symbol"] for f in kabi["findings"] if f["kind"] == "export removed"]
+        self.assertEqual(len(removed), 24)
+        lines = done.stdout.splitlines()
+        first = "\n".join(lines[:24])
+        for name in removed:
+            self.assertRegex(first, rf"\b{name}\b")
+        self.assertIn("ib_create_qp", first)
+        self.assertLess(first.index("ib_create_qp"), done.stdout.index("702 CRC changed"))
+        self.assertLessEqual(len(lines), 24, done.stdout)
+        self.assertTrue(all(len(line) <= 80 for line in lines[1:-1]), done.stdout)
+
+
 def gate_record(moved: int) -> record.Upgrade:
     """A gate's record with a grown management struct, a node, an i40iw removal."""
     findings = [Finding("infiniband/ibnetdisc.h", "member type changed", "breaking",
