@@ -200,9 +200,10 @@ def _provider_lines(node: str, runs: list[LoadRun] | None) -> tuple[list[str], s
 
 
 def group(findings: list[Finding], runs: list[LoadRun] | None = None) -> list[Cause]:
-    """The causes of findings (assigned or not), removals first, then the
-    worst; runs, the providers loaded, adds the providers each node fails."""
-    found = findings if all(f.cause for f in findings) else assign(findings)
+    """The causes of findings, removals first, then the worst; runs, the
+    providers loaded, adds the providers each node fails. The ids are
+    assigned again: a file read back is not trusted to hold them right."""
+    found = assign(findings)
     by_id: dict[str, list[Finding]] = {}
     for f in found:
         by_id.setdefault(f.cause, []).append(f)
