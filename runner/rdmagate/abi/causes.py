@@ -137,7 +137,8 @@ def reach(findings: list[Finding], corpus, prototypes: dict) -> list[Finding]:
             if inside and outer.name != name:
                 out.append(Finding(outer.header, "embedded in", "info", root.audience,
                                    f"{spelled}: embedded in {outer.kind} {outer.name}."
-                                   f"{inside[0]}", outer.name, line=corpus.lines.get(outer.name, 0)))
+                                   f"{inside[0]}", outer.name,
+                                   line=corpus.lines.get(outer.name, 0)))
         words = {name} | {alias for alias, what in corpus.aliases.items() if what == spelled}
         for function, proto in sorted(prototypes.items()):
             if set(re.findall(r"\w+", proto.signature)) & words:
@@ -185,18 +186,17 @@ def _consequences(root: Finding, mine: list[Finding]) -> list[str]:
     return lines
 
 
-def _provider_lines(node: str, runs: list[LoadRun] | None) -> tuple[list[str], set]:
+def _provider_lines(node: str, runs: list[LoadRun] | None) -> list[str]:
     """Providers of the old stack (or a vendor's) that fail to load for a node."""
-    lines, said = [], set()
+    lines = []
     for run in runs or []:
         if run.direction == "downgrade":
             continue
         failed = [p.provider for p in run.loads if not p.loaded and node in p.message]
         if failed:
-            said.add(run.direction)
             lines.append(f"{len(failed)} of {run.providers_of}'s {len(run.loads)} providers do "
                          f"not load with {run.libibverbs_of}'s libibverbs: {', '.join(failed)}")
-    return lines, said
+    return lines
 
 
 def group(findings: list[Finding], runs: list[LoadRun] | None = None) -> list[Cause]:
@@ -217,7 +217,7 @@ def group(findings: list[Finding], runs: list[LoadRun] | None = None) -> list[Ca
         consequences = _consequences(root, mine) if id_.startswith(("type:", "node:", KERNEL)) \
             else []
         if id_.startswith("node:"):
-            consequences += _provider_lines(id_.split(":", 1)[1], runs)[0]
+            consequences += _provider_lines(id_.split(":", 1)[1], runs)
         causes.append(Cause(id_, root.severity, root.audience, _title(id_, root, mine), mine,
                             consequences))
     causes.sort(key=lambda c: (not (c.removes and c.actionable), SEVERITIES.index(c.severity),
@@ -230,11 +230,16 @@ def _cut(names: list[str], shown: int = 6) -> str:
     return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
 
 
-def _management(cause: Cause) -> str | None:
-    for library, header in MANAGEMENT.items():
-        if cause.findings[0].library in (library, header):
-            return library
+def management(library: str) -> str | None:
+    """The fabric management library a finding's library or header is, or None."""
+    for name, header in MANAGEMENT.items():
+        if library in (name, header):
+            return name
     return None
+
+
+def _management(cause: Cause) -> str | None:
+    return management(cause.findings[0].library)
 
 
 def _new_release(cause: Cause) -> str:
@@ -282,7 +287,8 @@ def action(cause: Cause, runs: list[LoadRun] | None = None) -> str:
         return (f"hosts need glibc {newest.removeprefix('GLIBC_')} or newer for "
                 f"{_cut(_names(cause.findings), 3)}")
     if root.kind.startswith("consumer"):
-        return f"rebuild or replace the binaries that no longer load ({_cut(_names(cause.findings), 3)})"
+        return ("rebuild or replace the binaries that no longer load "
+                f"({_cut(_names(cause.findings), 3)})")
     verb = "fix" if cause.severity == "breaking" else "review"
     return f"{verb} for {cause.audience}: {cause.title}"
 

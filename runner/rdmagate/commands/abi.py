@@ -28,7 +28,8 @@ def register(subparsers) -> None:
         "downgrade), as libibverbs opens them (dlopen RTLD_NOW, in a root whose C library runs "
         "both), and each result is checked against the static rules. The run directory's "
         "report.html shows what to do, the verdicts, the findings one cause at a time and "
-        "each load; findings.sarif (SARIF 2.1.0) puts each cause on its header line. Exit 1 when something "
+        "each load; findings.sarif (SARIF 2.1.0) puts each cause on its header line. Exit 1 "
+        "when something "
         "breaks for applications or providers, 3 when a load disagrees with the static rules.")
     options.add_stack(parser, default=None, flag="--from", help_text="the stack in use")
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")

@@ -18,7 +18,7 @@ failed): a gate that tested nothing says so."""
 
 from .. import outcomes
 from ..abi import causes, loads
-from ..stacks.layout import MANAGEMENT
+from ..abi.causes import management
 from .record import Abi, Reason, Series, Upgrade, Verbs
 
 CATEGORIES = ("breaks", "slower", "risk", "untested")   # rank order
@@ -48,14 +48,6 @@ def _abi_reasons(abi: Abi | None, device_driver: str | None) -> list[Reason]:
             out.append(Reason("risk", f.audience, text))
         out[-1].cause = f.cause   # a finding's reasons are grouped as its findings are
     return out
-
-
-def management(library: str) -> str | None:
-    """The fabric management library a finding's library or header is, or None."""
-    for name, header in MANAGEMENT.items():
-        if library in (name, header):
-            return name
-    return None
 
 
 def abi_note(abi: Abi | None, device_driver: str | None) -> str:
