@@ -9,10 +9,9 @@ from pathlib import Path
 
 from rdmagate.abi import causes
 from rdmagate.abi.findings import Finding
-from rdmagate.abi.loads import LoadRun, ProviderLoad
 from rdmagate.commands.upgrade import verdict_lines
-from rdmagate.upgrade import record, verdict
-from tests.support import abi_json, build_header_stack, rdmagate
+from tests.support import abi_json, build_header_stack, failing, gate_record, node_findings, \
+    rdmagate
 
 # four members after the array: each moves when it grows by one byte; ibv_qp
 # embeds it, ibv_use_plain (HEADER_PARTS) takes it
@@ -86,21 +85,6 @@ class StructGrowth(unittest.TestCase):
         self.assertEqual(related, {line + 1, line + 2, line + 3, line + 4})   # a, b, c, d
 
 
-def node_findings() -> list[Finding]:
-    return [Finding("libibverbs", "private ABI changed", "breaking", "providers",
-                    "IBVERBS_PRIVATE_33 -> IBVERBS_PRIVATE_34: providers built for the old "
-                    "private ABI no longer load", version="IBVERBS_PRIVATE_34"),
-            Finding("/opt/vendor/libfoo-rdmav33.so", "consumer fails to load", "breaking",
-                    "providers", "missing: IBVERBS_PRIVATE_33 (libibverbs.so.1)")]
-
-
-def failing(names: list[str]) -> LoadRun:
-    return LoadRun("upgrade", "old", "new", "/x/libibverbs.so.1", "lib%s-rdmav34.so", "/", [
-        ProviderLoad(n, f"/x/lib{n}-rdmav33.so", False, False,
-                     "/x/libibverbs.so.1: version `IBVERBS_PRIVATE_33' not found", "fails", True)
-        for n in names])
-
-
 class Grouping(unittest.TestCase):
     def test_a_node_and_the_providers_and_binaries_that_fail_for_it(self):
         runs = [failing(["bnxt_re", "cxgb4", "efa", "mlx5"])]
@@ -161,27 +145,6 @@ class KabiText(unittest.TestCase):
         self.assertLess(first.index("ib_create_qp"), done.stdout.index("702 CRC changed"))
         self.assertLessEqual(len(lines), 24, done.stdout)
         self.assertTrue(all(len(line) <= 80 for line in lines[1:-1]), done.stdout)
-
-
-def gate_record(moved: int) -> record.Upgrade:
-    """A gate's record with a grown management struct, a node, an i40iw removal."""
-    findings = [Finding("infiniband/ibnetdisc.h", "member type changed", "breaking",
-                        "applications", "struct ibnd_node.nodedesc: char[64] -> char[65]",
-                        "ibnd_node.nodedesc")]
-    findings += [Finding("infiniband/ibnetdisc.h", "member moved", "breaking", "applications",
-                         f"struct ibnd_node.m{i}: offset {i} -> {i + 8} bits", f"ibnd_node.m{i}")
-                 for i in range(moved)]
-    findings += node_findings()[:1] + [
-        Finding("provider i40iw", "provider removed", "breaking", "applications",
-                "devices driven by i40iw have no userspace driver")]
-    data = {"run_id": "r", "started": "t", "host": "h", "from": {"name": "debian-11"},
-            "to": {"name": "debian-13"}, "compat_column": "c",
-            "phases": [{"name": p, "status": "done", "seconds": 1, "note": "ok"}
-                       for p in ("fetch", "abi", "kabi", "api", "verbs", "perf")],
-            "abi": {"findings": [f.as_dict() for f in findings],
-                    "loads": [json.loads(json.dumps(failing([f"p{i}" for i in range(15)]),
-                                                    default=lambda o: o.__dict__))]}}
-    return verdict.decided(record.from_dict(data))
 
 
 class GateTerminal(unittest.TestCase):

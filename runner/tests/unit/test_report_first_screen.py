@@ -12,7 +12,7 @@ import unittest
 from pathlib import Path
 
 from rdmagate.report import browser, page
-from tests.unit.test_causes import gate_record
+from tests.support import gate_record
 
 SCREEN = (1280, 800)
 MEASURE = """<script>

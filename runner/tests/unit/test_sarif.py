@@ -9,8 +9,7 @@ from pathlib import Path
 
 from rdmagate.upgrade import actions
 from rdmagate.outputs import sarif
-from tests.support import REPO_ROOT, abi_json, rdmagate
-from tests.unit.test_causes import gate_record
+from tests.support import REPO_ROOT, abi_json, gate_record, rdmagate
 
 LEVELS = {"error", "warning", "note", "none"}
 
