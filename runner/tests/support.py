@@ -10,9 +10,11 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from rdmagate.abi.findings import Finding
+from rdmagate.abi.loads import LoadRun, ProviderLoad
 from rdmagate.outputs import records
 from rdmagate.outputs.results import read as read_results
-from rdmagate.upgrade import record as upgrade_record
+from rdmagate.upgrade import record as upgrade_record, verdict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -355,3 +357,40 @@ def only_run(results_dir: str) -> Path:
     runs = list(Path(results_dir).iterdir())
     assert len(runs) == 1, runs
     return runs[0]
+
+
+# findings of a gate, as the tests of causes, SARIF and the report build on them
+def node_findings() -> list[Finding]:
+    return [Finding("libibverbs", "private ABI changed", "breaking", "providers",
+                    "IBVERBS_PRIVATE_33 -> IBVERBS_PRIVATE_34: providers built for the old "
+                    "private ABI no longer load", version="IBVERBS_PRIVATE_34"),
+            Finding("/opt/vendor/libfoo-rdmav33.so", "consumer fails to load", "breaking",
+                    "providers", "missing: IBVERBS_PRIVATE_33 (libibverbs.so.1)")]
+
+
+def failing(names: list[str]) -> LoadRun:
+    return LoadRun("upgrade", "old", "new", "/x/libibverbs.so.1", "lib%s-rdmav34.so", "/", [
+        ProviderLoad(n, f"/x/lib{n}-rdmav33.so", False, False,
+                     "/x/libibverbs.so.1: version `IBVERBS_PRIVATE_33' not found", "fails", True)
+        for n in names])
+
+
+def gate_record(moved: int) -> upgrade_record.Upgrade:
+    """A gate's record with a grown management struct, a node, an i40iw removal."""
+    findings = [Finding("infiniband/ibnetdisc.h", "member type changed", "breaking",
+                        "applications", "struct ibnd_node.nodedesc: char[64] -> char[65]",
+                        "ibnd_node.nodedesc")]
+    findings += [Finding("infiniband/ibnetdisc.h", "member moved", "breaking", "applications",
+                         f"struct ibnd_node.m{i}: offset {i} -> {i + 8} bits", f"ibnd_node.m{i}")
+                 for i in range(moved)]
+    findings += node_findings()[:1] + [
+        Finding("provider i40iw", "provider removed", "breaking", "applications",
+                "devices driven by i40iw have no userspace driver")]
+    data = {"run_id": "r", "started": "t", "host": "h", "from": {"name": "debian-11"},
+            "to": {"name": "debian-13"}, "compat_column": "c",
+            "phases": [{"name": p, "status": "done", "seconds": 1, "note": "ok"}
+                       for p in ("fetch", "abi", "kabi", "api", "verbs", "perf")],
+            "abi": {"findings": [f.as_dict() for f in findings],
+                    "loads": [json.loads(json.dumps(failing([f"p{i}" for i in range(15)]),
+                                                    default=lambda o: o.__dict__))]}}
+    return verdict.decided(upgrade_of(data))

@@ -25,6 +25,9 @@ class Record:
 class Corpus:
     records: dict[str, Record] = field(default_factory=dict)
     enums: dict[str, tuple[str, dict[str, int]]] = field(default_factory=dict)  # header, values
+    # the declaration line of each type, member (type.member) and enumerator, from DWARF
+    lines: dict[str, int] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)   # typedef name -> the type it names
 
 
 class _Types:
@@ -69,7 +72,12 @@ def _header(node: ET.Element) -> str | None:
     return public_header(node.get("filepath", ""))
 
 
-def _members(node: ET.Element, base: int, types: _Types, record: Record) -> None:
+def _line(node: ET.Element) -> int:
+    return int(node.get("line", 0) or 0)
+
+
+def _members(node: ET.Element, base: int, types: _Types, record: Record,
+             lines: dict[str, int]) -> None:
     """Members by the names C code uses: those of an anonymous struct or
     union member are reached directly, so they are listed as the parent's."""
     for member in node.findall("data-member"):
@@ -77,9 +85,10 @@ def _members(node: ET.Element, base: int, types: _Types, record: Record) -> None
         offset = base + int(member.get("layout-offset-in-bits", 0))
         inner = types.by_id.get(var.get("type-id"))
         if not var.get("name") and inner is not None and inner.tag in ("class-decl", "union-decl"):
-            _members(inner, offset, types, record)
+            _members(inner, offset, types, record, lines)
             continue
         name = var.get("name") or f"<unnamed at {offset}>"
+        lines.setdefault(f"{record.name}.{name}", _line(var))
         record.members[name] = (offset, types.spell(var.get("type-id")))
         record.order.append(name)
 
@@ -99,11 +108,17 @@ def read(path: Path) -> Corpus:
         if node.tag in ("class-decl", "union-decl"):
             record = Record("struct" if node.tag == "class-decl" else "union", name,
                             int(node.get("size-in-bits", 0)), header)
-            _members(node, 0, types, record)
+            _members(node, 0, types, record, corpus.lines)
             corpus.records.setdefault(name, record)
+            corpus.lines.setdefault(name, _line(node))
+        elif node.tag == "typedef-decl":
+            corpus.aliases.setdefault(name, types.spell(node.get("type-id")))
         elif node.tag == "enum-decl":
             corpus.enums.setdefault(name, (header, {e.get("name"): int(e.get("value"))
                                                    for e in node.findall("enumerator")}))
+            corpus.lines.setdefault(name, _line(node))
+            for enumerator in node.findall("enumerator"):   # DWARF gives them no line
+                corpus.lines.setdefault(enumerator.get("name"), _line(node))
     return corpus
 
 

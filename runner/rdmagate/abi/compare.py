@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..stacks import elf, fetch, inventory, is_fetched, resolve
-from . import abidiff, abixml, baseline, consumers as consumer_impact, headers, suppress, \
-    symbols, typerules
+from . import abidiff, abixml, baseline, causes, consumers as consumer_impact, headers, \
+    locations, suppress, symbols, typerules
 from ..outputs.audience import AudienceVerdict
 from .findings import Finding, FindingsFile, of_consumers, rank, verdicts
 
@@ -44,7 +44,7 @@ class AbiReport:
         return FindingsFile(self.old["stack"], self.new["stack"],
                             {a: AudienceVerdict(**v) for a, v in self.verdicts.items()},
                             self.sources, {r.library: r.status for r in self.abidiff_runs},
-                            self.consumers, self.suppressed, self.findings)
+                            self.consumers, self.suppressed, causes.assign(self.findings))
 
 
 def side(name: str, scratch: Path, say, from_baseline: bool = False) -> Side:
@@ -144,6 +144,8 @@ def compare_stacks(old_name: str, new_name: str, suppressions: Sequence[Path] = 
                 {n for n, (h, _) in old_corpus.enums.items() if h not in missing}
             findings += abidiff.reconcile(runs[-1], findings, judged,
                                           set(new_corpus.records) | set(new_corpus.enums))
+            findings += causes.reach(findings, new_corpus, new_protos)
+            findings = locations.locate(findings, old_corpus, new_corpus)
         else:
             lacking = " and ".join(s.inventory["stack"]["name"] for s in (old, new) if not s.headers)
             findings.append(Finding("headers", "not compared", "review", "build",

@@ -20,6 +20,8 @@ class Finding:
     detail: str
     symbol: str = ""
     version: str = ""
+    cause: str = ""      # the root cause it is part of (causes.py): one change, its consequences
+    line: int = 0        # the line of its declaration in the header `library` names, if known
 
     def as_dict(self) -> dict:
         return asdict(self)

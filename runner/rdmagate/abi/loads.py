@@ -245,6 +245,13 @@ def problems(runs: list[LoadRun], findings) -> list[str]:
     return found + findings_disagree(runs, findings)
 
 
+def reason(message: str) -> str:
+    """The dynamic loader's words without the file paths it names."""
+    if message.startswith("/") and ": " in message:
+        message = message.split(": ", 1)[1]
+    return message.split(" (required by ", 1)[0]
+
+
 def summary(runs: list[LoadRun]) -> str:
     """One phrase: how many providers loaded in each direction."""
     return ", ".join(f"{r.direction} {sum(p.loaded for p in r.loads)}/{len(r.loads)}"

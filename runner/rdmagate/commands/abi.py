@@ -4,11 +4,13 @@ import sys
 from pathlib import Path
 
 from .. import options
+from ..abi import causes
+from ..abi.loads import reason as loader_words
 from ..outputs import records
 from ..pipelines.abi import AbiRequest, diff
 from ..progress import Progress
 
-SHOWN = 25
+SHOWN = 25   # consumers not checked, listed
 
 
 def register(subparsers) -> None:
@@ -25,7 +27,9 @@ def register(subparsers) -> None:
         "opened with --to's libibverbs and every provider of --to with --from's (a "
         "downgrade), as libibverbs opens them (dlopen RTLD_NOW, in a root whose C library runs "
         "both), and each result is checked against the static rules. The run directory's "
-        "report.html shows the verdicts, the findings and each load. Exit 1 when something "
+        "report.html shows what to do, the verdicts, the findings one cause at a time and "
+        "each load; findings.sarif (SARIF 2.1.0) puts each cause on its header line. Exit 1 "
+        "when something "
         "breaks for applications or providers, 3 when a load disagrees with the static rules.")
     options.add_stack(parser, default=None, flag="--from", help_text="the stack in use")
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
@@ -78,14 +82,6 @@ def _summary(report, run_dir, loads) -> None:
     for audience, verdict in report.verdicts.items():
         counts = ", ".join(f"{n} {s}" for s, n in verdict["counts"].items() if n) or "no changes"
         print(f"  {audience:<13} {verdict['verdict']:<13} ({counts})")
-    worst = [f for f in report.findings if f.severity in ("breaking", "review")]
-    for finding in worst[:SHOWN]:
-        what = f" {finding.symbol}@{finding.version}" if finding.symbol and finding.version \
-            else ""
-        print(f"  {finding.severity:<8} {finding.audience:<12} {finding.library}: "
-              f"{finding.kind}{what}: {finding.detail}")
-    if len(worst) > SHOWN:
-        print(f"  ... and {len(worst) - SHOWN} more in findings.json")
     if report.consumers:
         broken = [c for c in report.consumers if c.verdict.startswith("fails")]
         replaced = [c for c in report.consumers if c.verdict == "replaced by the upgrade"]
@@ -99,14 +95,11 @@ def _summary(report, run_dir, loads) -> None:
     if report.suppressed:
         print(f"  suppressed: {len(report.suppressed)} (see findings.json)")
     _loads(loads)
-    print(f"findings: {run_dir / 'findings.json'}; report: {run_dir / 'report.html'}")
-
-
-def _reason(message: str) -> str:
-    """The dynamic loader's words without the file paths it names."""
-    if message.startswith("/") and ": " in message:
-        message = message.split(": ", 1)[1]
-    return message.split(" (required by ", 1)[0]
+    found = causes.group(report.record().findings, loads)
+    for line in causes.text(found, causes.actions(found, loads)):
+        print(line)
+    print(f"findings: {run_dir / 'findings.json'}, findings.sarif")
+    print(f"report: {run_dir / 'report.html'}")
 
 
 def _loads(runs) -> None:
@@ -124,7 +117,7 @@ def _loads(runs) -> None:
         failed: dict[str, list[str]] = {}
         for p in run.loads:
             if not p.loaded:
-                failed.setdefault(_reason(p.message), []).append(p.provider)
+                failed.setdefault(loader_words(p.message), []).append(p.provider)
         for reason, names in failed.items():
             who = "all" if len(names) == len(run.loads) > 1 else ", ".join(names)
             print(f"      {who}: {reason}")

@@ -5,10 +5,10 @@ import sys
 from .. import options
 from ..kabi import record as kabi_record
 from ..outputs import records
+from ..abi import causes
+from ..outputs import terminal
 from ..pipelines.kabi import KabiRequest, kabi_run
 from ..progress import Progress
-
-SHOWN = 15
 
 
 def register(subparsers) -> None:
@@ -24,7 +24,9 @@ def register(subparsers) -> None:
         "checks in its own order to each module on B's kernel and print the exact "
         "message the kernel would; with --lab, load each into B's kernel in a QEMU guest "
         "and check that the prediction held. A stack whose headers are not in the cache "
-        "is read from baselines/kabi/ (the RDMA exports only). Exit 1 when a given "
+        "is read from baselines/kabi/ (the RDMA exports only). Removed exports are named "
+        "first, a kernel-wide change counts the CRC changes it implies, and the actions "
+        "end the output; kabi.json and findings.sarif (SARIF 2.1.0). Exit 1 when a given "
         "module would not load on B, 3 when a lab load disagrees with the prediction.")
     options.add_stack(parser, default=None, flag="--from", help_text="the stack in use")
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
@@ -57,24 +59,20 @@ def run(args) -> int:
 
 
 def _summary(report, run_dir) -> None:
+    """The verdict, the causes (removed exports named first), the counts,
+    each module's load, then what to do; kabi.json's path last."""
     old, new = report.old, report.new
     summary = report.summary()
     print(f"kABI {old.stack} ({old.release}) -> {new.stack} ({new.release}), "
           f"area {report.area}: {report.verdict.verdict}")
-    print(f"  {summary['exports_compared']} exports compared: "
-          + (", ".join(f"{n} {k}" for k, n in sorted(summary["by_kind"].items()))
-             or "no changes"))
-    kernel = [f for f in report.findings if not f.symbol]
-    for finding in kernel:
-        print(f"  {finding.severity:<8} kernel: {finding.kind}: {finding.detail}")
-    # Functions first (tracepoint keys such as __SCK__* say less), then by module.
-    worst = sorted((f for f in report.findings if f.symbol and f.severity in ("breaking", "review")),
-                   key=lambda f: (f.symbol.startswith("__"), f.library, f.symbol))
-    for finding in worst[:SHOWN]:
-        print(f"  {finding.severity:<8} {finding.library}: {finding.kind} {finding.symbol}: "
-              f"{finding.detail}")
-    if len(worst) > SHOWN:
-        print(f"  ... and {len(worst) - SHOWN} more in kabi.json")
+    found = causes.group(report.findings)
+    lines = causes.text(found, causes.actions(found))
+    todo = lines.index("What to do:")
+    for line in lines[:todo]:
+        print(line)
+    print(terminal.clip(f"  {summary['exports_compared']} exports compared: "
+                        + (", ".join(f"{n} {k}" for k, n in sorted(summary["by_kind"].items()))
+                           or "no changes")))
     for prediction in report.modules:
         state = "loads" if prediction.loads else f"refused ({prediction.check})"
         print(f"  module {prediction.module} on {prediction.kernel}: {state}"
@@ -83,5 +81,7 @@ def _summary(report, run_dir) -> None:
         print(f"  lab {proof.module}: {'loaded' if proof.loaded else 'refused'}"
               f" ({'agrees' if proof.agrees else 'DISAGREES'} with the prediction)"
               + (f": {proof.kernel_lines[0]}" if proof.kernel_lines else ""))
-    print(f"  sources: {old.source}; {new.source}")
+    print(terminal.clip(f"  sources: {old.source}; {new.source}"))
+    for line in lines[todo:]:
+        print(line)
     print(f"findings: {run_dir / 'kabi.json'}")

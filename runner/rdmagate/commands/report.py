@@ -5,6 +5,7 @@ from ..outputs import junit, results
 from ..errors import UsageError
 from ..pipelines import abi, upgrade
 from ..upgrade import record, verdict
+from .upgrade import summarize
 
 
 def register(subparsers) -> None:
@@ -12,7 +13,8 @@ def register(subparsers) -> None:
         "report", help="rebuild the reports of a run directory",
         description="Rebuild a run's reports from what it recorded, also for a run that "
         "was killed: for a fleet run, report.html and junit.xml from fleet.json; for an "
-        "upgrade run, report.html and junit.xml from upgrade.json (the "
+        "upgrade run, report.html, junit.xml and findings.sarif from upgrade.json, its answer "
+        "printed again (the "
         "verdict is decided again from the phases that ended); for an abi run, report.html "
         "from findings.json and providers.json; for a check, junit.xml "
         "and the summary from results.jsonl.")
@@ -52,5 +54,6 @@ def _fleet(run_dir: Path) -> int:
 def _upgrade(run_dir: Path) -> int:
     found = verdict.decided(record.load(run_dir / "upgrade.json"))
     upgrade.write_outputs(run_dir, found)
-    print(f"{run_dir}: {found.verdict}; wrote report.html and junit.xml")
+    print(f"wrote {run_dir}/report.html, junit.xml and findings.sarif")
+    summarize(found, run_dir)
     return upgrade.exit_code(found)

@@ -7,10 +7,12 @@ from .. import options
 from ..outputs import records
 from ..pipelines.upgrade import UpgradeRequest, upgrade
 from ..progress import Progress
+from ..outputs import terminal
 from ..pipelines import gate
+from ..upgrade import actions
 from ..upgrade.record import Upgrade
 
-SHOWN = 12
+HEIGHT = 20   # lines of the verdict on a terminal; the rest is in the report
 
 
 def register(subparsers) -> None:
@@ -21,9 +23,10 @@ def register(subparsers) -> None:
         "(--modules), build the suites against both (does code written for A still compile "
         "against B? does A's build run on B's libraries?), run the verbs suites on each "
         "stack (on the device, or in the lab on each stack's own kernel), measure A and B "
-        "in the same session, and decide: GO, GO WITH RISKS or NO-GO, with the reasons "
-        "ranked. Writes results/<run>/upgrade.json, report.html (self-contained) and "
-        "junit.xml. Exit 0 for GO and GO WITH RISKS, 1 for NO-GO, 3 for NOT TESTED (no "
+        "in the same session, and decide: GO, GO WITH RISKS or NO-GO, with its reasons "
+        "one line a cause and the actions ranked, in 20 lines. Writes results/<run>/"
+        "upgrade.json, report.html (self-contained; verdict, actions and one line per pillar "
+        "first), junit.xml (a testcase per cause) and findings.sarif (SARIF 2.1.0). Exit 0 for GO and GO WITH RISKS, 1 for NO-GO, 3 for NOT TESTED (no "
         "phase but fetch ended: all skipped or failed).")
     options.add_stack(parser, default=None, flag="--from", help_text="the stack in use now")
     options.add_stack(parser, default=None, flag="--to", help_text="the stack to move to")
@@ -68,12 +71,38 @@ def run(args) -> int:
 
 
 def summarize(upgrade: Upgrade, run_dir: Path) -> None:
-    print(f"{upgrade.old.name} -> {upgrade.new.name}: {upgrade.verdict}")
-    for reason in upgrade.reasons[:SHOWN]:
-        print(f"  {reason.rank:>2}. [{reason.category}] {reason.audience}: {reason.text}")
-    if len(upgrade.reasons) > SHOWN:
-        print(f"  ... and {len(upgrade.reasons) - SHOWN} more in the report")
-    for phase in upgrade.phases:
-        print(f"  phase {phase.name:<6} {phase.status:<8} {phase.seconds:>6.1f} s"
-              f"  {phase.note[:100]}")
-    print(f"report: {run_dir / 'report.html'}")
+    for line in verdict_lines(upgrade, run_dir / "report.html"):
+        print(line)
+
+
+def verdict_lines(upgrade: Upgrade, report: Path, height: int = HEIGHT) -> list[str]:
+    """The verdict, its causes (one line each) and the actions, in at most
+    height lines of 80 columns; the report's path last."""
+    items = [i for i in actions.why(upgrade) if i.key != "phases"]
+    todo = actions.actions(upgrade)
+    done = [p.name for p in upgrade.phases if p.status == "done"]
+    missing = [p.name for p in upgrade.phases if p.status != "done"]
+    found = sum(len(i.reasons) for i in items)
+    head = [f"{upgrade.old.name} -> {upgrade.new.name}: {upgrade.verdict}"]
+    tail = [terminal.clip(f"tested: {' '.join(done) or 'nothing'}"
+                          + (f"; not tested: {' '.join(missing)}" if missing else "")),
+            f"report: {terminal.shown(report)}"]
+    room = height - len(head) - len(tail) - 2   # the two headings
+    todo_lines = []
+    for n, action in enumerate(todo, start=1):
+        todo_lines.append(terminal.wrapped(action.text, f"  {n}. ", "     ", lines=2))
+    # the actions first; the causes get what is left, at least four lines
+    cause_room = max(4, room - sum(len(t) for t in todo_lines))
+    why = [terminal.clip(f"  {i.category:<6} {i.title} [{i.audience}]") for i in items]
+    if len(why) > cause_room:
+        why = why[:cause_room - 1] + [f"  ... and {len(items) - cause_room + 1} more causes "
+                                      "in the report"]
+    todo_room = room - len(why)
+    shown_todo = []
+    for lines in todo_lines:
+        if len(shown_todo) + len(lines) > todo_room:
+            shown_todo.append("  ... and more in the report")
+            break
+        shown_todo += lines
+    return (head + [f"Why ({found} reasons in {len(items)} causes):"] + why
+            + ["What to do:"] + shown_todo + tail)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..abi import causes
 from ..abi.findings import Finding
 from ..outputs import records
 from ..outputs.audience import AudienceVerdict
@@ -55,7 +56,8 @@ class KabiFile:
     def section(self, given: bool, releases: list[str]) -> "Section":
         """What upgrade.json keeps: the kernel-level findings, not each export's."""
         return Section(self.verdict, self.summary, self.modules, self.proofs, given,
-                       releases, [f for f in self.findings if not f.symbol])
+                       releases, [f for f in self.findings if not f.symbol],
+                       [f.symbol for f in self.findings if f.kind == "export removed"])
 
 
 def of(report) -> KabiFile:
@@ -65,7 +67,7 @@ def of(report) -> KabiFile:
                     {"stack": report.new.stack, "source": report.new.source,
                      **report.new.facts},
                     report.area, report.verdict, Summary(**report.summary()),
-                    list(report.findings), [Module.of(m) for m in report.modules],
+                    causes.assign(report.findings), [Module.of(m) for m in report.modules],
                     list(report.proofs))
 
 
@@ -79,6 +81,7 @@ class Section:
     given: bool                     # modules were named to check
     releases: list[str]             # [A's kernel, B's kernel]
     kernel: list[Finding]           # the kernel-level findings (no export's)
+    removed: list[str] = field(default_factory=list)   # exports B no longer has, named first
 
 
 def write(found: KabiFile, path: Path) -> None:

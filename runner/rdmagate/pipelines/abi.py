@@ -4,7 +4,7 @@ into a run directory."""
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..abi import findings, loads, suppress
+from ..abi import causes, findings, loads, suppress
 from ..abi.compare import AbiReport, compare_stacks
 from .. import files
 from ..abi.findings import Finding
@@ -56,6 +56,7 @@ def diff(request: AbiRequest, progress: Progress) -> AbiDone:
     record = rundir.RunRecord(run_dir, "abi", stack=new, from_stack=old, where="host",
                               device="none")
     findings.write(report.record(), run_dir / "findings.json")
+    causes.write_sarif(causes.group(report.record().findings, runs), run_dir / "findings.sarif")
     (run_dir / "abidiff").mkdir()
     for abidiff_run in report.abidiff_runs:
         files.write_atomic(run_dir / "abidiff" / f"{abidiff_run.library}.txt",

@@ -5,6 +5,7 @@ lab, proven by loading it into B's kernel in a guest."""
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..abi import causes
 from ..errors import InfraError, UsageError
 from ..kabi import btf, compare, facts, modules, predict, symvers
 from ..kabi import record as kabi_record
@@ -64,5 +65,6 @@ def kabi_run(request: KabiRequest, results_dir: str | None, progress: Progress) 
     record = rundir.RunRecord(run_dir, "kabi", stack=request.new, from_stack=request.old,
                               where="lab" if request.lab else "host", device="none")
     kabi_record.write(kabi_record.of(report), run_dir / "kabi.json")
+    causes.write_sarif(causes.group(report.findings), run_dir / "findings.sarif")
     record.finish(code, verdict=report.verdict.verdict)
     return KabiDone(run_dir, report, code)

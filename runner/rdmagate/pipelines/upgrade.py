@@ -13,7 +13,7 @@ from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..progress import Progress
 from . import gate
 from .gate import UpgradeRequest
-from ..upgrade import junit_of, verdict
+from ..upgrade import actions, junit_of, verdict
 from ..upgrade.record import Upgrade
 
 
@@ -53,6 +53,7 @@ def upgrade(request: UpgradeRequest, progress: Progress) -> UpgradeDone:
 def write_outputs(run_dir: Path, upgrade: Upgrade) -> None:
     page.write(upgrade, run_dir / "report.html")
     junit_of.write(upgrade, run_dir / "junit.xml")
+    actions.write_sarif(upgrade, run_dir / "findings.sarif")
 
 
 def exit_code(upgrade: Upgrade) -> int:

@@ -1,5 +1,7 @@
 """The upgrade gate's report and the abi command's: one self-contained HTML
-file (no network, no script), readable by an operator and a vendor.
+file (no network, no script), readable by an operator and a vendor. The first
+screen holds the verdict, what to do and one line per pillar; the details
+follow, folded (<details>), each cause once with its consequences under it.
 Everything taken from the data is escaped; the plots are inline SVG drawn here.
 
     render(upgrade) -> str       an Upgrade (upgrade.json; any section may be missing)
@@ -11,6 +13,10 @@ import math
 from pathlib import Path
 
 from .. import files
+from ..abi import causes
+from ..abi.loads import reason as loader_words
+from ..paths import cache_dir
+from ..upgrade import actions
 from ..upgrade.record import Abi, Consumer, Series, Upgrade
 
 COLOURS = {"GO": "#1a7f37", "GO WITH RISKS": "#9a6700", "NO-GO": "#cf222e",
@@ -18,12 +24,16 @@ COLOURS = {"GO": "#1a7f37", "GO WITH RISKS": "#9a6700", "NO-GO": "#cf222e",
 CELL = {"PASS": "#dafbe1", "XFAIL": "#fff8c5", "UNSUPPORTED": "#eaeef2", "SKIP": "#eaeef2",
         "FAIL": "#ffebe9", "CRASH": "#ffebe9", "TIMEOUT": "#ffebe9", "ERROR": "#ffd8b5"}
 STYLE = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:75em;color:#1f2328}
+body{font:14px/1.45 system-ui,sans-serif;margin:1em auto;max-width:75em;color:#1f2328}
 h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.6em}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.2em .5em;
 text-align:left;vertical-align:top}th{background:#f6f8fa}.verdict{color:#fff;font-size:1.5em;
-padding:.6em 1em;border-radius:6px;font-weight:bold}.small{color:#57606a;font-size:.9em}
+padding:.4em 1em;border-radius:6px;font-weight:bold}.small{color:#57606a;font-size:.9em}
 code{font-size:.9em}svg{background:#fff;border:1px solid #d0d7de}
+details{margin:.3em 0}details>summary{cursor:pointer;font-weight:600}
+details.section>summary{font-size:1.2em;border-bottom:1px solid #d0d7de;padding:.2em 0}
+h1{margin:.2em 0}ol.actions li{margin:.15em 0}ul.pillars{list-style:none;padding-left:0}
+ul.pillars li{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 @media print{body{margin:0}.verdict{-webkit-print-color-adjust:exact}}
 """
 
@@ -252,21 +262,43 @@ def _rank(impact: str) -> int:
 
 
 def _abi(abi: Abi) -> str:
-    """The verdict per audience and the findings that matter."""
-    shown = [f for f in abi.findings if f.severity in ("breaking", "review")]
+    """The verdict per audience and the findings that matter, one cause a
+    row with its findings folded under it."""
+    found = causes.group(abi.findings, abi.loads)
+    acting = [c for c in found if c.actionable]
     return (_table(["audience", "verdict", "breaking", "review", "benign", "info"],
                    [[a, v.verdict, *(v.counts.get(s, 0) for s in
                                      ("breaking", "review", "benign", "info"))]
                     for a, v in abi.verdicts.items()])
-            + _table(["severity", "audience", "library", "kind", "detail"],
-                     [[f.severity, f.audience, f.library, f.kind, f.detail] for f in shown])
-            + f"<p class=\"small\">{len(abi.findings) - len(shown)} benign "
-            "and informational findings are in findings.json.</p>")
+            + "".join(_cause(c) for c in acting)
+            + f"<p class=\"small\">{len(found) - len(acting)} benign and informational "
+            "causes are in findings.json.</p>")
+
+
+def _cause(cause) -> str:
+    """One cause: its title, its consequences, its findings in a table."""
+    rows = [[f.severity, f.audience, f.library, f.kind, f.detail] for f in cause.findings]
+    return (f"<details><summary>{esc(cause.severity)} ({esc(cause.audience)}): "
+            f"{esc(cause.title)}</summary>"
+            + ("<ul>" + "".join(f"<li>{esc(c)}</li>" for c in cause.consequences) + "</ul>"
+               if cause.consequences else "")
+            + _table(["severity", "audience", "library", "kind", "detail"], rows)
+            + "</details>")
+
+
+def in_stack(path: str) -> str:
+    """A path of a fetched stack's tree from the stack's root (stack:/usr/lib/...)."""
+    stacks = str(cache_dir() / "stacks") + "/"
+    if not path.startswith(stacks):
+        return path
+    parts = path[len(stacks):].split("/", 3)   # name, key, root or rootfs, the rest
+    return f"{parts[0]}:/{parts[3]}" if len(parts) == 4 else f"{parts[0]}:/"
 
 
 def _loads(runs: list | None) -> str:
-    """Each provider as the loader answered beside what the static rules
-    said; a disagreement (rdmagate's own error) marked."""
+    """Each direction's providers grouped by what the loader answered and
+    what the static rules said; a disagreement (rdmagate's own error)
+    marked; the files, from each stack's root, folded."""
     if runs is None:
         return "<p>Not loaded (<code>--no-load</code>, or the phase did not get that far).</p>"
     parts = []
@@ -278,16 +310,54 @@ def _loads(runs: list | None) -> str:
             parts.append(f"<p><strong>Not loaded</strong>: {esc(run.skipped)}</p>")
             continue
         wrong = len(run.disagreements)
-        parts.append(f"<p>{loaded} of {len(run.loads)} loaded (root {esc(run.root)}); "
+        parts.append(f"<p>{loaded} of {len(run.loads)} loaded (root {esc(in_stack(run.root))}); "
                      + (f"<strong>{wrong} DISAGREE with the static rules</strong> "
                         "(an error of rdmagate)" if wrong else "the static rules predicted each")
                      + ".</p>")
-        parts.append(_table(["provider", "file", "loaded", "static rules", "agree"],
-                            [[p.provider, p.file,
-                              "loaded" if p.loaded else f"not loaded: {p.message}",
-                              p.predicted, "yes" if p.agrees else "DISAGREES"]
-                             for p in run.loads]))
+        groups: dict[tuple, list] = {}
+        for p in run.loads:
+            key = ("loaded" if p.loaded else "not loaded", loader_words(p.message),
+                   p.predicted, "yes" if p.agrees else "DISAGREES")
+            groups.setdefault(key, []).append(p)
+        parts.append(_table(["outcome", "why", "static rules", "agree", "providers"],
+                            [[*key, ", ".join(p.provider for p in found)]
+                             for key, found in groups.items()]))
+        parts.append("<details><summary>files</summary>" + _table(
+            ["provider", "file"], [[p.provider, in_stack(p.file)] for p in run.loads])
+            + "</details>")
     return "".join(parts)
+
+
+def _section(title: str, body: str, open_: bool = False) -> str:
+    return (f'<details class="section"{" open" if open_ else ""}><summary>{esc(title)}'
+            f"</summary>{body}</details>")
+
+
+PILLARS = {"fetch": "stacks", "abi": "ABI", "kabi": "kernel modules", "api": "API (build)",
+           "verbs": "verbs", "perf": "performance"}
+
+
+def _first_screen(upgrade: Upgrade) -> str:
+    """The verdict, what to do, and one line per pillar: what a person acts on."""
+    todo = actions.actions(upgrade)
+    return ('<h2 id="actions">What to do</h2><ol class="actions">'
+            + "".join(f"<li>{esc(a.text)}</li>" for a in todo) + "</ol>"
+            if todo else '<h2 id="actions">What to do</h2><p>Nothing.</p>') + (
+        '<ul class="pillars" id="pillars">' + "".join(
+            f"<li><b>{esc(PILLARS.get(p.name, p.name))}</b>: {esc(p.status)}, {esc(p.note)}</li>"
+            for p in upgrade.phases) + "</ul>")
+
+
+def _why(upgrade: Upgrade) -> str:
+    items = actions.why(upgrade)
+    if not items:
+        return "<p>Nothing found against this upgrade.</p>"
+    return "".join(
+        f"<details><summary>{esc(i.category)} ({esc(i.audience)}): {esc(i.title)}"
+        + (f" [{len(i.reasons)} reasons]" if len(i.reasons) > 1 else "") + "</summary><ul>"
+        + "".join(f"<li>{esc(c)}</li>" for c in i.consequences)
+        + "".join(f"<li>{r.rank}. {esc(r.text)}</li>" for r in i.reasons) + "</ul></details>"
+        for i in items)
 
 
 def render(upgrade: Upgrade) -> str:
@@ -297,45 +367,40 @@ def render(upgrade: Upgrade) -> str:
              f"<title>rdmagate: {esc(old.name)} to {esc(new.name)}</title>"
              f"<style>{STYLE}</style></head><body>",
              f"<h1>Upgrade {esc(old.name)} &rarr; {esc(new.name)}</h1>",
-             f'<div class="verdict" style="background:{COLOURS.get(verdict, "#57606a")}">'
-             f"Verdict: {esc(verdict)}</div>",
+             f'<div class="verdict" id="verdict" style="background:'
+             f'{COLOURS.get(verdict, "#57606a")}">Verdict: {esc(verdict)}</div>',
+             _first_screen(upgrade),
              f"<p class=\"small\">run {esc(upgrade.run_id)}, started "
-             f"{esc(upgrade.started)} on {esc(upgrade.host)}</p>",
-             "<h2>Why</h2>"]
+             f"{esc(upgrade.started)} on {esc(upgrade.host)}</p>"]
     reasons = upgrade.reasons or []
-    parts.append("<ol>" + "".join(f"<li><strong>{esc(r.category)}</strong> "
-                                  f"({esc(r.audience)}): {esc(r.text)}</li>"
-                                  for r in reasons) + "</ol>" if reasons else
-                 "<p>Nothing found against this upgrade.</p>")
-    parts.append("<h2>Phases</h2>" + _table(
+    parts.append(_section(f"Why: {len(reasons)} reasons, one line a cause", _why(upgrade)))
+    parts.append(_section("Phases", _table(
         ["phase", "status", "seconds", "note"],
-        [[p.name, p.status, p.seconds, p.note] for p in upgrade.phases]))
+        [[p.name, p.status, p.seconds, p.note] for p in upgrade.phases])))
     abi = upgrade.abi
-    parts.append("<h2>ABI, per audience</h2>")
     if abi and abi.verdicts:
-        parts.append(_abi(abi) + "<h2>Providers loaded</h2>" + _loads(abi.loads))
+        parts.append(_section("ABI, per audience", _abi(abi)))
+        parts.append(_section("Providers loaded", _loads(abi.loads)))
     else:
-        parts.append(_missing(upgrade, "abi"))
-    parts.append("<h2>Consumers on this host</h2>")
+        parts.append(_section("ABI, per audience", _missing(upgrade, "abi")))
     consumers = upgrade.consumers or []
-    if not abi or not abi.verdicts:
-        parts.append(_missing(upgrade, "abi"))
-    else:
-        parts.append(_consumers(consumers, new.name))
-    parts.append("<h2>Kernel modules</h2>" + _kabi(upgrade))
-    parts.append("<h2>Verbs outcomes</h2>" + _verbs(upgrade))
+    parts.append(_section("Consumers on this host", _missing(upgrade, "abi")
+                          if not abi or not abi.verdicts else _consumers(consumers, new.name)))
+    parts.append(_section("Kernel modules", _kabi(upgrade)))
+    verbs = _verbs(upgrade)
     coverage = upgrade.coverage or {}
     if coverage:
         rows = [[column, lib, f"{d['called']}/{d['total']}"]
                 for column, libs in coverage.items() for lib, d in sorted(libs.items())]
-        parts.append("<h3>API coverage, measured</h3>" + _table(["run", "library", "called"],
-                                                                rows))
-    parts.append("<h2>Performance</h2>" + _perf(upgrade))
-    parts.append("<h2>Reproduce</h2><pre>" + esc("\n".join(upgrade.commands))
-                 + "</pre>" + _table(["", "name", "rdma-core", "kernel", "perftest"],
-                                     [[side, s.name, s.rdma_core, s.kernel, s.perftest]
-                                      for side, s in (("from", old), ("to", new))])
-                 + _table(["tool", "version"], [[k, v] for k, v in upgrade.versions.items()]))
+        verbs += "<h3>API coverage, measured</h3>" + _table(["run", "library", "called"], rows)
+    parts.append(_section("Verbs outcomes", verbs))
+    parts.append(_section("Performance", _perf(upgrade)))
+    parts.append(_section("Reproduce", "<pre>" + esc("\n".join(upgrade.commands))
+                          + "</pre>" + _table(["", "name", "rdma-core", "kernel", "perftest"],
+                                              [[side, s.name, s.rdma_core, s.kernel, s.perftest]
+                                               for side, s in (("from", old), ("to", new))])
+                          + _table(["tool", "version"],
+                                   [[k, v] for k, v in upgrade.versions.items()])))
     parts.append("</body></html>\n")
     return "".join(parts)
 
@@ -349,15 +414,18 @@ def render_abi(found, runs: list | None) -> str:
     """The abi command's page: found a findings.json (abi.findings.FindingsFile),
     runs the provider loads (None: not loaded)."""
     old, new = found.old.get("name"), found.new.get("name")
+    todo = causes.actions(causes.group(found.findings, runs), runs)
     return "".join([
         f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>rdmagate abi: {esc(old)} to {esc(new)}</title><style>{STYLE}</style>"
         f"</head><body><h1>ABI {esc(old)} &rarr; {esc(new)}</h1>",
-        f"<p class=\"small\">from {esc(', '.join(found.sources))}</p>",
+        '<h2 id="actions">What to do</h2><ol class="actions">'
+        + "".join(f"<li>{esc(a.text)}</li>" for a in todo) + "</ol>",
+        f"<p class=\"small\">from {esc(', '.join(in_stack(s) for s in found.sources))}</p>",
         "<h2>ABI, per audience</h2>", _abi(Abi(found.verdicts, found.findings)),
-        "<h2>Providers loaded</h2>", _loads(runs),
-        "<h2>Consumers</h2>", _consumers([Consumer.of(c) for c in found.consumers], new,
-                                         "findings.json"),
+        _section("Providers loaded", _loads(runs)),
+        _section("Consumers", _consumers([Consumer.of(c) for c in found.consumers], new,
+                                         "findings.json")),
         "</body></html>\n"])
 
 

@@ -133,6 +133,7 @@ class Reason:
     text: str
     rank: int = 0                   # 1 is the first to read
     where: str | None = None        # a performance finding: lab or device
+    cause: str = ""                 # reasons of one cause are one line (abi/causes.py)
 
 
 @dataclass

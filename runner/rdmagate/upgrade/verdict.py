@@ -17,8 +17,8 @@ GO: none of these. NOT TESTED: no phase but fetch ended (all skipped or
 failed): a gate that tested nothing says so."""
 
 from .. import outcomes
-from ..abi import loads
-from ..stacks.layout import MANAGEMENT
+from ..abi import causes, loads
+from ..abi.causes import management
 from .record import Abi, Kabi, Reason, Series, Upgrade, Verbs
 
 CATEGORIES = ("breaks", "slower", "risk", "untested")   # rank order
@@ -28,7 +28,7 @@ BREAKS = outcomes.UNEXPECTED   # an ERROR (infrastructure) leaves a test unteste
 
 def _abi_reasons(abi: Abi | None, device_driver: str | None) -> list[Reason]:
     out = []
-    for f in abi.findings if abi else []:
+    for f in causes.assign(abi.findings) if abi else []:   # also a record written before causes
         if f.severity not in ("breaking", "review"):
             continue
         text = f"{f.library}: {f.kind}: {f.detail}"
@@ -46,15 +46,8 @@ def _abi_reasons(abi: Abi | None, device_driver: str | None) -> list[Reason]:
             out.append(Reason("breaks", f.audience, text))
         else:
             out.append(Reason("risk", f.audience, text))
+        out[-1].cause = f.cause   # a finding's reasons are grouped as its findings are
     return out
-
-
-def management(library: str) -> str | None:
-    """The fabric management library a finding's library or header is, or None."""
-    for name, header in MANAGEMENT.items():
-        if library in (name, header):
-            return name
-    return None
 
 
 def abi_note(abi: Abi | None, device_driver: str | None) -> str:
@@ -182,7 +175,8 @@ def decide(upgrade: Upgrade) -> tuple[str, list[Reason]]:
     for phase in upgrade.phases:
         if phase.status != "done":
             reasons.append(Reason("untested", phase.name,
-                                  f"phase {phase.name} {phase.status}: {phase.note}"))
+                                  f"phase {phase.name} {phase.status}: {phase.note}",
+                                  cause="phases"))
     reasons.sort(key=_order)
     for rank, reason in enumerate(reasons, start=1):
         reason.rank = rank

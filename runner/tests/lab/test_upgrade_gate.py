@@ -40,6 +40,16 @@ class GateDebian11To13(unittest.TestCase):
         self.assertIn("glibc 2.38", text)
         self.assertNotIn("breaks", [r.category for r in gate.reasons])
 
+    def test_the_answer_fits_a_terminal_one_line_a_cause(self):
+        from rdmagate.commands.upgrade import verdict_lines
+        lines = verdict_lines(self.gate, self.run_dir / "report.html")
+        print("\n" + "\n".join(lines))
+        self.assertLessEqual(len(lines), 20)
+        why = lines[:lines.index("What to do:")]
+        self.assertEqual(sum("ibnd_node" in line for line in why), 1)   # 12 findings, one cause
+        self.assertEqual(len([line for line in lines if "IBVERBS_PRIVATE_34 (15 of" in line]), 1)
+        self.assertTrue(lines[-1].startswith("report: "))
+
     def test_verbs_matrix_and_binary_compatibility(self):
         verbs = self.gate.verbs
         self.assertEqual(verbs.columns, ["debian-11", "debian-13",

@@ -13,8 +13,7 @@ import unittest
 from dataclasses import replace
 from pathlib import Path
 
-from rdmagate.errors import UsageError
-from rdmagate.kabi import compare, facts, modules, predict, symvers
+from rdmagate.kabi import compare, facts, modules, predict
 from rdmagate.kabi import record as kabi_record
 from rdmagate.stacks import resolve
 from tests import kabi_support

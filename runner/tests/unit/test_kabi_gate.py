@@ -41,7 +41,7 @@ class KabiPhase(unittest.TestCase):
         run_dir = Path(data["run_dir"])
         self.assertTrue((run_dir / "kabi.json").is_file())
         page = (run_dir / "report.html").read_text()
-        self.assertIn("<h2>Kernel modules</h2>", page)
+        self.assertIn("<summary>Kernel modules</summary>", page)
         self.assertIn("struct module size", page)
 
     def test_without_modules_the_changed_interface_is_a_risk(self):
