@@ -15,10 +15,9 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
-from .. import files
+from .. import files, tools
 from ..errors import InfraError, UsageError
 from ..paths import REPO_ROOT, within
 from ..stacks import fetch, inventory, resolve
@@ -55,10 +54,9 @@ def record(stack_name: str, say=lambda text: None) -> Path:
     for name, lib in inv["libraries"].items():
         if lib:
             # run in the stack's root, so the corpus names the library as installed
-            done = subprocess.run(["abidw", "--out-file",
-                                   str((partial / "lib" / f"{name}.abi").resolve()), lib["file"]],
-                                  cwd=tree.root, capture_output=True, text=True,
-                                  errors="replace", check=False)
+            done = tools.run(["abidw", "--out-file",
+                              str((partial / "lib" / f"{name}.abi").resolve()), lib["file"]],
+                             tools.COMPILE, cwd=tree.root)
             if done.returncode != 0:
                 raise InfraError(f"abidw failed on {lib['file']}: {done.stderr.strip()}")
     (partial / "inventory.json").write_text(json.dumps(_portable(inv), indent=1, sort_keys=True)

@@ -8,11 +8,11 @@ linker refuses to load it when a needed soname or version node is missing,
 and fails at the first call when a symbol is missing from a node."""
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .. import files, tools
 from ..errors import UsageError
 from ..stacks import elf, layout
 
@@ -187,8 +187,7 @@ def replaced_by_upgrade(target_inventory: dict) -> set[str]:
     names |= {n.removesuffix("t64") for n in names}
     if not names or shutil.which("dpkg-query") is None:
         return set()
-    done = subprocess.run(["dpkg-query", "-L", *sorted(names)], capture_output=True,
-                          text=True, check=False)
+    done = tools.run(["dpkg-query", "-L", *sorted(names)], tools.QUICK)
     return {str(Path(line).resolve()) for line in done.stdout.splitlines() if line.startswith("/")}
 
 
@@ -215,9 +214,9 @@ def analyze(consumers: list[str], target_inventory: dict,
         if not path.exists():
             raise UsageError(f"--consumers {consumer}: no such file or directory")
         if path.suffix == ".deb":
+            files.check_regular(path, "a Debian package")   # dpkg-deb would wait on a FIFO
             with tempfile.TemporaryDirectory(prefix="rdmagate-consumer-") as tmp:
-                done = subprocess.run(["dpkg-deb", "-x", "--", str(path), tmp], capture_output=True,
-                                      text=True, check=False)
+                done = tools.run(["dpkg-deb", "-x", "--", str(path), tmp], tools.UNPACK)
                 if done.returncode != 0:
                     raise UsageError(f"--consumers {consumer}: not a readable .deb "
                                      f"({done.stderr.strip()})")

@@ -13,10 +13,10 @@ import os
 import re
 import shutil
 import stat
-import subprocess
 import tempfile
 from pathlib import Path
 
+from .. import tools
 from ..errors import InfraError, UsageError
 from ..paths import REPO_ROOT
 from ..stacks import names, resolve
@@ -44,8 +44,8 @@ def _copy_sources(source: Path, dest: Path) -> None:
 
 
 def _make(argv: list[str], what: str) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False,
-                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"})
+    done = tools.run(argv, tools.BUILD,
+                     env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"})
     if done.returncode != 0:
         errors = [l for l in done.stderr.splitlines() if "error" in l.lower()] or \
             done.stderr.strip().splitlines()[-3:]
@@ -115,12 +115,11 @@ def build_root(stack, cc: str, say=lambda text: None) -> Path:
         try:
             say(f"building a {stack.suite} build root with {cc} (mmdebstrap, once)")
             mirror = mirror_lookup.find(None)
-            done = subprocess.run(
+            done = tools.run(
                 ["mmdebstrap", "--mode=unshare", "--quiet", "--variant=apt",
                  f"--include={','.join(include)}", f"--keyring={KEYRING}",
                  *host_apt_options(), stack.suite, str(tmp / "root"),
-                 f"deb [signed-by={KEYRING}] {mirror} {stack.suite} main"],
-                capture_output=True, text=True, errors="replace", check=False)
+                 f"deb [signed-by={KEYRING}] {mirror} {stack.suite} main"], tools.DOWNLOAD)
             if done.returncode != 0:
                 tail = names.redact(" | ".join(done.stderr.strip().splitlines()[-3:]))
                 raise InfraError(f"mmdebstrap of a {stack.suite} build root failed: {tail}")

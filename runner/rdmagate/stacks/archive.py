@@ -12,6 +12,7 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
+from .. import tools
 from ..errors import InfraError, UsageError
 from ..paths import cache_dir
 from . import mirror as mirror_lookup
@@ -76,8 +77,7 @@ class Archive:
     def _apt(self, tool: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         if shutil.which(tool) is None:
             raise InfraError(f"{tool} is not installed: run ci/setup")
-        return subprocess.run([tool, *self._options(), *args], capture_output=True, text=True,
-                              cwd=cwd, check=False)
+        return tools.run([tool, *self._options(), *args], tools.DOWNLOAD, cwd=cwd)
 
     def _has_lists(self) -> bool:
         return any((self.root / "state" / "lists").glob("*_Packages*"))
@@ -196,8 +196,7 @@ def unpack(debs: list[Path], dest: Path, extract=_dpkg_x) -> Path:
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
     try:
         for deb in debs:
-            done = subprocess.run(extract(deb, tmp), capture_output=True, text=True,
-                                  check=False)
+            done = tools.run(extract(deb, tmp), tools.UNPACK)
             if done.returncode != 0:
                 raise InfraError(f"cannot unpack {deb}: {done.stderr.strip()}")
         tmp.chmod(0o755)
