@@ -121,14 +121,15 @@ def load(stack) -> dict | None:
 def _whole(corpus: Path, stack_name: str) -> None:
     """A corpus abidw wrote to its end (its closing element is last)."""
     again = f"record it again: rdmagate baseline record --stack {stack_name}"
+    if not corpus.exists():
+        raise UsageError(f"{corpus}: missing from the baseline of {stack_name} ({again})")
     try:
-        with open(corpus, "rb") as file:
+        with files.open_regular(corpus, "an abidw corpus") as file:   # never a FIFO's read
             head = file.read(16)
             file.seek(max(0, file.seek(0, os.SEEK_END) - 64))
             tail = file.read().rstrip()
     except OSError as err:
-        raise UsageError(f"{corpus}: missing from the baseline of {stack_name} "
-                         f"({err.strerror}; {again})") from None
+        raise UsageError(f"{corpus}: cannot read it ({err.strerror}; {again})") from None
     if not head.startswith(b"<abi-corpus") or not tail.endswith((b"</abi-corpus>",
                                                                   b"</abi-corpus-group>")):
         raise UsageError(f"{corpus}: truncated or not an abidw corpus ({again})")
