@@ -79,12 +79,16 @@ class Bounded(unittest.TestCase):
         zero = self.dir / "zero" / "zero.ko"
         zero.parent.mkdir()
         zero.symlink_to("/dev/zero")
+        among = self.dir / "among" / "zero.ko.xz"   # found by the directory's search
+        among.parent.mkdir()
+        among.symlink_to("/dev/zero")
         fifo = self.dir / "fifo-dir" / "mod.ko"
         fifo.parent.mkdir()
         os.mkfifo(fifo)
         self.addCleanup(self.unblock, fifo)
         for given, words in ((bomb.parent, (str(bomb), "expands past")),
                              (zero, (str(zero), "device")),
+                             (among.parent, (str(among), "device")),
                              (fifo.parent, (str(fifo), "FIFO"))):
             with self.subTest(modules=str(given)):
                 done = self.cli("kabi", "--from", "debian-12", "--to", "debian-13",
