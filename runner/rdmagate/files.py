@@ -1,23 +1,32 @@
 """Files read from people and files written for them, done one way.
 
 Every input file (manifest, profile, baseline, suppression file, a record
-read back) is read through read_text: bounded in size, decoded as UTF-8,
-with one UsageError line naming the file when it is not. YAML goes through
+read back, a library or module) is read through read_text or read_bytes:
+only when it is a regular file (a FIFO or /dev/zero is refused, not read),
+bounded in size, decoded as UTF-8 for text, and a compressed module is
+decompressed only up to a bound; one UsageError line names the file when
+it is not so. YAML goes through
 load_yaml, which also bounds what aliases expand to (an alias bomb is a few
 hundred bytes that a walk over turns into billions of nodes). Every output
 file is written through write_atomic: aside under an exclusive temporary
 name, fsync, rename, so a full disk or a kill leaves the old file or the new
 one, never a torn one, and the failure is an InfraError (exit 3)."""
 import difflib
+import lzma
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 import yaml
 
+from . import tools
 from .errors import InfraError, UsageError
 
 MAX_BYTES = 32 * 1024 * 1024   # far above any file rdmagate reads (the largest, a perf baseline: 0.3 MB)
+# a library, program or kernel module (decompressed): the largest in Debian's
+# stacks are tens of MB (a kernel module with debug info can be a few hundred)
+MAX_BINARY_BYTES = 1024 * 1024 * 1024
 # YAML files people write (the largest, a profile: 8 KB): bounded in time too,
 # since PyYAML's Python loader composes about 100k nodes a second; its C
 # loader (CSafeLoader) is not used: it overflows the C stack (SIGSEGV) on
@@ -26,22 +35,93 @@ MAX_YAML_BYTES = 256 * 1024
 MAX_YAML_NODES = 100_000       # aliases expanded
 
 
-def read_text(path: Path, what: str, limit: int = MAX_BYTES) -> str:
-    """The text of an input file; UsageError naming it when it cannot be read,
-    is larger than limit or is not UTF-8."""
+def open_regular(path: Path, what: str):
+    """An input file opened for reading, once it is known to be a regular
+    file: a FIFO would block the open (or the read) forever and a device
+    such as /dev/zero never ends, so both are refused with one line, even
+    through a link. The open does not block (O_NONBLOCK) and the kind is
+    checked on what was opened, not on a name that could change after."""
     try:
-        with open(path, "rb") as file:
-            data = file.read(limit + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as err:
         raise UsageError(f"{path}: cannot read {what} ({err.strerror})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise UsageError(f"{path}: not {what}: {kind(mode)}, not a regular file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def kind(mode: int) -> str:
+    """What a file that is not a regular one is, for people."""
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def check_regular(path: Path, what: str) -> None:
+    """UsageError naming path unless it is a regular file: before it is handed
+    to a tool (dpkg-deb on a FIFO waits forever for a writer)."""
+    open_regular(path, what).close()
+
+
+def read_bytes(path: Path, what: str, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular input file; UsageError naming it when it
+    cannot be read or is larger than limit."""
+    with open_regular(path, what) as file:
+        try:
+            data = file.read(limit + 1)
+        except OSError as err:
+            raise UsageError(f"{path}: cannot read {what} ({err.strerror})") from None
     if len(data) > limit:
         raise UsageError(f"{path}: not {what}: larger than the {limit} bytes rdmagate reads")
+    return data
+
+
+def read_text(path: Path, what: str, limit: int = MAX_BYTES) -> str:
+    """The text of an input file; UsageError naming it when it cannot be read,
+    is not a regular file, is larger than limit or is not UTF-8."""
+    data = read_bytes(path, what, limit)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[:err.start].count(b"\n") + 1
         raise UsageError(f"{path}:{line}: not {what}: not UTF-8 text (byte {err.start}: "
                          f"{err.reason})") from None
+
+
+def read_unpacked(path: Path, what: str, limit: int) -> bytes:
+    """A file's bytes, decompressed when its name ends in .xz or .zst (a
+    kernel module), never past limit."""
+    return unpack(read_bytes(path, what, limit), Path(path).name, str(path), what, limit)
+
+
+def unpack(data: bytes, name: str, where: str, what: str, limit: int) -> bytes:
+    """data decompressed as its name says (.xz, .zst; anything else as it
+    is), streamed and stopped at limit: a 460 KB .ko.xz can expand to 3 GB,
+    refused with one line naming where it came from."""
+    if name.endswith(".xz"):
+        unpacker = lzma.LZMADecompressor()
+        try:
+            data = unpacker.decompress(data, max_length=limit + 1)
+        except lzma.LZMAError as err:
+            raise UsageError(f"{where}: not {what}: not xz-compressed ({err})") from None
+        if len(data) > limit:
+            raise UsageError(f"{where}: not {what}: it expands past the {limit} bytes "
+                             "rdmagate reads")
+        if not unpacker.eof:
+            raise UsageError(f"{where}: not {what}: its xz stream is cut short")
+    elif name.endswith(".zst"):
+        done = tools.run(["zstd", "-q", "-d", "-c"], tools.UNPACK, what=where, text=False,
+                         input=data, max_output=limit)
+        if done.returncode != 0:
+            raise UsageError(f"{where}: not {what}: not zstd-compressed")
+        data = done.stdout
+    return data
 
 
 def _expanded(node, limit: int) -> int:

@@ -5,11 +5,11 @@ only. Its exit code is the stable part of its output (a bit field: 1 error,
 2 usage, 4 ABI change, 8 incompatible change); its text is kept as evidence."""
 import re
 import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import tools
 from ..errors import InfraError
 from ..stacks import elf
 from .findings import Finding
@@ -50,8 +50,7 @@ def run(library: str, old: Path, new: Path, suppressions: Sequence[Path] = (),
     argv = ["abidiff", "--no-show-locs"] + (["--non-reachable-types"] if all_types else [])
     for path in suppressions:
         argv += ["--suppressions", str(path)]
-    done = subprocess.run(argv + [str(old), str(new)], capture_output=True, text=True,
-                          errors="replace", check=False)
+    done = tools.run(argv + [str(old), str(new)], tools.COMPILE, what=f"abidiff of {library}")
     if done.returncode & (ERROR | USAGE):
         raise InfraError(f"abidiff failed on {library} ({old} vs {new}): "
                          f"{(done.stderr or done.stdout).strip().splitlines()[-1:]}")

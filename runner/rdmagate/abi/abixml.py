@@ -1,11 +1,11 @@
 """A small reader of libabigail's ABIXML (what abidw writes): the structs,
 unions and enums a stack's headers declare, with every member's offset and
 type spelled out, so two stacks' corpora can be compared by name."""
-import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import tools
 from ..errors import InfraError, UsageError
 from .headers import public_header
 
@@ -135,8 +135,7 @@ def data_symbols(path: Path) -> set[str]:
 def function_signatures(library: Path, corpus: Path) -> dict[str, str]:
     """symbol@version -> "return(parameters)" of every exported function of a
     library with debug info (abidw writes its corpus to `corpus`)."""
-    done = subprocess.run(["abidw", "--out-file", str(corpus), str(library)],
-                          capture_output=True, text=True, check=False)
+    done = tools.run(["abidw", "--out-file", str(corpus), str(library)], tools.COMPILE)
     if done.returncode != 0:
         raise InfraError(f"abidw failed on {library}: {done.stderr.strip()}")
     root = ET.parse(corpus).getroot()

@@ -15,10 +15,9 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
-from .. import files
+from .. import files, tools
 from ..errors import InfraError, UsageError
 from ..paths import REPO_ROOT, within
 from ..stacks import fetch, inventory, resolve
@@ -55,10 +54,9 @@ def record(stack_name: str, say=lambda text: None) -> Path:
     for name, lib in inv["libraries"].items():
         if lib:
             # run in the stack's root, so the corpus names the library as installed
-            done = subprocess.run(["abidw", "--out-file",
-                                   str((partial / "lib" / f"{name}.abi").resolve()), lib["file"]],
-                                  cwd=tree.root, capture_output=True, text=True,
-                                  errors="replace", check=False)
+            done = tools.run(["abidw", "--out-file",
+                              str((partial / "lib" / f"{name}.abi").resolve()), lib["file"]],
+                             tools.COMPILE, cwd=tree.root)
             if done.returncode != 0:
                 raise InfraError(f"abidw failed on {lib['file']}: {done.stderr.strip()}")
     (partial / "inventory.json").write_text(json.dumps(_portable(inv), indent=1, sort_keys=True)
@@ -123,14 +121,15 @@ def load(stack) -> dict | None:
 def _whole(corpus: Path, stack_name: str) -> None:
     """A corpus abidw wrote to its end (its closing element is last)."""
     again = f"record it again: rdmagate baseline record --stack {stack_name}"
+    if not corpus.exists():
+        raise UsageError(f"{corpus}: missing from the baseline of {stack_name} ({again})")
     try:
-        with open(corpus, "rb") as file:
+        with files.open_regular(corpus, "an abidw corpus") as file:   # never a FIFO's read
             head = file.read(16)
             file.seek(max(0, file.seek(0, os.SEEK_END) - 64))
             tail = file.read().rstrip()
     except OSError as err:
-        raise UsageError(f"{corpus}: missing from the baseline of {stack_name} "
-                         f"({err.strerror}; {again})") from None
+        raise UsageError(f"{corpus}: cannot read it ({err.strerror}; {again})") from None
     if not head.startswith(b"<abi-corpus") or not tail.endswith((b"</abi-corpus>",
                                                                   b"</abi-corpus-group>")):
         raise UsageError(f"{corpus}: truncated or not an abidw corpus ({again})")

@@ -103,6 +103,7 @@ def compare_stacks(old_name: str, new_name: str, suppressions: Sequence[Path] = 
     """consumers: files, directories or .debs to check against the new stack;
     [] for the host's binaries that link the RDMA libraries; None for none.
     old_from_baseline: take the old side from its recorded baseline."""
+    rules = [rule for path in suppressions for rule in suppress.read(path)]   # refused first
     with tempfile.TemporaryDirectory(prefix="rdmagate-abi-") as tmp:
         old = side(old_name, Path(tmp) / "0", say, from_baseline=old_from_baseline)
         new = side(new_name, Path(tmp) / "1", say)
@@ -160,7 +161,6 @@ def compare_stacks(old_name: str, new_name: str, suppressions: Sequence[Path] = 
                    if f.kind in ("prototype changed", symbols.CHANGED_PRIVATE)}
         impacts = consumer_impact.analyze(consumers, new.inventory, changed)
         findings += of_consumers(impacts)
-    rules = [rule for path in suppressions for rule in suppress.read(path)]
     libs = suppress.libraries([(old.inventory, old.libs), (new.inventory, new.libs)]) \
         if rules else {}
     findings, dropped = suppress.apply(findings, rules, libs)

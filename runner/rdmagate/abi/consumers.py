@@ -8,11 +8,11 @@ linker refuses to load it when a needed soname or version node is missing,
 and fails at the first call when a symbol is missing from a node."""
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .. import tools
 from ..errors import UsageError
 from ..stacks import archive, elf, layout
 
@@ -191,8 +191,7 @@ def replaced_by_upgrade(target_inventory: dict) -> set[str]:
     names |= {n.removesuffix("t64") for n in names}
     if not names or shutil.which("dpkg-query") is None:
         return set()
-    done = subprocess.run(["dpkg-query", "-L", *sorted(names)], capture_output=True,
-                          text=True, check=False)
+    done = tools.run(["dpkg-query", "-L", *sorted(names)], tools.QUICK)
     return {str(Path(line).resolve()) for line in done.stdout.splitlines() if line.startswith("/")}
 
 

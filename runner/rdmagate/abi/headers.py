@@ -7,12 +7,11 @@ emitted, then read by abidw. gcc's -aux-info lists the prototypes, which tell
 which structs the library allocates and hands out by pointer."""
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
-from .. import files
+from .. import files, tools
 from ..errors import InfraError, UsageError
 from ..stacks import layout
 
@@ -37,18 +36,27 @@ _POINTERS = re.compile(r"\*\s*(?:const\s+)?\w+\s*\[\s*\]$|\*\s*\*")
 # a count beside a struct pointer makes it an array: poll_cq(cq, num_entries, wc)
 _COUNT = re.compile(r"^(n|num|count|cnt|num_\w+|\w+_count|\w*entries|nent)$")
 MACRO = "#define"
+_GCC_ERROR = re.compile(r"(.+?):(\d+):\d+: (?:fatal )?error: (.*)")
 
 
 def _includes(include: list[Path]) -> list[str]:
     return [f"-I{d}" for d in include]
 
 
-def _compiles(include: list[Path], headers: list[str], work: Path) -> bool:
+def _compile_error(include: list[Path], headers: list[str], work: Path) -> str:
+    """gcc's first error on a unit including these headers; '' when it compiles."""
     probe = work / "probe.c"
     probe.write_text("".join(f"#include <{h}>\n" for h in headers))
-    done = subprocess.run(["gcc", "-w", "-D_GNU_SOURCE", "-fsyntax-only", *_includes(include),
-                           str(probe)], capture_output=True, check=False)
-    return done.returncode == 0
+    done = tools.run(["gcc", "-w", "-D_GNU_SOURCE", "-fsyntax-only", *_includes(include),
+                      str(probe)], tools.COMPILE, what="gcc on the stack's headers")
+    if done.returncode == 0:
+        return ""
+    lines = done.stderr.strip().splitlines()
+    return next((line for line in lines if "error: " in line), (lines or ["no message"])[0])
+
+
+def _compiles(include: list[Path], headers: list[str], work: Path) -> bool:
+    return not _compile_error(include, headers, work)
 
 
 def _text(include: list[Path], header: str) -> str:
@@ -60,12 +68,24 @@ def _text(include: list[Path], header: str) -> str:
 def _usable(include: list[Path], candidates: list[str], work: Path) -> list[str]:
     """The headers that compile together: all of them when they do (a Debian
     stack's do), else each kept only if it compiles with those kept before it
-    (a host's /usr/include/rdma also holds kernel headers that clash)."""
-    alone = [h for h in candidates if _compiles(include, [h], work)]
-    if _compiles(include, alone, work):
-        return alone
+    (a host's /usr/include/rdma also holds kernel headers that clash). A
+    header that does not compile even alone is broken, not a change of the
+    stack: UsageError naming it and gcc's first error (every public header of
+    the four Debian stacks and of Debian 12's host compiles alone)."""
+    for header in candidates:
+        path = next((d / header for d in include if (d / header).exists()), include[0] / header)
+        files.check_regular(path, "a public header")   # gcc would wait on a FIFO
+        error = _compile_error(include, [header], work)
+        if error:
+            # named where gcc stopped: the broken header may be one it includes
+            found = _GCC_ERROR.match(error)
+            where, message = (f"{found[1]}:{found[2]}", found[3]) if found else (str(path), error)
+            by = "" if where.startswith(f"{path}:") else f" (included from {path})"
+            raise UsageError(f"{where}: a public header gcc cannot compile: {message}{by}")
+    if _compiles(include, candidates, work):
+        return candidates
     kept: list[str] = []
-    for header in alone:
+    for header in candidates:
         if _compiles(include, kept + [header], work):
             kept.append(header)
     return kept
@@ -197,18 +217,17 @@ def build(root: Path, found, out_dir: Path) -> tuple[Path, dict, list[str]]:
         unit = work / "headers.c"
         unit.write_text("".join(f"#include <{h}>\n" for h in used) + ANCHOR)
         shared, protos = work / "headers.so", work / "protos.txt"
-        done = subprocess.run(["gcc", "-w", "-D_GNU_SOURCE", "-g", "-fno-eliminate-unused-debug-types",
-                               *_prefix_maps(root, work), "-shared", "-fPIC", *_includes(include),
-                               "-aux-info", str(protos), "-o", str(shared), str(unit)],
-                              cwd=work, capture_output=True, text=True, errors="replace",
-                              check=False)
+        done = tools.run(["gcc", "-w", "-D_GNU_SOURCE", "-g", "-fno-eliminate-unused-debug-types",
+                          *_prefix_maps(root, work), "-shared", "-fPIC", *_includes(include),
+                          "-aux-info", str(protos), "-o", str(shared), str(unit)],
+                         tools.COMPILE, what="gcc on the stack's headers", cwd=work)
         if done.returncode != 0:
             raise InfraError(f"the headers of {root} do not compile together: "
                              f"{done.stderr.strip().splitlines()[-1:]}")
         corpus = out_dir / "headers.abi"
-        done = subprocess.run(["abidw", "--load-all-types", "--out-file", str(corpus.resolve()),
-                               shared.name], cwd=work, capture_output=True, text=True,
-                              errors="replace", check=False)
+        done = tools.run(["abidw", "--load-all-types", "--out-file", str(corpus.resolve()),
+                          shared.name], tools.COMPILE, what="abidw on the stack's headers",
+                         cwd=work)
         if done.returncode != 0:
             raise InfraError(f"abidw failed on the headers of {root}: {done.stderr.strip()}")
         aux = protos.read_text(errors="replace")
@@ -261,8 +280,7 @@ def read_knowledge(path: Path) -> dict:
 
 def abidw_version() -> str:
     """The installed abidw's version: a corpus one abidw wrote may not load in another."""
-    done = subprocess.run(["abidw", "--version"], capture_output=True, text=True,
-                          errors="replace", check=False)
+    done = tools.run(["abidw", "--version"], tools.QUICK)
     return done.stdout.split()[-1] if done.stdout.split() else "unknown"
 
 

@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import tools
 from ..errors import InfraError
 from ..paths import REPO_ROOT
 from ..stacks import elf, glibc
@@ -30,9 +31,8 @@ def build() -> Path:
         if compiler is None:
             raise InfraError("no C compiler (cc) to build the provider loader: run ci/setup")
         tmp = BUILT.with_name(BUILT.name + ".tmp")
-        done = subprocess.run([compiler, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror",
-                               "-o", str(tmp), str(SOURCE)],
-                              capture_output=True, text=True, check=False)
+        done = tools.run([compiler, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror",
+                          "-o", str(tmp), str(SOURCE)], tools.COMPILE)
         if done.returncode != 0:
             first = (done.stderr.strip().splitlines() or ["no output"])[0]
             raise InfraError(f"building the provider loader {SOURCE} failed: {first}")

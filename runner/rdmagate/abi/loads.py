@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import files
 from ..errors import UsageError
 from ..outputs import records
 from ..stacks import FetchedStack, elf, glibc, inventory as stack_inventory, layout
@@ -98,7 +99,7 @@ def side(fetched) -> Side:
 def opens(libibverbs: Path) -> str:
     """The provider file name a libibverbs opens (lib%s-rdmavNN.so), read
     from the binary as it is compiled in."""
-    found = OPENS.search(libibverbs.read_bytes())
+    found = OPENS.search(files.read_bytes(libibverbs, "libibverbs", files.MAX_BINARY_BYTES))
     return found.group(0).decode() if found else "lib%s-rdmav?.so"
 
 
@@ -123,7 +124,11 @@ def vendor_files(directory: Path) -> list[tuple[str, Path]]:
         raise UsageError(f"--providers {directory}: not a directory")
     found = []
     for path in sorted(directory.iterdir()):
-        if path.suffix != ".so" or not elf.is_elf(path):
+        if path.suffix != ".so":
+            continue
+        if path.exists():   # a FIFO would hang the read, a device never end: refused
+            files.check_regular(path, "a provider")
+        if not elf.is_elf(path):
             continue
         match = layout.PROVIDER_FILE.match(path.name)
         found.append((match.group("name") if match else path.stem.removeprefix("lib"), path))

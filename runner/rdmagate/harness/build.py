@@ -1,8 +1,8 @@
 """Configure and build the harness against one stack's headers and libraries."""
 import shutil
-import subprocess
 from pathlib import Path
 
+from .. import tools
 from ..errors import InfraError
 from ..paths import build_dir, REPO_ROOT
 from ..stacks.lock import locked
@@ -56,7 +56,7 @@ def _build_locked(tree: Path, stack_name: str, stack_root: Path | None, targets:
     say(f"building {', '.join(targets)} for stack {stack_name} in {tree}")
     with log.open("w", encoding="utf-8") as out:
         for step in (configure, compile_):
-            done = subprocess.run(step, stdout=out, stderr=subprocess.STDOUT, check=False)
+            done = tools.run(step, tools.BUILD, stdout=out)
             if done.returncode != 0:
                 first = _first_error(log) if step is compile_ else None
                 raise BuildError(f"building {', '.join(targets)} for stack {stack_name} "
@@ -91,8 +91,7 @@ def find_harness(tree: Path) -> Path | None:
 
 def list_tests(harness: Path) -> list[str]:
     """Every test id (suite.name) the built harness has."""
-    done = subprocess.run([str(harness), "--list"], capture_output=True, text=True,
-                          errors="replace", check=False)
+    done = tools.run([str(harness), "--list"], tools.QUICK)
     if done.returncode != 0:
         raise InfraError(f"{harness} --list failed: {done.stderr.strip()}")
     return done.stdout.split()

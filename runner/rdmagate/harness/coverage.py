@@ -9,14 +9,13 @@ inline verbs is what the compiler finds in the stack's headers
 import json
 import re
 import struct
-import subprocess
 import tempfile
 from pathlib import Path
 
 import yaml
 
 from ..outputs import results
-from .. import devinfo, files
+from .. import devinfo, files, tools
 from ..errors import InfraError
 from ..paths import REPO_ROOT
 
@@ -49,8 +48,7 @@ def _counts(data: bytes, symbols: list[tuple[str, ...]], where: Path):
 
 
 def _nm(path: Path) -> dict[int, str]:
-    done = subprocess.run(["nm", "--defined-only", str(path)], capture_output=True,
-                          text=True, errors="replace", check=False)
+    done = tools.run(["nm", "--defined-only", str(path)], tools.QUICK)
     if done.returncode != 0:
         raise InfraError(f"nm {path}: {done.stderr.strip()}")
     out = {}
@@ -71,9 +69,9 @@ def inline_universe(include: Path) -> set[str]:
         source = Path(tmp) / "all.c"
         source.write_text("".join(f"#include <{h}>\n" for h in HEADERS
                                   if (include / h).is_file()))
-        done = subprocess.run(["gcc", "-c", "-O0", "-fkeep-inline-functions", "-isystem",
-                               str(include), str(source), "-o", str(Path(tmp) / "all.o")],
-                              capture_output=True, text=True, errors="replace", check=False)
+        done = tools.run(["gcc", "-c", "-O0", "-fkeep-inline-functions", "-isystem",
+                          str(include), str(source), "-o", str(Path(tmp) / "all.o")],
+                         tools.COMPILE)
         if done.returncode != 0:
             raise InfraError(f"compiling the headers of {include}: {done.stderr.strip()[:300]}")
         return {name for name in _nm(Path(tmp) / "all.o").values() if _ours(name)}

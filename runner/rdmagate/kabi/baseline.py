@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+from .. import files
 from ..errors import UsageError
 from ..paths import REPO_ROOT, within
 from . import symvers
@@ -42,7 +43,7 @@ def load(stack) -> tuple[dict, dict, Path] | None:
                              f"{stack.name} (record it again: rdmagate baseline record "
                              f"--stack {stack.name} --suite kabi)")
     try:
-        facts = json.loads((directory / "facts.json").read_text())
+        facts = json.loads(files.read_text(directory / "facts.json", "a kabi baseline's facts"))
         if not isinstance(facts, dict) or not isinstance(facts.get("release"), str):
             raise ValueError("no release")
     except (ValueError, RecursionError) as err:

@@ -13,10 +13,10 @@ import os
 import re
 import shutil
 import stat
-import subprocess
 import tempfile
 from pathlib import Path
 
+from .. import tools
 from ..errors import InfraError, UsageError
 from ..paths import REPO_ROOT
 from ..stacks import resolve
@@ -44,8 +44,8 @@ def _copy_sources(source: Path, dest: Path) -> None:
 
 
 def _make(argv: list[str], what: str) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False,
-                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"})
+    done = tools.run(argv, tools.BUILD,
+                     env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"})
     if done.returncode != 0:
         errors = [l for l in done.stderr.splitlines() if "error" in l.lower()] or \
             done.stderr.strip().splitlines()[-3:]

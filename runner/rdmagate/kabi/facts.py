@@ -4,14 +4,12 @@
 when the headers are not in the cache, the stack's committed baseline."""
 import hashlib
 import json
-import lzma
 import re
-import subprocess
 import tarfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .. import files
+from .. import files, tools
 from ..errors import InfraError, UsageError
 from ..paths import cache_dir
 from ..stacks import archive, resolve
@@ -113,27 +111,26 @@ def image_modules(stack, names: list[str], say=lambda text: None) -> dict[str, P
 def _extract(deb: Path, names: set[str]) -> dict[str, bytes]:
     suffixes = {f"/{name}{suffix}": name for name in names for suffix in modules.KO_SUFFIXES}
     found = {}
-    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", "--", str(deb)],
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+    with tools.streamed(["dpkg-deb", "--fsys-tarfile", "--", str(deb)], tools.UNPACK) as proc:
         try:
             with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
                 for member in tar:
                     tail = "/" + member.name.rsplit("/", 1)[-1]
                     if member.isfile() and tail in suffixes:
+                        if member.size > files.MAX_BINARY_BYTES:
+                            raise InfraError(f"{deb}: {member.name}: larger than the "
+                                             f"{files.MAX_BINARY_BYTES} bytes rdmagate reads")
                         extracted = tar.extractfile(member)   # a file: never None
-                        data = extracted.read() if extracted else b""
-                        if member.name.endswith(".xz"):
-                            data = lzma.decompress(data)
-                        elif member.name.endswith(".zst"):
-                            data = subprocess.run(["zstd", "-q", "-d", "-c"], input=data,
-                                                  capture_output=True, check=True).stdout
+                        data = files.unpack(extracted.read() if extracted else b"",
+                                            member.name, f"{deb}: {member.name}",
+                                            "a kernel module", files.MAX_BINARY_BYTES)
                         found[suffixes[tail]] = data
                         if len(found) == len(names):
                             break
-        except (tarfile.TarError, lzma.LZMAError, subprocess.CalledProcessError) as err:
+        except tarfile.TarError as err:
             raise InfraError(f"{deb}: cannot read its files ({err})") from None
-        finally:
-            proc.kill()
+        except UsageError as err:   # a package of the archive's, not the user's file
+            raise InfraError(str(err)) from None
     return found
 
 

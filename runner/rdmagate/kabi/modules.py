@@ -2,16 +2,15 @@
 .modinfo, __versions (8-byte CRC + 56-byte name per import), the size of
 .gnu.linkonce.this_module (the module's struct module) and the undefined
 symbols of .symtab in table order (the order the kernel resolves them)."""
-import lzma
 import shutil
 import struct
-import subprocess
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InfraError, UsageError
+from .. import files
+from ..errors import UsageError
 from ..stacks import archive
 from ..stacks.elf import EM_X86_64, _Reader, machine_name
 
@@ -113,25 +112,9 @@ def read(path: Path) -> Module:
 
 
 def read_plain(path: Path) -> bytes:
-    """The module's bytes, decompressed when it is .ko.xz or .ko.zst."""
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read ({err.strerror})") from None
-    if path.name.endswith(".ko.xz"):
-        try:
-            data = lzma.decompress(data)
-        except lzma.LZMAError as err:
-            raise UsageError(f"{path}: not an xz-compressed module ({err})") from None
-    elif path.name.endswith(".ko.zst"):
-        if shutil.which("zstd") is None:
-            raise InfraError("zstd is not installed (the module is zstd-compressed): run ci/setup")
-        done = subprocess.run(["zstd", "-q", "-d", "-c", "--", str(path)], capture_output=True,
-                              check=False)
-        if done.returncode != 0:
-            raise UsageError(f"{path}: not a zstd-compressed module")
-        data = done.stdout
-    return data
+    """The module's bytes, decompressed when it is .ko.xz or .ko.zst, never
+    past files.MAX_BINARY_BYTES (a small .ko.xz can expand to gigabytes)."""
+    return files.read_unpacked(path, "a kernel module", files.MAX_BINARY_BYTES)
 
 
 KO_SUFFIXES = (".ko", ".ko.xz", ".ko.zst")
@@ -163,7 +146,7 @@ def gathered(paths: list[str]):
                 if not hits:
                     raise UsageError(f"--modules {path}: the package has no kernel modules")
                 found += hits
-            elif path.is_file():
+            elif path.exists():   # read() refuses what is not a regular file
                 found.append(path)
             else:
                 raise UsageError(f"--modules {path}: no such file or directory")

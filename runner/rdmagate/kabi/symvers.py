@@ -3,6 +3,7 @@ and the kernel's .config, as Debian's linux-headers package ships them."""
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import files
 from ..errors import UsageError
 
 # The RDMA kernel interface: ib_core, ib_uverbs, rdma_cm, ib_cm, iw_cm, the
@@ -50,10 +51,8 @@ def parse(text: str, where: str) -> dict[str, Export]:
 
 
 def read(path: Path) -> dict[str, Export]:
-    try:
-        return parse(Path(path).read_text(encoding="utf-8", errors="replace"), str(path))
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read ({err.strerror})") from None
+    text = files.read_bytes(path, "a Module.symvers").decode("utf-8", "replace")
+    return parse(text, str(path))
 
 
 def in_area(export: Export, area: str) -> bool:
@@ -71,7 +70,7 @@ def write(exports: dict[str, Export]) -> str:
 def read_config(path: Path) -> dict[str, str]:
     """CONFIG_X=value lines; a "# CONFIG_X is not set" line reads as n."""
     config = {}
-    for line in Path(path).read_text(errors="replace").splitlines():
+    for line in files.read_bytes(path, "a kernel .config").decode("utf-8", "replace").splitlines():
         if line.startswith("CONFIG_") and "=" in line:
             key, value = line.split("=", 1)
             config[key] = value.strip('"')

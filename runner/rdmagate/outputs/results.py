@@ -4,7 +4,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .. import outcomes
+from .. import files, outcomes
 from ..errors import UsageError
 from .result import Result
 
@@ -17,7 +17,7 @@ def read(path: Path, warn=lambda text: print(text, file=sys.stderr)) -> list[Res
     corrupt data, never silently skipped."""
     if not path.exists():
         return []
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = files.read_bytes(path, "a results file (results.jsonl)").decode("utf-8", "replace")
     lines = text.split("\n")
     torn = lines.pop()  # "" when the file ends with a newline
     if torn:

@@ -1,15 +1,14 @@
 """The run directory: results/<run-id>/ and its run.json."""
 import datetime
 import json
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import records
-from .. import files
+from .. import files, tools
 from .audience import AudienceVerdict
-from ..errors import UsageError
+from ..errors import InfraError, UsageError
 from ..paths import REPO_ROOT
 from ..stacks import names
 
@@ -32,10 +31,10 @@ def read_json(path: Path) -> dict:
 
 def git_revision() -> str:
     try:
-        done = subprocess.run(["git", "-C", str(REPO_ROOT), "describe", "--always", "--dirty"],
-                              capture_output=True, text=True,
-                              errors="replace", timeout=10, check=False)
-    except OSError:
+        # without the index lock: killed at its limit, git leaves none behind
+        done = tools.run(["git", "--no-optional-locks", "-C", str(REPO_ROOT), "describe",
+                          "--always", "--dirty"], 10)
+    except InfraError:
         return "unknown"
     return done.stdout.strip() or "unknown"
 

@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import files
 from ..errors import UsageError
 from ..outputs import records
 from ..paths import REPO_ROOT, within
@@ -102,8 +103,8 @@ def is_one(path: Path) -> bool:
     """Whether a file reads as a pair baseline rather than a native one (it
     says what its pair was); anything unreadable is left to the loaders."""
     try:
-        data = json.loads(path.read_text(errors="replace"))
-    except (OSError, ValueError, RecursionError):
+        data = json.loads(files.read_text(path, "a baseline"))
+    except (UsageError, ValueError, RecursionError):
         return False
     return isinstance(data, dict) and "pair" in data
 

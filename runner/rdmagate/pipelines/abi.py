@@ -41,8 +41,9 @@ class AbiDone:
 
 def diff(request: AbiRequest, progress: Progress) -> AbiDone:
     for path in request.suppressions:
-        if not path.is_file():
+        if not path.exists():
             raise UsageError(f"--suppressions {path}: no such file")
+        files.check_regular(path, "a suppression file")   # a FIFO or a device: said so
     suppressions = [suppress.DEFAULT] * request.default_suppressions + list(request.suppressions)
     if request.vendor_providers is not None:
         if not request.load_providers:

@@ -15,6 +15,7 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
+from .. import tools
 from ..errors import InfraError, UsageError
 from ..paths import cache_dir
 from . import extract, names
@@ -82,8 +83,7 @@ class Archive:
     def _apt(self, tool: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         if shutil.which(tool) is None:
             raise InfraError(f"{tool} is not installed: run ci/setup")
-        return subprocess.run([tool, *self._options(), *args], capture_output=True, text=True,
-                              cwd=cwd, check=False)
+        return tools.run([tool, *self._options(), *args], tools.DOWNLOAD, cwd=cwd)
 
     def _has_lists(self) -> bool:
         return any((self.root / "state" / "lists").glob("*_Packages*"))

@@ -10,6 +10,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import files
 from ..errors import UsageError
 
 SHT_DYNSYM, SHT_DYNAMIC, SHT_NOBITS = 11, 6, 8
@@ -157,13 +158,14 @@ def _symbols(r: _Reader, info: ElfInfo, defs: dict, needs: dict) -> None:
             info.imports.append((name, version, library))
 
 
+def _whole(path: Path) -> bytes:
+    return files.read_bytes(path, "an ELF file", files.MAX_BINARY_BYTES)
+
+
 def read_elf(path: Path) -> ElfInfo:
     """Soname, needed libraries, versioned exports and imports of one ELF file."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read ({err.strerror})") from None
+    data = _whole(path)
     info = ElfInfo(path)
     try:
         reader = _Reader(path, data)
@@ -186,10 +188,11 @@ def machine_name(machine: int) -> str:
 
 
 def is_elf(path: Path) -> bool:
+    """A regular file that starts as ELF does (never a FIFO's open or read)."""
     try:
-        with open(path, "rb") as f:
+        with files.open_regular(path, "an ELF file") as f:
             return f.read(4) == b"\x7fELF"
-    except OSError:
+    except (UsageError, OSError):
         return False
 
 
@@ -197,7 +200,7 @@ def section(path: Path, name: str) -> bytes | None:
     """The bytes of one named section (.rodata: the strings a program really
     uses, not the source paths DWARF records); None when there is none."""
     try:
-        reader = _Reader(Path(path), Path(path).read_bytes())
+        reader = _Reader(Path(path), _whole(path))
         names = reader.sections[struct.unpack_from("<H", reader.data, 0x3E)[0]]
         for sec in reader.sections:
             if reader.string(names, sec["name"]) == name:
@@ -211,7 +214,7 @@ def has_debug_info(path: Path) -> bool:
     """True when the file carries DWARF (.debug_info): a local build, not
     a stripped distribution library."""
     try:
-        reader = _Reader(Path(path), Path(path).read_bytes())
+        reader = _Reader(Path(path), _whole(path))
         names = reader.sections[struct.unpack_from("<H", reader.data, 0x3E)[0]]
         return any(reader.string(names, s["name"]) == ".debug_info" for s in reader.sections)
     except (UsageError, OSError, struct.error, ValueError, IndexError, OverflowError):
@@ -270,11 +273,11 @@ def dynamic_strings_contain(path: Path, needles: list[bytes]) -> bool:
     the section headers and .dynstr only; a file without section headers
     (the loader needs none) is searched whole, in bounded memory."""
     try:
-        with open(path, "rb") as f:
+        with files.open_regular(path, "an ELF file") as f:
             strings = _dynstr(f)
             if strings is None:
                 return _scan(f, needles)
-    except OSError:
+    except (UsageError, OSError):
         return False
     except (struct.error, IndexError, ValueError, OverflowError):
         # headers too broken to tell (an offset past 2**63 cannot even be

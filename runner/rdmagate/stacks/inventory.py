@@ -6,9 +6,9 @@ libibverbs they were built with (rdma-core's private ABI)."""
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
+from .. import tools
 from ..errors import UsageError
 from . import elf, glibc, layout, tree_safety
 from .manifest import Stack
@@ -136,15 +136,14 @@ def glibc_floor(root: Path, found: layout.Layout | None) -> str | None:
 def _host_tools() -> dict:
     if shutil.which("dpkg-query") is None:
         return {}
-    done = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version} ${db:Status-Abbrev}\n",
-                           *HOST_PACKAGES], capture_output=True, text=True, check=False)
+    done = tools.run(["dpkg-query", "-W", "-f", "${Package} ${Version} ${db:Status-Abbrev}\n",
+                      *HOST_PACKAGES], tools.QUICK)
     return {words[0]: words[1] for words in map(str.split, done.stdout.splitlines())
             if len(words) == 3 and words[2].startswith("ii")}
 
 
 def _host_kernel() -> dict:
-    release = subprocess.run(["uname", "-r"], capture_output=True, text=True,
-                             check=False).stdout.strip()
+    release = tools.run(["uname", "-r"], tools.QUICK).stdout.strip()
     modules_file = Path("/proc/modules")
     modules = []
     if modules_file.exists():

@@ -13,10 +13,11 @@ strings libibverbs really compiles in, mapped into the tree."""
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import tools
+from ..errors import InfraError
 from . import elf, tree_safety
 
 MULTIARCH = "x86_64-linux-gnu"
@@ -74,8 +75,8 @@ def ldconfig_path(soname: str) -> Path | None:
     `ldconfig -p` reports it for x86-64."""
     tool = shutil.which("ldconfig") or "/sbin/ldconfig"
     try:
-        out = subprocess.run([tool, "-p"], capture_output=True, text=True, check=False).stdout
-    except OSError:
+        out = tools.run([tool, "-p"], tools.QUICK).stdout
+    except InfraError:
         return None
     for line in out.splitlines():
         name, _, rest = line.strip().partition(" ")

@@ -9,9 +9,10 @@ The entry is keyed by the packages' contents, so a changed set never reuses
 another's tree; the tree is then inventoried like a Debian stack's."""
 import hashlib
 import shutil
-import subprocess
 from pathlib import Path
 
+from .. import tools
+from ..files import open_regular
 from ..errors import InfraError, UsageError
 from ..paths import cache_dir
 from .archive import unpack
@@ -47,7 +48,7 @@ def metadata(kind: str, path: Path) -> tuple[str, str]:
         fields = deb_fields(path, "Package", "Version")
         return fields["Package"], fields["Version"]
     argv = [_tool(kind), "-qp", "--nosignature", "--qf", _RPM_FORMAT, str(path)]
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    done = tools.run(argv, tools.UNPACK)
     name, _, version = done.stdout.strip().partition("\t")
     found = (name, version)
     _readable(kind, path, done, all(found))
@@ -57,8 +58,7 @@ def metadata(kind: str, path: Path) -> tuple[str, str]:
 def deb_fields(path: Path, *wanted: str) -> dict:
     """Control fields of one .deb: wanted names Package and a field every
     package has (Version) first; UsageError naming the file if it is not one."""
-    done = subprocess.run([_tool("debs"), "-f", str(path), *wanted], capture_output=True,
-                          text=True, check=False)
+    done = tools.run([_tool("debs"), "-f", str(path), *wanted], tools.UNPACK)
     fields = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
     _readable("debs", path, done, bool(fields.get("Package") and fields.get(wanted[1])))
     return fields
@@ -74,7 +74,7 @@ def _key(files: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode() + b"\0")
-        with open(path, "rb") as handle:
+        with open_regular(path, "a package") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()[:12]

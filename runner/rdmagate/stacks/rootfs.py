@@ -7,10 +7,10 @@ set (debs:DIR) gets the oldest known suite whose C library meets its floor,
 with what its packages Depend on, and its own files laid over it."""
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
+from .. import tools
 from ..errors import InfraError, UsageError
 from . import glibc, names, packages, tree_safety
 from .archive import KEYRING, Archive
@@ -28,8 +28,7 @@ HOST_APT_OPTIONS = ("Acquire::Check-Valid-Until", "Acquire::Check-Date",
 
 
 def host_apt_options() -> list[str]:
-    done = subprocess.run(["apt-config", "dump", *HOST_APT_OPTIONS], capture_output=True,
-                          text=True, errors="replace", check=False)
+    done = tools.run(["apt-config", "dump", *HOST_APT_OPTIONS], tools.QUICK)
     return [f"--aptopt={line.strip()}" for line in done.stdout.splitlines()
             if line.split(" ", 1)[0] in HOST_APT_OPTIONS]
 
@@ -95,8 +94,8 @@ def unmet(suite: str, wanted: list[tuple[str, str | None]], mirror: str | None =
         op, _, version = (bound or "").partition(" ")
         if not versions:
             return f"{name}: not in {suite}"
-        if bound and subprocess.run(["dpkg", "--compare-versions", versions[0], op, version],
-                                    check=False).returncode != 0:
+        if bound and tools.run(["dpkg", "--compare-versions", versions[0], op, version],
+                               tools.QUICK).returncode != 0:
             return f"{name} ({bound}): {suite} has {versions[0]}"
     return None
 
@@ -146,7 +145,7 @@ def mmdebstrap(suite: str, include: list[str], mirror: str, into: Path, what: st
     argv = ["mmdebstrap", "--mode=unshare", "--quiet", f"--variant={variant}",
             f"--include={','.join(include)}", f"--keyring={KEYRING}", *host_apt_options(),
             suite, str(into), f"deb [signed-by={KEYRING}] {mirror} {suite} main"]
-    done = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
+    done = tools.run(argv, tools.DOWNLOAD)
     if done.returncode != 0:
         tail = names.redact(" | ".join(done.stderr.strip().splitlines()[-3:]))
         raise InfraError(f"mmdebstrap of {what} failed: {tail}")

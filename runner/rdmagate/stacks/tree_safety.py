@@ -10,6 +10,7 @@ import os
 import stat
 from pathlib import Path
 
+from .. import files
 from ..errors import UsageError
 
 
@@ -30,7 +31,7 @@ def regular_file(root: Path, path: Path) -> Path:
     except OSError as err:
         raise UsageError(f"{path}: cannot be read ({err.strerror})") from None
     if not stat.S_ISREG(mode):
-        raise UsageError(f"{path}: is {_kind(mode)}, not a regular file; "
+        raise UsageError(f"{path}: is {files.kind(mode)}, not a regular file; "
                          "refused rather than opened as part of the stack")
     return path
 
@@ -55,15 +56,6 @@ def _resolve(path: Path, root: Path) -> Path:
         detail = getattr(err, "strerror", None) or "a loop of symbolic links"
         raise UsageError(f"{path}: cannot be resolved in the stack's tree {root} "
                          f"({detail})") from None
-
-
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a regular file"
 
 
 def inside(root: Path, relative: Path, create: bool = True) -> Path:

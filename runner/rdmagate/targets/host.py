@@ -7,7 +7,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from .. import devices, interrupt
+from .. import devices, interrupt, tools
 from ..errors import InfraError
 from .base import Ran, Target
 
@@ -115,8 +115,7 @@ def rxe_possible() -> bool:
     if os.geteuid() != 0 or not shutil.which("rdma") or not shutil.which("modprobe"):
         return False
     if not Path("/sys/module/rdma_rxe").exists():
-        dry = subprocess.run(["modprobe", "-n", "-q", "rdma_rxe"], capture_output=True,
-                             check=False)
+        dry = tools.run(["modprobe", "-n", "-q", "rdma_rxe"], tools.QUICK)
         if dry.returncode != 0:
             return False
     return _interface() is not None
@@ -128,11 +127,11 @@ def rxe_link():
     netdev = _interface()
     for argv in (["modprobe", "rdma_rxe"],
                  ["rdma", "link", "add", RXE_LINK, "type", "rxe", "netdev", netdev]):
-        done = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
+        done = tools.run(argv, tools.QUICK)
         if done.returncode != 0:
             raise InfraError(f"soft-RoCE on this host: {' '.join(argv)} failed: "
                              f"{done.stderr.strip() or f'exit {done.returncode}'}")
     try:
         yield RXE_LINK
     finally:
-        subprocess.run(["rdma", "link", "delete", RXE_LINK], check=False, capture_output=True)
+        tools.run(["rdma", "link", "delete", RXE_LINK], tools.QUICK)

@@ -7,9 +7,9 @@ failure on n2") are kept, not streamed, and become the reason when the node
 is found gone. A node with no RDMA device runs its device suites in a lab
 guest there (SlurmLab). Two nodes with RDMA devices pair as one target
 (SlurmPair): the peer argv on the first, the argv on the second."""
-import subprocess
 import threading
 
+from .. import tools
 from ..errors import InfraError
 from ..paths import REPO_ROOT
 from . import lab
@@ -24,8 +24,7 @@ LOST = ("Node failure", "Communication connection failure", "launch failed")
 
 def node_info(node: str) -> dict[str, str]:
     """scontrol's record of a node as key=value fields ({} when unknown)."""
-    done = subprocess.run(["scontrol", "show", "node", "--oneliner", node],
-                          capture_output=True, text=True, errors="replace", check=False)
+    done = tools.run(["scontrol", "show", "node", "--oneliner", node], tools.QUICK)
     if done.returncode != 0:
         return {}
     fields, key = {}, None

@@ -1,8 +1,10 @@
 """rdmagate reads a suppression file the way libabigail does, section by
 section: each crafted file is given to the real abidiff and to rdmagate on
 the same two libraries, and both must silence the same symbol changes."""
+import pickle
 import re
 import subprocess
+import sys
 import tempfile
 import unittest
 from pathlib import Path
@@ -13,11 +15,14 @@ from rdmagate.stacks import fetch, inventory, resolve
 from tests.support import abi_json
 
 LIBDIR = Path("usr/lib/x86_64-linux-gnu")
+RUNNER = Path(__file__).resolve().parents[2]
 # name -> (node, is a variable); old loses a b c d var, new gains f g newvar
 OLD = {"ibv_a": ("IBVERBS_1.0", False), "ibv_b": ("IBVERBS_1.0", False),
        "ibv_c": ("IBVERBS_1.0", False), "ibv_e": ("IBVERBS_1.0", False),
        "ibv_var": ("IBVERBS_1.0", True), "ibv_d": ("IBVERBS_1.1", False),
-       "ibv_h": ("IBVERBS_1.1", False)}
+       "ibv_h": ("IBVERBS_1.1", False),
+       # a long name: Python's re backtracks for minutes on ^(\w*)*Q$ here
+       "ibv_query_device_with_a_long_name_x": ("IBVERBS_1.0", False)}
 NEW = {"ibv_e": ("IBVERBS_1.0", False), "ibv_f": ("IBVERBS_1.0", False),
        "ibv_newvar": ("IBVERBS_1.0", True), "ibv_h": ("IBVERBS_1.1", False),
        "ibv_g": ("IBVERBS_1.1", False)}
@@ -89,7 +94,19 @@ FILES = {
     "tabs": "[suppress_function]\n\tsymbol_name_regexp\t=\tibv_a\n",
     "two sections": "[suppress_function]\n  symbol_name = ibv_a\n[suppress_function]\n"
                     "  symbol_name = ibv_b\n",
+    # POSIX extended regular expressions, as glibc's regcomp reads them
+    "a bracket class": "[suppress_function]\n  symbol_name_regexp = ^ibv_[[:lower:]]$\n",
+    "an interval, escaped for the ini reader": "[suppress_function]\n"
+                                               "  symbol_name_regexp = ^ibv_.\\{1\\}$\n",
+    "a backslash is the ini reader's": "[suppress_function]\n  symbol_name_regexp = ^ibv\\.a$\n",
+    "an escaped comment sign": "[suppress_function]\n  symbol_name_regexp = ^ibv_[a\\#]$\n",
+    "a back-reference": "[suppress_function]\n  symbol_name_regexp = ^ibv_(.)\\1*$\n",
+    "a GNU word class": "[suppress_function]\n  symbol_name_regexp = ^ibv_\\w$\n",
+    "alternatives": "[suppress_function]\n  symbol_name_regexp = ^ibv_(a|f)$\n",
+    "a perl class is a letter": "[suppress_function]\n  symbol_name_regexp = ^ibv_\\d$\n",
 }
+# a pattern Python's re backtracks on for minutes; glibc, as abidiff, at once
+BACKTRACKS = "[suppress_function]\n  symbol_name_regexp = ^(\\w*)*Q$\n"
 # Files rdmagate refuses (exit 2) where abidiff ignores a section, crashes or,
 # for a bad regular expression, silences every symbol.
 REFUSED = {
@@ -98,6 +115,14 @@ REFUSED = {
     "a property before any section": "symbol_name = ibv_a\n",
     "a property without a value": "[suppress_function]\n  symbol_name\n",
     "a bad regular expression": "[suppress_function]\n  symbol_name_regexp = ibv_[a\n",
+    # Python's re reads both; regcomp refuses them, and abidiff then silences everything
+    "a lookahead": "[suppress_function]\n  symbol_name_regexp = (?=ibv_)\n",
+    "an inline flag": "[suppress_function]\n  symbol_version_regexp = (?i)ibverbs\n",
+    # libabigail reads a tuple or a list there, then drops the rest of the file
+    "an unescaped interval": "[suppress_function]\n  symbol_name_regexp = ^ibv_.{1}$\n",
+    "an unescaped comma": "[suppress_function]\n  symbol_name_regexp = ^ibv_(a|b){1,2}$\n",
+    "a pattern that never finishes compiling":
+        "[suppress_function]\n  symbol_name_regexp = ((a{1,1000}){1,1000}){1,100}\n",
 }
 
 
@@ -170,6 +195,33 @@ class Parity(unittest.TestCase):
                 path = self.dir / "case.suppr"
                 path.write_text(text)
                 self.assertEqual(self.rdmagate_left(path), self.abidiff_left(path), text)
+
+    def test_a_pattern_python_backtracks_on_ends_as_in_abidiff(self):
+        path = self.dir / "backtracks.suppr"
+        path.write_text(BACKTRACKS)
+        # in a child: Python's re holds the interpreter while it backtracks
+        code = ("import pickle, sys\nfrom rdmagate.abi import suppress\n"
+                "findings, libs = pickle.load(sys.stdin.buffer)\n"
+                "kept, _ = suppress.apply(findings, suppress.read(sys.argv[1]), libs)\n"
+                "print(sorted(f.symbol for f in kept if f.kind.startswith('symbol ')))")
+        try:   # abidiff takes 0.1 s; Python's re took minutes
+            done = subprocess.run([sys.executable, "-c", code, str(path)], timeout=120,
+                                  input=pickle.dumps((self.findings, self.libs)),
+                                  capture_output=True, cwd=RUNNER, check=True)
+        except subprocess.TimeoutExpired:
+            self.fail(f"rdmagate did not finish matching {BACKTRACKS!r} in 120 s")
+        self.assertEqual(done.stdout.decode().strip(),
+                         str(sorted(name for _, name in self.abidiff_left(path))))
+
+    def test_refused_patterns_are_what_abidiff_cannot_compile(self):
+        """abidiff does not refuse them: a [suppress_function] whose regcomp
+        failed silences every function, which is why rdmagate stops instead."""
+        variables = {name for name, (_, var) in {**OLD, **NEW}.items() if var}
+        for label in ("a lookahead", "an inline flag"):
+            with self.subTest(file=label):
+                path = self.dir / "refused.suppr"
+                path.write_text(REFUSED[label])
+                self.assertLessEqual({name for _, name in self.abidiff_left(path)}, variables)
 
     def test_files_rdmagate_refuses_with_the_line(self):
         for label, text in REFUSED.items():

@@ -4,10 +4,10 @@ modules.dep), and /init. Cached beside the kernel, keyed by its contents."""
 import gzip
 import hashlib
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
+from ... import tools
 from ...errors import InfraError
 from ...files import write_atomic
 from .kernel import Kernel
@@ -71,8 +71,8 @@ def build(kernel: Kernel) -> Path:
             shutil.copy2(kernel.modules / module, dest)
         (stage / "boot-modules").write_text("\n".join(modules) + "\n")
         files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*"))
-        done = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=stage,
-                              input="\n".join(files).encode(), capture_output=True, check=False)
+        done = tools.run(["cpio", "-o", "-H", "newc", "--quiet"], tools.UNPACK, cwd=stage,
+                         input="\n".join(files).encode(), text=False)
         if done.returncode != 0:
             raise InfraError(f"cpio failed building the initramfs: {done.stderr.decode().strip()}")
         write_atomic(target, gzip.compress(done.stdout, compresslevel=6), "the initramfs")

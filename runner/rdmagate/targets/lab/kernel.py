@@ -1,12 +1,11 @@
 """A Debian kernel for the lab: fetched with the stack, unpacked into the
 cache, modules decompressed (busybox insmod reads plain .ko) and indexed."""
-import lzma
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ... import files, tools
 from ...errors import InfraError, UsageError
 from ...paths import cache_dir, within
 from ...stacks import archive, kernel_stack, kernels, known, names, resolve
@@ -47,16 +46,15 @@ def _vmlinuz(tree: Path, release: str) -> Path:
 
 
 def _decompress_modules(modules: Path) -> None:
-    """.ko.xz -> .ko (zstd through the zstd tool, when a kernel uses it)."""
-    for packed in modules.rglob("*.ko.xz"):
-        packed.with_suffix("").write_bytes(lzma.decompress(packed.read_bytes()))
+    """.ko.xz and .ko.zst -> .ko (busybox's insmod reads plain modules only),
+    each expanded up to a bound."""
+    for packed in [*modules.rglob("*.ko.xz"), *modules.rglob("*.ko.zst")]:
+        try:
+            data = files.read_unpacked(packed, "a kernel module", files.MAX_BINARY_BYTES)
+        except UsageError as err:   # the kernel's own package: not the user's input
+            raise InfraError(str(err)) from None
+        packed.with_suffix("").write_bytes(data)
         packed.unlink()
-    zst = list(modules.rglob("*.ko.zst"))
-    if zst:
-        if shutil.which("zstd") is None:
-            raise InfraError("zstd is not installed (the kernel's modules need it): run ci/setup")
-        for packed in zst:
-            subprocess.run(["zstd", "-q", "-d", "--rm", str(packed)], check=True)
 
 
 def _index(tree: Path, modules: Path, release: str) -> None:
@@ -65,9 +63,7 @@ def _index(tree: Path, modules: Path, release: str) -> None:
     if not base_modules.exists():
         base_modules.parent.mkdir(parents=True, exist_ok=True)
         base_modules.symlink_to(Path("..") / "usr" / "lib" / "modules")
-    done = subprocess.run(["depmod", "-b", str(tree), release], capture_output=True, text=True,
-                          errors="replace",
-                          check=False)
+    done = tools.run(["depmod", "-b", str(tree), release], tools.UNPACK)
     if done.returncode != 0:
         raise InfraError(f"depmod of kernel {release} failed: {done.stderr.strip()}")
 

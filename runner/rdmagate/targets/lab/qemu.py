@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ... import tools
 from ...paths import cache_dir
 
 # RDMAGATE_QEMU names another QEMU binary (one built elsewhere, or none to test
@@ -50,9 +51,7 @@ def link_netdev(node: int, ports: tuple[int, int]) -> str:
 
 
 def has_netdev(kind: str) -> bool:
-    done = subprocess.run([QEMU, "-netdev", "help"], capture_output=True, text=True,
-                          errors="replace",
-                          stdin=subprocess.DEVNULL, timeout=30)
+    done = tools.run([QEMU, "-netdev", "help"], tools.QUICK)
     return kind in done.stdout.split()
 
 
