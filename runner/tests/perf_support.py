@@ -33,6 +33,9 @@ class Target:
     def identity(self):
         return None
 
+    def for_measuring(self):
+        return self
+
     def describe(self):
         return "a planned target"
 
@@ -45,7 +48,9 @@ class Target:
         for name in names:
             (out / f"{name}.txt").write_text("# rdmagate-perf test=planned\n" + "1000\n" * 20)
         return Ran(0, self.kernel, {"lab": {"accel": "tcg", "guest_cpus": 2,
-                                            "guest_memory_mb": 1024}})
+                                            "guest_memory_mb": 1024,
+                                            **({"clock": self.facts["clock"]}
+                                               if "clock" in self.facts else {})}})
 
     def kernel_release(self):
         return self.kernel

@@ -23,6 +23,8 @@ class Verdict:
     runs: list[int] = field(default_factory=list)   # [baseline runs, run runs]
     note: str = ""        # not comparable: why; or the calibration correction applied
     where: str = ""       # lab (soft-RoCE under emulation) or device
+    spread: list[float] | None = None   # [baseline, run]: run medians' range (instruction clock)
+    clock: str = "wall"   # perf/clock.py: wall, or instructions (figures in virtual ns)
 
 
 @dataclass(frozen=True)

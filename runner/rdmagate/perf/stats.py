@@ -93,7 +93,7 @@ class BootEffect:
 
 @dataclass(frozen=True)
 class Comparison:
-    ratio: float          # B over A, in "time" terms (>1: B slower)
+    ratio: float          # B over A, in "time" terms (>1: B slower); 0: not compared
     low: float
     high: float
     verdict: str          # faster, same, slower, inconclusive
@@ -102,6 +102,10 @@ class Comparison:
     runs_a: int = 0
     runs_b: int = 0
     note: str = ""        # why it is inconclusive, when the data are not the reason
+    # each side's run-to-run spread (highest run median over lowest, less 1),
+    # kept for figures on the instruction clock (perf/exact.py)
+    spread: list[float] | None = None
+    clock: str = "wall"   # perf/clock.py: the clock both sides were measured on
 
     def with_note(self, text: str, verdict: str | None = None, first: bool = False):
         """This comparison with `text` joined to its note (before it when
@@ -115,7 +119,7 @@ class Comparison:
         return {"ratio": self.ratio, "ci": [self.low, self.high] if bounded else [],
                 "verdict": self.verdict,
                 "n": [self.n_a, self.n_b], "runs": [self.runs_a, self.runs_b],
-                "note": self.note}
+                "note": self.note, "spread": self.spread, "clock": self.clock}
 
 
 def _checked(samples, what: str) -> list[float]:

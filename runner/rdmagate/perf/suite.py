@@ -22,7 +22,7 @@ from pathlib import Path
 from ..harness import build
 from ..errors import UsageError
 from ..outputs.result import append_results, Result
-from . import baseline, calibrate, history, machine, native, record, stats
+from . import baseline, calibrate, clock, history, machine, native, record, stats
 from .budget import Budget
 
 DEFAULT_THRESHOLD = 0.10
@@ -51,6 +51,15 @@ class Session:
     machine: dict | None = None
     kernel: str = ""
     boots: int = 0
+
+    def __post_init__(self):
+        # the lab measures on the instruction clock; every other target as it is
+        self.target = self.target.for_measuring()
+
+    @property
+    def clock(self) -> str:
+        """The clock of this session's figures (perf/clock.py), once it has booted."""
+        return clock.of(self.machine)
 
     def boot(self, names, runs: int = RUNS) -> None:
         stack, say = self.stack, self.say
@@ -144,6 +153,13 @@ def threshold(profile: dict | None) -> float:
 
 
 def verdict_message(what: str, cmp, limit: float, where: str) -> str:
+    if not cmp.ratio:   # not compared (another clock): no ratio to show
+        return f"{cmp.verdict}: {what}: {cmp.note}"
+    if cmp.clock == clock.INSTRUCTIONS:
+        spread = "/".join(f"{s:.2%}" for s in cmp.spread or [])
+        return (f"{cmp.verdict}: {cmp.ratio:.3f}x {what} (virtual ns on the instruction clock, "
+                f"run spread {spread}, {cmp.runs_b} runs against {cmp.runs_a}, threshold "
+                f"{limit:.0%}, {where})" + (f"; {cmp.note}" if cmp.note else ""))
     interval = f"99% CI {cmp.low:.3f}-{cmp.high:.3f}" if cmp.as_dict()["ci"] else "no interval"
     return (f"{cmp.verdict}: {cmp.ratio:.3f}x {what} ({interval}, {cmp.runs_b} runs against "
             f"{cmp.runs_a}, threshold {limit:.0%}, {where})" + (f"; {cmp.note}" if cmp.note else ""))

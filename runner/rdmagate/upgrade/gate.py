@@ -21,7 +21,7 @@ from ..outputs import records, rundir
 from ..abi import findings, loads, suppress
 from ..abi.compare import compare_stacks
 from ..errors import InfraError, RunCutShort, UsageError
-from ..perf import baseline, machine, native, perftest, perftest_run, stats
+from ..perf import baseline, clock, exact, machine, native, perftest, perftest_run, stats
 from ..perf import budget as budget_mod, suite as perf_suite
 from ..perf.budget import Budget
 from ..pipelines.check import SuiteRun, run_suites
@@ -265,7 +265,7 @@ class Gate:
 
         def decided(name: str) -> bool:
             ra, rb = a.results.get(name, {}), b.results.get(name, {})
-            return "runs" not in ra or "runs" not in rb or \
+            return "runs" not in ra or "runs" not in rb or a.clock == clock.INSTRUCTIONS or \
                 stats.compare(ra["runs"], rb["runs"], threshold, boot=machine.boot_effect(b.machine),
                               boots=(ra.get("boots", 1), rb.get("boots", 1))).verdict != "inconclusive"
         # runs go where they decide, within what the phase took with one boot a side
@@ -277,6 +277,9 @@ class Gate:
         samples = {key: {n: m["runs"] for n, m in s.results.items() if "runs" in m}
                    for key, s in sessions.items()}
         boot = machine.boot_effect(b.machine)
+        if a.clock != b.clock:
+            raise InfraError(f"perf: {a.stack.name} was measured on the {a.clock} clock and "
+                             f"{b.stack.name} on the {b.clock} clock; they cannot be compared")
         self.data["perf"] = [self._latency_series(sessions, boot, threshold, where),
                              self._perftest_series("bw", perftest_runs, unmeasured, boot,
                                                    threshold, where),
@@ -290,26 +293,40 @@ class Gate:
     @staticmethod
     def _point(size: int, a_runs: list, b_runs: list, threshold: float,
                boot: stats.BootEffect | None, boots: tuple[int, int] = (1, 1),
-               higher_is_better: bool = False, scale: float = 1.0) -> dict:
-        cmp = stats.compare(a_runs, b_runs, threshold, higher_is_better=higher_is_better,
-                            boot=boot, boots=boots)
+               higher_is_better: bool = False, scale: float = 1.0,
+               on: str = clock.WALL) -> dict:
+        """on: the clock of both sides; on the instruction clock the ratio is
+        exact (perf/exact.py) and each side's run spread is kept."""
+        if on == clock.INSTRUCTIONS:
+            cmp = exact.compare(a_runs, b_runs, threshold, higher_is_better=higher_is_better)
+        else:
+            cmp = stats.compare(a_runs, b_runs, threshold, higher_is_better=higher_is_better,
+                                boot=boot, boots=boots)
         point = {"size": size, "verdict": cmp.verdict, "ratio": cmp.ratio,
                  "ci": cmp.as_dict()["ci"], "runs": [cmp.runs_a, cmp.runs_b]}
+        if on == clock.INSTRUCTIONS:
+            point.update(spread=cmp.spread, note=cmp.note)
         for side, runs in (("a", a_runs), ("b", b_runs)):
             centre, low, high = stats.run_spread(runs)
             point[side] = {"median": centre * scale, "low": low * scale, "high": high * scale}
         return point
 
     def _latency_series(self, sessions: dict, boot, threshold: float, where: str) -> dict:
+        on = sessions["to"].clock
         a, b = (sessions[k].results for k in ("from", "to"))
         points = [self._point(int(name.rsplit("-", 1)[1]), a[name]["runs"], b[name]["runs"],
                               threshold, boot, (a[name].get("boots", 1), b[name].get("boots", 1)),
-                              scale=1 / 1000)
+                              scale=1 / 1000, on=on)
                   for name in native.SWEEP
                   if "runs" in a.get(name, {}) and "runs" in b.get(name, {})]
+        if on == clock.INSTRUCTIONS:
+            return {"name": "write_lat", "title": "RDMA WRITE round trip on the lab's software "
+                    "path (median of each run; bars: the runs' range)", "kind": "latency",
+                    "unit": "virtual us", "points": points, "where": where,
+                    "clock": on, "unit_meaning": clock.UNITS[on].replace(" ns ", " us ", 1)}
         return {"name": "write_lat", "title": "RDMA WRITE round-trip latency (median of each "
                 "run; bars: the runs' range)", "kind": "latency", "unit": "us",
-                "points": points, "where": where}
+                "points": points, "where": where, "clock": on, "unit_meaning": clock.UNITS[on]}
 
     def _perftest_series(self, metric: str, runs: dict, unmeasured: list[dict], boot,
                          threshold: float, where: str) -> dict:
@@ -342,7 +359,8 @@ class Gate:
                 out.append({"name": measurement, "size": int(measurement.rsplit("-", 1)[1]),
                             "verdict": cmp.verdict, "ratio": cmp.ratio,
                             "ci": cmp.as_dict()["ci"], "runs": [cmp.runs_a, cmp.runs_b],
-                            "note": cmp.note, "where": where,
+                            "note": cmp.note, "where": where, "clock": cmp.clock,
+                            "spread": cmp.spread,
                             "baseline": str(path.relative_to(baseline.BASELINES.parents[1]))})
         return out
 

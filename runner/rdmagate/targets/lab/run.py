@@ -46,6 +46,7 @@ class LabResult:
     prepare_s: float = 0.0    # before QEMU: stack fetch, kernel, initramfs, KVM probe
     guest_cpus: int = 0       # each guest's
     guest_memory_mb: int = 0
+    clock: dict | None = None # the instruction clock's facts; None: the wall clock
 
 
 def _free_udp_ports() -> tuple[int, int]:
@@ -99,9 +100,13 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
         boot_timeout: float = 120, run_timeout: float = 600,
         binds: list[tuple[Path, bool]] = (), server_argv: list[str] | None = None,
         on_line=print, say=lambda text: None, interactive: bool = False,
-        guest_cpus: int | None = None) -> LabResult:
+        guest_cpus: int | None = None, clock: qemu.InstructionClock | None = None,
+        memory_mb: int | None = None) -> LabResult:
     """guest_cpus: each guest's CPUs (default 2 alone, 1 each of two nodes:
-    the host has 2 cores)."""
+    the host has 2 cores). clock: run the guests on QEMU's instruction
+    clock (one CPU each; slower to boot, exact to measure)."""
+    if clock is not None and guest_cpus not in (None, 1):
+        raise InfraError(f"a guest on the instruction clock has one CPU, not {guest_cpus}")
     if not qemu.available():
         raise InfraError(f"{qemu.QEMU} is not installed: run ci/setup")
     if nodes not in (1, 2):
@@ -141,7 +146,9 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
             guests.append(qemu.Guest(kern.vmlinuz, initrd,
                                      f"console=ttyS0 panic=-1 quiet loglevel=3 rdmagate.node={node}",
                                      shares, netdev, f"52:54:00:12:34:0{node}",
-                                     cpus=guest_cpus or default_guest_cpus(nodes)))
+                                     memory_mb=memory_mb or qemu.Guest.memory_mb,
+                                     cpus=1 if clock else guest_cpus or default_guest_cpus(nodes),
+                                     clock=clock))
         if interactive:  # lab shell: the console is this terminal, no limits
             say(f"booting kernel {kern.release} ({accel}); leave the shell to stop the guest")
             vms.append(VM("node1", qemu.argv(guests[0], accel), None))
@@ -150,7 +157,8 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
         lines: queue.Queue = queue.Queue()
         for node, guest in enumerate(guests, start=1):
             vms.append(VM(f"node{node}", qemu.argv(guest, accel), lines))
-        say(f"booting {nodes} guest(s) with kernel {kern.release} ({accel})")
+        say(f"booting {nodes} guest(s) with kernel {kern.release} "
+            f"({f'instruction clock, {clock.icount()}' if clock else accel})")
         active = _follow(vms, lines, nodes, started, boot_timeout, run_timeout, on_line)
         last = work / f"node{nodes}" / "exit_status"
         if not last.exists():
@@ -165,8 +173,9 @@ def run(stack_name: str, argv: list[str], nodes: int = 1, kernel_release: str | 
         status = int(last.read_text().strip() or 125)
         if status == 125:
             raise InfraError("the guest could not set up soft-RoCE or the command (see above)")
-        return LabResult(status, accel, kern.release, active, time.monotonic() - started,
-                         prepare_s, guests[0].cpus, guests[0].memory_mb)
+        return LabResult(status, "tcg" if clock else accel, kern.release, active,
+                         time.monotonic() - started, prepare_s, guests[0].cpus,
+                         guests[0].memory_mb, clock.facts() if clock else None)
     finally:
         for vm in vms:
             vm.kill()
