@@ -50,7 +50,7 @@ def figure(runs, what: str) -> Figure:
             medians.append(float(run))
             samples += 1
             continue
-        medians.append(math.exp(stats.run_statistic(run, f"{what}, run {k}")))
+        medians.append(stats.run_median(run, f"{what}, run {k}"))
         samples += len(run)
     if not medians:
         raise UsageError(f"{what}: no runs")

@@ -129,6 +129,8 @@ def loaded(m: dict | None) -> float | None:
     """The host load per core of a lab measurement when it passed LOADED
     (its figures are slow); None otherwise, or when it was not kept."""
     load = (m or {}).get("host_load")
+    if (m or {}).get("clock"):   # the instruction clock: load moves no figure
+        return None
     if (m or {}).get("where") != "lab" or not isinstance(load, (int, float)) or load <= LOADED:
         return None
     return float(load)

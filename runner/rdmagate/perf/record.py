@@ -39,6 +39,8 @@ class PerfFile:
     history: dict[str, Verdict] = field(default_factory=dict)
     history_checks: int = 0
     budget: str = ""      # how the seconds went: each round, estimated and taken (perf/budget.py)
+    clock: str = "wall"   # perf/clock.py: the clock of this run's figures
+    unit: str = ""        # what a figure is, in words (perf/clock.py UNITS)
     format: int = FORMAT
 
 

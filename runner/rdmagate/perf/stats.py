@@ -131,9 +131,14 @@ def _checked(samples, what: str) -> list[float]:
     return values
 
 
+def run_median(samples, what: str = "a run") -> float:
+    """A run's median, its samples checked."""
+    return statistics_median(_checked(samples, what))
+
+
 def run_statistic(samples, what: str = "a run") -> float:
     """The log of a run's median: the one number a run contributes."""
-    return math.log(statistics_median(_checked(samples, what)))
+    return math.log(run_median(samples, what))
 
 
 def side(runs, what: str) -> Side:

@@ -208,6 +208,8 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
     budget = Budget(BUDGET_S)
     spent = adaptive([session], names, decided, budget, jobs_a_boot=JOBS_A_BOOT, say=say)
     say(f"perf: {budget.summary()}")
+    if session.machine:
+        say(f"perf: figures in {clock.UNITS[session.clock]}")
     where = "lab" if session.machine and session.machine.get("where") == "lab" else "device"
     lines, kept, kept_recent = [], {}, {}
     for name in names:
@@ -246,7 +248,8 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
                                  machine=session.machine or {}, boots=session.boots,
                                  seconds=round(spent, 1), history=kept_recent,
                                  history_checks=len(entries()),
-                                 budget=budget.summary()),
+                                 budget=budget.summary(), clock=session.clock,
+                                 unit=clock.UNITS[session.clock]),
                  run_dir / "perf.json")
     append_results(lines, run_dir / "results.jsonl")
     if "error" in kept_runs:

@@ -23,6 +23,7 @@ class Target:
     nodes = 1          # machines an argv and its peer run on
     runs_perftest = False   # perftest's jobs and addresses are the lab's own
     gid_index: str | None = None   # perftest's -x on this device; None: perftest's default
+    exact = False      # figures on QEMU's instruction clock (a lab guest measuring)
 
     def __init__(self, device: str, why: str):
         self.device = device   # the RDMA device the argv uses, or "none"

@@ -273,6 +273,8 @@ class Gate:
                             runs=GATE_RUNS, jobs_a_boot=GATE_RUNS * len(native.SWEEP),
                             say=self.progress.say)
         self.progress.say(f"perf: {budget.summary()}")
+        if b.machine:
+            self.progress.say(f"perf: figures in {clock.UNITS[b.clock]}")
         where = "lab" if (b.machine or {}).get("where") == "lab" else "device"
         samples = {key: {n: m["runs"] for n, m in s.results.items() if "runs" in m}
                    for key, s in sessions.items()}

@@ -60,6 +60,27 @@ class GatePerfPhase(unittest.TestCase):
                          [(64, [3, 3]), (4096, [3, 3]), (65536, [3, 3])])
         self.assertEqual({p["runs"][0] for p in the_gate.data["perf"][0]["points"]}, {3})
 
+    def test_on_the_instruction_clock_one_boot_a_side_decides_exactly(self):
+        exact_lab = dict(LAB, guest_cpus=1, clock={
+            "kind": "instructions", "qemu": "7.2.22", "cpu_model": "Skylake-Client-v4",
+            "icount": "shift=0,sleep=off"})
+        plain = {name: (20000, 0.0) for name in native.SWEEP}
+        longer = dict(plain, **{"write_lat-2": (42600, 0.0)})   # debian-11 to -13 was 2.13x
+        the_gate, _, note = self.perf({OLD: plain, NEW: longer}, facts=exact_lab)
+        self.assertRegex(note, r"in 1 and 1 boots, threshold 10%, lab")
+        lat = the_gate.data["perf"][0]
+        self.assertEqual((lat["clock"], lat["unit"]), ("instructions", "virtual us"))
+        self.assertIn("whole software path, library + provider + kernel rxe, in guest "
+                      "instructions; not a device latency", lat["unit_meaning"])
+        self.assertEqual([(p["size"], p["verdict"]) for p in lat["points"]],
+                         [(2, "slower"), (64, "same"), (1024, "same"), (4096, "same"),
+                          (65536, "same")])
+        self.assertAlmostEqual(lat["points"][0]["ratio"], 2.13, places=2)
+        kept = the_gate.record.perf[0]
+        self.assertEqual(kept.clock, "instructions")
+        self.assertLess(max(kept.points[0].spread), 0.005)
+        self.assertEqual(kept.points[0].note, "")
+
     def test_a_failed_bandwidth_job_is_unmeasured_with_its_reason(self):
         failed = {**BW, 4096: "the client exited with 1"}
         the_gate, _, _ = self.perf({OLD: SAME, NEW: SAME}, {OLD: BW, NEW: failed})

@@ -18,6 +18,7 @@ class Lab(Target):
                  clock: InstructionClock | None = None, memory_mb: int | None = None):
         super().__init__(DEVICE, why)
         self.clock = clock
+        self.exact = clock is not None
         self.memory_mb = memory_mb
         self.guest_cpus = guest_cpus
         self.stack_name = stack_name
