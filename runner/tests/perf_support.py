@@ -29,6 +29,7 @@ class Target:
     def __init__(self, facts=LAB, kernel="6.1.0-27-amd64", stack_name=""):
         self.facts, self.kernel, self.stack_name = facts, kernel, stack_name
         self.runs_perftest = facts["where"] == "lab"
+        self.exact = "clock" in facts
 
     def identity(self):
         return None

@@ -22,7 +22,7 @@ from pathlib import Path
 from ..harness import build
 from ..errors import UsageError
 from ..outputs.result import append_results, Result
-from . import baseline, calibrate, clock, history, machine, native, record, stats
+from . import attribute, baseline, calibrate, clock, history, machine, native, record, stats
 from .budget import Budget
 
 DEFAULT_THRESHOLD = 0.10
@@ -51,6 +51,10 @@ class Session:
     machine: dict | None = None
     kernel: str = ""
     boots: int = 0
+    # measurements to profile once, after the measured runs of the first boot
+    # on the instruction clock (perf/attribute.py): name -> its profile
+    profile: tuple = ()
+    profiles: dict = field(default_factory=dict)
 
     def __post_init__(self):
         # the lab measures on the instruction clock; every other target as it is
@@ -81,9 +85,15 @@ class Session:
             jobs.insert((k + 1) * per_pass, job)
         before = [machine.host_load()] if self.boots == 0 else []
         self.boots += 1
-        out, ran = native.run_jobs(self.target, stack.name, perf, self.run_dir, jobs, say=say,
-                                   subdir=f"{self.subdir}/boot{self.boots}")
+        subdir = f"{self.subdir}/boot{self.boots}"
+        profiled = [n for n in self.profile if n in names and n not in self.profiles] \
+            if self.target.exact else []
+        extra = attribute.jobs(perf, profiled, self.run_dir, self.run_dir / subdir,
+                               self.target.device)
+        out, ran = native.run_jobs(self.target, stack.name, perf, self.run_dir, jobs + extra,
+                                   say=say, subdir=subdir)
         found = native.collect(out, [name for name, _ in jobs])
+        self.profiles.update({n: attribute.read(out, n) for n in profiled})
         for name in names:
             self.results[name] = native.merge(self.results.get(name),
                                               native.runs_of(found, name, runs))

@@ -21,7 +21,8 @@ from ..outputs import records, rundir
 from ..abi import findings, loads, suppress
 from ..abi.compare import compare_stacks
 from ..errors import InfraError, RunCutShort, UsageError
-from ..perf import baseline, clock, exact, machine, native, perftest, perftest_run, stats
+from ..perf import attribute, baseline, clock, exact, machine, native, perftest, perftest_run
+from ..perf import stats
 from ..perf import budget as budget_mod, suite as perf_suite
 from ..perf.budget import Budget
 from ..pipelines.check import SuiteRun, run_suites
@@ -238,7 +239,7 @@ class Gate:
             stack, fetched = self.stacks[key]
             sessions[key] = perf_suite.Session(stack, fetched, self._target(key), self.run_dir,
                                                subdir=f"native-{stack.name}",
-                                               say=self.progress.say)
+                                               say=self.progress.say, profile=native.SWEEP)
         # perftest's one boot a side is run whatever the budget says: it is
         # all the gate has of bandwidth; the native rounds after it fit what is left
         jobs = len(BW_SWEEP.jobs())
@@ -322,6 +323,7 @@ class Gate:
                   for name in native.SWEEP
                   if "runs" in a.get(name, {}) and "runs" in b.get(name, {})]
         if on == clock.INSTRUCTIONS:
+            self._attribute(sessions, points)
             return {"name": "write_lat", "title": "RDMA WRITE round trip on the lab's software "
                     "path (median of each run; bars: the runs' range)", "kind": "latency",
                     "unit": "virtual us", "points": points, "where": where,
@@ -329,6 +331,20 @@ class Gate:
         return {"name": "write_lat", "title": "RDMA WRITE round-trip latency (median of each "
                 "run; bars: the runs' range)", "kind": "latency", "unit": "us",
                 "points": points, "where": where, "clock": on, "unit_meaning": clock.UNITS[on]}
+
+    def _attribute(self, sessions: dict, points: list[dict]) -> None:
+        """Each slower point gets the functions whose share of the virtual
+        time grew (perf/attribute.py), also said on the terminal."""
+        a, b = sessions["from"].profiles, sessions["to"].profiles
+        for point in points:
+            name = f"write_lat-{point['size']}"
+            if point["verdict"] != "slower":
+                continue
+            point["attribution"] = attribute.grew(
+                a.get(name, {"why": f"unattributed: {name} was not profiled"}),
+                b.get(name, {"why": f"unattributed: {name} was not profiled"}))
+            self.progress.say(f"perf: {name} slower, {point['ratio']:.2f}x on the lab's software "
+                              f"path; grew: {attribute.describe(point['attribution'])}")
 
     def _perftest_series(self, metric: str, runs: dict, unmeasured: list[dict], boot,
                          threshold: float, where: str) -> dict:

@@ -89,6 +89,10 @@ class Point:
     # lowest, less 1), and why the clock was not exact when it was not
     spread: list[float] | None = None
     note: str | None = None
+    # a slower point on the instruction clock: the functions whose share of the
+    # virtual time grew, {"functions": [{function, before, after}]} (percent),
+    # or {"why": "unattributed: ..."} (perf/attribute.py)
+    attribution: dict[str, Any] | None = None
 
     def __post_init__(self):
         # the report plots log2(size) and reads ci as a pair

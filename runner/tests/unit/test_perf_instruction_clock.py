@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from rdmagate.errors import UsageError
-from rdmagate.perf import baseline, clock, exact, suite
+from rdmagate.perf import attribute, baseline, clock, exact, suite
 from rdmagate.targets.lab import qemu
 from tests.perf_support import LAB
 
@@ -146,6 +146,54 @@ class Baselines(unittest.TestCase):
                                     r"must give qemu, cpu_model, icount, kernel, stack"):
             baseline.load(path)
         self.assertTrue(stored)
+
+
+REPORT = """# To display the perf.data header info, please use --header/--header-only options.
+#
+# Samples: 1K of event 'cpu-clock'
+# Overhead  Shared Object          Symbol
+# ........  .....................  ..............................
+#
+    {req:5.2f}%  [kernel.kallsyms]      [k] rxe_requester
+    {crc:5.2f}%  [kernel.kallsyms]      [k] crc32_body
+    10.00%  libibverbs.so.1.14.44.0  [.] ibv_poll_cq
+     5.00%  librxe-rdmav34.so      [.] rxe_post_send
+     1.50%  /usr/lib/x86_64-linux-gnu/libc.so.6  [.] __memset_avx2_unaligned_erms
+     0.50%  [kernel.kallsyms]      [k] rxe_requester
+"""
+
+
+class Attribution(unittest.TestCase):
+    def profile(self, tmp: Path, name: str, **shares) -> dict:
+        (tmp / f"{attribute.PREFIX}{name}.report").write_text(REPORT.format(**shares))
+        return attribute.read(tmp, name)
+
+    def test_the_functions_whose_share_grew_kernel_and_user(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            before = self.profile(Path(tmp), "a", req=20.0, crc=30.0)
+            after = self.profile(Path(tmp), "b", req=35.0, crc=31.0)
+            (Path(tmp) / f"{attribute.PREFIX}c.report").write_text(
+                "unattributed: no perf (linux-perf) in this root\n")
+            none = attribute.read(Path(tmp), "c")
+            missing = attribute.read(Path(tmp), "d")
+        self.assertEqual(before["shares"]["rxe_requester (kernel)"], 20.5)   # both lines
+        self.assertEqual(before["shares"]["__memset_avx2_unaligned_erms (libc.so.6)"], 1.5)
+        grew = attribute.grew(before, after)
+        self.assertEqual(grew, {"functions": [
+            {"function": "rxe_requester (kernel)", "before": 20.5, "after": 35.5},
+            {"function": "crc32_body (kernel)", "before": 30.0, "after": 31.0}]})
+        self.assertEqual(attribute.describe(grew), "rxe_requester (kernel) 20.5% -> 35.5%, "
+                         "crc32_body (kernel) 30.0% -> 31.0%")
+        self.assertEqual(attribute.grew(before, none),
+                         {"why": "unattributed: no perf (linux-perf) in this root"})
+        self.assertRegex(missing["why"], r"^unattributed: the profile run left no report")
+
+    def test_only_the_top_five(self):
+        before = {"shares": {f"f{k} (kernel)": 1.0 for k in range(8)}}
+        after = {"shares": {f"f{k} (kernel)": 1.0 + k for k in range(8)}}
+        self.assertEqual([f["function"] for f in attribute.grew(before, after)["functions"]],
+                         ["f7 (kernel)", "f6 (kernel)", "f5 (kernel)", "f4 (kernel)",
+                          "f3 (kernel)"])
 
 
 class GuestArgv(unittest.TestCase):

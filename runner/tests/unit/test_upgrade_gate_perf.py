@@ -80,6 +80,10 @@ class GatePerfPhase(unittest.TestCase):
         self.assertEqual(kept.clock, "instructions")
         self.assertLess(max(kept.points[0].spread), 0.005)
         self.assertEqual(kept.points[0].note, "")
+        # the slower point says where the path grew, or why it cannot (no profile here)
+        self.assertEqual(kept.points[0].attribution,
+                         {"why": "unattributed: write_lat-2 was not profiled"})
+        self.assertIsNone(kept.points[1].attribution)
 
     def test_a_failed_bandwidth_job_is_unmeasured_with_its_reason(self):
         failed = {**BW, 4096: "the client exited with 1"}
