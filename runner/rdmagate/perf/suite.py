@@ -51,10 +51,7 @@ class Session:
     machine: dict | None = None
     kernel: str = ""
     boots: int = 0
-    # measurements to profile once, after the measured runs of the first boot
-    # on the instruction clock (perf/attribute.py): name -> its profile
-    profile: tuple = ()
-    profiles: dict = field(default_factory=dict)
+    profiles: dict = field(default_factory=dict)   # name -> perf/attribute.py's read()
 
     def __post_init__(self):
         # the lab measures on the instruction clock; every other target as it is
@@ -65,10 +62,14 @@ class Session:
         """The clock of this session's figures (perf/clock.py), once it has booted."""
         return clock.of(self.machine)
 
+    def _perf(self) -> Path:
+        stack = self.stack
+        return build.build_perf(stack.name, None if stack.kind == "host" else self.fetched.root,
+                                say=self.say)
+
     def boot(self, names, runs: int = RUNS) -> None:
         stack, say = self.stack, self.say
-        perf = build.build_perf(stack.name, None if stack.kind == "host" else self.fetched.root,
-                                say=say)
+        perf = self._perf()
         cal = perf.parent / build.CALIBRATE_NAME
 
         def words(name):
@@ -85,15 +86,9 @@ class Session:
             jobs.insert((k + 1) * per_pass, job)
         before = [machine.host_load()] if self.boots == 0 else []
         self.boots += 1
-        subdir = f"{self.subdir}/boot{self.boots}"
-        profiled = [n for n in self.profile if n in names and n not in self.profiles] \
-            if self.target.exact else []
-        extra = attribute.jobs(perf, profiled, self.run_dir, self.run_dir / subdir,
-                               self.target.device)
-        out, ran = native.run_jobs(self.target, stack.name, perf, self.run_dir, jobs + extra,
-                                   say=say, subdir=subdir)
+        out, ran = native.run_jobs(self.target, stack.name, perf, self.run_dir, jobs, say=say,
+                                   subdir=f"{self.subdir}/boot{self.boots}")
         found = native.collect(out, [name for name, _ in jobs])
-        self.profiles.update({n: attribute.read(out, n) for n in profiled})
         for name in names:
             self.results[name] = native.merge(self.results.get(name),
                                               native.runs_of(found, name, runs))
@@ -105,6 +100,16 @@ class Session:
         self.machine["host_load"] = max([self.machine.get("host_load", 0.0), *before,
                                          machine.host_load(own)])
         self.kernel = ran.kernel
+
+    def attribute(self, names) -> None:
+        """A boot of its own that profiles each measurement once (sampling
+        lengthens the path, so never beside measured runs): self.profiles."""
+        perf = self._perf()
+        out = self.run_dir / f"{self.subdir}/profiles"
+        jobs = attribute.jobs(perf, names, self.run_dir, out, self.target.device)
+        native.run_jobs(self.target, self.stack.name, perf, self.run_dir, jobs, say=self.say,
+                        subdir=f"{self.subdir}/profiles")
+        self.profiles.update({n: attribute.read(out, n) for n in names})
 
     def runs(self, name: str) -> int:
         return len(self.results.get(name, {}).get("runs", []))

@@ -239,7 +239,7 @@ class Gate:
             stack, fetched = self.stacks[key]
             sessions[key] = perf_suite.Session(stack, fetched, self._target(key), self.run_dir,
                                                subdir=f"native-{stack.name}",
-                                               say=self.progress.say, profile=native.SWEEP)
+                                               say=self.progress.say)
         # perftest's one boot a side is run whatever the budget says: it is
         # all the gate has of bandwidth; the native rounds after it fit what is left
         jobs = len(BW_SWEEP.jobs())
@@ -334,11 +334,20 @@ class Gate:
 
     def _attribute(self, sessions: dict, points: list[dict]) -> None:
         """Each slower point gets the functions whose share of the virtual
-        time grew (perf/attribute.py), also said on the terminal."""
+        time grew (perf/attribute.py), profiled in one more boot a side,
+        and said on the terminal too."""
+        slower = [f"write_lat-{p['size']}" for p in points if p["verdict"] == "slower"]
+        if not slower:
+            return
+        for key in ("from", "to"):
+            try:
+                sessions[key].attribute(slower)
+            except InfraError as err:   # the verdicts stand; say why there is no profile
+                self.progress.say(f"perf: profiling {sessions[key].stack.name} failed: {err}")
         a, b = sessions["from"].profiles, sessions["to"].profiles
         for point in points:
             name = f"write_lat-{point['size']}"
-            if point["verdict"] != "slower":
+            if name not in slower:
                 continue
             point["attribution"] = attribute.grew(
                 a.get(name, {"why": f"unattributed: {name} was not profiled"}),

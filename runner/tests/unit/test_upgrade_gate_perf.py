@@ -19,6 +19,17 @@ SAME = {name: 20000 for name in native.SWEEP}
 BW = {64: 2.0, 4096: 100.0, 65536: 400.0}
 
 
+def fake_attribute(session, names):
+    """Session.attribute: profiles of each name, rxe_requester's share grown
+    on the new stack; none at all for the old one's write_lat-64."""
+    grown = session.stack.name == NEW
+    for name in names:
+        session.profiles[name] = {"why": "unattributed: no perf (linux-perf) in this root"} \
+            if name == "write_lat-64" and not grown else {"shares": {
+                "rxe_requester (kernel)": 30.0 if grown else 10.0,
+                "ibv_poll_cq (libibverbs.so.1)": 5.0, "memcpy (libc.so.6)": 4.0}}
+
+
 class GatePerfPhase(unittest.TestCase):
     def setUp(self):
         self.root, self.baselines = own_baselines(self)
@@ -43,7 +54,8 @@ class GatePerfPhase(unittest.TestCase):
                 mock.patch.object(suite.Session, "boot", fake_boot(native_plan)), \
                 mock.patch.object(perftest_run, "run_sweep", fake_sweep(
                     bw_plan or {OLD: BW, NEW: BW}, calls)), \
-                mock.patch.object(gate, "PERF_BUDGET_S", budget_s):
+                mock.patch.object(gate, "PERF_BUDGET_S", budget_s), \
+                mock.patch.object(suite.Session, "attribute", fake_attribute):
             note = the_gate.perf()
         the_gate.phase("perf", "done", 1.0, note)
         return the_gate, calls, note
@@ -80,10 +92,16 @@ class GatePerfPhase(unittest.TestCase):
         self.assertEqual(kept.clock, "instructions")
         self.assertLess(max(kept.points[0].spread), 0.005)
         self.assertEqual(kept.points[0].note, "")
-        # the slower point says where the path grew, or why it cannot (no profile here)
-        self.assertEqual(kept.points[0].attribution,
-                         {"why": "unattributed: write_lat-2 was not profiled"})
+        # the slower point says where the path grew (profiled for slower points only)
+        self.assertEqual(kept.points[0].attribution, {"functions": [
+            {"function": "rxe_requester (kernel)", "before": 10.0, "after": 30.0}]})
         self.assertIsNone(kept.points[1].attribution)
+        # or why it cannot
+        longer_64 = dict(longer, **{"write_lat-64": (30000, 0.0)})
+        self.root, self.baselines = own_baselines(self)
+        the_gate, _, _ = self.perf({OLD: plain, NEW: longer_64}, facts=exact_lab)
+        self.assertEqual(the_gate.record.perf[0].points[1].attribution,
+                         {"why": "unattributed: no perf (linux-perf) in this root"})
 
     def test_a_failed_bandwidth_job_is_unmeasured_with_its_reason(self):
         failed = {**BW, 4096: "the client exited with 1"}

@@ -20,7 +20,7 @@ fi
 dir=$(mktemp -d /tmp/rdmagate-profile.XXXXXX) || exit 2
 mkfifo "$dir/ctl" "$dir/ack" || exit 2
 RDMAGATE_PERF_CONTROL="$dir/ctl" RDMAGATE_PERF_ACK="$dir/ack" \
-	perf record -q -e cpu-clock -F 20000 -a -D -1 --control "fifo:$dir/ctl,$dir/ack" \
+	perf record -q -B -N -e cpu-clock -F 20000 -a -D -1 --control "fifo:$dir/ctl,$dir/ack" \
 	-o "$dir/perf.data" -- "$@"
 status=$?
 if [ "$status" -eq 0 ]; then
