@@ -10,6 +10,7 @@ from unittest import mock
 
 from rdmagate.perf import native, perftest_run, suite
 from rdmagate.progress import Progress
+from rdmagate.report import page
 from rdmagate.upgrade import gate
 from tests.perf_support import (DEVICE, LAB, Target, fake_boot, fake_sweep, own_baselines,
                                 without_boot_effect, write_baseline)
@@ -96,6 +97,12 @@ class GatePerfPhase(unittest.TestCase):
         self.assertEqual(kept.points[0].attribution, {"functions": [
             {"function": "rxe_requester (kernel)", "before": 10.0, "after": 30.0}]})
         self.assertIsNone(kept.points[1].attribution)
+        # the report shows the unit, the spreads and the attribution next to the point
+        html = page.render(the_gate.record)
+        self.assertIn("Unit: virtual us (instruction clock): the whole software path", html)
+        self.assertIn("<th>run spread A/B</th>", html)
+        self.assertIn("Where the path got longer at 2 (2.13x)", html)
+        self.assertIn("<td>rxe_requester (kernel)</td><td>10.0%</td><td>30.0%</td>", html)
         # or why it cannot
         longer_64 = dict(longer, **{"write_lat-64": (30000, 0.0)})
         self.root, self.baselines = own_baselines(self)
