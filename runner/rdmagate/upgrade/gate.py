@@ -291,7 +291,9 @@ class Gate:
         self.data["baseline"] = self._against_baseline(b, threshold, where)
         boots = f"{a.boots} and {b.boots} boots" if where == "lab" else f"{a.boots} and {b.boots} runs"
         return (f"{sum(len(s) for s in samples.values())} measurements in {boots}, "
-                f"threshold {threshold:.0%}, {where}; {budget.summary()}")
+                f"threshold {threshold:.0%}, {where}"
+                + (", virtual ns on the instruction clock" if b.clock == clock.INSTRUCTIONS
+                   else "") + f"; {budget.summary()}")
 
     @staticmethod
     def _point(size: int, a_runs: list, b_runs: list, threshold: float,
