@@ -97,6 +97,9 @@ class GatePerfPhase(unittest.TestCase):
         self.assertEqual(kept.points[0].attribution, {"functions": [
             {"function": "rxe_requester (kernel)", "before": 10.0, "after": 30.0}]})
         self.assertIsNone(kept.points[1].attribution)
+        self.assertRegex(the_gate.record.reasons[0].text, r" at 2 B: 2\.13x the time on the "
+                         r"new stack \(virtual time on the instruction clock, run spread "
+                         r"0\.\d\d%/0\.\d\d%\), in the lab")
         # the report shows the unit, the spreads and the attribution next to the point
         html = page.render(the_gate.record)
         self.assertIn("Unit: virtual us (instruction clock): the whole software path", html)
