@@ -35,8 +35,9 @@ def guest_cpus(value: str) -> int:
 
 def add_guest_cpus(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--guest-cpus", metavar="N", type=guest_cpus, default=None,
-                        help="with --lab: the guest's CPUs (default 2); a perf baseline records "
-                        "it, and one of another count is not comparable")
+                        help="with --lab: the guest's CPUs for the functional suites (default "
+                        "2); perf in the lab always measures one guest CPU on QEMU's "
+                        "instruction clock")
 
 
 def kernel_spec(value: str) -> str:

@@ -29,9 +29,13 @@ class Target:
     def __init__(self, facts=LAB, kernel="6.1.0-27-amd64", stack_name=""):
         self.facts, self.kernel, self.stack_name = facts, kernel, stack_name
         self.runs_perftest = facts["where"] == "lab"
+        self.exact = "clock" in facts
 
     def identity(self):
         return None
+
+    def for_measuring(self):
+        return self
 
     def describe(self):
         return "a planned target"
@@ -45,7 +49,9 @@ class Target:
         for name in names:
             (out / f"{name}.txt").write_text("# rdmagate-perf test=planned\n" + "1000\n" * 20)
         return Ran(0, self.kernel, {"lab": {"accel": "tcg", "guest_cpus": 2,
-                                            "guest_memory_mb": 1024}})
+                                            "guest_memory_mb": 1024,
+                                            **({"clock": self.facts["clock"]}
+                                               if "clock" in self.facts else {})}})
 
     def kernel_release(self):
         return self.kernel

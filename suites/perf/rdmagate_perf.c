@@ -42,16 +42,51 @@
  * unit=ns (plus batch=N for write_batch), then one integer sample per line, in
  * the order taken, so the runner's statistics see the whole distribution.
  *
+ * Profiling: when RDMAGATE_PERF_CONTROL names a FIFO (perf record's
+ * --control fifo:CTL,ACK with -D -1, which starts disabled), "enable" is
+ * written to it before the first timed sample and "disable" after the
+ * last, each waited on through the ACK FIFO in RDMAGATE_PERF_ACK, so a
+ * profile holds the timed loop only (setup and warm-up are outside it).
+ *
  * Exit status: 0 done, 1 a verb failed or returned wrong data (one stderr
  * line naming the call and errno), 2 usage, 4 unsupported by the device or
  * stack ("unsupported: ..." on stderr).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "perf.h"
+
+/* Tell a profiler waiting on its control FIFO to start or stop sampling. */
+static int profiler(const char *command)
+{
+	const char *ctl = getenv("RDMAGATE_PERF_CONTROL");
+	const char *ack = getenv("RDMAGATE_PERF_ACK");
+	char reply[16];
+	int fd, ret = 0;
+
+	if (!ctl || !ack)
+		return 0;
+	fd = open(ctl, O_WRONLY);
+	if (fd < 0)
+		return perf_fail(ctl, 0);
+	if (write(fd, command, strlen(command)) != (ssize_t)strlen(command))
+		ret = perf_fail(ctl, 0);
+	close(fd);
+	if (ret)
+		return ret;
+	fd = open(ack, O_RDONLY);
+	if (fd < 0)
+		return perf_fail(ack, 0);
+	if (read(fd, reply, sizeof(reply)) <= 0)
+		ret = perf_fail(ack, 0);
+	close(fd);
+	return ret;
+}
 
 static int number(const char *s, long min, long max, long *v)
 {
@@ -162,6 +197,8 @@ static int run(struct bench *b, const struct options *o, const struct test *t,
 	int ret;
 
 	for (i = -o->warmup; i < o->iters; i++) {
+		if (i == 0 && (ret = profiler("enable\n")))
+			return ret;
 		start = perf_now_ns();
 		ret = t->op(b);
 		end = perf_now_ns();
@@ -172,6 +209,8 @@ static int run(struct bench *b, const struct options *o, const struct test *t,
 		if (i >= 0)
 			samples[i] = (end - start + per / 2) / per;
 	}
+	if ((ret = profiler("disable\n")))
+		return ret;
 	return t->verify ? t->verify(b) : 0;
 }
 

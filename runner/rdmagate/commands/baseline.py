@@ -4,7 +4,8 @@ from pathlib import Path
 from .. import options
 from ..errors import UsageError
 from ..perf import baseline as perf_baseline, pair_baseline, suite as perf_suite
-from ..pipelines.baseline_record import NATIVE_BOOTS, PAIR_BOOTS, BaselineRequest, record
+from ..pipelines.baseline_record import (EXACT_BOOTS, NATIVE_BOOTS, PAIR_BOOTS,
+                                         BaselineRequest, record)
 from ..progress import Progress
 
 
@@ -34,8 +35,9 @@ def register(subparsers) -> None:
     recording.add_argument("--boots", type=int, default=None, metavar="N",
                            help=f"perf, perftest: boots (target runs) to spread the runs over, "
                            f"{perf_suite.RUNS} runs of each measurement in each (default: "
-                           f"{NATIVE_BOOTS} for perf's native runs, {PAIR_BOOTS} for the "
-                           "perftest pair)")
+                           f"{NATIVE_BOOTS} for perf's native runs on a device, "
+                           f"{EXACT_BOOTS} in the lab, whose instruction clock is exact, "
+                           f"{PAIR_BOOTS} for the perftest pair)")
     recording.set_defaults(func=run_record)
     showing = sub.add_parser("show", help="check a perf or perftest pair baseline and say "
                              "where and when it was recorded (a perf baseline: at what "

@@ -13,6 +13,19 @@ perf`. Format (version 2):
      "measurements": {"write_lat-2": {"higher_is_better": false,
                                       "runs": [[31012, ...], [30980, ...]]}}}
 
+A baseline recorded in the lab is on QEMU's instruction clock (perf/clock.py):
+"clock": "instructions", "unit": "virtual ns", and what its figures depend
+on besides the software:
+
+     "instruction_clock": {"qemu": "7.2.22 (Debian ...)", "cpu_model":
+                           "Skylake-Client-v4", "icount": "shift=0,sleep=off",
+                           "kernel": "6.1.0-50-amd64", "stack": "debian-12"}
+
+It is compared on any host without a calibration (perf/exact.py), and is
+"not comparable" with a run on another QEMU version, CPU model or icount
+setting. Every other baseline ("clock": "CLOCK_MONOTONIC_RAW", or none) is
+on the wall clock, and never compared with instruction-clock figures.
+
 Format 1 (one run a measurement, "samples", no machine) still loads: its
 one run becomes "runs": [samples], and its machine is unknown, so a check
 against it is "not comparable" (perf/calibrate.py) until it is recorded
@@ -25,7 +38,7 @@ from pathlib import Path
 from .. import files
 from ..errors import UsageError
 from ..paths import REPO_ROOT, within
-from . import calibrate, machine, stats
+from . import calibrate, clock, exact, machine, stats
 from .machine import boot_effect   # compare's parameter `machine` hides the module
 from .stats import MIN_SAMPLES
 
@@ -45,16 +58,31 @@ def path_for(profile: str, stack: str, root: Path | None = None) -> Path:
     return within(root or BASELINES, profile, f"{stack}.json")   # both names come from input
 
 
+WALL_CLOCK = "CLOCK_MONOTONIC_RAW"   # what a wall-clock baseline's "clock" says
+CLOCK_FACTS = (*clock.SAME_FOR_COMPARING, "kernel", "stack")
+
+
+def clock_of(data: dict) -> str:
+    """The clock of a loaded baseline's figures (perf/clock.py)."""
+    return clock.INSTRUCTIONS if data.get("clock") == clock.INSTRUCTIONS else clock.WALL
+
+
 def write(path: Path, profile: str, session, measurements: dict) -> Path:
     """session: the perf suite's Session that measured (its stack, machine,
     kernel, boots, calibration runs)."""
     stack = session.stack
+    on = clock.of(session.machine)
+    timing = {"clock": WALL_CLOCK, "unit": "ns"} if on == clock.WALL else {
+        "clock": clock.INSTRUCTIONS, "unit": clock.SHORT_UNITS[on],
+        "instruction_clock": {**{k: clock.facts(session.machine).get(k)
+                                 for k in clock.SAME_FOR_COMPARING},
+                              "kernel": session.kernel, "stack": stack.name}}
     data = {"format": FORMAT, "profile": profile, "stack": stack.name,
             "rdma_core": stack.rdma_core, "kernel": session.kernel,
             "accel": session.machine.get("accel", "none (on the host's device)"),
             "recorded": datetime.date.today().isoformat(), "iters": session.iters,
             "warmup": session.warmup, "boots": session.boots,
-            "clock": "CLOCK_MONOTONIC_RAW", "unit": "ns", "machine": session.machine,
+            **timing, "machine": session.machine,
             "calibration": {"runs": session.calibration},
             "measurements": {name: {"higher_is_better": m["higher_is_better"],
                                     "runs": m["runs"]}
@@ -115,6 +143,12 @@ def load(path: Path) -> dict:
         if not isinstance(m.get("higher_is_better"), bool):
             raise UsageError(f"{path}: field measurements.{name}.higher_is_better: "
                              "must be true or false")
+    if clock_of(data) == clock.INSTRUCTIONS:
+        facts = data.get("instruction_clock")
+        if not isinstance(facts, dict) or not all(isinstance(facts.get(k), str) and facts[k]
+                                                  for k in CLOCK_FACTS):
+            raise UsageError(f"{path}: field instruction_clock: must give "
+                             f"{', '.join(CLOCK_FACTS)} (record the baseline again)")
     if old:
         data.update(machine=None, calibration={"runs": []})
     else:
@@ -144,6 +178,12 @@ def compare(stored: dict, name: str, runs: list, threshold: float,
     another machine is corrected by the calibration, or not comparable
     (inconclusive, with why)."""
     kept = stored["measurements"][name]
+    on = clock.of(machine)
+    mixed = clock.mixed(clock_of(stored), on)
+    if mixed:
+        return _not_comparable(kept["runs"], runs, mixed, on)
+    if on == clock.INSTRUCTIONS:
+        return _exact(stored, kept, runs, threshold, machine)
     adjust, why = calibrate.adjustment(stored["machine"], stored["calibration"]["runs"],
                                        machine or {}, calibration)
     cmp = stats.compare(kept["runs"], runs, threshold, higher_is_better=kept["higher_is_better"],
@@ -155,6 +195,35 @@ def compare(stored: dict, name: str, runs: list, threshold: float,
     if adjust is not None:
         cmp = cmp.with_note(calibrate.note(adjust), first=True)
     return calibrate.against_load(stored["machine"], cmp, machine)
+
+
+def _not_comparable(base_runs: list, runs: list, why: str, on: str) -> stats.Comparison:
+    count = sum(1 if isinstance(r, (int, float)) else len(r) for r in base_runs)
+    now = sum(1 if isinstance(r, (int, float)) else len(r) for r in runs)
+    return stats.Comparison(0.0, 0.0, math.inf, "inconclusive", count, now,
+                            len(base_runs), len(runs), why, clock=on)
+
+
+def _exact(stored: dict, kept: dict, runs: list, threshold: float,
+           machine: dict | None) -> stats.Comparison:
+    """Instruction-clock runs against an instruction-clock baseline: exact
+    when QEMU, the guest CPU model and icount are the baseline's."""
+    base, now = stored["instruction_clock"], clock.facts(machine)
+    differ = clock.differences(base, now)
+    if differ:
+        return _not_comparable(kept["runs"], runs, (
+            f"{calibrate.NOT_COMPARABLE}: the baseline's instruction clock was "
+            f"{describe_clock(base)}, this run's {describe_clock(now)} ({'; '.join(differ)}); "
+            "a guest instruction count depends on both (record the baseline again here, "
+            "or compare two stacks in one run as the upgrade gate does)"), clock.INSTRUCTIONS)
+    cmp = exact.compare(kept["runs"], runs, threshold, higher_is_better=kept["higher_is_better"])
+    return cmp
+
+
+def describe_clock(facts: dict) -> str:
+    """'QEMU 7.2.22, Skylake-Client-v4, icount shift=0,sleep=off'."""
+    return (f"QEMU {str(facts.get('qemu')).split()[0]}, {facts.get('cpu_model')}, "
+            f"icount {facts.get('icount')}")
 
 
 def host_load(facts: dict | None) -> str:
@@ -176,9 +245,13 @@ def summary(data: dict) -> list[str]:
              f"calibration: {len(cal)} runs" + (
                  f", median {stats.run_spread(cal)[0]:.0f} ns" if cal else " (none)"),
              host_load(data["machine"])]
+    on = clock_of(data)
+    lines.append(f"unit: {clock.UNITS[on]}" + (
+        f"; {describe_clock(data['instruction_clock'])}" if on == clock.INSTRUCTIONS else ""))
     for name, m in sorted(data["measurements"].items()):
         centre, low, high = stats.run_spread(m["runs"])
-        lines.append(f"{name}: {len(m['runs'])} runs, median {centre:.0f} ns "
+        lines.append(f"{name}: {len(m['runs'])} runs, median {centre:.0f} "
+                     f"{clock.SHORT_UNITS[on]} "
                      f"(runs {low:.0f}-{high:.0f})"
                      + (" higher is better" if m["higher_is_better"] else ""))
     return lines

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from ..errors import UsageError
-from . import calibrate, machine, stats
+from . import calibrate, clock, exact, machine, stats
 
 FORMAT = 1
 LAST = 5          # checks compared with
@@ -34,7 +34,8 @@ FOLDER = "perf-history"
 
 
 def ident(facts: dict) -> str:
-    text = json.dumps({k: facts.get(k) for k in machine.FINGERPRINT}, sort_keys=True)
+    text = json.dumps({k: facts.get(k) for k in machine.FINGERPRINT
+                       if k not in machine.OPTIONAL or facts.get(k) is not None}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -86,6 +87,9 @@ def compare(entries: list[dict], name: str, runs: list, threshold: float, facts:
     medians = [m for k in kept for m in k["medians"]]
     if len(medians) < stats.MIN_RUNS:
         return None
+    if clock.of(facts) == clock.INSTRUCTIONS:   # the history's machine id holds the clock
+        return exact.compare(medians, runs, threshold,
+                             higher_is_better=kept[-1]["higher_is_better"])
     try:
         base_cal = [c for e in entries for c in e["calibration"]]
         adjust, why = calibrate.adjustment(entries[-1]["machine"], base_cal, facts, calibration)

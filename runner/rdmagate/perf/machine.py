@@ -18,7 +18,6 @@ a fact of the machine, so it makes no other machine."""
 import hashlib
 import os
 import platform
-import subprocess
 from pathlib import Path
 
 from .stats import BootEffect
@@ -26,7 +25,10 @@ from .stats import BootEffect
 # the facts that make two machines the same one (everything else is shown only)
 FINGERPRINT = ("where", "cpu_model", "cpu_flags", "cores", "memory_gib", "host_kernel",
                "qemu", "accel", "guest_cpus", "guest_memory_mb", "device", "firmware",
-               "pcie_link")
+               "pcie_link", "clock")
+# facts absent from wall-clock records: left out of a digest when absent, so
+# the machine ids of histories kept before them stay as they were
+OPTIONAL = ("clock",)
 SYSFS_IB = Path("/sys/class/infiniband")
 # How much lab boots of one stack differ beyond their runs (perf/stats.py):
 # bench/perf_verdict.py on 2026-12-02, 20 plain and 20 slowed sessions of 16
@@ -62,16 +64,6 @@ def _memory_gib() -> int:
     return 0
 
 
-def qemu_version(qemu: str) -> str:
-    try:
-        done = subprocess.run([qemu, "--version"], capture_output=True, text=True,
-                              check=False, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    first = (done.stdout.splitlines() or ["unknown"])[0]
-    return first.replace("QEMU emulator version ", "").strip() or "unknown"
-
-
 def _sysfs(path: Path) -> str:
     try:
         return path.read_text().strip()
@@ -90,9 +82,15 @@ def _host() -> dict:
             "host_kernel": os.uname().release}
 
 
-def of_lab(accel: str, guest_cpus: int, guest_memory_mb: int, qemu: str) -> dict:
-    return {"where": "lab", **_host(), "qemu": qemu_version(qemu), "accel": accel,
-            "guest_cpus": guest_cpus, "guest_memory_mb": guest_memory_mb}
+def of_lab(accel: str, guest_cpus: int, guest_memory_mb: int, clock: dict | None = None) -> dict:
+    """clock: the instruction clock's facts (targets/lab/qemu.py), when the
+    guest ran on it; its figures then depend on none of the host's facts."""
+    from ..targets.lab import qemu
+    facts = {"where": "lab", **_host(), "qemu": qemu.qemu_version(), "accel": accel,
+             "guest_cpus": guest_cpus, "guest_memory_mb": guest_memory_mb}
+    if clock:
+        facts["clock"] = clock
+    return facts
 
 
 def of_device(device: str, kind: str) -> dict:
@@ -113,7 +111,7 @@ def of_target(target, ran) -> dict:
         from ..targets.lab.run import default_guest_cpus
         cpus, memory = default_guest_cpus(target.nodes), qemu.Guest.memory_mb
         return of_lab(lab.get("accel", "unknown"), lab.get("guest_cpus", cpus),
-                      lab.get("guest_memory_mb", memory), qemu.QEMU)
+                      lab.get("guest_memory_mb", memory), lab.get("clock"))
     return of_device(target.device, target.kind)
 
 
@@ -131,6 +129,8 @@ def loaded(m: dict | None) -> float | None:
     """The host load per core of a lab measurement when it passed LOADED
     (its figures are slow); None otherwise, or when it was not kept."""
     load = (m or {}).get("host_load")
+    if (m or {}).get("clock"):   # the instruction clock: load moves no figure
+        return None
     if (m or {}).get("where") != "lab" or not isinstance(load, (int, float)) or load <= LOADED:
         return None
     return float(load)

@@ -23,6 +23,8 @@ class Verdict:
     runs: list[int] = field(default_factory=list)   # [baseline runs, run runs]
     note: str = ""        # not comparable: why; or the calibration correction applied
     where: str = ""       # lab (soft-RoCE under emulation) or device
+    spread: list[float] | None = None   # [baseline, run]: run medians' range (instruction clock)
+    clock: str = "wall"   # perf/clock.py: wall, or instructions (figures in virtual ns)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class PerfFile:
     history: dict[str, Verdict] = field(default_factory=dict)
     history_checks: int = 0
     budget: str = ""      # how the seconds went: each round, estimated and taken (perf/budget.py)
+    clock: str = "wall"   # perf/clock.py: the clock of this run's figures
+    unit: str = ""        # what a figure is, in words (perf/clock.py UNITS)
     format: int = FORMAT
 
 

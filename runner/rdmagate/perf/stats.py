@@ -93,7 +93,7 @@ class BootEffect:
 
 @dataclass(frozen=True)
 class Comparison:
-    ratio: float          # B over A, in "time" terms (>1: B slower)
+    ratio: float          # B over A, in "time" terms (>1: B slower); 0: not compared
     low: float
     high: float
     verdict: str          # faster, same, slower, inconclusive
@@ -102,6 +102,10 @@ class Comparison:
     runs_a: int = 0
     runs_b: int = 0
     note: str = ""        # why it is inconclusive, when the data are not the reason
+    # each side's run-to-run spread (highest run median over lowest, less 1),
+    # kept for figures on the instruction clock (perf/exact.py)
+    spread: list[float] | None = None
+    clock: str = "wall"   # perf/clock.py: the clock both sides were measured on
 
     def with_note(self, text: str, verdict: str | None = None, first: bool = False):
         """This comparison with `text` joined to its note (before it when
@@ -119,7 +123,7 @@ class Comparison:
         return {"ratio": self.ratio, "ci": self.ci,
                 "verdict": self.verdict,
                 "n": [self.n_a, self.n_b], "runs": [self.runs_a, self.runs_b],
-                "note": self.note}
+                "note": self.note, "spread": self.spread, "clock": self.clock}
 
 
 def _checked(samples, what: str) -> list[float]:
@@ -131,9 +135,14 @@ def _checked(samples, what: str) -> list[float]:
     return values
 
 
+def run_median(samples, what: str = "a run") -> float:
+    """A run's median, its samples checked."""
+    return statistics_median(_checked(samples, what))
+
+
 def run_statistic(samples, what: str = "a run") -> float:
     """The log of a run's median: the one number a run contributes."""
-    return math.log(statistics_median(_checked(samples, what)))
+    return math.log(run_median(samples, what))
 
 
 def side(runs, what: str) -> Side:

@@ -26,7 +26,7 @@ from ..errors import UsageError
 from ..outputs.result import append_results, Result
 from ..stacks import FetchedStack, Stack
 from ..targets import Target
-from . import baseline, calibrate, history, machine, native, record, stats
+from . import attribute, baseline, calibrate, clock, history, machine, native, record, stats
 from .budget import Budget
 
 DEFAULT_THRESHOLD = 0.10
@@ -55,11 +55,25 @@ class Session:
     machine: dict | None = None
     kernel: str = ""
     boots: int = 0
+    profiles: dict = field(default_factory=dict)   # name -> perf/attribute.py's read()
+
+    def __post_init__(self):
+        # the lab measures on the instruction clock; every other target as it is
+        self.target = self.target.for_measuring()
+
+    @property
+    def clock(self) -> str:
+        """The clock of this session's figures (perf/clock.py), once it has booted."""
+        return clock.of(self.machine)
+
+    def _perf(self) -> Path:
+        stack = self.stack
+        return build.build_perf(stack.name, None if stack.kind == "host" else self.fetched.root,
+                                say=self.say)
 
     def boot(self, names, runs: int = RUNS) -> None:
         stack, say = self.stack, self.say
-        perf = build.build_perf(stack.name, None if stack.kind == "host" else self.fetched.root,
-                                say=say)
+        perf = self._perf()
         cal = perf.parent / build.CALIBRATE_NAME
 
         def words(name):
@@ -90,6 +104,16 @@ class Session:
         self.machine["host_load"] = max([self.machine.get("host_load", 0.0), *before,
                                          machine.host_load(own)])
         self.kernel = ran.kernel
+
+    def attribute(self, names) -> None:
+        """A boot of its own that profiles each measurement once (sampling
+        lengthens the path, so never beside measured runs): self.profiles."""
+        perf = self._perf()
+        out = self.run_dir / f"{self.subdir}/profiles"
+        jobs = attribute.jobs(perf, names, self.run_dir, out, self.target.device)
+        native.run_jobs(self.target, self.stack.name, perf, self.run_dir, jobs, say=self.say,
+                        subdir=f"{self.subdir}/profiles")
+        self.profiles.update({n: attribute.read(out, n) for n in names})
 
     def runs(self, name: str) -> int:
         return len(self.results.get(name, {}).get("runs", []))
@@ -151,6 +175,13 @@ def threshold(profile: dict | None) -> float:
 
 
 def verdict_message(what: str, cmp, limit: float, where: str) -> str:
+    if not cmp.ratio:   # not compared (another clock): no ratio to show
+        return f"{cmp.verdict}: {what}: {cmp.note}"
+    if cmp.clock == clock.INSTRUCTIONS:
+        spread = "/".join(f"{s:.2%}" for s in cmp.spread or [])
+        return (f"{cmp.verdict}: {cmp.ratio:.3f}x {what} (virtual ns on the instruction clock, "
+                f"run spread {spread}, {cmp.runs_b} runs against {cmp.runs_a}, threshold "
+                f"{limit:.0%}, {where})" + (f"; {cmp.note}" if cmp.note else ""))
     interval = f"99% CI {cmp.low:.3f}-{cmp.high:.3f}" if cmp.as_dict()["ci"] else "no interval"
     return (f"{cmp.verdict}: {cmp.ratio:.3f}x {what} ({interval}, {cmp.runs_b} runs against "
             f"{cmp.runs_a}, threshold {limit:.0%}, {where})" + (f"; {cmp.note}" if cmp.note else ""))
@@ -202,6 +233,8 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
     budget = Budget(BUDGET_S)
     spent = adaptive([session], names, decided, budget, jobs_a_boot=JOBS_A_BOOT, say=say)
     say(f"perf: {budget.summary()}")
+    if session.machine:
+        say(f"perf: figures in {clock.UNITS[session.clock]}")
     where = "lab" if session.machine and session.machine.get("where") == "lab" else "device"
     lines, kept, kept_recent = [], {}, {}
     for name in names:
@@ -241,7 +274,8 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
                                  machine=session.machine or {}, boots=session.boots,
                                  seconds=round(spent, 1), history=kept_recent,
                                  history_checks=len(entries()),
-                                 budget=budget.summary()),
+                                 budget=budget.summary(), clock=session.clock,
+                                 unit=clock.UNITS[session.clock]),
                  run_dir / "perf.json")
     append_results(lines, run_dir / "results.jsonl")
     if "error" in kept_runs:

@@ -37,6 +37,8 @@ class BaselineRequest:
 # interval too wide to decide; 6 (about 6 minutes quiet) narrows it to what
 # a check's 4 boots can meet. The perftest pair takes 6 minutes a boot.
 NATIVE_BOOTS, PAIR_BOOTS = 6, 2
+# on the instruction clock a boot repeats the last one's figures: two show it
+EXACT_BOOTS = 2
 
 
 @dataclass
@@ -71,10 +73,11 @@ def _record_perf(request: BaselineRequest, progress: Progress) -> Recorded:
     with tempfile.TemporaryDirectory(prefix="rdmagate-perf-") as tmp:
         session = perf_suite.Session(stack, fetched, target, Path(tmp), iters=request.iters,
                                      say=progress.say)
+        boots = request.boots or (EXACT_BOOTS if session.target.exact else NATIVE_BOOTS)
         # a fixed number of boots, each with the suite's runs: every measurement
         # gets runs from more than one boot, so the baseline holds the boot's share
         perf_suite.adaptive([session], list(native.MEASUREMENTS), lambda name: False,
-                            max_runs=perf_suite.RUNS * (request.boots or NATIVE_BOOTS),
+                            max_runs=perf_suite.RUNS * boots,
                             say=progress.say)
     measured = session.results
     failed = {n: m["error"] for n, m in measured.items() if "error" in m}

@@ -22,7 +22,8 @@ from ..outputs import rundir
 from ..abi import findings, loads, suppress
 from ..abi.compare import compare_stacks
 from ..errors import InfraError, RunCutShort, UsageError
-from ..perf import baseline, machine, native, perftest, perftest_run, stats
+from ..perf import attribute, baseline, clock, exact, machine, native, perftest, perftest_run
+from ..perf import stats
 from ..perf import budget as budget_mod, suite as perf_suite
 from ..perf.budget import Budget
 from ..harness.run import SuiteRun, run_suites
@@ -274,7 +275,7 @@ class Gate:
 
         def decided(name: str) -> bool:
             ra, rb = a.results.get(name, {}), b.results.get(name, {})
-            return "runs" not in ra or "runs" not in rb or \
+            return "runs" not in ra or "runs" not in rb or a.clock == clock.INSTRUCTIONS or \
                 stats.compare(ra["runs"], rb["runs"], threshold, boot=machine.boot_effect(b.machine),
                               boots=(ra.get("boots", 1), rb.get("boots", 1))).verdict != "inconclusive"
         # runs go where they decide, within what the phase took with one boot a side
@@ -282,10 +283,15 @@ class Gate:
                             runs=GATE_RUNS, jobs_a_boot=GATE_RUNS * len(native.SWEEP),
                             say=self.progress.say)
         self.progress.say(f"perf: {budget.summary()}")
+        if b.machine:
+            self.progress.say(f"perf: figures in {clock.UNITS[b.clock]}")
         where = "lab" if (b.machine or {}).get("where") == "lab" else "device"
         samples = {key: {n: m["runs"] for n, m in s.results.items() if "runs" in m}
                    for key, s in sessions.items()}
         boot = machine.boot_effect(b.machine)
+        if a.clock != b.clock:
+            raise InfraError(f"perf: {a.stack.name} was measured on the {a.clock} clock and "
+                             f"{b.stack.name} on the {b.clock} clock; they cannot be compared")
         self.upgrade.perf = [self._latency_series(sessions, boot, threshold, where),
                              self._perftest_series("bw", perftest_runs, unmeasured, boot,
                                                    threshold, where),
@@ -294,31 +300,73 @@ class Gate:
         self.upgrade.baseline = self._against_baseline(b, threshold, where)
         boots = f"{a.boots} and {b.boots} boots" if where == "lab" else f"{a.boots} and {b.boots} runs"
         return (f"{sum(len(s) for s in samples.values())} measurements in {boots}, "
-                f"threshold {threshold:.0%}, {where}; {budget.summary()}")
+                f"threshold {threshold:.0%}, {where}"
+                + (", virtual ns on the instruction clock" if b.clock == clock.INSTRUCTIONS
+                   else "") + f"; {budget.summary()}")
 
     @staticmethod
     def _point(size: int, a_runs: list, b_runs: list, threshold: float,
                boot: stats.BootEffect | None, boots: tuple[int, int] = (1, 1),
-               higher_is_better: bool = False, scale: float = 1.0) -> record.Point:
-        cmp = stats.compare(a_runs, b_runs, threshold, higher_is_better=higher_is_better,
-                            boot=boot, boots=boots)
+               higher_is_better: bool = False, scale: float = 1.0,
+               on: str = clock.WALL) -> record.Point:
+        """on: the clock of both sides; on the instruction clock the ratio is
+        exact (perf/exact.py) and each side's run spread is kept."""
+        if on == clock.INSTRUCTIONS:
+            cmp = exact.compare(a_runs, b_runs, threshold, higher_is_better=higher_is_better)
+        else:
+            cmp = stats.compare(a_runs, b_runs, threshold, higher_is_better=higher_is_better,
+                                boot=boot, boots=boots)
 
         def spread(runs: list) -> record.Interval:
             centre, low, high = stats.run_spread(runs)
             return record.Interval(centre * scale, low * scale, high * scale)
-        return record.Point(size, cmp.verdict, cmp.ratio, cmp.ci, spread(a_runs), spread(b_runs),
-                            [cmp.runs_a, cmp.runs_b])
+        point = record.Point(size, cmp.verdict, cmp.ratio, cmp.ci,
+                             spread(a_runs), spread(b_runs), [cmp.runs_a, cmp.runs_b])
+        if on == clock.INSTRUCTIONS:
+            point.spread, point.note = cmp.spread, cmp.note
+        return point
 
     def _latency_series(self, sessions: dict, boot, threshold: float,
                         where: str) -> record.Series:
+        on = sessions["to"].clock
         a, b = (sessions[k].results for k in ("from", "to"))
         points = [self._point(int(name.rsplit("-", 1)[1]), a[name]["runs"], b[name]["runs"],
                               threshold, boot, (a[name].get("boots", 1), b[name].get("boots", 1)),
-                              scale=1 / 1000)
+                              scale=1 / 1000, on=on)
                   for name in native.SWEEP
                   if "runs" in a.get(name, {}) and "runs" in b.get(name, {})]
+        if on == clock.INSTRUCTIONS:
+            self._attribute(sessions, points)
+            return record.Series("write_lat", "RDMA WRITE round trip on the lab's software "
+                                 "path (median of each run; bars: the runs' range)", "latency",
+                                 "virtual us", points, where=where, clock=on,
+                                 unit_meaning=clock.UNITS[on].replace(" ns ", " us ", 1))
         return record.Series("write_lat", "RDMA WRITE round-trip latency (median of each "
-                             "run; bars: the runs' range)", "latency", "us", points, where=where)
+                             "run; bars: the runs' range)", "latency", "us", points, where=where,
+                             clock=on, unit_meaning=clock.UNITS[on])
+
+    def _attribute(self, sessions: dict, points: list[record.Point]) -> None:
+        """Each slower point gets the functions whose share of the virtual
+        time grew (perf/attribute.py), profiled in one more boot a side,
+        and said on the terminal too."""
+        slower = [f"write_lat-{p.size}" for p in points if p.verdict == "slower"]
+        if not slower:
+            return
+        for key in ("from", "to"):
+            try:
+                sessions[key].attribute(slower)
+            except InfraError as err:   # the verdicts stand; say why there is no profile
+                self.progress.say(f"perf: profiling {sessions[key].stack.name} failed: {err}")
+        a, b = sessions["from"].profiles, sessions["to"].profiles
+        for point in points:
+            name = f"write_lat-{point.size}"
+            if name not in slower:
+                continue
+            point.attribution = attribute.grew(
+                a.get(name, {"why": f"unattributed: {name} was not profiled"}),
+                b.get(name, {"why": f"unattributed: {name} was not profiled"}))
+            self.progress.say(f"perf: {name} slower, {point.ratio:.2f}x on the lab's software "
+                              f"path; grew: {attribute.describe(point.attribution)}")
 
     def _perftest_series(self, metric: str, runs: dict, unmeasured: list[record.Gap], boot,
                          threshold: float, where: str) -> record.Series:
@@ -352,7 +400,7 @@ class Gate:
                 out.append(record.AgainstBaseline(
                     measurement, int(measurement.rsplit("-", 1)[1]), cmp.verdict, cmp.ratio,
                     cmp.ci, str(path.relative_to(baseline.BASELINES.parents[1])),
-                    [cmp.runs_a, cmp.runs_b], cmp.note, where))
+                    [cmp.runs_a, cmp.runs_b], cmp.note, where, cmp.clock, cmp.spread))
         return out
 
 

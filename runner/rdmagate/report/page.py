@@ -162,12 +162,34 @@ def _perf(upgrade: Upgrade) -> str:
         if not s.points and not s.unmeasured:
             continue
         parts.append(f"<h3>{esc(s.title)}</h3>{plot(s, names)}")
-        rows = [[_size_label(p.size), p.verdict, f"{p.ratio:.3f}", _ci(p.ci),
-                 "/".join(map(str, p.runs or [1, 1])), f"{p.a.median:.2f}",
-                 f"{p.b.median:.2f}"] for p in s.points]
-        parts.append(_table(["size", "verdict", "ratio B/A (time)", "99% CI", "runs A/B",
-                             f"{names[0]} ({s.unit})", f"{names[1]} ({s.unit})"],
-                            rows))
+        if s.clock == "instructions":   # exact figures: each side's run spread, no interval
+            parts.append(f'<p class="where">Unit: {esc(s.unit_meaning or s.unit)}</p>')
+            rows = [[_size_label(p.size), p.verdict, f"{p.ratio:.3f}",
+                     "/".join(f"{x:.2%}" for x in p.spread or []),
+                     "/".join(map(str, p.runs or [1, 1])), f"{p.a.median:.3f}",
+                     f"{p.b.median:.3f}", p.note or ""] for p in s.points]
+            parts.append(_table(["size", "verdict", "ratio B/A", "run spread A/B", "runs A/B",
+                                 f"{names[0]} ({s.unit})", f"{names[1]} ({s.unit})", "note"],
+                                rows))
+            for p in s.points:   # where the path got longer, next to the measurement
+                if not p.attribution:
+                    continue
+                head = (f"<p>Where the path got longer at {esc(_size_label(p.size))} "
+                        f"({p.ratio:.2f}x): share of the virtual time</p>")
+                if "why" in p.attribution:
+                    parts.append(head + f"<p>{esc(p.attribution['why'])}</p>")
+                    continue
+                parts.append(head + _table(
+                    ["function", names[0], names[1]],
+                    [[f["function"], f"{f['before']:.1f}%", f"{f['after']:.1f}%"]
+                     for f in p.attribution.get("functions", [])]))
+        else:
+            rows = [[_size_label(p.size), p.verdict, f"{p.ratio:.3f}", _ci(p.ci),
+                     "/".join(map(str, p.runs or [1, 1])), f"{p.a.median:.2f}",
+                     f"{p.b.median:.2f}"] for p in s.points]
+            parts.append(_table(["size", "verdict", "ratio B/A (time)", "99% CI", "runs A/B",
+                                 f"{names[0]} ({s.unit})", f"{names[1]} ({s.unit})"],
+                                rows))
         if s.unmeasured:
             parts.append("<p>Not measured:</p>" + _table(
                 ["stack", "size", "why"],

@@ -15,9 +15,10 @@ from ..errors import InfraError, UsageError
 from . import glibc, names, packages, tree_safety
 from .archive import KEYRING, Archive
 
-# What a test run needs besides the stack: tools to bring rxe up, and the
-# harness's runtime libraries.
-EXTRA = ("iproute2", "kmod", "libcunit1", "libjson-c5")
+# What a test run needs besides the stack: tools to bring rxe up, the
+# harness's runtime libraries, and perf to say where the software path got
+# longer (perf/attribute.py; a tree built before it lacks it and says so).
+EXTRA = ("iproute2", "kmod", "libcunit1", "libjson-c5", "linux-perf")
 
 
 # mmdebstrap runs apt with its own configuration; carry over the host's

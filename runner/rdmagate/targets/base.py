@@ -24,6 +24,7 @@ class Target:
     nodes = 1          # machines an argv and its peer run on
     runs_perftest = False   # perftest's jobs and addresses are the lab's own
     gid_index: str | None = None   # perftest's -x on this device; None: perftest's default
+    exact = False      # figures on QEMU's instruction clock (a lab guest measuring)
 
     def __init__(self, device: str, why: str):
         self.device = device   # the RDMA device the argv uses, or "none"
@@ -42,6 +43,11 @@ class Target:
 
     def kernel_release(self) -> str:
         raise NotImplementedError
+
+    def for_measuring(self) -> "Target":
+        """The target that measures performance here: itself, except the
+        lab's guest, which measures on QEMU's instruction clock."""
+        return self
 
     def run(self, argv: list[str], shares: Sequence[tuple[Path, bool]] = (),
             on_line=lambda line: None, say=lambda text: None, timeout: float | None = None,

@@ -86,6 +86,14 @@ class Point:
     a: Interval                     # the runs: their centre and range
     b: Interval
     runs: list[int] | None = None   # [A's runs, B's runs]
+    # on the instruction clock: each side's run spread (highest run median over
+    # lowest, less 1), and why the clock was not exact when it was not
+    spread: list[float] | None = None
+    note: str | None = None
+    # a slower point on the instruction clock: the functions whose share of the
+    # virtual time grew, {"functions": [{function, before, after}]} (percent),
+    # or {"why": "unattributed: ..."} (perf/attribute.py)
+    attribution: dict[str, Any] | None = None
 
     def __post_init__(self):
         # the report plots log2(size) and reads ci as a pair
@@ -111,6 +119,8 @@ class Series:
     points: list[Point]
     unmeasured: list[Gap] | None = None
     where: str | None = None        # lab (soft-RoCE under emulation) or device
+    clock: str | None = None        # wall, or instructions (perf/clock.py); None: wall
+    unit_meaning: str | None = None # what a figure of this unit is (perf/clock.py UNITS)
 
 
 @dataclass
@@ -124,6 +134,8 @@ class AgainstBaseline:
     runs: list[int] | None = None   # [baseline runs, runs now]
     note: str | None = None         # not comparable: why; or the calibration correction
     where: str | None = None        # lab or device
+    clock: str | None = None        # wall, or instructions; None: wall
+    spread: list[float] | None = None   # on the instruction clock: [baseline, now]
 
 
 @dataclass

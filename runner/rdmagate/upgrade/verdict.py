@@ -108,10 +108,12 @@ def _perf_reasons(perf: list[Series] | None) -> list[Reason]:
             if point.verdict == "slower":
                 low, high = point.ci
                 measure = "the time" if series.kind == "latency" else "1/the rate"
+                how = f"99% CI {low:.2f}-{high:.2f}" if series.clock != "instructions" else \
+                    ("virtual time on the instruction clock, run spread "
+                     + "/".join(f"{x:.2%}" for x in point.spread or []))
                 out.append(Reason("slower", "performance",
                                   f"{series.title} at {point.size} B: "
-                                  f"{point.ratio:.2f}x {measure} on the new stack "
-                                  f"(99% CI {low:.2f}-{high:.2f})"
+                                  f"{point.ratio:.2f}x {measure} on the new stack ({how})"
                                   + (f", {where}" if where else ""), where=series.where))
         for gap in series.unmeasured or []:
             out.append(Reason("untested", "performance",

@@ -280,11 +280,13 @@ class NodePerf(unittest.TestCase):
             self.assertEqual(node._perf(Path(tmp)), [])
             verdict = {"ratio": 1.2, "ci": [1.1, 1.3], "verdict": "slower", "n": [9, 9]}
             path = Path(tmp) / "perf.json"
-            # format 1 (before runs and machines): read through perf/record.py, defaults filled
+            # format 1 (before runs and machines): read through perf/record.py, defaults
+            # filled (a verdict without a clock is a wall-clock one)
             path.write_text(json.dumps({"baseline": None, "threshold": 0.1,
                                         "verdicts": {"write_2": verdict}}))
             self.assertEqual(node._perf(Path(tmp)),
-                             [dict(verdict, runs=[], note="", where="", measurement="write_2")])
+                             [dict(verdict, runs=[], note="", where="", clock="wall",
+                                   measurement="write_2")])
             path.write_text(json.dumps({"baseline": None, "threshold": 0.1,
                                         "verdicts": {"write_2": dict(verdict, ratio="x")}}))
             with self.assertRaises(UsageError) as caught:

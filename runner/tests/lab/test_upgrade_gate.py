@@ -70,6 +70,14 @@ class GateDebian11To13(unittest.TestCase):
             self.assertLess(point.ci[0], point.ci[1] + 1e-9)
             self.assertGreaterEqual(min(point.runs), 3)   # runs, not samples, replicate
         self.assertEqual(latency.where, "lab")
+        # on the instruction clock: the software path of a 2-byte WRITE is about
+        # 2.1 times longer on 6.12 than on 5.10, exactly, with where it grew
+        self.assertEqual((latency.clock, latency.unit), ("instructions", "virtual us"))
+        two = latency.points[0]
+        self.assertEqual(two.verdict, "slower")
+        self.assertTrue(1.8 < two.ratio < 2.5, two)
+        self.assertTrue("functions" in two.attribution or
+                        two.attribution["why"].startswith("unattributed: "), two)
         self.assertEqual((bandwidth.kind, rate.kind), ("bandwidth", "rate"))
         for point in bandwidth.points + rate.points:
             self.assertIn(point.verdict, ("faster", "same", "slower", "inconclusive"))

@@ -125,7 +125,7 @@ class Baselines(unittest.TestCase):
         done = rdmagate("baseline", "show", str(good))
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertRegex(done.stdout, r"format 2, .* on AMD EPYC, 2 cores.*\ncalibration: 2 runs.*\nhost load: not recorded\n"
-                         r"write_lat-2: 2 runs")
+                         r"unit: ns \(wall clock\)\nwrite_lat-2: 2 runs")
 
     def test_a_format_1_baseline_is_an_unknown_machine(self):
         old = self.load({"format": 1, "measurements": {"write_lat-2": {

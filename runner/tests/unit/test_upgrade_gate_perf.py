@@ -12,6 +12,7 @@ from rdmagate.perf import native, perftest_run, suite
 from rdmagate.progress import Progress
 from rdmagate.abi.findings import Finding
 from rdmagate.pipelines import gate
+from rdmagate.report import page
 from rdmagate.upgrade import record
 from tests.perf_support import (DEVICE, LAB, Target, fake_boot, fake_sweep, own_baselines,
                                 without_boot_effect, write_baseline)
@@ -19,6 +20,18 @@ from tests.perf_support import (DEVICE, LAB, Target, fake_boot, fake_sweep, own_
 OLD, NEW = "debian-12", "debian-13"
 SAME = {name: 20000 for name in native.SWEEP}
 BW = {64: 2.0, 4096: 100.0, 65536: 400.0}
+
+
+
+def fake_attribute(session, names):
+    """Session.attribute: profiles of each name, rxe_requester's share grown
+    on the new stack; none at all for the old one's write_lat-64."""
+    grown = session.stack.name == NEW
+    for name in names:
+        session.profiles[name] = {"why": "unattributed: no perf (linux-perf) in this root"} \
+            if name == "write_lat-64" and not grown else {"shares": {
+                "rxe_requester (kernel)": 30.0 if grown else 10.0,
+                "ibv_poll_cq (libibverbs.so.1)": 5.0, "memcpy (libc.so.6)": 4.0}}
 
 
 class GatePerfPhase(unittest.TestCase):
@@ -46,7 +59,8 @@ class GatePerfPhase(unittest.TestCase):
                 mock.patch.object(suite.Session, "boot", fake_boot(native_plan)), \
                 mock.patch.object(perftest_run, "run_sweep", fake_sweep(
                     bw_plan or {OLD: BW, NEW: BW}, calls)), \
-                mock.patch.object(gate, "PERF_BUDGET_S", budget_s):
+                mock.patch.object(gate, "PERF_BUDGET_S", budget_s), \
+                mock.patch.object(suite.Session, "attribute", fake_attribute):
             note = the_gate.perf()
         the_gate.phase("perf", "done", 1.0, note)
         return the_gate, calls, note
@@ -62,6 +76,44 @@ class GatePerfPhase(unittest.TestCase):
         self.assertEqual([(p.size, p.runs) for p in bw.points],
                          [(64, [3, 3]), (4096, [3, 3]), (65536, [3, 3])])
         self.assertEqual({p.runs[0] for p in latency.points}, {3})
+
+    def test_on_the_instruction_clock_one_boot_a_side_decides_exactly(self):
+        exact_lab = dict(LAB, guest_cpus=1, clock={
+            "kind": "instructions", "qemu": "7.2.22", "cpu_model": "Skylake-Client-v4",
+            "icount": "shift=0,sleep=off"})
+        plain = {name: (20000, 0.0) for name in native.SWEEP}
+        longer = dict(plain, **{"write_lat-2": (42600, 0.0)})   # debian-11 to -13 was 2.13x
+        the_gate, _, note = self.perf({OLD: plain, NEW: longer}, facts=exact_lab)
+        self.assertRegex(note, r"in 1 and 1 boots, threshold 10%, lab")
+        lat = the_gate.upgrade.perf[0]
+        self.assertEqual((lat.clock, lat.unit), ("instructions", "virtual us"))
+        self.assertIn("whole software path, library + provider + kernel rxe, in guest "
+                      "instructions; not a device latency", lat.unit_meaning)
+        self.assertEqual([(p.size, p.verdict) for p in lat.points],
+                         [(2, "slower"), (64, "same"), (1024, "same"), (4096, "same"),
+                          (65536, "same")])
+        self.assertAlmostEqual(lat.points[0].ratio, 2.13, places=2)
+        self.assertLess(max(lat.points[0].spread), 0.005)
+        self.assertEqual(lat.points[0].note, "")
+        # the slower point says where the path grew (profiled for slower points only)
+        self.assertEqual(lat.points[0].attribution, {"functions": [
+            {"function": "rxe_requester (kernel)", "before": 10.0, "after": 30.0}]})
+        self.assertIsNone(lat.points[1].attribution)
+        self.assertRegex(the_gate.upgrade.reasons[0].text, r" at 2 B: 2\.13x the time on the "
+                         r"new stack \(virtual time on the instruction clock, run spread "
+                         r"0\.\d\d%/0\.\d\d%\), in the lab")
+        # the report shows the unit, the spreads and the attribution next to the point
+        html = page.render(the_gate.upgrade)
+        self.assertIn("Unit: virtual us (instruction clock): the whole software path", html)
+        self.assertIn("<th>run spread A/B</th>", html)
+        self.assertIn("Where the path got longer at 2 (2.13x)", html)
+        self.assertIn("<td>rxe_requester (kernel)</td><td>10.0%</td><td>30.0%</td>", html)
+        # or why it cannot
+        longer_64 = dict(longer, **{"write_lat-64": (30000, 0.0)})
+        self.root, self.baselines = own_baselines(self)
+        the_gate, _, _ = self.perf({OLD: plain, NEW: longer_64}, facts=exact_lab)
+        self.assertEqual(the_gate.upgrade.perf[0].points[1].attribution,
+                         {"why": "unattributed: no perf (linux-perf) in this root"})
 
     def test_a_failed_bandwidth_job_is_unmeasured_with_its_reason(self):
         failed = {**BW, 4096: "the client exited with 1"}

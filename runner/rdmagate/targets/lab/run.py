@@ -46,6 +46,7 @@ class LabResult:
     prepare_s: float = 0.0    # before QEMU: stack fetch, kernel, initramfs, KVM probe
     guest_cpus: int = 0       # each guest's
     guest_memory_mb: int = 0
+    clock: dict | None = None # the instruction clock's facts; None: the wall clock
 
 
 def _free_udp_ports() -> tuple[int, int]:
@@ -65,6 +66,8 @@ class Boot:
     guest_cpus: int | None = None          # each guest's (default_guest_cpus)
     binds: tuple[tuple[Path, bool], ...] = ()   # host directories shared at their own paths
     boot_timeout: float = 120              # until rxe0 is ACTIVE
+    clock: qemu.InstructionClock | None = None   # measure on QEMU's instruction clock (one CPU)
+    memory_mb: int | None = None           # each guest's (default qemu.Guest's)
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,10 @@ def _guests(boot: Boot, ready: _Prepared, work: Path, argv: list[str],
         guests.append(qemu.Guest(ready.kern.vmlinuz, ready.initrd,
                                  f"console=ttyS0 panic=-1 quiet loglevel=3 rdmagate.node={number}",
                                  shares, netdev, f"52:54:00:12:34:0{number}",
-                                 cpus=boot.guest_cpus or default_guest_cpus(nodes)))
+                                 memory_mb=boot.memory_mb or qemu.Guest.memory_mb,
+                                 cpus=1 if boot.clock else
+                                 boot.guest_cpus or default_guest_cpus(nodes),
+                                 clock=boot.clock))
     return guests
 
 
@@ -195,6 +201,8 @@ def run(boot: Boot, argv: list[str], server_argv: list[str] | None = None,
         run_timeout: float = 600, on_line=print, say=lambda text: None) -> LabResult:
     """argv in the guests (on node 2 of two, after node 1 started
     server_argv), their consoles streamed to on_line, within the limits."""
+    if boot.clock is not None and boot.guest_cpus not in (None, 1):
+        raise InfraError(f"a guest on the instruction clock has one CPU, not {boot.guest_cpus}")
     ready = _prepare(boot, say)
     work = Path(tempfile.mkdtemp(prefix="rdmagate-lab-"))
     vms: list[VM] = []
@@ -204,7 +212,8 @@ def run(boot: Boot, argv: list[str], server_argv: list[str] | None = None,
         for node, guest in enumerate(guests, start=1):
             vms.append(VM(f"node{node}", qemu.argv(guest, ready.accel), lines))
         release = ready.kern.release
-        say(f"booting {boot.nodes} guest(s) with kernel {release} ({ready.accel})")
+        say(f"booting {boot.nodes} guest(s) with kernel {release} "
+            f"({f'instruction clock, {boot.clock.icount()}' if boot.clock else ready.accel})")
         active = _follow(vms, lines, boot.nodes, ready.started, boot.boot_timeout, run_timeout,
                          on_line)
         last = work / f"node{boot.nodes}" / "exit_status"
@@ -220,9 +229,9 @@ def run(boot: Boot, argv: list[str], server_argv: list[str] | None = None,
         status = int(last.read_text().strip() or 125)
         if status == 125:
             raise InfraError("the guest could not set up soft-RoCE or the command (see above)")
-        return LabResult(status, ready.accel, release, active,
+        return LabResult(status, "tcg" if boot.clock else ready.accel, release, active,
                          time.monotonic() - ready.started, ready.prepare_s, guests[0].cpus,
-                         guests[0].memory_mb)
+                         guests[0].memory_mb, boot.clock.facts() if boot.clock else None)
     finally:
         for vm in vms:
             vm.kill()

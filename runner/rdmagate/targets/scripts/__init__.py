@@ -4,6 +4,7 @@ shares at its own path, and run with `sh`. None evaluates what it reads:
 job lists are split into words, never passed to a shell as text.
 
     native_jobs.sh OUT JOBS          rdmagate-perf jobs, one line each
+    profile_job.sh REPORT ARGV       one rdmagate-perf run under perf record (its timed loop)
     perftest_jobs.sh OUT JOBS ADDR [server|client]   perftest's server and client
     capture_devinfo.sh OUT DEV -- ARGV   ibv_devinfo -v into OUT, then exec ARGV
     kabi_load.sh OUT [KEY NAME KO]...    insmod each module, keep the kernel log, rmmod
@@ -13,6 +14,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 NATIVE_JOBS = HERE / "native_jobs.sh"
+PROFILE_JOB = HERE / "profile_job.sh"
 PERFTEST_JOBS = HERE / "perftest_jobs.sh"
 CAPTURE_DEVINFO = HERE / "capture_devinfo.sh"
 KABI_LOAD = HERE / "kabi_load.sh"
