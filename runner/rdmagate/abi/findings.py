@@ -2,20 +2,22 @@
 findings.json, every finding of one comparison with its verdicts."""
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from ..outputs import records
 from .consumers import Impact
 
 SEVERITIES = ("breaking", "review", "benign", "info")   # worst first
 AUDIENCES = ("applications", "providers", "build")
+AUDIENCE_VERDICTS = ("BREAKS", "NEEDS REVIEW", "OK")   # by the worst severity for it
 
 
 @dataclass(frozen=True)
 class Finding:
     library: str
     kind: str            # symbol removed, version node removed, private ABI changed, ...
-    severity: str
-    audience: str
+    severity: Literal[SEVERITIES]
+    audience: Literal[AUDIENCES]
     detail: str
     symbol: str = ""
     version: str = ""
@@ -31,7 +33,7 @@ class Suppressed(Finding):
 
 @dataclass(frozen=True)
 class AudienceVerdict:
-    verdict: str               # BREAKS, NEEDS REVIEW, OK
+    verdict: Literal[AUDIENCE_VERDICTS]
     counts: dict[str, int]     # findings per severity
 
 
