@@ -1,6 +1,7 @@
 """rdmagate history add|report: finished runs kept in SQLite, and what they say."""
 from pathlib import Path
 
+from ..options import bounded
 from ..paths import REPO_ROOT
 from ..pipelines.history import AddRequest, ReportRequest, add, report
 from ..history.report import text
@@ -29,7 +30,8 @@ def register(subparsers) -> None:
                                help="runs started within AGE: 14d, 36h (default: %(default)s)")
     report_parser.add_argument("--html", type=Path, metavar="FILE",
                                help="also write the report with perf trend plots (SVG) here")
-    report_parser.add_argument("--threshold", type=float, default=0.10, metavar="F",
+    report_parser.add_argument("--threshold", type=bounded("--threshold", float, 0, 100),
+                               default=0.10, metavar="F",
                                help="a drift is a change of the median by more than F "
                                "(default: %(default)s)")
     for each in (add_parser, report_parser):
