@@ -64,6 +64,7 @@ class CheckDone:
 
 def check(request: CheckRequest, progress: Progress) -> CheckDone:
     chosen = suites.select(list(request.suites) or None)
+    suites.check_filters(chosen, request.filters)
     stack = stacks.resolve(request.stack)
     fetched = stacks.fetch(stack, say=progress.say)
     target = targets.choose(request.device, request.use_lab,
