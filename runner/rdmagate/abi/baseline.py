@@ -100,6 +100,8 @@ def load(stack) -> dict | None:
     try:
         meta = json.loads(files.read_text(directory / "meta.json", "a baseline's meta.json"))
         inv = json.loads(files.read_text(directory / "inventory.json", "a baseline's inventory"))
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
         if not isinstance(inv.get("libraries"), dict) or "providers" not in inv:
             raise ValueError("no libraries or providers")
     except (ValueError, AttributeError, RecursionError) as err:

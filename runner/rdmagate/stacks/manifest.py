@@ -97,7 +97,7 @@ def load(path: Path) -> Stack:
     if not isinstance(data, dict):
         raise UsageError(f"{path}: a manifest is a mapping of fields")
     kind = data.get("kind")
-    if kind not in FIELDS:
+    if not isinstance(kind, str) or kind not in FIELDS:
         _fail(path, "kind", f"must be one of {', '.join(FIELDS)}, not {kind!r}")
     for name in sorted(set(data) - FIELDS[kind], key=str):
         _fail(path, name, f"unknown field{files.nearest(name, FIELDS[kind])} (a {kind} manifest "
