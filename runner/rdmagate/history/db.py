@@ -45,7 +45,7 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
         conn = sqlite3.connect(path, timeout=BUSY_S, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_S * 1000)}")
         with transaction(conn):   # two writers making one file: one makes, one sees it made
-            _claim(conn, path)
+            _claim(conn, path, create)
         _retried(lambda: conn.execute("PRAGMA journal_mode = WAL"))
     except sqlite3.DatabaseError as err:
         raise UsageError(f"--db {path}: not an rdmagate history ({err})") from None
@@ -54,12 +54,16 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
     return conn
 
 
-def _claim(conn: sqlite3.Connection, path: Path) -> None:
-    """Check that the file is an rdmagate history, making one of an empty file."""
+def _claim(conn: sqlite3.Connection, path: Path, create: bool) -> None:
+    """Check that the file is an rdmagate history, making one of an empty
+    file when create (a report only reads)."""
     app = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = tuple(sorted(row[0] for row in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")))
+    if app == 0 and version == 0 and not tables and not create:
+        raise UsageError(f"--db {path}: no history there, an empty file (rdmagate history "
+                         "add makes one)")
     if app == 0 and version == 0 and not tables:   # new, or empty
         for statement in SCHEMA.split(";"):
             if statement.strip():

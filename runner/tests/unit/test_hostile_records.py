@@ -98,6 +98,11 @@ class FilesOfSomeoneElse(Case):
             conn.execute("PRAGMA application_id = 7")   # another program's mark
         self.assert_one_line(rdmagate("history", "report", "--db", str(db)), 2,
                              "application_id 0x7")
+        empty = self.dir / "empty.sqlite"
+        empty.touch()   # a report only reads: an empty file stays empty
+        self.assert_one_line(rdmagate("history", "report", "--db", str(empty)), 2,
+                             "no history there")
+        self.assertEqual(empty.stat().st_size, 0)
 
     def test_an_upgrade_run_without_upgrade_json_keeps_its_report(self):
         run_dir = self.upgrade_run("up")
