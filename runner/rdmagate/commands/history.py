@@ -18,8 +18,12 @@ def register(subparsers) -> None:
     sub = parser.add_subparsers(dest="history_command", metavar="ACTION", required=True)
     add_parser = sub.add_parser("add", help="add finished run directories",
                                 description="Add finished run directories (check, upgrade, "
-                                "fleet) to the history; a run kept already is skipped. "
-                                "Several writers may add at once.")
+                                "fleet) to the history; a run kept already is skipped, and "
+                                "a part of a run (an upgrade's runs/, a fleet's nodes/) is "
+                                "added with that run only. Several writers may add at once. "
+                                "The database is marked as rdmagate's (SQLite application_id "
+                                "0x52444d47); another program's SQLite file is refused "
+                                "untouched.")
     add_parser.add_argument("runs", nargs="+", metavar="RUN", help="a run directory")
     report_parser = sub.add_parser(
         "report", help="changes, flaky tests and perf drift since a time",
