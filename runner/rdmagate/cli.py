@@ -1,10 +1,13 @@
 """The rdmagate command line: parse, dispatch, map errors to exit codes."""
 import argparse
+import io
+import os
+import select
 import signal
 import sys
 import traceback
 
-from . import errors, interrupt
+from . import errors, interrupt, terminal
 from .commands import abi, baseline, check, compat, fleet, history, kabi, lab, profile, \
     report, stacks, upgrade
 
@@ -19,7 +22,12 @@ exit codes:
   3  infrastructure error (a missing tool, the network, a VM, the harness),
      a file that cannot be read or written, and any crash of rdmagate itself:
      one line on stderr, never exit 1 (--debug adds the traceback)
+  130  interrupted; 141  its output was closed while it printed (a pipe
+     into head): quiet, as a tool killed by SIGPIPE
+text from input is printed with its control characters escaped (\x1b)
 """
+EXIT_CLOSED_OUTPUT = 141   # 128 + SIGPIPE, what a shell reports for a tool killed by it
+
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +51,32 @@ def _stop(signum, _frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _standard_streams() -> None:
+    """A closed stdin, stdout or stderr (`>&-`) becomes /dev/null: output no
+    one reads, and no file rdmagate opens next takes its descriptor (a tool
+    run then would write into that file)."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            setattr(sys, name, open(fd, mode, closefd=False))
+
+
 def main(argv: list[str] | None = None) -> int:
+    _standard_streams()
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = terminal.Escaping(sys.stdout), terminal.Escaping(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: list[str] | None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop)
     parser = build_parser()
@@ -61,11 +94,30 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except errors.RdmagateError as err:
         return _fail(args, str(err), err.exit_code)
+    except BrokenPipeError as err:
+        if not _output_gone():   # a pipe to a tool rdmagate ran: that tool's failure
+            return _fail(args, crash_line(err), errors.EXIT_INFRA)
+        # whoever read the output stopped reading: nothing to say, and nowhere to
+        # say it; stdout goes to /dev/null so the exit's own flush cannot fail
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+        return EXIT_CLOSED_OUTPUT
     except KeyboardInterrupt:
         print("rdmagate: interrupted", file=sys.stderr)
         return 130
     except Exception as err:   # noqa: BLE001 -- a crash must not exit 1 (NO-GO) with a traceback
         return _fail(args, crash_line(err), errors.EXIT_INFRA)
+
+
+def _output_gone() -> bool:
+    """Whether stdout is a pipe no one reads any more."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
 
 
 def crash_line(err: BaseException) -> str:

@@ -7,7 +7,8 @@ bounded in size, decoded as UTF-8 for text, and a compressed module is
 decompressed only up to a bound; one UsageError line names the file when
 it is not so. YAML goes through
 load_yaml, which also bounds what aliases expand to (an alias bomb is a few
-hundred bytes that a walk over turns into billions of nodes). Every output
+hundred bytes that a walk over turns into billions of nodes) and refuses a
+key given twice in one mapping, naming its line. Every output
 file is written through write_atomic: aside under an exclusive temporary
 name, fsync, rename, so a full disk or a kill leaves the old file or the new
 one, never a torn one, and the failure is an InfraError (exit 3)."""
@@ -153,6 +154,29 @@ def _expanded(node, limit: int) -> int:
     return size(node)
 
 
+def _duplicate_key(node) -> yaml.Node | None:
+    """The first key that a mapping of the document repeats (YAML lets the
+    last one win in silence: a field written twice, the first one lost)."""
+    seen: set[int] = set()
+    todo = [node]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if (key.tag, key.value) in keys:
+                        return key
+                    keys.add((key.tag, key.value))
+                todo += [key, value]
+        elif isinstance(node, yaml.SequenceNode):
+            todo += node.value
+    return None
+
+
 def parse_yaml(text: str, where: str, what: str):
     """A YAML document (safe types only) as Python values; UsageError naming
     where when it is not YAML or expands past MAX_YAML_NODES."""
@@ -170,6 +194,10 @@ def parse_yaml(text: str, where: str, what: str):
             if str(err).startswith(where):
                 raise
             raise UsageError(f"{where}: not {what}: {err}") from None
+        duplicate = _duplicate_key(node)
+        if duplicate is not None:
+            raise UsageError(f"{where}:{duplicate.start_mark.line + 1}: not {what}: key "
+                             f"{duplicate.value[:40]!r} given twice in one mapping")
         return loader.construct_document(node)
     except yaml.YAMLError as err:
         raise UsageError(f"{where}: not valid YAML ({' '.join(str(err).split())})") from None

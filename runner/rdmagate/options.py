@@ -2,6 +2,7 @@
 import argparse
 
 from . import stacks
+from .errors import UsageError
 
 
 def add_stack(parser: argparse.ArgumentParser, default: str | None = "host",
@@ -21,6 +22,21 @@ def add_device(parser: argparse.ArgumentParser) -> None:
                        help="RDMA device to test (default: the first usable one)")
     where.add_argument("--lab", action="store_true",
                        help="run in the lab: a Debian kernel in QEMU with soft-RoCE")
+
+
+def bounded(flag: str, kind: type, low: float, high: float):
+    """An option's type=: a number of kind (int or float) from low to high;
+    a UsageError naming the option otherwise (nan, inf, 1e999, 10^400)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except (ValueError, OverflowError):
+            value = None
+        if value is None or not low <= value <= high:   # nan is in no range
+            what = "a whole number" if kind is int else "a number"
+            raise UsageError(f"{flag} {text[:40]}: {what} from {low:g} to {high:g}")
+        return value
+    return parse
 
 
 GUEST_CPUS_MAX = 64

@@ -1,6 +1,8 @@
 """A live status line on a terminal; silence when output is not a terminal."""
 import sys
 
+from .terminal import printable
+
 
 class Progress:
     def __init__(self, stream=sys.stderr, enabled: bool | None = None):
@@ -11,6 +13,7 @@ class Progress:
     def update(self, text: str) -> None:
         if not self.enabled:
             return
+        text = printable(text)
         pad = max(self.width - len(text), 0)
         self.stream.write("\r" + text + " " * pad)
         self.stream.flush()
@@ -30,4 +33,4 @@ class Progress:
         if self.width:
             self.stream.write("\n")
             self.width = 0
-        print(text, file=self.stream, flush=True)
+        print(printable(text), file=self.stream, flush=True)

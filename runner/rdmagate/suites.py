@@ -6,6 +6,8 @@ for all of them. Runner suites are Python objects with run(context) ->
 result lines, run after the harness at the same target: the abi suite (the
 stack's ABI against its reference) and the perf suite (fast-path latency
 against the stored baseline). suite.yaml says which a suite is (runs_in)."""
+import fnmatch
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -92,6 +94,41 @@ def select(names: list[str] | None, suites_dir: Path = SUITES_DIR) -> list[Suite
     if unknown:
         raise UsageError(f"--suite {unknown[0]}: no such suite (known: {', '.join(available)})")
     return [available[name] for name in names]
+
+
+# RG_TEST(suite, name ...) and RG_TEST_F(suite, name, fixture ...) at a line's
+# start (harness.h), and a suite's own wrapper: #define CM_TEST(name) RG_TEST(cm, name, ...)
+_DECLARED = re.compile(r"^RG_TEST(?:_F)?\(\s*(\w+)\s*,\s*(\w+)", re.M)
+_WRAPPER = re.compile(r"#define\s+(\w+)\((\w+)\)\s*RG_TEST(?:_F)?\(\s*(\w+)\s*,\s*\2\b")
+
+
+def declared(suite: Suite, suites_dir: Path = SUITES_DIR) -> set[str]:
+    """The test ids (suite.name) a harness suite's C sources declare: what
+    the built harness lists (a unit test holds the two equal), known
+    before anything is built."""
+    text = "\n".join(files.read_text(p, "a suite's source")
+                     for p in sorted((suites_dir / suite.name).glob("*.[ch]")))
+    ids = {f"{s}.{t}" for s, t in _DECLARED.findall(text)}
+    for macro, _, of_suite in _WRAPPER.findall(text):
+        ids |= {f"{of_suite}.{t}" for t in re.findall(rf"^{macro}\(\s*(\w+)\s*\)", text, re.M)}
+    return ids
+
+
+def check_filters(chosen: list[Suite], filters: tuple[str, ...]) -> None:
+    """A --filter that matches no test of the chosen harness suites is a
+    mistake, said before a build is spent on it (the harness matches with
+    fnmatch(3), as fnmatchcase does but for a backslash: such a glob is left
+    to the harness)."""
+    harness = [s for s in chosen if s.in_harness]
+    if not filters or not harness or any("\\" in glob for glob in filters):
+        return
+    # a runner suite's results are suite.something too, and it runs whole
+    tests = set().union(*(declared(s) for s in harness))
+    ids = tests | {f"{s.name}.*" for s in chosen if not s.in_harness}
+    if not any(fnmatch.fnmatchcase(i, glob) for i in ids for glob in filters):
+        raise UsageError(f"--filter {' --filter '.join(filters)}: matches none of the "
+                         f"{len(tests)} tests of {', '.join(s.name for s in harness)} "
+                         "(ids are suite.name: verbs.*, api.get_device_list)")
 
 
 def device_suites() -> list[Suite]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from .. import files, tools
 from ..errors import InfraError, UsageError
 from ..paths import REPO_ROOT, within
-from ..stacks import fetch, inventory, resolve
+from ..stacks import fetch, glibc, inventory, resolve
 from . import headers
 
 FILES = ("inventory.json", "headers.abi", "knowledge.txt", "prototypes.txt", "meta.json")
@@ -98,11 +98,14 @@ def load(stack) -> dict | None:
     try:
         meta = json.loads(files.read_text(directory / "meta.json", "a baseline's meta.json"))
         inv = json.loads(files.read_text(directory / "inventory.json", "a baseline's inventory"))
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
         if not isinstance(inv.get("libraries"), dict) or "providers" not in inv:
             raise ValueError("no libraries or providers")
     except (ValueError, AttributeError, RecursionError) as err:
         bad = "meta.json" if "meta" not in locals() else "inventory.json"
         raise UsageError(f"{directory / bad}: corrupt baseline ({err})") from None
+    _floors(directory / "inventory.json", inv)
     if meta.get("abidw_version") != headers.abidw_version() or \
             [tuple(p) for p in meta.get("packages", [])] != list(stack.packages):
         return None  # another tool, or another package set: not this stack's ABI
@@ -116,6 +119,20 @@ def load(stack) -> dict | None:
     libs = {p.stem: p for p in (directory / "lib").glob("*.abi")}
     return {"inventory": inv, "headers": (directory / "headers.abi", knowledge), "libs": libs,
             "meta": meta, "dir": directory}
+
+
+def _floors(path: Path, inv: dict) -> None:
+    """Every C library floor of the inventory is a glibc version or null: one
+    that is not compares as nothing, and its finding is lost."""
+    entries = [("", inv)] + [(f"{kind}.{name}.", entry)
+                             for kind in ("libraries", "providers")
+                             if isinstance(inv.get(kind), dict)
+                             for name, entry in inv[kind].items()]
+    for where, entry in entries:
+        floor = entry.get("glibc_floor") if isinstance(entry, dict) else None
+        if floor is not None and not (isinstance(floor, str) and glibc.VERSION.fullmatch(floor)):
+            raise UsageError(f"{path}: field {where}glibc_floor: {json.dumps(floor)[:40]} is "
+                             "not a glibc version (2.34) or null")
 
 
 def _whole(corpus: Path, stack_name: str) -> None:

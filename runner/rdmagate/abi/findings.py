@@ -2,6 +2,7 @@
 findings.json, every finding of one comparison with its verdicts."""
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from ..outputs import records
 from ..outputs.audience import AudienceVerdict
@@ -15,8 +16,8 @@ AUDIENCES = ("applications", "providers", "build")
 class Finding:
     library: str
     kind: str            # symbol removed, version node removed, private ABI changed, ...
-    severity: str
-    audience: str
+    severity: Literal[SEVERITIES]
+    audience: Literal[AUDIENCES]
     detail: str
     symbol: str = ""
     version: str = ""

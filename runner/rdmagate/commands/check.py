@@ -22,7 +22,8 @@ def register(subparsers) -> None:
     options.add_guest_cpus(parser)
     options.add_suite(parser)
     options.add_filter(parser)
-    parser.add_argument("--timeout", type=int, default=plan.DEFAULT_TIMEOUT_S, metavar="S",
+    parser.add_argument("--timeout", type=options.bounded("--timeout", int, 1, 7 * 86400),
+                        default=plan.DEFAULT_TIMEOUT_S, metavar="S",
                         help="default per-test timeout in seconds (default: %(default)s)")
     parser.add_argument("--built-for", metavar="STACK",
                         help="binary compatibility: run the suites as built against this "

@@ -3,8 +3,14 @@ import json
 import sys
 
 from .. import options
+from ..errors import UsageError
 from ..pipelines.fleet import SCHEDULERS, FleetRequest, fleet
 from ..progress import Progress
+
+# Each node is followed by a thread of its own, and a local node is this
+# machine running the suites again, all at once.
+MAX_NODES = 4096
+MAX_LOCAL_NODES = 16
 
 
 def register(subparsers) -> None:
@@ -30,13 +36,17 @@ def register(subparsers) -> None:
                             help="slurm (sbatch, srun, squeue) or local (this machine's "
                             "nodes, for a site without a scheduler; default: %(default)s)")
     which = run_parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--nodes", type=int, metavar="N", help="how many nodes")
+    which.add_argument("--nodes", type=options.bounded("--nodes", int, 1, MAX_NODES),
+                       metavar="N", help=f"how many nodes (at most {MAX_NODES}; "
+                       f"{MAX_LOCAL_NODES} with --scheduler local)")
     which.add_argument("--nodelist", metavar="LIST", help="these Slurm nodes (n[1-4])")
     run_parser.add_argument("--partition", metavar="P", help="the Slurm partition")
-    run_parser.add_argument("--pending-timeout", type=float, default=600, metavar="S",
+    run_parser.add_argument("--pending-timeout", default=600, metavar="S",
+                            type=options.bounded("--pending-timeout", float, 1, 7 * 86400),
                             help="cancel the job if it has not started after S seconds "
                             "(default: %(default)s)")
-    run_parser.add_argument("--time-limit", type=int, default=60, metavar="MIN",
+    run_parser.add_argument("--time-limit", default=60, metavar="MIN",
+                            type=options.bounded("--time-limit", int, 1, 7 * 1440),
                             help="the job's time limit in minutes: every node's suites and "
                             "the pairs must end within it (default: %(default)s)")
     run_parser.add_argument("--pairs", choices=("none", "ring", "all"), default="none",
@@ -58,6 +68,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    if args.scheduler == "local" and (args.nodes or 0) > MAX_LOCAL_NODES:
+        raise UsageError(f"--nodes {args.nodes}: --scheduler local runs at most "
+                         f"{MAX_LOCAL_NODES} nodes on this machine at once")
     request = FleetRequest(scheduler=args.scheduler, nodes=args.nodes, nodelist=args.nodelist,
                            partition=args.partition, stack=args.stack,
                            suites=tuple(args.suite or ()), filters=tuple(args.filter or ()),

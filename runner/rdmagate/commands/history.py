@@ -1,6 +1,7 @@
 """rdmagate history add|report: finished runs kept in SQLite, and what they say."""
 from pathlib import Path
 
+from ..options import bounded
 from ..paths import REPO_ROOT
 from ..pipelines.history import AddRequest, ReportRequest, add, report
 from ..history.report import text
@@ -17,8 +18,12 @@ def register(subparsers) -> None:
     sub = parser.add_subparsers(dest="history_command", metavar="ACTION", required=True)
     add_parser = sub.add_parser("add", help="add finished run directories",
                                 description="Add finished run directories (check, upgrade, "
-                                "fleet) to the history; a run kept already is skipped. "
-                                "Several writers may add at once.")
+                                "fleet) to the history; a run kept already is skipped, and "
+                                "a part of a run (an upgrade's runs/, a fleet's nodes/) is "
+                                "added with that run only. Several writers may add at once. "
+                                "The database is marked as rdmagate's (SQLite application_id "
+                                "0x52444d47); another program's SQLite file is refused "
+                                "untouched.")
     add_parser.add_argument("runs", nargs="+", metavar="RUN", help="a run directory")
     report_parser = sub.add_parser(
         "report", help="changes, flaky tests and perf drift since a time",
@@ -29,7 +34,8 @@ def register(subparsers) -> None:
                                help="runs started within AGE: 14d, 36h (default: %(default)s)")
     report_parser.add_argument("--html", type=Path, metavar="FILE",
                                help="also write the report with perf trend plots (SVG) here")
-    report_parser.add_argument("--threshold", type=float, default=0.10, metavar="F",
+    report_parser.add_argument("--threshold", type=bounded("--threshold", float, 0, 100),
+                               default=0.10, metavar="F",
                                help="a drift is a change of the median by more than F "
                                "(default: %(default)s)")
     for each in (add_parser, report_parser):

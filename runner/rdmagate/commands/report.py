@@ -1,7 +1,7 @@
 """rdmagate report: rebuild a run's reports from its results, also after a kill."""
 from pathlib import Path
 
-from ..outputs import junit, results
+from ..outputs import junit, results, rundir
 from ..errors import UsageError
 from ..pipelines import abi, upgrade
 from ..upgrade import record, verdict
@@ -24,18 +24,28 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     run_dir = Path(args.run_dir)
-    if (run_dir / "upgrade.json").is_file():
+    if not (run_dir / "run.json").is_file():
+        if (run_dir / "fleet.json").is_file():
+            return _fleet(run_dir)
+        raise UsageError(f"{run_dir}: not a run directory (no run.json or fleet.json)")
+    # the command that made the run says which record its reports come from:
+    # never another command's (an upgrade run's findings.json is not an abi run)
+    command = rundir.load(run_dir).command
+    needed = {"upgrade": "upgrade.json", "abi": "findings.json", "check": "results.jsonl",
+              "profile": "results.jsonl"}.get(command)
+    if needed is None:
+        raise UsageError(f"{run_dir}: a run of rdmagate {command}: report rebuilds the "
+                         "reports of check, abi, upgrade and fleet runs")
+    if not (run_dir / needed).is_file():
+        raise UsageError(f"{run_dir}: a run of rdmagate {command} without its {needed}: "
+                         "nothing to rebuild its reports from (it stopped before writing it)")
+    if command == "upgrade":
         return _upgrade(run_dir)
-    if (run_dir / "fleet.json").is_file():
-        return _fleet(run_dir)
-    source = run_dir / "results.jsonl"
-    if (run_dir / "findings.json").is_file() and not source.is_file():   # an abi run
+    if command == "abi":
         code = abi.rebuild_report(run_dir)
         print(f"{run_dir}: ABI diff, exit {code}; wrote report.html")
         return code
-    if not source.is_file():
-        raise UsageError(f"{run_dir}: not a run directory (no results.jsonl or upgrade.json)")
-    records = results.read(source)
+    records = results.read(run_dir / needed)
     junit.write(records, run_dir / "junit.xml")
     print(f"{run_dir}: {len(records)} tests: {results.tally(records) or 'none'}; wrote junit.xml")
     return results.exit_code(records)

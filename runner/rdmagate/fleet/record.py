@@ -3,6 +3,7 @@ versioned definition (outputs/records.py), written as the run goes and
 loaded back (rdmagate report, history add) with every field checked."""
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from ..outputs import records, rundir
 from ..errors import UsageError
@@ -10,12 +11,13 @@ from ..errors import UsageError
 SCHEMA = "rdmagate-fleet"
 VERSION = 1
 TESTED, NOT_TESTED = "tested", "not tested"
+STATUSES = (TESTED, NOT_TESTED)
 
 
 @dataclass
 class Node:
-    name: str
-    status: str = NOT_TESTED          # tested | not tested
+    name: records.Name
+    status: Literal[STATUSES] = NOT_TESTED
     reason: str = ""                  # why not tested, or why cut short
     run_dir: str = ""                 # relative to the fleet run: nodes/<name>
     where: str = ""                   # the target: slurm, host, lab
@@ -38,7 +40,7 @@ class Pair:
     server: str
     client: str
     round: int
-    status: str = NOT_TESTED
+    status: Literal[STATUSES] = NOT_TESTED
     reason: str = ""
     # per measurement: runs, value, the fleet's median, and the stored pair baseline's verdict
     verdicts: list[dict] = field(default_factory=list)

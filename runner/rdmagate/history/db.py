@@ -1,7 +1,13 @@
 """The history database. Several writers may add runs at once (two nightly
 pipelines finishing together): the file is in WAL mode, every connection
 waits up to BUSY_S for a lock instead of failing, and each run goes in with
-one BEGIN IMMEDIATE transaction, so a reader sees a run whole or not at all."""
+one BEGIN IMMEDIATE transaction, so a reader sees a run whole or not at all.
+
+The file says it is rdmagate's: SQLite's application_id (APPLICATION_ID, in
+the file's header, as `file` shows it) and user_version (the schema). Any
+other SQLite file is refused untouched, so --db on another program's
+database never writes into it. A history made before the mark is adopted
+(marked) when its tables are exactly rdmagate's; an empty file becomes one."""
 import contextlib
 import datetime
 import sqlite3
@@ -11,6 +17,8 @@ from pathlib import Path
 from ..errors import UsageError
 
 SCHEMA_VERSION = 1
+APPLICATION_ID = 0x52444D47   # "RDMG"
+TABLES = ("measures", "results", "runs")
 BUSY_S = 60.0
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -36,22 +44,44 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=BUSY_S, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_S * 1000)}")
+        with transaction(conn):   # two writers making one file: one makes, one sees it made
+            _claim(conn, path, create)
         _retried(lambda: conn.execute("PRAGMA journal_mode = WAL"))
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA_VERSION):
-            raise UsageError(f"--db {path}: history schema version {version}, this rdmagate "
-                             f"reads version {SCHEMA_VERSION}")
-        if version == 0:
-            with transaction(conn):
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except sqlite3.DatabaseError as err:
         raise UsageError(f"--db {path}: not an rdmagate history ({err})") from None
     except OSError as err:
         raise UsageError(f"--db {path}: cannot open ({err.strerror})") from None
     return conn
+
+
+def _claim(conn: sqlite3.Connection, path: Path, create: bool) -> None:
+    """Check that the file is an rdmagate history, making one of an empty
+    file when create (a report only reads)."""
+    app = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = tuple(sorted(row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")))
+    if app == 0 and version == 0 and not tables and not create:
+        raise UsageError(f"--db {path}: no history there, an empty file (rdmagate history "
+                         "add makes one)")
+    if app == 0 and version == 0 and not tables:   # new, or empty
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        version = SCHEMA_VERSION
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    elif app == 0 and version == SCHEMA_VERSION and tables == TABLES:
+        pass   # a history written before the mark: adopted below
+    elif app != APPLICATION_ID:
+        what = f"application_id {app:#x}" if app else \
+            f"tables {', '.join(tables[:4])}{', ...' if len(tables) > 4 else ''}"
+        raise UsageError(f"--db {path}: not an rdmagate history (a SQLite file of another "
+                         f"program: {what}); left untouched")
+    if version != SCHEMA_VERSION:
+        raise UsageError(f"--db {path}: history schema version {version}, this rdmagate "
+                         f"reads version {SCHEMA_VERSION}")
+    if app == 0:
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
 def _retried(step):

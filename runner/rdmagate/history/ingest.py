@@ -10,6 +10,7 @@ from ..outputs.result import Result
 from ..errors import UsageError
 from ..fleet import record as fleet_record
 from ..perf import record as perf_record
+from ..upgrade import record as upgrade_record
 
 HERE = "local"    # the node of a check run: the machine it ran on
 
@@ -37,44 +38,47 @@ class Run:
     units: list[Unit] = field(default_factory=list)
 
 
-def _field(data: dict, path: Path, name: str, kind=str):
-    value = data.get(name)
-    if not isinstance(value, kind):
-        raise UsageError(f"{path}: field {name}: "
-                         + ("missing" if value is None else f"not a {kind.__name__}")
-                         + (" (the run has not finished: rdmagate report RUN_DIR)"
-                            if name in ("finished", "exit_code") and value is None else ""))
-    return value
-
-
 def read(run_dir: Path) -> Run:
+    """A finished run directory, every file read through its typed record."""
+    _whole(run_dir)
     if (run_dir / "fleet.json").is_file():
         return _fleet(run_dir)
-    if (run_dir / "run.json").is_file():
-        run_json = run_dir / "run.json"
-        data = rundir.read_json(run_json)
-        _field(data, run_json, "finished")
-        run = Run(_field(data, run_json, "run_id"), _field(data, run_json, "command"),
-                  _field(data, run_json, "started"), str(data.get("stack", "")),
-                  str(run_dir.resolve()), _field(data, run_json, "exit_code", int),
-                  str(data.get("git_revision", "")))
-        if (run_dir / "upgrade.json").is_file():
-            upgrade = rundir.read_json(run_dir / "upgrade.json")
-            run.verdict = upgrade.get("verdict")
-            run.stack = f"{upgrade.get('from', {}).get('name')}->" \
-                        f"{upgrade.get('to', {}).get('name')}"
-            run.units = [_check_unit(d, rundir.read_json(d / "run.json"), HERE)
-                         for d in sorted((run_dir / "runs").glob("*/"))
-                         if (d / "run.json").is_file()]
-        else:
-            run.units = [_check_unit(run_dir, data, HERE)]
-        return run
-    raise UsageError(f"{run_dir}: not a run directory (no run.json or fleet.json)")
+    if not (run_dir / "run.json").is_file():
+        raise UsageError(f"{run_dir}: not a run directory (no run.json or fleet.json)")
+    made = rundir.load(run_dir)
+    if made.finished is None or made.exit_code is None:
+        raise UsageError(f"{run_dir / 'run.json'}: field finished: missing (the run has not "
+                         "finished: rdmagate report RUN_DIR)")
+    run = Run(made.run_id, made.command, made.started, made.stack or "",
+              str(run_dir.resolve()), made.exit_code, made.git_revision)
+    if made.command == "upgrade":
+        upgrade = upgrade_record.load(run_dir / "upgrade.json")
+        run.verdict = upgrade.verdict
+        run.stack = f"{upgrade.old.name}->{upgrade.new.name}"
+        run.units = [_check_unit(d, rundir.load(d), HERE)
+                     for d in sorted((run_dir / "runs").glob("*/"))
+                     if (d / "run.json").is_file()]
+    elif made.command in ("check", "profile"):
+        run.units = [_check_unit(run_dir, made, HERE)]
+    else:
+        raise UsageError(f"{run_dir}: a run of rdmagate {made.command}: the history keeps "
+                         "check, upgrade and fleet runs")
+    return run
 
 
-def _check_unit(run_dir: Path, data: dict, node: str) -> Unit:
-    profile = Path(data["profile"]).stem if data.get("profile") else "none"
-    unit = Unit(node, str(data.get("stack", "")), profile,
+def _whole(run_dir: Path) -> None:
+    """A run kept inside another (an upgrade's check runs, a fleet's nodes) is
+    added with that run, never on its own: it would be counted twice."""
+    for holder, record in (("runs", "upgrade.json"), ("nodes", "fleet.json")):
+        whole = run_dir.resolve().parent.parent
+        if run_dir.resolve().parent.name == holder and (whole / record).is_file():
+            raise UsageError(f"{run_dir}: a part of the run {whole}: add that run "
+                             "(rdmagate history add keeps its parts with it)")
+
+
+def _check_unit(run_dir: Path, made: rundir.Run, node: str) -> Unit:
+    profile = Path(made.profile).stem if made.profile else "none"
+    unit = Unit(node, made.stack or "", profile,
                 results.read(run_dir / "results.jsonl"))
     unit.measures = _measures(run_dir)
     return unit

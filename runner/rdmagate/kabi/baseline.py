@@ -5,14 +5,32 @@ packages), so `kabi --from debian-12` needs no download."""
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
 from .. import files
 from ..errors import UsageError
+from ..outputs import records
+from ..outputs.records import Range
 from ..paths import REPO_ROOT, within
 from . import symvers
 
 FILES = ("symvers.rdma", "facts.json")
+
+
+@dataclass
+class Facts:
+    """facts.json, each field checked when read (kabi reads it as a dict):
+    a config option true instead of "y" once read as off."""
+    release: records.Name
+    vermagic: str
+    this_module_size: Annotated[int, Range(1, 1 << 20)]     # sizeof(struct module)
+    config: dict[str, Literal["y", "m", "n"]]               # .config, an option not set: n
+    exports_total: Annotated[int, Range(0, 1 << 24)]
+    packages: list[list[str]]                               # [name, version] of the headers
+    btf_vmlinux: bool = False
+    module_layout_crc: Annotated[int, Range(0, 0xFFFFFFFF)] | None = None
 
 
 def root() -> Path:
@@ -42,12 +60,12 @@ def load(stack) -> tuple[dict, dict, Path] | None:
             raise UsageError(f"{directory / name}: missing from the kABI baseline of "
                              f"{stack.name} (record it again: rdmagate baseline record "
                              f"--stack {stack.name} --suite kabi)")
+    path = directory / "facts.json"
     try:
-        facts = json.loads(files.read_text(directory / "facts.json", "a kabi baseline's facts"))
-        if not isinstance(facts, dict) or not isinstance(facts.get("release"), str):
-            raise ValueError("no release")
-    except (ValueError, RecursionError) as err:
-        raise UsageError(f"{directory / 'facts.json'}: corrupt kABI baseline ({err})") from None
+        facts = json.loads(files.read_text(path, "a kABI baseline's facts.json"))
+        records.from_json(Facts, facts)
+    except (ValueError, RecursionError, records.Mismatch) as err:
+        raise UsageError(f"{path}: corrupt kABI baseline ({err})") from None
     packages = [[p["name"], p["version"]] for p in stack.kernel["headers"]]
     if facts.get("packages") != packages:
         return None

@@ -11,9 +11,17 @@ a report. Conventions:
   field(metadata={"key": "from"});
 - a file's top-level record has a `format` field: the version of its shape.
   Files written before the shapes were versioned have none and read as
-  version 1, which is their shape plus that field."""
+  version 1, which is their shape plus that field.
+
+Every value is checked as its hint says, in this one place: a bool is not an
+int, an int fits in 64 bits (SQLite's, and a float's range), a float is
+finite, a Literal[...] field holds one of its values (an outcome, a status,
+a severity: the sets are the tuples that define them), and an
+Annotated[int | float, Range(low, high)] field lies in its range. A Name is
+a string without control characters (it is printed, and used as a key)."""
 import dataclasses
 import json
+import math
 import types
 import typing
 from pathlib import Path
@@ -46,6 +54,24 @@ class Mismatch(Exception):
     """A value that is not of its declared type, or fails its record's check."""
 
 
+MAX_INT = 2**63 - 1   # SQLite's INTEGER; far beyond any count, size or time a record holds
+
+
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """Annotated[int, Range(1, 64)]: the bounds of a number field, both included."""
+    low: float
+    high: float
+
+
+class _NameMark:
+    """Annotated[str, NAME]: a string without control characters."""
+
+
+NAME = _NameMark()
+Name = typing.Annotated[str, NAME]
+
+
 def _mismatch(where: str, text: str) -> Mismatch:
     return Mismatch(f"field {where or '(top)'}: {text}")
 
@@ -58,6 +84,18 @@ def convert(hint, value, where: str):
     """value (parsed JSON) as the type hint says; Mismatch naming where when not."""
     origin = typing.get_origin(hint)
     if hint is typing.Any:
+        return value
+    if origin is typing.Annotated:
+        value = convert(hint.__origin__, value, where)
+        for mark in hint.__metadata__:
+            _marked(mark, value, where)
+        return value
+    if origin is typing.Literal:
+        choices = typing.get_args(hint)
+        # 1 == True to Python: the type must match too
+        if not any(value == c and type(value) is type(c) for c in choices):
+            raise _mismatch(where, f"{json.dumps(value)[:40]} is not one of "
+                            + ", ".join(json.dumps(c) for c in choices))
         return value
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in typing.get_args(hint):
@@ -80,19 +118,40 @@ def convert(hint, value, where: str):
         if not isinstance(value, dict):
             raise _mismatch(where, f"expected an object, got {type(value).__name__}")
         _, item = typing.get_args(hint)
+        for k in value:   # a key is a name: a test, a library, a measurement
+            _marked(NAME, k, f"{where}.{json.dumps(k)[1:-1]}")
         return {k: convert(item, v, f"{where}.{k}") for k, v in value.items()}
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return value   # JSON has one number type; kept as written so 0 reads back as 0
+        hint = int   # JSON has one number type; kept as written so 0 reads back as 0
     if not isinstance(value, hint) or (isinstance(value, bool) and hint is not bool):
-        raise _mismatch(where, f"expected {_type_name(hint)}, got {json.dumps(value)[:40]}")
+        raise _mismatch(where, f"expected {_type_name(hint)}, got {_shown(value)}")
+    if hint is int and not -MAX_INT <= value <= MAX_INT:
+        raise _mismatch(where, f"{_shown(value)} is out of range")
+    if hint is float and not math.isfinite(value):
+        raise _mismatch(where, f"{_shown(value)} is not a finite number")
     return value
+
+
+def _shown(value) -> str:
+    """A value in an error line: its JSON, cut short (a 400-digit number too)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        return f"a number of {len(str(abs(value)))} digits"
+    return json.dumps(value)[:40]
+
+
+def _marked(mark, value, where: str) -> None:
+    """value against one Annotated mark of its field."""
+    if isinstance(mark, Range) and not mark.low <= value <= mark.high:
+        raise _mismatch(where, f"{_shown(value)} is not in {mark.low:g} to {mark.high:g}")
+    if mark is NAME and not value.isprintable():
+        raise _mismatch(where, f"{_shown(value)} holds a control character")
 
 
 def from_json(cls, data, where: str = ""):
     """An instance of the dataclass cls from a parsed JSON object."""
     if not isinstance(data, dict):
         raise _mismatch(where, f"expected an object, got {type(data).__name__}")
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     fields = dataclasses.fields(cls)
     unknown = set(data) - {key(f) for f in fields}
     if unknown:
@@ -128,10 +187,10 @@ def load(cls, path: Path, what: str):
     version = data.get("format", 1)
     known = cls.__dataclass_fields__["format"].default
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise UsageError(f"{path}: field format: {json.dumps(version)} is not a version of "
+        raise UsageError(f"{path}: field format: {_shown(version)} is not a version of "
                          f"{what}")
     if version > known:
-        raise UsageError(f"{path}: field format: version {version} of {what} is newer than "
+        raise UsageError(f"{path}: field format: version {_shown(version)} of {what} is newer than "
                          f"this rdmagate reads ({known}): use a newer rdmagate")
     try:
         return from_json(cls, {**data, "format": known})

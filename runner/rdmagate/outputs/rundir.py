@@ -4,6 +4,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from . import records
 from .. import files, tools
@@ -60,6 +61,10 @@ def create(results: str | None, command: str, label: str) -> Path:
 
 
 FORMAT = 1
+# The commands that make a run directory with a run.json, each with its own
+# record beside it (check: results.jsonl, abi: findings.json, upgrade:
+# upgrade.json); a fleet run has fleet.json instead.
+COMMANDS = ("check", "profile", "abi", "kabi", "upgrade")
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,8 @@ class SlurmRun:
 @dataclass(frozen=True)
 class Run:
     """run.json: what ran, where, with which versions, and how it ended."""
-    run_id: str
-    command: str             # the rdmagate subcommand
+    run_id: records.Name
+    command: Literal[COMMANDS]   # the rdmagate subcommand
     argv: list[str]
     started: str             # ISO 8601 UTC
     finished: str | None     # None while running, or after a kill

@@ -34,11 +34,14 @@ import datetime
 import json
 import math
 from pathlib import Path
+from typing import Annotated, Literal
 
 from .. import files
 from ..errors import UsageError
+from ..outputs import records
+from ..outputs.records import Range
 from ..paths import REPO_ROOT, within
-from . import calibrate, clock, exact, machine, stats
+from . import calibrate, clock, exact, machine, native, stats
 from .machine import boot_effect   # compare's parameter `machine` hides the module
 from .stats import MIN_SAMPLES
 
@@ -48,9 +51,12 @@ FORMAT = 2
 # baseline of 10^6 samples took 76 s to compare).
 MAX_SAMPLES = 20_000
 MAX_RUNS = 64       # four times the most runs a recording takes
+# each field as records.convert checks it (bool is not int, ints bounded, sets)
 TYPES = {"profile": str, "stack": str, "rdma_core": str, "kernel": str, "accel": str,
-         "recorded": str, "iters": int, "warmup": int, "boots": int, "clock": str,
-         "unit": str}
+         "recorded": str, "iters": Annotated[int, Range(1, 10**9)],
+         "warmup": Annotated[int, Range(0, 10**9)], "boots": Annotated[int, Range(1, MAX_RUNS)],
+         "clock": Literal["CLOCK_MONOTONIC_RAW", "instructions"],
+         "unit": Literal["ns", "virtual ns"]}
 
 
 def path_for(profile: str, stack: str, root: Path | None = None) -> Path:
@@ -101,7 +107,7 @@ def _runs(path: Path, where: str, runs, indexed: bool = True) -> list:
         raise UsageError(f"{path}: field {where}: needs 1 to {MAX_RUNS} runs")
     for k, run in enumerate(runs):
         if not isinstance(run, list) or not MIN_SAMPLES <= len(run) <= MAX_SAMPLES or \
-                not all(type(s) is int and s > 0 for s in run):
+                not all(type(s) is int and 0 < s <= records.MAX_INT for s in run):
             raise UsageError(f"{path}: field {where}{f'[{k}]' if indexed else ''}: needs "
                              f"{MIN_SAMPLES} to {MAX_SAMPLES} positive integers")
     return runs
@@ -120,10 +126,11 @@ def load(path: Path) -> dict:
     if not isinstance(data, dict) or data.get("format") not in (1, FORMAT):
         raise UsageError(f"{path}: field format: must be 1 or {FORMAT}")
     for name, kind in TYPES.items():
-        if data.get(name) is not None and (not isinstance(data[name], kind) or
-                                           isinstance(data[name], bool)):
-            raise UsageError(f"{path}: field {name}: must be {kind.__name__}, not "
-                             f"{json.dumps(data[name])[:40]}")
+        try:
+            if data.get(name) is not None:
+                records.convert(kind, data[name], name)
+        except records.Mismatch as err:
+            raise UsageError(f"{path}: {err}") from None
     measurements = data.get("measurements")
     if not isinstance(measurements, dict) or not measurements:
         raise UsageError(f"{path}: field measurements: missing or empty")
@@ -143,6 +150,11 @@ def load(path: Path) -> dict:
         if not isinstance(m.get("higher_is_better"), bool):
             raise UsageError(f"{path}: field measurements.{name}.higher_is_better: "
                              "must be true or false")
+        known = native.MEASUREMENTS[name][1] if name in native.MEASUREMENTS else \
+            False if "_lat" in name else m["higher_is_better"]   # a latency: lower is better
+        if m["higher_is_better"] != known:
+            raise UsageError(f"{path}: field measurements.{name}.higher_is_better: must be "
+                             f"{json.dumps(known)} for {name}")
     if clock_of(data) == clock.INSTRUCTIONS:
         facts = data.get("instruction_clock")
         if not isinstance(facts, dict) or not all(isinstance(facts.get(k), str) and facts[k]
@@ -155,6 +167,10 @@ def load(path: Path) -> dict:
         if not isinstance(data.get("machine"), dict) or not data["machine"].get("where"):
             raise UsageError(f"{path}: field machine: must say where it was recorded "
                              "(record the baseline again)")
+        try:
+            records.convert(Literal[machine.WHERE], data["machine"]["where"], "machine.where")
+        except records.Mismatch as err:
+            raise UsageError(f"{path}: {err}") from None
         load = data["machine"].get("host_load")   # absent in baselines recorded before it
         if load is not None and (type(load) not in (int, float) or not 0 <= load < math.inf):
             raise UsageError(f"{path}: field machine.host_load: must be a load per core "

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from .stats import BootEffect
 
+WHERE = ("lab", "device")   # where a figure was measured: of_lab, of_device
+
 # the facts that make two machines the same one (everything else is shown only)
 FINGERPRINT = ("where", "cpu_model", "cpu_flags", "cores", "memory_gib", "host_kernel",
                "qemu", "accel", "guest_cpus", "guest_memory_mb", "device", "firmware",

@@ -22,12 +22,14 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
 from .. import files
 from ..errors import UsageError
 from ..outputs import records
+from ..outputs.records import Range
 from ..paths import REPO_ROOT, within
-from . import calibrate, machine, stats
+from . import calibrate, machine, perftest, stats
 
 BASELINES = REPO_ROOT / "baselines" / "perftest"
 FORMAT = 1
@@ -36,10 +38,10 @@ MAX_RUNS = 64
 
 @dataclass
 class Measurement:
-    tool: str               # ib_write_lat
-    size: int               # bytes
-    iterations: int
-    metric: str             # perftest.parse's key: typical_us, bw_avg_Bps
+    tool: records.Name      # ib_write_lat
+    size: Annotated[int, Range(1, 2**31)]   # bytes
+    iterations: Annotated[int, Range(1, 10**9)]
+    metric: Literal[perftest.METRICS]   # perftest.parse's key: typical_us, bw_avg_Bps
     higher_is_better: bool
     runs: list[float]       # one figure a run, in the metric's unit
 
@@ -48,6 +50,9 @@ class Measurement:
                 isinstance(v, (int, float)) and not isinstance(v, bool)
                 and math.isfinite(v) and v > 0 for v in self.runs):
             raise ValueError(f"field runs: needs 1 to {MAX_RUNS} positive numbers")
+        if self.higher_is_better is not higher_is_better(self.metric):
+            raise ValueError(f"field higher_is_better: must be "
+                             f"{json.dumps(higher_is_better(self.metric))} for {self.metric}")
 
 
 @dataclass
@@ -58,7 +63,7 @@ class PairBaseline:
     kernel: str
     perftest: str           # the perftest package's version
     recorded: str           # the date
-    boots: int              # boots (target runs) the runs were spread over
+    boots: Annotated[int, Range(1, MAX_RUNS)]   # boots (target runs) the runs were spread over
     pair: str               # what the pair was: two lab guests, two nodes
     machine: dict
     measurements: dict[str, Measurement]
@@ -69,6 +74,12 @@ class PairBaseline:
             raise ValueError("field measurements: empty")
         if not self.machine.get("where"):
             raise ValueError("field machine: must say where it was recorded")
+        records.convert(Literal[machine.WHERE], self.machine["where"], "machine.where")
+
+
+def higher_is_better(metric: str) -> bool:
+    """A time (*_us) is better lower; a bandwidth or a rate higher."""
+    return not metric.endswith("_us")
 
 
 def path_for(profile: str, stack: str, root: Path = BASELINES) -> Path:
@@ -87,7 +98,7 @@ def measurements(results: list[dict], metrics: dict[str, str]) -> dict[str, Meas
         name = f"{r['tool']}-{r['size']}"
         if name not in out:
             out[name] = Measurement(r["tool"], r["size"], r["iterations"], metric,
-                                    not metric.endswith("_us"), [r["metrics"][metric]])
+                                    higher_is_better(metric), [r["metrics"][metric]])
         else:
             out[name].runs.append(r["metrics"][metric])
     return out

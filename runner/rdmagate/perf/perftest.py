@@ -26,6 +26,7 @@ LATENCY = {"t_min": "min_us", "t_max": "max_us", "t_typical": "typical_us",
            "t_avg": "avg_us", "t_stdev": "stdev_us", "99% percentile": "p99_us",
            "99.9% percentile": "p999_us"}
 BANDWIDTH = {"BW peak": "bw_peak_Bps", "BW average": "bw_avg_Bps"}
+METRICS = (*LATENCY.values(), *BANDWIDTH.values(), "msg_rate_Mpps")   # every key a figure has
 UNIT_FACTORS = {"usec": 1.0, "MB/sec": MIB, "MiB/sec": MIB, "Gb/sec": 1e9 / 8,
                 "Mpps": 1e6}
 

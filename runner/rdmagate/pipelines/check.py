@@ -29,6 +29,7 @@ class CheckRequest:
 
 def check(request: CheckRequest, progress: Progress) -> CheckDone:
     chosen = suites.select(list(request.suites) or None)
+    suites.check_filters(chosen, request.filters)
     stack = stacks.resolve(request.stack)
     fetched = stacks.fetch(stack, say=progress.say)
     target = targets.choose(targets.Wanted(

@@ -40,14 +40,17 @@ def add(request: AddRequest) -> list[tuple[str, bool]]:
 
 
 def since(text: str, now: datetime.datetime | None = None) -> str:
-    match = re.fullmatch(r"(\d+)([dh])", text)
+    match = re.fullmatch(r"(\d{1,9})([dh])", text)
     if not match:
-        raise UsageError(f"--since {text}: a number of days or hours (14d, 36h)")
+        raise UsageError(f"--since {text[:40]}: a number of days or hours (14d, 36h)")
     amount = int(match.group(1))
     delta = datetime.timedelta(days=amount) if match.group(2) == "d" \
         else datetime.timedelta(hours=amount)
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    return (now - delta).isoformat(timespec="seconds")
+    try:
+        return (now - delta).isoformat(timespec="seconds")
+    except OverflowError:   # before the year 1: every run kept
+        return datetime.datetime.min.replace(tzinfo=datetime.timezone.utc).isoformat()
 
 
 def report(request: ReportRequest) -> Report:

@@ -1,5 +1,8 @@
 """GNU C library versions: the host's, and comparing GLIBC_x.y floors."""
 import os
+import re
+
+VERSION = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){1,2}")   # a floor as inventories keep it: 2.34
 
 
 def parse(version: str) -> tuple[int, ...]:

@@ -52,7 +52,7 @@ def resolve(name: str) -> Stack:
                              "6.12.95+deb12-amd64, or a stack such as debian-13)")
         return kernels.with_kernel(resolve(base), spec, resolve(spec) if spec in known() else None)
     if name.startswith("prefix:"):
-        path = Path(name[len("prefix:"):]).expanduser()
+        path = _home(name[len("prefix:"):], f"--stack {name}")
         return _prefix(name, path, f"the tree at {path}", None)
     if name.endswith((".yaml", ".yml")) or "/" in name:
         return load(Path(name))
@@ -62,6 +62,15 @@ def resolve(name: str) -> Stack:
                          "oci:PATH[:TAG], docker-archive:PATH[:TAG], "
                          f"{', '.join(known())}, or a manifest file)")
     return load(path)
+
+
+def _home(given: str, where: str) -> Path:
+    """A path as given, with ~ or ~user expanded; UsageError for a user
+    this system does not know."""
+    try:
+        return Path(given).expanduser()
+    except RuntimeError:   # pathlib: "Could not determine home directory"
+        raise UsageError(f"{where}: {given.split('/')[0]}: no such user here") from None
 
 
 def _prefix(name: str, path: Path, description: str, manifest: Path | None) -> Stack:
@@ -77,7 +86,7 @@ def _package_set(kind: str, name: str) -> Stack:
     given = name.split(":", 1)[1]
     if not given:
         raise UsageError(f"--stack {name}: give the directory of the packages ({kind}:DIR)")
-    path = Path(given).expanduser().resolve()
+    path = _home(given, f"--stack {name}").resolve()
     files = packages.package_files(kind, path, name)
     return Stack(f"{kind}:{path}", kind, f"the {len(files)} {packages.KINDS[kind]} packages "
                  f"in {path}", packages=[packages.metadata(kind, f) for f in files], prefix=path)
@@ -101,7 +110,7 @@ def load(path: Path) -> Stack:
     if not isinstance(data, dict):
         raise UsageError(f"{path}: a manifest is a mapping of fields")
     kind = data.get("kind")
-    if kind not in FIELDS:
+    if not isinstance(kind, str) or kind not in FIELDS:
         _fail(path, "kind", f"must be one of {', '.join(FIELDS)}, not {kind!r}")
     for name in sorted(set(data) - FIELDS[kind], key=str):
         _fail(path, name, f"unknown field{files.nearest(name, FIELDS[kind])} (a {kind} manifest "
@@ -114,7 +123,7 @@ def load(path: Path) -> Stack:
     # The name is a directory in the cache and the build tree (stacks/NAME).
     names.stack(data["name"], f"{path}: field name")
     if kind == "prefix":
-        return _prefix(data["name"], Path(data["path"]).expanduser(),
+        return _prefix(data["name"], _home(data["path"], f"{path}: field path"),
                        data.get("description", ""), path)
     if data["suite"] not in SUITES:
         _fail(path, "suite", f"{data['suite']!r} is not one of {', '.join(SUITES)}")

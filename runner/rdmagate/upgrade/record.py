@@ -6,9 +6,13 @@ report` reads it back through the same definition. A section a phase
 never reached is absent (None here)."""
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from .. import outcomes
+from ..errors import UsageError
 from ..outputs import records
+from ..perf import stats
+from ..perf.machine import WHERE   # lab: soft-RoCE under emulation
 from ..abi.findings import Finding
 from ..outputs.audience import AudienceVerdict
 from ..abi.loads import LoadRun
@@ -16,6 +20,7 @@ from ..kabi.record import Section as Kabi
 
 FORMAT = 3   # 3: abi.loads; 2: perf points and baseline rows say their runs, where and why
 WHAT = "an upgrade record (upgrade.json)"
+PHASE_STATUSES = ("done", "failed", "not run")
 
 
 @dataclass
@@ -29,7 +34,7 @@ class Side:
 @dataclass
 class Phase:
     name: str                       # fetch, abi, api, verbs, perf
-    status: str                     # done, failed, not run
+    status: Literal[PHASE_STATUSES]
     seconds: float
     note: str                       # what it found, or why it failed or did not run
 
@@ -65,7 +70,7 @@ class Consumer:
 @dataclass
 class Verbs:
     columns: list[str]              # old, new, old build on new
-    tests: dict[str, dict[str, str]]             # test -> column -> outcome
+    tests: dict[str, dict[str, Literal[outcomes.NAMES]]]   # test -> column -> outcome
     messages: dict[str, dict[str, str]] = field(default_factory=dict)   # of each non-PASS
     cut_short: dict[str, str] = field(default_factory=dict)   # column -> why it stopped
 
@@ -80,7 +85,7 @@ class Interval:
 @dataclass
 class Point:
     size: int                       # bytes
-    verdict: str                    # faster, same, slower, inconclusive, not compared
+    verdict: Literal[stats.VERDICTS + ("not compared",)]
     ratio: float                    # B over A, in time
     ci: list[float]                 # [low, high] of the ratio; [] when there is none
     a: Interval                     # the runs: their centre and range
@@ -118,7 +123,7 @@ class Series:
     unit: str
     points: list[Point]
     unmeasured: list[Gap] | None = None
-    where: str | None = None        # lab (soft-RoCE under emulation) or device
+    where: Literal[WHERE] | None = None   # lab (soft-RoCE under emulation) or device
     clock: str | None = None        # wall, or instructions (perf/clock.py); None: wall
     unit_meaning: str | None = None # what a figure of this unit is (perf/clock.py UNITS)
 
@@ -127,13 +132,13 @@ class Series:
 class AgainstBaseline:
     name: str
     size: int
-    verdict: str
+    verdict: Literal[stats.VERDICTS]
     ratio: float
     ci: list[float]                 # [] when there is none (not comparable)
     baseline: str                   # the baseline file, from the repository root
     runs: list[int] | None = None   # [baseline runs, runs now]
     note: str | None = None         # not comparable: why; or the calibration correction
-    where: str | None = None        # lab or device
+    where: Literal[WHERE] | None = None
     clock: str | None = None        # wall, or instructions; None: wall
     spread: list[float] | None = None   # on the instruction clock: [baseline, now]
 
@@ -144,7 +149,7 @@ class Reason:
     audience: str
     text: str
     rank: int = 0                   # 1 is the first to read
-    where: str | None = None        # a performance finding: lab or device
+    where: Literal[WHERE] | None = None   # a performance finding
     cause: str = ""                 # reasons of one cause are one line (abi/causes.py)
 
 
@@ -176,7 +181,10 @@ class Upgrade:
 
 
 def load(path: Path) -> Upgrade:
-    return records.load(Upgrade, path, WHAT)
+    found = records.load(Upgrade, path, WHAT)
+    if not found.phases:   # the gate writes its phases first: none is not a gate's record
+        raise UsageError(f"{path}: not {WHAT}: field phases: empty, so there is no verdict")
+    return found
 
 
 def write(upgrade: Upgrade, path: Path) -> None:

@@ -23,11 +23,14 @@ import time
 import unittest
 from pathlib import Path
 
-from rdmagate.abi import baseline as abi_baseline, suppress
+import yaml
+
+from rdmagate.abi import baseline as abi_baseline, findings, suppress
 from rdmagate.errors import RdmagateError
+from rdmagate.fleet import junit as fleet_junit, record as fleet_record
 from rdmagate.kabi import baseline as kabi_baseline, modules
 from rdmagate.outputs import results, rundir
-from rdmagate.perf import baseline as perf_baseline, perftest
+from rdmagate.perf import baseline as perf_baseline, pair_baseline, perftest
 from rdmagate import profiles
 from rdmagate.stacks import elf, manifest, resolve
 from rdmagate.upgrade import record as upgrade_record, verdict
@@ -80,7 +83,10 @@ def mutate_bytes(rng: random.Random, data: bytes) -> bytes:
 
 
 ODD_VALUES = [None, True, False, 0, -1, 1.5, 1e308, "", "x" * 300, "\x00\u202e", [], {}, [None],
-              {"x": [1, "2"]}, [1] * 50]
+              {"x": [1, "2"]}, [1] * 50,
+              # types and values a typed record must refuse (or accept when valid): huge,
+              # not finite, negative, from the future, outside every set, a terminal escape
+              10**400, -10**400, 2**63, float("nan"), float("inf"), -3, 99, "MAYBE", "\x1b[2J"]
 
 
 def mutate_json(rng: random.Random, value):
@@ -111,23 +117,42 @@ def _json(seed: bytes):
         return None   # a seed that is not plain JSON (perftest's own) is mutated as bytes
 
 
+def _yaml(seed: bytes):
+    try:
+        return yaml.safe_load(seed)
+    except yaml.YAMLError:
+        return None
+
+
+def _yaml_dump(value) -> bytes:
+    return yaml.safe_dump(value, allow_unicode=True).encode()
+
+
+JSON = (_json, lambda value: json.dumps(value).encode())
+YAML = (_yaml, _yaml_dump)
+
+
 class Fuzz(unittest.TestCase):
     def setUp(self):
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
         self.dir = Path(tmp.name)
 
-    def fuzz(self, name: str, seeds: list[bytes], parse, json_too: bool = False) -> None:
-        """CASES mutated inputs through parse(bytes); only clean outcomes."""
+    def fuzz(self, name: str, seeds: list[bytes], parse, json_too: bool = False,
+             structured: tuple | None = None) -> None:
+        """CASES mutated inputs through parse(bytes); only clean outcomes. With
+        json_too (or structured: (decode, encode), YAML's), half the cases
+        mutate the parsed value: a node of another type or value, dropped, added."""
+        structured = structured or (JSON if json_too else None)
         self.assertTrue(seeds, f"{name}: no seed inputs")
         rng = random.Random(f"{SEED}:{name}")
         outcomes = {"parsed": 0, "refused": 0}
         slowest = 0.0
         for case in range(CASES):
             seed = rng.choice(seeds)
-            parsed = _json(seed) if json_too and rng.random() < 0.5 else None
+            parsed = structured[0](seed) if structured and rng.random() < 0.5 else None
             if parsed is not None:
-                data = json.dumps(mutate_json(rng, parsed)).encode()
+                data = structured[1](mutate_json(rng, parsed))
             else:
                 data = mutate_bytes(rng, seed)
             started = time.monotonic()
@@ -166,7 +191,77 @@ class Fuzz(unittest.TestCase):
             loaded = profiles.load("p", self.dir)
             profiles.expectations(loaded, None)
             profiles.notes_of(self.dir / "p.yaml")
-        self.fuzz("profile", seeds, parse)
+        self.fuzz("profile", seeds, parse, structured=YAML)
+
+    def test_manifests_typed(self):
+        seeds = [p.read_bytes() for p in sorted((REPO_ROOT / "stacks").glob("*.yaml"))]
+        self.fuzz("manifest-typed", seeds, lambda data: manifest.load(self.file("s.yaml", data)),
+                  structured=YAML)
+
+    def test_pair_baselines(self):
+        seeds = [p.read_bytes() for p in sorted((REPO_ROOT / "baselines/perftest").glob("*/*.json"))]
+
+        def parse(data):
+            (self.dir / "rxe-6.1").mkdir(exist_ok=True)
+            path = self.dir / "rxe-6.1" / "host.json"
+            path.write_bytes(data)
+            stored = pair_baseline.load(path)
+            name = sorted(stored.measurements)[0]
+            pair_baseline.compare(stored, name, [9000.0, 9100.0, 9050.0], 0.1,
+                                  dict(stored.machine))
+            pair_baseline.summary(stored)
+        self.fuzz("pair-baseline", seeds, parse, json_too=True)
+
+    def test_fleet_json(self):
+        fleet = fleet_record.Fleet("host", "local", ["api"], started="2026-11-30T01:00:00+00:00",
+                                   finished="2026-11-30T01:01:00+00:00", exit_code=3,
+                                   nodes=[fleet_record.Node("n1", "tested", kind="rxe",
+                                                            counts={"PASS": 3}),
+                                          fleet_record.Node("n2", reason="node n2 is DOWN")],
+                                   pairs=[fleet_record.Pair("n1", "n2", 1)])
+        fleet.write(self.dir / "seed.json")
+        seed = (self.dir / "seed.json").read_bytes()
+
+        def parse(data):
+            loaded = fleet_record.load(self.file("fleet.json", data))
+            fleet_junit.write(loaded, self.dir)
+        self.fuzz("fleet-json", [seed], parse, json_too=True)
+
+    def test_findings_json(self):
+        found = findings.FindingsFile(
+            {"name": "debian-12"}, {"name": "debian-13"},
+            {"applications": findings.AudienceVerdict("BREAKS", {"breaking": 1})}, ["tree"],
+            {"libibverbs": 0}, [], [],
+            [findings.Finding("libibverbs", "symbol removed", "breaking", "applications",
+                              "ibv_x is gone", "ibv_x", "IBVERBS_1.1")])
+        findings.write(found, self.dir / "seed.json")
+        seed = (self.dir / "seed.json").read_bytes()
+
+        def parse(data):
+            loaded = findings.load(self.file("findings.json", data))
+            sorted(loaded.findings, key=findings.rank)
+            findings.verdicts(loaded.findings)
+        self.fuzz("findings-json", [seed], parse, json_too=True)
+
+    def test_run_directories_into_the_history(self):
+        """run.json, results.jsonl and the database together, as history add
+        reads and keeps them: a value SQLite cannot hold is refused first."""
+        from rdmagate.history import db, ingest
+        run_dir = self.dir / "run"
+        run_dir.mkdir()
+        (run_dir / "results.jsonl").write_text(json.dumps(result_line("api.x", "PASS")) + "\n")
+        run = rundir.Run("r", "check", ["check"], "2026-12-01T00:00:00+00:00",
+                         "2026-12-01T00:01:00+00:00", "abc", 0, stack="host",
+                         counts={"PASS": 1})
+        from rdmagate.outputs import records
+        seed = json.dumps(records.to_json(run)).encode()
+        conn = db.connect(self.dir / "h.sqlite")
+        self.addCleanup(conn.close)
+
+        def parse(data):
+            (run_dir / "run.json").write_bytes(data)
+            db.add(conn, ingest.read(run_dir))
+        self.fuzz("history-run", [seed], parse, json_too=True)
 
     def test_perf_baselines(self):
         seeds = [p.read_bytes() for p in sorted((REPO_ROOT / "baselines/perf").glob("*/*.json"))]
@@ -199,7 +294,7 @@ class Fuzz(unittest.TestCase):
     def test_abi_baselines(self):
         self.fuzz_baseline_files("abi", ["meta.json", "inventory.json", "knowledge.txt",
                                          "prototypes.txt", "lib/libibverbs.abi"],
-                                 abi_baseline.load)
+                                 abi_baseline.load, json_too=True)
 
     def test_kabi_baselines(self):
         self.fuzz_baseline_files("kabi", list(kabi_baseline.FILES), kabi_baseline.load,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rdmagate.fleet import record
 from rdmagate.history import analysis
-from tests.support import RDMAGATE, rdmagate, result_line
+from tests.support import BASE, RDMAGATE, rdmagate, result_line
 
 
 def check_run(base: Path, key: str, started: str, outcomes: dict, perf: dict | None = None,
@@ -20,7 +20,8 @@ def check_run(base: Path, key: str, started: str, outcomes: dict, perf: dict | N
     run_dir = base / key
     run_dir.mkdir(parents=True)
     (run_dir / "run.json").write_text(json.dumps({
-        "run_id": key, "command": "check", "started": started, "finished": started,
+        "run_id": key, "command": "check", "argv": ["check"], "started": started,
+        "finished": started,
         "stack": stack, "profile": f"hw-profiles/{profile}.yaml", "exit_code": 0,
         "git_revision": "abc"}))
     (run_dir / "results.jsonl").write_text("".join(
@@ -159,11 +160,10 @@ class HistoryOfUpgrades(unittest.TestCase):
             check_run(run_dir / "runs", "c-old", "2026-11-30T01:00:00+00:00",
                       {"verbs.rc_send": "PASS"}, stack="debian-11", profile="rxe-5.10")
             (run_dir / "run.json").write_text(json.dumps({
-                "run_id": "up1", "command": "upgrade", "started": "2026-11-30T01:00:00+0000",
-                "finished": "2026-11-30T01:09:00+0000", "exit_code": 1}))
-            (run_dir / "upgrade.json").write_text(json.dumps({
-                "from": {"name": "debian-11"}, "to": {"name": "debian-13"},
-                "verdict": "NO-GO"}))
+                "run_id": "up1", "command": "upgrade", "argv": ["upgrade"],
+                "started": "2026-11-30T01:00:00+0000", "finished": "2026-11-30T01:09:00+0000",
+                "exit_code": 1, "git_revision": "abc"}))
+            (run_dir / "upgrade.json").write_text(json.dumps(dict(BASE, verdict="NO-GO")))
             db = Path(tmp) / "h.sqlite"
             done = rdmagate("history", "add", "--db", str(db), str(run_dir))
             self.assertEqual(done.returncode, 0, done.stderr)

@@ -217,7 +217,7 @@ class Mirrors(Temp):
         run_dir.mkdir()
         argv = ["rdmagate", "stacks", "fetch", "--mirror", SECRET_MIRROR, f"--x={SECRET_MIRROR}"]
         with mock.patch.object(sys, "argv", argv):
-            rundir.RunRecord(run_dir, "stacks")
+            rundir.RunRecord(run_dir, "check")
         text = (run_dir / "run.json").read_text()
         self.assertNotIn("s3cret", text)
         self.assertIn("http://127.0.0.1:9/debian", json.loads(text)["argv"])

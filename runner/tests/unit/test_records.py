@@ -92,7 +92,8 @@ class Files(unittest.TestCase):
         load = lambda: findings.load(path)  # noqa: E731
         self.versions_are_checked(load, path)
         self.rewrite(path, lambda d: d["findings"][0].update(severity=3))
-        self.assertFileError(load, path, r"field findings\[0\].severity: expected str")
+        self.assertFileError(load, path,
+                             r"field findings\[0\].severity: 3 is not one of \"breaking\"")
         (self.run_dir / "run.json").write_text(json.dumps({"run_id": "r", "command": "abi"}))
         foreign = self.run_dir / "run.json"
         self.assertFileError(lambda: findings.load(foreign), foreign,
@@ -171,6 +172,7 @@ class Files(unittest.TestCase):
         data["phases"][4] = {"name": "perf", "status": "not run", "seconds": 0,
                              "note": "not reached"}   # a gate killed in its perf phase
         del data["perf"], data["baseline"]
+        rundir.RunRecord(self.run_dir, "upgrade")
         (self.run_dir / "upgrade.json").write_text(json.dumps(data))
         done = rdmagate("report", str(self.run_dir))
         self.assertEqual(done.returncode, 0, done.stderr)
@@ -183,7 +185,8 @@ class Files(unittest.TestCase):
         self.assertEqual(done.stderr.strip().splitlines(),
                          [f"rdmagate: error: {self.run_dir / 'upgrade.json'}: not an upgrade "
                           "record (upgrade.json): field verbs.tests.verbs.send.debian-13: "
-                          "expected str, got 7"])
+                          '7 is not one of "PASS", "FAIL", "UNSUPPORTED", "SKIP", "TIMEOUT", '
+                          '"CRASH", "ERROR", "XFAIL"'])
 
 
 class ResultLines(unittest.TestCase):

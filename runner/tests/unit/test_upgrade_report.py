@@ -40,7 +40,7 @@ class Verdict(unittest.TestCase):
             self.assertEqual((result, reason.category), ("GO WITH RISKS", "risk"))
             self.assertIn("fabric management library", reason.text)
         for library, kind, audience in (("infiniband/verbs.h", "member moved", "applications"),
-                                        ("libibnetdisc", "consumer fails to load", "consumers")):
+                                        ("libibnetdisc", "consumer fails to load", "providers")):
             abi = {"findings": [finding(kind, audience, library=library)]}
             self.assertEqual(self.decide(abi=abi)[0], "NO-GO")
 
