@@ -10,6 +10,8 @@ from .consumers import Impact
 
 SEVERITIES = ("breaking", "review", "benign", "info")   # worst first
 AUDIENCES = ("applications", "providers", "build")
+# a kernel-side finding (kabi) is for the owners of out-of-tree modules
+WHO = AUDIENCES + ("kernel modules",)
 
 
 @dataclass(frozen=True)
@@ -17,7 +19,7 @@ class Finding:
     library: str
     kind: str            # symbol removed, version node removed, private ABI changed, ...
     severity: Literal[SEVERITIES]
-    audience: Literal[AUDIENCES]
+    audience: Literal[WHO]
     detail: str
     symbol: str = ""
     version: str = ""
@@ -60,7 +62,7 @@ def load(path: Path) -> FindingsFile:
 
 
 def rank(finding: Finding) -> tuple:
-    return (SEVERITIES.index(finding.severity), AUDIENCES.index(finding.audience),
+    return (SEVERITIES.index(finding.severity), WHO.index(finding.audience),
             finding.library, finding.symbol)
 
 

@@ -139,7 +139,7 @@ class Files(unittest.TestCase):
             "proofs": [], "given": True, "releases": ["5.10.0-32-amd64", "6.12.38+deb13-amd64"],
             "kernel": [{"library": "kernel", "kind": "vermagic changed", "severity": "breaking",
                         "audience": "kernel modules", "detail": "d", "symbol": "",
-                        "version": ""}]}
+                        "version": "", "cause": "", "line": 0}], "removed": []}
         return data
 
     def test_upgrade_json_as_the_gate_writes_it(self):

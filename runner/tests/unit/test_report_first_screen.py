@@ -11,6 +11,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
+from rdmagate.kabi import record as kabi_record
+from rdmagate.outputs.audience import AudienceVerdict
 from rdmagate.report import browser, page
 from tests.support import gate_record
 
@@ -49,12 +51,11 @@ class FirstScreen(unittest.TestCase):
 
     def test_verdict_actions_and_pillars_fit_the_first_screen(self):
         upgrade = gate_record(moved=11)
-        upgrade.kabi = {"releases": ["5.10.0-32-amd64", "6.12.117+deb13-amd64"],
-                        "verdict": {"verdict": "BREAKS"},
-                        "summary": {"exports_compared": 787,
-                                    "by_kind": {"CRC changed": 669, "export removed": 61}},
-                        "removed": [f"ib_gone_{i}" for i in range(61)], "kernel": [],
-                        "modules": [], "proofs": [], "given": False}
+        upgrade.kabi = kabi_record.Section(
+            AudienceVerdict("BREAKS", {"breaking": 61}),
+            kabi_record.Summary(787, {"CRC changed": 669, "export removed": 61}),
+            [], [], False, ["5.10.0-32-amd64", "6.12.117+deb13-amd64"], [],
+            [f"ib_gone_{i}" for i in range(61)])
         from rdmagate.upgrade import verdict
         upgrade = verdict.decided(upgrade)
         layout, png = self.layout(upgrade)
