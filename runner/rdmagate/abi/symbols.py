@@ -5,6 +5,8 @@ symbol@version, and the dynamic linker refuses to load it when the version
 node or the symbol in it is gone. Public nodes (IBVERBS_1.x, RDMACM_1.x,
 IBUMAD_1.x) are what applications import; IBVERBS_PRIVATE_NN binds a
 provider to the exact libibverbs it was built with."""
+from dataclasses import replace
+
 from ..stacks import glibc
 from .findings import Finding
 
@@ -187,10 +189,15 @@ def public_api_under_private(a: dict, b: dict, old: dict, new: dict) -> list[Fin
 def by_importer(found: list[Finding], prototypes: dict) -> list[Finding]:
     """A removed libibverbs symbol no application header declares (only
     driver.h, as legacy libibverbs's ibv_cmd_* helpers, or no header at all)
-    is imported by providers, not applications. prototypes: the old stack's."""
+    is imported by providers, not applications; what driver.h declares
+    (its types, its functions, the header itself) is the providers' to
+    compile against. prototypes: the old stack's."""
     out = []
     for f in found:
         declared = prototypes.get(f.symbol)
+        if f.library == PROVIDER_HEADER or (f.library == "headers" and declared and
+                                            declared.header == PROVIDER_HEADER):
+            f = replace(f, audience="providers")
         if f.kind == "symbol removed" and f.library == "libibverbs" and \
                 (declared is None or declared.header == PROVIDER_HEADER):
             where = f"declared only in {PROVIDER_HEADER}" if declared else \
