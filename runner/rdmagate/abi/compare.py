@@ -99,19 +99,18 @@ def _private_abi(old: Side, new: Side, scratch: Path) -> list[Finding]:
     layouts cannot be seen: said, when the private node stayed."""
     libs = [side.libs.get("libibverbs") for side in (old, new)]
     node = _same_private_node(old, new)
-    if not all(libs) or not all(elf.is_elf(p) and elf.has_debug_info(p) for p in libs):
+    debug = [bool(p) and elf.is_elf(p) and elf.has_debug_info(p) for p in libs]
+    if not all(debug):
         if node is None:
             return []
-        why = "; ".join(f"{s.inventory['stack']['name']}'s libibverbs "
-                        + ("is a recorded baseline (symbols only)" if not elf.is_elf(p)
-                           else "has no debug info")
-                        for s, p in ((old, libs[0]), (new, libs[1]))
-                        if not elf.is_elf(p) or not elf.has_debug_info(p))
+        # a recorded baseline holds what the stripped library held: no types
+        lacking = " and ".join(s.inventory["stack"]["name"] for s, d in zip((old, new), debug)
+                               if not d)
         return [Finding("libibverbs", "private types not compared", "review", "providers",
-                        f"{why}: the layouts of the types {node} passes to providers (struct "
-                        "verbs_context_ops and the other driver.h types) were not compared, and "
-                        "rdma-core changes them without a new node; compare builds with debug "
-                        "info to know", version=node)]
+                        f"no debug info in {lacking}'s libibverbs, so the layouts of the types "
+                        f"{node} passes to providers (struct verbs_context_ops and the other "
+                        "driver.h types) were not compared, and rdma-core changes them without "
+                        "a new node; compare builds with debug info to know", version=node)]
     scratch.mkdir(parents=True, exist_ok=True)
     corpora = [scratch / f"libibverbs-{i}.abi" for i in range(2)]
     sigs = [abixml.function_signatures(p, corpus) for p, corpus in zip(libs, corpora)]

@@ -80,7 +80,7 @@ class PrivateTypes(unittest.TestCase):
             report = pair(Path(tmp), *self.trees(Path(tmp), debug=False))
         (said,) = found(report, kind="private types not compared")
         self.assertEqual((said["severity"], said["audience"]), ("review", "providers"))
-        self.assertIn("has no debug info", said["detail"])
+        self.assertIn("no debug info in prefix:", said["detail"])
         self.assertEqual(report["verdicts"]["providers"]["verdict"], "NEEDS REVIEW")
 
 
