@@ -63,13 +63,14 @@ _ANON = re.compile(r"^(struct|union):(\d+) \{(.*)\}$")
 
 
 def _union_grew_in_place(old_type: str, new_type: str) -> bool:
-    """union:128 {conn, ud} -> union:128 {conn, ud, arg}: same size, old
-    members kept in order, new ones after them."""
+    """union:128 {conn, ud} -> union:128 {conn, ud, arg}: same size, every
+    old member kept (a union's members all start at its start, so where the
+    new one is listed does not matter: {cq, qp, srq, port_num} -> {cq, qp,
+    srq, wq, port_num} of ibv_async_event)."""
     old, new = _ANON.match(old_type), _ANON.match(new_type)
     if not old or not new or old.group(1) != "union" or old.group(2) != new.group(2):
         return False
-    old_names, new_names = old.group(3).split(", "), new.group(3).split(", ")
-    return new_names[:len(old_names)] == old_names
+    return set(old.group(3).split(", ")) <= set(new.group(3).split(", "))
 
 
 def _anchor(record: Record) -> int:
@@ -291,6 +292,10 @@ def compare_prototypes(old: dict, new: dict, exported: set[str] | None = None,
             found.append(Finding("headers", "prototype now a macro", "benign", "build",
                                  f"{name} is now a macro (over an inline wrapper): calls "
                                  "still compile; binaries keep the exported symbol", name))
+        elif same_width(old[name].signature, new[name].signature):
+            found.append(Finding("headers", "prototype signedness changed", "review", "build",
+                                 f"{name}: {old[name].signature} -> {new[name].signature}, the "
+                                 "same widths: binaries call it the same way", name))
         elif old[name].signature != new[name].signature:
             found.append(Finding("headers", "prototype changed", "review", "applications",
                                  f"{name}: {old[name].signature} -> {new[name].signature}", name))

@@ -119,10 +119,15 @@ class LegacyAudience(unittest.TestCase):
     """libibverbs 1.1.8 -> rdma-core: provider helpers leave the public node,
     integers change signedness at the same width, a placeholder flag moves,
     and (1.1.8 itself) symbols were added to a node already released."""
-    OLD_VERBS = ("int ibv_foo(void);\nstruct ibv_x {\n\tint a;\n\tunsigned long b;\n};\n"
+    EVENT = ("#include <stdint.h>\ntypedef uint64_t __be64;\nstruct ibv_async_event {\n"
+             "\tunion {\n\t\tint *cq;\n\t\tint *qp;\n%s\t\tint port_num;\n\t} element;\n};\n")
+    OLD_VERBS = EVENT % "" + "uint64_t ibv_get_device_guid(int *device);\n" + (
+                 "int ibv_foo(void);\nstruct ibv_x {\n\tint a;\n\tunsigned long b;\n};\n"
                  "enum ibv_srq_init_attr_mask {\n\tIBV_SRQ_INIT_ATTR_TYPE = 1 << 0,\n"
                  "\tIBV_SRQ_INIT_ATTR_RESERVED = 1 << 1\n};\n")
-    NEW_VERBS = ("int ibv_foo(void);\nint ibv_baz(void);\nstruct ibv_x {\n\tunsigned int a;\n"
+    # a union member listed before the last one (ibv_async_event gained wq so)
+    NEW_VERBS = EVENT % "\t\tint *wq;\n" + "__be64 ibv_get_device_guid(int *device);\n" + (
+                 "int ibv_foo(void);\nint ibv_baz(void);\nstruct ibv_x {\n\tunsigned int a;\n"
                  "\tunsigned long long b;\n};\nenum ibv_srq_init_attr_mask {\n"
                  "\tIBV_SRQ_INIT_ATTR_TYPE = 1 << 0,\n\tIBV_SRQ_INIT_ATTR_PD = 1 << 1,\n"
                  "\tIBV_SRQ_INIT_ATTR_RESERVED = 1 << 2\n};\n")
@@ -143,6 +148,11 @@ class LegacyAudience(unittest.TestCase):
         widths = {(f["symbol"], f["severity"], f["audience"])
                   for f in found(report, kind="member signedness changed")}
         self.assertEqual(widths, {("ibv_x.a", "review", "build"), ("ibv_x.b", "review", "build")})
+        (union,) = found(report, symbol="ibv_async_event.element")
+        self.assertEqual((union["kind"], union["severity"]), ("union member added", "benign"))
+        (guid,) = found(report, symbol="ibv_get_device_guid")
+        self.assertEqual((guid["kind"], guid["severity"], guid["audience"]),
+                         ("prototype signedness changed", "review", "build"))
         (marker,) = found(report, symbol="IBV_SRQ_INIT_ATTR_RESERVED")
         self.assertEqual((marker["kind"], marker["severity"]), ("end marker moved", "benign"))
         (added,) = found(report, symbol="ibv_baz")
