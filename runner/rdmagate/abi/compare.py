@@ -165,7 +165,7 @@ def compare_stacks(old_name: str, new_name: str, suppressions: list[Path] = (),
                 "from infiniband/driver.h") if f.symbol not in said]
             findings += symbols.public_api_under_private(old.inventory, new.inventory,
                                                          old_protos, new_protos)
-            findings = symbols.by_importer(findings, old_protos)
+            findings = symbols.by_importer(findings, old_protos, new_protos)
             runs.append(abidiff.run("headers", old_abi, new_abi, suppressions, all_types=True))
             # the types of a header not shipped are said by that one finding
             judged = {n for n, r in old_corpus.records.items() if r.header not in missing} | \

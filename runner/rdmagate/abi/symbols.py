@@ -186,20 +186,25 @@ def public_api_under_private(a: dict, b: dict, old: dict, new: dict) -> list[Fin
     return found
 
 
-def by_importer(found: list[Finding], prototypes: dict) -> list[Finding]:
+def by_importer(found: list[Finding], prototypes: dict, new_prototypes: dict) -> list[Finding]:
     """A removed libibverbs symbol no application header declares (only
     driver.h, as legacy libibverbs's ibv_cmd_* helpers, or no header at all)
     is imported by providers, not applications; what driver.h declares
     (its types, its functions, the header itself) is the providers' to
-    compile against. prototypes: the old stack's."""
+    compile against. prototypes: the old stack's (the new one's for additions)."""
     out = []
     for f in found:
-        declared = prototypes.get(f.symbol)
+        declared = (new_prototypes if f.kind == "symbol added to a released node"
+                    else prototypes).get(f.symbol)
         if f.library == PROVIDER_HEADER or (f.library == "headers" and declared and
                                             declared.header == PROVIDER_HEADER):
             f = replace(f, audience="providers")
-        if f.kind == "symbol removed" and f.library == "libibverbs" and \
-                (declared is None or declared.header == PROVIDER_HEADER):
+        for_providers = f.library == "libibverbs" and \
+            (declared is None or declared.header == PROVIDER_HEADER)
+        if f.kind == "symbol added to a released node" and for_providers:
+            # 1.1.8's ibv_cmd_create_flow@IBVERBS_1.0: its mlx4 fails on 1.1.4
+            f = replace(f, audience="providers")
+        if f.kind == "symbol removed" and for_providers:
             where = f"declared only in {PROVIDER_HEADER}" if declared else \
                 "declared in no public header"
             f = Finding(f.library, "provider symbol removed", "breaking", "providers",

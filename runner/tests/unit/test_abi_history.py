@@ -137,8 +137,8 @@ class LegacyAudience(unittest.TestCase):
             tmp = Path(tmp)
             old = stack(tmp / "old", {"IBVERBS_1.0": ["ibv_foo", "ibv_cmd_bar", "ibv_hidden"]},
                         {"verbs.h": self.OLD_VERBS, "driver.h": "int ibv_cmd_bar(void);\n"})
-            new = stack(tmp / "new", {"IBVERBS_1.0": ["ibv_foo", "ibv_baz"]},
-                        {"verbs.h": self.NEW_VERBS})
+            new = stack(tmp / "new", {"IBVERBS_1.0": ["ibv_foo", "ibv_baz", "ibv_cmd_new"]},
+                        {"verbs.h": self.NEW_VERBS, "driver.h": "int ibv_cmd_new(void);\n"})
             report = pair(tmp, old, new)
         removed = {(f["symbol"], f["kind"], f["severity"], f["audience"])
                    for f in report["findings"] if "removed" in f["kind"]
@@ -155,9 +155,10 @@ class LegacyAudience(unittest.TestCase):
                          ("prototype signedness changed", "review", "build"))
         (marker,) = found(report, symbol="IBV_SRQ_INIT_ATTR_RESERVED")
         self.assertEqual((marker["kind"], marker["severity"]), ("end marker moved", "benign"))
-        (added,) = found(report, symbol="ibv_baz")
-        self.assertEqual((added["kind"], added["severity"], added["version"]),
-                         ("symbol added to a released node", "review", "IBVERBS_1.0"))
+        added = {(f["symbol"], f["severity"], f["audience"], f["version"])
+                 for f in found(report, kind="symbol added to a released node")}
+        self.assertEqual(added, {("ibv_baz", "review", "applications", "IBVERBS_1.0"),
+                                 ("ibv_cmd_new", "review", "providers", "IBVERBS_1.0")})
         self.assertEqual([f for f in report["findings"] if f["audience"] == "applications"
                           and f["severity"] == "breaking"], [])
 
