@@ -58,9 +58,12 @@ def run(library: str, old: Path, new: Path, suppressions: Sequence[Path] = (),
     return AbidiffRun(library, done.returncode, done.stdout, typed)
 
 
-def cross_check(runs: list[AbidiffRun], findings: list[Finding]) -> list[Finding]:
+def cross_check(runs: list[AbidiffRun], findings: list[Finding],
+                public: set[str] | None = None) -> list[Finding]:
     """abidiff saw an incompatible change where rdmagate found nothing that
-    breaks: never let that pass silently."""
+    breaks: never let that pass silently. public: the types the public
+    headers define (None: not known); a library's other types (opaque in
+    the headers, internal) are not the applications' to review."""
     breaking = {f.library for f in findings if f.severity == "breaking"}
     found = [Finding(r.library, "unclassified incompatible change", "review", "applications",
                      "abidiff reports an incompatible change that rdmagate did not classify; "
@@ -68,27 +71,65 @@ def cross_check(runs: list[AbidiffRun], findings: list[Finding]) -> list[Finding
              for r in runs if r.incompatible and r.library not in breaking]
     # Libraries with debug info (a local build in a prefix): abidiff compared
     # their real types, which the header corpus may not show (private structs).
-    found += [Finding(r.library, "library types changed", "review", "applications",
-                      "abidiff compared this library's own types (it has debug info) and "
-                      "reports changes: see abidiff/" + r.library + ".txt")
-              for r in runs if r.typed and r.status & CHANGE and not r.incompatible
-              and not r.only_additions]
+    # Each type it says changed is reconciled with rdmagate's own findings;
+    # only what none of them covers is left to review.
+    for r in runs:
+        if not r.typed or not r.status & CHANGE or r.incompatible or r.only_additions:
+            continue
+        left = sorted(f"{kind} {name}" for kind, name in changed_types(r.report)
+                      if (public is None or name in public) and not _covered(name, kind, findings))
+        if left or not changed_types(r.report):
+            found.append(Finding(r.library, "library types changed", "review", "applications",
+                                 "abidiff compared this library's own types (it has debug "
+                                 "info) and reports changes rdmagate did not classify"
+                                 + (f" ({', '.join(left)})" if left else "")
+                                 + ": see abidiff/" + r.library + ".txt"))
     return found
 
 
+# a line of abidiff's report that names the type the lines below it are about
+_TYPE_CONTEXT = re.compile(r"'(struct|union|enum) (\w+)'[^']*:$")
+# a line that says what changed in the type it is under (not a way down to another)
+_DIRECT_CHANGE = re.compile(r"type size changed|data member (?:insertion|deletion)|"
+                            r"offset changed|enumerator (?:insertion|deletion|change)|"
+                            r"type name changed|'\w[^']*' was (?:added|removed)|"
+                            r"data members? replaced|anonymous data member")
+
+
+def changed_types(report: str) -> set[tuple[str, str]]:
+    """(kind, name) of each type abidiff's report says changed itself, not
+    only through a type it reaches: ops in `in pointed to type 'struct
+    ops': ... offset changed`, not the ctx that points to it."""
+    found, context = set(), []
+    for line in report.splitlines():
+        indent = len(line) - len(line.lstrip())
+        while context and context[-1][0] >= indent:
+            context.pop()
+        named = _TYPE_CONTEXT.search(line.strip())
+        if named:
+            context.append((indent, named.groups()))
+        elif context and _DIRECT_CHANGE.search(line):
+            found.add(context[-1][1])
+    return found
+
+
+def _covered(name: str, kind: str, findings: list[Finding]) -> bool:
+    """A finding of rdmagate is about this type: on it or one of its members,
+    or naming it in its words."""
+    return any(f.symbol.split(".", 1)[0] == name or
+               re.search(rf"\b{kind} {re.escape(name)}\b", f.detail) for f in findings)
+
+
 def reconcile(run: AbidiffRun, findings: list[Finding], old_types: set[str],
-              new_types: set[str]) -> list[Finding]:
+              new_types: set[str], same_layout: set[str] = frozenset()) -> list[Finding]:
     """abidiff's opinion of the header corpus against rdmagate's. A public
     type (one the corpora hold) abidiff lists as changed is reconciled when
     rdmagate has a finding on it or on a type its entry names (verbs_context
     changes when the ibv_port_attr its query_port takes grows); as removed,
     when rdmagate says it is gone, or it is still declared (then abidiff's
-    corpus is wrong, said as info). What is left needs a look. System and
+    corpus is wrong, said as info); as changed with the same layout
+    (same_layout), said as info. What is left needs a look. System and
     anonymous types are not rdmagate's to judge."""
-    def covered(name: str, kind: str) -> bool:
-        return any(f.symbol.split(".", 1)[0] == name or
-                   re.search(rf"\b{kind} {re.escape(name)}\b", f.detail) for f in findings)
-
     known = old_types | new_types
 
     found = []
@@ -103,12 +144,18 @@ def reconcile(run: AbidiffRun, findings: list[Finding], old_types: set[str],
         # opcode'): a public type named so counts too, of whatever kind
         named = set(re.findall(r"\b(struct|union|enum) (\w+)", text)) | \
             {("(?:struct|union|enum)", n) for n in re.findall(r"'(\w+)\W", text) if n in known}
-        if any(covered(n, k) for k, n in named):
+        if any(_covered(n, k, findings) for k, n in named):
             continue
         if mark == "D" and name in new_types:
             found.append(Finding("headers", "abidiff disagrees", "info", "applications",
                                  f"abidiff reports {kind} {name} removed, but the new headers "
                                  "declare it with the same members and offsets", name))
+            continue
+        if mark == "C" and name in same_layout:
+            found.append(Finding("headers", "abidiff disagrees", "info", "applications",
+                                 f"abidiff reports {kind} {name} changed, but every member keeps "
+                                 "its offset and width and the size is the same (a spelling "
+                                 "such as uint8_t reserved[1] -> uint8_t reserved)", name))
             continue
         what = "changed" if mark == "C" else "removed"
         found.append(Finding("headers", "unreconciled abidiff change", "review", "applications",

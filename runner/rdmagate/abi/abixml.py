@@ -1,6 +1,7 @@
 """A small reader of libabigail's ABIXML (what abidw writes): the structs,
 unions and enums a stack's headers declare, with every member's offset and
 type spelled out, so two stacks' corpora can be compared by name."""
+from collections import deque
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +131,59 @@ def data_symbols(path: Path) -> set[str]:
                 if node.tag == "elf-symbol" and node.get("type") in ("object-type", "tls-type")}
     except (OSError, ET.ParseError) as err:
         raise UsageError(f"{path}: not a readable ABIXML corpus ({err})") from None
+
+
+def _where(node: ET.Element) -> str:
+    """The header a library's own type is declared in (infiniband/driver.h),
+    or its file's last two path components."""
+    path = node.get("filepath", "")
+    return public_header(path) or "/".join(path.split("/")[-2:])
+
+
+def reachable_records(corpus: Path, functions: set[str]) -> dict[str, tuple[Record, str]]:
+    """The named structs and unions of a library corpus that the given
+    functions' parameters and returns reach (through pointers, typedefs,
+    members and function pointers): name -> (record, the function that
+    reaches it in the fewest steps). A type declared only in one translation unit is
+    found by its name in another."""
+    try:
+        root = ET.parse(corpus).getroot()
+    except (ET.ParseError, OSError) as err:
+        raise UsageError(f"{corpus}: not a readable ABIXML corpus ({err})") from None
+    types = _Types(root)
+    defined: dict[str, ET.Element] = {}
+    for node in root.iter():
+        if node.tag in ("class-decl", "union-decl") and node.get("name") and \
+                node.get("is-declaration-only") != "yes":
+            defined.setdefault(node.get("name"), node)
+    starts = sorted(((node.get("elf-symbol-id").split("@", 1)[0], node)
+                     for node in root.iter("function-decl") if node.get("elf-symbol-id")
+                     and node.get("elf-symbol-id").split("@", 1)[0] in functions),
+                    key=lambda start: start[0])
+    found: dict[str, tuple[Record, str]] = {}   # also the library's internal types
+    # breadth first from every function at once: a type is named with the
+    # function that passes it most directly
+    todo = deque((p.get("type-id"), function) for function, decl in starts
+                 for p in decl if p.tag in ("parameter", "return"))
+    seen: set[int] = set()
+    while todo:
+        type_id, function = todo.popleft()
+        node = types.by_id.get(type_id)
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        name = node.get("name", "")
+        if node.tag in ("class-decl", "union-decl") and name and \
+                not name.startswith("__anonymous"):
+            node = defined.get(name, node)
+            if name not in found and node.get("is-declaration-only") != "yes":
+                record = Record("struct" if node.tag == "class-decl" else "union", name,
+                                int(node.get("size-in-bits", 0)), _where(node))
+                _members(node, 0, types, record)
+                found[name] = (record, function)
+        todo.extend((child.get("type-id"), function) for child in node.iter()
+                    if child.get("type-id"))
+    return found
 
 
 def function_signatures(library: Path, corpus: Path) -> dict[str, str]:

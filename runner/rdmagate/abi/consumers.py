@@ -33,6 +33,7 @@ class Impact:
     reason: str | None = None   # why it was not checked
     # imported functions whose signature changed under the same version
     changed_signatures: list[str] = field(default_factory=list)
+    provider: bool = False      # a verbs provider (its audience), not an application
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -68,7 +69,7 @@ def check(info: elf.ElfInfo, target: dict, label: str,
     versioned = {lib: v for lib, v in info.version_needs.items() if lib in rdma}
     if not needed and not versioned:
         return None
-    impact = Impact(label, "ok")
+    impact = Impact(label, "ok", provider=is_provider(info))
     impact.missing_libraries = sorted(n for n in needed if n not in target)
     for library, versions in versioned.items():
         nodes = target.get(library, (set(), set(), set()))[0]
@@ -92,6 +93,16 @@ def check(info: elf.ElfInfo, target: dict, label: str,
 
 
 NOT_CHECKED = "not checked"
+# what a provider calls to register itself: verbs_register_driver_NN (rdma-core),
+# ibv_register_driver (legacy libibverbs)
+_REGISTERS = ("verbs_register_driver", "ibv_register_driver")
+
+
+def is_provider(info: elf.ElfInfo) -> bool:
+    """A verbs provider: named as libibverbs opens one (lib<name>-rdmav<NN>.so),
+    or a library that registers a verbs driver."""
+    return bool(layout.PROVIDER_FILE.match(info.path.name)) or \
+        any(symbol.startswith(_REGISTERS) for symbol, _, _ in info.imports)
 
 
 def _walk(top: str):

@@ -81,9 +81,9 @@ def verdicts(findings: list[Finding]) -> dict[str, dict]:
 def of_consumers(impacts: list[Impact]) -> list[Finding]:
     """Consumers that would break, as findings for applications."""
     def audience(impact: Impact) -> str:
-        # a consumer bound to the private ABI is a provider, out-of-tree or not
-        return "providers" if any("_PRIVATE_" in v for v in impact.missing_versions) \
-            else "applications"
+        # who the consumer is (a file named or registering as a provider),
+        # not what it imports: an application may import a private symbol
+        return "providers" if impact.provider else "applications"
     found = [Finding(i.consumer, f"consumer {i.verdict}", "breaking", audience(i),
                      "missing: " + ", ".join(i.missing_libraries + i.missing_versions
                                              + i.missing_symbols[:10]))
@@ -94,8 +94,7 @@ def of_consumers(impacts: list[Impact]) -> list[Finding]:
         if i.verdict == "loads with changed signatures":
             private = any("_PRIVATE_" in s for s in i.changed_signatures)
             found.append(Finding(i.consumer, "consumer calls changed functions",
-                                 "breaking" if private else "review",
-                                 "providers" if private else "applications",
+                                 "breaking" if private else "review", audience(i),
                                  "loads, but these changed signature under the same version: "
                                  + ", ".join(i.changed_signatures[:10])))
     return found

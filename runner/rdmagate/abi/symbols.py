@@ -5,6 +5,8 @@ symbol@version, and the dynamic linker refuses to load it when the version
 node or the symbol in it is gone. Public nodes (IBVERBS_1.x, RDMACM_1.x,
 IBUMAD_1.x) are what applications import; IBVERBS_PRIVATE_NN binds a
 provider to the exact libibverbs it was built with."""
+from dataclasses import replace
+
 from ..stacks import glibc
 from .findings import Finding
 
@@ -37,6 +39,17 @@ def _library(name: str, a: dict, b: dict) -> list[Finding]:
                              f"binaries importing {symbol}@{version} fail to load",
                              symbol, version))
     for symbol, version in sorted(new - old):
+        if version in a["public_versions"]:
+            # a node once released is a promise of its contents: a binary
+            # built against the new library imports symbol@version, which the
+            # older library's node lacks, and fails when the symbol is bound
+            found.append(Finding(name, "symbol added to a released node", "review",
+                                 "applications", f"{symbol}@{version}: {version} was already "
+                                 f"released without it, so binaries built against the new "
+                                 f"library fail on the old one with \"undefined symbol: "
+                                 f"{symbol}, version {version}\"; a new symbol needs a new "
+                                 "version node", symbol, version))
+            continue
         found.append(Finding(name, "symbol added", "benign", "applications",
                              f"new: {symbol}@{version}", symbol, version))
     found += _private(name, a, b)
@@ -56,7 +69,8 @@ def _private(name: str, a: dict, b: dict) -> list[Finding]:
         return [Finding(name, "private ABI changed", "breaking", "providers",
                         f"{before} -> {after}: providers built for the old private ABI "
                         "(out-of-tree and vendor providers) no longer load; applications "
-                        "are not affected", version=after)]
+                        "are not affected unless they call a function of the old node",
+                        version=after)]
     old, new = _pairs(a["exports"]["private"]), _pairs(b["exports"]["private"])
     found = [Finding(name, "private symbol removed", "breaking", "providers",
                      f"providers calling {s}@{v} no longer load, though the private ABI "
@@ -130,3 +144,72 @@ def private_signatures(a: dict, b: dict, old: dict[str, str], new: dict[str, str
                                  f"built for {version} call it the old way; the change needs a new "
                                  "IBVERBS_PRIVATE node", symbol, version))
     return found
+
+
+PROVIDER_HEADER = "infiniband/driver.h"   # the providers' interface, never the applications'
+
+
+def public_under_private(inv: dict, prototypes: dict) -> dict[str, str]:
+    """Functions an application header declares (not driver.h, not inline)
+    whose only definition is under a private node: symbol -> that node. An
+    application calling one binds itself to the private node."""
+    public = {key.split("@", 1)[0] for lib in inv["libraries"].values() if lib
+              for key in lib["exports"]["public"]}
+    found = {}
+    for lib in (lib for lib in inv["libraries"].values() if lib):
+        for symbol, version in _pairs(lib["exports"]["private"]):
+            declared = prototypes.get(symbol)
+            if declared and declared.inline is not True and symbol not in public and \
+                    declared.header not in ("", PROVIDER_HEADER):
+                found[symbol] = version
+    return found
+
+
+def public_api_under_private(a: dict, b: dict, old: dict, new: dict) -> list[Finding]:
+    """A public declaration defined only under a private node is a defect when
+    it appears; when its node is replaced, applications calling it no longer
+    load. a, b: inventories; old, new: their public prototypes."""
+    before, after = public_under_private(a, old), public_under_private(b, new)
+    found = [Finding("libibverbs", "public function under a private node", "review",
+                     "applications", f"{symbol} is declared in {new[symbol].header} but exported "
+                     f"only as {symbol}@{version}: applications calling it are bound to the "
+                     "private node and fail to load when it is replaced; it needs a public "
+                     "version node", symbol, version)
+             for symbol, version in sorted(after.items()) if symbol not in before]
+    nodes = {v for lib in b["libraries"].values() if lib for v in lib["private_versions"]}
+    found += [Finding("libibverbs", "public function's private node replaced", "breaking",
+                      "applications", f"{symbol} is declared in {old[symbol].header} and was "
+                      f"exported only as {symbol}@{version}, which the new stack does not have: "
+                      f"applications calling it fail to load (version `{version}' not found)",
+                      symbol, version)
+              for symbol, version in sorted(before.items()) if version not in nodes]
+    return found
+
+
+def by_importer(found: list[Finding], prototypes: dict, new_prototypes: dict) -> list[Finding]:
+    """A removed libibverbs symbol no application header declares (only
+    driver.h, as legacy libibverbs's ibv_cmd_* helpers, or no header at all)
+    is imported by providers, not applications; what driver.h declares
+    (its types, its functions, the header itself) is the providers' to
+    compile against. prototypes: the old stack's (the new one's for additions)."""
+    out = []
+    for f in found:
+        declared = (new_prototypes if f.kind == "symbol added to a released node"
+                    else prototypes).get(f.symbol)
+        if f.library == PROVIDER_HEADER or (f.library == "headers" and declared and
+                                            declared.header == PROVIDER_HEADER):
+            f = replace(f, audience="providers")
+        for_providers = f.library == "libibverbs" and \
+            (declared is None or declared.header == PROVIDER_HEADER)
+        if f.kind == "symbol added to a released node" and for_providers:
+            # 1.1.8's ibv_cmd_create_flow@IBVERBS_1.0: its mlx4 fails on 1.1.4
+            f = replace(f, audience="providers")
+        if f.kind == "symbol removed" and for_providers:
+            where = f"declared only in {PROVIDER_HEADER}" if declared else \
+                "declared in no public header"
+            f = Finding(f.library, "provider symbol removed", "breaking", "providers",
+                        f"{f.symbol}@{f.version} is {where}: providers built against the old "
+                        "stack import it and fail to load; applications do not call it",
+                        f.symbol, f.version)
+        out.append(f)
+    return out

@@ -26,20 +26,52 @@ from collections.abc import Set as AbstractSet
 
 from .abixml import Corpus, Record
 from .findings import Finding
+from .symbols import CHANGED_PRIVATE, PROVIDER_HEADER
 
 ANCHOR_TYPE = "struct ibv_context"
+# C's integer types by their width on LP64, as DWARF (through abidw) and gcc's
+# -aux-info spell them: a change between two of one width keeps every offset
+# and every call's registers, only its signedness or spelling changes
+_INTEGER_BITS = {
+    8: ("char", "signed char", "unsigned char", "int8_t", "uint8_t", "__s8", "__u8"),
+    16: ("short", "short int", "signed short", "short signed int", "unsigned short",
+         "short unsigned int", "int16_t", "uint16_t", "__s16", "__u16", "__be16", "__le16"),
+    32: ("int", "signed int", "signed", "unsigned int", "unsigned", "int32_t", "uint32_t",
+         "__s32", "__u32", "__be32", "__le32"),
+    64: ("long", "long int", "signed long", "long signed int", "unsigned long",
+         "long unsigned int", "long long", "long long int", "long long signed int",
+         "unsigned long long", "long long unsigned int", "int64_t", "uint64_t", "__s64",
+         "__u64", "__be64", "__le64", "size_t", "ssize_t", "uintptr_t", "intptr_t"),
+}
+_INTEGER = re.compile(r"(?<!\w)(?:" + "|".join(
+    re.escape(name) for name in sorted((n for names in _INTEGER_BITS.values() for n in names),
+                                       key=len, reverse=True)) + r")(?![\w])")
+_WIDTH = {name: bits for bits, names in _INTEGER_BITS.items() for name in names}
+
+
+def _widths(spelled: str) -> str:
+    """A type or signature with each integer type replaced by its width."""
+    return _INTEGER.sub(lambda m: f"<int{_WIDTH[m.group(0)]}>", spelled)
+
+
+def same_width(old: str, new: str) -> bool:
+    """Two different spellings of a type (or signature) that differ only in
+    integer types of the same width: int -> unsigned int, unsigned long ->
+    unsigned long long."""
+    return old != new and _widths(old) == _widths(new)
 RESERVED = re.compile(r"^(reserved|rsvd|resv|_?ABI_placeholder|pad|padding)\w*$|^<unnamed", re.I)
 _ANON = re.compile(r"^(struct|union):(\d+) \{(.*)\}$")
 
 
 def _union_grew_in_place(old_type: str, new_type: str) -> bool:
-    """union:128 {conn, ud} -> union:128 {conn, ud, arg}: same size, old
-    members kept in order, new ones after them."""
+    """union:128 {conn, ud} -> union:128 {conn, ud, arg}: same size, every
+    old member kept (a union's members all start at its start, so where the
+    new one is listed does not matter: {cq, qp, srq, port_num} -> {cq, qp,
+    srq, wq, port_num} of ibv_async_event)."""
     old, new = _ANON.match(old_type), _ANON.match(new_type)
     if not old or not new or old.group(1) != "union" or old.group(2) != new.group(2):
         return False
-    old_names, new_names = old.group(3).split(", "), new.group(3).split(", ")
-    return new_names[:len(old_names)] == old_names
+    return set(old.group(3).split(", ")) <= set(new.group(3).split(", "))
 
 
 def _anchor(record: Record) -> int:
@@ -70,6 +102,12 @@ def _record(old: Record, new: Record, knowledge: dict, exports: dict) -> list[Fi
         if old_type != new_type and _union_grew_in_place(old_type, new_type):
             found.append(Finding(where, "union member added", "benign", "applications",
                                  f"{name}.{member}: {old_type} -> {new_type}, same size",
+                                 f"{old.name}.{member}"))
+        elif same_width(old_type, new_type):
+            found.append(Finding(where, "member signedness changed", "review", "build",
+                                 f"{name}.{member}: {old_type} -> {new_type}, the same width: "
+                                 "binaries are unaffected; code compiled against the new "
+                                 "header may compare or convert it differently",
                                  f"{old.name}.{member}"))
         elif old_type != new_type:
             found.append(Finding(where, "member type changed", "breaking", "applications",
@@ -158,14 +196,15 @@ def _growth(old: Record, new: Record, knowledge: dict, added: list[str],
                    "uses arrays of it was compiled with the old size", old.name)
 
 
-_COUNT_NAME = re.compile(r"(^|_)(LAST|MAX|NUM|COUNT|END)(_|$)")
+_COUNT_NAME = re.compile(r"(^|_)(LAST|MAX|NUM|COUNT|END|RESERVED)(_|$)")
 
 
 def _end_marker(enumerator: str, old: dict, new: dict) -> bool:
     """rdma-core's "must be last" enumerator (IB_FIELD_LAST_ of libibmad's
-    MAD_FIELDS): named as a count, the highest value before and after, and
-    moved only because enumerators were added while every other one kept
-    its value."""
+    MAD_FIELDS, IBV_SRQ_INIT_ATTR_RESERVED past the last flag): named as a
+    count or a placeholder, the highest value before and after, and moved
+    only because enumerators were added while every other one kept its
+    value."""
     return bool(_COUNT_NAME.search(enumerator)) and old[enumerator] == max(old.values()) \
         and new[enumerator] == max(new.values()) and new[enumerator] > old[enumerator] \
         and all(new.get(e) == v for e, v in old.items() if e != enumerator)
@@ -255,6 +294,10 @@ def compare_prototypes(old: dict, new: dict, exported: set[str] | None = None,
             found.append(Finding("headers", "prototype now a macro", "benign", "build",
                                  f"{name} is now a macro (over an inline wrapper): calls "
                                  "still compile; binaries keep the exported symbol", name))
+        elif same_width(old[name].signature, new[name].signature):
+            found.append(Finding("headers", "prototype signedness changed", "review", "build",
+                                 f"{name}: {old[name].signature} -> {new[name].signature}, the "
+                                 "same widths: binaries call it the same way", name))
         elif old[name].signature != new[name].signature:
             found.append(Finding("headers", "prototype changed", "review", "applications",
                                  f"{name}: {old[name].signature} -> {new[name].signature}", name))
@@ -277,4 +320,59 @@ def header_not_shipped(missing: set[str], old: Corpus, old_prototypes: dict) -> 
                              f"{header} is not in the new stack: code including it no longer "
                              f"compiles ({types} types and {functions} functions or macros it "
                              "declared)", header))
+    return found
+
+
+def layout_changes(old: Record, new: Record) -> list[str]:
+    """What moved in a type both sides of an interface must lay out alike
+    (no extension convention applies): members removed, moved, retyped to
+    another width, members inserted before the old end, the size; [] for
+    the same layout."""
+    said, moved = [], []
+    for member in old.order:
+        old_offset, old_type = old.members[member]
+        if member not in new.members:
+            if not RESERVED.match(member):
+                said.append(f"{member} removed")
+            continue
+        new_offset, new_type = new.members[member]
+        if old_offset != new_offset:
+            moved.append(f"{member} {old_offset} -> {new_offset} bits")
+        elif old_type != new_type and not same_width(old_type, new_type) and \
+                not _union_grew_in_place(old_type, new_type) and \
+                old_type.removesuffix("[1]") != new_type.removesuffix("[1]"):
+            said.append(f"{member}: {old_type} -> {new_type}")
+    inserted = [m for m in new.order if m not in old.members and not RESERVED.match(m)
+                and new.members[m][0] < old.size]
+    if inserted and moved:
+        said.insert(0, f"{', '.join(inserted)} inserted")
+    if moved:
+        said.append(f"{len(moved)} members moved (first: {moved[0]})")
+    if old.size != new.size:
+        said.append(f"size {old.size // 8} -> {new.size // 8} bytes")
+    return said
+
+
+def private_layouts(old: dict, new: dict, version: str) -> list[Finding]:
+    """Types the private interface passes (name -> (Record, the function that
+    reaches it), from each side's debug info) whose layout changed while the
+    private node stayed: a provider built for the node lays them out the old
+    way, whatever its symbols resolve to. driver.h's types must keep their
+    layout whole; a public type may grow at its end (its own convention),
+    but no member of it may move from the start (a provider embeds
+    verbs_context at the start of its own context)."""
+    found = []
+    for name in sorted(set(old) & set(new)):
+        (before, function), (after, _) = old[name], new[name]
+        if not after.header.startswith(("infiniband/", "rdma/")):
+            continue   # libibverbs' own (ibverbs.h): providers never lay it out
+        changes = layout_changes(before, after)
+        if after.header != PROVIDER_HEADER and all(c.startswith("size ") for c in changes):
+            continue   # a public type grown at its end: its extension convention holds
+        if changes:
+            found.append(Finding("libibverbs", CHANGED_PRIVATE, "breaking", "providers",
+                                 f"{before.kind} {name} ({after.header}): {'; '.join(changes)}; "
+                                 f"it is passed through {function}@{version}: providers built "
+                                 f"for {version} lay it out the old way; the change needs a new "
+                                 "IBVERBS_PRIVATE node", name, version))
     return found

@@ -17,7 +17,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "abi", help="diff the ABI of two stacks, classified by who is hurt",
         description="Compare every library of two stacks (symbols, version nodes, the "
-        "providers' private ABI, the C library floor, the provider set) and the types of "
+        "providers' private ABI with, where the libraries have debug info, the layouts of the "
+        "types it passes, the C library floor, the provider set) and the types of "
         "their public headers (DWARF built from the headers, read by libabigail, judged by "
         "rdma-core's extension rules), and say who each change hurts: applications, "
         "providers, or the build. abidiff runs on each pair as a second opinion; its reports "
