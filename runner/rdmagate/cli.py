@@ -69,7 +69,8 @@ def _standard_streams() -> None:
 def main(argv: list[str] | None = None) -> int:
     _standard_streams()
     streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = terminal.Escaping(sys.stdout), terminal.Escaping(sys.stderr)
+    # not a TextIO by type: Escaping hands what it does not define to the stream
+    sys.stdout, sys.stderr = terminal.Escaping(sys.stdout), terminal.Escaping(sys.stderr)  # type: ignore[assignment]
     try:
         return _main(argv)
     finally:

@@ -54,8 +54,8 @@ def run(argv: list[str], timeout: float, *, what: str = "", text: bool = True,
                                 stdout=stdout or subprocess.PIPE,
                                 stderr=subprocess.STDOUT if stdout else subprocess.PIPE,
                                 cwd=cwd, env=env, start_new_session=True)
-    except OSError as err:
-        raise InfraError(f"{name}: cannot run {argv[0]} ({err.strerror})") from None
+    except OSError as error:
+        raise InfraError(f"{name}: cannot run {argv[0]} ({error.strerror})") from None
     try:
         out, err, over = _communicate(proc, input, timeout, max_output)
     except BaseException:

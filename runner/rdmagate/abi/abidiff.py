@@ -100,7 +100,8 @@ def changed_types(report: str) -> set[tuple[str, str]]:
     """(kind, name) of each type abidiff's report says changed itself, not
     only through a type it reaches: ops in `in pointed to type 'struct
     ops': ... offset changed`, not the ctx that points to it."""
-    found, context = set(), []
+    found: set[tuple[str, str]] = set()
+    context: list = []   # (indent, (kind, name)) of the types around the line
     for line in report.splitlines():
         indent = len(line) - len(line.lstrip())
         while context and context[-1][0] >= indent:
@@ -121,7 +122,7 @@ def _covered(name: str, kind: str, findings: list[Finding]) -> bool:
 
 
 def reconcile(run: AbidiffRun, findings: list[Finding], old_types: set[str],
-              new_types: set[str], same_layout: set[str] = frozenset()) -> list[Finding]:
+              new_types: set[str], same_layout: set[str] | frozenset[str] = frozenset()) -> list[Finding]:
     """abidiff's opinion of the header corpus against rdmagate's. A public
     type (one the corpora hold) abidiff lists as changed is reconciled when
     rdmagate has a finding on it or on a type its entry names (verbs_context

@@ -179,7 +179,7 @@ def reachable_records(corpus: Path, functions: set[str]) -> dict[str, tuple[Reco
             if name not in found and node.get("is-declaration-only") != "yes":
                 record = Record("struct" if node.tag == "class-decl" else "union", name,
                                 int(node.get("size-in-bits", 0)), _where(node))
-                _members(node, 0, types, record)
+                _members(node, 0, types, record, {})   # their lines are not reported
                 found[name] = (record, function)
         todo.extend((child.get("type-id"), function) for child in node.iter()
                     if child.get("type-id"))

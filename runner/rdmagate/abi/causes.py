@@ -47,8 +47,12 @@ class Cause:
         root, kind = self.findings[0], self.id.split(":", 1)[0]
         more = "; ".join(c.split(":", 1)[0] for c in self.consequences)
         if kind == "type":
-            text = root.detail if root.detail.startswith(("struct", "union", "enum")) else \
-                f"{_TYPE.match(root.detail).group(0)}: {root.kind}"
+            if root.detail.startswith(("struct", "union", "enum")):
+                text = root.detail
+            else:
+                typed = _TYPE.match(root.detail)
+                assert typed is not None   # a type cause's root declares the type (cause_id)
+                text = f"{typed.group(0)}: {root.kind}"
         elif kind == "node":
             text = root.detail.split(": ", 1)[0]
             more = "; ".join(re.sub(r" of (\S+) \d+ providers", " providers",
@@ -122,7 +126,7 @@ def reach(findings: list[Finding], corpus, prototypes: dict) -> list[Finding]:
     functions of the headers that take or return it, as information findings
     of its cause. corpus: the new headers' abixml.Corpus; prototypes: name
     -> headers.Prototype."""
-    changed = {}
+    changed: dict[str, tuple[str, Finding]] = {}
     for f in findings:
         match = _TYPE.match(f.detail)
         if match and f.library.endswith(".h") and f.severity in ACTIONABLE:
@@ -267,7 +271,9 @@ def action(cause: Cause, runs: list[LoadRun] | None = None) -> str:
         name = cause.id.split(":", 1)[1]
         word = "changed" if any(f.kind in ("size shrank", "member removed") for f in
                                 cause.findings) else "grew"
-        kind = _TYPE.match(root.detail).group(1)
+        typed = _TYPE.match(root.detail)
+        assert typed is not None   # a type cause's root declares the type (cause_id)
+        kind = typed.group(1)
         if library := _management(cause):
             return f"rebuild tools that link {library} ({kind} {name} {word})"
         if cause.severity == "breaking":
@@ -375,7 +381,7 @@ def sarif_entry(cause: Cause, level: str | None = None, rule: str | None = None)
                if f.library.endswith(".h")][:RELATED]
     rule = rule or f"{_slug(cause.audience)}/{cause.severity}/{_slug(root.kind)}"
     return sarif.Entry(rule, f"{root.kind} ({cause.severity} for {cause.audience})",
-                       level or LEVEL.get(cause.severity, "note"),
+                       level if level else LEVEL.get(cause.severity, "note"),
                        "\n".join([cause.title, *cause.consequences]), where(root), related,
                        {"cause": cause.id, "severity": cause.severity,
                         "audience": cause.audience, "findings": len(cause.findings)})

@@ -2,6 +2,7 @@
 
 Each side is a fetched stack, or its recorded baseline when the stack is not
 in the cache (baselines/abi/NAME, see baseline.py)."""
+import filecmp
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -100,6 +101,8 @@ def _private_abi(old: Side, new: Side, scratch: Path) -> list[Finding]:
     verbs_context_ops, struct verbs_sysfs_dev, ...). Without debug info those
     layouts cannot be seen: said, when the private node stayed."""
     libs = [side.libs.get("libibverbs") for side in (old, new)]
+    if all(libs) and filecmp.cmp(libs[0], libs[1], shallow=False):
+        return []   # one library on both sides (a stack on another kernel): nothing moved
     node = _same_private_node(old, new)
     debug = [bool(p) and elf.is_elf(p) and elf.has_debug_info(p) for p in libs]
     if not all(debug):
@@ -116,11 +119,12 @@ def _private_abi(old: Side, new: Side, scratch: Path) -> list[Finding]:
     scratch.mkdir(parents=True, exist_ok=True)
     corpora = [scratch / f"libibverbs-{i}.abi" for i in range(2)]
     sigs = [abixml.function_signatures(p, corpus) for p, corpus in zip(libs, corpora)]
-    found = symbols.private_signatures(old.inventory, new.inventory, *sigs, "from debug info")
+    found = symbols.private_signatures(old.inventory, new.inventory, sigs[0], sigs[1],
+                                       "from debug info")
     if node is not None:
         private = [_private_names(side.inventory) for side in (old, new)]
-        found += typerules.private_layouts(
-            *(abixml.reachable_records(c, names) for c, names in zip(corpora, private)), node)
+        reached = [abixml.reachable_records(c, names) for c, names in zip(corpora, private)]
+        found += typerules.private_layouts(reached[0], reached[1], node)
     return found
 
 

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .. import tools
+from .. import files as input_files, tools
 from ..errors import UsageError
 from ..stacks import archive, elf, layout
 
@@ -228,7 +228,8 @@ def analyze(consumers: list[str], target_inventory: dict,
         path = Path(consumer)
         if not path.exists():
             raise UsageError(f"--consumers {consumer}: no such file or directory")
-        if path.suffix == ".deb" and path.is_file():
+        if path.suffix == ".deb" and path.exists():
+            input_files.check_regular(path, "a Debian package")   # dpkg-deb would wait on a FIFO
             with tempfile.TemporaryDirectory(prefix="rdmagate-consumer-") as tmp:
                 try:
                     root = archive.unpack([path], Path(tmp) / "package")

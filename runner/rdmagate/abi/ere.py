@@ -75,7 +75,7 @@ def _serve() -> None:
         if code:
             message = ctypes.create_string_buffer(256)
             libc.regerror(code, compiled, message, len(message))
-            answer = {"error": message.value.decode("utf-8", "replace")}
+            answer: dict[str, object] = {"error": message.value.decode("utf-8", "replace")}
         else:
             # libabigail matches a std::string's c_str(): a NUL ends it
             hits = [i for i, s in enumerate(strings)

@@ -2,24 +2,27 @@
 findings.json, every finding of one comparison with its verdicts."""
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from ..outputs import records
 from ..outputs.audience import AudienceVerdict
 from .consumers import Impact
 
-SEVERITIES = ("breaking", "review", "benign", "info")   # worst first
-AUDIENCES = ("applications", "providers", "build")
+Severity = Literal["breaking", "review", "benign", "info"]   # worst first
+SEVERITIES = get_args(Severity)
+Audience = Literal["applications", "providers", "build"]
+AUDIENCES = get_args(Audience)
 # a kernel-side finding (kabi) is for the owners of out-of-tree modules
-WHO = AUDIENCES + ("kernel modules",)
+Who = Literal[Audience, "kernel modules"]
+WHO = get_args(Who)
 
 
 @dataclass(frozen=True)
 class Finding:
     library: str
     kind: str            # symbol removed, version node removed, private ABI changed, ...
-    severity: Literal[SEVERITIES]
-    audience: Literal[WHO]
+    severity: Severity
+    audience: Who
     detail: str
     symbol: str = ""
     version: str = ""
@@ -80,7 +83,7 @@ def verdicts(findings: list[Finding]) -> dict[str, dict]:
 
 def of_consumers(impacts: list[Impact]) -> list[Finding]:
     """Consumers that would break, as findings for applications."""
-    def audience(impact: Impact) -> str:
+    def audience(impact: Impact) -> Audience:
         # who the consumer is (a file named or registering as a provider),
         # not what it imports: an application may import a private symbol
         return "providers" if impact.provider else "applications"

@@ -15,6 +15,6 @@ def locate(findings: list[Finding], old: Corpus, new: Corpus) -> list[Finding]:
     for finding in findings:
         line = 0
         if finding.library.endswith(".h") and finding.symbol and not finding.line:
-            line = new.lines.get(finding.symbol) or old.lines.get(finding.symbol, 0)
+            line = new.lines.get(finding.symbol, 0) or old.lines.get(finding.symbol, 0)
         out.append(dataclasses.replace(finding, line=line) if line else finding)
     return out

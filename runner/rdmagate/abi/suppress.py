@@ -248,7 +248,9 @@ def apply(findings: list[Finding], rules: list[Rule], libs: dict[str, Library] |
           ) -> tuple[list[Finding], list[Suppressed]]:
     """(findings kept, what was suppressed and by which rule); libs: what
     libraries() says of the libraries the findings name."""
-    kept, dropped = [], []
+    kept: list[Finding] = []
+    dropped: list[Suppressed] = []
+    rule: Rule | None   # the one covering a finding, if any
     libs = libs or {}
     patterns = sorted({v for r in rules for k, v in r.props.items() if k.endswith("_regexp")})
     if patterns:

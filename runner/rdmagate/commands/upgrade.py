@@ -98,7 +98,7 @@ def verdict_lines(upgrade: Upgrade, report: Path, height: int = HEIGHT) -> list[
         why = why[:cause_room - 1] + [f"  ... and {len(items) - cause_room + 1} more causes "
                                       "in the report"]
     todo_room = room - len(why)
-    shown_todo = []
+    shown_todo: list[str] = []
     for lines in todo_lines:
         if len(shown_todo) + len(lines) > todo_room:
             shown_todo.append("  ... and more in the report")

@@ -12,6 +12,7 @@ from ..perf import record as perf_record
 from ..errors import InfraError, RunCutShort
 from ..harness.run import SuiteRun, run_suites
 from ..progress import Progress
+from ..stacks import FetchedStack, Stack
 from ..targets import scripts
 from .record import NOT_TESTED, TESTED, Node
 
@@ -52,8 +53,8 @@ def preflight(target, fleet_dir: Path, node: Node, after: bool = False) -> None:
 @dataclass(frozen=True)
 class NodeSuites:
     """What every node of a fleet runs: the stack's suites, built once."""
-    stack: object
-    fetched: object
+    stack: Stack
+    fetched: FetchedStack
     chosen: list
     harness: Path | None              # the stack's own build (None: no harness suite)
     fleet_dir: Path

@@ -3,21 +3,22 @@ versioned definition (outputs/records.py), written as the run goes and
 loaded back (rdmagate report, history add) with every field checked."""
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from ..outputs import records, rundir
 from ..errors import UsageError
 
 SCHEMA = "rdmagate-fleet"
 VERSION = 1
-TESTED, NOT_TESTED = "tested", "not tested"
-STATUSES = (TESTED, NOT_TESTED)
+Status = Literal["tested", "not tested"]
+STATUSES = get_args(Status)
+TESTED, NOT_TESTED = STATUSES
 
 
 @dataclass
 class Node:
     name: records.Name
-    status: Literal[STATUSES] = NOT_TESTED
+    status: Status = NOT_TESTED
     reason: str = ""                  # why not tested, or why cut short
     run_dir: str = ""                 # relative to the fleet run: nodes/<name>
     where: str = ""                   # the target: slurm, host, lab
@@ -40,7 +41,7 @@ class Pair:
     server: str
     client: str
     round: int
-    status: Literal[STATUSES] = NOT_TESTED
+    status: Status = NOT_TESTED
     reason: str = ""
     # per measurement: runs, value, the fleet's median, and the stored pair baseline's verdict
     verdicts: list[dict] = field(default_factory=list)

@@ -13,21 +13,21 @@ from .. import devinfo, files, profiles, suites, targets
 from ..errors import EXIT_INFRA, EXIT_UNEXPECTED, EXIT_USAGE, InfraError, RunCutShort
 from ..progress import Progress
 from ..outputs.result import Result, append_results
-from ..stacks import layout
+from ..stacks import FetchedStack, Stack, layout
 from ..targets import scripts
 
 
 @dataclass
 class SuiteRun:
     """One run of suites with everything resolved."""
-    stack: object
-    fetched: object
+    stack: Stack
+    fetched: FetchedStack
     suites: list
     target: targets.Target
     profile: dict | None              # None: no expectations (profile capture keeps raw outcomes);
                                       # one with judged False: none exists, nothing is judged
     results_dir: str | None = None
-    command: str = "check"
+    command: rundir.Command = "check"
     label: str | None = None          # the run directory's name (default: the stack's)
     harness: Path | None = None       # made already (None: build the stack's own)
     built_for: str | None = None      # the harness's stack when another: run on this one's libraries
@@ -111,6 +111,7 @@ def _plan(run: SuiteRun, harness: Path | None, progress: Progress) -> _Started:
         # The harness checks the expectations against its tests too; listing
         # them here names the profile in the error, where it can run here.
         known = None if run.fetched.needs_rootfs or not harness else build.list_tests(harness)
+        assert run.profile is not None   # judged: there is a profile
         expect = profiles.expectations(run.profile, known)
     expect.update(run.not_run)
     run_dir, record = _start(run, versions={"harness": str(harness),
@@ -136,7 +137,8 @@ def _run(run: SuiteRun, started: _Started, progress: Progress) -> None:
     gone = target.gone()
     if gone:
         raise InfraError(gone)
-    if started.harness and run.judged and run.profile.get("capabilities"):
+    if started.harness and run.judged and run.profile is not None \
+            and run.profile.get("capabilities"):
         compared = compare_capabilities(run_dir, run.profile)
         append_results(compared, run_dir / "results.jsonl")
         _follow(run_dir, progress, ktap.document("capabilities", compared))
@@ -153,6 +155,7 @@ def _argv(run: SuiteRun, started: _Started) -> list[str]:
     stack's libraries for a build of another, the coverage hooks for its
     own, the caller's prefix, the device's capabilities recorded first."""
     harness, run_dir = started.harness, started.run_dir
+    assert harness is not None   # _run runs the harness only when there is one
     argv = driver.command(harness, run_dir)
     if run.built_for:
         # The build's runpath names its own stack: the libraries must be
@@ -183,6 +186,7 @@ def _finish(run: SuiteRun, started: _Started, progress: Progress) -> CheckDone:
     test), junit.xml, the exit code and run.json's end."""
     run_dir, record = started.run_dir, started.record
     if started.counting and (run_dir / "coverage.bin").is_file():
+        assert started.harness is not None   # counting: _argv preloaded its hooks
         measured = coverage.write(started.harness, run_dir, _include_dir(run.stack, run.fetched))
         record.update(coverage={lib: [d["called"], d["total"]] for lib, d in measured.items()})
         for line in coverage.summary(measured):

@@ -4,18 +4,22 @@ or changed; added is information) and for the kernel as a whole (symbol
 versioning on or off, vermagic, the size of struct module, signature
 enforcement). Findings have the shape of the userspace ABI diff's."""
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..abi.findings import SEVERITIES, Finding
-from ..outputs.audience import AudienceVerdict
+from ..abi.findings import SEVERITIES, Finding, Severity, Who
+from ..outputs.audience import AudienceVerdict, Verdict
 from . import symvers
 
-AUDIENCE = "kernel modules"
+if TYPE_CHECKING:   # for the hints only: facts pulls in the stack fetchers
+    from . import facts
+
+AUDIENCE: Who = "kernel modules"
 
 
 @dataclass
 class KabiReport:
-    old: object                     # facts.KernelSide
-    new: object
+    old: "facts.KernelSide"
+    new: "facts.KernelSide"
     area: str
     findings: list[Finding]
     modules: list = field(default_factory=list)     # predict.Prediction
@@ -25,8 +29,8 @@ class KabiReport:
     def verdict(self) -> AudienceVerdict:
         counts = {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
         worst = next((s for s in SEVERITIES if counts[s]), None)
-        return AudienceVerdict({"breaking": "BREAKS", "review": "NEEDS REVIEW"}.get(worst, "OK"),
-                               counts)
+        words: dict[str | None, Verdict] = {"breaking": "BREAKS", "review": "NEEDS REVIEW"}
+        return AudienceVerdict(words.get(worst, "OK"), counts)
 
     def summary(self) -> dict:
         """How much of the interface changed: exports of the area per kind."""
@@ -38,7 +42,7 @@ class KabiReport:
         return {"exports_compared": compared, "by_kind": kinds}
 
 
-def _finding(kind: str, severity: str, detail: str, library: str = "kernel",
+def _finding(kind: str, severity: Severity, detail: str, library: str = "kernel",
              symbol: str = "") -> Finding:
     return Finding(library, kind, severity, AUDIENCE, detail, symbol)
 

@@ -2,12 +2,13 @@
 and upgrade.json carry it (here, below abi/, so the output records need not
 import the abi package that writes them)."""
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
-AUDIENCE_VERDICTS = ("BREAKS", "NEEDS REVIEW", "OK")   # by the worst severity for it
+Verdict = Literal["BREAKS", "NEEDS REVIEW", "OK"]   # by the worst severity for it
+AUDIENCE_VERDICTS = get_args(Verdict)
 
 
 @dataclass(frozen=True)
 class AudienceVerdict:
-    verdict: Literal[AUDIENCE_VERDICTS]
+    verdict: Verdict
     counts: dict[str, int]     # findings per severity

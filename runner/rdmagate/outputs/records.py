@@ -100,7 +100,7 @@ def convert(hint, value, where: str):
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in typing.get_args(hint):
             return None
-        choices = [h for h in typing.get_args(hint) if h is not type(None)]
+        choices = tuple(h for h in typing.get_args(hint) if h is not type(None))
         for choice in choices[:-1]:
             try:
                 return convert(choice, value, where)

@@ -4,7 +4,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from . import records
 from .. import files, tools
@@ -64,7 +64,8 @@ FORMAT = 1
 # The commands that make a run directory with a run.json, each with its own
 # record beside it (check: results.jsonl, abi: findings.json, upgrade:
 # upgrade.json); a fleet run has fleet.json instead.
-COMMANDS = ("check", "profile", "abi", "kabi", "upgrade")
+Command = Literal["check", "profile", "abi", "kabi", "upgrade", "compat"]
+COMMANDS = get_args(Command)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class SlurmRun:
 class Run:
     """run.json: what ran, where, with which versions, and how it ended."""
     run_id: records.Name
-    command: Literal[COMMANDS]   # the rdmagate subcommand
+    command: Command   # the rdmagate subcommand
     argv: list[str]
     started: str             # ISO 8601 UTC
     finished: str | None     # None while running, or after a kill
@@ -128,7 +129,7 @@ def _with(run: Run, fields: dict, where: Path) -> Run:
 class RunRecord:
     """run.json, written at the start and rewritten at the end (atomically)."""
 
-    def __init__(self, run_dir: Path, command: str, **fields):
+    def __init__(self, run_dir: Path, command: Command, **fields):
         self.path = run_dir / "run.json"
         # A mirror URI's user and password never reach a file a CI job keeps.
         argv = [names.redact(word) for word in sys.argv]

@@ -56,7 +56,8 @@ def _location(where: Location, index: int | None = None) -> dict:
 
 def document(entries: list[Entry], version: str, include_dir: str = "/usr/include/") -> dict:
     rules: dict[str, int] = {}
-    rule_list, results = [], []
+    rule_list: list[dict] = []
+    results = []
     for entry in entries:
         if entry.rule not in rules:
             rules[entry.rule] = len(rule_list)

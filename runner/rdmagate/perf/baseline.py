@@ -78,7 +78,7 @@ def write(path: Path, profile: str, session, measurements: dict) -> Path:
     kernel, boots, calibration runs)."""
     stack = session.stack
     on = clock.of(session.machine)
-    timing = {"clock": WALL_CLOCK, "unit": "ns"} if on == clock.WALL else {
+    timing: dict[str, object] = {"clock": WALL_CLOCK, "unit": "ns"} if on == clock.WALL else {
         "clock": clock.INSTRUCTIONS, "unit": clock.SHORT_UNITS[on],
         "instruction_clock": {**{k: clock.facts(session.machine).get(k)
                                  for k in clock.SAME_FOR_COMPARING},

@@ -57,7 +57,7 @@ def figure(runs, what: str) -> Figure:
     return Figure(median(medians), min(medians), max(medians), len(medians), samples)
 
 
-def _verdict(low: float, high: float, threshold: float) -> str:
+def _verdict(low: float, high: float, threshold: float) -> stats.Verdict:
     slow = math.sqrt(1 + threshold)
     if low >= slow:
         return "slower"

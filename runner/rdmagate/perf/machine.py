@@ -19,10 +19,12 @@ import hashlib
 import os
 import platform
 from pathlib import Path
+from typing import Literal, get_args
 
 from .stats import BootEffect
 
-WHERE = ("lab", "device")   # where a figure was measured: of_lab, of_device
+Where = Literal["lab", "device"]   # where a figure was measured: of_lab, of_device
+WHERE = get_args(Where)
 
 # the facts that make two machines the same one (everything else is shown only)
 FINGERPRINT = ("where", "cpu_model", "cpu_flags", "cores", "memory_gib", "host_kernel",

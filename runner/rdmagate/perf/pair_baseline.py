@@ -41,7 +41,8 @@ class Measurement:
     tool: records.Name      # ib_write_lat
     size: Annotated[int, Range(1, 2**31)]   # bytes
     iterations: Annotated[int, Range(1, 10**9)]
-    metric: Literal[perftest.METRICS]   # perftest.parse's key: typical_us, bw_avg_Bps
+    # the keys come from perftest's column tables: read at run time, not by mypy
+    metric: Literal[perftest.METRICS]   # type: ignore[valid-type]  # perftest.parse's key: typical_us, bw_avg_Bps
     higher_is_better: bool
     runs: list[float]       # one figure a run, in the metric's unit
 

@@ -58,12 +58,14 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from statistics import NormalDist, fmean, median as statistics_median, variance
+from typing import Literal, get_args
 
 from ..errors import UsageError
 
 MIN_SAMPLES = 5
 MIN_RUNS = 2          # a side needs two runs to show how much runs differ
-VERDICTS = ("faster", "same", "slower", "inconclusive")
+Verdict = Literal["faster", "same", "slower", "inconclusive"]
+VERDICTS = get_args(Verdict)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class Comparison:
     ratio: float          # B over A, in "time" terms (>1: B slower); 0: not compared
     low: float
     high: float
-    verdict: str          # faster, same, slower, inconclusive
+    verdict: Verdict      # faster, same, slower, inconclusive
     n_a: int              # samples
     n_b: int
     runs_a: int = 0
@@ -107,7 +109,7 @@ class Comparison:
     spread: list[float] | None = None
     clock: str = "wall"   # perf/clock.py: the clock both sides were measured on
 
-    def with_note(self, text: str, verdict: str | None = None, first: bool = False):
+    def with_note(self, text: str, verdict: Verdict | None = None, first: bool = False):
         """This comparison with `text` joined to its note (before it when
         `first`), and its verdict replaced when one is given."""
         parts = (text, self.note) if first else (self.note, text)
@@ -213,7 +215,7 @@ def _betainc(a: float, b: float, x: float) -> float:
     return front * h / a
 
 
-def verdict_of(ratio: float, low: float, high: float, threshold: float) -> str:
+def verdict_of(ratio: float, low: float, high: float, threshold: float) -> Verdict:
     """The rule of the module's docstring, on a ratio in time terms."""
     slow, fast = 1 + threshold, 1 / (1 + threshold)
     if fast <= low and high <= slow:

@@ -11,6 +11,7 @@ from ..errors import EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..outputs import junit, rundir
 from ..outputs.result import Result
 from ..progress import Progress
+from ..report import page
 from ..stacks import fetch, image, resolve
 from .check import CheckRequest, check
 
@@ -98,6 +99,7 @@ def compat(request: CompatRequest, progress: Progress) -> CompatDone:
     run_dir = rundir.create(request.results_dir, "compat", stack.name.rsplit("/", 1)[-1])
     run = rundir.RunRecord(run_dir, "compat", stack=stack.name, where="host", device="none")
     record.write(result, run_dir / "compat.json")
+    page.write_compat(result, run_dir / "report.html")
     junit.write([Result(f"compat.{c.name.replace(' ', '_')}", "compat",
                         c.name.replace(" ", "_"), OUTCOME[c.status],
                         reason=c.evidence, message=c.evidence, stack=stack.name)

@@ -85,7 +85,7 @@ class Gate:
         """upgrade.json from the sections so far, with the verdict they give."""
         record.write(verdict.decided(self.upgrade), self.run_dir / "upgrade.json")
 
-    def phase(self, name: str, status: str, seconds: float, note: str) -> None:
+    def phase(self, name: str, status: record.PhaseStatus, seconds: float, note: str) -> None:
         entry = next(p for p in self.upgrade.phases if p.name == name)
         entry.status, entry.seconds, entry.note = status, round(seconds, 1), note
         self.save()
@@ -146,7 +146,7 @@ class Gate:
         phase (an error of rdmagate, never hidden)."""
         sides = [loads.Side(name, self.stacks[key][1], inventory) for key, name, inventory in
                  (("from", self.names[0], report.old), ("to", self.names[1], report.new))]
-        runs = loads.matrix(*sides)
+        runs = loads.matrix(sides[0], sides[1])
         loads.write(loads.LoadsFile(*self.names, runs), self.run_dir / "providers.json")
         return runs
 
@@ -285,7 +285,7 @@ class Gate:
         self.progress.say(f"perf: {budget.summary()}")
         if b.machine:
             self.progress.say(f"perf: figures in {clock.UNITS[b.clock]}")
-        where = "lab" if (b.machine or {}).get("where") == "lab" else "device"
+        where: machine.Where = "lab" if (b.machine or {}).get("where") == "lab" else "device"
         samples = {key: {n: m["runs"] for n, m in s.results.items() if "runs" in m}
                    for key, s in sessions.items()}
         boot = machine.boot_effect(b.machine)
@@ -327,7 +327,7 @@ class Gate:
         return point
 
     def _latency_series(self, sessions: dict, boot, threshold: float,
-                        where: str) -> record.Series:
+                        where: machine.Where) -> record.Series:
         on = sessions["to"].clock
         a, b = (sessions[k].results for k in ("from", "to"))
         points = [self._point(int(name.rsplit("-", 1)[1]), a[name]["runs"], b[name]["runs"],
@@ -369,7 +369,7 @@ class Gate:
                               f"path; grew: {attribute.describe(point.attribution)}")
 
     def _perftest_series(self, metric: str, runs: dict, unmeasured: list[record.Gap], boot,
-                         threshold: float, where: str) -> record.Series:
+                         threshold: float, where: machine.Where) -> record.Series:
         points = []
         a, b = runs.get("from", {}), runs.get("to", {})
         for size in sorted({s for m, s in a if m == metric} & {s for m, s in b if m == metric}):
@@ -385,7 +385,7 @@ class Gate:
                              points, unmeasured, where)
 
     def _against_baseline(self, session, threshold: float,
-                          where: str) -> list[record.AgainstBaseline]:
+                          where: machine.Where) -> list[record.AgainstBaseline]:
         stack, _ = self.stacks["to"]
         name = profiles.name_for(self._target("to"))
         path = baseline.path_for(name, stack.name)

@@ -7,6 +7,7 @@ Everything taken from the data is escaped; the plots are inline SVG drawn here.
     render(upgrade) -> str       an Upgrade (upgrade.json; any section may be missing)
     write(upgrade, path) -> Path
     write_abi(found, runs, path) -> Path   findings.json and providers.json' runs
+    write_compat(found, path) -> Path      compat.json
 """
 import html
 import math
@@ -453,4 +454,28 @@ def render_abi(found, runs: list | None) -> str:
 
 def write_abi(found, runs: list | None, path: Path) -> Path:
     files.write_atomic(path, render_abi(found, runs), "report.html")
+    return path
+
+
+def render_compat(found) -> str:
+    """The compat command's page: found a compat.json (compat.record.Compat)."""
+    colour = COLOURS.get(found.verdict, "#57606a")
+    todo = list(dict.fromkeys(c.action for c in found.checks if c.action))
+    return "".join([
+        f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>rdmagate compat: {esc(found.image)}</title><style>{STYLE}</style>"
+        f"</head><body><h1>{esc(found.image)} on {esc(found.host)}</h1>",
+        f'<p id="verdict" class="verdict" style="background:{colour}">{esc(found.verdict)}</p>',
+        '<h2 id="actions">What to do</h2><ol class="actions">'
+        + ("".join(f"<li>{esc(a)}</li>" for a in todo) or "<li>nothing</li>") + "</ol>",
+        f"<p class=\"small\">devices ({esc(found.devices_from)}): "
+        f"{esc(', '.join(found.devices) or 'none')}</p>",
+        "<h2>Checks</h2>", _table(["check", "status", "evidence"],
+                                  [[c.name, c.status, c.evidence] for c in found.checks]),
+        _section("Providers loaded", _loads(found.loads)),
+        "</body></html>\n"])
+
+
+def write_compat(found, path: Path) -> Path:
+    files.write_atomic(path, render_compat(found), "report.html")
     return path

@@ -62,6 +62,7 @@ def add_package(tree: "Tree", package: Path) -> None:
             raise InfraError(f"{argv[0]} is not installed (Debian package "
                              f"{TOOLS[argv[0]]}): run ci/setup") from None
         with proc:
+            assert proc.stdout is not None   # stdout=PIPE
             try:
                 tree.add(proc.stdout, str(package))
                 # the blocks after the end-of-archive marker: read, so the
@@ -98,13 +99,13 @@ class Tree:
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        self._real = {(): self.root}   # directory parts -> its path inside root, no link in it
-        self._modes = {}               # directory -> (mode, mtime), set by finish()
+        self._real: dict[tuple[str, ...], Path] = {(): self.root}   # directory parts -> its path inside root, no link in it
+        self._modes: dict[Path, tuple[int, float]] = {}   # directory -> (mode, mtime), set by finish()
 
     def add(self, stream, label: str) -> None:
         """Every member of one tar stream (plain or compressed) laid into the
         root. label names the stream in messages."""
-        seen = set()
+        seen: set[tuple[str, ...]] = set()
         try:
             with tarfile.open(fileobj=stream, mode="r|*") as tar:
                 for member in tar:
@@ -174,7 +175,7 @@ class Tree:
         when a link leads out of the root or a part is not a directory."""
         if parts in self._real:
             return self._real[parts]
-        todo, done, hops = list(parts), [], 0
+        todo, done, hops = list(parts), list[str](), 0
         while todo:
             part = todo.pop(0)
             if part in ("", "."):
@@ -240,6 +241,7 @@ class Tree:
     @staticmethod
     def _file(tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> None:
         source = tar.extractfile(member)
+        assert source is not None   # called for a regular file only
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
                      0o600)
         with os.fdopen(fd, "wb") as out:

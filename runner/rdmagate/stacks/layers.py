@@ -103,7 +103,9 @@ def _apply(layer: Layer, tree: LayerTree, label: str) -> None:
             raise UsageError(f"{label}: compressed with zstd, which rdmagate does not "
                              "read; convert the image to gzip layers (skopeo copy "
                              "--dest-compress-format gzip)")
-        plain = _Hashing(gzip.GzipFile(fileobj=stream) if head.startswith(GZIP) else stream)
+        # gzip reads a stream forward: _Prefixed needs no seek, which the stubs ask for
+        plain = _Hashing(gzip.GzipFile(fileobj=stream)   # type: ignore[call-overload]
+                         if head.startswith(GZIP) else stream)
         try:
             tree.add(plain, label)
             plain.drain()

@@ -73,7 +73,7 @@ def depends(files: list[Path]) -> list[tuple[str, str | None]]:
     fields = [packages.deb_fields(f, "Package", "Version", "Depends", "Pre-Depends")
               for f in files]
     own = {f["Package"] for f in fields}
-    wanted = {}
+    wanted: dict[str, set[str | None]] = {}
     for f in fields:
         if f["Package"].endswith("-dev"):
             continue

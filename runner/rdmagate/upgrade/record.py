@@ -6,13 +6,13 @@ report` reads it back through the same definition. A section a phase
 never reached is absent (None here)."""
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from .. import outcomes
 from ..errors import UsageError
 from ..outputs import records
 from ..perf import stats
-from ..perf.machine import WHERE   # lab: soft-RoCE under emulation
+from ..perf.machine import Where   # lab: soft-RoCE under emulation
 from ..abi.findings import Finding
 from ..outputs.audience import AudienceVerdict
 from ..abi.loads import LoadRun
@@ -20,7 +20,8 @@ from ..kabi.record import Section as Kabi
 
 FORMAT = 3   # 3: abi.loads; 2: perf points and baseline rows say their runs, where and why
 WHAT = "an upgrade record (upgrade.json)"
-PHASE_STATUSES = ("done", "failed", "not run")
+PhaseStatus = Literal["done", "failed", "not run"]
+PHASE_STATUSES = get_args(PhaseStatus)
 
 
 @dataclass
@@ -34,7 +35,7 @@ class Side:
 @dataclass
 class Phase:
     name: str                       # fetch, abi, api, verbs, perf
-    status: Literal[PHASE_STATUSES]
+    status: PhaseStatus
     seconds: float
     note: str                       # what it found, or why it failed or did not run
 
@@ -70,7 +71,8 @@ class Consumer:
 @dataclass
 class Verbs:
     columns: list[str]              # old, new, old build on new
-    tests: dict[str, dict[str, Literal[outcomes.NAMES]]]   # test -> column -> outcome
+    # the outcome names are the keys of outcomes.OUTCOMES: read at run time, not by mypy
+    tests: dict[str, dict[str, Literal[outcomes.NAMES]]]   # type: ignore[valid-type]  # test -> column -> outcome
     messages: dict[str, dict[str, str]] = field(default_factory=dict)   # of each non-PASS
     cut_short: dict[str, str] = field(default_factory=dict)   # column -> why it stopped
 
@@ -85,7 +87,7 @@ class Interval:
 @dataclass
 class Point:
     size: int                       # bytes
-    verdict: Literal[stats.VERDICTS + ("not compared",)]
+    verdict: Literal[stats.Verdict, "not compared"]
     ratio: float                    # B over A, in time
     ci: list[float]                 # [low, high] of the ratio; [] when there is none
     a: Interval                     # the runs: their centre and range
@@ -123,7 +125,7 @@ class Series:
     unit: str
     points: list[Point]
     unmeasured: list[Gap] | None = None
-    where: Literal[WHERE] | None = None   # lab (soft-RoCE under emulation) or device
+    where: Where | None = None   # lab (soft-RoCE under emulation) or device
     clock: str | None = None        # wall, or instructions (perf/clock.py); None: wall
     unit_meaning: str | None = None # what a figure of this unit is (perf/clock.py UNITS)
 
@@ -132,13 +134,13 @@ class Series:
 class AgainstBaseline:
     name: str
     size: int
-    verdict: Literal[stats.VERDICTS]
+    verdict: stats.Verdict
     ratio: float
     ci: list[float]                 # [] when there is none (not comparable)
     baseline: str                   # the baseline file, from the repository root
     runs: list[int] | None = None   # [baseline runs, runs now]
     note: str | None = None         # not comparable: why; or the calibration correction
-    where: Literal[WHERE] | None = None
+    where: Where | None = None
     clock: str | None = None        # wall, or instructions; None: wall
     spread: list[float] | None = None   # on the instruction clock: [baseline, now]
 
@@ -149,7 +151,7 @@ class Reason:
     audience: str
     text: str
     rank: int = 0                   # 1 is the first to read
-    where: Literal[WHERE] | None = None   # a performance finding
+    where: Where | None = None   # a performance finding
     cause: str = ""                 # reasons of one cause are one line (abi/causes.py)
 
 

@@ -4,6 +4,7 @@ Crafted images (a small rdma-core-like tree with the host's C library, so
 the image runs in its own root) show each check's verdict; real images,
 made from Debian's packages with mmdebstrap and packed with umoci or as a
 docker archive, show the answer on real rdma-core."""
+import html
 import json
 import shutil
 import tempfile
@@ -49,6 +50,11 @@ class CompatCase(unittest.TestCase):
         self.assertEqual(record.load(run_dir / "compat.json").verdict, data["verdict"])
         junit = (run_dir / "junit.xml").read_text()
         self.assertEqual(junit.count("<testcase"), len(data["checks"]))
+        report = (run_dir / "report.html").read_text()
+        self.assertIn(f">{data['verdict']}</p>", report)
+        for check in data["checks"]:
+            self.assertIn(f"<td>{html.escape(check['name'])}</td><td>{check['status']}</td>",
+                          report)
         return done.returncode, data, {c["name"]: c for c in data["checks"]}
 
 
