@@ -24,13 +24,17 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     run_dir = Path(args.run_dir)
-    if not (run_dir / "run.json").is_file():
-        if (run_dir / "fleet.json").is_file():
-            return _fleet(run_dir)
-        raise UsageError(f"{run_dir}: not a run directory (no run.json or fleet.json)")
-    # the command that made the run says which record its reports come from:
-    # never another command's (an upgrade run's findings.json is not an abi run)
-    command = rundir.load(run_dir).command
+    if (run_dir / "run.json").is_file():
+        # the command that made the run says which record its reports come from:
+        # never another command's (an upgrade run's findings.json is not an abi run)
+        command = rundir.load(run_dir).command
+    elif (run_dir / "fleet.json").is_file():
+        return _fleet(run_dir)
+    elif (run_dir / "results.jsonl").is_file():
+        command = "check"   # the harness run by hand (or killed first) writes no run.json
+    else:
+        raise UsageError(f"{run_dir}: not a run directory (no run.json, fleet.json or "
+                         "results.jsonl)")
     needed = {"upgrade": "upgrade.json", "abi": "findings.json", "check": "results.jsonl",
               "profile": "results.jsonl"}.get(command)
     if needed is None:

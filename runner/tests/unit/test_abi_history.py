@@ -57,7 +57,9 @@ class PrivateTypes(unittest.TestCase):
 
     def trees(self, tmp: Path, debug: bool) -> tuple[Path, Path]:
         nodes = {"IBVERBS_1.0": ["ibv_foo"], "IBVERBS_PRIVATE_1": ["verbs_set_ops"]}
-        return tuple(stack(tmp / name, nodes, {"verbs.h": "int ibv_foo(void);\n"}, SET_OPS,
+        # two builds, not one library twice (that would leave nothing to compare)
+        return tuple(stack(tmp / name, nodes, {"verbs.h": "int ibv_foo(void);\n"},
+                           SET_OPS + f'const char *rg_build = "{name}";\n',
                            debug=debug, internal={"driver.h": ops + "void verbs_set_ops("
                                                   "struct verbs_context_ops *ops);\n"})
                      for name, ops in (("old", OPS_OLD), ("new", OPS_NEW)))

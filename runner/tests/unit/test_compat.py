@@ -220,7 +220,9 @@ class RealImages(CompatCase):
             self.assertEqual(done.returncode, 0, done.stderr)
             data = json.loads(next(results.glob("*/upgrade.json")).read_text())
             abi = [r for r in data["reasons"] if r["category"] != "untested"]
-            return data["verdict"], sorted((r["category"], r["audience"], r["text"]) for r in abi)
+            # the reasons name the stacks: the image as its stack
+            return data["verdict"], sorted((r["category"], r["audience"],
+                                            r["text"].replace(new, "NEW")) for r in abi)
 
         self.assertEqual(gate(f"oci:{self.oci13}:13"), gate("debian-13"))
 
