@@ -47,12 +47,10 @@ class Cause:
         root, kind = self.findings[0], self.id.split(":", 1)[0]
         more = "; ".join(c.split(":", 1)[0] for c in self.consequences)
         if kind == "type":
-            if root.detail.startswith(("struct", "union", "enum")):
-                text = root.detail
-            else:
-                typed = _TYPE.match(root.detail)
-                assert typed is not None   # a type cause's root declares the type (cause_id)
-                text = f"{typed.group(0)}: {root.kind}"
+            # a detail that does not start with the type (a prototype's) says
+            # the type's name, from the cause's id, before its kind
+            text = root.detail if _TYPE.match(root.detail) else \
+                f"{self.id.split(':', 1)[1]}: {root.kind}"
         elif kind == "node":
             text = root.detail.split(": ", 1)[0]
             more = "; ".join(re.sub(r" of (\S+) \d+ providers", " providers",
