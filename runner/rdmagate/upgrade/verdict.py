@@ -38,7 +38,8 @@ def _abi_reasons(abi: Abi | None, device_driver: str | None) -> list[Reason]:
                 and f.library != f"provider {device_driver}":
             out.append(Reason("risk", "applications",
                               text + " (not the provider of the device tested here)"))
-        elif f.audience == "applications" and (library := management(f.library)):
+        elif f.audience == "applications" and not f.kind.startswith("consumer") \
+                and (library := management(f.library)):
             out.append(Reason("risk", "applications", f"{text} (a fabric management library: "
                               f"tools linking {library} must be rebuilt; the "
                               "verbs applications the gate tests do not use it)"))

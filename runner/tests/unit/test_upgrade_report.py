@@ -40,7 +40,9 @@ class Verdict(unittest.TestCase):
             self.assertEqual((result, reason.category), ("GO WITH RISKS", "risk"))
             self.assertIn("fabric management library", reason.text)
         for library, kind, audience in (("infiniband/verbs.h", "member moved", "applications"),
-                                        ("libibnetdisc", "consumer fails to load", "providers")):
+                                        ("libibnetdisc", "consumer fails to load", "providers"),
+                                        ("libibnetdisc", "consumer fails to load",
+                                         "applications")):
             abi = {"findings": [finding(kind, audience, library=library)]}
             self.assertEqual(self.decide(abi=abi)[0], "NO-GO")
 
