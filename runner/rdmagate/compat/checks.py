@@ -172,7 +172,7 @@ def inject_check(image: loads.Side, inject: Injected, run: loads.LoadRun | None)
                      f"image's libibverbs (IBVERBS_PRIVATE_{node}) in the image's root")
     nodes = sorted({n for _, path in inject.providers
                     for n in _needed_private(path) if n != node})
-    why = "; ".join(f"{p.provider}: {_reason(p.message)}" for p in failed[:3])
+    why = "; ".join(f"{p.provider}: {loads.reason(p.message)}" for p in failed[:3])
     action = (f"do not bind the host's providers: private node "
               f"{', '.join(map(str, nodes))} against the image's {node}" if nodes else
               "do not bind the host's providers into this image")
@@ -184,12 +184,6 @@ def _needed_private(path: Path) -> list[int]:
     info = elf.read_elf(path)
     return [int(m.group(1)) for v in info.version_needs.get("libibverbs.so.1", [])
             if (m := PRIVATE.match(v))]
-
-
-def _reason(message: str) -> str:
-    if message.startswith("/") and ": " in message:
-        message = message.split(": ", 1)[1]
-    return message.split(" (required by ", 1)[0]
 
 
 def glibc_check(image: loads.Side, image_glibc: str | None, inject: Injected) -> Check:
