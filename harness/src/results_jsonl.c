@@ -30,6 +30,12 @@ int rg_jsonl_open(const char *path)
 	return fd;
 }
 
+static void add_string(struct json_object *obj, const char *key,
+		       const char *value)
+{
+	json_object_object_add(obj, key, json_object_new_string(value));
+}
+
 static struct json_object *to_json(const struct rg_result *res,
 				   const struct rg_plan *plan)
 {
@@ -37,36 +43,22 @@ static struct json_object *to_json(const struct rg_result *res,
 	char id[512];
 
 	snprintf(id, sizeof(id), "%s.%s", res->suite->name, res->test->name);
-	json_object_object_add(obj, "test", json_object_new_string(id));
-	json_object_object_add(obj, "suite",
-			       json_object_new_string(res->suite->name));
-	json_object_object_add(obj, "name",
-			       json_object_new_string(res->test->name));
-	json_object_object_add(
-		obj, "outcome",
-		json_object_new_string(rg_outcome_name(res->outcome)));
-	json_object_object_add(
-		obj, "raw_outcome",
-		json_object_new_string(rg_outcome_name(res->raw_outcome)));
-	json_object_object_add(
-		obj, "expected",
-		json_object_new_string(rg_outcome_name(res->expected)));
-	json_object_object_add(obj, "reason",
-			       json_object_new_string(res->reason));
-	json_object_object_add(obj, "message",
-			       json_object_new_string(res->message));
-	json_object_object_add(obj, "observed",
-			       json_object_new_string(res->observed));
-	json_object_object_add(obj, "failure",
-			       json_object_new_string(res->failure));
+	add_string(obj, "test", id);
+	add_string(obj, "suite", res->suite->name);
+	add_string(obj, "name", res->test->name);
+	add_string(obj, "outcome", rg_outcome_name(res->outcome));
+	add_string(obj, "raw_outcome", rg_outcome_name(res->raw_outcome));
+	add_string(obj, "expected", rg_outcome_name(res->expected));
+	add_string(obj, "reason", res->reason);
+	add_string(obj, "message", res->message);
+	add_string(obj, "observed", res->observed);
+	add_string(obj, "failure", res->failure);
 	json_object_object_add(obj, "data_check",
 			       json_object_new_boolean(res->data_check));
 	json_object_object_add(obj, "duration_s",
 			       json_object_new_double(res->duration_s));
-	json_object_object_add(obj, "stack",
-			       json_object_new_string(plan->stack));
-	json_object_object_add(obj, "device",
-			       json_object_new_string(plan->device));
+	add_string(obj, "stack", plan->stack);
+	add_string(obj, "device", plan->device);
 	if (res->outcome == RG_CRASH)
 		json_object_object_add(obj, "signal",
 				       json_object_new_int(res->signal));

@@ -137,6 +137,28 @@ def expectation_of(result) -> dict | None:
     return None
 
 
+def captured(finished, notes: dict, known: dict) -> dict:
+    """The expect section a capture writes, by test id: what each result
+    says (expectation_of), a reviewed FAIL as the person wrote it (known,
+    from known_defects()), and the note of the existing entry (notes, from
+    notes_of()) on every test that ran. A PASS is the default, written
+    only to keep what it says: its observation, or its note."""
+    expect = {}
+    for result in finished:
+        spec = expectation_of(result)
+        if result.outcome in ("FAIL", "XFAIL"):   # reviewed: a known defect, as it says
+            spec = {key: value for key, value in known[result.test].items()
+                    if key in ("outcome", "failure", "reason", "run")}
+        if spec is None and result.outcome == "PASS" and result.test in notes:
+            spec = {"outcome": "PASS"}
+        if spec is None:
+            continue
+        if result.test in notes:
+            spec["note"] = notes[result.test]
+        expect[result.test] = spec
+    return dict(sorted(expect.items()))
+
+
 def _entries(path: Path) -> dict:
     """The expect section of an existing profile file as written (it may be a
     person's draft with only the known defects in it)."""

@@ -58,12 +58,6 @@ RG_TEST_F(verbs, mcast_attach, ud_pair)
 	};
 	struct ibv_ah_attr attr;
 	struct ibv_ah *ah;
-	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 12,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	int ret;
 
@@ -80,14 +74,7 @@ RG_TEST_F(verbs, mcast_attach, ud_pair)
 	ah = ibv_create_ah(self->dev.pd, &attr);
 	RG_ASSERT_NOT_NULL(ah);
 	v_post_recv(b->qp, 13, b->buf, 40 + 200, b->mr->lkey);
-	v_fill(a->buf, 200, 27);
-	v_sge(&sge, a->buf, 200, a->mr->lkey);
-	wr.wr.ud.ah = ah;
-	wr.wr.ud.remote_qpn = 0xffffff; /* the multicast QPN */
-	wr.wr.ud.remote_qkey = V_QKEY;
-	v_post_send(a->qp, &wr);
-	v_wait(a->cq, &wc, "the multicast send");
-	v_expect_wc(&wc, IBV_WC_SEND, 12);
+	v_ud_send(a, ah, 0xffffff /* the multicast QPN */, 12, 200, 27);
 	v_wait(b->cq, &wc, "the multicast datagram at the attached QP");
 	v_expect_wc(&wc, IBV_WC_RECV, 13);
 	RG_EXPECT_EQ(wc.byte_len, 40 + 200);

@@ -149,6 +149,15 @@ struct ibv_qp *v_qp(struct vdev *dev, enum ibv_qp_type type, struct ibv_cq *cq,
 	return qp;
 }
 
+struct ibv_qp_cap v_qp_cap(struct ibv_qp *qp)
+{
+	struct ibv_qp_attr attr;
+	struct ibv_qp_init_attr init;
+
+	RG_ASSERT_EQ(ibv_query_qp(qp, &attr, IBV_QP_CAP, &init), 0);
+	return init.cap;
+}
+
 void v_ah_attr(const struct vdev *dev, struct ibv_ah_attr *ah)
 {
 	memset(ah, 0, sizeof(*ah));
@@ -381,6 +390,23 @@ void v_send_and_recv(struct ibv_qp *qp, struct ibv_send_wr *wr,
 			received = true;
 		}
 	}
+}
+
+void v_ud_send(struct vend *from, struct ibv_ah *ah, uint32_t qpn,
+	       uint64_t wr_id, uint32_t len, uint8_t seed)
+{
+	struct ibv_sge sge;
+	struct ibv_send_wr wr = V_SEND_WR(wr_id, IBV_WR_SEND, &sge);
+	struct ibv_wc wc;
+
+	v_fill(from->buf, len, seed);
+	v_sge(&sge, from->buf, len, from->mr->lkey);
+	wr.wr.ud.ah = ah;
+	wr.wr.ud.remote_qpn = qpn;
+	wr.wr.ud.remote_qkey = V_QKEY;
+	v_post_send(from->qp, &wr);
+	v_wait(from->cq, &wc, "the datagram's send");
+	v_expect_wc(&wc, IBV_WC_SEND, wr_id);
 }
 
 bool v_none_within(struct ibv_cq *cq, int ms)

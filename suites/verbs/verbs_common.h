@@ -77,6 +77,8 @@ struct ibv_mr *v_mr(struct vdev *dev, void *buf, size_t len, int access);
 /* A QP of this type in RESET, with modest capacities. */
 struct ibv_qp *v_qp(struct vdev *dev, enum ibv_qp_type type, struct ibv_cq *cq,
 		    struct ibv_srq *srq);
+/* The capacities the QP was granted (ibv_query_qp). */
+struct ibv_qp_cap v_qp_cap(struct ibv_qp *qp);
 /* The address of this port's own GID (loopback). */
 void v_ah_attr(const struct vdev *dev, struct ibv_ah_attr *ah);
 
@@ -102,6 +104,14 @@ RG_FIXTURE_DECLARE(rc_pair, struct vpair);
 /* v_pair(UD) */
 RG_FIXTURE_DECLARE(ud_pair, struct vpair);
 
+/* The initializer of a signaled work request of one scatter/gather entry:
+ * struct ibv_send_wr wr = V_SEND_WR(wr_id, opcode, &sge); */
+#define V_SEND_WR(id, op, sgep)                                                \
+	{                                                                      \
+		.wr_id = (id), .sg_list = (sgep), .num_sge = 1,                \
+		.opcode = (op), .send_flags = IBV_SEND_SIGNALED                \
+	}
+
 /* Post one work request; rg_error on a post failure. */
 void v_post_send(struct ibv_qp *qp, struct ibv_send_wr *wr);
 void v_post_recv(struct ibv_qp *qp, uint64_t wr_id, void *addr, uint32_t len,
@@ -117,6 +127,11 @@ void v_wait(struct ibv_cq *cq, struct ibv_wc *wc, const char *what);
 void v_send_and_recv(struct ibv_qp *qp, struct ibv_send_wr *wr,
 		     struct ibv_cq *cq, uint64_t recv_wr_id,
 		     struct ibv_wc *recv, const char *what);
+/* A datagram of len bytes of v_fill(seed) from the start of from's buffer
+ * to QP qpn (qkey V_QKEY) through ah, as a signaled SEND (wr_id) whose
+ * completion on from's CQ is awaited and checked. */
+void v_ud_send(struct vend *from, struct ibv_ah *ah, uint32_t qpn,
+	       uint64_t wr_id, uint32_t len, uint8_t seed);
 /* True when no completion arrives within ms. */
 bool v_none_within(struct ibv_cq *cq, int ms);
 /* The completion succeeded with this opcode and wr_id. */

@@ -22,10 +22,7 @@ RG_TEST_F(verbs, comp_cntr, device)
 	uint8_t *buf = v_buf(8192);
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_RDMA_WRITE,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(0, IBV_WR_RDMA_WRITE, &sge);
 	struct ibv_wc wc;
 	uint64_t value = 0;
 	int ret, i;

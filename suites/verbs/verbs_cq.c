@@ -72,11 +72,7 @@ RG_TEST_F(verbs, modify_cq, rc_pair)
 		.moderate = { .cq_count = 4, .cq_period = 10 },
 	};
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 41,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_RDMA_WRITE,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(41, IBV_WR_RDMA_WRITE, &sge);
 	struct ibv_wc wc;
 	int ret;
 
@@ -101,11 +97,7 @@ static void notify_case(struct vpair *p, int solicited_only)
 	void *event_ctx;
 	struct ibv_qp *rq;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 3,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(3, IBV_WR_SEND, &sge);
 	struct ibv_wc wc;
 	int marker;
 
@@ -294,11 +286,7 @@ RG_TEST_F(verbs, cq_ex_src_qp, ud_pair)
 	struct ibv_ah_attr attr;
 	struct ibv_ah *ah;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 12,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(12, IBV_WR_SEND, &sge);
 
 	v_ud_ready(&self->dev, rq);
 	v_ah_attr(&self->dev, &attr);
@@ -330,11 +318,7 @@ RG_TEST_F(verbs, cq_ex_vendor_err, rc_pair)
 		v_qp(&self->dev, IBV_QPT_RC, ibv_cq_ex_to_cq(cqx), NULL);
 	struct ibv_qp *rq = v_qp(&self->dev, IBV_QPT_RC, self->b.cq, NULL);
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 99,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(99, IBV_WR_SEND, &sge);
 	enum ibv_wc_status status;
 	uint32_t vendor;
 
@@ -376,11 +360,7 @@ RG_TEST_F(verbs, cq_ex_invalidated_rkey, rc_pair)
 	};
 	struct ibv_mw *mw;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 8,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND_WITH_INV,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(8, IBV_WR_SEND_WITH_INV, &sge);
 	uint32_t rkey;
 
 	self->b.qp = ibv_create_qp(self->dev.pd, &init);

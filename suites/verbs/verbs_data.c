@@ -31,14 +31,11 @@ static void send_case(struct vpair *p, enum ibv_wr_opcode opcode,
 {
 	struct ibv_wc wc;
 
-	if ((flags & IBV_SEND_INLINE)) {
-		struct ibv_qp_attr attr;
-		struct ibv_qp_init_attr init;
+	if (flags & IBV_SEND_INLINE) {
+		uint32_t max_inline = v_qp_cap(p->a.qp).max_inline_data;
 
-		ibv_query_qp(p->a.qp, &attr, IBV_QP_CAP, &init);
-		if (init.cap.max_inline_data < len)
-			rg_unsupported("max_inline_data is %u",
-				       init.cap.max_inline_data);
+		if (max_inline < len)
+			rg_unsupported("max_inline_data is %u", max_inline);
 	}
 	v_post_recv(p->b.qp, 0xb0b, p->b.buf, V_BUF_SIZE, p->b.mr->lkey);
 	v_fill(p->a.buf, len, 11);
@@ -139,11 +136,7 @@ static void atomic_post(struct vpair *p, enum ibv_wr_opcode opcode,
 			uint64_t add_or_compare, uint64_t swap)
 {
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = wr_id,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = opcode,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(wr_id, opcode, &sge);
 
 	v_sge(&sge, p->a.buf, 8, p->a.mr->lkey);
 	wr.wr.atomic.remote_addr = (uintptr_t)target;
@@ -301,11 +294,6 @@ RG_TEST_F(verbs, ud_send_and_ah_from_wc, ud_pair)
 	struct vend *a = &self->a, *b = &self->b;
 	struct ibv_ah_attr attr, from_wc;
 	struct ibv_ah *ah, *reply_ah;
-	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	struct ibv_grh *grh;
 
@@ -314,15 +302,7 @@ RG_TEST_F(verbs, ud_send_and_ah_from_wc, ud_pair)
 	RG_ASSERT_NOT_NULL(ah);
 
 	v_post_recv(b->qp, 1, b->buf + 4096, 40 + 256, b->mr->lkey);
-	v_fill(a->buf, 256, 17);
-	v_sge(&sge, a->buf, 256, a->mr->lkey);
-	wr.wr_id = 10;
-	wr.wr.ud.ah = ah;
-	wr.wr.ud.remote_qpn = b->qp->qp_num;
-	wr.wr.ud.remote_qkey = V_QKEY;
-	v_post_send(a->qp, &wr);
-	v_wait(a->cq, &wc, "UD send");
-	v_expect_wc(&wc, IBV_WC_SEND, 10);
+	v_ud_send(a, ah, b->qp->qp_num, 10, 256, 17);
 	v_wait(b->cq, &wc, "UD receive");
 	v_expect_wc(&wc, IBV_WC_RECV, 1);
 	RG_EXPECT_EQ(wc.byte_len, 40 + 256);
@@ -343,14 +323,7 @@ RG_TEST_F(verbs, ud_send_and_ah_from_wc, ud_pair)
 	reply_ah = ibv_create_ah_from_wc(self->dev.pd, &wc, grh, V_PORT);
 	RG_ASSERT_NOT_NULL(reply_ah);
 	v_post_recv(a->qp, 2, a->buf + 8192, 40 + 256, a->mr->lkey);
-	v_fill(b->buf, 100, 19);
-	v_sge(&sge, b->buf, 100, b->mr->lkey);
-	wr.wr_id = 11;
-	wr.wr.ud.ah = reply_ah;
-	wr.wr.ud.remote_qpn = wc.src_qp;
-	v_post_send(b->qp, &wr);
-	v_wait(b->cq, &wc, "UD reply");
-	v_expect_wc(&wc, IBV_WC_SEND, 11);
+	v_ud_send(b, reply_ah, wc.src_qp, 11, 100, 19);
 	v_wait(a->cq, &wc, "UD reply received");
 	v_expect_wc(&wc, IBV_WC_RECV, 2);
 	RG_EXPECT_EQ(wc.byte_len, 40 + 100);

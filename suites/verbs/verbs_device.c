@@ -285,10 +285,7 @@ RG_TEST_F(verbs, async_event_srq_limit, device)
 	struct ibv_srq *srq;
 	struct ibv_qp_init_attr qpi = { 0 };
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(0, IBV_WR_SEND, &sge);
 	struct ibv_recv_wr rwr = { .num_sge = 1, .sg_list = &sge }, *bad;
 	struct ibv_wc wc;
 	int i, ret;

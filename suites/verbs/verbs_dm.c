@@ -15,11 +15,7 @@ RG_TEST_F(verbs, dm, rc_pair)
 	struct ibv_dm *dm;
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 81,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_RDMA_WRITE,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(81, IBV_WR_RDMA_WRITE, &sge);
 	struct ibv_wc wc;
 	uint8_t in[64], out[64];
 

@@ -100,11 +100,7 @@ static void flow_setup(struct vdev *dev, struct vflow *f)
 static bool frame_arrives(struct vflow *f)
 {
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 71,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(71, IBV_WR_SEND, &sge);
 	struct ibv_wc wc;
 
 	memset(f->buf + 4096, 0, 4096);

@@ -11,11 +11,7 @@ static void mw_write(struct vpair *p, uint32_t rkey, uint64_t addr,
 		     uint8_t seed, struct ibv_wc *wc)
 {
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 7,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_RDMA_WRITE,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(7, IBV_WR_RDMA_WRITE, &sge);
 
 	v_fill(p->a.buf, 64, seed);
 	v_sge(&sge, p->a.buf, 64, p->a.mr->lkey);
@@ -36,29 +32,38 @@ static struct ibv_mr *mw_region(struct vpair *p)
 	return mr;
 }
 
-RG_TEST_F(verbs, mw_type1, rc_pair)
+/* A type 1 window over a page of b's buffer from offset, bound by
+ * ibv_bind_mw (wr_id 5, which *bind keeps for an unbind) on b's QP. */
+static struct ibv_mw *mw1_bound(struct vpair *p, size_t offset,
+				struct ibv_mw_bind *bind)
 {
-	struct ibv_mr *mr;
 	struct ibv_mw *mw;
-	struct ibv_mw_bind bind = { .wr_id = 5,
-				    .send_flags = IBV_SEND_SIGNALED };
 	struct ibv_wc wc;
 	int ret;
 
-	mr = mw_region(self);
-	mw = ibv_alloc_mw(self->dev.pd, IBV_MW_TYPE_1);
+	*bind = (struct ibv_mw_bind){ .wr_id = 5,
+				      .send_flags = IBV_SEND_SIGNALED };
+	bind->bind_info.mr = mw_region(p);
+	mw = ibv_alloc_mw(p->dev.pd, IBV_MW_TYPE_1);
 	if (!mw)
 		rg_unsupported_or_fail(errno, "ibv_alloc_mw(type 1)");
-	bind.bind_info.mr = mr;
-	bind.bind_info.addr = (uintptr_t)self->b.buf + 4096;
-	bind.bind_info.length = 4096;
-	bind.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_WRITE;
-	ret = ibv_bind_mw(self->b.qp, mw, &bind);
+	bind->bind_info.addr = (uintptr_t)p->b.buf + offset;
+	bind->bind_info.length = 4096;
+	bind->bind_info.mw_access_flags = IBV_ACCESS_REMOTE_WRITE;
+	ret = ibv_bind_mw(p->b.qp, mw, bind);
 	if (ret)
 		rg_unsupported_or_fail(ret, "ibv_bind_mw");
-	RG_ASSERT_EQ(ret, 0);
-	v_wait(self->b.cq, &wc, "memory window bind");
+	v_wait(p->b.cq, &wc, "memory window bind");
 	v_expect_wc(&wc, IBV_WC_BIND_MW, 5);
+	return mw;
+}
+
+RG_TEST_F(verbs, mw_type1, rc_pair)
+{
+	struct ibv_mw_bind bind;
+	struct ibv_mw *mw = mw1_bound(self, 4096, &bind);
+	struct ibv_wc wc;
+
 	mw_write(self, mw->rkey, (uintptr_t)self->b.buf + 4096 + 100, 9, &wc);
 	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 7);
 	RG_EXPECT_DATA(v_check(self->b.buf + 4096 + 100, 64, 9));
@@ -69,28 +74,11 @@ RG_TEST_F(verbs, mw_type1, rc_pair)
  * and the memory it covered keeps what it held. */
 RG_TEST_F(verbs, mw_type1_unbind, rc_pair)
 {
-	struct ibv_mr *mr;
-	struct ibv_mw *mw;
-	struct ibv_mw_bind bind = { .wr_id = 5,
-				    .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_mw_bind bind;
+	struct ibv_mw *mw = mw1_bound(self, 0, &bind);
 	struct ibv_wc wc;
-	uint32_t rkey;
-	int ret;
+	uint32_t rkey = mw->rkey;
 
-	mr = mw_region(self);
-	mw = ibv_alloc_mw(self->dev.pd, IBV_MW_TYPE_1);
-	if (!mw)
-		rg_unsupported_or_fail(errno, "ibv_alloc_mw(type 1)");
-	bind.bind_info.mr = mr;
-	bind.bind_info.addr = (uintptr_t)self->b.buf;
-	bind.bind_info.length = 4096;
-	bind.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_WRITE;
-	ret = ibv_bind_mw(self->b.qp, mw, &bind);
-	if (ret)
-		rg_unsupported_or_fail(ret, "ibv_bind_mw");
-	v_wait(self->b.cq, &wc, "memory window bind");
-	v_expect_wc(&wc, IBV_WC_BIND_MW, 5);
-	rkey = mw->rkey;
 	mw_write(self, rkey, (uintptr_t)self->b.buf + 64, 9, &wc);
 	v_expect_wc(&wc, IBV_WC_RDMA_WRITE, 7);
 	RG_ASSERT_DATA(v_check(self->b.buf + 64, 64, 9));
@@ -170,11 +158,7 @@ RG_TEST_F(verbs, mw_remote_invalidate, rc_pair)
 {
 	struct ibv_mw *mw;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 8,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND_WITH_INV,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(8, IBV_WR_SEND_WITH_INV, &sge);
 	struct ibv_wc wc;
 	uint32_t rkey;
 	unsigned int flags;

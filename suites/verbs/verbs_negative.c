@@ -17,11 +17,7 @@ static enum ibv_wc_status complete(struct vpair *p, enum ibv_wr_opcode opcode,
 				   uint32_t rkey, uint32_t len)
 {
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 99,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = opcode,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(99, opcode, &sge);
 	struct ibv_wc wc;
 
 	v_sge(&sge, p->a.buf, len, lkey);
@@ -126,8 +122,6 @@ RG_TEST(verbs, rnr_retry_exceeded)
 
 RG_TEST_F(verbs, too_many_sge, rc_pair)
 {
-	struct ibv_qp_attr attr;
-	struct ibv_qp_init_attr init;
 	struct ibv_sge *sges;
 	struct ibv_send_wr wr = { .wr_id = 1,
 				  .opcode = IBV_WR_SEND,
@@ -136,8 +130,7 @@ RG_TEST_F(verbs, too_many_sge, rc_pair)
 	uint32_t i, n;
 	int ret;
 
-	RG_ASSERT_EQ(ibv_query_qp(self->a.qp, &attr, IBV_QP_CAP, &init), 0);
-	n = init.cap.max_send_sge + 1;
+	n = v_qp_cap(self->a.qp).max_send_sge + 1;
 	sges = v_buf(n * sizeof(*sges));
 	for (i = 0; i < n; i++)
 		v_sge(&sges[i], self->a.buf + 16 * i, 16, self->a.mr->lkey);
@@ -154,15 +147,12 @@ RG_TEST_F(verbs, too_many_sge, rc_pair)
  * that does not fit is refused and named in bad_wr. */
 RG_TEST_F(verbs, send_queue_overflow, rc_pair)
 {
-	struct ibv_qp_attr attr;
-	struct ibv_qp_init_attr init;
 	struct ibv_send_wr *wrs, *bad = NULL;
 	struct ibv_sge sge;
 	uint32_t i, n;
 	int ret;
 
-	RG_ASSERT_EQ(ibv_query_qp(self->a.qp, &attr, IBV_QP_CAP, &init), 0);
-	n = init.cap.max_send_wr + 1;
+	n = v_qp_cap(self->a.qp).max_send_wr + 1;
 	wrs = v_buf(n * sizeof(*wrs));
 	v_sge(&sge, self->a.buf, 8, self->a.mr->lkey);
 	for (i = 0; i < n; i++) {
@@ -184,15 +174,12 @@ RG_TEST_F(verbs, send_queue_overflow, rc_pair)
 
 RG_TEST_F(verbs, recv_queue_overflow, rc_pair)
 {
-	struct ibv_qp_attr attr;
-	struct ibv_qp_init_attr init;
 	struct ibv_recv_wr *wrs, *bad = NULL;
 	struct ibv_sge sge;
 	uint32_t i, n;
 	int ret;
 
-	RG_ASSERT_EQ(ibv_query_qp(self->b.qp, &attr, IBV_QP_CAP, &init), 0);
-	n = init.cap.max_recv_wr + 1;
+	n = v_qp_cap(self->b.qp).max_recv_wr + 1;
 	wrs = v_buf(n * sizeof(*wrs));
 	v_sge(&sge, self->b.buf, 64, self->b.mr->lkey);
 	for (i = 0; i < n; i++) {
@@ -215,12 +202,7 @@ RG_TEST_F(verbs, post_send_in_reset, device)
 	uint8_t buf[64];
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 1,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED },
-			   *bad = NULL;
+	struct ibv_send_wr wr = V_SEND_WR(1, IBV_WR_SEND, &sge), *bad = NULL;
 	int ret;
 
 	cq = v_cq(self, 16);

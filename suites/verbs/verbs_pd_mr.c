@@ -54,11 +54,7 @@ RG_TEST_F(verbs, reg_mr_iova, rc_pair)
 {
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 1,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_RDMA_WRITE,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(1, IBV_WR_RDMA_WRITE, &sge);
 	struct ibv_wc wc;
 	uint8_t *target = v_buf(4096);
 	const uint64_t iova = 0x7e0000000000ull;
@@ -91,11 +87,7 @@ static void write_at(struct vpair *p, uint32_t rkey, uint64_t remote,
 		     uint8_t *lands, uint8_t seed, const char *what)
 {
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 31,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_RDMA_WRITE,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(31, IBV_WR_RDMA_WRITE, &sge);
 	struct ibv_wc wc;
 
 	v_fill(p->a.buf, 256, seed);
@@ -401,11 +393,7 @@ RG_TEST_F(verbs, odp_mr, rc_pair)
 	struct ibv_mr *mr;
 	struct ibv_wc wc;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 4,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(4, IBV_WR_SEND, &sge);
 
 	need_odp(&self->dev, IBV_ODP_SUPPORT,
 		 IBV_ODP_SUPPORT_WRITE | IBV_ODP_SUPPORT_RECV,
@@ -485,11 +473,7 @@ RG_TEST_F(verbs, null_mr, rc_pair)
 {
 	struct ibv_mr *null_mr = ibv_alloc_null_mr(self->dev.pd);
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 81,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(81, IBV_WR_SEND, &sge);
 	struct ibv_wc wc;
 
 	if (!null_mr)

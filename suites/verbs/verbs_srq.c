@@ -23,11 +23,7 @@ RG_TEST_F(verbs, srq, device)
 	struct ibv_sge sge;
 	struct ibv_recv_wr rwr = { .wr_id = 77, .sg_list = &sge, .num_sge = 1 },
 			   *bad;
-	struct ibv_send_wr wr = { .wr_id = 1,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(1, IBV_WR_SEND, &sge);
 	struct ibv_wc wc;
 
 	srq = ibv_create_srq(self->pd, &init);
@@ -75,10 +71,7 @@ RG_TEST_F(verbs, srq_resize, device)
 	struct ibv_mr *mr;
 	struct ibv_sge sge;
 	struct ibv_recv_wr rwr = { .sg_list = &sge, .num_sge = 1 }, *bad;
-	struct ibv_send_wr wr = { .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(0, IBV_WR_SEND, &sge);
 	struct ibv_wc wc;
 	uint32_t before;
 	int i, ret, posted;
@@ -235,11 +228,7 @@ RG_TEST_F(verbs, xrc, device)
 	struct ibv_sge sge;
 	struct ibv_recv_wr rwr = { .wr_id = 61, .sg_list = &sge, .num_sge = 1 },
 			   *rbad;
-	struct ibv_send_wr wr = { .wr_id = 62,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(62, IBV_WR_SEND, &sge);
 	struct ibv_wc wc;
 	uint32_t num = 0;
 

@@ -50,11 +50,7 @@ RG_TEST_F(verbs, td_parent_domain, rc_pair)
 	struct ibv_pd *parent;
 	struct ibv_qp *qp;
 	struct ibv_sge sge;
-	struct ibv_send_wr wr = { .wr_id = 71,
-				  .sg_list = &sge,
-				  .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED };
+	struct ibv_send_wr wr = V_SEND_WR(71, IBV_WR_SEND, &sge);
 	struct ibv_wc wc;
 
 	td = ibv_alloc_td(self->dev.ctx, &tattr);

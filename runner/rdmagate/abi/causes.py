@@ -18,7 +18,8 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from ..outputs import rundir, sarif, terminal
+from .. import terminal
+from ..outputs import rundir, sarif
 from ..stacks.layout import MANAGEMENT
 from .findings import AUDIENCES, SEVERITIES, Finding
 from .loads import LoadRun

@@ -6,7 +6,7 @@ from .. import options
 from ..kabi import record as kabi_record
 from ..outputs import records
 from ..abi import causes
-from ..outputs import terminal
+from .. import terminal
 from ..pipelines.kabi import KabiRequest, kabi_run
 from ..progress import Progress
 

@@ -7,7 +7,7 @@ from .. import options
 from ..outputs import records
 from ..pipelines.upgrade import UpgradeRequest, upgrade
 from ..progress import Progress
-from ..outputs import terminal
+from .. import terminal
 from ..pipelines import gate
 from ..upgrade import actions
 from ..upgrade.record import Upgrade

@@ -20,6 +20,7 @@ from .. import devices
 from ..abi import loads
 from ..errors import UsageError
 from ..stacks import elf, glibc, layout, tree_safety
+from ..stacks.inventory import driver_names
 
 STATUSES = ("ok", "breaks", "not checked")
 PRIVATE = re.compile(r"IBVERBS_PRIVATE_(\d+)$")
@@ -88,16 +89,6 @@ def _provider_name(path: Path) -> str:
     return match.group("name") if match else path.stem.removeprefix("lib")
 
 
-def _config_drivers(config: list[Path]) -> list[str]:
-    names = set()
-    for conf in config:
-        for line in conf.read_text(errors="replace").splitlines()[:1000]:
-            words = line.split()
-            if len(words) == 2 and words[0] == "driver":
-                names.add(words[1])
-    return sorted(names)
-
-
 def host_devices(drivers: list[str] | None) -> tuple[list[tuple[str, str]], str]:
     """(device, provider kind) the image must drive, and where they came from."""
     if drivers:
@@ -108,7 +99,7 @@ def host_devices(drivers: list[str] | None) -> tuple[list[tuple[str, str]], str]
 def providers_check(image: loads.Side, wanted: list[tuple[str, str]], source: str,
                     inject: Injected) -> Check:
     inv = image.inventory
-    configured = _config_drivers(inject.config) if inject.config else inv["drivers"]
+    configured = driver_names(inject.config) if inject.config else inv["drivers"]
     config_from = "the injected libibverbs.d" if inject.config else "its libibverbs.d"
     files = set(inv["providers"]) | {name for name, _ in inject.providers}
     if not configured:

@@ -96,17 +96,6 @@ def _perf_section(name: str, path: Path) -> dict:
 
 
 def _profile(kind, release, stack, target, capabilities, finished, notes, known) -> dict:
-    expect = {}
-    for result in finished:
-        spec = profiles.expectation_of(result)
-        if result.outcome in ("FAIL", "XFAIL"):   # reviewed: a known defect, as it says
-            spec = {key: value for key, value in known[result.test].items()
-                    if key in ("outcome", "failure", "reason", "run")}
-        if spec is None:
-            continue
-        if result.test in notes:
-            spec["note"] = notes[result.test]
-        expect[result.test] = spec
     return {
         "device": kind,
         "description": f"{kind} on Linux {release}, captured with stack {stack.name}",
@@ -121,5 +110,5 @@ def _profile(kind, release, stack, target, capabilities, finished, notes, known)
                                  *target.flags()]),
         },
         "capabilities": capabilities,
-        "expect": dict(sorted(expect.items())),
+        "expect": profiles.captured(finished, notes, known),
     }

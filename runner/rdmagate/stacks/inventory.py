@@ -76,8 +76,14 @@ def providers(root: Path, found: layout.Layout | None) -> tuple[Path, dict, list
 def drivers(root: Path, found: layout.Layout | None) -> list[str]:
     """Driver names libibverbs is configured to load (its libibverbs.d)."""
     config_dirs = found.config_dirs if found else [root / "etc" / "libibverbs.d"]
+    return driver_names([c for d in config_dirs for c in d.glob("*.driver")], root)
+
+
+def driver_names(config: list[Path], root: Path = Path("/")) -> list[str]:
+    """Driver names of these libibverbs.d files (their `driver NAME` lines),
+    each a regular file of the tree at root."""
     names = set()
-    for conf in (c for d in config_dirs for c in d.glob("*.driver")):
+    for conf in config:
         tree_safety.regular_file(root, conf)
         for line in conf.read_text(errors="replace").splitlines():
             words = line.split()

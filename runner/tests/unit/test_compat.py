@@ -99,6 +99,17 @@ class Crafted(CompatCase):
         self.assertIn("foo (--drivers foo: no provider file)", checks["providers"]["evidence"])
         self.assertNotIn("bar", checks["providers"]["evidence"])
 
+    def test_an_injected_libibverbs_d_is_what_libibverbs_reads(self):
+        conf = self.tmp / "libibverbs.d"
+        conf.mkdir()
+        (conf / "foo.driver").write_text("# the host's own\ndriver foo\n")
+        code, data, checks = self.run_image([self.base], "--drivers", "foo,bar",
+                                            "--inject", str(conf))
+        self.assertEqual((code, checks["providers"]["status"]), (1, "breaks"), checks)
+        self.assertIn("bar (--drivers bar: not in the injected libibverbs.d)",
+                      checks["providers"]["evidence"])
+        self.assertNotIn("foo", checks["providers"]["evidence"])
+
     def test_no_device_known_leaves_the_providers_not_checked(self):
         code, data, checks = self.run_image([self.base], "--host", "debian-12")
         self.assertEqual((code, data["verdict"]), (0, "GO WITH RISKS"))

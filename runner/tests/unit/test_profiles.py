@@ -212,6 +212,29 @@ class CaptureMapping(unittest.TestCase):
                                                        message="delivered 300 bytes")))
         self.assertIsNone(profiles.expectation_of(result("verbs.x", "SKIP", reason="stack lacks")))
 
+    def test_a_recapture_keeps_the_note_of_every_entry_that_stays(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "rxe-9.9.yaml"
+            path.write_text("expect:\n"
+                            "  verbs.plain: {outcome: PASS, note: passes since 6.1}\n"
+                            "  verbs.seen: {outcome: PASS, observed: a=EINVAL, note: as rdma-core}\n"
+                            "  verbs.none: {outcome: UNSUPPORTED, reason: no XRC, note: by design}\n"
+                            "  verbs.known: {outcome: FAIL, reason: r, failure: f, note: bug 7}\n"
+                            "  verbs.gone: {outcome: PASS, note: a test no longer run}\n")
+            finished = [result("verbs.plain", "PASS"),
+                        result("verbs.seen", "PASS", observed="a=EINVAL"),
+                        result("verbs.none", "UNSUPPORTED", reason="no XRC"),
+                        result("verbs.known", "FAIL", failure="f"),
+                        result("verbs.skipped", "SKIP", reason="the stack lacks it"),
+                        result("verbs.quiet", "PASS")]
+            expect = profiles.captured(finished, profiles.notes_of(path),
+                                       profiles.known_defects(path))
+        self.assertEqual(expect, {
+            "verbs.known": {"outcome": "FAIL", "reason": "r", "failure": "f", "note": "bug 7"},
+            "verbs.none": {"outcome": "UNSUPPORTED", "reason": "no XRC", "note": "by design"},
+            "verbs.plain": {"outcome": "PASS", "note": "passes since 6.1"},
+            "verbs.seen": {"outcome": "PASS", "observed": "a=EINVAL", "note": "as rdma-core"}})
+
     def test_notes_and_known_defects_survive_a_new_capture(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "rxe-9.9.yaml"
