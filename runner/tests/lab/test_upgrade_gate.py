@@ -100,7 +100,7 @@ class GateDebian11To13(unittest.TestCase):
         plotted = sum(1 for series in self.gate.perf if series.points)
         self.assertEqual(plotted, 1)
         self.assertEqual(rendered.count("<svg"), plotted)
-        self.assertEqual(rendered.count(gate.PERFTEST_ONE_GUEST), 2)
+        self.assertGreaterEqual(rendered.count(gate.PERFTEST_ONE_GUEST), 2)   # and the phase note
         self.assertIn("Measured in the lab: soft-RoCE", rendered)
         self.assertIn("GO WITH RISKS", rendered)
         report.unlink()
