@@ -23,6 +23,7 @@ member whose type or function-pointer signature changes, a struct that shrinks
 or grows where applications allocate it, an enumerator whose value changes."""
 import re
 from collections.abc import Set as AbstractSet
+from dataclasses import replace
 
 from .abixml import Corpus, Record
 from .findings import Finding
@@ -129,7 +130,21 @@ def _record(old: Record, new: Record, knowledge: dict, exports: dict) -> list[Fi
     elif added and not moved:
         found.append(Finding(where, "members added", "benign", "applications",
                              f"{name}: {', '.join(added)} in existing space", old.name))
+    hook = knowledge.get("old_hook_only", {}).get(old.name)
+    if hook:
+        found = [_implementers(f, hook) if f.audience == "applications" and
+                 f.severity in ("breaking", "review") else f for f in found]
     return found
+
+
+def _implementers(finding: Finding, hook: str) -> Finding:
+    """A layout change of a struct the old headers pass only to a driver hook
+    none of their functions calls: no application could hand it to the
+    library, so it hurts only code that implements the hook."""
+    return replace(finding, audience="providers", detail=(
+        f"{finding.detail}: no application compiled against the old headers passes it "
+        f"(they take it only as a parameter of {hook}, which none of their functions "
+        "calls); code implementing that hook lays it out the old way"))
 
 
 def _array_growth(old: Record, new: Record, functions: list[str], old_functions: list[str],
@@ -241,7 +256,9 @@ def compare(old: Corpus, new: Corpus, knowledge: dict,
             exports: dict | None = None) -> list[Finding]:
     """knowledge: what the new headers' code says of each struct, from
     headers.build: handed_out (returned by pointer), size_passed (sizeof at
-    the call site), array_passed ((struct, function) taking an array of it);
+    the call site), array_passed ((struct, function) taking an array of it),
+    old_hook_only (struct -> the driver hook, the only use the old headers
+    make of it);
     exports: the new stack's symbol -> (default version, every version)."""
     found = []
     for name, record in old.records.items():

@@ -227,5 +227,46 @@ class NoReviewThatRepeats(unittest.TestCase):
         self.assertEqual((same["kind"], same["severity"]), ("abidiff disagrees", "info"))
 
 
+class UnwiredHook(unittest.TestCase):
+    """libibverbs 1.1.8 -> rdma-core: struct ibv_mw_bind was taken only by the
+    driver hook ibv_context_ops.bind_mw, which no function of 1.1.8's headers
+    called (ibv_bind_mw came in 1.2, with the new layout): its members moved,
+    but no application could have passed the old one. A struct an inline
+    wrapper passes through its hook, or whose hook an inline calls, still
+    breaks applications."""
+    VERBS = ("#include <stdint.h>\nstruct ibv_mw_bind {\n%s};\n"
+             "struct ibv_send_wr {\n%s};\nstruct ibv_x_attr {\n%s};\n"
+             "struct ibv_context_ops {\n"
+             "\tint (*query_x)(void *ctx, struct ibv_x_attr *attr);\n"
+             "\tint (*bind_mw)(void *qp, struct ibv_mw_bind *mw_bind);\n"
+             "\tint (*post_send)(void *qp, struct ibv_send_wr *wr);\n};\n"
+             "static inline int ibv_post_send(struct ibv_context_ops *ops, "
+             "struct ibv_send_wr *wr)\n{\n\treturn ops->post_send(0, wr);\n}\n"
+             "static inline int ibv_query_x(struct ibv_context_ops *ops, void *attr)\n"
+             "{\n\treturn ops->query_x(0, attr);\n}\n")
+    OLD = ("\tuint64_t wr_id;\n\tvoid *mr;\n\tint send_flags;\n",
+           "\tuint64_t wr_id;\n\tvoid *sg_list;\n\tint opcode;\n", "\tint a;\n\tlong b;\n")
+    NEW = ("\tuint64_t wr_id;\n\tint send_flags;\n\tvoid *mr;\n",
+           "\tuint64_t wr_id;\n\tint opcode;\n\tvoid *sg_list;\n", "\tlong b;\n\tint a;\n")
+
+    def test_a_hook_no_function_calls_hurts_only_its_implementers(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            old, new = (stack(tmp / name, {"IBVERBS_1.0": ["ibv_foo"]},
+                              {"verbs.h": self.VERBS % members})
+                        for name, members in (("old", self.OLD), ("new", self.NEW)))
+            report = pair(tmp, old, new)
+        moved = {(f["symbol"], f["severity"], f["audience"])
+                 for f in found(report, kind="member moved")}
+        self.assertEqual(moved, {("ibv_mw_bind.send_flags", "breaking", "providers"),
+                                 ("ibv_mw_bind.mr", "breaking", "providers"),
+                                 ("ibv_send_wr.opcode", "breaking", "applications"),
+                                 ("ibv_send_wr.sg_list", "breaking", "applications"),
+                                 ("ibv_x_attr.a", "breaking", "applications"),
+                                 ("ibv_x_attr.b", "breaking", "applications")})
+        (said,) = found(report, symbol="ibv_mw_bind.send_flags")
+        self.assertIn("only as a parameter of ibv_context_ops.bind_mw", said["detail"])
+
+
 if __name__ == "__main__":
     unittest.main()
