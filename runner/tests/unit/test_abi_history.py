@@ -226,6 +226,30 @@ class NoReviewThatRepeats(unittest.TestCase):
         (same,) = found(report, symbol="efadv_qp_init_attr")
         self.assertEqual((same["kind"], same["severity"]), ("abidiff disagrees", "info"))
 
+    def test_a_reserved_member_carved_needs_no_review(self):
+        """abidiff says only that efadv_device_attr's uint8_t reserved[2] is
+        now uint16_t inline_buf_size_ex (rdma-core 62 to 63), which
+        rdmagate calls members added in existing space."""
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            trees = []
+            for name, member in (("old", "uint8_t reserved[2];"),
+                                 ("new", "uint16_t inline_buf_size_ex;")):
+                verbs = ("#include <stdint.h>\nstruct efadv_device_attr {\n"
+                         f"\tuint64_t comp_mask;\n\tuint16_t inline_buf_size;\n\t{member}\n"
+                         "\tuint32_t device_caps;\n};\n"
+                         "int efadv_query_device(struct efadv_device_attr *attr);\n")
+                source = ('#include "INCLUDE/verbs.h"\nint efadv_query_device('
+                          "struct efadv_device_attr *attr) { return attr->device_caps; }\n")
+                trees.append(stack(tmp / name, {"EFA_1.0": ["efadv_query_device"]},
+                                   {"verbs.h": verbs}, source, debug=True))
+            report = pair(tmp, *trees)
+            library = (Path(report["run_dir"]) / "abidiff" / "libibverbs.txt").read_text()
+        self.assertIn("inline_buf_size_ex", library)     # abidiff did see the change
+        self.assertEqual([f for f in report["findings"] if f["severity"] == "review"], [])
+        (carved,) = found(report, symbol="efadv_device_attr")
+        self.assertEqual((carved["kind"], carved["severity"]), ("members added", "benign"))
+
 
 class UnwiredHook(unittest.TestCase):
     """libibverbs 1.1.8 -> rdma-core: struct ibv_mw_bind was taken only by the
