@@ -89,6 +89,30 @@ class PrivateTypes(unittest.TestCase):
 OPCODE_STR = "const char *ibv_wr_opcode_str(int opcode);\n"
 
 
+class PrivateAddition(unittest.TestCase):
+    """rdma-core 37 added __verbs_log to IBVERBS_PRIVATE_34, which it had
+    released in 34 without it: 37's providers then failed on 36's
+    libibverbs with "undefined symbol: __verbs_log, version
+    IBVERBS_PRIVATE_34"."""
+
+    def test_a_symbol_added_to_an_unchanged_private_node_is_a_defect(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            old, new = (stack(tmp / name, {"IBVERBS_1.0": ["ibv_foo"],
+                                           "IBVERBS_PRIVATE_1": private}, {"verbs.h": ""})
+                        for name, private in (("old", ["priv_a"]),
+                                              ("new", ["priv_a", "__verbs_log"])))
+            report = pair(tmp, old, new)
+        (added,) = found(report, symbol="__verbs_log")
+        self.assertEqual((added["kind"], added["severity"], added["audience"],
+                          added["version"]),
+                         ("private symbol added without a new version node", "review",
+                          "providers", "IBVERBS_PRIVATE_1"))
+        self.assertIn("undefined symbol: __verbs_log, version IBVERBS_PRIVATE_1",
+                      added["detail"])
+        self.assertEqual(report["verdicts"]["providers"]["verdict"], "NEEDS REVIEW")
+
+
 class PublicApiUnderAPrivateNode(unittest.TestCase):
     """verbs.h declares ibv_wr_opcode_str, exported only as
     ibv_wr_opcode_str@IBVERBS_PRIVATE_N (rdma-core 49 on)."""
@@ -104,7 +128,7 @@ class PublicApiUnderAPrivateNode(unittest.TestCase):
             v49 = self.tree(tmp / "49", "IBVERBS_PRIVATE_1", True)
             v57 = self.tree(tmp / "57", "IBVERBS_PRIVATE_2", True)
             appears, replaced = pair(tmp, v48, v49), pair(tmp, v49, v57)
-        (defect,) = found(appears, symbol="ibv_wr_opcode_str", severity="review")
+        (defect,) = found(appears, symbol="ibv_wr_opcode_str", audience="applications")
         self.assertEqual((defect["kind"], defect["severity"], defect["audience"],
                           defect["version"]),
                          ("public function under a private node", "review", "applications",
