@@ -222,8 +222,8 @@ def _opening(text: str, end: int, opening: str, closing: str, stops: str = "") -
 
 def hook_only(include: list[Path], used: list[str]) -> set[tuple[str, str]]:
     """(struct, owner.hook) for a struct the headers name only in the
-    parameters of function-pointer members (driver hooks) that nothing else
-    in them names: no inline wrapper calls the hook and no prototype, member
+    parameters of members of operations tables (structs of function pointers
+    only: driver hooks) that nothing else in them names: no inline wrapper calls the hook and no prototype, member
     or sizeof carries the struct, so an application compiled against these
     headers had no function to hand it to the library (libibverbs 1.1.8's
     ibv_mw_bind, taken only by ibv_context_ops.bind_mw: no provider set it
@@ -241,10 +241,26 @@ def hook_only(include: list[Path], used: list[str]) -> set[tuple[str, str]]:
             continue
         brace = _opening(text, paren, "{", "}")
         owner = _OWNER.search(text[max(brace - 80, 0):brace]) if brace >= 0 else None
-        hooks.setdefault(use.group(1), set()).add(
-            f"{owner.group(1)}.{hook.group(1)}" if owner else hook.group(1))
+        if not owner or not _ops_table(text, brace):
+            # a callback of an attribute struct or a prototype: the library
+            # may call it, and an application implement it
+            carried.add(use.group(1))
+            continue
+        hooks.setdefault(use.group(1), set()).add(f"{owner.group(1)}.{hook.group(1)}")
     return {(struct, min(names)) for struct, names in hooks.items()
             if struct not in carried and not any(_named_elsewhere(text, h) for h in names)}
+
+
+def _ops_table(text: str, brace: int) -> bool:
+    """Whether the struct whose body opens at `brace` holds function pointers
+    only: an operations table, which the provider behind it fills."""
+    depth = 0
+    for at in range(brace, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[at], 0)
+        if depth == 0:
+            members = [m for m in text[brace + 1:at].split(";") if m.strip()]
+            return bool(members) and all(re.search(r"\(\s*\*", m) for m in members)
+    return False
 
 
 def _named_elsewhere(text: str, hook: str) -> bool:

@@ -280,10 +280,14 @@ class UnwiredHook(unittest.TestCase):
     driver hook ibv_context_ops.bind_mw, which no function of 1.1.8's headers
     called (ibv_bind_mw came in 1.2, with the new layout): its members moved,
     but no application could have passed the old one. A struct an inline
-    wrapper passes through its hook, or whose hook an inline calls, still
-    breaks applications."""
+    wrapper passes through its hook, or whose hook an inline calls, or that
+    a callback of an attribute struct takes (the library may call it and
+    an application implement it), still breaks applications."""
     VERBS = ("#include <stdint.h>\nstruct ibv_mw_bind {\n%s};\n"
              "struct ibv_send_wr {\n%s};\nstruct ibv_x_attr {\n%s};\n"
+             "struct ibv_alloc_req {\n%s};\nstruct ibv_pd_init_attr {\n\tint comp_mask;\n"
+             "\tvoid *(*alloc)(struct ibv_alloc_req *req);\n};\n"
+             "int ibv_alloc_pd_ex(struct ibv_pd_init_attr *attr);\n"
              "struct ibv_context_ops {\n"
              "\tint (*query_x)(void *ctx, struct ibv_x_attr *attr);\n"
              "\tint (*bind_mw)(void *qp, struct ibv_mw_bind *mw_bind);\n"
@@ -293,9 +297,11 @@ class UnwiredHook(unittest.TestCase):
              "static inline int ibv_query_x(struct ibv_context_ops *ops, void *attr)\n"
              "{\n\treturn ops->query_x(0, attr);\n}\n")
     OLD = ("\tuint64_t wr_id;\n\tvoid *mr;\n\tint send_flags;\n",
-           "\tuint64_t wr_id;\n\tvoid *sg_list;\n\tint opcode;\n", "\tint a;\n\tlong b;\n")
+           "\tuint64_t wr_id;\n\tvoid *sg_list;\n\tint opcode;\n", "\tint a;\n\tlong b;\n",
+           "\tint size;\n\tlong align;\n")
     NEW = ("\tuint64_t wr_id;\n\tint send_flags;\n\tvoid *mr;\n",
-           "\tuint64_t wr_id;\n\tint opcode;\n\tvoid *sg_list;\n", "\tlong b;\n\tint a;\n")
+           "\tuint64_t wr_id;\n\tint opcode;\n\tvoid *sg_list;\n", "\tlong b;\n\tint a;\n",
+           "\tlong align;\n\tint size;\n")
 
     def test_a_hook_no_function_calls_hurts_only_its_implementers(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -311,7 +317,9 @@ class UnwiredHook(unittest.TestCase):
                                  ("ibv_send_wr.opcode", "breaking", "applications"),
                                  ("ibv_send_wr.sg_list", "breaking", "applications"),
                                  ("ibv_x_attr.a", "breaking", "applications"),
-                                 ("ibv_x_attr.b", "breaking", "applications")})
+                                 ("ibv_x_attr.b", "breaking", "applications"),
+                                 ("ibv_alloc_req.size", "breaking", "applications"),
+                                 ("ibv_alloc_req.align", "breaking", "applications")})
         (said,) = found(report, symbol="ibv_mw_bind.send_flags")
         self.assertIn("only as a parameter of ibv_context_ops.bind_mw", said["detail"])
 
