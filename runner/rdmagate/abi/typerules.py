@@ -284,6 +284,17 @@ def compare(old: Corpus, new: Corpus, knowledge: dict,
     return found
 
 
+_COMPAT = re.compile(r"\bstruct _compat_(\w+)")
+
+
+def _compat_renamed(old: str, new: str) -> bool:
+    """ibv_query_port(..., struct ibv_port_attr*) -> (..., struct
+    _compat_ibv_port_attr*): rdma-core's way to grow a struct an exported
+    function fills; the exported symbol keeps the old layout under the
+    _compat_ name, and the headers send new code to a new entry point."""
+    return old != new and _COMPAT.sub(r"struct \1", new) == old
+
+
 def compare_prototypes(old: dict, new: dict, exported: set[str] | None = None,
                        not_shipped: AbstractSet[str] = frozenset()) -> list[Finding]:
     """Functions of the public headers (headers.Prototype by name): one gone
@@ -291,7 +302,8 @@ def compare_prototypes(old: dict, new: dict, exported: set[str] | None = None,
     old stack exported (nothing could link it) or its whole header is gone
     (said once, by header_not_shipped); one whose signature changed is
     called by old binaries with the old one (inline functions are compiled
-    into them), so it needs review."""
+    into them), so it needs review, unless only a parameter's struct took
+    rdma-core's _compat_ name (the exported symbol keeps the old layout)."""
     macro = "#define"
     functions = {name for name, p in old.items() if p.signature != macro}
     found = []
@@ -311,6 +323,13 @@ def compare_prototypes(old: dict, new: dict, exported: set[str] | None = None,
             found.append(Finding("headers", "prototype now a macro", "benign", "build",
                                  f"{name} is now a macro (over an inline wrapper): calls "
                                  "still compile; binaries keep the exported symbol", name))
+        elif _compat_renamed(old[name].signature, new[name].signature):
+            found.append(Finding("headers", "prototype kept for old binaries", "benign",
+                                 "applications", f"{name}: {old[name].signature} -> "
+                                 f"{new[name].signature}: the library keeps the old layout "
+                                 "under the _compat_ name for binaries built with the old "
+                                 "headers; new code reaches the new one through an inline "
+                                 "wrapper", name))
         elif same_width(old[name].signature, new[name].signature):
             found.append(Finding("headers", "prototype signedness changed", "review", "build",
                                  f"{name}: {old[name].signature} -> {new[name].signature}, the "

@@ -275,6 +275,34 @@ class NoReviewThatRepeats(unittest.TestCase):
         self.assertEqual((carved["kind"], carved["severity"]), ("members added", "benign"))
 
 
+class CompatPrototype(unittest.TestCase):
+    """libibverbs 1.1.8 -> rdma-core: ibv_query_port@IBVERBS_1.1 now takes a
+    struct _compat_ibv_port_attr, the old layout kept for old binaries
+    (new code calls an inline wrapper): 1.1.8's ibv_devinfo still works."""
+    PORT = "struct ibv_port_attr {\n\tint state;\n\tint lid;\n};\n"
+
+    def test_a_parameter_renamed_to_compat_is_kept_for_old_binaries(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            old = stack(tmp / "old", {"IBVERBS_1.1": ["ibv_query_port"]}, {"verbs.h": (
+                self.PORT + "int ibv_query_port(void *ctx, struct ibv_port_attr *attr);\n")})
+            new = stack(tmp / "new", {"IBVERBS_1.1": ["ibv_query_port"]}, {"verbs.h": (
+                self.PORT + "struct _compat_ibv_port_attr;\n"
+                "int ibv_query_port(void *ctx, struct _compat_ibv_port_attr *attr);\n")})
+            (tmp / "devinfo.c").write_text("int ibv_query_port(void *ctx, void *attr);\n"
+                                           "int main(void) { return ibv_query_port(0, 0); }\n")
+            consumers = tmp / "consumers"
+            consumers.mkdir()
+            subprocess.run(["gcc", "-o", str(consumers / "ibv_devinfo"), str(tmp / "devinfo.c"),
+                            str(old / LIB)], check=True)
+            report = pair(tmp, old, new, "--consumers", str(consumers))
+        (kept,) = found(report, symbol="ibv_query_port")
+        self.assertEqual((kept["kind"], kept["severity"], kept["audience"]),
+                         ("prototype kept for old binaries", "benign", "applications"))
+        self.assertEqual([f for f in report["findings"] if f["severity"] == "review"], [])
+        self.assertEqual(report["verdicts"]["applications"]["verdict"], "OK")
+
+
 class UnwiredHook(unittest.TestCase):
     """libibverbs 1.1.8 -> rdma-core: struct ibv_mw_bind was taken only by the
     driver hook ibv_context_ops.bind_mw, which no function of 1.1.8's headers
