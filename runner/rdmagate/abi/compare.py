@@ -150,6 +150,7 @@ def compare_stacks(old_name: str, new_name: str, suppressions: Sequence[Path] = 
             (old_abi, old_knowledge), (new_abi, knowledge) = old.headers, new.headers
             # the functions old binaries call with arrays (old headers) matter too
             knowledge = {**knowledge, "old_array_passed": old_knowledge["array_passed"],
+                         "old_hook_only": dict(old_knowledge.get("hook_only", ())),
                          "old_versions": symbol_versions(old.inventory)}
             old_corpus = abixml.read(old_abi)
             old_protos = headers.read_prototypes(old_abi.with_name("prototypes.txt"))
