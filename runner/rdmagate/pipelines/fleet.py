@@ -95,6 +95,7 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
             if places is None:
                 return _finish(record, fleet_dir, progress)
         else:
+            assert request.nodes is not None   # _validate: local nodes are counted, not listed
             needs_device = any(s.needs_device for s in chosen)
             places = [(f"local{i + 1}",
                        targets.choose(targets.Wanted(
