@@ -43,7 +43,8 @@ def _free_ports(count: int) -> list[int]:
 class Cluster:
     def __init__(self, nodes: int = 2, slow_steps_s: int = 0):
         """slow_steps_s: every task of a job step starts that much later (a
-        TaskProlog that sleeps), for a run long enough to interrupt."""
+        TaskProlog that sleeps), for a run long enough to interrupt; a
+        prolog that ends is noted in prologs_ended()."""
         self.names = [f"n{i + 1}" for i in range(nodes)]
         self.slow_steps_s = slow_steps_s
         self.procs: dict[str, subprocess.Popen] = {}
@@ -85,7 +86,9 @@ class Cluster:
         conf = self._conf(ctld, node_ports)
         if self.slow_steps_s:
             prolog = d / "task_prolog.sh"
-            prolog.write_text(f"#!/bin/sh\nsleep {int(self.slow_steps_s)}\n")
+            # a prolog killed in its sleep notes nothing
+            prolog.write_text(f"#!/bin/sh\nsleep {int(self.slow_steps_s)} && "
+                              f"echo \"$SLURMD_NODENAME $SLURM_STEP_ID\" >> {self.dir / 'prologs'}\n")
             prolog.chmod(0o755)
             conf += f"TaskProlog={prolog}\n"
         self.conf.write_text(conf)
@@ -166,6 +169,12 @@ PartitionName=held Nodes={','.join(self.names)} MaxTime=INFINITE State=UP MaxNod
         done = subprocess.run(["squeue", "-h", "-o", "%i", "--states=PENDING,RUNNING"],
                               capture_output=True, text=True, env=self.env, check=True)
         return done.stdout.split()
+
+    def prologs_ended(self) -> list[str]:
+        """"NODE STEP" of each slow step whose TaskProlog slept its time out
+        (its task then started)."""
+        path = self.dir / "prologs"
+        return path.read_text().splitlines() if path.exists() else []
 
     def kill_node(self, name: str) -> None:
         """The node dies: its slurmd and every step it runs."""

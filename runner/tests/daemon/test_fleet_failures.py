@@ -17,6 +17,9 @@ from tests import slurm_cluster
 from tests.support import RDMAGATE, REPO_ROOT, only_run, rdmagate
 
 
+SLOW_STEP_S = 120   # a step's prolog: how long its task waits
+
+
 def _wait_for(predicate, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not predicate():
@@ -103,10 +106,12 @@ class NodeDiesMidRun(unittest.TestCase):
 @unittest.skipUnless(slurm_cluster.available(), "Slurm is not installed: run ci/setup")
 class RunInterrupted(unittest.TestCase):
     def test_sigterm_cancels_the_job_and_leaves_nothing_running(self):
-        # each step waits 30 s before its task: without the cancel, the
-        # interrupted run would wait for its steps
+        # each step waits in its prolog before its task: without the cancel,
+        # the interrupted run would wait for its steps, whose prologs would
+        # end first; with it, no prolog ends, however slow the machine (the
+        # sleep is far longer than a cancel takes)
         with tempfile.TemporaryDirectory() as tmp, \
-                slurm_cluster.Cluster(2, slow_steps_s=30) as cluster:
+                slurm_cluster.Cluster(2, slow_steps_s=SLOW_STEP_S) as cluster:
             proc = subprocess.Popen([sys.executable, str(RDMAGATE), "fleet", "run",
                                      "--scheduler", "slurm", "--nodes", "2", "--suite", "api",
                                      "--results", tmp], env=cluster.env,
@@ -115,10 +120,9 @@ class RunInterrupted(unittest.TestCase):
                 _wait_for(lambda: len([c for c in _cmdlines() if c.startswith("srun ")
                                        and f"{tmp}/" in c and "preflight.sh" in c]) == 2, 240,
                           "the nodes' preflight steps")
-                started = time.monotonic()
                 proc.send_signal(signal.SIGTERM)
-                _, err = proc.communicate(timeout=120)
-                took = time.monotonic() - started
+                _, err = proc.communicate(timeout=2 * SLOW_STEP_S)
+                ended_before_exit = cluster.prologs_ended()
             finally:
                 if proc.poll() is None:
                     proc.kill()
@@ -126,10 +130,14 @@ class RunInterrupted(unittest.TestCase):
             live = cluster.live_jobs()
             _wait_for(lambda: not [p for p in _cmdlines() if tmp in p], 30,
                       "the harness processes of the run to end")
+            _wait_for(lambda: not [p for p in _cmdlines() if f"{cluster.dir}/task_prolog" in p],
+                      30, "the steps' prologs to end")
+            ended_at_all = cluster.prologs_ended()
         self.assertEqual(proc.returncode, 130, err)
         self.assertIn("interrupted", err)
         self.assertNotIn("Traceback", err)
-        self.assertLess(took, 15)
+        self.assertEqual(ended_before_exit, [], "the run waited for its steps")
+        self.assertEqual(ended_at_all, [], "a step outlived the cancel")
         self.assertEqual(live, [], "the job outlived the run")
 
 
