@@ -121,7 +121,7 @@ def prototypes(aux_info: str) -> dict[str, Prototype]:
     for line in aux_info.splitlines():
         match = _AUX_LINE.match(line)
         header = public_header(match.group("path")) if match else None
-        if not header:
+        if match is None or not header:
             continue
         decl = re.sub(r"^(extern|static)\s+(inline\s+)?", "", match.group("decl"))
         head, _, params = decl.partition(" (")
@@ -192,8 +192,8 @@ def array_passed(include: list[Path], used: list[str]) -> set[tuple[str, str]]:
                 # (entries, max_entries)
                 first = 0 if len(structs) == 1 else 1
                 after, before = structs.get(i + 1), structs.get(i - 1) if i - 1 >= first else None
-                if after or before:
-                    found.add(((after or before).group(1), function))
+                if hit := after or before:
+                    found.add((hit.group(1), function))
     return found
 
 
