@@ -1,4 +1,6 @@
 """Hardware profiles (hw-profiles/*.yaml): what each test is expected to do."""
+import enum
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -65,8 +67,29 @@ def load(name: str, profiles_dir: Path = PROFILES_DIR) -> dict:
                                     if key == "failure" else ""))
     data["expect"] = expect
     data["path"] = str(path)
-    data["judged"] = True
     return data
+
+
+class Judging(enum.Enum):
+    """What a run's outcomes are held to."""
+    PROFILE = "profile"         # the device's profile: each outcome is judged
+    NO_PROFILE = "no profile"   # none exists for the device: outcomes recorded, not judged
+    CAPTURE = "capture"         # profile capture: the raw outcomes, no expectations
+
+
+@dataclass(frozen=True, eq=False)
+class ForDevice:
+    """A device's profile as a run holds its outcomes to it."""
+    judging: Judging
+    # the profile; with NO_PROFILE an empty one naming where it would be; {} for CAPTURE
+    data: dict
+
+    @property
+    def judged(self) -> bool:
+        return self.judging is Judging.PROFILE
+
+
+CAPTURE = ForDevice(Judging.CAPTURE, {})
 
 
 def kernel_series(release: str) -> str:
@@ -88,19 +111,20 @@ def name_for(target) -> str:
     return "-".join([kind, *keyed, kernel_series(target.kernel_release())])
 
 
-def load_for_device(name: str, say=lambda text: None, profiles_dir: Path = PROFILES_DIR) -> dict:
+def load_for_device(name: str, say=lambda text: None,
+                    profiles_dir: Path = PROFILES_DIR) -> ForDevice:
     """The profile of a device; for one no profile exists of (hardware this
     project never ran on, a kernel no profile was captured on) an empty one
     that judges nothing: the run records outcomes and capabilities, and its
     exit code counts only what is wrong on any device (see unjudged_exit_code)."""
     path = profiles_dir / f"{name}.yaml"
     if path.is_file():
-        return load(name, profiles_dir)
+        return ForDevice(Judging.PROFILE, load(name, profiles_dir))
     say(f"no hardware profile {name!r} in {profiles_dir}: outcomes and capabilities are "
         f"recorded, not judged; `rdmagate profile capture` with the same --stack and "
         f"--device (or --lab) writes one")
-    return {"device": name, "description": "no profile: not judged", "judged": False,
-            "expect": {}, "path": str(path)}
+    return ForDevice(Judging.NO_PROFILE, {"device": name, "description": "no profile: not judged",
+                                          "expect": {}, "path": str(path)})
 
 
 def unjudged_exit_code(finished) -> int:

@@ -42,8 +42,9 @@ def _free_ports(count: int) -> list[int]:
 
 class Cluster:
     def __init__(self, nodes: int = 2, slow_steps_s: int = 0):
-        """slow_steps_s: every task of a job step starts that much later (a
-        TaskProlog that sleeps), for a run long enough to interrupt."""
+        """slow_steps_s: every job step's uname sleeps that long first, for
+        a run long enough to interrupt; a sleep that ends is noted in
+        slow_ends()."""
         self.names = [f"n{i + 1}" for i in range(nodes)]
         self.slow_steps_s = slow_steps_s
         self.procs: dict[str, subprocess.Popen] = {}
@@ -84,9 +85,21 @@ class Cluster:
         self.conf = d / "slurm.conf"
         conf = self._conf(ctld, node_ports)
         if self.slow_steps_s:
+            # The sleep is in the task (a TaskProlog's is not: slurmstepd
+            # lets it end before it kills the step): the TaskProlog puts a
+            # slow uname first on the task's PATH, and preflight.sh, the
+            # first step of a fleet run, starts with uname. One killed in
+            # its sleep notes nothing.
+            slow = d / "slow-bin"
+            slow.mkdir()
+            (slow / "uname").write_text(
+                f"#!/bin/sh\nsleep {int(self.slow_steps_s)} && "
+                f"echo \"$SLURMD_NODENAME $SLURM_STEP_ID\" >> {d / 'slow-ends'} && "
+                "exec /usr/bin/uname \"$@\"\n")
             prolog = d / "task_prolog.sh"
-            prolog.write_text(f"#!/bin/sh\nsleep {int(self.slow_steps_s)}\n")
-            prolog.chmod(0o755)
+            prolog.write_text(f"#!/bin/sh\necho \"export PATH={slow}:$PATH\"\n")
+            for script in (slow / "uname", prolog):
+                script.chmod(0o755)
             conf += f"TaskProlog={prolog}\n"
         self.conf.write_text(conf)
         self._spawn("slurmctld", ["slurmctld", "-D", "-i", "-f", str(self.conf)])
@@ -166,6 +179,11 @@ PartitionName=held Nodes={','.join(self.names)} MaxTime=INFINITE State=UP MaxNod
         done = subprocess.run(["squeue", "-h", "-o", "%i", "--states=PENDING,RUNNING"],
                               capture_output=True, text=True, env=self.env, check=True)
         return done.stdout.split()
+
+    def slow_ends(self) -> list[str]:
+        """"NODE STEP" of each slow step whose sleep ran its time out."""
+        path = self.dir / "slow-ends"
+        return path.read_text().splitlines() if path.exists() else []
 
     def kill_node(self, name: str) -> None:
         """The node dies: its slurmd and every step it runs."""

@@ -93,7 +93,10 @@ _TYPE_CONTEXT = re.compile(r"'(struct|union|enum) (\w+)'[^']*:$")
 _DIRECT_CHANGE = re.compile(r"type size changed|data member (?:insertion|deletion)|"
                             r"offset changed|enumerator (?:insertion|deletion|change)|"
                             r"type name changed|'\w[^']*' was (?:added|removed)|"
-                            r"data members? replaced|anonymous data member")
+                            r"data members? replaced|anonymous data member|"
+                            # a member retyped or renamed: uint8_t reserved[2] carved
+                            # into uint16_t inline_buf_size_ex (efadv_device_attr)
+                            r"entity changed from|name of '[^']*' changed to")
 
 
 def changed_types(report: str) -> set[tuple[str, str]]:

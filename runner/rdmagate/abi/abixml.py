@@ -37,8 +37,9 @@ class _Types:
     def __init__(self, root: ET.Element):
         self.by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
 
-    def spell(self, type_id: str, depth: int = 0) -> str:
-        node = self.by_id.get(type_id)
+    def spell(self, type_id: str | None, depth: int = 0) -> str:
+        """"?" for a type-id the corpus lacks or does not define."""
+        node = self.by_id.get(type_id) if type_id else None
         if node is None or depth > 40:
             return "?"
         tag, name = node.tag, node.get("name", "")
@@ -47,7 +48,8 @@ class _Types:
         if tag in ("class-decl", "union-decl", "enum-decl"):
             word = {"class-decl": "struct", "union-decl": "union", "enum-decl": "enum"}[tag]
             if name.startswith("__anonymous"):
-                inner = [m.find("var-decl").get("name", "") for m in node.findall("data-member")]
+                inner = [var.get("name", "") for m in node.findall("data-member")
+                         if (var := m.find("var-decl")) is not None]
                 return f"{word}:{node.get('size-in-bits', '?')} {{{', '.join(inner)}}}"
             return f"{word} {name}"
         if tag == "typedef-decl":
@@ -77,12 +79,24 @@ def _line(node: ET.Element) -> int:
     return int(node.get("line", 0) or 0)
 
 
+def _enumerators(node: ET.Element) -> dict[str, int]:
+    """name -> value of an enum's enumerators; one without both is not one."""
+    out = {}
+    for enumerator in node.findall("enumerator"):
+        name, value = enumerator.get("name"), enumerator.get("value")
+        if name and value:
+            out[name] = int(value)
+    return out
+
+
 def _members(node: ET.Element, base: int, types: _Types, record: Record,
              lines: dict[str, int]) -> None:
     """Members by the names C code uses: those of an anonymous struct or
     union member are reached directly, so they are listed as the parent's."""
     for member in node.findall("data-member"):
         var = member.find("var-decl")
+        if var is None:
+            continue
         offset = base + int(member.get("layout-offset-in-bits", 0))
         inner = types.by_id.get(var.get("type-id"))
         if not var.get("name") and inner is not None and inner.tag in ("class-decl", "union-decl"):
@@ -115,11 +129,11 @@ def read(path: Path) -> Corpus:
         elif node.tag == "typedef-decl":
             corpus.aliases.setdefault(name, types.spell(node.get("type-id")))
         elif node.tag == "enum-decl":
-            corpus.enums.setdefault(name, (header, {e.get("name"): int(e.get("value"))
-                                                   for e in node.findall("enumerator")}))
+            enumerators = _enumerators(node)
+            corpus.enums.setdefault(name, (header, enumerators))
             corpus.lines.setdefault(name, _line(node))
-            for enumerator in node.findall("enumerator"):   # DWARF gives them no line
-                corpus.lines.setdefault(enumerator.get("name"), _line(node))
+            for enumerator in enumerators:   # DWARF gives them no line
+                corpus.lines.setdefault(enumerator, _line(node))
     return corpus
 
 
@@ -153,12 +167,12 @@ def reachable_records(corpus: Path, functions: set[str]) -> dict[str, tuple[Reco
     types = _Types(root)
     defined: dict[str, ET.Element] = {}
     for node in root.iter():
-        if node.tag in ("class-decl", "union-decl") and node.get("name") and \
+        if node.tag in ("class-decl", "union-decl") and (name := node.get("name")) and \
                 node.get("is-declaration-only") != "yes":
-            defined.setdefault(node.get("name"), node)
-    starts = sorted(((node.get("elf-symbol-id").split("@", 1)[0], node)
-                     for node in root.iter("function-decl") if node.get("elf-symbol-id")
-                     and node.get("elf-symbol-id").split("@", 1)[0] in functions),
+            defined.setdefault(name, node)
+    starts = sorted(((function, node) for node in root.iter("function-decl")
+                     if (function := node.get("elf-symbol-id", "").split("@", 1)[0])
+                     and function in functions),
                     key=lambda start: start[0])
     found: dict[str, tuple[Record, str]] = {}   # also the library's internal types
     # breadth first from every function at once: a type is named with the

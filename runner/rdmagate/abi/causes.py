@@ -276,7 +276,11 @@ def action(cause: Cause, runs: list[LoadRun] | None = None) -> str:
         if library := _management(cause):
             return f"rebuild tools that link {library} ({kind} {name} {word})"
         if cause.severity == "breaking":
-            return f"rebuild applications that use {kind} {name} ({root.library}: it {word})"
+            # a type only providers' hooks take (typerules._implementers)
+            hurt = {f.audience for f in cause.findings if f.severity == "breaking"}
+            who = "providers" if "providers" in hurt and "applications" not in hurt \
+                else "applications"
+            return f"rebuild {who} that use {kind} {name} ({root.library}: it {word})"
         return f"review code that allocates or copies {kind} {name} ({root.library})"
     if cause.id == KERNEL:
         return f"rebuild out-of-tree kernel modules for {_new_release(cause)}"

@@ -100,12 +100,12 @@ def _private_abi(old: Side, new: Side, scratch: Path) -> list[Finding]:
     signatures, and the layouts of the types they pass (struct
     verbs_context_ops, struct verbs_sysfs_dev, ...). Without debug info those
     layouts cannot be seen: said, when the private node stayed."""
-    libs = [side.libs.get("libibverbs") for side in (old, new)]
-    if all(libs) and filecmp.cmp(libs[0], libs[1], shallow=False):
+    old_lib, new_lib = old.libs.get("libibverbs"), new.libs.get("libibverbs")
+    if old_lib and new_lib and filecmp.cmp(old_lib, new_lib, shallow=False):
         return []   # one library on both sides (a stack on another kernel): nothing moved
     node = _same_private_node(old, new)
-    debug = [bool(p) and elf.is_elf(p) and elf.has_debug_info(p) for p in libs]
-    if not all(debug):
+    debug = [p is not None and elf.is_elf(p) and elf.has_debug_info(p) for p in (old_lib, new_lib)]
+    if not (old_lib and new_lib and all(debug)):
         if node is None:
             return []
         # a recorded baseline holds what the stripped library held: no types
@@ -118,7 +118,7 @@ def _private_abi(old: Side, new: Side, scratch: Path) -> list[Finding]:
                         "a new node; compare builds with debug info to know", version=node)]
     scratch.mkdir(parents=True, exist_ok=True)
     corpora = [scratch / f"libibverbs-{i}.abi" for i in range(2)]
-    sigs = [abixml.function_signatures(p, corpus) for p, corpus in zip(libs, corpora)]
+    sigs = [abixml.function_signatures(p, corpus) for p, corpus in zip((old_lib, new_lib), corpora)]
     found = symbols.private_signatures(old.inventory, new.inventory, sigs[0], sigs[1],
                                        "from debug info")
     if node is not None:
@@ -150,6 +150,7 @@ def compare_stacks(old_name: str, new_name: str, suppressions: Sequence[Path] = 
             (old_abi, old_knowledge), (new_abi, knowledge) = old.headers, new.headers
             # the functions old binaries call with arrays (old headers) matter too
             knowledge = {**knowledge, "old_array_passed": old_knowledge["array_passed"],
+                         "old_hook_only": dict(old_knowledge.get("hook_only", ())),
                          "old_versions": symbol_versions(old.inventory)}
             old_corpus = abixml.read(old_abi)
             old_protos = headers.read_prototypes(old_abi.with_name("prototypes.txt"))

@@ -76,9 +76,9 @@ def check(info: elf.ElfInfo, target: dict, label: str,
         impact.missing_versions += sorted(f"{v} ({library})" for v in versions if v not in nodes)
     rdma_imports = [(s, v, lib) for s, v, lib in info.imports if lib in rdma or
                     (lib is None and needed)]
-    for symbol, version, library in rdma_imports:
-        if library in target:
-            nodes, pairs, names = target[library]
+    for symbol, version, soname in rdma_imports:
+        if soname in target:
+            nodes, pairs, names = target[soname]
             if version in nodes and (symbol, version) not in pairs:
                 impact.missing_symbols.append(f"{symbol}@{version}")
         if changed and symbol in changed and changed[symbol] in ("", version):

@@ -76,7 +76,7 @@ def verdicts(findings: list[Finding]) -> dict[str, dict]:
         mine = [f for f in findings if f.audience == audience]
         counts = {s: sum(1 for f in mine if f.severity == s) for s in SEVERITIES}
         worst = next((s for s in SEVERITIES if counts[s]), None)
-        verdict = {"breaking": "BREAKS", "review": "NEEDS REVIEW"}.get(worst, "OK")
+        verdict = {"breaking": "BREAKS", "review": "NEEDS REVIEW"}.get(worst or "", "OK")
         out[audience] = {"verdict": verdict, "counts": counts}
     return out
 

@@ -121,7 +121,7 @@ def prototypes(aux_info: str) -> dict[str, Prototype]:
     for line in aux_info.splitlines():
         match = _AUX_LINE.match(line)
         header = public_header(match.group("path")) if match else None
-        if not header:
+        if match is None or not header:
             continue
         decl = re.sub(r"^(extern|static)\s+(inline\s+)?", "", match.group("decl"))
         head, _, params = decl.partition(" (")
@@ -192,9 +192,83 @@ def array_passed(include: list[Path], used: list[str]) -> set[tuple[str, str]]:
                 # (entries, max_entries)
                 first = 0 if len(structs) == 1 else 1
                 after, before = structs.get(i + 1), structs.get(i - 1) if i - 1 >= first else None
-                if after or before:
-                    found.add(((after or before).group(1), function))
+                if hit := after or before:
+                    found.add((hit.group(1), function))
     return found
+
+
+# a function-pointer member's name before its parameter list: `(*bind_mw)(`
+_HOOK = re.compile(r"\(\s*\*\s*(\w+)\s*\)\s*$")
+# a use of a struct, not its definition or a forward declaration
+_STRUCT_USE = re.compile(r"\bstruct\s+(\w+)\b(?!\s*[{;])")
+_OWNER = re.compile(r"\bstruct\s+(\w+)\s*$")
+
+
+def _opening(text: str, end: int, opening: str, closing: str, stops: str = "") -> int:
+    """The position of the unmatched `opening` before `end`; -1 when none
+    or when one of `stops` comes first."""
+    depth = 0
+    for at in range(end - 1, -1, -1):
+        if text[at] in stops:
+            return -1
+        if text[at] == closing:
+            depth += 1
+        elif text[at] == opening:
+            if depth == 0:
+                return at
+            depth -= 1
+    return -1
+
+
+def hook_only(include: list[Path], used: list[str]) -> set[tuple[str, str]]:
+    """(struct, owner.hook) for a struct the headers name only in the
+    parameters of members of operations tables (structs of function pointers
+    only: driver hooks) that nothing else in them names: no inline wrapper calls the hook and no prototype, member
+    or sizeof carries the struct, so an application compiled against these
+    headers had no function to hand it to the library (libibverbs 1.1.8's
+    ibv_mw_bind, taken only by ibv_context_ops.bind_mw: no provider set it
+    and no function of 1.1.8 called it; ibv_bind_mw came in 1.2)."""
+    text = re.sub(r"/\*.*?\*/|//[^\n]*", " ", "\n".join(_text(include, h) for h in used),
+                  flags=re.S)
+    hooks: dict[str, set[str]] = {}
+    carried = set()
+    for use in _STRUCT_USE.finditer(text):
+        # a parameter list holds no statement or block
+        paren = _opening(text, use.start(), "(", ")", ";{}")
+        hook = _HOOK.search(text[max(paren - 80, 0):paren]) if paren >= 0 else None
+        if not hook:
+            carried.add(use.group(1))
+            continue
+        brace = _opening(text, paren, "{", "}")
+        owner = _OWNER.search(text[max(brace - 80, 0):brace]) if brace >= 0 else None
+        if not owner or not _ops_table(text, brace):
+            # a callback of an attribute struct or a prototype: the library
+            # may call it, and an application implement it
+            carried.add(use.group(1))
+            continue
+        hooks.setdefault(use.group(1), set()).add(f"{owner.group(1)}.{hook.group(1)}")
+    return {(struct, min(names)) for struct, names in hooks.items()
+            if struct not in carried and not any(_named_elsewhere(text, h) for h in names)}
+
+
+def _ops_table(text: str, brace: int) -> bool:
+    """Whether the struct whose body opens at `brace` holds function pointers
+    only: an operations table, which the provider behind it fills."""
+    depth = 0
+    for at in range(brace, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[at], 0)
+        if depth == 0:
+            members = [m for m in text[brace + 1:at].split(";") if m.strip()]
+            return bool(members) and all(re.search(r"\(\s*\*", m) for m in members)
+    return False
+
+
+def _named_elsewhere(text: str, hook: str) -> bool:
+    """Whether the headers name a hook other than where they declare it: an
+    inline calling it (ops->bind_mw(...), verbs_get_ctx_op(ctx, bind_mw))."""
+    name = hook.rpartition(".")[2]
+    named = len(re.findall(rf"\b{name}\b", text))
+    return named > len(re.findall(rf"\(\s*\*\s*{name}\s*\)", text))
 
 
 def macros(include: list[Path], used: list[str]) -> dict[str, str]:
@@ -233,7 +307,8 @@ def build(root: Path, found, out_dir: Path) -> tuple[Path, dict, list[str]]:
         aux = protos.read_text(errors="replace")
         knowledge = {"handed_out": set(_RETURNS_POINTER.findall(aux)),
                      "size_passed": size_passed(include, used),
-                     "array_passed": array_passed(include, used)}
+                     "array_passed": array_passed(include, used),
+                     "hook_only": hook_only(include, used)}
         declared = prototypes(aux)
         declared.update({name: Prototype(MACRO, header) for name, header in
                          macros(include, used).items() if name not in declared})
@@ -252,7 +327,10 @@ def _prefix_maps(root: Path, work: Path) -> list[str]:
     return maps
 
 
-KNOWLEDGE_KINDS = ("handed_out", "size_passed", "array_passed")   # array_passed: struct function
+# array_passed: struct function; hook_only: struct owner.hook (absent from
+# files written before it: none known, so nothing is judged unreachable)
+KNOWLEDGE_KINDS = ("handed_out", "size_passed", "array_passed", "hook_only")
+PAIRS = ("array_passed", "hook_only")
 CACHE_FORMAT = 4      # of the files cached beside a stack: 2 keeps each prototype's header, 3 arrays,
                       # 4 the corpus's paths as installed
 
@@ -271,9 +349,9 @@ def read_knowledge(path: Path) -> dict:
                                   start=1):
         words = line.split()
         if not words or words[0] not in knowledge or \
-                len(words) != (3 if words[0] == "array_passed" else 2):
+                len(words) != (3 if words[0] in PAIRS else 2):
             raise UsageError(f"{path}:{number}: not a 'kind struct' (or 'array_passed "
-                             "struct function') line")
+                             "struct function', 'hook_only struct owner.hook') line")
         knowledge[words[0]].add(tuple(words[1:]) if len(words) == 3 else words[1])
     return knowledge
 

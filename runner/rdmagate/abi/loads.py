@@ -167,9 +167,8 @@ def choose_root(candidates: list[Path | None], floor: str | None) -> Path | None
 
 
 def _floor(files: list[Path]) -> str | None:
-    floors = [glibc.highest(elf.read_elf(f).version_needs.get("libc.so.6", []))
-              for f in files if f.exists()]
-    floors = [f for f in floors if f]
+    needs = (elf.read_elf(f).version_needs.get("libc.so.6", []) for f in files if f.exists())
+    floors = [f for f in map(glibc.highest, needs) if f]
     return max(floors, key=glibc.parse) if floors else None
 
 

@@ -75,7 +75,14 @@ def _private(name: str, a: dict, b: dict) -> list[Finding]:
     found = [Finding(name, "private symbol removed", "breaking", "providers",
                      f"providers calling {s}@{v} no longer load, though the private ABI "
                      "number did not change", s, v) for s, v in sorted(old - new)]
-    found += [Finding(name, "private symbol added", "info", "providers", f"new: {s}@{v}", s, v)
+    # rdma-core bumps the private node on any change, additions too
+    # (Documentation/versioning.md), so that a provider and a libibverbs
+    # of different builds refuse each other by the node's name
+    found += [Finding(name, "private symbol added without a new version node", "review",
+                      "providers", f"{s}@{v}: {v} was already released without it, so a "
+                      "provider built against the new library that calls it fails on the old "
+                      f"one with \"undefined symbol: {s}, version {v}\" instead of a missing "
+                      "node; the addition needs a new IBVERBS_PRIVATE node", s, v)
               for s, v in sorted(new - old)]
     return found
 

@@ -23,6 +23,7 @@ member whose type or function-pointer signature changes, a struct that shrinks
 or grows where applications allocate it, an enumerator whose value changes."""
 import re
 from collections.abc import Set as AbstractSet
+from dataclasses import replace
 
 from .abixml import Corpus, Record
 from .findings import Finding
@@ -129,7 +130,21 @@ def _record(old: Record, new: Record, knowledge: dict, exports: dict) -> list[Fi
     elif added and not moved:
         found.append(Finding(where, "members added", "benign", "applications",
                              f"{name}: {', '.join(added)} in existing space", old.name))
+    hook = knowledge.get("old_hook_only", {}).get(old.name)
+    if hook:
+        found = [_implementers(f, hook) if f.audience == "applications" and
+                 f.severity in ("breaking", "review") else f for f in found]
     return found
+
+
+def _implementers(finding: Finding, hook: str) -> Finding:
+    """A layout change of a struct the old headers pass only to a driver hook
+    none of their functions calls: no application could hand it to the
+    library, so it hurts only code that implements the hook."""
+    return replace(finding, audience="providers", detail=(
+        f"{finding.detail}: no application compiled against the old headers passes it "
+        f"(they take it only as a parameter of {hook}, which none of their functions "
+        "calls); code implementing that hook lays it out the old way"))
 
 
 def _array_growth(old: Record, new: Record, functions: list[str], old_functions: list[str],
@@ -241,7 +256,9 @@ def compare(old: Corpus, new: Corpus, knowledge: dict,
             exports: dict | None = None) -> list[Finding]:
     """knowledge: what the new headers' code says of each struct, from
     headers.build: handed_out (returned by pointer), size_passed (sizeof at
-    the call site), array_passed ((struct, function) taking an array of it);
+    the call site), array_passed ((struct, function) taking an array of it),
+    old_hook_only (struct -> the driver hook, the only use the old headers
+    make of it);
     exports: the new stack's symbol -> (default version, every version)."""
     found = []
     for name, record in old.records.items():
@@ -267,6 +284,17 @@ def compare(old: Corpus, new: Corpus, knowledge: dict,
     return found
 
 
+_COMPAT = re.compile(r"\bstruct _compat_(\w+)")
+
+
+def _compat_renamed(old: str, new: str) -> bool:
+    """ibv_query_port(..., struct ibv_port_attr*) -> (..., struct
+    _compat_ibv_port_attr*): rdma-core's way to grow a struct an exported
+    function fills; the exported symbol keeps the old layout under the
+    _compat_ name, and the headers send new code to a new entry point."""
+    return old != new and _COMPAT.sub(r"struct \1", new) == old
+
+
 def compare_prototypes(old: dict, new: dict, exported: set[str] | None = None,
                        not_shipped: AbstractSet[str] = frozenset()) -> list[Finding]:
     """Functions of the public headers (headers.Prototype by name): one gone
@@ -274,7 +302,8 @@ def compare_prototypes(old: dict, new: dict, exported: set[str] | None = None,
     old stack exported (nothing could link it) or its whole header is gone
     (said once, by header_not_shipped); one whose signature changed is
     called by old binaries with the old one (inline functions are compiled
-    into them), so it needs review."""
+    into them), so it needs review, unless only a parameter's struct took
+    rdma-core's _compat_ name (the exported symbol keeps the old layout)."""
     macro = "#define"
     functions = {name for name, p in old.items() if p.signature != macro}
     found = []
@@ -294,6 +323,13 @@ def compare_prototypes(old: dict, new: dict, exported: set[str] | None = None,
             found.append(Finding("headers", "prototype now a macro", "benign", "build",
                                  f"{name} is now a macro (over an inline wrapper): calls "
                                  "still compile; binaries keep the exported symbol", name))
+        elif _compat_renamed(old[name].signature, new[name].signature):
+            found.append(Finding("headers", "prototype kept for old binaries", "benign",
+                                 "applications", f"{name}: {old[name].signature} -> "
+                                 f"{new[name].signature}: the library keeps the old layout "
+                                 "under the _compat_ name for binaries built with the old "
+                                 "headers; new code reaches the new one through an inline "
+                                 "wrapper", name))
         elif same_width(old[name].signature, new[name].signature):
             found.append(Finding("headers", "prototype signedness changed", "review", "build",
                                  f"{name}: {old[name].signature} -> {new[name].signature}, the "

@@ -35,8 +35,8 @@ def records(fleet: Fleet, fleet_dir: Path) -> list[tuple[dict, Result]]:
             out.append((props, Result(f"{suite}.tested", suite, "tested", "ERROR",
                                       reason=f"not tested: {pair.reason}", message=pair.reason)))
         for v in pair.verdicts:
-            outcome = {"as the fleet": "PASS", "off the fleet": "FAIL"}.get(v.get("verdict"),
-                                                                           "ERROR")
+            outcome = {"as the fleet": "PASS", "off the fleet": "FAIL"}.get(
+                v.get("verdict", ""), "ERROR")
             reason = v.get("verdict", "")
             text = (f"{v['metric']} {v['value']:.4g}: {v['ratio']}x the fleet's median "
                     f"{v['fleet_median']:.4g}") if "value" in v else v.get("error", "")

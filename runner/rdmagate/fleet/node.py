@@ -80,7 +80,7 @@ def run_node(node: Node, target, work: NodeSuites) -> Node:
         if at is not target:   # the suites' kernel is the guest's, not the node's
             node.kernel = at.kernel_release()
         profile = profiles.load_for_device(profiles.name_for(at))
-        node.profile = Path(profile["path"]).stem
+        node.profile = Path(profile.data["path"]).stem
         run_dir = fleet_dir / "nodes" / node.name
         run_dir.mkdir(parents=True)
         node.run_dir = str(run_dir.relative_to(fleet_dir))

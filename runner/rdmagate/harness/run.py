@@ -24,8 +24,7 @@ class SuiteRun:
     fetched: FetchedStack
     suites: list
     target: targets.Target
-    profile: dict | None              # None: no expectations (profile capture keeps raw outcomes);
-                                      # one with judged False: none exists, nothing is judged
+    profile: profiles.ForDevice       # judged against, absent, or captured (profiles.CAPTURE)
     results_dir: str | None = None
     command: rundir.Command = "check"
     label: str | None = None          # the run directory's name (default: the stack's)
@@ -36,11 +35,6 @@ class SuiteRun:
     timeout_s: int = plan.DEFAULT_TIMEOUT_S
     run_dir: Path | None = None       # an empty directory to run in (a fleet's nodes/<node>/)
     not_run: dict = field(default_factory=dict)   # capture: known defects with run: false
-
-    @property
-    def judged(self) -> bool:
-        """Outcomes are judged against a profile (not captured, and one exists)."""
-        return self.profile is not None and self.profile.get("judged", True)
 
     @property
     def in_harness(self) -> list:
@@ -107,18 +101,17 @@ def _plan(run: SuiteRun, harness: Path | None, progress: Progress) -> _Started:
     """The run directory, its run.json and plan.json (with the profile's
     expectations when judged)."""
     expect = {}
-    if run.judged:
+    if run.profile.judged:
         # The harness checks the expectations against its tests too; listing
         # them here names the profile in the error, where it can run here.
         known = None if run.fetched.needs_rootfs or not harness else build.list_tests(harness)
-        assert run.profile is not None   # judged: there is a profile
-        expect = profiles.expectations(run.profile, known)
+        expect = profiles.expectations(run.profile.data, known)
     expect.update(run.not_run)
     run_dir, record = _start(run, versions={"harness": str(harness),
                                             "rdma_core": run.stack.rdma_core})
     plan.write(plan.build(run.stack.name, run.target.device, [s.name for s in run.in_harness],
                           list(run.filters), expect=expect, timeout_s=run.timeout_s,
-                          capture=not run.judged),
+                          capture=not run.profile.judged),
                run_dir / "plan.json")
     progress.say(f"running {', '.join(s.name for s in run.suites)} on "
                  f"{run.target.describe()}; results in {run_dir}")
@@ -137,13 +130,13 @@ def _run(run: SuiteRun, started: _Started, progress: Progress) -> None:
     gone = target.gone()
     if gone:
         raise InfraError(gone)
-    if started.harness and run.judged and run.profile is not None \
-            and run.profile.get("capabilities"):
-        compared = compare_capabilities(run_dir, run.profile)
+    if started.harness and run.profile.judged and run.profile.data.get("capabilities"):
+        compared = compare_capabilities(run_dir, run.profile.data)
         append_results(compared, run_dir / "results.jsonl")
         _follow(run_dir, progress, ktap.document("capabilities", compared))
-    context = suites.Context(run.stack, run.fetched, target, run.profile,
-                             Path(run.profile["path"]).stem if run.profile else target.kind,
+    captured = run.profile.judging is profiles.Judging.CAPTURE
+    context = suites.Context(run.stack, run.fetched, target, None if captured else run.profile.data,
+                             target.kind if captured else Path(run.profile.data["path"]).stem,
                              run_dir, progress.say)
     for suite in (s for s in run.suites if not s.in_harness):
         # after the harness, which starts results.jsonl afresh
@@ -193,12 +186,12 @@ def _finish(run: SuiteRun, started: _Started, progress: Progress) -> CheckDone:
             progress.say(line)
     finished = driver.write_junit(run_dir)
     code = _exit_code(started.status, finished)
-    if run.profile is not None and not run.judged:
+    if run.profile.judging is profiles.Judging.NO_PROFILE:
         # Only what is wrong on any device counts; an infrastructure
         # failure stays one.
         if code == EXIT_UNEXPECTED:
             code = profiles.unjudged_exit_code(finished)
-        progress.say(f"not judged: no hardware profile {Path(run.profile['path']).name}; "
+        progress.say(f"not judged: no hardware profile {Path(run.profile.data['path']).name}; "
                      f"{len(finished)} outcomes and the device's capabilities (devinfo.txt) "
                      f"recorded in {run_dir}; `rdmagate profile capture --stack "
                      f"{run.stack.name} {' '.join(run.target.flags())}` writes the profile")
@@ -214,8 +207,9 @@ def _start(run: SuiteRun, **fields) -> tuple[Path, rundir.RunRecord]:
     record = rundir.RunRecord(run_dir, run.command, stack=run.stack.name,
                               device=run.target.device, where=run.target.name,
                               where_why=run.target.why, suites=[s.name for s in run.suites],
-                              profile=run.profile["path"] if run.profile else None,
-                              judged=run.profile.get("judged", True) if run.profile else None,
+                              profile=run.profile.data.get("path"),
+                              judged=None if run.profile.judging is profiles.Judging.CAPTURE
+                              else run.profile.judged,
                               **fields)
     return run_dir, record
 

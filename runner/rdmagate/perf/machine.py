@@ -141,7 +141,7 @@ def loaded(m: dict | None) -> float | None:
 
 
 def same(a: dict | None, b: dict | None) -> bool:
-    return bool(a) and bool(b) and all(a.get(k) == b.get(k) for k in FINGERPRINT)
+    return bool(a and b and all(a.get(k) == b.get(k) for k in FINGERPRINT))
 
 
 def describe(m: dict | None) -> str:

@@ -104,12 +104,12 @@ def runs_of(found: dict, name: str, rounds: int) -> dict:
             "higher_is_better": good[0]["higher_is_better"], "failed": len(passes) - len(good)}
 
 
-def merge(into: dict, more: dict) -> dict:
+def merge(into: dict | None, more: dict) -> dict:
     """The runs of a measurement from two boots, as one (errors kept when
     neither boot measured it)."""
     if "runs" not in more:
         return into or more
-    if "runs" not in (into or {}):
+    if into is None or "runs" not in into:
         return dict(more)
     return dict(into, runs=into["runs"] + more["runs"],
                 boots=into.get("boots", 1) + more.get("boots", 1),

@@ -154,7 +154,7 @@ def run_sweep(target, run_dir: Path, sweep: Sweep, say=lambda text: None,
 
 def _versions(out: Path) -> dict:
     """versions.txt: 'package perftest (4.5+0.17-1) ...' and 'ib_x Version: 6.06'."""
-    found = {}
+    found: dict[str, str | None] = {}
     path = out / "versions.txt"
     for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
         key, _, rest = line.partition(" ")

@@ -254,10 +254,11 @@ def compare(a_runs, b_runs, threshold: float, confidence: float = 0.99,
         terms.append((adjust.var, adjust.df))
     # the runs' own variance already holds a little of the boot effect (1/runs
     # of it a side); adding the whole of it again errs on the wide side
-    boot_var = boot.sd ** 2 * sum(1 / n for n in boots if n > 0) \
-        if boot and boot.sd > 0 and any(boots) else 0.0
-    if boot_var:
-        terms.append((boot_var, boot.df))
+    boot_var = 0.0
+    if boot and boot.sd > 0 and any(boots):
+        boot_var = boot.sd ** 2 * sum(1 / n for n in boots if n > 0)
+        if boot_var:
+            terms.append((boot_var, boot.df))
     var = sum(v for v, _ in terms)
     # Welch-Satterthwaite; a zero variance (identical runs) gives the df of the rest,
     # and a variance known exactly (df infinite: identical calibrations) counts none
@@ -267,7 +268,7 @@ def compare(a_runs, b_runs, threshold: float, confidence: float = 0.99,
     low, high = math.exp(diff - half), math.exp(diff + half)
     verdict = verdict_of(math.exp(diff), low, high, threshold)
     note = ""
-    if verdict == "inconclusive" and boot_var > var / 2:   # say why it cannot tell
+    if verdict == "inconclusive" and boot and boot_var > var / 2:   # say why it cannot tell
         note = (f"boots differ by sd {boot.sd:.2f} here: {' and '.join(map(str, boots))} "
                 "boots leave the interval wider than the threshold (more boots narrow it)")
     return Comparison(math.exp(diff), low, high, verdict, a.samples, b.samples, a.runs,

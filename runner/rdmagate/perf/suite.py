@@ -237,7 +237,7 @@ def run(stack, fetched, target, profile_name: str, profile: dict | None, run_dir
         result = session.results.get(name, {})
         if "runs" not in result:
             return True           # not measured: more runs cannot help
-        found = history.compare(entries(), name, result["runs"], limit, session.machine,
+        found = history.compare(entries(), name, result["runs"], limit, session.machine or {},
                                 session.calibration, result.get("boots", 1))
         if found:
             recent[name] = found

@@ -95,6 +95,7 @@ def fleet(request: FleetRequest, progress: Progress) -> FleetDone:
             if places is None:
                 return _finish(record, fleet_dir, progress)
         else:
+            assert request.nodes is not None   # _validate: local nodes are counted, not listed
             needs_device = any(s.needs_device for s in chosen)
             places = [(f"local{i + 1}",
                        targets.choose(targets.Wanted(
@@ -191,7 +192,7 @@ def _pairs(mode: str, nodes: list[Node], stack, fleet_dir: Path, progress,
                     # the profile of the pair's device (the lab's: the guests' kernel)
                     name = profiles.name_for(target)
                     pairs.against_baseline([pair], pair_baseline.path_for(name, stack.name),
-                                           perf_suite.threshold(profiles.load_for_device(name)))
+                                           perf_suite.threshold(profiles.load_for_device(name).data))
             except InfraError as err:
                 pair.status, pair.reason = NOT_TESTED, str(err)
             progress.say(f"pair {server}-{client} (round {number}): {pair.status}"

@@ -9,12 +9,15 @@ A, and A's build on B's libraries, each on its own kernel in the lab or on
 the device), perf (A and B measured in the same session: native latency per
 size with the statistical verdict, perftest bandwidth; B against its stored
 baseline where one exists)."""
+import dataclasses
 import json
 import os
 import socket
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from ..harness import build
 from .. import profiles, stacks, suites, targets
@@ -29,6 +32,7 @@ from ..perf.budget import Budget
 from ..harness.run import SuiteRun, run_suites
 from ..kabi import record as kabi_record
 from ..progress import Progress
+from ..stacks import names
 from ..upgrade import record, verdict
 
 PHASES = ("fetch", "abi", "kabi", "api", "verbs", "perf")
@@ -63,9 +67,50 @@ class UpgradeRequest:
         return self.use_lab or self.nodes == 2   # two nodes are lab guests
 
 
+@dataclass
+class Fetched:
+    """fetch: what each side is."""
+    old: record.Side
+    new: record.Side
+
+
+@dataclass
+class AbiFound:
+    abi: record.Abi
+    consumers: list[record.Consumer]
+
+
+@dataclass
+class VerbsRun:
+    verbs: record.Verbs | None      # None until a column ends
+    coverage: dict[str, dict[str, dict[str, Any]]]   # column -> library -> coverage.json entry
+    commands: list[str]             # each column's check, to reproduce it
+    device_driver: str | None
+
+
+@dataclass
+class PerfMeasured:
+    series: list[record.Series]
+    baseline: list[record.AgainstBaseline]
+
+
+# what a phase returns, and the gate alone puts into the record
+Section = Fetched | AbiFound | record.Kabi | record.Api | VerbsRun | PerfMeasured
+Keep = Callable[[Section], None]
+
+
+class PhaseFailed(InfraError):
+    """A phase that failed after it found something: its section is kept."""
+
+    def __init__(self, message: str, section: Section):
+        super().__init__(message)
+        self.section = section
+
+
 class Gate:
     """The phases of one request; self.upgrade is upgrade.json as it stands,
-    written after every phase with the verdict its sections give."""
+    written after every phase with the verdict its sections give. Each phase
+    returns its section and a note; only the gate writes them into the record."""
 
     def __init__(self, request: UpgradeRequest, run_dir: Path, progress: Progress):
         old, new = request.old, request.new
@@ -84,6 +129,8 @@ class Gate:
             f"{socket.gethostname()} ({os.uname().release})", record.Side(old),
             record.Side(new), f"{old} build on {new}",
             [record.Phase(p, "not run", 0, "not reached") for p in PHASES],
+            # the gate's own command first, then each verbs column's check
+            [names.redact(" ".join(["rdmagate", *sys.argv[1:]]))],
             versions={"rdmagate": rundir.git_revision()}, nodes=request.nodes)
 
     # -- bookkeeping -------------------------------------------------------
@@ -96,55 +143,96 @@ class Gate:
         entry.status, entry.seconds, entry.note = status, round(seconds, 1), note
         self.save()
 
+    def keep(self, section: Section) -> None:
+        """A phase's section into the record: the one place phases' findings enter it."""
+        up = self.upgrade
+        match section:
+            case Fetched():
+                up.old, up.new = section.old, section.new
+            case AbiFound():
+                up.abi, up.consumers = section.abi, section.consumers
+            case record.Kabi():
+                up.kabi = section
+            case record.Api():
+                up.api = section
+            case VerbsRun():
+                up.verbs, up.coverage = section.verbs, section.coverage
+                up.commands = up.commands[:1] + section.commands
+                up.device_driver = section.device_driver
+            case PerfMeasured():
+                up.perf, up.baseline = section.series, section.baseline
+
+    def keep_now(self, section: Section) -> None:
+        """A section kept and written at once: what a long phase found so far
+        stays in upgrade.json if the rest of it fails or is interrupted."""
+        self.keep(section)
+        self.save()
+
     def run(self) -> record.Upgrade:
-        steps = {"fetch": self.fetch, "abi": self.abi, "kabi": self.kabi, "api": self.api, "verbs": self.verbs,
-                 "perf": self.perf}
         for name in PHASES:
             if name in self.skip:
                 self.phase(name, "not run", 0, "skipped (--skip)")
-                continue
-            if name != "fetch" and len(self.stacks) < 2:
+            elif name != "fetch" and len(self.stacks) < 2:
                 self.phase(name, "not run", 0, "the stacks could not be fetched")
-                continue
-            started = time.monotonic()
-            self.progress.say(f"upgrade: phase {name}")
-            try:
-                note = steps[name]()
-                self.phase(name, "done", time.monotonic() - started, note)
-            except (InfraError, UsageError) as err:
-                self.phase(name, "failed", time.monotonic() - started, str(err))
-                self.progress.say(f"upgrade: phase {name} failed: {err}")
-            except KeyboardInterrupt:
-                self.phase(name, "failed", time.monotonic() - started, "interrupted")
-                raise
+            else:
+                self.run_phase(name)
         return self.upgrade
 
+    def run_phase(self, name: str) -> None:
+        """One phase, its section kept and its status, time and note recorded."""
+        # fetch, abi and verbs keep what they found so far through keep_now
+        steps: dict[str, Callable[[], tuple[Section, str]]] = {
+            "fetch": lambda: self.fetch(self.keep_now), "abi": lambda: self.abi(self.keep_now),
+            "kabi": self.kabi, "api": self.api, "verbs": lambda: self.verbs(self.keep_now),
+            "perf": self.perf}
+        started = time.monotonic()
+        self.progress.say(f"upgrade: phase {name}")
+        try:
+            section, note = steps[name]()
+            self.keep(section)
+            self.phase(name, "done", time.monotonic() - started, note)
+        except (InfraError, UsageError) as err:
+            if isinstance(err, PhaseFailed):
+                self.keep(err.section)
+            self.phase(name, "failed", time.monotonic() - started, str(err))
+            self.progress.say(f"upgrade: phase {name} failed: {err}")
+        except KeyboardInterrupt:
+            self.phase(name, "failed", time.monotonic() - started, "interrupted")
+            raise
+
     # -- phases ------------------------------------------------------------
-    def fetch(self) -> str:
-        for key, side in (("from", self.upgrade.old), ("to", self.upgrade.new)):
-            stack = stacks.resolve(side.name)
+    def fetch(self, keep: Keep) -> tuple[Fetched, str]:
+        """Both stacks, each side kept as it is fetched: A's facts stand when
+        B cannot be fetched."""
+        sides = [record.Side(name) for name in self.names]
+        for i, (key, name) in enumerate(zip(("from", "to"), self.names)):
+            stack = stacks.resolve(name)
             fetched = stacks.fetch(stack, say=self.progress.say)
             self.stacks[key] = (stack, fetched)
-            side.rdma_core = stack.rdma_core
-            side.kernel = (stack.kernel or {}).get("release") if stack.kind == "debian" else None
-            side.perftest = next((version for name, version in stack.packages
-                                  if name == "perftest"), None)
-        return f"{self.names[0]} and {self.names[1]} fetched"
+            sides[i] = record.Side(
+                name, stack.rdma_core,
+                (stack.kernel or {}).get("release") if stack.kind == "debian" else None,
+                next((version for package, version in stack.packages if package == "perftest"),
+                     None))
+            keep(Fetched(*sides))
+        return Fetched(*sides), f"{self.names[0]} and {self.names[1]} fetched"
 
-    def abi(self) -> str:
+    def abi(self, keep: Keep) -> tuple[AbiFound, str]:
         report = compare_stacks(self.names[0], self.names[1], [suppress.DEFAULT],
                                 say=self.progress.say, consumers=self.consumers)
         found = report.record()
         findings.write(found, self.run_dir / "findings.json")
-        abi = self.upgrade.abi = record.Abi(dict(found.verdicts), list(found.findings))
-        self.upgrade.consumers = [record.Consumer.of(c) for c in found.consumers]
-        abi.loads = self.provider_loads(report)   # the report shows a disagreement too
-        problems = loads.problems(abi.loads, report.findings)
-        if problems:
-            raise InfraError("the provider loads and the static rules disagree: " + problems[0])
+        abi = record.Abi(dict(found.verdicts), list(found.findings))
+        consumers = [record.Consumer.of(c) for c in found.consumers]
+        keep(AbiFound(abi, consumers))   # the findings stand if the loads fail
+        abi = dataclasses.replace(abi, loads=self.provider_loads(report))
+        problems = loads.problems(abi.loads or [], report.findings)
+        if problems:   # the report shows the disagreement too
+            raise PhaseFailed("the provider loads and the static rules disagree: " + problems[0],
+                              AbiFound(abi, consumers))
         # told as the verdict counts it (decided() tells it again once the
         # device, whose provider's removal alone breaks, is known)
-        return verdict.abi_note(self.upgrade.abi, self.upgrade.device_driver)
+        return AbiFound(abi, consumers), verdict.abi_note(abi, self.upgrade.device_driver)
 
     def provider_loads(self, report) -> list[loads.LoadRun]:
         """Each stack's providers loaded with the other's libibverbs, into
@@ -156,7 +244,7 @@ class Gate:
         loads.write(loads.LoadsFile(*self.names, runs), self.run_dir / "providers.json")
         return runs
 
-    def kabi(self) -> str:
+    def kabi(self) -> tuple[record.Kabi, str]:
         """The kernel side: RDMA exports A to B and, with modules, whether each
         loads on B (proven in a guest of B's kernel when the gate runs in the lab)."""
         from .kabi import KabiRequest, kabi   # the kernel side, one pipeline
@@ -164,14 +252,13 @@ class Gate:
                                   lab=self.use_lab and bool(self.modules)), self.progress)
         found = kabi_record.of(report)
         kabi_record.write(found, self.run_dir / "kabi.json")
-        self.upgrade.kabi = found.section(bool(self.modules),
-                                          [report.old.release, report.new.release])
+        section = found.section(bool(self.modules), [report.old.release, report.new.release])
         loads = sum(1 for m in report.modules if m.loads)
-        return (f"{found.summary.exports_compared} RDMA exports, {found.verdict.verdict}" +
+        return section, (f"{found.summary.exports_compared} RDMA exports, {found.verdict.verdict}" +
                 (f"; {loads} of {len(report.modules)} modules load on {report.new.release}"
                  if self.modules else ""))
 
-    def api(self) -> str:
+    def api(self) -> tuple[record.Api, str]:
         notes = []
         for key in ("from", "to"):
             stack, fetched = self.stacks[key]
@@ -183,20 +270,21 @@ class Gate:
                 if key == "to" and err.compile_error:
                     # The suites are code written for the old stack: not
                     # compiling against the new headers is an API break.
-                    self.upgrade.api = record.Api(False, f"the suites do not compile against "
-                                                         f"{stack.name}'s headers: {err}")
-                    return self.upgrade.api.error
+                    api = record.Api(False, f"the suites do not compile against "
+                                            f"{stack.name}'s headers: {err}")
+                    return api, api.error
                 raise
             notes.append(f"suites built against {stack.name}")
-        self.upgrade.api = record.Api(True, "")
-        return "; ".join(notes)
+        return record.Api(True, ""), "; ".join(notes)
 
     def _target(self, key: str, nodes: int = 1):
         stack, fetched = self.stacks[key]
         return targets.choose(targets.Wanted(stack.name, self.device, self.use_lab, True,
                                              fetched.needs_rootfs, nodes))
 
-    def verbs(self) -> str:
+    def verbs(self, keep: Keep) -> tuple[VerbsRun, str]:
+        """B, A, and A's build on B: each column kept as it ends, so an
+        interrupted gate still reports the columns that finished."""
         chosen = suites.device_suites()
         old, new = self.names
         compat = self.upgrade.compat_column
@@ -206,11 +294,14 @@ class Gate:
         messages: dict = {}
         coverage: dict = {}
         cut_short: dict = {}   # column -> why it stopped early
+        commands: list[str] = []
+        section = VerbsRun(None, coverage, commands, self.upgrade.device_driver)
         base = self.run_dir / "runs"
         for column, key, built_for in runs:
             stack, fetched = self.stacks[key]
             target = self._target(key)
-            self.upgrade.device_driver = target.kind
+            section.device_driver = target.kind
+            keep(section)   # the device is known before its run ends
             profile = profiles.load_for_device(profiles.name_for(target), say=self.progress.say)
             harness = self.harness.get(built_for) if built_for else None
             if built_for and harness is None:
@@ -235,17 +326,17 @@ class Gate:
             if measured.is_file():
                 coverage[column] = {lib: {k: v for k, v in d.items()}
                                     for lib, d in json.loads(measured.read_text()).items()}
-            self.upgrade.commands.append(" ".join(
+            commands.append(" ".join(
                 ["rdmagate", "check", "--stack", stack.name,
                  *(["--built-for", old] if built_for else []), *target.flags()]))
-            self.upgrade.verbs = record.Verbs(columns, tests, messages, cut_short)
-            self.upgrade.coverage = coverage
-            self.save()
+            section.verbs = record.Verbs(columns, tests, messages, cut_short)
+            keep(section)
         if cut_short:
-            raise InfraError("; ".join(f"{column}: {why}" for column, why in cut_short.items()))
-        return f"{len(tests)} tests in {len(columns)} columns"
+            raise PhaseFailed("; ".join(f"{column}: {why}" for column, why in cut_short.items()),
+                              section)
+        return section, f"{len(tests)} tests in {len(columns)} columns"
 
-    def perf(self) -> str:
+    def perf(self) -> tuple[PerfMeasured, str]:
         threshold = perf_suite.threshold(None)
         budget = Budget(PERF_BUDGET_S)
         sessions: dict = {}
@@ -307,11 +398,11 @@ class Gate:
         if one_guest:
             for series in perftest_series:
                 series.not_measured = PERFTEST_ONE_GUEST
-        self.upgrade.perf = [self._latency_series(sessions, boot, threshold, where),
-                             *perftest_series]
-        self.upgrade.baseline = self._against_baseline(b, threshold, where)
+        measured = PerfMeasured([self._latency_series(sessions, boot, threshold, where),
+                                 *perftest_series],
+                                self._against_baseline(b, threshold, where))
         boots = f"{a.boots} and {b.boots} boots" if where == "lab" else f"{a.boots} and {b.boots} runs"
-        return (f"{sum(len(s) for s in samples.values())} measurements in {boots}, "
+        return measured, (f"{sum(len(s) for s in samples.values())} measurements in {boots}, "
                 f"threshold {threshold:.0%}, {where}"
                 + (", virtual ns on the instruction clock" if b.clock == clock.INSTRUCTIONS
                    else "") + ("; bandwidth " + PERFTEST_ONE_GUEST if one_guest else "")

@@ -58,7 +58,7 @@ def capture(request: CaptureRequest, progress: Progress) -> Captured:
     known = profiles.known_defects(out)   # before the run: a bad entry costs no run
 
     not_run = {test: dict(spec) for test, spec in known.items() if spec.get("run") is False}
-    done = run_suites(SuiteRun(stack, fetched, chosen, target, None,
+    done = run_suites(SuiteRun(stack, fetched, chosen, target, profiles.CAPTURE,
                                results_dir=request.results_dir, command="profile",
                                label=name, not_run=not_run), progress)
     run_dir, finished = done.run_dir, done.finished

@@ -1,13 +1,11 @@
 """The upgrade pipeline: the gate A to B (gate.py runs its phases), its
 outputs written also when it is killed, and its exit code."""
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..report import page
 from ..outputs import rundir
 from .. import stacks
-from ..stacks import names
 from ..kabi import modules as kabi_modules
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_UNEXPECTED, UsageError
 from ..progress import Progress
@@ -38,7 +36,6 @@ def upgrade(request: UpgradeRequest, progress: Progress) -> UpgradeDone:
                               device=request.device or "auto",
                               where="lab" if request.in_lab else "auto")
     the_gate = gate.Gate(request, run_dir, progress)
-    the_gate.upgrade.commands.insert(0, names.redact(" ".join(["rdmagate", *sys.argv[1:]])))
     try:
         the_gate.run()
     finally:

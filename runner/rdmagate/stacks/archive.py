@@ -144,10 +144,11 @@ class Archive:
         if wanted:
             with locked(self.debs):
                 self._download(wanted)
-        missing = [f"{n}={v}" for n, v in packages if self.cached(n, v) is None]
+        debs = [self.cached(n, v) for n, v in packages]
+        missing = [f"{n}={v}" for (n, v), deb in zip(packages, debs) if deb is None]
         if missing:
             raise InfraError(f"apt reported success but did not deliver {', '.join(missing)}")
-        return [self.cached(n, v) for n, v in packages]
+        return [deb for deb in debs if deb is not None]
 
     def _check_cached(self, packages: list[tuple[str, str]]) -> None:
         """Each cached .deb of packages checked against the size and SHA256
@@ -159,8 +160,8 @@ class Archive:
         index = self._index([(n, v) for n, v in packages if self.cached(n, v)])
         for name, version in packages:
             deb = self.cached(name, version)
-            why = deb and _differs(deb, index.get((name, version)))
-            if why:
+            why = _differs(deb, index.get((name, version))) if deb else None
+            if deb and why:
                 self.say(f"cached {deb.name} {why}: fetching it again")
                 deb.unlink()
 
@@ -170,12 +171,13 @@ class Archive:
         done = self._apt("apt-cache", "show", "--", *(f"{n}={v}" for n, v in packages))
         if done.returncode != 0:
             raise InfraError(f"cannot read the {self.suite} index: {_first_error(done.stderr)}")
-        out = {}
+        out: dict[tuple[str, str], tuple[int, str]] = {}
         for record in done.stdout.split("\n\n"):
             fields = dict(line.split(": ", 1) for line in record.splitlines()
                           if ": " in line and not line.startswith(" "))
-            if fields.get("Size", "").isdigit() and fields.get("SHA256"):
-                out[fields.get("Package"), fields.get("Version")] = \
+            if fields.get("Size", "").isdigit() and fields.get("SHA256") and \
+                    "Package" in fields and "Version" in fields:
+                out[fields["Package"], fields["Version"]] = \
                     (int(fields["Size"]), fields["SHA256"].lower())
         return out
 

@@ -40,16 +40,22 @@ def fetch(stack: Stack, say=lambda text: None, cache: Path | None = None,
           mirror: str | None = None, with_rootfs: bool = True) -> FetchedStack:
     if stack.kind == "host":
         return _checked(stack, Path("/"), None)
-    if stack.kind == "prefix":
-        return _checked(stack, stack.prefix, None)
-    if stack.kind in packages.KINDS:
-        root = packages.unpacked(stack.kind, stack.prefix, stack.name, say, cache)
-        fetched = _checked(stack, root, None)
-        if fetched.needs_rootfs and with_rootfs and stack.kind == "debs":
-            fetched.rootfs = _set_rootfs(fetched, cache, mirror, say)
-        return fetched
     if stack.kind in image.KINDS:
         return _image(stack, say, cache)
+    if stack.kind == "prefix" or stack.kind in packages.KINDS:
+        directory = stack.prefix
+        if directory is None:
+            raise UsageError(f"stack {stack.name}: a {stack.kind} stack names no directory")
+        if stack.kind == "prefix":
+            return _checked(stack, directory, None)
+        root = packages.unpacked(stack.kind, directory, stack.name, say, cache)
+        fetched = _checked(stack, root, None)
+        # a rootfs is needed only for a glibc floor above the host's
+        if fetched.needs_rootfs and fetched.glibc_floor and with_rootfs and stack.kind == "debs":
+            fetched.rootfs = _set_rootfs(fetched, fetched.glibc_floor, directory, mirror, say)
+        return fetched
+    if stack.suite is None:
+        raise UsageError(f"stack {stack.name}: a {stack.kind} stack names no suite")
     entry = stack_cache(stack, cache)
     root = entry / "root"
     with locked(entry):
@@ -83,18 +89,19 @@ def _image(stack: Stack, say, cache: Path | None) -> FetchedStack:
     return fetched
 
 
-def _set_rootfs(fetched: FetchedStack, cache: Path | None, mirror: str | None, say) -> Path:
+def _set_rootfs(fetched: FetchedStack, floor: str, package_dir: Path, mirror: str | None,
+                say) -> Path:
     """The root file system a package set runs in: the oldest known suite
     whose libc6 meets its floor and whose packages meet its Depends' versions
     (sid's libibverbs1 needs libnl-3-200 >= 3.11, which trixie lacks), keyed
     by that suite beside the set's tree."""
     order = {suite: i for i, suite in enumerate(archive.SUITES)}
-    suites = sorted({s.suite for s in map(resolve, known()) if s.kind == "debian"},
+    suites = sorted({s.suite for s in map(resolve, known()) if s.kind == "debian" and s.suite},
                     key=order.__getitem__)
     stack = fetched.stack
-    wanted = rootfs.depends(packages.package_files(stack.kind, stack.prefix, stack.name))
+    wanted = rootfs.depends(packages.package_files(stack.kind, package_dir, stack.name))
     skipped: list[str] = []   # said when the tree is built, not at every run
-    suite = rootfs.choose_suite(stack.name, fetched.glibc_floor, suites,
+    suite = rootfs.choose_suite(stack.name, floor, suites,
                                 lambda s: rootfs.suite_glibc(s, mirror),
                                 lambda s: rootfs.unmet(s, wanted, mirror), skipped.append)
     entry = fetched.root.parent
@@ -132,5 +139,7 @@ def kernel_debs(stack: Stack, say=lambda text: None, cache: Path | None = None,
         raise UsageError(f"stack {stack.name} names no kernel")
     pairs = [(p["name"], p["version"]) for p in stack.kernel["packages"]]
     suite = stack.kernel.get("suite") or stack.suite
+    if suite is None:
+        raise UsageError(f"stack {stack.name}: its kernel names no suite to fetch it from")
     return archive.Archive(suite, cache, mirror, say).download(pairs)
 

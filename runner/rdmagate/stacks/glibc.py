@@ -2,6 +2,8 @@
 import os
 import re
 
+from ..errors import InfraError
+
 VERSION = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){1,2}")   # a floor as inventories keep it: 2.34
 
 
@@ -20,4 +22,7 @@ def highest(versions) -> str | None:
 
 def host_glibc() -> str:
     # "glibc 2.36" on a GNU system
-    return os.confstr("CS_GNU_LIBC_VERSION").split()[-1]
+    version = os.confstr("CS_GNU_LIBC_VERSION")
+    if version is None:
+        raise InfraError("this host's C library is not GNU libc (no CS_GNU_LIBC_VERSION)")
+    return version.split()[-1]

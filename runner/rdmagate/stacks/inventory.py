@@ -134,8 +134,8 @@ def glibc_floor(root: Path, found: layout.Layout | None) -> str | None:
         paths += [tree_safety.regular_file(root, p)
                   for p in found.provider_dir.glob("lib*-rdmav*.so")
                   if (p.exists() or p.is_symlink()) and not _dangling(root, p)]
-    floors = [glibc.highest(elf.read_elf(p).version_needs.get("libc.so.6", [])) for p in paths]
-    floors = [f for f in floors if f]
+    needs = (elf.read_elf(p).version_needs.get("libc.so.6", []) for p in paths)
+    floors = [f for f in map(glibc.highest, needs) if f]
     return max(floors, key=glibc.parse) if floors else None
 
 

@@ -152,13 +152,13 @@ def detect(root: Path) -> Layout | None:
         found = ldconfig_path(LIBRARIES["libibverbs"])
         lib_dirs = [found.parent] if found and found.exists() else []
         lib_dirs += [root / d for d in LIB_DIRS if (root / d).is_dir() and root / d not in lib_dirs]
-        where = ("host /usr", [root], [root / "usr"])
+        kind, roots, bases = "host /usr", [root], [root / "usr"]
     else:
         where = _locate(root)
         if where is None:
             return None
-        lib_dirs = [d for base in where[2] for d in _lib_dirs(base)]
-    kind, roots, bases = where
+        kind, roots, bases = where
+        lib_dirs = [d for base in bases for d in _lib_dirs(base)]
     out = Layout(kind, roots, lib_dirs,
                  [b / "include" for b in bases if (b / "include" / "infiniband").is_dir()],
                  tree=root)

@@ -1,6 +1,7 @@
 """Stack manifests (stacks/*.yaml) and the built-in kinds host and prefix:."""
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from .. import files
 from ..errors import UsageError
@@ -101,7 +102,7 @@ def _image(kind: str, name: str) -> Stack:
                  prefix=path)
 
 
-def _fail(path: Path, field_name: str, problem: str):
+def _fail(path: Path, field_name: str, problem: str) -> NoReturn:
     raise UsageError(f"{path}: field {field_name}: {problem}")
 
 

@@ -26,6 +26,7 @@ def run_here(argv: list[str], on_line, env: dict | None = None, with_stderr: boo
                                 text=True, errors="replace", env=env, start_new_session=True)
     except OSError as err:
         raise InfraError(f"cannot run {argv[0]}: {err.strerror}") from None
+    assert proc.stdout is not None   # stdout=PIPE
     try:
         guard: contextlib.AbstractContextManager = contextlib.nullcontext()
         if interruptible:

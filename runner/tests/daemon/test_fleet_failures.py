@@ -17,6 +17,9 @@ from tests import slurm_cluster
 from tests.support import RDMAGATE, REPO_ROOT, only_run, rdmagate
 
 
+SLOW_STEP_S = 120   # how long each step sleeps before its work
+
+
 def _wait_for(predicate, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not predicate():
@@ -103,22 +106,25 @@ class NodeDiesMidRun(unittest.TestCase):
 @unittest.skipUnless(slurm_cluster.available(), "Slurm is not installed: run ci/setup")
 class RunInterrupted(unittest.TestCase):
     def test_sigterm_cancels_the_job_and_leaves_nothing_running(self):
-        # each step waits 30 s before its task: without the cancel, the
-        # interrupted run would wait for its steps
+        # each step sleeps in its task first: without the cancel, the
+        # interrupted run would wait for its steps, whose sleeps would end
+        # first; with it, no sleep ends, however slow the machine (the sleep
+        # is far longer than a cancel takes)
         with tempfile.TemporaryDirectory() as tmp, \
-                slurm_cluster.Cluster(2, slow_steps_s=30) as cluster:
+                slurm_cluster.Cluster(2, slow_steps_s=SLOW_STEP_S) as cluster:
             proc = subprocess.Popen([sys.executable, str(RDMAGATE), "fleet", "run",
                                      "--scheduler", "slurm", "--nodes", "2", "--suite", "api",
                                      "--results", tmp], env=cluster.env,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
-                _wait_for(lambda: len([c for c in _cmdlines() if c.startswith("srun ")
-                                       and f"{tmp}/" in c and "preflight.sh" in c]) == 2, 240,
+                # both nodes' preflight steps in their sleep (not a count of
+                # srun processes: srun forks a helper of the same command line)
+                _wait_for(lambda: len([c for c in _cmdlines()
+                                       if f"{cluster.dir}/slow-bin/uname" in c]) == 2, 240,
                           "the nodes' preflight steps")
-                started = time.monotonic()
                 proc.send_signal(signal.SIGTERM)
-                _, err = proc.communicate(timeout=120)
-                took = time.monotonic() - started
+                _, err = proc.communicate(timeout=2 * SLOW_STEP_S)
+                ended_before_exit = cluster.slow_ends()
             finally:
                 if proc.poll() is None:
                     proc.kill()
@@ -126,10 +132,14 @@ class RunInterrupted(unittest.TestCase):
             live = cluster.live_jobs()
             _wait_for(lambda: not [p for p in _cmdlines() if tmp in p], 30,
                       "the harness processes of the run to end")
+            _wait_for(lambda: not [p for p in _cmdlines() if f"{cluster.dir}/slow-bin" in p],
+                      30, "the steps' sleeps to end")
+            ended_at_all = cluster.slow_ends()
         self.assertEqual(proc.returncode, 130, err)
         self.assertIn("interrupted", err)
         self.assertNotIn("Traceback", err)
-        self.assertLess(took, 15)
+        self.assertEqual(ended_before_exit, [], "the run waited for its steps")
+        self.assertEqual(ended_at_all, [], "a step outlived the cancel")
         self.assertEqual(live, [], "the job outlived the run")
 
 

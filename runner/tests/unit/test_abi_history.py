@@ -89,6 +89,30 @@ class PrivateTypes(unittest.TestCase):
 OPCODE_STR = "const char *ibv_wr_opcode_str(int opcode);\n"
 
 
+class PrivateAddition(unittest.TestCase):
+    """rdma-core 37 added __verbs_log to IBVERBS_PRIVATE_34, which it had
+    released in 34 without it: 37's providers then failed on 36's
+    libibverbs with "undefined symbol: __verbs_log, version
+    IBVERBS_PRIVATE_34"."""
+
+    def test_a_symbol_added_to_an_unchanged_private_node_is_a_defect(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            old, new = (stack(tmp / name, {"IBVERBS_1.0": ["ibv_foo"],
+                                           "IBVERBS_PRIVATE_1": private}, {"verbs.h": ""})
+                        for name, private in (("old", ["priv_a"]),
+                                              ("new", ["priv_a", "__verbs_log"])))
+            report = pair(tmp, old, new)
+        (added,) = found(report, symbol="__verbs_log")
+        self.assertEqual((added["kind"], added["severity"], added["audience"],
+                          added["version"]),
+                         ("private symbol added without a new version node", "review",
+                          "providers", "IBVERBS_PRIVATE_1"))
+        self.assertIn("undefined symbol: __verbs_log, version IBVERBS_PRIVATE_1",
+                      added["detail"])
+        self.assertEqual(report["verdicts"]["providers"]["verdict"], "NEEDS REVIEW")
+
+
 class PublicApiUnderAPrivateNode(unittest.TestCase):
     """verbs.h declares ibv_wr_opcode_str, exported only as
     ibv_wr_opcode_str@IBVERBS_PRIVATE_N (rdma-core 49 on)."""
@@ -104,7 +128,7 @@ class PublicApiUnderAPrivateNode(unittest.TestCase):
             v49 = self.tree(tmp / "49", "IBVERBS_PRIVATE_1", True)
             v57 = self.tree(tmp / "57", "IBVERBS_PRIVATE_2", True)
             appears, replaced = pair(tmp, v48, v49), pair(tmp, v49, v57)
-        (defect,) = found(appears, symbol="ibv_wr_opcode_str", severity="review")
+        (defect,) = found(appears, symbol="ibv_wr_opcode_str", audience="applications")
         self.assertEqual((defect["kind"], defect["severity"], defect["audience"],
                           defect["version"]),
                          ("public function under a private node", "review", "applications",
@@ -225,6 +249,107 @@ class NoReviewThatRepeats(unittest.TestCase):
         self.assertEqual([f for f in report["findings"] if f["severity"] == "review"], [])
         (same,) = found(report, symbol="efadv_qp_init_attr")
         self.assertEqual((same["kind"], same["severity"]), ("abidiff disagrees", "info"))
+
+    def test_a_reserved_member_carved_needs_no_review(self):
+        """abidiff says only that efadv_device_attr's uint8_t reserved[2] is
+        now uint16_t inline_buf_size_ex (rdma-core 62 to 63), which
+        rdmagate calls members added in existing space."""
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            trees = []
+            for name, member in (("old", "uint8_t reserved[2];"),
+                                 ("new", "uint16_t inline_buf_size_ex;")):
+                verbs = ("#include <stdint.h>\nstruct efadv_device_attr {\n"
+                         f"\tuint64_t comp_mask;\n\tuint16_t inline_buf_size;\n\t{member}\n"
+                         "\tuint32_t device_caps;\n};\n"
+                         "int efadv_query_device(struct efadv_device_attr *attr);\n")
+                source = ('#include "INCLUDE/verbs.h"\nint efadv_query_device('
+                          "struct efadv_device_attr *attr) { return attr->device_caps; }\n")
+                trees.append(stack(tmp / name, {"EFA_1.0": ["efadv_query_device"]},
+                                   {"verbs.h": verbs}, source, debug=True))
+            report = pair(tmp, *trees)
+            library = (Path(report["run_dir"]) / "abidiff" / "libibverbs.txt").read_text()
+        self.assertIn("inline_buf_size_ex", library)     # abidiff did see the change
+        self.assertEqual([f for f in report["findings"] if f["severity"] == "review"], [])
+        (carved,) = found(report, symbol="efadv_device_attr")
+        self.assertEqual((carved["kind"], carved["severity"]), ("members added", "benign"))
+
+
+class CompatPrototype(unittest.TestCase):
+    """libibverbs 1.1.8 -> rdma-core: ibv_query_port@IBVERBS_1.1 now takes a
+    struct _compat_ibv_port_attr, the old layout kept for old binaries
+    (new code calls an inline wrapper): 1.1.8's ibv_devinfo still works."""
+    PORT = "struct ibv_port_attr {\n\tint state;\n\tint lid;\n};\n"
+
+    def test_a_parameter_renamed_to_compat_is_kept_for_old_binaries(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            old = stack(tmp / "old", {"IBVERBS_1.1": ["ibv_query_port"]}, {"verbs.h": (
+                self.PORT + "int ibv_query_port(void *ctx, struct ibv_port_attr *attr);\n")})
+            new = stack(tmp / "new", {"IBVERBS_1.1": ["ibv_query_port"]}, {"verbs.h": (
+                self.PORT + "struct _compat_ibv_port_attr;\n"
+                "int ibv_query_port(void *ctx, struct _compat_ibv_port_attr *attr);\n")})
+            (tmp / "devinfo.c").write_text("int ibv_query_port(void *ctx, void *attr);\n"
+                                           "int main(void) { return ibv_query_port(0, 0); }\n")
+            consumers = tmp / "consumers"
+            consumers.mkdir()
+            subprocess.run(["gcc", "-o", str(consumers / "ibv_devinfo"), str(tmp / "devinfo.c"),
+                            str(old / LIB)], check=True)
+            report = pair(tmp, old, new, "--consumers", str(consumers))
+        (kept,) = found(report, symbol="ibv_query_port")
+        self.assertEqual((kept["kind"], kept["severity"], kept["audience"]),
+                         ("prototype kept for old binaries", "benign", "applications"))
+        self.assertEqual([f for f in report["findings"] if f["severity"] == "review"], [])
+        self.assertEqual(report["verdicts"]["applications"]["verdict"], "OK")
+
+
+class UnwiredHook(unittest.TestCase):
+    """libibverbs 1.1.8 -> rdma-core: struct ibv_mw_bind was taken only by the
+    driver hook ibv_context_ops.bind_mw, which no function of 1.1.8's headers
+    called (ibv_bind_mw came in 1.2, with the new layout): its members moved,
+    but no application could have passed the old one. A struct an inline
+    wrapper passes through its hook, or whose hook an inline calls, or that
+    a callback of an attribute struct takes (the library may call it and
+    an application implement it), still breaks applications."""
+    VERBS = ("#include <stdint.h>\nstruct ibv_mw_bind {\n%s};\n"
+             "struct ibv_send_wr {\n%s};\nstruct ibv_x_attr {\n%s};\n"
+             "struct ibv_alloc_req {\n%s};\nstruct ibv_pd_init_attr {\n\tint comp_mask;\n"
+             "\tvoid *(*alloc)(struct ibv_alloc_req *req);\n};\n"
+             "int ibv_alloc_pd_ex(struct ibv_pd_init_attr *attr);\n"
+             "struct ibv_context_ops {\n"
+             "\tint (*query_x)(void *ctx, struct ibv_x_attr *attr);\n"
+             "\tint (*bind_mw)(void *qp, struct ibv_mw_bind *mw_bind);\n"
+             "\tint (*post_send)(void *qp, struct ibv_send_wr *wr);\n};\n"
+             "static inline int ibv_post_send(struct ibv_context_ops *ops, "
+             "struct ibv_send_wr *wr)\n{\n\treturn ops->post_send(0, wr);\n}\n"
+             "static inline int ibv_query_x(struct ibv_context_ops *ops, void *attr)\n"
+             "{\n\treturn ops->query_x(0, attr);\n}\n")
+    OLD = ("\tuint64_t wr_id;\n\tvoid *mr;\n\tint send_flags;\n",
+           "\tuint64_t wr_id;\n\tvoid *sg_list;\n\tint opcode;\n", "\tint a;\n\tlong b;\n",
+           "\tint size;\n\tlong align;\n")
+    NEW = ("\tuint64_t wr_id;\n\tint send_flags;\n\tvoid *mr;\n",
+           "\tuint64_t wr_id;\n\tint opcode;\n\tvoid *sg_list;\n", "\tlong b;\n\tint a;\n",
+           "\tlong align;\n\tint size;\n")
+
+    def test_a_hook_no_function_calls_hurts_only_its_implementers(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            old, new = (stack(tmp / name, {"IBVERBS_1.0": ["ibv_foo"]},
+                              {"verbs.h": self.VERBS % members})
+                        for name, members in (("old", self.OLD), ("new", self.NEW)))
+            report = pair(tmp, old, new)
+        moved = {(f["symbol"], f["severity"], f["audience"])
+                 for f in found(report, kind="member moved")}
+        self.assertEqual(moved, {("ibv_mw_bind.send_flags", "breaking", "providers"),
+                                 ("ibv_mw_bind.mr", "breaking", "providers"),
+                                 ("ibv_send_wr.opcode", "breaking", "applications"),
+                                 ("ibv_send_wr.sg_list", "breaking", "applications"),
+                                 ("ibv_x_attr.a", "breaking", "applications"),
+                                 ("ibv_x_attr.b", "breaking", "applications"),
+                                 ("ibv_alloc_req.size", "breaking", "applications"),
+                                 ("ibv_alloc_req.align", "breaking", "applications")})
+        (said,) = found(report, symbol="ibv_mw_bind.send_flags")
+        self.assertIn("only as a parameter of ibv_context_ops.bind_mw", said["detail"])
 
 
 if __name__ == "__main__":

@@ -126,6 +126,16 @@ class Grouping(unittest.TestCase):
         self.assertEqual(cause.title, "a kind from tomorrow (3): s0, s1, s2")
         self.assertEqual(causes.action(cause), "review for applications: " + cause.title)
 
+    def test_a_type_only_providers_take_is_theirs_to_rebuild(self):
+        found = [Finding("infiniband/verbs.h", "member moved", "breaking", "providers",
+                         "struct ibv_mw_bind.send_flags: offset 256 -> 64 bits",
+                         "ibv_mw_bind.send_flags"),
+                 Finding("infiniband/verbs.h", "member removed", "breaking", "build",
+                         "struct ibv_mw_bind.addr is gone", "ibv_mw_bind.addr")]
+        (cause,) = causes.group(causes.assign(found))
+        self.assertEqual(causes.action(cause), "rebuild providers that use struct ibv_mw_bind "
+                         "(infiniband/verbs.h: it changed)")
+
 
 class KabiText(unittest.TestCase):
     def test_removed_exports_are_named_on_the_first_screen(self):

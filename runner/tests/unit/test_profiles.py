@@ -134,7 +134,8 @@ class Selection(unittest.TestCase):
             shown = []
             unjudged = profiles.load_for_device("mlx5-part4125-fw22.36.1010-6.12",
                                                 shown.append, Path(tmp))
-            self.assertEqual((unjudged["judged"], unjudged["expect"]), (False, {}))
+            self.assertEqual((unjudged.judging, unjudged.data["expect"]),
+                             (profiles.Judging.NO_PROFILE, {}))
             self.assertIn("not judged", shown[0])
             self.assertIn("profile capture", shown[0])
             # one captured for it is loaded without a word, and judges
@@ -144,8 +145,8 @@ class Selection(unittest.TestCase):
             shown.clear()
             own = profiles.load_for_device("mlx5-part4125-fw22.36.1010-6.12", shown.append,
                                            Path(tmp))
-            self.assertEqual((own["judged"], own["expect"]["verbs.xrc"]["outcome"]),
-                             (True, "UNSUPPORTED"))
+            self.assertEqual((own.judging, own.data["expect"]["verbs.xrc"]["outcome"]),
+                             (profiles.Judging.PROFILE, "UNSUPPORTED"))
             self.assertEqual(shown, [])
 
     def test_unjudged_runs_fail_only_on_what_is_wrong_anywhere(self):

@@ -1,8 +1,8 @@
-"""The gate's perf phase without a guest (pipelines/gate.py perf()): the
-targets, Session.boot and perftest's sweep replaced by planned figures
-(tests/perf_support.py), the rest real: the budget, the adaptive rounds,
-the series, the comparison with B's baseline and the verdict's ranking of
-lab against device findings."""
+"""The gate's perf phase without a guest (pipelines/gate.py perf(), run and
+kept by the gate's run_phase): the targets, Session.boot and perftest's
+sweep replaced by planned figures (tests/perf_support.py), the rest real:
+the budget, the adaptive rounds, the series, the comparison with B's
+baseline and the verdict's ranking of lab against device findings."""
 import io
 import threading
 import unittest
@@ -62,9 +62,10 @@ class GatePerfPhase(unittest.TestCase):
                     bw_plan or {OLD: BW, NEW: BW}, calls)), \
                 mock.patch.object(gate, "PERF_BUDGET_S", budget_s), \
                 mock.patch.object(suite.Session, "attribute", fake_attribute):
-            note = the_gate.perf()
-        the_gate.phase("perf", "done", 1.0, note)
-        return the_gate, calls, note
+            the_gate.run_phase("perf")
+        phase = next(p for p in the_gate.upgrade.phases if p.name == "perf")
+        self.assertEqual(phase.status, "done", phase.note)
+        return the_gate, calls, phase.note
 
     def test_perftest_runs_even_when_the_budget_is_spent(self):
         noisy = {name: (20000, 0.3) for name in native.SWEEP}   # would want more rounds

@@ -76,27 +76,30 @@ def prepare(stack, release: str | None = None, say=lambda text: None,
     if release:
         names.kernel_release(release, "--kernel")  # a directory of the cache, then apt names
     if release and release in known():
-        kernel = dict(resolve(release).kernel, suite=resolve(release).suite)
+        other = resolve(release)
+        if not other.kernel:
+            raise UsageError(f"--kernel {release}: that stack names no kernel")
+        kernel = dict(other.kernel, suite=other.suite)
     elif release and (not kernel or release != kernel["release"]):
         kernel = kernels.lookup(stack.suite, release)
     if not kernel:
         raise UsageError(f"stack {stack.name} names no kernel: pass --kernel RELEASE")
-    release = kernel["release"]
+    chosen: str = kernel["release"]
     root = (cache or cache_dir()) / "kernels"
-    tree = within(root, release)
+    tree = within(root, chosen)
     with locked(root):
         if not tree.is_dir():
             pairs = [(p["name"], p["version"]) for p in kernel["packages"]]
             suite = kernel.get("suite") or stack.suite or "bookworm"
             debs = archive.Archive(suite, cache, None, say).download(pairs)
-            say(f"unpacking kernel {release}")
-            tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{release}.partial-"))
+            say(f"unpacking kernel {chosen}")
+            tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{chosen}.partial-"))
             try:
                 unpacked = archive.unpack(debs, tmp / "tree")
-                modules = _modules_dir(unpacked, release)
+                modules = _modules_dir(unpacked, chosen)
                 _decompress_modules(modules)
-                _index(unpacked, modules, release)
+                _index(unpacked, modules, chosen)
                 unpacked.rename(tree)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
-    return Kernel(release, tree, _vmlinuz(tree, release), _modules_dir(tree, release))
+    return Kernel(chosen, tree, _vmlinuz(tree, chosen), _modules_dir(tree, chosen))

@@ -150,6 +150,7 @@ def choose_accel(kernel: Path, initrd: Path, say=lambda text: None) -> str:
     proc = subprocess.Popen(argv(probe, "kvm"), stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                             start_new_session=True)
+    assert proc.stdout is not None   # stdout=PIPE
     accel = "tcg"
     try:
         os.set_blocking(proc.stdout.fileno(), False)

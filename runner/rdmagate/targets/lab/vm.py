@@ -33,6 +33,7 @@ class VM:
             self.reader.start()
 
     def _read(self, lines: queue.Queue) -> None:
+        assert self.proc.stdout is not None   # started only for a piped guest
         for raw in self.proc.stdout:
             lines.put((self.name, raw.decode("utf-8", errors="replace").rstrip("\r\n")))
         lines.put((self.name, None))  # end of console: QEMU exited
