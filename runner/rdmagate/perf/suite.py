@@ -17,6 +17,7 @@ from another machine is: not comparable); the state is the reason, and the
 verdict, the ratio, its interval and where it was measured (lab or device)
 are in the message, every sample in the run's native/ directory."""
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -66,14 +67,14 @@ class Session:
         """The clock of this session's figures (perf/clock.py), once it has booted."""
         return clock.of(self.machine)
 
-    def _perf(self) -> Path:
+    def built(self) -> Path:
         stack = self.stack
         return build.build_perf(stack.name, None if stack.kind == "host" else self.fetched.root,
                                 say=self.say)
 
     def boot(self, names, runs: int = RUNS) -> None:
         stack, say = self.stack, self.say
-        perf = self._perf()
+        perf = self.built()
         cal = perf.parent / build.CALIBRATE_NAME
 
         def words(name):
@@ -108,7 +109,7 @@ class Session:
     def attribute(self, names) -> None:
         """A boot of its own that profiles each measurement once (sampling
         lengthens the path, so never beside measured runs): self.profiles."""
-        perf = self._perf()
+        perf = self.built()
         out = self.run_dir / f"{self.subdir}/profiles"
         jobs = attribute.jobs(perf, names, self.run_dir, out, self.target.device)
         native.run_jobs(self.target, self.stack.name, perf, self.run_dir, jobs, say=self.say,
@@ -117,6 +118,24 @@ class Session:
 
     def runs(self, name: str) -> int:
         return len(self.results.get(name, {}).get("runs", []))
+
+
+def at_once(sessions: list[Session]) -> bool:
+    return len(sessions) > 1 and all(s.target.exact for s in sessions)
+
+
+def each(sessions: list[Session], work: Callable[[Session], None]) -> None:
+    """work(session) for every session: at once when every one measures on
+    the instruction clock (a guest's figures do not move with what else the
+    host runs, so two guests on two cores cost the time of one), else one
+    after the other (wall-clock figures would measure each other)."""
+    if not at_once(sessions):
+        for session in sessions:
+            work(session)
+        return
+    with ThreadPoolExecutor(max_workers=len(sessions)) as pool:
+        for done in [pool.submit(work, session) for session in sessions]:
+            done.result()
 
 
 def adaptive(sessions: list[Session], names, decided, budget: Budget | None = None,
@@ -145,12 +164,13 @@ def adaptive(sessions: list[Session], names, decided, budget: Budget | None = No
             per = max(runs, min(most, jobs_a_boot // len(pending)))
 
         def estimate(k):   # the calibration runs beside them, as Session.boot adds them
-            return budget.estimate(len(sessions),
+            return budget.estimate(1 if at_once(sessions) else len(sessions),
                                    k * len(pending) + min(k, calibrate.RUNS_A_BOOT))
         fewest = min(per, FIRST_ROUND_RUNS) if rounds == 0 else stats.MIN_RUNS
         while per > fewest and not budget.fits(estimate(per)):
             per -= 1
-        what = (f"round {rounds + 1} ({len(sessions)} boot(s), {per} runs of "
+        what = (f"round {rounds + 1} ({len(sessions)} boot(s)"
+                f"{' at once' if at_once(sessions) else ''}, {per} runs of "
                 f"{len(pending)} measurement(s))")
         if rounds == 0 and not budget.fits(estimate(per)):
             what += f" over budget (host load {budget.load:.1f})"
@@ -158,10 +178,8 @@ def adaptive(sessions: list[Session], names, decided, budget: Budget | None = No
             say(f"perf: {budget.refuse(what, estimate(per))}; {len(pending)} measurement(s) "
                 "stay inconclusive")
             break
-        def boot_round() -> None:
-            for session in sessions:
-                session.boot(pending, per)
-        budget.spend(what, estimate(per), boot_round)
+        budget.spend(what, estimate(per),
+                     lambda: each(sessions, lambda session: session.boot(pending, per)))
         rounds += 1
         pending = [n for n in pending if not decided(n)
                    and all(s.runs(n) + runs <= max_runs for s in sessions)

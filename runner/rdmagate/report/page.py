@@ -160,6 +160,9 @@ def _perf(upgrade: Upgrade) -> str:
     if where:
         parts.append(f'<p class="where">{esc(WHERE.get(where, where))}</p>')
     for s in series:
+        if s.not_measured:
+            parts.append(f"<h3>{esc(s.title)}</h3><p>{esc(s.not_measured)}</p>")
+            continue
         if not s.points and not s.unmeasured:
             continue
         parts.append(f"<h3>{esc(s.title)}</h3>{plot(s, names)}")

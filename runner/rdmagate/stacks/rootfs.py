@@ -17,7 +17,8 @@ from .archive import KEYRING, Archive
 
 # What a test run needs besides the stack: tools to bring rxe up, the
 # harness's runtime libraries, and perf to say where the software path got
-# longer (perf/attribute.py; a tree built before it lacks it and says so).
+# longer (perf/attribute.py). A root records them beside it (stamp_of) and
+# one built without any of them is built again.
 EXTRA = ("iproute2", "kmod", "libcunit1", "libjson-c5", "linux-perf")
 
 
@@ -152,17 +153,40 @@ def mmdebstrap(suite: str, include: list[str], mirror: str, into: Path, what: st
         raise InfraError(f"mmdebstrap of {what} failed: {tail}")
 
 
+def stamp_of(dest: Path) -> Path:
+    """Beside a root: the EXTRA packages it was built with, one a line."""
+    return dest.parent / f"{dest.name}.extra"
+
+
+def missing_extra(dest: Path) -> list[str]:
+    """The EXTRA packages a cached root was built without (all of them for a
+    root older than its stamp): a new tool of EXTRA reaches old caches."""
+    try:
+        have = set(stamp_of(dest).read_text().split())
+    except OSError:
+        have = set()
+    return [name for name in EXTRA if name not in have]
+
+
 def _mmdebstrap(suite: str, include: list[str], label: str, mirror: str, dest: Path, say,
                 finish=lambda tree: None) -> Path:
-    if dest.is_dir():
+    lacking = missing_extra(dest) if dest.is_dir() else []
+    if dest.is_dir() and not lacking:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=".rootfs.partial-"))
-    say(f"building a {suite} root file system for {label} with mmdebstrap")
+    if lacking:
+        say(f"rebuilding the {suite} root file system for {label}: it was built without "
+            f"{', '.join(lacking)}")
+    else:
+        say(f"building a {suite} root file system for {label} with mmdebstrap")
     try:
         mmdebstrap(suite, include + list(EXTRA), mirror, tmp / "root", f"{suite} for {label}")
         finish(tmp / "root")
+        if dest.is_dir():   # the old root goes only once the new one is whole
+            dest.rename(tmp / "old")
         (tmp / "root").rename(dest)
+        stamp_of(dest).write_text("".join(f"{name}\n" for name in EXTRA))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest

@@ -128,6 +128,7 @@ class Series:
     where: Where | None = None   # lab (soft-RoCE under emulation) or device
     clock: str | None = None        # wall, or instructions (perf/clock.py); None: wall
     unit_meaning: str | None = None # what a figure of this unit is (perf/clock.py UNITS)
+    not_measured: str | None = None # why the series has no points at all
 
 
 @dataclass

@@ -12,6 +12,7 @@ import time
 import unittest
 from pathlib import Path
 
+from rdmagate.pipelines import gate
 from rdmagate.report import browser
 from rdmagate.upgrade import record
 from tests.support import HAVE_QEMU, RDMAGATE, rdmagate, upgrade_done, upgrade_reasons
@@ -76,11 +77,16 @@ class GateDebian11To13(unittest.TestCase):
         two = latency.points[0]
         self.assertEqual(two.verdict, "slower")
         self.assertTrue(1.8 < two.ratio < 2.5, two)
-        self.assertTrue("functions" in two.attribution or
-                        two.attribution["why"].startswith("unattributed: "), two)
+        # both roots carry perf (a cached root without it is built again)
+        self.assertIn("functions", two.attribution, two)
+        self.assertTrue(two.attribution["functions"], two)
+        # perftest cannot decide in one guest: said once a series, not run
         self.assertEqual((bandwidth.kind, rate.kind), ("bandwidth", "rate"))
-        for point in bandwidth.points + rate.points:
-            self.assertIn(point.verdict, ("faster", "same", "slower", "inconclusive"))
+        for series in (bandwidth, rate):
+            self.assertEqual((series.points, series.not_measured),
+                             ([], gate.PERFTEST_ONE_GUEST))
+        (perf,) = [phase for phase in self.gate.phases if phase.name == "perf"]
+        print(f"\nperf phase: {perf.seconds:.0f} s ({perf.note})")
         print("\n" + "\n".join(f"{p.size:>6} B: {p.verdict} {p.ratio:.2f}x"
                                for p in latency.points))
 
@@ -90,10 +96,11 @@ class GateDebian11To13(unittest.TestCase):
         self.assertTrue(report.is_file())
         self.assertEqual(browser.screenshot(report, run_dir / "report.png"), [])
         rendered = browser.dom(report)
-        # latency, bandwidth and message rate (a series perftest gave no figure of has no plot)
+        # the latency sweep is plotted; perftest's series say why they are not
         plotted = sum(1 for series in self.gate.perf if series.points)
-        self.assertGreaterEqual(plotted, 2)
+        self.assertEqual(plotted, 1)
         self.assertEqual(rendered.count("<svg"), plotted)
+        self.assertGreaterEqual(rendered.count(gate.PERFTEST_ONE_GUEST), 2)   # and the phase note
         self.assertIn("Measured in the lab: soft-RoCE", rendered)
         self.assertIn("GO WITH RISKS", rendered)
         report.unlink()

@@ -11,6 +11,7 @@ from pathlib import Path
 from rdmagate.stacks import fetch, inventory, resolve
 from rdmagate.stacks.archive import Archive
 from rdmagate.stacks.glibc import host_glibc, newer
+from rdmagate.stacks.rootfs import missing_extra
 from tests.support import UNREACHABLE_MIRROR, readelf_versions
 
 
@@ -94,6 +95,9 @@ class Debian12And13(unittest.TestCase):
         real = self.i13["libraries"]["libibverbs"]["file"]
         self.assertTrue((self.f13.rootfs / real).is_file(), real)
         self.assertEqual((self.f13.rootfs / "usr/bin/dpkg").stat().st_uid, 0)
+        # and what every run needs beside it, perf among them, whenever it was cached
+        self.assertEqual(missing_extra(self.f13.rootfs), [])
+        self.assertTrue((self.f13.rootfs / "usr/bin/perf").is_file())
 
     def test_tools_and_kernel_come_from_the_manifest(self):
         self.assertEqual(self.i13["tools"]["perftest"], dict(self.s13.packages)["perftest"])

@@ -4,6 +4,7 @@ sweep replaced by planned figures (tests/perf_support.py), the rest real:
 the budget, the adaptive rounds, the series, the comparison with B's
 baseline and the verdict's ranking of lab against device findings."""
 import io
+import threading
 import unittest
 from types import SimpleNamespace
 from unittest import mock
@@ -84,8 +85,14 @@ class GatePerfPhase(unittest.TestCase):
             "icount": "shift=0,sleep=off"})
         plain = {name: (20000, 0.0) for name in native.SWEEP}
         longer = dict(plain, **{"write_lat-2": (42600, 0.0)})   # debian-11 to -13 was 2.13x
-        the_gate, _, note = self.perf({OLD: plain, NEW: longer}, facts=exact_lab)
+        the_gate, calls, note = self.perf({OLD: plain, NEW: longer}, facts=exact_lab)
         self.assertRegex(note, r"in 1 and 1 boots, threshold 10%, lab")
+        # both sides in one round, their guests at once; perftest not run in one guest
+        self.assertRegex(note, r"round 1 \(2 boot\(s\) at once, 3 runs of 5 measurement\(s\)\)")
+        self.assertEqual(calls, [])
+        for series in the_gate.upgrade.perf[1:]:
+            self.assertEqual((series.points, series.not_measured),
+                             ([], gate.PERFTEST_ONE_GUEST))
         lat = the_gate.upgrade.perf[0]
         self.assertEqual((lat.clock, lat.unit), ("instructions", "virtual us"))
         self.assertIn("whole software path, library + provider + kernel rxe, in guest "
@@ -109,6 +116,7 @@ class GatePerfPhase(unittest.TestCase):
         self.assertIn("<th>run spread A/B</th>", html)
         self.assertIn("Where the path got longer at 2 (2.13x)", html)
         self.assertIn("<td>rxe_requester (kernel)</td><td>10.0%</td><td>30.0%</td>", html)
+        self.assertIn(f"<p>{gate.PERFTEST_ONE_GUEST}</p>", html)
         # or why it cannot
         longer_64 = dict(longer, **{"write_lat-64": (30000, 0.0)})
         self.root, self.baselines = own_baselines(self)
@@ -163,6 +171,34 @@ class GatePerfPhase(unittest.TestCase):
                          [("slower", "device"), ("risk", None)])   # no perftest on a device
         self.assertIn(", on the device", the_gate.upgrade.reasons[0].text)
         self.assertEqual(the_gate.upgrade.perf[1].points, [])
+
+
+class BothSidesAtOnce(unittest.TestCase):
+    """suite.each: guests on the instruction clock run at once, anything
+    on the wall clock one after the other."""
+
+    def sessions(self, exact: bool) -> list:
+        facts = dict(LAB, clock={"kind": "instructions"}) if exact else LAB
+        return [SimpleNamespace(target=Target(facts), name=n) for n in (OLD, NEW)]
+
+    def test_instruction_clock_guests_run_at_once(self):
+        both_started = threading.Barrier(2, timeout=30)   # broken if one waits for the other
+        seen: list = []
+        suite.each(self.sessions(True), lambda s: seen.append((s.name, both_started.wait())))
+        self.assertEqual(sorted(n for n, _ in seen), [OLD, NEW])
+
+    def test_wall_clock_sides_run_in_order_in_this_thread(self):
+        seen: list = []
+        suite.each(self.sessions(False),
+                   lambda s: seen.append((s.name, threading.current_thread())))
+        self.assertEqual(seen, [(OLD, threading.main_thread()), (NEW, threading.main_thread())])
+
+    def test_a_side_that_fails_fails_the_round(self):
+        def work(session):
+            if session.name == NEW:
+                raise RuntimeError("the guest of debian-13 failed")
+        with self.assertRaisesRegex(RuntimeError, "debian-13"):
+            suite.each(self.sessions(True), work)
 
 
 if __name__ == "__main__":
