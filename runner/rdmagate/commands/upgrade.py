@@ -38,9 +38,11 @@ def register(subparsers) -> None:
                         "debian-12 --to debian-12 --kernel 6.12.95+deb12-amd64, the move to "
                         "bookworm-backports' 6.12 many sites make first")
     parser.add_argument("--nodes", type=int, choices=(1, 2), default=1,
-                        help="lab nodes (implies --lab): with 2, perftest's server and "
-                        "client run on two guests joined by a virtual link instead of one "
-                        "guest's loopback; the suites and the native latency stay on one")
+                        help="lab nodes (implies --lab): with 2, perftest measures "
+                        "bandwidth and message rate from a client on a second guest to a "
+                        "server on the first, over a virtual link (one guest measures only "
+                        "the latency sweep, on the instruction clock); the suites and the "
+                        "native latency stay on one")
     parser.add_argument("--modules", nargs="+", action="extend", default=[], metavar="PATH",
                         help="out-of-tree kernel modules (.ko, directories, .deb) that must "
                         "load on --to's kernel: one that would not is NO-GO (phase kabi)")
