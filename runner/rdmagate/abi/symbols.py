@@ -7,7 +7,7 @@ IBUMAD_1.x) are what applications import; IBVERBS_PRIVATE_NN binds a
 provider to the exact libibverbs it was built with."""
 from dataclasses import replace
 
-from ..stacks import glibc
+from ..stacks import devices_table, glibc
 from .findings import Finding
 
 CHANGED_PRIVATE = "private ABI changed without a new version node"
@@ -87,6 +87,12 @@ def _private(name: str, a: dict, b: dict) -> list[Finding]:
     return found
 
 
+def _devices(table: dict) -> str:
+    pci, ids = table["pci"], table["driver_ids"]
+    return ", ".join(filter(None, (f"{len(pci)} PCI ids" if pci else "",
+                                   f"kernel driver id {', '.join(map(str, ids))}" if ids else "")))
+
+
 def _providers(a: dict, b: dict) -> list[Finding]:
     if a["providers"] and not b["providers"] and b["libraries"].get("libibverbs"):
         # said once: a tree whose providers were not found (a layout not
@@ -106,6 +112,16 @@ def _providers(a: dict, b: dict) -> list[Finding]:
                              f"the old stack has a libibverbs but no provider ({why}): which "
                              "devices it drove is not known, so no provider removal can be seen"))
     for provider in sorted(set(a["providers"]) - set(b["providers"])):
+        table = a["providers"][provider].get("devices")
+        takers = devices_table.taken_over(table, {name: p.get("devices")
+                                                  for name, p in b["providers"].items()})
+        if takers:
+            # rdma-core 37 dropped i40iw once irdma matched all of its devices
+            found.append(Finding(f"provider {provider}", "provider replaced", "info",
+                                 "applications", f"{provider} is gone, and the new stack's "
+                                 f"{', '.join(takers)} matches every device it did "
+                                 f"({_devices(table)}): those devices keep a userspace driver"))
+            continue
         found.append(Finding(f"provider {provider}", "provider removed", "breaking",
                              "applications", f"devices driven by {provider} have no userspace "
                              "driver in the new stack: applications on them find no device"))

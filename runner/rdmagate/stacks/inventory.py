@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .. import tools
 from ..errors import UsageError
-from . import elf, glibc, layout, tree_safety
+from . import devices_table, elf, glibc, layout, tree_safety
 from .manifest import Stack
 
 PRIVATE = re.compile(r"_PRIVATE_(\d+)$")
@@ -35,7 +35,8 @@ def _library(path: Path, root: Path) -> dict:
             "exports": {"public": dict(sorted(public.items())),
                         "private": dict(sorted(private.items()))},
             "needed": info.needed,
-            "glibc_floor": glibc.highest(info.version_needs.get("libc.so.6", []))}
+            "glibc_floor": glibc.highest(info.version_needs.get("libc.so.6", [])),
+            "devices": devices_table.of(path)}
 
 
 def _provider(path: Path, root: Path) -> dict:
@@ -47,7 +48,8 @@ def _provider(path: Path, root: Path) -> dict:
             "file_abi": int(match.group("abi")) if match else None,
             "private_abi": max(private) if private else None,
             "public_versions_needed": sorted(v for v in needs if not PRIVATE.search(v)),
-            "glibc_floor": glibc.highest(info.version_needs.get("libc.so.6", []))}
+            "glibc_floor": glibc.highest(info.version_needs.get("libc.so.6", [])),
+            "devices": devices_table.of(path)}
 
 
 def _dangling(root: Path, path: Path) -> bool:

@@ -187,16 +187,20 @@ class RealDebianStacks(unittest.TestCase):
         self.assertIn("mlx5dv_create_flow@MLX5_1.6 is kept for the old stride", grew["detail"])
         self.assertIn("__mlx5dv_create_flow@@MLX5_1.25.1", grew["detail"])
 
-    def test_debian_11_to_12_reports_the_providers_that_went_away(self):
+    def test_debian_11_to_12_reports_the_providers_that_went_away_and_their_heirs(self):
         dirs = [fetch(resolve(n), with_rootfs=False).root / "usr/lib/x86_64-linux-gnu/libibverbs"
                 for n in ("debian-11", "debian-12")]
         names = [{re.sub(r"^lib(.+)-rdmav\d+\.so$", r"\1", p.name) for p in d.glob("*.so")}
                  for d in dirs]
         done, report = self.report("debian-11", "debian-12")
-        removed = {f["library"].removeprefix("provider ") for f in report["findings"]
-                   if f["kind"] == "provider removed"}
-        self.assertEqual(removed, names[0] - names[1])
-        self.assertTrue(removed)
+        gone = {f["library"].removeprefix("provider "): f for f in report["findings"]
+                if f["kind"] in ("provider removed", "provider replaced")}
+        self.assertEqual(set(gone), names[0] - names[1])
+        # i40iw's X722 devices are all in irdma's match table (rdma-core 37 on)
+        self.assertEqual((gone["i40iw"]["kind"], gone["i40iw"]["severity"]),
+                         ("provider replaced", "info"))
+        self.assertIn("the new stack's irdma matches every device it did (10 PCI ids, kernel "
+                      "driver id 9)", gone["i40iw"]["detail"])
 
 
 class PrivateSignatures(unittest.TestCase):
