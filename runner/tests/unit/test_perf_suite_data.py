@@ -8,6 +8,7 @@ import random
 import tempfile
 import unittest
 from pathlib import Path
+from types import SimpleNamespace
 
 from rdmagate.errors import InfraError, UsageError
 from rdmagate.perf import baseline, budget, calibrate, machine, native, stats, suite
@@ -241,7 +242,10 @@ class Baselines(unittest.TestCase):
 
 
 class Synthetic:
-    """A side whose boots give runs of known medians (what Session.boot keeps)."""
+    """A side whose boots give runs of known medians (what Session.boot keeps),
+    on a wall-clock target: the sides boot one after the other."""
+    target = SimpleNamespace(exact=False)
+
     def __init__(self, medians):
         self.medians, self.results, self.booted = iter(medians), {}, []
 
