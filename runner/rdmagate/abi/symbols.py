@@ -87,12 +87,6 @@ def _private(name: str, a: dict, b: dict) -> list[Finding]:
     return found
 
 
-def _devices(table: dict) -> str:
-    pci, ids = table["pci"], table["driver_ids"]
-    return ", ".join(filter(None, (f"{len(pci)} PCI ids" if pci else "",
-                                   f"kernel driver id {', '.join(map(str, ids))}" if ids else "")))
-
-
 def _providers(a: dict, b: dict) -> list[Finding]:
     if a["providers"] and not b["providers"] and b["libraries"].get("libibverbs"):
         # said once: a tree whose providers were not found (a layout not
@@ -120,7 +114,8 @@ def _providers(a: dict, b: dict) -> list[Finding]:
             found.append(Finding(f"provider {provider}", "provider replaced", "info",
                                  "applications", f"{provider} is gone, and the new stack's "
                                  f"{', '.join(takers)} matches every device it did "
-                                 f"({_devices(table)}): those devices keep a userspace driver"))
+                                 f"({devices_table.describe(table)}): those devices keep a "
+                                 "userspace driver"))
             continue
         found.append(Finding(f"provider {provider}", "provider removed", "breaking",
                              "applications", f"devices driven by {provider} have no userspace "

@@ -75,6 +75,13 @@ def of(path: Path) -> dict | None:
     return {"driver_ids": sorted(driver_ids), "pci": sorted(pci)}
 
 
+def describe(table: dict) -> str:
+    """'10 PCI ids, kernel driver id 9' of a table of()."""
+    pci, ids = table["pci"], table["driver_ids"]
+    return ", ".join(filter(None, (f"{len(pci)} PCI ids" if pci else "",
+                                   f"kernel driver id {', '.join(map(str, ids))}" if ids else "")))
+
+
 def taken_over(removed: dict | None, remaining: dict[str, dict | None]) -> list[str]:
     """The providers of remaining that match every device the removed one
     matched (each of its PCI ids, and its driver ids when it matched by id
