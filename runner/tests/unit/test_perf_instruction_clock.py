@@ -2,7 +2,6 @@
 (perf/exact.py), the baseline's clock fields, old baselines as wall-clock
 ones, the refusal to compare two clocks, and the guest's QEMU argv."""
 import json
-import importlib
 import tempfile
 import unittest
 from pathlib import Path
@@ -214,22 +213,6 @@ class GuestArgv(unittest.TestCase):
         args = qemu.argv(self.guest(), "tcg")
         self.assertNotIn("-icount", args)
         self.assertEqual(args[args.index("-accel") + 1], "tcg,thread=multi")
-
-    def test_only_a_guest_that_does_not_measure_caches_its_read_only_shares(self):
-        from types import SimpleNamespace
-        run = importlib.import_module("rdmagate.targets.lab.run")   # the package re-exports run()
-        ready = SimpleNamespace(kern=SimpleNamespace(vmlinuz=Path("/k"), modules=Path("/m/x")),
-                                initrd=Path("/i"), root=Path("/"), stack_tree=None)
-        cmdlines = {}
-        for what, guest_clock in (("measuring", qemu.InstructionClock()), ("functional", None)):
-            with tempfile.TemporaryDirectory() as work:
-                (guest,) = run._guests(run.Boot("debian-12", clock=guest_clock), ready,
-                                       Path(work), ["true"], None)
-            cmdlines[what] = guest.cmdline.split()
-        self.assertNotIn("rdmagate.cache=loose", cmdlines["measuring"])
-        self.assertIn("rdmagate.cache=loose", cmdlines["functional"])
-        init = (Path(run.__file__).parent / "init.sh").read_text()
-        self.assertIn('*" rdmagate.cache=loose "*) ro_options=ro,cache=loose ;;', init)
 
     def test_the_lab_measures_on_the_instruction_clock_and_two_nodes_do_not(self):
         from rdmagate.targets import Lab

@@ -13,20 +13,7 @@ for m in $(cat /boot-modules); do insmod "/mods/$m" 2>/dev/null; done
 
 say() { echo "rdmagate-lab: $*"; }
 fail() { say "guest error: $*"; poweroff -f; }
-# A read-only share is the host's root, the stack or a build, none of which
-# changes while the guest runs: with rdmagate.cache=loose (a guest that does
-# not measure) it stays in the guest's page cache, where cache=none fetches
-# every page of every binary over 9p again at each start of each process.
-ro_options=ro
-case " $(cat /proc/cmdline) " in
-*" rdmagate.cache=loose "*) ro_options=ro,cache=loose ;;
-esac
-p9() {
-	case "$3" in
-	ro) set -- "$1" "$2" "$ro_options" ;;
-	esac
-	mount -t 9p -o "trans=virtio,version=9p2000.L,msize=262144,$3" "$1" "$2"
-}
+p9() { mount -t 9p -o "trans=virtio,version=9p2000.L,msize=262144,$3" "$1" "$2"; }
 
 case " $(cat /proc/cmdline) " in
 *" rdmagate.probe=1 "*) say "probe ok"; poweroff -f ;;

@@ -169,13 +169,8 @@ def _guests(boot: Boot, ready: _Prepared, work: Path, argv: list[str],
         shares += [qemu.Share(f"bind{i}", path, writable)
                    for i, (path, writable) in enumerate(boot.binds)]
         netdev = "user,id=n0,restrict=on" if nodes == 1 else qemu.link_netdev(number, ports)
-        # A measuring guest reads every page over 9p as it needs it: with a
-        # page cache, readahead completed inside timed loops at host-timed
-        # moments (2 runs in 4 two-boot checks strayed by 2%, none without).
-        cache = "" if boot.clock else " rdmagate.cache=loose"
         guests.append(qemu.Guest(ready.kern.vmlinuz, ready.initrd,
-                                 "console=ttyS0 panic=-1 quiet loglevel=3 "
-                                 f"rdmagate.node={number}{cache}",
+                                 f"console=ttyS0 panic=-1 quiet loglevel=3 rdmagate.node={number}",
                                  shares, netdev, f"52:54:00:12:34:0{number}",
                                  memory_mb=boot.memory_mb or qemu.Guest.memory_mb,
                                  cpus=1 if boot.clock else
