@@ -103,14 +103,15 @@ def write_baseline(root: Path, profile: str, stack: str, medians: dict, facts=LA
     return path
 
 
-def fake_boot(plan: dict, seed: int = 2):
+def fake_boot(plan: dict, seed: int = 2, profile=None):
     """A Session.boot: plan is name -> a median in ns, (median, spread), or
     {"error": why} / {"unsupported": why} (what native.runs_of gives then).
     A name not in the plan did not run. A plan may instead map stack names
-    to plans (two sides of a gate)."""
+    to plans (two sides of a gate). With a meeting, the boot meets it with
+    its results and keeps profile(session, name) of each name it chose."""
     rng = random.Random(seed)
 
-    def boot(session, names, runs_a_boot=4):
+    def boot(session, names, runs_a_boot=4, meeting=None):
         side = plan.get(session.stack.name, plan)
         session.boots += 1
         session.machine = session.machine or dict(session.target.facts)
@@ -124,6 +125,9 @@ def fake_boot(plan: dict, seed: int = 2):
             median, spread = what if isinstance(what, tuple) else (what, 0.01)
             got = session.results.setdefault(name, {"higher_is_better": False, "runs": []})
             got["runs"] += runs(rng, median, runs_a_boot, spread)
+        if meeting:
+            chosen = meeting.meet(session, {n: session.results[n] for n in names})
+            session.profiles.update({n: profile(session, n) for n in chosen})
     return boot
 
 

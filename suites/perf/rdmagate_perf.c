@@ -42,50 +42,42 @@
  * unit=ns (plus batch=N for write_batch), then one integer sample per line, in
  * the order taken, so the runner's statistics see the whole distribution.
  *
- * Profiling: when RDMAGATE_PERF_CONTROL names a FIFO (perf record's
- * --control fifo:CTL,ACK with -D -1, which starts disabled), "enable" is
- * written to it before the first timed sample and "disable" after the
- * last, each waited on through the ACK FIFO in RDMAGATE_PERF_ACK, so a
- * profile holds the timed loop only (setup and warm-up are outside it).
+ * Profiling: when RDMAGATE_PERF_WINDOW names a file, the timed loop's start
+ * and end on CLOCK_REALTIME ("SECONDS.NANOSECONDS SECONDS.NANOSECONDS") are
+ * written to it, so a profiler sampling the whole system on that clock
+ * (perf record -a -k realtime) can keep the loop's samples only (setup,
+ * warm-up and the other processes' lives are outside it).
  *
  * Exit status: 0 done, 1 a verb failed or returned wrong data (one stderr
  * line naming the call and errno), 2 usage, 4 unsupported by the device or
  * stack ("unsupported: ..." on stderr).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "perf.h"
 
-/* Tell a profiler waiting on its control FIFO to start or stop sampling. */
-static int profiler(const char *command)
+/* The timed loop's start and end, for a profiler (see the top). */
+static int profile_window(const struct timespec *from,
+			  const struct timespec *to)
 {
-	const char *ctl = getenv("RDMAGATE_PERF_CONTROL");
-	const char *ack = getenv("RDMAGATE_PERF_ACK");
-	char reply[16];
-	int fd, ret = 0;
+	const char *path = getenv("RDMAGATE_PERF_WINDOW");
+	FILE *f;
 
-	if (!ctl || !ack)
+	if (!path)
 		return 0;
-	fd = open(ctl, O_WRONLY);
-	if (fd < 0)
-		return perf_fail(ctl, 0);
-	if (write(fd, command, strlen(command)) != (ssize_t)strlen(command))
-		ret = perf_fail(ctl, 0);
-	close(fd);
-	if (ret)
-		return ret;
-	fd = open(ack, O_RDONLY);
-	if (fd < 0)
-		return perf_fail(ack, 0);
-	if (read(fd, reply, sizeof(reply)) <= 0)
-		ret = perf_fail(ack, 0);
-	close(fd);
-	return ret;
+	f = fopen(path, "w");
+	if (!f)
+		return perf_fail(path, 0);
+	fprintf(f, "%lld.%09ld %lld.%09ld\n", (long long)from->tv_sec,
+		from->tv_nsec, (long long)to->tv_sec, to->tv_nsec);
+	if (fclose(f))
+		return perf_fail(path, 0);
+	return 0;
 }
 
 static int number(const char *s, long min, long max, long *v)
@@ -192,13 +184,14 @@ static int run(struct bench *b, const struct options *o, const struct test *t,
 	       long long *samples)
 {
 	long per = o->batch ? o->batch : 1;
+	struct timespec from, to;
 	long long start, end;
 	long i;
 	int ret;
 
 	for (i = -o->warmup; i < o->iters; i++) {
-		if (i == 0 && (ret = profiler("enable\n")))
-			return ret;
+		if (i == 0)
+			clock_gettime(CLOCK_REALTIME, &from);
 		start = perf_now_ns();
 		ret = t->op(b);
 		end = perf_now_ns();
@@ -209,7 +202,8 @@ static int run(struct bench *b, const struct options *o, const struct test *t,
 		if (i >= 0)
 			samples[i] = (end - start + per / 2) / per;
 	}
-	if ((ret = profiler("disable\n")))
+	clock_gettime(CLOCK_REALTIME, &to);
+	if ((ret = profile_window(&from, &to)))
 		return ret;
 	return t->verify ? t->verify(b) : 0;
 }

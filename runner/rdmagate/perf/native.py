@@ -117,15 +117,21 @@ def merge(into: dict | None, more: dict) -> dict:
 
 
 def run_jobs(target, stack_name: str, perf: Path, run_dir: Path,
-             jobs: list[tuple[str, list[str]]], say=lambda text: None, subdir: str = "native"):
+             jobs: list[tuple[str, list[str]]], say=lambda text: None, subdir: str = "native",
+             profile: bool = False):
     """Run the jobs at the target, all in one run (one lab boot);
-    (directory of the results, the target's Ran)."""
+    (directory of the results, the target's Ran). With profile, the target
+    then waits for the host's profile.jobs and profiles them
+    (native_jobs.sh, profile_job.sh beside it)."""
     out = run_dir / subdir
     out.mkdir(parents=True, exist_ok=False)
     write_jobs(out / "jobs.txt", jobs)
     script = out / JOB_SCRIPT.name
     shutil.copyfile(JOB_SCRIPT, script)
     argv = ["sh", str(script), str(out), str(out / "jobs.txt")]
+    if profile:
+        shutil.copyfile(scripts.PROFILE_JOB, out / scripts.PROFILE_JOB.name)
+        argv.append(str(out / scripts.PROFILE_JOB.name))
     say(f"rdmagate-perf: {len(jobs)} jobs on {stack_name} at {target.describe()}")
     ran = target.run(argv, shares=[(run_dir, True), (perf.parent.parent.parent, False)],
                      say=say, timeout=1800)

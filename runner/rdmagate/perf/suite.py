@@ -16,6 +16,8 @@ it (no baseline) or the data cannot tell (inconclusive, which a baseline
 from another machine is: not comparable); the state is the reason, and the
 verdict, the ratio, its interval and where it was measured (lab or device)
 are in the message, every sample in the run's native/ directory."""
+import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +39,41 @@ FIRST_ROUND_RUNS = 3   # the fewest a first round is cut to: 2 a side decide nex
 MAX_RUNS = 16     # per measurement and side: then it is inconclusive
 BUDGET_S = 240.0  # seconds of measuring for a check, over all its boots
 JOBS_A_BOOT = 48  # runs a check's boot holds: the first boot's 12 measurements x RUNS
+
+
+class Meeting:
+    """Where the guests of one round, all booted at once, meet in the same
+    boot once their measured runs are in, while the host chooses what they
+    profile next: choose(results) gets each session's results (name ->
+    native.runs_of's shape, in the order of `sessions`) and returns the
+    measurements to profile. Each guest waits until its profile.jobs is
+    written (native_jobs.sh). A side that fails before it comes breaks the
+    meeting: the others then profile nothing."""
+
+    def __init__(self, sessions: list["Session"], choose: Callable[[list[dict]], list[str]]):
+        self.sessions = sessions
+        self.choose = choose
+        self.chosen: list[str] = []
+        self._found: dict[int, dict] = {}
+        self._barrier = threading.Barrier(len(sessions), action=self._decide)
+
+    def _decide(self) -> None:
+        # an error here breaks the barrier: raised in the side that ran it,
+        # and the others profile nothing
+        self.chosen = list(self.choose([self._found[k] for k in range(len(self.sessions))]))
+
+    def meet(self, session: "Session", results: dict) -> list[str]:
+        """Blocks until every side has come (or one left): what to profile."""
+        self._found[self.sessions.index(session)] = results
+        try:
+            self._barrier.wait()
+        except threading.BrokenBarrierError:
+            return []
+        return self.chosen
+
+    def leave(self) -> None:
+        """This side will not come: the others stop waiting for it."""
+        self._barrier.abort()
 
 
 @dataclass
@@ -72,7 +109,10 @@ class Session:
         return build.build_perf(stack.name, None if stack.kind == "host" else self.fetched.root,
                                 say=self.say)
 
-    def boot(self, names, runs: int = RUNS) -> None:
+    def boot(self, names, runs: int = RUNS, meeting: Meeting | None = None) -> None:
+        """One boot of `runs` interleaved passes over the measurements; with
+        a meeting, the same boot then profiles what the host chooses
+        (self.profiles)."""
         stack, say = self.stack, self.say
         perf = self.built()
         cal = perf.parent / build.CALIBRATE_NAME
@@ -91,8 +131,15 @@ class Session:
             jobs.insert((k + 1) * per_pass, job)
         before = [machine.host_load()] if self.boots == 0 else []
         self.boots += 1
-        out, ran = native.run_jobs(self.target, stack.name, perf, self.run_dir, jobs, say=say,
-                                   subdir=f"{self.subdir}/boot{self.boots}")
+        subdir = f"{self.subdir}/boot{self.boots}"
+        waiting = _Waiting(self, meeting, self.run_dir / subdir, names, runs, perf) \
+            if meeting else None
+        try:
+            out, ran = native.run_jobs(self.target, stack.name, perf, self.run_dir, jobs,
+                                       say=say, subdir=subdir, profile=meeting is not None)
+        finally:
+            if waiting:
+                waiting.end()
         found = native.collect(out, [name for name, _ in jobs])
         for name in names:
             self.results[name] = native.merge(self.results.get(name),
@@ -105,19 +152,66 @@ class Session:
         self.machine["host_load"] = max([self.machine.get("host_load", 0.0), *before,
                                          machine.host_load(own)])
         self.kernel = ran.kernel
-
-    def attribute(self, names) -> None:
-        """A boot of its own that profiles each measurement once (sampling
-        lengthens the path, so never beside measured runs): self.profiles."""
-        perf = self.built()
-        out = self.run_dir / f"{self.subdir}/profiles"
-        jobs = attribute.jobs(perf, names, self.run_dir, out, self.target.device)
-        native.run_jobs(self.target, self.stack.name, perf, self.run_dir, jobs, say=self.say,
-                        subdir=f"{self.subdir}/profiles")
-        self.profiles.update({n: attribute.read(out, n) for n in names})
+        if waiting and waiting.chosen:
+            self.profiles.update(attribute.read(out / "profiles", waiting.chosen))
 
     def runs(self, name: str) -> int:
         return len(self.results.get(name, {}).get("runs", []))
+
+
+class _Waiting:
+    """A side's part of a meeting, beside its boot: once the guest says its
+    measured runs are in (OUT/measured), meet the other sides and write the
+    guest's profile.jobs (empty: profile nothing), renamed into place whole.
+    The file is always written, so a guest never waits for a host that
+    failed."""
+    LOOK_S = 0.1   # how often the host looks for the guest's file
+
+    def __init__(self, session: Session, meeting: Meeting, out: Path, names, runs: int,
+                 perf: Path):
+        self.session, self.meeting, self.out = session, meeting, out
+        self.names, self.runs, self.perf = list(names), runs, perf
+        self.chosen: list[str] = []
+        self.error: BaseException | None = None
+        self._ended = threading.Event()
+        self._thread = threading.Thread(target=self._wait, daemon=True)
+        self._thread.start()
+
+    def _wait(self) -> None:
+        came = False
+        try:
+            while not self._ended.wait(self.LOOK_S):
+                if (self.out / "measured").exists():
+                    found = native.collect(self.out, [f"{n}.{k}" for k in range(self.runs)
+                                                      for n in self.names])
+                    came = True
+                    chosen = self.meeting.meet(self.session, {
+                        n: native.runs_of(found, n, self.runs) for n in self.names})
+                    self._write(attribute.jobs(self.perf, chosen, self.session.target.device))
+                    self.chosen = chosen
+                    return
+        except BaseException as err:   # raised in the boot's thread by end()
+            self.error = err
+        finally:
+            if not came:
+                self.meeting.leave()
+            if not (self.out / "profile.jobs").exists():
+                try:
+                    self._write([])
+                except OSError:   # no directory: the guest never started, or is gone
+                    pass
+
+    def _write(self, jobs: list) -> None:
+        part = self.out / "profile.jobs.part"
+        native.write_jobs(part, jobs)
+        os.replace(part, self.out / "profile.jobs")
+
+    def end(self) -> None:
+        """The boot is over: stop looking, and raise what went wrong here."""
+        self._ended.set()
+        self._thread.join()
+        if self.error:
+            raise self.error
 
 
 def at_once(sessions: list[Session]) -> bool:
@@ -140,7 +234,7 @@ def each(sessions: list[Session], work: Callable[[Session], None]) -> None:
 
 def adaptive(sessions: list[Session], names, decided, budget: Budget | None = None,
              max_runs: int = MAX_RUNS, runs: int = RUNS, jobs_a_boot: int | None = None,
-             say=lambda text: None) -> float:
+             say=lambda text: None, meeting: Meeting | None = None) -> float:
     """Boot every session over the measurements still pending until each is
     decided (decided(name) is True), has max_runs runs on every side, or the
     budget (perf/budget.py; None: no limit) cannot hold another round.
@@ -154,7 +248,12 @@ def adaptive(sessions: list[Session], names, decided, budget: Budget | None = No
     a verdict can use), and is not started when even that does not fit;
     except the first: it is made smaller down to FIRST_ROUND_RUNS, then run
     even over the budget (a loaded host), since without it there is nothing
-    to judge at all; the budget's summary says it overran."""
+    to judge at all; the budget's summary says it overran.
+
+    With a meeting (sessions that boot at once), the first round's boots
+    then profile what it chooses (Meeting)."""
+    if meeting and not at_once(sessions):
+        raise ValueError("a meeting needs sessions that boot at once")
     budget = budget or Budget(None)
     pending, rounds = list(names), 0
     while pending:
@@ -179,7 +278,8 @@ def adaptive(sessions: list[Session], names, decided, budget: Budget | None = No
                 "stay inconclusive")
             break
         budget.spend(what, estimate(per),
-                     lambda: each(sessions, lambda session: session.boot(pending, per)))
+                     lambda: each(sessions, lambda session: session.boot(
+                         pending, per, meeting if rounds == 0 else None)))
         rounds += 1
         pending = [n for n in pending if not decided(n)
                    and all(s.runs(n) + runs <= max_runs for s in sessions)

@@ -377,10 +377,14 @@ class Gate:
             return "runs" not in ra or "runs" not in rb or a.clock == clock.INSTRUCTIONS or \
                 stats.compare(ra["runs"], rb["runs"], threshold, boot=machine.boot_effect(b.machine),
                               boots=(ra.get("boots", 1), rb.get("boots", 1))).verdict != "inconclusive"
-        # runs go where they decide, within what the phase took with one boot a side
+        # runs go where they decide, within what the phase took with one boot a
+        # side; on the instruction clock that one boot decides, and both guests
+        # then wait in it while the host chooses what they profile
+        meeting = perf_suite.Meeting([a, b], lambda found: self._slower(found, threshold)) \
+            if perf_suite.at_once([a, b]) else None
         perf_suite.adaptive([a, b], list(native.SWEEP), decided, budget,
                             runs=GATE_RUNS, jobs_a_boot=GATE_RUNS * len(native.SWEEP),
-                            say=self.progress.say)
+                            say=self.progress.say, meeting=meeting)
         self.progress.say(f"perf: {budget.summary()}")
         if b.machine:
             self.progress.say(f"perf: figures in {clock.UNITS[b.clock]}")
@@ -449,23 +453,29 @@ class Gate:
                              "run; bars: the runs' range)", "latency", "us", points, where=where,
                              clock=on, unit_meaning=clock.UNITS[on])
 
+    def _slower(self, found: list[dict], threshold: float) -> list[str]:
+        """The sweep's measurements slower from A to B on the instruction
+        clock, judged as _latency_series judges them: what the measuring
+        boots profile next."""
+        a, b = found
+        slower = [name for name in native.SWEEP
+                  if "runs" in a.get(name, {}) and "runs" in b.get(name, {})
+                  and self._point(int(name.rsplit("-", 1)[1]), a[name]["runs"],
+                                  b[name]["runs"], threshold, None,
+                                  on=clock.INSTRUCTIONS).verdict == "slower"]
+        if slower:
+            self.progress.say(f"perf: {len(slower)} measurement(s) slower; profiling them in "
+                              "the same boots")
+        return slower
+
     def _attribute(self, sessions: dict, points: list[record.Point]) -> None:
         """Each slower point gets the functions whose share of the virtual
-        time grew (perf/attribute.py), profiled in one more boot a side,
+        time grew (perf/attribute.py), from the profiles its boots took,
         and said on the terminal too."""
-        slower = [f"write_lat-{p.size}" for p in points if p.verdict == "slower"]
-        if not slower:
-            return
-        def profile(session: perf_suite.Session) -> None:
-            try:
-                session.attribute(slower)
-            except InfraError as err:   # the verdicts stand; say why there is no profile
-                self.progress.say(f"perf: profiling {session.stack.name} failed: {err}")
-        perf_suite.each([sessions["from"], sessions["to"]], profile)
         a, b = sessions["from"].profiles, sessions["to"].profiles
         for point in points:
             name = f"write_lat-{point.size}"
-            if name not in slower:
+            if point.verdict != "slower":
                 continue
             point.attribution = attribute.grew(
                 a.get(name, {"why": f"unattributed: {name} was not profiled"}),

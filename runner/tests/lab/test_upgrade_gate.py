@@ -80,15 +80,22 @@ class GateDebian11To13(unittest.TestCase):
         two = latency.points[0]
         self.assertEqual(two.verdict, "slower")
         self.assertTrue(1.8 < two.ratio < 2.5, two)
-        # both roots carry perf (a cached root without it is built again)
+        # both roots carry perf (a cached root without it is built again),
+        # profiled in the measuring boot: one boot a stack
         self.assertIn("functions", two.attribution, two)
         self.assertTrue(two.attribution["functions"], two)
+        # user space named too (perf script outside the profile's mount
+        # namespace resolved what inside it did not)
+        self.assertTrue([f for f in two.attribution["functions"]
+                         if not f["function"].endswith("(kernel)")
+                         and not f["function"].startswith("[unknown]")], two.attribution)
         # perftest cannot decide in one guest: said once a series, not run
         self.assertEqual((bandwidth.kind, rate.kind), ("bandwidth", "rate"))
         for series in (bandwidth, rate):
             self.assertEqual((series.points, series.not_measured),
                              ([], gate.PERFTEST_ONE_GUEST))
         (perf,) = [phase for phase in self.gate.phases if phase.name == "perf"]
+        self.assertIn(" in 1 and 1 boots,", perf.note)
         print(f"\nperf phase: {perf.seconds:.0f} s ({perf.note})")
         print("\n" + "\n".join(f"{p.size:>6} B: {p.verdict} {p.ratio:.2f}x"
                                for p in latency.points))

@@ -148,45 +148,72 @@ class Baselines(unittest.TestCase):
         self.assertTrue(stored)
 
 
-REPORT = """# To display the perf.data header info, please use --header/--header-only options.
-#
-# Samples: 1K of event 'cpu-clock'
-# Overhead  Shared Object          Symbol
-# ........  .....................  ..............................
-#
-    {req:5.2f}%  [kernel.kallsyms]      [k] rxe_requester
-    {crc:5.2f}%  [kernel.kallsyms]      [k] crc32_body
-    10.00%  libibverbs.so.1.14.44.0  [.] ibv_poll_cq
-     5.00%  librxe-rdmav34.so      [.] rxe_post_send
-     1.50%  /usr/lib/x86_64-linux-gnu/libc.so.6  [.] __memset_avx2_unaligned_erms
-     0.50%  [kernel.kallsyms]      [k] rxe_requester
-"""
+# what profile_job.sh leaves: each job's timed loop on CLOCK_REALTIME, and
+# perf script's samples on the same clock (lines as perf 6.1 and 6.12 print them)
+WINDOWS = {"write_lat-2": "100.000000000 101.000000000\n",
+           "write_lat-64": "102.000000000 103.000000000\n"}
+SAMPLE = "{at:.6f}:  {ip} {symbol} ({dso})\n"
+KERNEL, USER = "ffffffffc04e1e38", "7f3a12345678"
+
+
+def samples(at: float, **counts) -> str:
+    """counts: symbol -> how many samples at `at` (kernel unless it names a library)."""
+    lines = []
+    for symbol, n in counts.items():
+        user = symbol.startswith("ibv_")
+        lines += [SAMPLE.format(at=at, ip=USER if user else KERNEL, symbol=symbol,
+                                dso="/usr/lib/x86_64-linux-gnu/libibverbs.so.1.14.44.0"
+                                if user else "[kernel.kallsyms]")] * n
+    return "".join(lines)
 
 
 class Attribution(unittest.TestCase):
-    def profile(self, tmp: Path, name: str, **shares) -> dict:
-        (tmp / f"{attribute.PREFIX}{name}.report").write_text(REPORT.format(**shares))
-        return attribute.read(tmp, name)
+    def profile(self, out: Path, text: str, windows: dict = WINDOWS) -> dict:
+        out.mkdir()
+        for name, window in windows.items():
+            (out / f"{attribute.PREFIX}{name}.window").write_text(window)
+        (out / "samples.txt").write_text(text)
+        return attribute.read(out, ["write_lat-2", "write_lat-64"])
+
+    def test_each_job_has_the_samples_of_its_window(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            found = self.profile(Path(tmp) / "p", samples(100.5, rxe_requester=3, ibv_poll_cq=1)
+                                 + samples(101.5, rxe_completer=50)     # between the jobs
+                                 + samples(102.25, rxe_requester=1, crc32_body=3)
+                                 + "not a sample line\n")
+        self.assertEqual(found["write_lat-2"], {"shares": {
+            "rxe_requester (kernel)": 75.0, "ibv_poll_cq (libibverbs.so.1.14.44.0)": 25.0}})
+        self.assertEqual(found["write_lat-64"], {"shares": {
+            "rxe_requester (kernel)": 25.0, "crc32_body (kernel)": 75.0}})
+
+    def test_why_there_is_no_profile(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp)
+            empty = self.profile(out / "empty", samples(100.5, rxe_requester=2))
+            (out / "none").mkdir()
+            (out / "none" / "why").write_text("unattributed: no perf (linux-perf) in this root\n")
+            none = attribute.read(out / "none", ["write_lat-2"])
+            missing = attribute.read(out / "gone", ["write_lat-2"])
+        self.assertEqual(empty["write_lat-64"],
+                         {"why": "unattributed: the profile of write_lat-64 has no samples"})
+        self.assertEqual(none, {"write_lat-2": {
+            "why": "unattributed: no perf (linux-perf) in this root"}})
+        self.assertEqual(missing, {"write_lat-2": {
+            "why": "unattributed: the profile run left no samples"}})
 
     def test_the_functions_whose_share_grew_kernel_and_user(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            before = self.profile(Path(tmp), "a", req=20.0, crc=30.0)
-            after = self.profile(Path(tmp), "b", req=35.0, crc=31.0)
-            (Path(tmp) / f"{attribute.PREFIX}c.report").write_text(
-                "unattributed: no perf (linux-perf) in this root\n")
-            none = attribute.read(Path(tmp), "c")
-            missing = attribute.read(Path(tmp), "d")
-        self.assertEqual(before["shares"]["rxe_requester (kernel)"], 20.5)   # both lines
-        self.assertEqual(before["shares"]["__memset_avx2_unaligned_erms (libc.so.6)"], 1.5)
+        before = {"shares": {"rxe_requester (kernel)": 20.5, "crc32_body (kernel)": 30.0,
+                             "ibv_poll_cq (libibverbs.so.1)": 10.0}}
+        after = {"shares": {"rxe_requester (kernel)": 35.5, "crc32_body (kernel)": 31.0,
+                            "ibv_poll_cq (libibverbs.so.1)": 5.0}}
+        none = {"why": "unattributed: no perf (linux-perf) in this root"}
         grew = attribute.grew(before, after)
         self.assertEqual(grew, {"functions": [
             {"function": "rxe_requester (kernel)", "before": 20.5, "after": 35.5},
             {"function": "crc32_body (kernel)", "before": 30.0, "after": 31.0}]})
         self.assertEqual(attribute.describe(grew), "rxe_requester (kernel) 20.5% -> 35.5%, "
                          "crc32_body (kernel) 30.0% -> 31.0%")
-        self.assertEqual(attribute.grew(before, none),
-                         {"why": "unattributed: no perf (linux-perf) in this root"})
-        self.assertRegex(missing["why"], r"^unattributed: the profile run left no report")
+        self.assertEqual(attribute.grew(before, none), none)
 
     def test_only_the_top_five(self):
         before = {"shares": {f"f{k} (kernel)": 1.0 for k in range(8)}}

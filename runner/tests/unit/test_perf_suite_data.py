@@ -249,7 +249,7 @@ class Synthetic:
     def __init__(self, medians):
         self.medians, self.results, self.booted = iter(medians), {}, []
 
-    def boot(self, names, runs):
+    def boot(self, names, runs, meeting=None):
         self.booted.append(list(names))
         for name in names:
             got = self.results.setdefault(name, {"runs": [], "higher_is_better": False})
@@ -309,7 +309,7 @@ class Timed(Synthetic):
         super().__init__(medians)
         self.clock, self.slow, self.per = clock, slow, []
 
-    def boot(self, names, runs):
+    def boot(self, names, runs, meeting=None):
         super().boot(names, runs)
         self.per.append(runs)
         jobs = runs * len(names) + min(runs, calibrate.RUNS_A_BOOT)

@@ -5,7 +5,9 @@ the budget, the adaptive rounds, the series, the comparison with B's
 baseline and the verdict's ranking of lab against device findings."""
 import io
 import threading
+import time
 import unittest
+from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
 
@@ -24,15 +26,14 @@ BW = {64: 2.0, 4096: 100.0, 65536: 400.0}
 
 
 
-def fake_attribute(session, names):
-    """Session.attribute: profiles of each name, rxe_requester's share grown
-    on the new stack; none at all for the old one's write_lat-64."""
+def fake_profile(session, name):
+    """A profile of a name the meeting chose: rxe_requester's share grown on
+    the new stack; none at all for the old one's write_lat-64."""
     grown = session.stack.name == NEW
-    for name in names:
-        session.profiles[name] = {"why": "unattributed: no perf (linux-perf) in this root"} \
-            if name == "write_lat-64" and not grown else {"shares": {
-                "rxe_requester (kernel)": 30.0 if grown else 10.0,
-                "ibv_poll_cq (libibverbs.so.1)": 5.0, "memcpy (libc.so.6)": 4.0}}
+    return {"why": "unattributed: no perf (linux-perf) in this root"} \
+        if name == "write_lat-64" and not grown else {"shares": {
+            "rxe_requester (kernel)": 30.0 if grown else 10.0,
+            "ibv_poll_cq (libibverbs.so.1)": 5.0, "memcpy (libc.so.6)": 4.0}}
 
 
 class GatePerfPhase(unittest.TestCase):
@@ -57,11 +58,11 @@ class GatePerfPhase(unittest.TestCase):
         target = lambda key, nodes=1: Target(  # noqa: E731
             facts, "6.12.38+deb13-amd64", the_gate.stacks[key][0].name)
         with mock.patch.object(gate.Gate, "_target", staticmethod(target)), \
-                mock.patch.object(suite.Session, "boot", fake_boot(native_plan)), \
+                mock.patch.object(suite.Session, "boot", fake_boot(native_plan,
+                                                                   profile=fake_profile)), \
                 mock.patch.object(perftest_run, "run_sweep", fake_sweep(
                     bw_plan or {OLD: BW, NEW: BW}, calls)), \
-                mock.patch.object(gate, "PERF_BUDGET_S", budget_s), \
-                mock.patch.object(suite.Session, "attribute", fake_attribute):
+                mock.patch.object(gate, "PERF_BUDGET_S", budget_s):
             the_gate.run_phase("perf")
         phase = next(p for p in the_gate.upgrade.phases if p.name == "perf")
         self.assertEqual(phase.status, "done", phase.note)
@@ -199,6 +200,82 @@ class BothSidesAtOnce(unittest.TestCase):
                 raise RuntimeError("the guest of debian-13 failed")
         with self.assertRaisesRegex(RuntimeError, "debian-13"):
             suite.each(self.sessions(True), work)
+
+
+class MeetingInTheBoot(unittest.TestCase):
+    """perf/suite.py's Meeting and a side's _Waiting beside its boot: the
+    host looks at the files a guest writes (here, the test writes them)."""
+    def setUp(self):
+        self.root, _ = own_baselines(self)
+        self.sessions = [SimpleNamespace(stack=SimpleNamespace(name=n),
+                                         target=Target(dict(LAB, clock={})))
+                         for n in (OLD, NEW)]
+
+    def test_the_host_chooses_once_every_side_has_come(self):
+        seen: list = []
+        meeting = suite.Meeting(self.sessions, lambda found: seen.append(found) or ["write_lat-2"])
+        got: dict = {}
+        threads = [threading.Thread(target=lambda s=s, k=k: got.update(
+            {k: meeting.meet(s, {"side": k})})) for k, s in enumerate(self.sessions)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        self.assertEqual(got, {0: ["write_lat-2"], 1: ["write_lat-2"]})
+        self.assertEqual(seen, [[{"side": 0}, {"side": 1}]])   # once, in the sessions' order
+
+    def test_a_side_that_never_comes_lets_the_others_go(self):
+        meeting = suite.Meeting(self.sessions, lambda found: ["write_lat-2"])
+        meeting.leave()
+        self.assertEqual(meeting.meet(self.sessions[0], {}), [])
+
+    def measured(self, out: Path) -> None:
+        """What a guest leaves once its 3 runs of write_lat-2 are in."""
+        out.mkdir(parents=True)
+        (out / "status.txt").write_text("".join(f"write_lat-2.{k} 0\n" for k in range(3)))
+        for k in range(3):
+            (out / f"write_lat-2.{k}.txt").write_text("# rdmagate-perf test=write\n14430\n")
+        (out / "measured").touch()
+
+    def test_a_side_writes_the_profile_jobs_the_host_chose(self):
+        outs = [self.root / side / "boot1" for side in ("a", "b")]
+        seen: list = []
+        meeting = suite.Meeting(self.sessions, lambda found: seen.append(found) or ["write_lat-2"])
+        perf = self.root / "build" / "rdmagate-perf"
+        waiting = [suite._Waiting(s, meeting, out, ["write_lat-2"], 3, perf)
+                   for s, out in zip(self.sessions, outs)]
+        for out in outs:
+            self.measured(out)
+        deadline = time.monotonic() + 30
+        while not all((out / "profile.jobs").exists() for out in outs) \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for side in waiting:
+            side.end()
+            self.assertEqual(side.chosen, ["write_lat-2"])
+        self.assertEqual(seen[0][0]["write_lat-2"]["runs"], [[14430]] * 3)
+        for out in outs:
+            self.assertEqual((out / "profile.jobs").read_text(),
+                             f"profile-write_lat-2 {perf} --device rxe0 --test write --size 2 "
+                             "--iters 2000 --warmup 200\n")
+            self.assertFalse((out / "profile.jobs.part").exists())
+
+    def test_a_boot_that_ends_before_measuring_frees_the_other_side(self):
+        outs = [self.root / side / "boot1" for side in ("a", "b")]
+        meeting = suite.Meeting(self.sessions, lambda found: ["write_lat-2"])
+        perf = self.root / "rdmagate-perf"
+        waiting = [suite._Waiting(s, meeting, out, ["write_lat-2"], 3, perf)
+                   for s, out in zip(self.sessions, outs)]
+        outs[0].mkdir(parents=True)
+        waiting[0].end()            # its guest failed: it never said it measured
+        self.measured(outs[1])      # the other did, and does not wait for it
+        deadline = time.monotonic() + 30
+        while not (outs[1] / "profile.jobs").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertTrue((outs[1] / "profile.jobs").exists(), "the other side still waits")
+        waiting[1].end()
+        self.assertEqual([(out / "profile.jobs").read_text() for out in outs], ["", ""])
+        self.assertEqual([w.chosen for w in waiting], [[], []])
 
 
 if __name__ == "__main__":
