@@ -3,8 +3,9 @@ Python there: each is copied into the run directory, which every target
 shares at its own path, and run with `sh`. None evaluates what it reads:
 job lists are split into words, never passed to a shell as text.
 
-    native_jobs.sh OUT JOBS          rdmagate-perf jobs, one line each
-    profile_job.sh REPORT ARGV       one rdmagate-perf run under perf record (its timed loop)
+    native_jobs.sh OUT JOBS [PROFILE]    rdmagate-perf jobs, one line each; then,
+                                     with PROFILE, wait for the host's profile.jobs
+    profile_job.sh OUT JOBS          jobs under one perf record, samples and windows
     perftest_jobs.sh OUT JOBS ADDR [server|client]   perftest's server and client
     capture_devinfo.sh OUT DEV -- ARGV   ibv_devinfo -v into OUT, then exec ARGV
     kabi_load.sh OUT [KEY NAME KO]...    insmod each module, keep the kernel log, rmmod
