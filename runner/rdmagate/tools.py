@@ -83,13 +83,13 @@ def _communicate(proc, input, timeout, max_output):
     """(stdout, stderr, None) once both pipes closed; over is "time" or
     "size" when it had to stop first."""
     deadline = time.monotonic() + timeout
-    chunks = {"out": [], "err": []}
+    chunks: dict[str, list[bytes]] = {"out": [], "err": []}
     sizes = {"out": 0, "err": 0}
     pending = input.encode() if isinstance(input, str) else input
     with selectors.DefaultSelector() as sel:
-        for key, pipe in (("out", proc.stdout), ("err", proc.stderr)):
+        for name, pipe in (("out", proc.stdout), ("err", proc.stderr)):
             if pipe is not None:
-                sel.register(pipe, selectors.EVENT_READ, key)
+                sel.register(pipe, selectors.EVENT_READ, name)
         if pending is not None:
             if pending:
                 os.set_blocking(proc.stdin.fileno(), False)
@@ -109,7 +109,7 @@ def _communicate(proc, input, timeout, max_output):
                     pending = pending[done:]
                     if not pending:
                         sel.unregister(key.fileobj)
-                        key.fileobj.close()
+                        proc.stdin.close()
                     continue
                 block = os.read(key.fd, 1 << 20)
                 if not block:

@@ -254,7 +254,7 @@ def adaptive(sessions: list[Session], names, decided, budget: Budget | None = No
     then profile what it chooses (Meeting)."""
     if meeting and not at_once(sessions):
         raise ValueError("a meeting needs sessions that boot at once")
-    budget = budget or Budget(None)
+    within = budget if budget is not None else Budget(None)
     pending, rounds = list(names), 0
     while pending:
         per = runs
@@ -263,28 +263,28 @@ def adaptive(sessions: list[Session], names, decided, budget: Budget | None = No
             per = max(runs, min(most, jobs_a_boot // len(pending)))
 
         def estimate(k):   # the calibration runs beside them, as Session.boot adds them
-            return budget.estimate(1 if at_once(sessions) else len(sessions),
+            return within.estimate(1 if at_once(sessions) else len(sessions),
                                    k * len(pending) + min(k, calibrate.RUNS_A_BOOT))
         fewest = min(per, FIRST_ROUND_RUNS) if rounds == 0 else stats.MIN_RUNS
-        while per > fewest and not budget.fits(estimate(per)):
+        while per > fewest and not within.fits(estimate(per)):
             per -= 1
         what = (f"round {rounds + 1} ({len(sessions)} boot(s)"
                 f"{' at once' if at_once(sessions) else ''}, {per} runs of "
                 f"{len(pending)} measurement(s))")
-        if rounds == 0 and not budget.fits(estimate(per)):
-            what += f" over budget (host load {budget.load:.1f})"
-        elif not budget.fits(estimate(per)):
-            say(f"perf: {budget.refuse(what, estimate(per))}; {len(pending)} measurement(s) "
+        if rounds == 0 and not within.fits(estimate(per)):
+            what += f" over budget (host load {within.load:.1f})"
+        elif not within.fits(estimate(per)):
+            say(f"perf: {within.refuse(what, estimate(per))}; {len(pending)} measurement(s) "
                 "stay inconclusive")
             break
-        budget.spend(what, estimate(per),
+        within.spend(what, estimate(per),
                      lambda: each(sessions, lambda session: session.boot(
                          pending, per, meeting if rounds == 0 else None)))
         rounds += 1
         pending = [n for n in pending if not decided(n)
                    and all(s.runs(n) + runs <= max_runs for s in sessions)
                    and any("runs" in s.results.get(n, {}) for s in sessions)]
-    return budget.spent()
+    return within.spent()
 
 
 def threshold(profile: dict | None) -> float:

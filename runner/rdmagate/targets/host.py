@@ -126,8 +126,12 @@ def rxe_possible() -> bool:
 def rxe_link():
     """The rxe link for the duration of a run; always deleted."""
     netdev = _interface()
-    for argv in (["modprobe", "rdma_rxe"],
-                 ["rdma", "link", "add", RXE_LINK, "type", "rxe", "netdev", netdev]):
+    if netdev is None:
+        raise InfraError("soft-RoCE on this host: no network interface is up to put rxe on")
+    steps: tuple[list[str], ...] = (
+        ["modprobe", "rdma_rxe"],
+        ["rdma", "link", "add", RXE_LINK, "type", "rxe", "netdev", netdev])
+    for argv in steps:
         done = tools.run(argv, tools.QUICK)
         if done.returncode != 0:
             raise InfraError(f"soft-RoCE on this host: {' '.join(argv)} failed: "
