@@ -84,7 +84,8 @@ class JobScripts(unittest.TestCase):
             shutil.copy(script, scripts_dir)
         stand_in(self.bin, "unshare", "exit 1\n")
         stand_in(self.bin, "fake-perf", 'echo "# test=$2" > "$(eval echo \\${$#})"\n'
-                 '[ -z "$RDMAGATE_PERF_WINDOW" ] || echo "$WINDOW" > "$RDMAGATE_PERF_WINDOW"\n')
+                 '[ -z "$RDMAGATE_PERF_WINDOW" ] ||\n'
+                 '  echo "$FROM $TO" > "$RDMAGATE_PERF_WINDOW"\n')
         stand_in(self.bin, "perf", 'if [ "$1" = script ]; then\n'
                  '  echo "100.500000:  ffffffffc04e1e38 rxe_requester ([kernel.kallsyms])"\n'
                  '  echo "102.500000:  7f3a12345678 wait_cq (/x/rdmagate-perf)"; exit 0\n'
@@ -93,12 +94,17 @@ class JobScripts(unittest.TestCase):
                  '"$@" && echo recorded > "$data"\n')
         return scripts_dir
 
-    def test_native_jobs_wait_in_the_boot_for_what_to_profile(self):
-        scripts_dir = self.profiling_stand_ins()
+    def one_job(self, name: str) -> tuple[Path, Path]:
+        """An empty OUT_DIR and a JOBS_FILE of one fake-perf job named name."""
         out = self.tmp / "out"
         out.mkdir()
         jobs = self.tmp / "jobs.txt"
-        jobs.write_text("write_lat-2.0 fake-perf --test write\n")
+        jobs.write_text(f"{name} fake-perf --test write\n")
+        return out, jobs
+
+    def test_native_jobs_wait_in_the_boot_for_what_to_profile(self):
+        scripts_dir = self.profiling_stand_ins()
+        out, jobs = self.one_job("write_lat-2.0")
         with (self.tmp / "stderr").open("w") as stderr:
             guest = subprocess.Popen(["sh", str(scripts_dir / "native_jobs.sh"), str(out),
                                       str(jobs), str(scripts_dir / "profile_job.sh")],
@@ -114,8 +120,8 @@ class JobScripts(unittest.TestCase):
             self.assertIsNone(guest.poll())
             self.assertFalse((out / "profiles").exists())
             part = out / "profile.jobs.part"
-            part.write_text("profile-write_lat-2 WINDOW=100.0_101.0 fake-perf --test write\n"
-                            "profile-write_lat-64 WINDOW=102.0_103.0 fake-perf --test write\n")
+            part.write_text("profile-write_lat-2 FROM=100.0 TO=101.0 fake-perf --test write\n"
+                            "profile-write_lat-64 FROM=102.0 TO=103.0 fake-perf --test write\n")
             os.replace(part, out / "profile.jobs")
             self.assertEqual(guest.wait(timeout=30), 0)
         finally:
@@ -124,21 +130,15 @@ class JobScripts(unittest.TestCase):
         profiles = out / "profiles"
         self.assertEqual((profiles / "status.txt").read_text(),
                          "profile-write_lat-2 0\nprofile-write_lat-64 0\n")
-        self.assertEqual((profiles / "profile-write_lat-2.window").read_text(), "100.0_101.0\n")
-        # each window keeps its own sample (the stand-in's windows use "_": make them real)
-        for name in ("profile-write_lat-2", "profile-write_lat-64"):
-            window = profiles / f"{name}.window"
-            window.write_text(window.read_text().replace("_", " "))
+        self.assertEqual((profiles / "profile-write_lat-2.window").read_text(), "100.0 101.0\n")
+        # each window keeps its own sample
         self.assertEqual(attribute.read(profiles, ["write_lat-2", "write_lat-64"]), {
             "write_lat-2": {"shares": {"rxe_requester (kernel)": 100.0}},
             "write_lat-64": {"shares": {"wait_cq (rdmagate-perf)": 100.0}}})
 
     def test_native_jobs_profile_nothing_when_the_host_chose_nothing(self):
         scripts_dir = self.profiling_stand_ins()
-        out = self.tmp / "out"
-        out.mkdir()
-        jobs = self.tmp / "jobs.txt"
-        jobs.write_text("write_lat-2.0 fake-perf --test write\n")
+        out, jobs = self.one_job("write_lat-2.0")
         (out / "profile.jobs").write_text("")   # written before the guest asked: no wait
         done = self.sh(str(scripts_dir / "native_jobs.sh"), str(out), str(jobs),
                        str(scripts_dir / "profile_job.sh"))
@@ -147,10 +147,7 @@ class JobScripts(unittest.TestCase):
         self.assertFalse((out / "profiles").exists())
 
     def test_a_root_without_perf_says_so(self):
-        out = self.tmp / "out"
-        out.mkdir()
-        jobs = self.tmp / "jobs.txt"
-        jobs.write_text("profile-write_lat-2 fake-perf --test write\n")
+        out, jobs = self.one_job("profile-write_lat-2")
         env = dict(self.env, PATH=str(self.bin))
         for tool in ("sh", "mkdir", "dirname"):
             os.symlink(shutil.which(tool) or tool, self.bin / tool)
