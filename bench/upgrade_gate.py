@@ -6,9 +6,9 @@ trees first (the stack cache is kept: bench/stacks_fetch.py measures it).
 --perf-only skips every phase but fetch and perf (target for the perf phase
 in the lab, on an idle machine: at most 90 s, one boot a stack).
 Usage: bench/upgrade_gate.py [--from debian-11] [--to debian-13] [--cold] [--perf-only]"""
-import os
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
